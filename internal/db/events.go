@@ -1,0 +1,98 @@
+package db
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Event kinds.
+const (
+	EventCreated    = "created"
+	EventAltinnCall = "altinn_call"
+	EventStatus     = "status"
+	EventReturn     = "return"
+	EventStaff      = "staff"
+	EventError      = "error"
+)
+
+// Event causes: who or what made something happen.
+const (
+	CauseCustomer   = "customer"
+	CauseReconciler = "reconciler"
+	CauseStaff      = "staff"
+	CauseAltinn     = "altinn"
+	CauseSystem     = "system"
+	CauseAPI        = "api"
+)
+
+// Event is one entry in an onboarding's history.
+type Event struct {
+	ID           int64           `db:"id"`
+	OnboardingID string          `db:"onboarding_id"`
+	At           time.Time       `db:"at"`
+	Kind         string          `db:"kind"`
+	Cause        string          `db:"cause"`
+	Actor        string          `db:"actor"`
+	FromStatus   string          `db:"from_status"`
+	ToStatus     string          `db:"to_status"`
+	Operation    string          `db:"operation"`
+	HTTPStatus   int             `db:"http_status"`
+	AltinnCode   string          `db:"altinn_code"`
+	LatencyMS    int             `db:"latency_ms"`
+	Message      string          `db:"message"`
+	Raw          json.RawMessage `db:"raw"`
+}
+
+// AddEvent records one event outside any status change, such as a customer
+// return visit.
+func (d *DB) AddEvent(ctx context.Context, e Event) error {
+	if err := addEvent(ctx, d.Pool, e); err != nil {
+		return fmt.Errorf("db: add event: %w", err)
+	}
+	return nil
+}
+
+func addEvent(ctx context.Context, q Querier, e Event) error {
+	var raw any
+	if len(e.Raw) > 0 && json.Valid(e.Raw) {
+		raw = string(e.Raw)
+	}
+	_, err := q.Exec(ctx, `
+		INSERT INTO onboarding_events (onboarding_id, kind, cause, actor, from_status, to_status,
+			operation, http_status, altinn_code, latency_ms, message, raw)
+		VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), NULLIF($8, 0),
+			NULLIF($9, ''), $10, NULLIF($11, ''), $12::jsonb)`,
+		e.OnboardingID, e.Kind, e.Cause, e.Actor, e.FromStatus, e.ToStatus,
+		e.Operation, e.HTTPStatus, e.AltinnCode, nullIfNegative(e), e.Message, raw)
+	return err
+}
+
+func nullIfNegative(e Event) any {
+	if e.Kind != EventAltinnCall {
+		return nil
+	}
+	return e.LatencyMS
+}
+
+// Events returns an onboarding's history, oldest first.
+func (d *DB) Events(ctx context.Context, onboardingID string) ([]Event, error) {
+	rows, err := d.Pool.Query(ctx, `
+		SELECT id, onboarding_id, at, kind, cause, coalesce(actor, '') AS actor,
+			coalesce(from_status, '') AS from_status, coalesce(to_status, '') AS to_status,
+			coalesce(operation, '') AS operation, coalesce(http_status, 0) AS http_status,
+			coalesce(altinn_code, '') AS altinn_code, coalesce(latency_ms, 0) AS latency_ms,
+			coalesce(message, '') AS message, raw
+		FROM onboarding_events WHERE onboarding_id = $1 ORDER BY id`, onboardingID)
+	if err != nil {
+		return nil, fmt.Errorf("db: events: %w", err)
+	}
+	evs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Event])
+	if err != nil {
+		return nil, fmt.Errorf("db: events: %w", err)
+	}
+	return evs, nil
+}

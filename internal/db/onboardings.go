@@ -1,0 +1,176 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Onboarding statuses; see shared/DESIGN.md for the life they describe.
+const (
+	StatusStarted    = "started"
+	StatusRequesting = "requesting"
+	StatusPending    = "pending"
+	StatusAccepted   = "accepted"
+	StatusConnected  = "connected"
+	StatusRejected   = "rejected"
+	StatusExpired    = "expired"
+	StatusFailed     = "failed"
+	StatusCancelled  = "cancelled"
+	StatusRevoked    = "revoked"
+)
+
+// Onboarding is one customer organisation being connected to one product.
+type Onboarding struct {
+	ID              string     `db:"id"`
+	Ref             string     `db:"ref"`
+	Product         string     `db:"product"`
+	Kind            string     `db:"kind"`
+	SystemID        string     `db:"system_id"`
+	OrgNo           string     `db:"org_no"`
+	ExternalRef     string     `db:"external_ref"`
+	Status          string     `db:"status"`
+	Escalated       bool       `db:"escalated"`
+	AltinnRequestID *string    `db:"altinn_request_id"`
+	ConfirmURL      *string    `db:"confirm_url"`
+	SystemUserID    *string    `db:"system_user_id"`
+	ErrorCode       *string    `db:"error_code"`
+	ErrorMessage    *string    `db:"error_message"`
+	CustomerRef     *string    `db:"customer_ref"`
+	Lang            string     `db:"lang"`
+	CreatedAt       time.Time  `db:"created_at"`
+	UpdatedAt       time.Time  `db:"updated_at"`
+	CheckedAt       *time.Time `db:"checked_at"`
+	ConnectedAt     *time.Time `db:"connected_at"`
+}
+
+const onboardingColumns = `id, ref, product, kind, system_id, org_no, external_ref, status, escalated,
+	altinn_request_id, confirm_url, system_user_id, error_code, error_message, customer_ref, lang,
+	created_at, updated_at, checked_at, connected_at`
+
+// NewOnboarding is what the wizard (or staff, or the API) knows when an
+// onboarding starts.
+type NewOnboarding struct {
+	Ref         string
+	Product     string
+	Kind        string
+	SystemID    string
+	OrgNo       string
+	ExternalRef string
+	CustomerRef string
+	Lang        string
+	Cause       string
+	Actor       string
+}
+
+// CreateOnboarding stores a new onboarding in status requesting, with its
+// first event, before Altinn is called. It returns ErrConflict when a live
+// onboarding already holds the same Altinn key.
+func (d *DB) CreateOnboarding(ctx context.Context, n NewOnboarding) (*Onboarding, error) {
+	var o *Onboarding
+	err := d.InTx(ctx, func(q Querier) error {
+		var cref *string
+		if n.CustomerRef != "" {
+			cref = &n.CustomerRef
+		}
+		rows, err := q.Query(ctx, `
+			INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status, customer_ref, lang)
+			VALUES ($1, $2, $3, $4, $5, $6, 'requesting', $7, $8)
+			RETURNING `+onboardingColumns,
+			n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, cref, n.Lang)
+		if err != nil {
+			return err
+		}
+		o, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Onboarding])
+		if err != nil {
+			return err
+		}
+		return addEvent(ctx, q, Event{OnboardingID: o.ID, Kind: EventCreated, Cause: n.Cause, Actor: n.Actor,
+			ToStatus: StatusRequesting, Message: "onboarding started for " + n.Product})
+	})
+	if isUniqueViolation(err) {
+		return nil, ErrConflict
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: create onboarding: %w", err)
+	}
+	return o, nil
+}
+
+// LiveOnboarding returns the onboarding that holds the Altinn key now, if any.
+func (d *DB) LiveOnboarding(ctx context.Context, systemID, orgNo, externalRef string) (*Onboarding, error) {
+	return d.oneOnboarding(ctx, "live onboarding", `system_id = $1 AND org_no = $2 AND external_ref = $3 AND status <> 'cancelled'`,
+		systemID, orgNo, externalRef)
+}
+
+// OnboardingByRef finds an onboarding by its return reference.
+func (d *DB) OnboardingByRef(ctx context.Context, ref string) (*Onboarding, error) {
+	return d.oneOnboarding(ctx, "onboarding by ref", `ref = $1`, ref)
+}
+
+// OnboardingByID finds an onboarding by its id.
+func (d *DB) OnboardingByID(ctx context.Context, id string) (*Onboarding, error) {
+	return d.oneOnboarding(ctx, "onboarding by id", `id = $1`, id)
+}
+
+func (d *DB) oneOnboarding(ctx context.Context, what, where string, args ...any) (*Onboarding, error) {
+	rows, err := d.Pool.Query(ctx, `SELECT `+onboardingColumns+` FROM onboardings WHERE `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: %s: %w", what, err)
+	}
+	o, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Onboarding])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: %s: %w", what, err)
+	}
+	return o, nil
+}
+
+// SaveOnboarding writes o's mutable fields and the given events in one
+// transaction. When the status differs from prevStatus a status event is
+// added too, so the history and the current status never disagree.
+func (d *DB) SaveOnboarding(ctx context.Context, o *Onboarding, prevStatus string, cause, actor string, events ...Event) error {
+	err := d.InTx(ctx, func(q Querier) error {
+		row := q.QueryRow(ctx, `
+			UPDATE onboardings SET status = $2, escalated = $3, altinn_request_id = $4, confirm_url = $5,
+				system_user_id = $6, error_code = $7, error_message = $8, checked_at = $9, connected_at = $10,
+				updated_at = now()
+			WHERE id = $1
+			RETURNING updated_at`,
+			o.ID, o.Status, o.Escalated, o.AltinnRequestID, o.ConfirmURL, o.SystemUserID,
+			o.ErrorCode, o.ErrorMessage, o.CheckedAt, o.ConnectedAt)
+		if err := row.Scan(&o.UpdatedAt); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return ErrNotFound
+			}
+			return err
+		}
+		for _, e := range events {
+			e.OnboardingID = o.ID
+			if err := addEvent(ctx, q, e); err != nil {
+				return err
+			}
+		}
+		if o.Status != prevStatus {
+			msg := ""
+			if o.ErrorMessage != nil {
+				msg = *o.ErrorMessage
+			}
+			return addEvent(ctx, q, Event{OnboardingID: o.ID, Kind: EventStatus, Cause: cause, Actor: actor,
+				FromStatus: prevStatus, ToStatus: o.Status, Message: msg})
+		}
+		return nil
+	})
+	if isUniqueViolation(err) {
+		return ErrConflict
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("db: save onboarding: %w", err)
+	}
+	return err
+}

@@ -1,0 +1,75 @@
+// Package sim is an in-memory simulator of the three pieces of the outside world that
+// onboard talks to when it connects a customer to Altinn 3 through a system user:
+//
+//   - the Maskinporten token endpoint (RFC 7523 JWT-bearer grants),
+//   - Altinn's system-user vendor API under /authentication/api/v1/systemuser/,
+//   - the Altinn confirm page where a person at the customer approves, rejects or
+//     escalates a request.
+//
+// It is the backend the service uses when it runs without credentials, and the one all
+// tests run against. It is written from the contract notes in shared/altinn
+// (contract.md, maskinporten.md), not from our own client, so that it catches our
+// client's mistakes: it validates grants the way Maskinporten does, follows Altinn's
+// processing order for creates, returns the same status codes and problem bodies, and
+// redirects the browser to the stored redirectUrl byte for byte.
+//
+// # Routes
+//
+// Maskinporten (issuer = PublicURL + "/"):
+//
+//	GET  /.well-known/oauth-authorization-server
+//	GET  /jwk
+//	POST /token
+//
+// Altinn vendor API (base = PublicURL):
+//
+//	POST   /authentication/api/v1/systemuser/request/vendor
+//	POST   /authentication/api/v1/systemuser/request/vendor/agent
+//	GET    /authentication/api/v1/systemuser/request/vendor/{id}
+//	GET    /authentication/api/v1/systemuser/request/vendor/agent/{id}
+//	GET    /authentication/api/v1/systemuser/request/vendor/byexternalref/{systemId}/{orgNo}/{externalRef}
+//	GET    /authentication/api/v1/systemuser/request/vendor/agent/byexternalref/{systemId}/{orgNo}/{externalRef}
+//	GET    /authentication/api/v1/systemuser/request/vendor/bysystem/{systemId}
+//	GET    /authentication/api/v1/systemuser/request/vendor/agent/bysystem/{systemId}
+//	DELETE /authentication/api/v1/systemuser/request/vendor/{id}
+//	GET    /authentication/api/v1/systemuser/vendor/byquery?system-id=&orgno=&external-ref=
+//	GET    /authentication/api/v1/systemuser/vendor/bysystem/{systemId}
+//
+// Confirm page (the customer's side):
+//
+//	GET|POST /accessmanagement/ui/systemuser/request?id=...
+//	GET|POST /accessmanagement/ui/systemuser/agentrequest?id=...
+//	GET      /logged-out
+//
+// # Admin API
+//
+// People who test without Go (vendors running `onboard sim`) drive the simulator over
+// HTTP. These routes are unauthenticated, are never subject to injected faults, and
+// exist only in the simulator:
+//
+//	POST   /_sim/requests/{id}/approve     approve as the customer would (200 + request JSON)
+//	POST   /_sim/requests/{id}/reject      reject (200 + request JSON)
+//	POST   /_sim/requests/{id}/escalate    escalate to an access manager (200 + request JSON)
+//	POST   /_sim/systemusers/{id}/delete   the customer deletes the system user (204)
+//	GET    /_sim/requests                  all requests as a JSON list (see RequestInfo)
+//	GET    /_sim/stats                     call counters (see Stats)
+//	POST   /_sim/faults                    inject a Fault given as JSON; returns {"id": "..."}
+//	DELETE /_sim/faults                    remove all faults
+//	DELETE /_sim/faults/{id}               remove one fault
+//	POST   /_sim/clock                     {"offset":"240h"} moves the clock forward
+//
+// Errors from the admin API use the same problem+json shape as Altinn: approving a
+// request that is not New gives 409 AUTH-00013, an unknown id 404 AUTH-00010, and a key
+// that already has a system user 400 AUTH-00004.
+//
+// A Fault in JSON uses the field names method, path, status, body, header, latency
+// (a Go duration string such as "2s", or nanoseconds), times, afterStore, hang and
+// malformed.
+//
+// # Deliberate differences from Altinn
+//
+// The real system register only accepts https redirect URLs. The simulator also accepts
+// http when the host is localhost, 127.0.0.1 or [::1], so a developer's service on
+// http://localhost can receive the customer's return. Everything else about redirect
+// matching is as in Altinn.
+package sim
