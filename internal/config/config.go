@@ -82,14 +82,46 @@ type Config struct {
 
 	Products []Product // ONBOARD_PRODUCTS(_FILE) or the single-system settings
 
-	SubmitRateLimit float64 // ONBOARD_SUBMIT_RATE_PER_MINUTE per client address
-	AltinnTimeout   time.Duration
+	SubmitRateLimit float64       // ONBOARD_SUBMIT_RATE_PER_MINUTE per client address
+	AltinnTimeout   time.Duration // ONBOARD_ALTINN_TIMEOUT for each Altinn call
+	BehindProxy     bool          // ONBOARD_BEHIND_PROXY: take the client address from X-Forwarded-For
+	Vendor          string        // ONBOARD_VENDOR_NAME, as customers know the vendor
+	AltinnPortalURL string        // ONBOARD_ALTINN_PORTAL_URL, linked from the "delegate clients" step
+
+	publicDefaulted, simDefaulted bool
+}
+
+// Bind fills in the URLs that were derived from a listen address with port 0
+// (as tests use) once the real addresses are known.
+func (c *Config) Bind(app, sim string) {
+	if c.publicDefaulted && app != "" {
+		c.PublicURL = "http://localhost" + portOf(app)
+	}
+	if c.AltinnEnv == EnvSim && c.simDefaulted && sim != "" {
+		old := c.SimPublicURL
+		c.SimPublicURL = "http://localhost" + portOf(sim)
+		if c.AltinnBaseURL == old {
+			c.AltinnBaseURL = c.SimPublicURL
+		}
+		if c.MaskinportenIssuer == old+"/" {
+			c.MaskinportenIssuer = c.SimPublicURL + "/"
+		}
+		if c.AltinnPortalURL == old+"/" {
+			c.AltinnPortalURL = c.SimPublicURL + "/"
+		}
+		oldHost, newHost := strings.TrimPrefix(old, "http://"), strings.TrimPrefix(c.SimPublicURL, "http://")
+		for i, h := range c.ConfirmHosts {
+			if h == oldHost {
+				c.ConfirmHosts[i] = newHost
+			}
+		}
+	}
 }
 
 // Per-environment URLs from the contract (shared/altinn/contract.md §1).
-var envDefaults = map[string]struct{ altinn, issuer, confirmHost string }{
-	EnvTT02: {"https://platform.tt02.altinn.no", "https://test.maskinporten.no/", "am.ui.tt02.altinn.no"},
-	EnvProd: {"https://platform.altinn.no", "https://maskinporten.no/", "am.ui.altinn.no"},
+var envDefaults = map[string]struct{ altinn, issuer, confirmHost, portal string }{
+	EnvTT02: {"https://platform.tt02.altinn.no", "https://test.maskinporten.no/", "am.ui.tt02.altinn.no", "https://tt02.altinn.no/"},
+	EnvProd: {"https://platform.altinn.no", "https://maskinporten.no/", "am.ui.altinn.no", "https://www.altinn.no/"},
 }
 
 // The demo product follows the seed guide's example system.
@@ -113,7 +145,10 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 		return def
 	}
-	var errs []error
+	var (
+		errs []error
+		err  error
+	)
 	c := &Config{
 		Addr:        get("ONBOARD_ADDR", ":8080"),
 		DataDir:     get("ONBOARD_DATA_DIR", ".data"),
@@ -123,7 +158,12 @@ func Load(getenv func(string) string) (*Config, error) {
 		SimAddr:     get("ONBOARD_SIM_ADDR", "127.0.0.1:8081"),
 		SimSeedFile: get("ONBOARD_SIM_SEED_FILE", ""),
 	}
+	c.publicDefaulted = get("ONBOARD_PUBLIC_URL", "") == ""
 	c.PublicURL = strings.TrimRight(get("ONBOARD_PUBLIC_URL", "http://localhost"+portOf(c.Addr)), "/")
+	c.Vendor = get("ONBOARD_VENDOR_NAME", "SmartCloud")
+	if c.BehindProxy, err = strconv.ParseBool(get("ONBOARD_BEHIND_PROXY", "false")); err != nil {
+		errs = append(errs, fmt.Errorf("ONBOARD_BEHIND_PROXY: %w", err))
+	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 		errs = append(errs, fmt.Errorf("ONBOARD_PUBLIC_URL %q must be an absolute http(s) URL without a query", c.PublicURL))
 	}
@@ -173,7 +213,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	var confirmDefault string
 	switch c.AltinnEnv {
 	case EnvSim:
+		c.simDefaulted = get("ONBOARD_SIM_PUBLIC_URL", "") == ""
 		c.SimPublicURL = strings.TrimRight(get("ONBOARD_SIM_PUBLIC_URL", "http://localhost"+portOf(c.SimAddr)), "/")
+		c.AltinnPortalURL = get("ONBOARD_ALTINN_PORTAL_URL", c.SimPublicURL+"/")
 		if c.AltinnBaseURL == "" {
 			c.AltinnBaseURL = c.SimPublicURL
 		}
@@ -198,7 +240,9 @@ func Load(getenv func(string) string) (*Config, error) {
 			c.MaskinportenIssuer = d.issuer
 		}
 		confirmDefault = d.confirmHost
+		c.AltinnPortalURL = get("ONBOARD_ALTINN_PORTAL_URL", d.portal)
 	case EnvCustom:
+		c.AltinnPortalURL = get("ONBOARD_ALTINN_PORTAL_URL", "https://www.altinn.no/")
 		if c.AltinnBaseURL == "" || c.MaskinportenIssuer == "" {
 			errs = append(errs, errors.New("ONBOARD_ALTINN_ENV=custom needs ONBOARD_ALTINN_BASE_URL and ONBOARD_MASKINPORTEN_ISSUER"))
 		}

@@ -91,6 +91,7 @@ type Client struct {
 	cache    map[string]cached // by scopeKey
 }
 
+// cached is a token and the moment it stops being handed out.
 type cached struct {
 	token     string
 	refreshAt time.Time
@@ -139,6 +140,8 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// checkURL reports an error unless s is an absolute http(s) URL, so that a
+// misconfigured endpoint fails at start-up rather than on the first fetch.
 func checkURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -223,6 +226,7 @@ func scopeKey(scopes []string) (string, error) {
 	return strings.Join(slices.Compact(s), " "), nil
 }
 
+// cached returns the cached token for key unless it is due for refresh.
 func (c *Client) cached(key string) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

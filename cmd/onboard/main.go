@@ -1,0 +1,243 @@
+// Command onboard connects a software vendor's customers to Altinn 3 through
+// system users: a customer wizard, the Altinn and Maskinporten clients, and a
+// simulator of both built in.
+//
+//	onboard serve     the web service (and, with ONBOARD_ALTINN_ENV=sim, the simulator)
+//	onboard migrate   apply database migrations and exit
+//	onboard sim       the Altinn + Maskinporten simulator alone
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // Europe/Oslo on machines without zoneinfo
+
+	"github.com/onboard-altinn/onboard/internal/app"
+	"github.com/onboard-altinn/onboard/internal/config"
+	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/maskinporten"
+	"github.com/onboard-altinn/onboard/internal/sim"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "onboard:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: onboard <command>
+
+commands:
+  serve     run the web service (default)
+  migrate   apply database migrations and exit
+  sim       run the Altinn + Maskinporten simulator alone
+
+Configuration is read from ONBOARD_* environment variables and DATABASE_URL;
+see README.md.`
+
+// run is the whole program, testable: a test calls it with ":0" addresses and
+// a map for getenv, and reads the "listening" log line for the addresses.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, log)
+	case "migrate":
+		return migrate(ctx, cfg, log)
+	case "sim":
+		return simOnly(ctx, cfg, log)
+	default:
+		return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
+	}
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func openDB(ctx context.Context, cfg *config.Config) (*db.DB, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, errors.New("DATABASE_URL is not set (`make run` starts a private Postgres and sets it)")
+	}
+	octx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	return db.Open(octx, cfg.DatabaseURL)
+}
+
+func migrate(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	store, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	n, err := store.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("migrations applied", "count", n)
+	return nil
+}
+
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	store, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if cfg.Dev {
+		if n, err := store.Migrate(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			log.Info("migrations applied", "count", n)
+		}
+	} else {
+		cur, target, err := store.SchemaCurrent(ctx)
+		if err != nil {
+			return err
+		}
+		if cur < target {
+			return fmt.Errorf("database schema is at version %d, this binary needs %d: run `onboard migrate` first", cur, target)
+		}
+	}
+
+	appLn, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	defer appLn.Close()
+	var simLn net.Listener
+	simAddr := ""
+	if cfg.AltinnEnv == config.EnvSim {
+		if simLn, err = net.Listen("tcp", cfg.SimAddr); err != nil {
+			return fmt.Errorf("listen %s (simulator): %w", cfg.SimAddr, err)
+		}
+		defer simLn.Close()
+		simAddr = simLn.Addr().String()
+	}
+	cfg.Bind(appLn.Addr().String(), simAddr)
+	log.Info("config", "settings", cfg.Redacted())
+
+	a, err := app.Build(cfg, store, log)
+	if err != nil {
+		return err
+	}
+	servers := []*http.Server{newServer(a.Web, log)}
+	lns := []net.Listener{appLn}
+	if a.Sim != nil {
+		servers = append(servers, newServer(a.Sim.Handler(), log))
+		lns = append(lns, simLn)
+	}
+	log.Info("listening", "addr", appLn.Addr().String(), "sim_addr", simAddr,
+		"url", cfg.PublicURL, "return_url", cfg.ReturnURL())
+	return serveUntilDone(ctx, log, servers, lns)
+}
+
+// simOnly runs the simulator alone, for a vendor testing its own integration.
+// Clients are registered from ONBOARD_SIM_SEED_FILE; the dev key in the data
+// folder is registered as ONBOARD_MASKINPORTEN_CLIENT_ID too.
+func simOnly(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	if cfg.AltinnEnv != config.EnvSim {
+		return errors.New("onboard sim needs ONBOARD_ALTINN_ENV=sim (the default)")
+	}
+	ln, err := net.Listen("tcp", cfg.SimAddr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.SimAddr, err)
+	}
+	defer ln.Close()
+	cfg.Bind("", ln.Addr().String())
+	seed := sim.DefaultSeed()
+	if cfg.SimSeedFile != "" {
+		if seed, err = sim.LoadSeed(cfg.SimSeedFile); err != nil {
+			return err
+		}
+	}
+	s, err := sim.New(sim.Config{PublicURL: cfg.SimPublicURL, Seed: seed})
+	if err != nil {
+		return err
+	}
+	key, created, err := maskinporten.LoadOrCreateKey(cfg.KeyPath())
+	if err != nil {
+		return err
+	}
+	if created {
+		log.Info("generated a dev Maskinporten key", "path", cfg.KeyPath())
+	}
+	if err := app.RegisterWithSim(s, cfg, &key.PublicKey); err != nil {
+		return err
+	}
+	log.Info("listening", "sim_addr", ln.Addr().String(), "issuer", cfg.SimPublicURL+"/",
+		"client_id", cfg.MaskinportenClientID, "kid", cfg.MaskinportenKID, "key_file", cfg.KeyPath(),
+		"redirect_url", cfg.ReturnURL())
+	return serveUntilDone(ctx, log, []*http.Server{newServer(s.Handler(), log)}, []net.Listener{ln})
+}
+
+func newServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// serveUntilDone serves until ctx ends, then lets in-flight requests finish.
+func serveUntilDone(ctx context.Context, log *slog.Logger, servers []*http.Server, lns []net.Listener) error {
+	errc := make(chan error, len(servers))
+	for i, s := range servers {
+		go func() {
+			if err := s.Serve(lns[i]); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return err
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var errs []string
+	for _, s := range servers {
+		if err := s.Shutdown(sctx); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("shutdown: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}

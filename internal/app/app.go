@@ -1,0 +1,166 @@
+// Package app wires the service together from a Config: the Maskinporten and
+// Altinn clients (or the built-in simulator), the onboarding service and the
+// HTTP handlers. cmd/onboard runs it; tests build it the same way.
+package app
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/onboard-altinn/onboard/internal/altinn"
+	"github.com/onboard-altinn/onboard/internal/config"
+	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/handlers"
+	"github.com/onboard-altinn/onboard/internal/maskinporten"
+	"github.com/onboard-altinn/onboard/internal/onboarding"
+	"github.com/onboard-altinn/onboard/internal/sim"
+)
+
+// App is the wired service.
+type App struct {
+	Config       *config.Config
+	DB           *db.DB
+	Sim          *sim.Server // nil unless ONBOARD_ALTINN_ENV=sim
+	Maskinporten *maskinporten.Client
+	Altinn       *altinn.Client
+	Onboardings  *onboarding.Service
+	Web          http.Handler
+}
+
+// Scopes the vendor token asks for: one token serves every vendor call.
+var vendorScopes = []string{altinn.ScopeRequestRead, altinn.ScopeRequestWrite}
+
+// Build wires the app. cfg must hold final URLs (see Config.Bind). In sim
+// mode it also builds the simulator, registers the dev key's Maskinporten
+// client and the return URL on every product's system, as a vendor does once
+// by hand in Altinn's system register.
+func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
+	a := &App{Config: cfg, DB: store}
+	key, err := signingKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.AltinnEnv == config.EnvSim {
+		if a.Sim, err = newSim(cfg, key, log); err != nil {
+			return nil, err
+		}
+	}
+	a.Maskinporten, err = maskinporten.New(maskinporten.Config{
+		Issuer: cfg.MaskinportenIssuer, ClientID: cfg.MaskinportenClientID, KeyID: cfg.MaskinportenKID, Key: key,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	a.Altinn = altinn.New(cfg.AltinnBaseURL, a.Maskinporten, &http.Client{Timeout: cfg.AltinnTimeout})
+	a.Onboardings = &onboarding.Service{
+		DB: store, Altinn: a.Altinn, Products: cfg.Products, ReturnURL: cfg.ReturnURL(),
+		ConfirmHosts: cfg.ConfirmHosts, Log: log,
+	}
+	sessionKey, err := sessionKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.Web = handlers.New(&handlers.Handler{
+		Onboardings: a.Onboardings, Store: store, Products: cfg.Products, Vendor: cfg.Vendor,
+		Sim: cfg.AltinnEnv == config.EnvSim, Dev: cfg.Dev, SessionKey: sessionKey, ConfirmHosts: cfg.ConfirmHosts,
+		AltinnPortalURL: cfg.AltinnPortalURL, SubmitPerMinute: cfg.SubmitRateLimit, BehindProxy: cfg.BehindProxy, Log: log,
+	})
+	return a, nil
+}
+
+// signingKey is the configured Maskinporten key, or in sim mode a dev key
+// generated on first start and kept in the data folder.
+func signingKey(cfg *config.Config, log *slog.Logger) (*rsa.PrivateKey, error) {
+	if len(cfg.MaskinportenKeyPEM) > 0 {
+		k, err := maskinporten.ParsePrivateKeyPEM(cfg.MaskinportenKeyPEM)
+		if err != nil {
+			return nil, fmt.Errorf("app: ONBOARD_MASKINPORTEN_KEY_FILE: %w", err)
+		}
+		return k, nil
+	}
+	k, created, err := maskinporten.LoadOrCreateKey(cfg.KeyPath())
+	if err != nil {
+		return nil, fmt.Errorf("app: dev key: %w", err)
+	}
+	if created {
+		log.Info("generated a dev Maskinporten key for the simulator", "path", cfg.KeyPath())
+	}
+	return k, nil
+}
+
+func newSim(cfg *config.Config, key *rsa.PrivateKey, log *slog.Logger) (*sim.Server, error) {
+	seed := sim.DefaultSeed()
+	if cfg.SimSeedFile != "" {
+		var err error
+		if seed, err = sim.LoadSeed(cfg.SimSeedFile); err != nil {
+			return nil, fmt.Errorf("app: ONBOARD_SIM_SEED_FILE: %w", err)
+		}
+	}
+	s, err := sim.New(sim.Config{PublicURL: cfg.SimPublicURL, Seed: seed,
+		Logf: func(f string, args ...any) { log.Debug(fmt.Sprintf(f, args...), "component", "sim") }})
+	if err != nil {
+		return nil, fmt.Errorf("app: simulator: %w", err)
+	}
+	if err := RegisterWithSim(s, cfg, &key.PublicKey); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// RegisterWithSim does in the simulator what a vendor does once in Altinn:
+// registers its Maskinporten client on its systems and its return URL.
+func RegisterWithSim(s *sim.Server, cfg *config.Config, pub *rsa.PublicKey) error {
+	// A system id is "<vendor orgno>_<name>" (contract §2), so the vendor's org is in it.
+	vendorOrg, _, ok := strings.Cut(cfg.Products[0].SystemID, "_")
+	if !ok || len(vendorOrg) != 9 {
+		return fmt.Errorf("app: simulator: system id %q is not <orgno>_<name>", cfg.Products[0].SystemID)
+	}
+	seen := map[string]bool{}
+	err := s.AddClient(sim.Client{
+		ClientID: cfg.MaskinportenClientID, OrgNo: vendorOrg, KeyID: cfg.MaskinportenKID,
+		PublicKeyPEM: string(maskinporten.PublicKeyPEM(pub)),
+		Scopes:       append(append([]string{}, vendorScopes...), altinn.ScopeSystemRegisterWrite),
+	})
+	if err != nil {
+		return fmt.Errorf("app: simulator client: %w", err)
+	}
+	for _, p := range cfg.Products {
+		if seen[p.SystemID] {
+			continue
+		}
+		seen[p.SystemID] = true
+		if err := s.AddRedirectURL(p.SystemID, cfg.ReturnURL()); err != nil {
+			return fmt.Errorf("app: simulator redirect URL: %w", err)
+		}
+	}
+	return nil
+}
+
+// sessionKey is the configured key, or in dev one generated once and kept in
+// the data folder so restarts keep customers' cookies valid.
+func sessionKey(cfg *config.Config) ([]byte, error) {
+	if len(cfg.SessionKey) > 0 {
+		return cfg.SessionKey, nil
+	}
+	path := filepath.Join(cfg.DataDir, "session.key")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("app: data dir: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("app: session key: %w", err)
+	}
+	return b, nil
+}

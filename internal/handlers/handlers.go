@@ -1,0 +1,96 @@
+// Package handlers serves the customer wizard over HTTP. Handlers are methods
+// on Handler, whose fields are its explicit dependencies; every route is in
+// routes.go.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/onboard-altinn/onboard/internal/config"
+	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/i18n"
+	"github.com/onboard-altinn/onboard/internal/onboarding"
+	"github.com/onboard-altinn/onboard/static"
+	"github.com/onboard-altinn/onboard/views"
+)
+
+// Onboardings is the service layer the wizard uses.
+type Onboardings interface {
+	Start(ctx context.Context, in onboarding.StartInput) (*db.Onboarding, error)
+	Continue(ctx context.Context, o *db.Onboarding, cause, actor string) error
+	Refresh(ctx context.Context, o *db.Onboarding, cause, actor string) error
+	RecordReturn(ctx context.Context, o *db.Onboarding, withCookie bool) error
+}
+
+// Store is the part of the database the wizard reads directly.
+type Store interface {
+	OnboardingByRef(ctx context.Context, ref string) (*db.Onboarding, error)
+}
+
+// Handler holds what the wizard's handlers need.
+type Handler struct {
+	Onboardings     Onboardings
+	Store           Store
+	Products        []config.Product
+	Vendor          string // the vendor's name as customers know it
+	Sim             bool   // running against the simulator: show the test-mode banner
+	Dev             bool   // local development: cookies without Secure
+	SessionKey      []byte
+	ConfirmHosts    []string
+	AltinnPortalURL string
+	SubmitPerMinute float64
+	BehindProxy     bool
+	Log             *slog.Logger
+	// MinRefreshInterval stops a reload storm on one return link from turning
+	// into a storm of Altinn calls.
+	MinRefreshInterval time.Duration
+}
+
+func (h *Handler) page(c echo.Context, title string) views.Page {
+	lang := langOf(c)
+	return views.Page{
+		Lang: lang, Title: title, Sim: h.Sim,
+		LangURL: "/lang/" + otherLang(lang) + "?next=" + urlQueryEscape(c.Request().URL.RequestURI()),
+		CSSURL:  static.URL("style.css"), LogoURL: static.URL("logo.svg"),
+	}
+}
+
+func (h *Handler) product(id string) (config.Product, bool) {
+	for _, p := range h.Products {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return config.Product{}, false
+}
+
+func (h *Handler) productView(p config.Product, lang string) views.Product {
+	v := views.Product{ID: p.ID, Name: p.DisplayName(lang), Agent: p.Kind == config.KindAgent, URL: "/onboard/" + p.ID}
+	for _, r := range p.Rights {
+		v.Grants = append(v.Grants, views.Grant{Label: label(lang, "right."+r, r), ID: r})
+	}
+	for _, a := range p.AccessPackages {
+		v.Grants = append(v.Grants, views.Grant{Label: label(lang, "package."+a, a), ID: a})
+	}
+	return v
+}
+
+func label(lang, key, fallback string) string {
+	if s := i18n.T(lang, key); s != key {
+		return s
+	}
+	return fallback
+}
+
+// render writes a templ component as the response with the given status.
+func render(c echo.Context, status int, comp templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(status)
+	return comp.Render(c.Request().Context(), c.Response())
+}

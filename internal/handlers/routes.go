@@ -1,0 +1,99 @@
+package handlers
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
+
+	"github.com/onboard-altinn/onboard/static"
+)
+
+// New builds the Echo server with every route and middleware.
+func New(h *Handler) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = h.errorHandler
+	if h.BehindProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	} else {
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
+	if h.MinRefreshInterval == 0 {
+		h.MinRefreshInterval = 2 * time.Second
+	}
+
+	e.Use(middleware.Recover())
+	e.Use(middleware.RequestID())
+	e.Use(h.requestLogger())
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		ContentTypeNosniff:    "nosniff",
+		XFrameOptions:         "DENY",
+		HSTSMaxAge:            hstsAge(h.Dev),
+		ContentSecurityPolicy: h.csp(),
+		ReferrerPolicy:        "same-origin",
+	}))
+	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: 45 * time.Second}))
+	e.Use(middleware.BodyLimit("16K"))
+	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "form:_csrf",
+		CookieName:     "onboard_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   !h.Dev,
+		CookieSameSite: http.SameSiteLaxMode,
+		Skipper:        func(c echo.Context) bool { return strings.HasPrefix(c.Path(), static.Prefix) },
+	}))
+
+	submitLimit := middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(h.SubmitPerMinute / 60), Burst: max(3, int(h.SubmitPerMinute/4)), ExpiresIn: 5 * time.Minute,
+		}),
+		DenyHandler: func(c echo.Context, _ string, _ error) error { return echo.ErrTooManyRequests },
+	})
+
+	e.GET("/", h.home)
+	e.GET("/onboard/:product", h.start)
+	e.GET("/onboard/:product/org", h.org)
+	e.POST("/onboard/:product/org", h.submit, submitLimit)
+	e.GET("/return", h.altinnReturn) // config.ReturnPath: the URL registered at Altinn
+	e.GET("/status/:ref", h.status)
+	e.POST("/status/:ref/retry", h.retry, submitLimit)
+	e.GET("/lang/:lang", h.setLang)
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
+	return e
+}
+
+// csp allows no inline script at all, and lets forms lead only here and to
+// Altinn's confirm hosts (a 303 after a POST is checked against form-action).
+func (h *Handler) csp() string {
+	formAction := []string{"'self'"}
+	for _, host := range h.ConfirmHosts {
+		formAction = append(formAction, "https://"+host)
+		if hn, _, err := net.SplitHostPort(host); (err == nil && isLoopbackName(hn)) || isLoopbackName(host) {
+			formAction = append(formAction, "http://"+host)
+		}
+	}
+	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+		"form-action " + strings.Join(formAction, " ") + "; frame-ancestors 'none'; base-uri 'none'"
+}
+
+func isLoopbackName(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func hstsAge(dev bool) int {
+	if dev {
+		return 0
+	}
+	return 31536000
+}

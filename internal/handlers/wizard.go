@@ -1,0 +1,212 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/onboard-altinn/onboard/internal/config"
+	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/i18n"
+	"github.com/onboard-altinn/onboard/internal/onboarding"
+	"github.com/onboard-altinn/onboard/internal/orgno"
+	"github.com/onboard-altinn/onboard/views"
+)
+
+// home lists the products, or goes straight to the only one.
+func (h *Handler) home(c echo.Context) error {
+	if len(h.Products) == 1 {
+		return c.Redirect(http.StatusSeeOther, "/onboard/"+h.Products[0].ID)
+	}
+	lang := langOf(c)
+	m := views.ProductList{Page: h.page(c, i18n.T(lang, "start.choose"))}
+	for _, p := range h.Products {
+		m.Products = append(m.Products, h.productView(p, lang))
+	}
+	return render(c, http.StatusOK, views.ProductListPage(m))
+}
+
+// start says in plain words what the customer is about to allow, and why.
+func (h *Handler) start(c echo.Context) error {
+	p, ok := h.product(c.Param("product"))
+	if !ok {
+		return echo.ErrNotFound
+	}
+	lang := langOf(c)
+	return render(c, http.StatusOK, views.StartPage(views.Start{
+		Page:    h.page(c, i18n.T(lang, "start.heading", h.Vendor)),
+		Product: h.productView(p, lang), Vendor: h.Vendor, OrgURL: "/onboard/" + p.ID + "/org",
+	}))
+}
+
+func (h *Handler) orgForm(c echo.Context, p config.Product, status int, value, errKey string) error {
+	lang := langOf(c)
+	csrf, _ := c.Get("csrf").(string)
+	return render(c, status, views.OrgPage(views.OrgForm{
+		Page:    h.page(c, i18n.T(lang, "org.heading")),
+		Product: h.productView(p, lang), Action: "/onboard/" + p.ID + "/org", BackURL: "/onboard/" + p.ID,
+		CSRF: csrf, Value: value, ErrorKey: errKey,
+	}))
+}
+
+// org asks for the organisation number.
+func (h *Handler) org(c echo.Context) error {
+	p, ok := h.product(c.Param("product"))
+	if !ok {
+		return echo.ErrNotFound
+	}
+	return h.orgForm(c, p, http.StatusOK, "", "")
+}
+
+var orgErrorKeys = map[error]string{
+	orgno.ErrEmpty: "org.err.empty", orgno.ErrLength: "org.err.length",
+	orgno.ErrCharacters: "org.err.chars", orgno.ErrCheckDigit: "org.err.check",
+}
+
+// submit validates the number, stores the onboarding, creates the Altinn
+// request and sends the browser to Altinn's confirm page with a 303.
+func (h *Handler) submit(c echo.Context) error {
+	p, ok := h.product(c.Param("product"))
+	if !ok {
+		return echo.ErrNotFound
+	}
+	typed := c.FormValue("orgno")
+	n, err := orgno.Normalize(typed)
+	if err != nil {
+		if len(typed) > 20 {
+			typed = typed[:20]
+		}
+		return h.orgForm(c, p, http.StatusUnprocessableEntity, typed, orgErrorKeys[err])
+	}
+	o, err := h.Onboardings.Start(c.Request().Context(), onboarding.StartInput{
+		Product: p.ID, OrgNo: n, Lang: langOf(c), Cause: db.CauseCustomer,
+	})
+	if err != nil {
+		return err
+	}
+	h.addFlow(c, o.Ref)
+	return h.sendOn(c, o)
+}
+
+// sendOn sends the browser to Altinn when there is something to approve, and
+// to the status page otherwise. The confirm URL was checked against the
+// allowlist before it was stored.
+func (h *Handler) sendOn(c echo.Context, o *db.Onboarding) error {
+	if o.Status == db.StatusPending && o.ConfirmURL != nil && *o.ConfirmURL != "" {
+		return c.Redirect(http.StatusSeeOther, *o.ConfirmURL)
+	}
+	return c.Redirect(http.StatusSeeOther, "/status/"+o.Ref)
+}
+
+var refPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
+
+func (h *Handler) onboardingByRef(c echo.Context, ref string) (*db.Onboarding, error) {
+	if !refPattern.MatchString(ref) {
+		return nil, echo.ErrNotFound
+	}
+	o, err := h.Store.OnboardingByRef(c.Request().Context(), ref)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, echo.ErrNotFound
+	}
+	return o, err
+}
+
+// altinnReturn is the redirectUrl Altinn sends the browser back to. It
+// carries nothing from Altinn: it only tells us to look.
+func (h *Handler) altinnReturn(c echo.Context) error {
+	ref := c.QueryParam("ref")
+	o, err := h.onboardingByRef(c, ref)
+	if err != nil {
+		return err
+	}
+	if err := h.Onboardings.RecordReturn(c.Request().Context(), o, h.ownsFlow(c, ref)); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/status/"+o.Ref)
+}
+
+// status re-reads the onboarding from Altinn and shows where it stands:
+// details and actions to the browser that started it, the outcome alone to
+// anyone else holding the link.
+func (h *Handler) status(c echo.Context) error {
+	ref := c.Param("ref")
+	o, err := h.onboardingByRef(c, ref)
+	if err != nil {
+		return err
+	}
+	if o.CheckedAt == nil || time.Since(*o.CheckedAt) >= h.MinRefreshInterval {
+		if err := h.Onboardings.Refresh(c.Request().Context(), o, db.CauseCustomer, ""); err != nil {
+			return err
+		}
+	}
+	return h.renderOutcome(c, o)
+}
+
+func (h *Handler) renderOutcome(c echo.Context, o *db.Onboarding) error {
+	lang := langOf(c)
+	p, _ := h.product(o.Product)
+	m := views.Outcome{
+		Page:   h.page(c, i18n.T(lang, "outcome.heading")),
+		Ref:    o.Ref, Status: o.Status, Escalated: o.Escalated, Agent: o.Kind == config.KindAgent,
+		Vendor: h.Vendor, RefreshURL: "/status/" + o.Ref, AltinnURL: h.AltinnPortalURL,
+	}
+	if o.ErrorCode != nil {
+		m.ErrorCode = *o.ErrorCode
+	}
+	if h.ownsFlow(c, o.Ref) {
+		m.Detail = true
+		m.OrgNo = orgno.Format(o.OrgNo)
+		m.ProductName = p.DisplayName(lang)
+		m.CSRF, _ = c.Get("csrf").(string)
+		if o.CheckedAt != nil {
+			m.CheckedAt = o.CheckedAt.In(oslo).Format("02.01.2006 15:04:05")
+		}
+		if o.Status == db.StatusPending && o.ConfirmURL != nil {
+			m.ConfirmURL = *o.ConfirmURL
+		}
+		switch o.Status {
+		case db.StatusRequesting, db.StatusFailed, db.StatusRejected, db.StatusExpired, db.StatusRevoked:
+			m.RetryAction = "/status/" + o.Ref + "/retry"
+		}
+	}
+	return render(c, http.StatusOK, views.OutcomePage(m))
+}
+
+// retry is "try again" on the status page: it resends a request that never
+// reached Altinn, or renews one that was rejected, expired or revoked. Only
+// the browser that started the onboarding may do it.
+func (h *Handler) retry(c echo.Context) error {
+	ref := c.Param("ref")
+	o, err := h.onboardingByRef(c, ref)
+	if err != nil {
+		return err
+	}
+	if !h.ownsFlow(c, ref) {
+		return echo.ErrForbidden
+	}
+	if err := h.Onboardings.Continue(c.Request().Context(), o, db.CauseCustomer, ""); err != nil {
+		return err
+	}
+	return h.sendOn(c, o)
+}
+
+// setLang is the language switch: a cookie, then back to the page.
+func (h *Handler) setLang(c echo.Context) error {
+	lang := c.Param("lang")
+	if !i18n.Supported(lang) {
+		return echo.ErrNotFound
+	}
+	c.SetCookie(&http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 60 * 60 * 24 * 365,
+		HttpOnly: true, Secure: !h.Dev, SameSite: http.SameSiteLaxMode})
+	return c.Redirect(http.StatusSeeOther, localPath(c.QueryParam("next")))
+}
+
+var oslo = func() *time.Location {
+	if l, err := time.LoadLocation("Europe/Oslo"); err == nil {
+		return l
+	}
+	return time.UTC
+}()

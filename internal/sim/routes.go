@@ -1,0 +1,62 @@
+package sim
+
+import (
+	"net/http"
+	"strings"
+)
+
+// routes builds the whole HTTP surface of the simulator on one mux. The fault injector
+// and the call counter sit in front of it; the admin routes under /_sim/ bypass both.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+
+	// Maskinporten.
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.handleMetadata)
+	mux.HandleFunc("GET /jwk", s.handleJWK)
+	mux.HandleFunc("/token", s.handleToken) // any method: non-POST gets an OAuth error
+
+	// Altinn vendor API.
+	const req = apiBase + "/request/vendor"
+	mux.HandleFunc("POST "+req, s.handleCreate(false))
+	mux.HandleFunc("POST "+req+"/agent", s.handleCreate(true))
+	mux.HandleFunc("GET "+req+"/{id}", s.handleGetRequest(false))
+	mux.HandleFunc("GET "+req+"/agent/{id}", s.handleGetRequest(true))
+	mux.HandleFunc("GET "+req+"/byexternalref/{systemId}/{orgNo}/{externalRef}", s.handleRequestByExternalRef(false))
+	mux.HandleFunc("GET "+req+"/agent/byexternalref/{systemId}/{orgNo}/{externalRef}", s.handleRequestByExternalRef(true))
+	mux.HandleFunc("GET "+req+"/bysystem/{systemId}", s.handleRequestsBySystem(false))
+	mux.HandleFunc("GET "+req+"/agent/bysystem/{systemId}", s.handleRequestsBySystem(true))
+	mux.HandleFunc("DELETE "+req+"/{id}", s.handleDeleteRequest)
+	mux.HandleFunc("GET "+apiBase+"/vendor/byquery", s.handleSystemUserByQuery)
+	mux.HandleFunc("GET "+apiBase+"/vendor/bysystem/{systemId}", s.handleSystemUsersBySystem)
+
+	// The customer's side.
+	csrf := http.NewCrossOriginProtection()
+	mux.HandleFunc("GET "+confirmBase+"/request", s.handleConfirmPage(false))
+	mux.HandleFunc("GET "+confirmBase+"/agentrequest", s.handleConfirmPage(true))
+	mux.Handle("POST "+confirmBase+"/request", csrf.Handler(s.handleConfirmAction(false)))
+	mux.Handle("POST "+confirmBase+"/agentrequest", csrf.Handler(s.handleConfirmAction(true)))
+	mux.HandleFunc("GET /logged-out", s.handleLoggedOut)
+
+	// Admin API for people testing without Go.
+	mux.HandleFunc("GET /_sim/requests", s.adminListRequests)
+	mux.HandleFunc("POST /_sim/requests/{id}/{action}", s.adminRequestAction)
+	mux.HandleFunc("POST /_sim/systemusers/{id}/delete", s.adminDeleteSystemUser)
+	mux.HandleFunc("GET /_sim/stats", s.adminStats)
+	mux.HandleFunc("POST /_sim/faults", s.adminAddFault)
+	mux.HandleFunc("DELETE /_sim/faults", s.adminClearFaults)
+	mux.HandleFunc("DELETE /_sim/faults/{id}", s.adminRemoveFault)
+	mux.HandleFunc("POST /_sim/clock", s.adminClock)
+
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/_sim/") {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		if _, pattern := mux.Handler(r); pattern != "" {
+			s.mu.Lock()
+			s.stats.Calls[pattern]++
+			s.mu.Unlock()
+		}
+		s.serveWithFaults(w, r, mux)
+	})
+}

@@ -1,0 +1,61 @@
+// Package static holds the embedded stylesheet and images, served under
+// content-hashed URLs so browsers may cache them for a year.
+package static
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+)
+
+//go:embed *.css *.svg
+var files embed.FS
+
+var hashes = func() map[string]string {
+	m := map[string]string{}
+	entries, _ := fs.ReadDir(files, ".")
+	for _, e := range entries {
+		b, _ := fs.ReadFile(files, e.Name())
+		sum := sha256.Sum256(b)
+		m[e.Name()] = hex.EncodeToString(sum[:])[:12]
+	}
+	return m
+}()
+
+// Prefix is where static files are mounted.
+const Prefix = "/static/"
+
+// URL returns the cache-busting URL of an embedded file, e.g.
+// "/static/3f2a9c1b0d4e/style.css".
+func URL(name string) string { return Prefix + hashes[name] + "/" + name }
+
+// Handler serves URL(name) paths. A hash that does not match the file's
+// current content is a 404, so a stale page never gets a new file cached
+// under an old name.
+func Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest := strings.TrimPrefix(r.URL.Path, Prefix)
+		hash, name, ok := strings.Cut(rest, "/")
+		if !ok || hashes[name] == "" || hashes[name] != hash || path.Base(name) != name {
+			http.NotFound(w, r)
+			return
+		}
+		b, err := fs.ReadFile(files, name)
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		switch path.Ext(name) {
+		case ".css":
+			w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		case ".svg":
+			w.Header().Set("Content-Type", "image/svg+xml")
+		}
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		_, _ = w.Write(b)
+	})
+}

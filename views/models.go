@@ -1,0 +1,85 @@
+// Package views renders the customer-facing pages with templ. Each page has
+// one view model shaped like the screen; all words come from internal/i18n.
+package views
+
+import "github.com/onboard-altinn/onboard/internal/i18n"
+
+// Page is what the layout needs on every page.
+type Page struct {
+	Lang    string
+	Title   string
+	Sim     bool   // show the test-mode banner
+	LangURL string // switches to the other language and back to this page
+	CSSURL  string
+	LogoURL string
+}
+
+// T looks up a text in the page's language.
+func (p Page) T(key string, args ...any) string { return i18n.T(p.Lang, key, args...) }
+
+// Product is one onboarding product as the customer sees it.
+type Product struct {
+	ID     string
+	Name   string
+	Agent  bool
+	Grants []Grant
+	URL    string
+}
+
+// Grant is one right or access package, with a readable label.
+type Grant struct {
+	Label string
+	ID    string
+}
+
+// ProductList lets the customer choose when several products are offered.
+type ProductList struct {
+	Page
+	Products []Product
+}
+
+// Start explains what the customer is about to allow.
+type Start struct {
+	Page
+	Product  Product
+	Vendor   string
+	OrgURL   string
+}
+
+// OrgForm asks for the organisation number.
+type OrgForm struct {
+	Page
+	Product  Product
+	Action   string
+	BackURL  string
+	CSRF     string
+	Value    string
+	ErrorKey string // i18n key of the field's error, empty when valid
+}
+
+// Outcome shows where an onboarding stands.
+type Outcome struct {
+	Page
+	Ref         string
+	Status      string
+	Escalated   bool
+	Detail      bool // the browser that started it: show organisation details and actions
+	OrgNo       string
+	ProductName string
+	Vendor      string
+	Agent       bool
+	ConfirmURL  string // "continue to Altinn" link; only with Detail
+	ErrorCode   string
+	CSRF        string
+	RetryAction string // POST target for "try again"; empty when not offered
+	RefreshURL  string
+	CheckedAt   string
+	AltinnURL   string
+}
+
+// Error is the one error page.
+type Error struct {
+	Page
+	Status  int
+	Message string
+}
