@@ -375,57 +375,80 @@ func (s *Server) infoLocked(r *request) RequestInfo {
 	return info
 }
 
+// Customer decisions on the confirm page.
+const (
+	actionApprove  = "approve"
+	actionReject   = "reject"
+	actionEscalate = "escalate"
+)
+
 // Approve approves a request as the customer's approve button does: it creates a
 // system user whose id is the request id and sets the status to Accepted. It returns
 // ErrNotFound, ErrNotNew, or ErrSystemUserExists (the request then stays New).
 func (s *Server) Approve(requestID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.pendingLocked(requestID)
-	if err != nil {
-		return err
-	}
-	if s.activeUserLocked(r.systemID, r.partyOrgNo, r.externalRef) != nil {
-		return ErrSystemUserExists
-	}
-	s.userSeq++
-	s.users[r.id] = &systemUser{
-		id: r.id, agent: r.agent, systemID: r.systemID, partyOrgNo: r.partyOrgNo,
-		externalRef: r.externalRef, integrationTitle: r.integrationTitle,
-		created: s.worldNowLocked().UTC().Truncate(time.Microsecond), seq: s.userSeq,
-	}
-	r.status = StatusAccepted
-	s.logf("sim: request %s approved; system user %s created for %s", r.id, r.id, r.partyOrgNo)
-	return nil
+	_, err := s.decide(requestID, "", actionApprove)
+	return err
 }
 
 // Reject rejects a request as the customer's reject button does. It returns
 // ErrNotFound or ErrNotNew.
 func (s *Server) Reject(requestID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.pendingLocked(requestID)
-	if err != nil {
-		return err
-	}
-	r.status = StatusRejected
-	s.logf("sim: request %s rejected", r.id)
-	return nil
+	_, err := s.decide(requestID, "", actionReject)
+	return err
 }
 
 // Escalate asks an access manager to approve, as a customer without the right role
 // does: escalated becomes true and the status stays New. It returns ErrNotFound or
 // ErrNotNew.
 func (s *Server) Escalate(requestID string) error {
+	_, err := s.decide(requestID, "", actionEscalate)
+	return err
+}
+
+// decide applies the customer's decision to a live request whose status reads New.
+// kind is "standard" or "agent" to accept only that kind, "" for either. It returns
+// the request's stored redirectUrl (nil when none was given).
+func (s *Server) decide(requestID, kind, action string) (*string, error) {
+	id, ok := parseGUID(requestID)
+	if !ok {
+		return nil, ErrNotFound
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.pendingLocked(requestID)
-	if err != nil {
-		return err
+	r := s.requests[id]
+	if r == nil || r.deleted || kind == "agent" && !r.agent || kind == "standard" && r.agent {
+		return nil, ErrNotFound
 	}
-	r.escalated = true
-	s.logf("sim: request %s escalated", r.id)
-	return nil
+	if st, _ := s.statusLocked(r); st != StatusNew {
+		return nil, ErrNotNew
+	}
+	switch action {
+	case actionApprove:
+		if s.activeUserLocked(r.systemID, r.partyOrgNo, r.externalRef) != nil {
+			return nil, ErrSystemUserExists
+		}
+		s.userSeq++
+		s.users[r.id] = &systemUser{
+			id: r.id, agent: r.agent, systemID: r.systemID, partyOrgNo: r.partyOrgNo,
+			externalRef: r.externalRef, integrationTitle: r.integrationTitle,
+			created: s.worldNowLocked().UTC().Truncate(time.Microsecond), seq: s.userSeq,
+		}
+		r.status = StatusAccepted
+		s.logf("sim: request %s approved; system user %s created for %s", r.id, r.id, r.partyOrgNo)
+	case actionReject:
+		r.status = StatusRejected
+		s.logf("sim: request %s rejected", r.id)
+	case actionEscalate:
+		r.escalated = true
+		s.logf("sim: request %s escalated", r.id)
+	default:
+		return nil, fmt.Errorf("sim: unknown action %q", action)
+	}
+	if r.redirectURL == nil {
+		return nil, nil
+	}
+	u := *r.redirectURL
+	return &u, nil
 }
 
 // DeleteSystemUser deletes a system user as the customer does in Altinn: the system
@@ -448,23 +471,6 @@ func (s *Server) DeleteSystemUser(systemUserID string) error {
 	}
 	s.logf("sim: system user %s deleted by the customer", id)
 	return nil
-}
-
-// pendingLocked finds a live request whose status (as read now) is New. The caller
-// holds s.mu.
-func (s *Server) pendingLocked(requestID string) (*request, error) {
-	id, ok := parseGUID(requestID)
-	if !ok {
-		return nil, ErrNotFound
-	}
-	r := s.requests[id]
-	if r == nil || r.deleted {
-		return nil, ErrNotFound
-	}
-	if st, _ := s.statusLocked(r); st != StatusNew {
-		return nil, ErrNotNew
-	}
-	return r, nil
 }
 
 // statusLocked returns the status of r as Altinn would show it now, and the timedOut

@@ -1,0 +1,58 @@
+# onboard: `make run` starts the service against the built-in simulator with a
+# private Postgres; `make test` runs every test. Both install what they need.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+export ONBOARD_DATA_DIR ?= $(CURDIR)/.data
+
+# DATABASE_URL from the environment wins; otherwise the private cluster.
+DB = export DATABASE_URL="$${DATABASE_URL:-$$(scripts/devdb.sh start)}";
+
+.DEFAULT_GOAL := help
+.PHONY: help run test test-short generate check-generated lint bench migrate build db-start db-stop psql clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+run: ## start Postgres if needed, apply migrations, serve the wizard with the simulator on http://localhost:8080
+	@$(DB) $(GO) run ./cmd/onboard serve
+
+test: check-generated lint ## every test: unit, Postgres integration, whole-app and browser (installs Postgres and chromium if missing)
+	@$(DB) export CHROMIUM="$${CHROMIUM:-$$(scripts/chromium.sh)}"; \
+		$(GO) test -race -count=1 -timeout 30m ./...
+
+test-short: ## the tests without the browser
+	@$(DB) $(GO) test -count=1 -short ./...
+
+generate: ## regenerate the templ views
+	$(GO) tool templ generate -path views
+
+check-generated: ## fail when a *_templ.go file is stale
+	@scripts/check-generated.sh
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@$(GO) vet ./...
+
+bench: ## benchmarks (see bench/README.md)
+	@$(DB) $(GO) test -run '^$$' -bench . -benchmem ./...
+
+migrate: ## apply database migrations
+	@$(DB) $(GO) run ./cmd/onboard migrate
+
+build: ## build bin/onboard
+	$(GO) build -o bin/onboard ./cmd/onboard
+
+db-start: ## start the private Postgres and print its URL
+	@scripts/devdb.sh start
+
+db-stop: ## stop the private Postgres
+	@scripts/devdb.sh stop
+
+psql: ## psql on the dev database
+	@scripts/devdb.sh psql
+
+clean: ## stop Postgres and remove local state (.pgdata, .data, bin)
+	-@scripts/devdb.sh stop
+	rm -rf .pgdata .data bin
