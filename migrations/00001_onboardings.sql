@@ -31,7 +31,7 @@ CREATE TABLE onboardings (
 CREATE UNIQUE INDEX onboardings_live_key ON onboardings (system_id, org_no, external_ref)
     WHERE status <> 'cancelled';
 CREATE UNIQUE INDEX onboardings_altinn_request ON onboardings (altinn_request_id)
-    WHERE altinn_request_id IS NOT NULL;
+    WHERE altinn_request_id IS NOT NULL AND status <> 'cancelled';
 CREATE INDEX onboardings_created ON onboardings (created_at DESC, id DESC);
 CREATE INDEX onboardings_status_created ON onboardings (status, created_at DESC, id DESC);
 CREATE INDEX onboardings_org_no ON onboardings (org_no);

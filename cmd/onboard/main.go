@@ -180,7 +180,7 @@ func simOnly(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			return err
 		}
 	}
-	s, err := sim.New(sim.Config{PublicURL: cfg.SimPublicURL, Seed: seed})
+	s, err := sim.New(sim.Config{PublicURL: cfg.SimPublicURL, Seed: seed, TimeoutMode: cfg.SimTimeouts})
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ type exchange struct {
 
 	status int
 	header map[string]string
-	resp   string // "{{base}}" is replaced by the server's URL
+	resp   string // "{{base}}" and "{{host}}" are replaced by the server's URL and host:port
 
 	// block, when set, makes the handler wait for the client to give up.
 	block bool
@@ -165,7 +165,9 @@ func (f *fakeAltinn) serve(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusOK
 	}
 	w.WriteHeader(status)
-	io.WriteString(w, strings.ReplaceAll(x.resp, "{{base}}", f.srv.URL))
+	resp := strings.ReplaceAll(x.resp, "{{base}}", f.srv.URL)
+	resp = strings.ReplaceAll(resp, "{{host}}", strings.TrimPrefix(f.srv.URL, "http://"))
+	io.WriteString(w, resp)
 }
 
 func nilIfEmpty(v url.Values) url.Values {

@@ -17,16 +17,19 @@ import (
 // matches the first four through errors.Is, so callers need not look at
 // status codes.
 var (
-	// ErrNotFound: Altinn answered 404 (AUTH-00010, AUTH-00011, or bare).
+	// ErrNotFound means Altinn answered 404: AUTH-00010 (no such request),
+	// AUTH-00011 (no such system, or not the vendor's), or a bare 404.
 	ErrNotFound = errors.New("altinn: not found")
-	// ErrUnauthorized: Altinn answered 401 even with a freshly fetched token.
+	// ErrUnauthorized means Altinn answered 401 even to a freshly fetched
+	// token, so the Maskinporten client or the token's consumer is wrong.
 	ErrUnauthorized = errors.New("altinn: unauthorized")
-	// ErrForbidden: Altinn answered 403, usually a missing scope.
+	// ErrForbidden means Altinn answered 403, usually for a missing scope.
 	ErrForbidden = errors.New("altinn: forbidden")
-	// ErrUnavailable: Altinn answered 5xx or 429; worth trying again later.
+	// ErrUnavailable means Altinn answered 5xx or 429, so trying again
+	// later may help.
 	ErrUnavailable = errors.New("altinn: unavailable")
-	// ErrMalformed: Altinn answered 2xx with a body that cannot be decoded.
-	// The call may have taken effect.
+	// ErrMalformed means Altinn answered 2xx with a body that cannot be
+	// decoded. The call may still have taken effect.
 	ErrMalformed = errors.New("altinn: malformed response")
 )
 

@@ -173,7 +173,8 @@ func (c *Client) create(ctx context.Context, e endpoint, agent bool) (*Request, 
 // deleted, or an agent request; a request is deleted too when the customer
 // deletes its system user) and 404 AUTH-00011 match ErrNotFound, a bare 401
 // matches ErrUnauthorized. An undecodable 2xx body gives an error wrapping
-// ErrMalformed; transport and context errors are returned wrapped.
+// ErrMalformed; transport and context errors are returned wrapped. An empty
+// id is refused with an error, without calling Altinn.
 func (c *Client) GetRequest(ctx context.Context, id string) (*Request, error) {
 	return c.getRequest(ctx, "request/vendor/{id}", "request/vendor/", id, false)
 }
@@ -202,7 +203,8 @@ func (c *Client) getRequest(ctx context.Context, tmpl, prefix, id string, agent 
 // externalRef means the default, orgNo.
 //
 // GetRequestByExternalRef returns the same errors as GetRequest: 404
-// AUTH-00010 when there is no live request for the key.
+// AUTH-00010 when there is no live request for the key. An empty systemID
+// or orgNo is refused with an error, without calling Altinn.
 func (c *Client) GetRequestByExternalRef(ctx context.Context, systemID, orgNo, externalRef string) (*Request, error) {
 	return c.getRequestByRef(ctx, "request/vendor/byexternalref/", systemID, orgNo, externalRef, false)
 }
@@ -240,7 +242,8 @@ func (c *Client) getRequestByRef(ctx context.Context, prefix, systemID, orgNo, e
 // DeleteRequest returns nil on any 2xx (Altinn sends 202), a *Problem
 // matching ErrNotFound for 404 AUTH-00010 (unknown or already deleted), a
 // *Problem matching ErrForbidden for 403 (missing scope), and wrapped
-// transport or context errors.
+// transport or context errors. An empty id is refused with an error, without
+// calling Altinn.
 func (c *Client) DeleteRequest(ctx context.Context, id string) error {
 	e := endpoint{method: http.MethodDelete, tmpl: "request/vendor/{id}", scope: ScopeRequestWrite}
 	if id == "" {

@@ -61,7 +61,8 @@ func (s *SystemUser) UnmarshalJSON(b []byte) error {
 // system user, deleted, or another vendor's: Altinn sends a bare 404 with no
 // code), a *Problem matching ErrUnauthorized on 401, an error wrapping
 // ErrMalformed for an undecodable 2xx body, and wrapped transport or context
-// errors.
+// errors. A 200 is returned as is, so check IsDeleted. An empty systemID or
+// orgNo is refused with an error, without calling Altinn.
 func (c *Client) SystemUserByQuery(ctx context.Context, systemID, orgNo, externalRef string) (*SystemUser, error) {
 	e := endpoint{method: http.MethodGet, tmpl: "systemuser/vendor/byquery", scope: ScopeRequestWrite}
 	if systemID == "" || orgNo == "" {
@@ -89,7 +90,8 @@ func (c *Client) SystemUserByQuery(ctx context.Context, systemID, orgNo, externa
 // and wrapped transport or context errors. It refuses, with an error, a next
 // link to another scheme or host than the base URL (the bearer token would
 // go with it), a next link seen before, and more than 10,000 pages. On any
-// error it returns no users, never a partial list.
+// error it returns no users, never a partial list. An empty systemID is
+// refused with an error, without calling Altinn.
 func (c *Client) ListSystemUsers(ctx context.Context, systemID string) ([]SystemUser, error) {
 	e := endpoint{method: http.MethodGet, tmpl: "systemuser/vendor/bysystem/{systemId}", scope: ScopeSystemRegisterWrite}
 	if systemID == "" {

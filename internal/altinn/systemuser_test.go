@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -89,19 +90,13 @@ func TestListSystemUsersShapes(t *testing.T) {
 			listExchange("", page(listPath+"?token=Mg", u1)),
 			listExchange("Mg", page("", u1)),
 		}, 2},
-		{"same host, explicit default port and upper case", nil, 2}, // filled in below
+		{"same origin, upper-case scheme", []exchange{
+			listExchange("", page("HTTP://{{host}}"+listPath+"?token=Mw", u1)),
+			listExchange("Mw", page("", u1)),
+		}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pages := tc.pages
-			var f *fakeAltinn
-			if pages == nil {
-				// The next link names the server as HTTP://127.0.0.1:port.
-				pages = []exchange{listExchange("", ""), listExchange("Mw", page("", u1))}
-				f = newFakeAltinn(t, pages...)
-				f.want[0].resp = page(strings.Replace(f.srv.URL, "http://", "HTTP://", 1)+listPath+"?token=Mw", u1)
-			} else {
-				f = newFakeAltinn(t, pages...)
-			}
+			f := newFakeAltinn(t, tc.pages...)
 			c, _ := f.client()
 			got, err := c.ListSystemUsers(t.Context(), systemID)
 			if err != nil {
@@ -186,10 +181,6 @@ func TestListSystemUsersRefuses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeAltinn(t, tc.pages...)
-			host := strings.TrimPrefix(f.srv.URL, "http://")
-			for i := range f.want {
-				f.want[i].resp = strings.ReplaceAll(f.want[i].resp, "{{host}}", host)
-			}
 			c, _ := f.client()
 			if tc.maxPages != 0 {
 				c.maxPages = tc.maxPages
@@ -215,6 +206,40 @@ func TestListSystemUsersRefuses(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestOrigin(t *testing.T) {
+	for _, tc := range []struct{ a, b string }{
+		{"https://platform.tt02.altinn.no", "HTTPS://Platform.TT02.altinn.no:443/x?y"},
+		{"http://127.0.0.1", "http://127.0.0.1:80"},
+		{"http://[::1]:8080", "http://[::1]:8080/a"},
+	} {
+		a, _ := url.Parse(tc.a)
+		b, _ := url.Parse(tc.b)
+		if origin(a) != origin(b) {
+			t.Errorf("origin(%s) = %s, origin(%s) = %s; want equal", tc.a, origin(a), tc.b, origin(b))
+		}
+	}
+	for _, tc := range []struct{ a, b string }{
+		{"https://platform.tt02.altinn.no", "http://platform.tt02.altinn.no"},
+		{"https://platform.tt02.altinn.no", "https://platform.tt02.altinn.no:8443"},
+		{"https://platform.tt02.altinn.no", "https://platform.tt02.altinn.no.evil.example"},
+	} {
+		a, _ := url.Parse(tc.a)
+		b, _ := url.Parse(tc.b)
+		if origin(a) == origin(b) {
+			t.Errorf("origin(%s) == origin(%s) = %s; want different", tc.a, tc.b, origin(a))
+		}
+	}
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 func TestDefaultMaxPages(t *testing.T) {

@@ -70,6 +70,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		Onboardings: a.Onboardings, Store: store, Products: cfg.Products, Vendor: cfg.Vendor,
 		Sim: cfg.AltinnEnv == config.EnvSim, Dev: cfg.Dev, SessionKey: sessionKey, ConfirmHosts: cfg.ConfirmHosts,
 		AltinnPortalURL: cfg.AltinnPortalURL, SubmitPerMinute: cfg.SubmitRateLimit, BehindProxy: cfg.BehindProxy, Log: log,
+		MinRefreshInterval: cfg.RefreshInterval,
 	})
 	return a, nil
 }
@@ -102,7 +103,7 @@ func newSim(cfg *config.Config, key *rsa.PrivateKey, log *slog.Logger) (*sim.Ser
 			return nil, fmt.Errorf("app: ONBOARD_SIM_SEED_FILE: %w", err)
 		}
 	}
-	s, err := sim.New(sim.Config{PublicURL: cfg.SimPublicURL, Seed: seed,
+	s, err := sim.New(sim.Config{PublicURL: cfg.SimPublicURL, Seed: seed, TimeoutMode: cfg.SimTimeouts,
 		Logf: func(f string, args ...any) { log.Debug(fmt.Sprintf(f, args...), "component", "sim") }})
 	if err != nil {
 		return nil, fmt.Errorf("app: simulator: %w", err)

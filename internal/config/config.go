@@ -79,11 +79,13 @@ type Config struct {
 	SimAddr      string // ONBOARD_SIM_ADDR: where the built-in simulator listens
 	SimPublicURL string // ONBOARD_SIM_PUBLIC_URL
 	SimSeedFile  string // ONBOARD_SIM_SEED_FILE
+	SimTimeouts  string // ONBOARD_SIM_TIMEOUT_MODE: current (180-day timedOut flag) or legacy10d
 
 	Products []Product // ONBOARD_PRODUCTS(_FILE) or the single-system settings
 
 	SubmitRateLimit float64       // ONBOARD_SUBMIT_RATE_PER_MINUTE per client address
 	AltinnTimeout   time.Duration // ONBOARD_ALTINN_TIMEOUT for each Altinn call
+	RefreshInterval time.Duration // ONBOARD_STATUS_REFRESH_INTERVAL: a status page re-reads Altinn at most this often
 	BehindProxy     bool          // ONBOARD_BEHIND_PROXY: take the client address from X-Forwarded-For
 	Vendor          string        // ONBOARD_VENDOR_NAME, as customers know the vendor
 	AltinnPortalURL string        // ONBOARD_ALTINN_PORTAL_URL, linked from the "delegate clients" step
@@ -157,6 +159,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		AltinnEnv:   strings.ToLower(get("ONBOARD_ALTINN_ENV", EnvSim)),
 		SimAddr:     get("ONBOARD_SIM_ADDR", "127.0.0.1:8081"),
 		SimSeedFile: get("ONBOARD_SIM_SEED_FILE", ""),
+		SimTimeouts: get("ONBOARD_SIM_TIMEOUT_MODE", "current"),
 	}
 	c.publicDefaulted = get("ONBOARD_PUBLIC_URL", "") == ""
 	c.PublicURL = strings.TrimRight(get("ONBOARD_PUBLIC_URL", "http://localhost"+portOf(c.Addr)), "/")
@@ -272,6 +275,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.SubmitRateLimit = rate
 	if c.AltinnTimeout, err = time.ParseDuration(get("ONBOARD_ALTINN_TIMEOUT", "15s")); err != nil || c.AltinnTimeout <= 0 {
 		errs = append(errs, errors.New("ONBOARD_ALTINN_TIMEOUT must be a positive duration such as 15s"))
+	}
+	if c.RefreshInterval, err = time.ParseDuration(get("ONBOARD_STATUS_REFRESH_INTERVAL", "2s")); err != nil || c.RefreshInterval < 0 {
+		errs = append(errs, errors.New("ONBOARD_STATUS_REFRESH_INTERVAL must be a duration such as 2s"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("config: %w", err)

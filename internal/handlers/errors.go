@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -39,6 +40,9 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 	} else {
 		log.WarnContext(c.Request().Context(), "request refused", "err", err)
 	}
+	// Middleware (the request timeout) may have cancelled the request's
+	// context by now; the error page must still be written.
+	c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)
 		return

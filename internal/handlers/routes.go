@@ -23,9 +23,6 @@ func New(h *Handler) *echo.Echo {
 	} else {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
-	if h.MinRefreshInterval == 0 {
-		h.MinRefreshInterval = 2 * time.Second
-	}
 
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
@@ -60,7 +57,7 @@ func New(h *Handler) *echo.Echo {
 	e.GET("/onboard/:product", h.start)
 	e.GET("/onboard/:product/org", h.org)
 	e.POST("/onboard/:product/org", h.submit, submitLimit)
-	e.GET("/return", h.altinnReturn) // config.ReturnPath: the URL registered at Altinn
+	e.GET("/return", h.altinnReturn, submitLimit) // config.ReturnPath: the URL registered at Altinn
 	e.GET("/status/:ref", h.status)
 	e.POST("/status/:ref/retry", h.retry, submitLimit)
 	e.GET("/lang/:lang", h.setLang)

@@ -115,7 +115,8 @@ func (h *Handler) onboardingByRef(c echo.Context, ref string) (*db.Onboarding, e
 }
 
 // altinnReturn is the redirectUrl Altinn sends the browser back to. It
-// carries nothing from Altinn: it only tells us to look.
+// carries nothing from Altinn: it only tells us to look, so it always
+// re-reads the onboarding from Altinn (rate limited like the submit).
 func (h *Handler) altinnReturn(c echo.Context) error {
 	ref := c.QueryParam("ref")
 	o, err := h.onboardingByRef(c, ref)
@@ -123,6 +124,9 @@ func (h *Handler) altinnReturn(c echo.Context) error {
 		return err
 	}
 	if err := h.Onboardings.RecordReturn(c.Request().Context(), o, h.ownsFlow(c, ref)); err != nil {
+		return err
+	}
+	if err := h.Onboardings.Refresh(c.Request().Context(), o, db.CauseCustomer, ""); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/status/"+o.Ref)
@@ -149,8 +153,8 @@ func (h *Handler) renderOutcome(c echo.Context, o *db.Onboarding) error {
 	lang := langOf(c)
 	p, _ := h.product(o.Product)
 	m := views.Outcome{
-		Page:   h.page(c, i18n.T(lang, "outcome.heading")),
-		Ref:    o.Ref, Status: o.Status, Escalated: o.Escalated, Agent: o.Kind == config.KindAgent,
+		Page: h.page(c, i18n.T(lang, "outcome.heading")),
+		Ref:  o.Ref, Status: o.Status, Escalated: o.Escalated, Agent: o.Kind == config.KindAgent,
 		Vendor: h.Vendor, RefreshURL: "/status/" + o.Ref, AltinnURL: h.AltinnPortalURL,
 	}
 	if o.ErrorCode != nil {

@@ -167,33 +167,14 @@ func (s *Service) create(ctx context.Context, o *db.Onboarding, p config.Product
 	prev := o.Status
 	var events []db.Event
 	if lookupFirst {
-		op := "GET request/vendor/byexternalref"
-		get := s.Altinn.GetRequestByExternalRef
-		if o.Kind == config.KindAgent {
-			op, get = "GET request/vendor/agent/byexternalref", s.Altinn.GetAgentRequestByExternalRef
-		}
-		start := time.Now()
-		req, err := get(ctx, o.SystemID, o.OrgNo, o.ExternalRef)
-		events = append(events, callEvent(cause, actor, op, start, 200, err, req))
-		switch {
-		case err == nil:
-			if req.Status == altinn.StatusRejected || req.Expired() {
-				// A dead request from an earlier attempt: clear it so the key is free.
-				start := time.Now()
-				derr := s.Altinn.DeleteRequest(ctx, req.ID)
-				events = append(events, callEvent(cause, actor, "DELETE request/vendor/{id}", start, 202, derr, nil))
-				if derr != nil && !errors.Is(derr, altinn.ErrNotFound) {
-					setError(o, CodeUnavailable, "could not delete an old request at Altinn: "+errorText(derr))
-					return s.save(ctx, o, prev, cause, actor, events...)
-				}
-				break
-			}
-			return s.apply(ctx, o, prev, req, cause, actor, events)
-		case errors.Is(err, altinn.ErrNotFound):
-			// Nothing reached Altinn: create below.
-		default:
+		req, evs, err := s.lookup(ctx, o, cause, actor)
+		events = evs
+		if err != nil {
 			setError(o, CodeUnavailable, errorText(err))
 			return s.save(ctx, o, prev, cause, actor, events...)
+		}
+		if req != nil {
+			return s.apply(ctx, o, prev, req, cause, actor, events)
 		}
 	}
 
@@ -246,6 +227,34 @@ func (s *Service) create(ctx context.Context, o *db.Onboarding, p config.Product
 	return s.apply(ctx, o, prev, req, cause, actor, events)
 }
 
+// lookup asks Altinn whether an earlier attempt for o's key reached it. It
+// returns the live request, or nil when there is none (a dead one, rejected or
+// timed out, is deleted so the key is free for a new request).
+func (s *Service) lookup(ctx context.Context, o *db.Onboarding, cause, actor string) (*altinn.Request, []db.Event, error) {
+	op, get := "GET request/vendor/byexternalref", s.Altinn.GetRequestByExternalRef
+	if o.Kind == config.KindAgent {
+		op, get = "GET request/vendor/agent/byexternalref", s.Altinn.GetAgentRequestByExternalRef
+	}
+	start := time.Now()
+	req, err := get(ctx, o.SystemID, o.OrgNo, o.ExternalRef)
+	events := []db.Event{callEvent(cause, actor, op, start, 200, err, req)}
+	switch {
+	case errors.Is(err, altinn.ErrNotFound):
+		return nil, events, nil
+	case err != nil:
+		return nil, events, err
+	case req.Status == altinn.StatusRejected || req.Expired():
+		start := time.Now()
+		derr := s.Altinn.DeleteRequest(ctx, req.ID)
+		events = append(events, callEvent(cause, actor, "DELETE request/vendor/{id}", start, 202, derr, nil))
+		if derr != nil && !errors.Is(derr, altinn.ErrNotFound) {
+			return nil, events, fmt.Errorf("could not delete an old request at Altinn: %w", derr)
+		}
+		return nil, events, nil
+	}
+	return req, events, nil
+}
+
 // Refresh re-reads the onboarding from Altinn: the request by id and, when it
 // is accepted or connected, the system user with byquery.
 func (s *Service) Refresh(ctx context.Context, o *db.Onboarding, cause, actor string) error {
@@ -254,8 +263,16 @@ func (s *Service) Refresh(ctx context.Context, o *db.Onboarding, cause, actor st
 	case db.StatusConnected:
 		return s.verify(ctx, o, prev, cause, actor, nil)
 	case db.StatusRequesting, db.StatusStarted:
-		// Not at Altinn yet (or unknown): looking up is part of Continue.
-		return s.Continue(ctx, o, cause, actor)
+		// Not at Altinn as far as we know. An earlier attempt's answer may have
+		// been lost, so look; creating is left to Continue (a refresh is a read).
+		req, events, err := s.lookup(ctx, o, cause, actor)
+		switch {
+		case err != nil:
+			setError(o, CodeUnavailable, errorText(err))
+		case req != nil:
+			return s.apply(ctx, o, prev, req, cause, actor, events)
+		}
+		return s.save(ctx, o, prev, cause, actor, events...)
 	case db.StatusCancelled:
 		return nil
 	}

@@ -92,8 +92,8 @@ func (s *Server) adminRemoveFault(w http.ResponseWriter, r *http.Request) {
 }
 
 // adminClock serves POST /_sim/clock {"offset":"240h"}: the age of every request and
-// system user grows by the offset (offsets add up). Grant and token checks keep the
-// unshifted clock, because clients outside the process sign grants with their own.
+// system user grows by the offset (offsets add up). Grant and token checks keep
+// Config.Now, because clients outside the process sign grants with their own clock.
 func (s *Server) adminClock(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Offset json.RawMessage `json:"offset"`

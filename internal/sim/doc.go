@@ -58,6 +58,10 @@
 //	DELETE /_sim/faults/{id}               remove one fault
 //	POST   /_sim/clock                     {"offset":"240h"} moves the clock forward
 //
+// The admin clock, like Server.SetNow, ages requests and system users (timedOut,
+// legacy Timedout) but leaves the checks of grants and access tokens on the real clock
+// (Config.Now), because the client signs its grants and caches its tokens by that one.
+//
 // Errors from the admin API use the same problem+json shape as Altinn: approving a
 // request that is not New gives 409 AUTH-00013, an unknown id 404 AUTH-00010, and a key
 // that already has a system user 400 AUTH-00004.
@@ -68,8 +72,17 @@
 //
 // # Deliberate differences from Altinn
 //
-// The real system register only accepts https redirect URLs. The simulator also accepts
-// http when the host is localhost, 127.0.0.1 or [::1], so a developer's service on
-// http://localhost can receive the customer's return. Everything else about redirect
-// matching is as in Altinn.
+//   - The real system register only accepts https redirect URLs. The simulator also
+//     accepts http when the host is localhost, 127.0.0.1 or [::1], so a developer's
+//     service on http://localhost can receive the customer's return. Matching itself is
+//     as in Altinn.
+//   - DELETE request/vendor/{id} checks that the caller owns the request's system
+//     (404 AUTH-00011). Altinn does not (contract §3.4); the simulator follows the
+//     contract's bugCompat-off default so that a client deleting someone else's request
+//     is caught. Likewise the request lists page correctly instead of skipping an item
+//     at each page boundary, and the agent list is ordered by id.
+//   - The confirm page acts at once: there is no ID-porten login, logout round trip or
+//     party check, and escalation redirects to the redirectUrl for agent requests too.
+//   - Change requests, the system register API and x5c (certificate) grants are not
+//     simulated.
 package sim

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -111,6 +113,12 @@ func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, next ht
 		return
 	}
 	ctx := r.Context()
+	if f.Latency > 0 || f.Hang {
+		// The server notices a client that gave up only once the request body
+		// has been read, so read it before waiting.
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	if f.Latency > 0 {
 		t := time.NewTimer(f.Latency)
 		select {
@@ -158,6 +166,11 @@ type discardWriter struct {
 	header http.Header
 }
 
-func (d *discardWriter) Header() http.Header         { return d.header }
+// Header returns the headers the handler sets; they are thrown away.
+func (d *discardWriter) Header() http.Header { return d.header }
+
+// Write throws b away.
 func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discardWriter) WriteHeader(int)             {}
+
+// WriteHeader throws the status away.
+func (d *discardWriter) WriteHeader(int) {}

@@ -46,12 +46,15 @@ type tokenError struct {
 	desc   string
 }
 
+// Error returns the OAuth error code and description, for logs.
 func (e *tokenError) Error() string { return e.code + ": " + e.desc }
 
+// invalidGrant is Maskinporten's answer to a grant that fails validation.
 func invalidGrant(format string, args ...any) *tokenError {
 	return &tokenError{http.StatusBadRequest, "invalid_grant", fmt.Sprintf(format, args...)}
 }
 
+// invalidRequest is Maskinporten's answer to a malformed request or assertion.
 func invalidRequest(format string, args ...any) *tokenError {
 	return &tokenError{http.StatusBadRequest, "invalid_request", fmt.Sprintf(format, args...)}
 }

@@ -1,12 +1,14 @@
 package sim
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 )
 
 // authCodes holds Altinn's problem descriptors for the AUTH codes the simulator
@@ -96,29 +98,29 @@ func validationProblem(errs map[string][]string) *problem {
 	return p
 }
 
-// writeProblem writes p as application/problem+json with a fresh traceId.
+// writeProblem writes p as application/problem+json with a fresh traceId, in
+// ASP.NET's field order, extension keys last.
 func writeProblem(w http.ResponseWriter, p *problem) {
-	body := map[string]any{
-		"type":    p.Type,
-		"title":   p.Title,
-		"status":  p.Status,
-		"traceId": traceID(),
+	var buf bytes.Buffer
+	_ = jsonEncoder(&buf).Encode(struct {
+		*problem
+		TraceID string `json:"traceId"`
+	}{p, traceID()})
+	out := bytes.TrimRight(buf.Bytes(), "}\n")
+	keys := make([]string, 0, len(p.ext))
+	for k := range p.ext {
+		keys = append(keys, k)
 	}
-	if p.Detail != "" {
-		body["detail"] = p.Detail
+	slices.Sort(keys)
+	for _, k := range keys {
+		kb, _ := json.Marshal(k)
+		vb, _ := json.Marshal(p.ext[k])
+		out = fmt.Appendf(out, ",%s:%s", kb, vb)
 	}
-	if p.Code != "" {
-		body["code"] = p.Code
-	}
-	if p.Errors != nil {
-		body["errors"] = p.Errors
-	}
-	for k, v := range p.ext {
-		body[k] = v
-	}
+	out = append(out, "}\n"...)
 	w.Header().Set("Content-Type", "application/problem+json; charset=utf-8")
 	w.WriteHeader(p.Status)
-	_ = jsonEncoder(w).Encode(body)
+	_, _ = w.Write(out)
 }
 
 // traceID returns a W3C trace context id as ASP.NET puts it in problems.

@@ -60,8 +60,10 @@ type Config struct {
 	// without a trailing slash. The Maskinporten issuer is PublicURL+"/", the Altinn
 	// API base is PublicURL, and confirm URLs point at PublicURL too.
 	PublicURL string
-	Seed      Seed
-	// Now is the clock; time.Now when nil.
+	// Seed is the world the simulator starts with, usually DefaultSeed() or LoadSeed.
+	Seed Seed
+	// Now is the clock; time.Now when nil. Grants and access tokens are always checked
+	// against it; Altinn's data ages by it until SetNow replaces that part.
 	Now func() time.Time
 	// TokenLifetime is the expires_in of issued access tokens; 599 s when zero.
 	TokenLifetime time.Duration
@@ -85,8 +87,9 @@ type Server struct {
 	handler     http.Handler
 
 	mu          sync.Mutex
-	nowFn       func() time.Time
-	worldOffset time.Duration // added by the admin clock; see worldNowLocked
+	nowFn       func() time.Time // Config.Now: grants and access tokens
+	worldFn     func() time.Time // SetNow: the age of requests and system users
+	worldOffset time.Duration    // added by the admin clock; see worldNowLocked
 	systems     map[string]*System
 	orgs        map[string]string
 	anyValidOrg bool
@@ -228,6 +231,7 @@ func New(cfg Config) (*Server, error) {
 	if s.nowFn == nil {
 		s.nowFn = time.Now
 	}
+	s.worldFn = s.nowFn
 	for _, sys := range cfg.Seed.Systems {
 		s.systems[sys.ID] = cloneSystem(sys)
 	}
@@ -301,26 +305,28 @@ func (s *Server) AddRedirectURL(systemID, url string) error {
 	return nil
 }
 
-// SetNow replaces the simulator's clock, for everything: request ages as well as the
-// checks of grants and access tokens. A client that signs grants must then use the same
-// clock. A nil f restores time.Now. Any offset set through the admin clock is cleared.
+// SetNow replaces Altinn's clock: the one by which requests and system users are
+// created and age (timedOut after 180 days, Timedout after 10 in legacy mode). Grants
+// and access tokens stay on Config.Now, because the client that signs grants and
+// caches tokens lives on that clock; a test can thus jump 181 days ahead without its
+// client's tokens turning invalid. A nil f puts Altinn back on Config.Now. Any offset
+// set through the admin clock is cleared.
 func (s *Server) SetNow(f func() time.Time) {
-	if f == nil {
-		f = time.Now
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.nowFn = f
+	if f == nil {
+		f = s.nowFn
+	}
+	s.worldFn = f
 	s.worldOffset = 0
 }
 
-// nowLocked is the clock used for grants and access tokens. The caller holds s.mu.
+// nowLocked is the clock for grants and access tokens. The caller holds s.mu.
 func (s *Server) nowLocked() time.Time { return s.nowFn() }
 
-// worldNowLocked is the clock used for the age of requests and system users: the
-// clock plus the admin offset. The offset leaves token checks alone because clients
-// outside the process sign grants with their own clocks. The caller holds s.mu.
-func (s *Server) worldNowLocked() time.Time { return s.nowFn().Add(s.worldOffset) }
+// worldNowLocked is Altinn's clock, for the age of requests and system users: SetNow's
+// clock plus the admin offset. The caller holds s.mu.
+func (s *Server) worldNowLocked() time.Time { return s.worldFn().Add(s.worldOffset) }
 
 // now returns nowLocked under the lock.
 func (s *Server) now() time.Time {
