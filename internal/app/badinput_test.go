@@ -1,0 +1,206 @@
+package app_test
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/onboard-altinn/onboard/internal/db"
+)
+
+func TestInvalidOrgNumbersKeepWhatWasTyped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	tests := []struct{ name, typed, message string }{
+		{"empty", "", "Skriv inn organisasjonsnummeret."},
+		{"too short", "1234", "Et organisasjonsnummer har 9 siffer."},
+		{"letters", "31424829x", "Bruk bare siffer"},
+		{"check digit", "314 248 296", "Dette organisasjonsnummeret finnes ikke."},
+		{"script", `<script>alert(1)</script>`, "Bruk bare siffer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := e.browser()
+			res := e.submitOrg(b, "standard", tt.typed)
+			if res.status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", res.status)
+			}
+			if !strings.Contains(res.body, tt.message) || !strings.Contains(res.body, `aria-invalid="true"`) {
+				t.Fatalf("the inline message %q tied to the field is missing:\n%s", tt.message, res.body)
+			}
+			if strings.Contains(res.body, "<script>alert") {
+				t.Fatal("typed script must be escaped")
+			}
+			kept := tt.typed[:min(len(tt.typed), 20)] // the field takes 20 characters
+			if !strings.Contains(res.body, `value="`+html.EscapeString(kept)+`"`) {
+				t.Fatalf("what was typed (%q) should be kept in the field:\n%s", tt.typed, res.body)
+			}
+		})
+	}
+	var n int
+	if err := e.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM onboardings`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("invalid numbers must store nothing: %d rows (%v)", n, err)
+	}
+}
+
+func TestCSRF(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	b := e.browser()
+	b.get(e.web.URL + "/onboard/standard/org") // gets the CSRF cookie
+	for name, form := range map[string]url.Values{
+		"missing": {"orgno": {org}},
+		"forged":  {"orgno": {org}, "_csrf": {"forged-token-forged-token-forged"}},
+	} {
+		res := b.post(e.web.URL+"/onboard/standard/org", form)
+		if res.status != http.StatusForbidden || !strings.Contains(res.body, `data-testid="error"`) {
+			t.Errorf("%s CSRF token: %d, want 403 with the error page", name, res.status)
+		}
+	}
+	// A cross-site form post is refused even with a token.
+	req, _ := http.NewRequest(http.MethodPost, e.web.URL+"/onboard/standard/org", strings.NewReader("orgno="+org))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if res := b.do(req); res.status != http.StatusForbidden {
+		t.Errorf("cross-site post: %d, want 403", res.status)
+	}
+	if e.simRequestsFor(org) != 0 {
+		t.Fatal("a refused post must not reach Altinn")
+	}
+}
+
+func TestBadRequestsGetClearPages(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	b := e.browser()
+	form := b.get(e.web.URL + "/onboard/standard/org")
+	big := url.Values{"orgno": {strings.Repeat("9", 64<<10)}, "_csrf": {csrfOf(t, form)}}
+	tests := []struct {
+		name   string
+		res    page
+		status int
+	}{
+		{"oversize body", b.post(e.web.URL+"/onboard/standard/org", big), http.StatusRequestEntityTooLarge},
+		{"unknown return reference", b.get(e.web.URL + "/return?ref=AAAAAAAAAAAAAAAAAAAAAA"), http.StatusNotFound},
+		{"malformed return reference", b.get(e.web.URL + "/return?ref=%3Cscript%3E"), http.StatusNotFound},
+		{"missing return reference", b.get(e.web.URL + "/return"), http.StatusNotFound},
+		{"unknown status page", b.get(e.web.URL + "/status/AAAAAAAAAAAAAAAAAAAAAA"), http.StatusNotFound},
+		{"unknown product", b.get(e.web.URL + "/onboard/nope"), http.StatusNotFound},
+		{"unknown path", b.get(e.web.URL + "/wp-admin.php"), http.StatusNotFound},
+		{"wrong method", b.post(e.web.URL+"/status/AAAAAAAAAAAAAAAAAAAAAA", url.Values{"_csrf": {csrfOf(t, form)}}), http.StatusMethodNotAllowed},
+	}
+	for _, tt := range tests {
+		if tt.res.status != tt.status {
+			t.Errorf("%s: status %d, want %d", tt.name, tt.res.status, tt.status)
+		}
+		if !strings.Contains(tt.res.body, `data-testid="error"`) {
+			t.Errorf("%s: want the error page, got:\n%s", tt.name, tt.res.body)
+		}
+		for _, leak := range []string{"goroutine", ".go:", "panic", "sql", "pgx"} {
+			if strings.Contains(strings.ToLower(tt.res.body), leak) {
+				t.Errorf("%s: page leaks internals (%q)", tt.name, leak)
+			}
+		}
+	}
+}
+
+func TestLanguageSwitchIsNoOpenRedirect(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	for next, want := range map[string]string{
+		"/onboard/standard":     "/onboard/standard",
+		"//evil.example/":       "/",
+		"/\\evil.example":       "/",
+		"https://evil.example/": "/",
+		"javascript:alert(1)":   "/",
+	} {
+		res := e.browser().get(e.web.URL + "/lang/en?next=" + url.QueryEscape(next))
+		if res.status != http.StatusSeeOther || res.location != want {
+			t.Errorf("next=%q: %d Location %q, want %q", next, res.status, res.location, want)
+		}
+	}
+	b := e.browser()
+	b.get(e.web.URL + "/lang/en?next=/")
+	if p := b.get(e.web.URL + "/onboard/standard"); !strings.Contains(p.body, "Give SmartCloud access in Altinn") ||
+		!strings.Contains(p.body, `<html lang="en">`) {
+		t.Fatalf("after switching, the page should be in English:\n%s", p.body)
+	}
+	// Accept-Language picks English when no choice was made.
+	req, _ := http.NewRequest(http.MethodGet, e.web.URL+"/onboard/standard", nil)
+	req.Header.Set("Accept-Language", "en-GB,en;q=0.9")
+	if p := e.browser().do(req); !strings.Contains(p.body, `<html lang="en">`) {
+		t.Fatal("Accept-Language: en should give English")
+	}
+}
+
+func TestSecurityHeadersAndCookies(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, map[string]string{"ONBOARD_DEV": "false", "ONBOARD_PUBLIC_URL": "https://onboard.example.com"})
+	b := e.browser()
+	req, _ := http.NewRequest(http.MethodGet, e.web.URL+"/onboard/standard/org", nil)
+	req.Header.Set("X-Forwarded-Proto", "https") // as behind the TLS-terminating proxy
+	res := b.do(req)
+	csp := res.header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") ||
+		!strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "form-action 'self'") {
+		t.Errorf("CSP %q must forbid inline script and framing", csp)
+	}
+	if strings.Contains(res.body, "<script") || strings.Contains(res.body, " style=") || strings.Contains(res.body, "onclick") {
+		t.Error("pages must have no inline script or style")
+	}
+	for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"} {
+		if got := res.header.Get(h); got != want {
+			t.Errorf("%s = %q, want %q", h, got, want)
+		}
+	}
+	for _, c := range res.header.Values("Set-Cookie") {
+		if !strings.Contains(c, "HttpOnly") || !strings.Contains(c, "Secure") || !strings.Contains(c, "SameSite=Lax") {
+			t.Errorf("cookie outside dev must be HttpOnly, Secure and SameSite: %s", c)
+		}
+	}
+	if res.header.Get("Strict-Transport-Security") == "" {
+		t.Error("HSTS must be on outside dev")
+	}
+}
+
+func TestSubmitIsRateLimited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, map[string]string{"ONBOARD_SUBMIT_RATE_PER_MINUTE": "1"})
+	b := e.browser()
+	limited := false
+	for i := 0; i < 6; i++ {
+		res := e.submitOrg(b, "standard", "123")
+		if res.status == http.StatusTooManyRequests {
+			limited = true
+			if !strings.Contains(res.body, "Vent et minutt") {
+				t.Fatalf("429 page should say to wait:\n%s", res.body)
+			}
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("6 submits in a row at 1 per minute were never refused")
+	}
+}
+
+func TestStatusPageThrottlesAltinnReads(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, map[string]string{"ONBOARD_STATUS_REFRESH_INTERVAL": "1h"})
+	b := e.browser()
+	e.startFlow(b, "standard", org)
+	o := e.onboardingForOrg(org)
+	before := e.app.Sim.Stats().Calls
+	for i := 0; i < 5; i++ {
+		if st, _ := outcomeOf(t, e.browser().get(e.web.URL+"/status/"+o.Ref)); st != db.StatusPending {
+			t.Fatalf("status %q", st)
+		}
+	}
+	after := e.app.Sim.Stats().Calls
+	for k, v := range after {
+		if v != before[k] {
+			t.Fatalf("reloading a fresh status page called Altinn (%s: %d → %d)", k, before[k], v)
+		}
+	}
+}
