@@ -47,6 +47,18 @@ func NewURL(t testing.TB) string {
 	if onceErr != nil {
 		t.Fatalf("dbtest: template: %v", onceErr)
 	}
+	return create(t, admin, template)
+}
+
+// NewEmptyURL creates a fresh database with no schema at all, for tests of
+// the migrations themselves.
+func NewEmptyURL(t testing.TB) string {
+	t.Helper()
+	return create(t, URL(t), "template0")
+}
+
+func create(t testing.TB, admin, template string) string {
+	t.Helper()
 	name := "onboard_t_" + randomHex(8)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
