@@ -52,8 +52,20 @@ running() {
 	[ -f "$data/postmaster.pid" ] && run_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1
 }
 
+# The postgres user must reach the cluster's folder. When the checkout sits
+# under a folder it cannot enter (a private home, say), the cluster lives in a
+# folder of its own under /tmp instead, named after the checkout.
+pick_dir() {
+	if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$root" 2>/dev/null; then
+		dir="/tmp/onboard-pgdata-$(printf '%s' "$root" | cksum | cut -d' ' -f1)"
+		data="$dir/data"
+		log "postgres cannot enter $root; using $dir"
+	fi
+}
+
 start() {
 	ensure_installed
+	pick_dir
 	if [ ! -f "$data/PG_VERSION" ]; then
 		log "creating a private cluster in $data"
 		mkdir -p "$dir"
@@ -75,6 +87,7 @@ start() {
 
 stop() {
 	bin=$(find_bin) || exit 0
+	pick_dir
 	if running; then run_pg "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null && log "stopped"; fi
 }
 
