@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/maskinporten"
 )
 
 // TestRunServesTheWizard starts the whole program as `onboard serve` would,
@@ -26,40 +28,7 @@ func TestRunServesTheWizard(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	logR, logW := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, logW)
-		logW.Close()
-	}()
-
-	var listening struct{ Addr, SimAddr, URL, ReturnURL string }
-	ready := make(chan struct{})
-	sc := bufio.NewScanner(logR)
-	go func() {
-		// Keep draining the log so the server never blocks on it.
-		for sc.Scan() {
-			line := sc.Bytes()
-			var m map[string]any
-			if json.Unmarshal(line, &m) == nil && m["msg"] == "listening" {
-				listening.Addr, _ = m["addr"].(string)
-				listening.SimAddr, _ = m["sim_addr"].(string)
-				listening.URL, _ = m["url"].(string)
-				listening.ReturnURL, _ = m["return_url"].(string)
-				close(ready)
-			}
-			if strings.Contains(string(line), "maskinporten") && strings.Contains(string(line), "PRIVATE KEY") {
-				t.Errorf("a log line holds the private key: %s", line)
-			}
-		}
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("run ended before listening: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("run did not start listening within 60 s")
-	}
+	listening, done := start(ctx, t, []string{"serve"}, env)
 	if listening.ReturnURL != listening.URL+"/return" || !strings.HasSuffix(listening.URL, listening.Addr[strings.LastIndex(listening.Addr, ":"):]) {
 		t.Fatalf("URLs not bound to the real port: %+v", listening)
 	}
@@ -91,6 +60,78 @@ func TestRunServesTheWizard(t *testing.T) {
 		t.Fatalf("simulator metadata: %d", res.StatusCode)
 	}
 
+	stopAndWait(t, cancel, done)
+}
+
+// TestRunSimAlone starts `onboard sim`, the simulator a vendor can test its
+// own integration against, and gets a token from it with the dev key.
+func TestRunSimAlone(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := map[string]string{"ONBOARD_SIM_ADDR": "127.0.0.1:0", "ONBOARD_DATA_DIR": dir}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	listening, done := start(ctx, t, []string{"sim"}, env)
+	key, _, err := maskinporten.LoadOrCreateKey(filepath.Join(dir, "maskinporten-dev.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, err := maskinporten.New(maskinporten.Config{Issuer: listening.Issuer,
+		ClientID: "onboard-dev", KeyID: "onboard-dev-key", Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mp.Token(ctx, "altinn:authentication/systemuser.request.write"); err != nil {
+		t.Fatalf("a vendor using the printed client id and key should get a token: %v", err)
+	}
+	stopAndWait(t, cancel, done)
+}
+
+type listening struct{ Addr, SimAddr, URL, ReturnURL, Issuer string }
+
+// start runs the program in the background and waits for its "listening"
+// log line, which carries the addresses it bound.
+func start(ctx context.Context, t *testing.T, args []string, env map[string]string) (listening, chan error) {
+	t.Helper()
+	logR, logW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, args, func(k string) string { return env[k] }, io.Discard, logW)
+		logW.Close()
+	}()
+	ready := make(chan listening, 1)
+	go func() {
+		sc := bufio.NewScanner(logR)
+		for sc.Scan() { // keep draining so the program never blocks on its log
+			line := sc.Bytes()
+			var m map[string]any
+			if json.Unmarshal(line, &m) == nil && m["msg"] == "listening" {
+				var l listening
+				l.Addr, _ = m["addr"].(string)
+				l.SimAddr, _ = m["sim_addr"].(string)
+				l.URL, _ = m["url"].(string)
+				l.ReturnURL, _ = m["return_url"].(string)
+				l.Issuer, _ = m["issuer"].(string)
+				ready <- l
+			}
+			if strings.Contains(string(line), "PRIVATE KEY") {
+				t.Errorf("a log line holds a private key: %s", line)
+			}
+		}
+	}()
+	select {
+	case l := <-ready:
+		return l, done
+	case err := <-done:
+		t.Fatalf("run ended before listening: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("run did not start listening within 60 s")
+	}
+	return listening{}, nil
+}
+
+func stopAndWait(t *testing.T, cancel func(), done chan error) {
+	t.Helper()
 	cancel()
 	select {
 	case err := <-done:
