@@ -41,9 +41,9 @@ type ProductList struct {
 // Start explains what the customer is about to allow.
 type Start struct {
 	Page
-	Product  Product
-	Vendor   string
-	OrgURL   string
+	Product Product
+	Vendor  string
+	OrgURL  string
 }
 
 // OrgForm asks for the organisation number.

@@ -34,7 +34,7 @@ func TestBrowser(t *testing.T) {
 	}
 	shots := screenshotDir(t)
 	for _, f := range []flow{
-		{product: "standard", width: 390, height: 844},
+		{product: "standard", width: 390, height: 844, phone: true},
 		{product: "agent", width: 1280, height: 900, english: true},
 	} {
 		t.Run(f.product, func(t *testing.T) {
@@ -48,16 +48,20 @@ func TestBrowser(t *testing.T) {
 type flow struct {
 	product       string
 	width, height int
+	phone         bool // emulate a phone: touch, and a viewport under headless chromium's 500 px minimum window
 	english       bool // switch to English on the start page
 }
 
 func walkWizard(t *testing.T, b *tab, e *env, f flow) {
 	b.do("open the start page", chromedp.Navigate(e.web.URL+"/onboard/"+f.product),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=start]`)))
+	if w := get(b, "the window's width", chromedp.Evaluate[int](`innerWidth`)); w != f.width {
+		t.Fatalf("the page is %d px wide, want %d", w, f.width)
+	}
 	b.wantText("h1", "SmartCloud")
 	b.shot("start")
 	if f.english {
-		b.do("switch to English", chromedp.Click(chromedp.CSS(`[data-testid=lang-switch]`)),
+		b.do("switch to English", b.click(`[data-testid=lang-switch]`),
 			chromedp.WaitVisible(chromedp.CSS(`html[lang=en] [data-testid=start]`)))
 		b.wantText("h1", "Give SmartCloud access in Altinn")
 		b.wantText("[data-testid=lang-switch]", "Norsk")
@@ -65,12 +69,11 @@ func walkWizard(t *testing.T, b *tab, e *env, f flow) {
 	}
 
 	orgno := chromedp.CSS(`[data-testid=orgno]`)
-	b.do("click start", chromedp.Click(chromedp.CSS(`[data-testid=start]`)), chromedp.WaitVisible(orgno))
+	b.do("click start", b.click(`[data-testid=start]`), chromedp.WaitVisible(orgno))
 	b.shot("org")
 
 	b.do("submit a wrong number", chromedp.SendKeys(orgno, "123 456 789"),
-		chromedp.Click(chromedp.CSS(`[data-testid=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=orgno-error]`)))
+		b.click(`[data-testid=submit]`), chromedp.WaitVisible(chromedp.CSS(`[data-testid=orgno-error]`)))
 	wantErr := "Dette organisasjonsnummeret finnes ikke"
 	if f.english {
 		wantErr = "This organisation number does not exist"
@@ -82,9 +85,8 @@ func walkWizard(t *testing.T, b *tab, e *env, f flow) {
 	}
 	b.shot("org-error")
 
-	approve := chromedp.CSS(`[data-testid=sim-approve]`)
 	b.do("submit a valid number", chromedp.Clear(orgno), chromedp.SendKeys(orgno, "314 248 295"),
-		chromedp.Click(chromedp.CSS(`[data-testid=submit]`)), chromedp.WaitVisible(approve))
+		b.click(`[data-testid=submit]`), chromedp.WaitVisible(chromedp.CSS(`[data-testid=sim-approve]`)))
 	if loc := get(b, "the confirm page's URL", chromedp.Location()); !strings.HasPrefix(loc, e.sim.URL+"/") {
 		t.Fatalf("after submit the browser is at %q, want the simulator's confirm page under %s", loc, e.sim.URL)
 	}
@@ -92,7 +94,7 @@ func walkWizard(t *testing.T, b *tab, e *env, f flow) {
 	b.shot("altinn")
 
 	outcome := chromedp.CSS(`[data-testid=outcome]`)
-	b.do("approve in Altinn", chromedp.Click(approve), chromedp.WaitVisible(outcome))
+	b.do("approve in Altinn", b.click(`[data-testid=sim-approve]`), chromedp.WaitVisible(outcome))
 	if loc := get(b, "the status page's URL", chromedp.Location()); !strings.HasPrefix(loc, e.web.URL+"/status/") {
 		t.Errorf("after approving the browser is at %q, want our status page", loc)
 	}
@@ -120,6 +122,7 @@ type tab struct {
 	browser context.Context // the browser's own, for a last screenshot on failure
 	dir     string
 	prefix  string
+	phone   bool
 	n       int
 
 	mu      sync.Mutex
@@ -145,7 +148,7 @@ func newTab(t *testing.T, chromium, dir string, f flow) *tab {
 	life, cancelLife := context.WithTimeout(t.Context(), 90*time.Second)
 	actx, cancelAlloc := chromedp.NewExecAllocator(life, opts...)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
-	b := &tab{t: t, browser: bctx, dir: dir, prefix: f.product}
+	b := &tab{t: t, browser: bctx, dir: dir, prefix: f.product, phone: f.phone}
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
 		if err := chromedp.Cancel(bctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -159,11 +162,16 @@ func newTab(t *testing.T, chromium, dir string, f flow) *tab {
 	// The first Run starts the browser and binds it to bctx, so the flow's
 	// 60 s deadline is a child and never cuts the browser's life short.
 	// A Norwegian customer's browser asks for bokmål first.
-	if err := chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, tt *chromedp.Target) error {
+	setup := []chromedp.Action[chromedp.Void]{chromedp.Func(func(ctx context.Context, tt *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tt, network.SetExtraHTTPHeaders,
 			network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Accept-Language": "nb-NO,nb;q=0.9,no;q=0.8"}})
 		return err
-	})); err != nil {
+	})}
+	if f.phone {
+		setup = append(setup, chromedp.EmulateViewport(int64(f.width), int64(f.height),
+			chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	}
+	if err := chromedp.Do(bctx, setup...); err != nil {
 		t.Fatalf("starting chromium (%s): %v", chromium, err)
 	}
 	messages := chromedp.Console(bctx)
@@ -195,6 +203,14 @@ func (b *tab) do(step string, actions ...chromedp.Action[chromedp.Void]) {
 	if err := chromedp.Do(b.ctx, actions...); err != nil {
 		b.fail(step, err)
 	}
+}
+
+// click is a tap on a phone and a mouse click elsewhere.
+func (b *tab) click(sel string) chromedp.Action[chromedp.Void] {
+	if b.phone {
+		return chromedp.Tap(chromedp.CSS(sel))
+	}
+	return chromedp.Click(chromedp.CSS(sel))
 }
 
 func get[T any](b *tab, what string, a chromedp.Action[T]) T {
