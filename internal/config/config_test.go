@@ -1,0 +1,135 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func load(t *testing.T, env map[string]string) (*Config, error) {
+	t.Helper()
+	return Load(func(k string) string { return env[k] })
+}
+
+func TestSimDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := map[string][2]string{
+		"env":            {c.AltinnEnv, "sim"},
+		"public url":     {c.PublicURL, "http://localhost:8080"},
+		"return url":     {c.ReturnURL(), "http://localhost:8080/return"},
+		"altinn":         {c.AltinnBaseURL, "http://localhost:8081"},
+		"issuer":         {c.MaskinportenIssuer, "http://localhost:8081/"},
+		"confirm host":   {strings.Join(c.ConfirmHosts, ","), "localhost:8081"},
+		"system":         {c.Products[0].SystemID, "991825827_smartcloud"},
+		"right":          {strings.Join(c.Products[0].Rights, ","), "ske-krav-og-betalinger"},
+		"package":        {strings.Join(c.Products[0].AccessPackages, ","), "urn:altinn:accesspackage:skattegrunnlag"},
+		"agent product":  {c.Products[1].Kind, "agent"},
+		"dev by default": {fmt.Sprint(c.Dev), "true"},
+	}
+	for name, v := range checks {
+		if v[0] != v[1] {
+			t.Errorf("%s = %q, want %q", name, v[0], v[1])
+		}
+	}
+}
+
+func TestRealEnvironmentsFillInURLs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key.pem")
+	session := filepath.Join(dir, "session")
+	if err := os.WriteFile(key, []byte("-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(session, []byte(strings.Repeat("s", 40)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ env, altinn, issuer, confirm string }{
+		{"tt02", "https://platform.tt02.altinn.no", "https://test.maskinporten.no/", "am.ui.tt02.altinn.no"},
+		{"prod", "https://platform.altinn.no", "https://maskinporten.no/", "am.ui.altinn.no"},
+	}
+	for _, tt := range tests {
+		c, err := load(t, map[string]string{
+			"ONBOARD_ALTINN_ENV": tt.env, "ONBOARD_PUBLIC_URL": "https://onboard.example.com/",
+			"ONBOARD_MASKINPORTEN_CLIENT_ID": "client", "ONBOARD_MASKINPORTEN_KID": "kid",
+			"ONBOARD_MASKINPORTEN_KEY_FILE": key, "ONBOARD_SESSION_KEY_FILE": session,
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.env, err)
+		}
+		if c.AltinnBaseURL != tt.altinn || c.MaskinportenIssuer != tt.issuer || c.ConfirmHosts[0] != tt.confirm || c.Dev {
+			t.Errorf("%s: got %s %s %v dev=%v", tt.env, c.AltinnBaseURL, c.MaskinportenIssuer, c.ConfirmHosts, c.Dev)
+		}
+		if c.ReturnURL() != "https://onboard.example.com/return" {
+			t.Errorf("%s: return URL %q", tt.env, c.ReturnURL())
+		}
+		if len(c.SessionKey) != 40 {
+			t.Errorf("%s: session key from file should be trimmed, got %d bytes", tt.env, len(c.SessionKey))
+		}
+		red := fmt.Sprint(c.Redacted())
+		if strings.Contains(red, "secret") || strings.Contains(red, "PRIVATE") || strings.Contains(red, strings.Repeat("s", 40)) {
+			t.Errorf("%s: Redacted leaks a secret: %s", tt.env, red)
+		}
+	}
+}
+
+func TestRedactedHidesDatabasePassword(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, map[string]string{"DATABASE_URL": "postgres://app:hunter2@db.example:5432/onboard"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := fmt.Sprint(c.Redacted()); strings.Contains(s, "hunter2") || !strings.Contains(s, "db.example") {
+		t.Fatalf("Redacted = %s", s)
+	}
+}
+
+func TestInvalidSettingsAreRefused(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"unknown env", map[string]string{"ONBOARD_ALTINN_ENV": "at22"}, "ONBOARD_ALTINN_ENV"},
+		{"custom without URLs", map[string]string{"ONBOARD_ALTINN_ENV": "custom"}, "ONBOARD_ALTINN_BASE_URL"},
+		{"public URL with query", map[string]string{"ONBOARD_PUBLIC_URL": "http://x.example/?a=b"}, "ONBOARD_PUBLIC_URL"},
+		{"short session key", map[string]string{"ONBOARD_SESSION_KEY": "short"}, "32 bytes"},
+		{"session key outside dev", map[string]string{"ONBOARD_DEV": "false", "ONBOARD_PUBLIC_URL": "https://x.example"}, "ONBOARD_SESSION_KEY"},
+		{"bad rate", map[string]string{"ONBOARD_SUBMIT_RATE_PER_MINUTE": "-1"}, "RATE"},
+		{"bad products json", map[string]string{"ONBOARD_PRODUCTS": "[{"}, "ONBOARD_PRODUCTS"},
+		{"unknown product field", map[string]string{"ONBOARD_PRODUCTS": `[{"id":"a","kind":"standard","systemId":"1_a","rights":["r"],"colour":"red"}]`}, "colour"},
+		{"agent with rights", map[string]string{"ONBOARD_PRODUCTS": `[{"id":"a","kind":"agent","systemId":"1_a","rights":["r"],"accessPackages":["p"]}]`}, "access packages only"},
+		{"agent without packages", map[string]string{"ONBOARD_PRODUCTS": `[{"id":"a","kind":"agent","systemId":"1_a"}]`}, "at least one access package"},
+		{"nothing asked", map[string]string{"ONBOARD_PRODUCTS": `[{"id":"a","kind":"standard","systemId":"1_a"}]`}, "no rights"},
+		{"duplicate ids", map[string]string{"ONBOARD_PRODUCTS": `[{"id":"a","kind":"standard","systemId":"1_a","rights":["r"]},{"id":"a","kind":"standard","systemId":"1_a","rights":["r"]}]`}, "duplicate"},
+		{"id with slash", map[string]string{"ONBOARD_PRODUCTS": `[{"id":"a/b","kind":"standard","systemId":"1_a","rights":["r"]}]`}, "path segment"},
+		{"missing key file", map[string]string{"ONBOARD_MASKINPORTEN_KEY_FILE": "/nonexistent/key.pem"}, "KEY_FILE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := load(t, tt.env); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestBindFillsInPortZero(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, map[string]string{"ONBOARD_ADDR": "127.0.0.1:0", "ONBOARD_SIM_ADDR": "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Bind("127.0.0.1:4321", "127.0.0.1:4322")
+	if c.PublicURL != "http://localhost:4321" || c.AltinnBaseURL != "http://localhost:4322" ||
+		c.MaskinportenIssuer != "http://localhost:4322/" || c.ConfirmHosts[0] != "localhost:4322" {
+		t.Fatalf("after Bind: %s %s %s %v", c.PublicURL, c.AltinnBaseURL, c.MaskinportenIssuer, c.ConfirmHosts)
+	}
+}
