@@ -17,7 +17,7 @@ func TestInvalidOrgNumbersKeepWhatWasTyped(t *testing.T) {
 		{"empty", "", "Skriv inn organisasjonsnummeret."},
 		{"too short", "1234", "Et organisasjonsnummer har 9 siffer."},
 		{"letters", "31424829x", "Bruk bare siffer"},
-		{"check digit", "314 248 296", "Dette organisasjonsnummeret finnes ikke."},
+		{"check digit", "314 248 296", "Dette er ikke et gyldig organisasjonsnummer."},
 		{"script", `<script>alert(1)</script>`, "Bruk bare siffer"},
 	}
 	for _, tt := range tests {

@@ -74,9 +74,9 @@ func walkWizard(t *testing.T, b *tab, e *env, f flow) {
 
 	b.do("submit a wrong number", chromedp.SendKeys(orgno, "123 456 789"),
 		b.click(`[data-testid=submit]`), chromedp.WaitVisible(chromedp.CSS(`[data-testid=orgno-error]`)))
-	wantErr := "Dette organisasjonsnummeret finnes ikke"
+	wantErr := "Dette er ikke et gyldig organisasjonsnummer"
 	if f.english {
-		wantErr = "This organisation number does not exist"
+		wantErr = "This is not a valid organisation number"
 	}
 	b.wantText("[data-testid=orgno-error]", wantErr)
 	b.wantText("[data-testid=error-summary]", wantErr)
@@ -161,7 +161,8 @@ func newTab(t *testing.T, chromium, dir string, f flow) *tab {
 	})
 	// The first Run starts the browser and binds it to bctx, so the flow's
 	// 60 s deadline is a child and never cuts the browser's life short.
-	// A Norwegian customer's browser asks for bokmål first.
+	// A Norwegian customer's browser asks for bokmål first (headless chromium
+	// asks for en-US).
 	setup := []chromedp.Action[chromedp.Void]{chromedp.Func(func(ctx context.Context, tt *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tt, network.SetExtraHTTPHeaders,
 			network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Accept-Language": "nb-NO,nb;q=0.9,no;q=0.8"}})
@@ -233,8 +234,8 @@ func (b *tab) fail(step string, err error) {
 	b.t.Fatalf("%s: %v (the browser is at %s; see screenshots/%s-failed.png)", step, err, where, b.prefix)
 }
 
-// wantText checks that the visible text of the first element sel matches
-// holds want.
+// wantText checks that the visible text of the first element that matches
+// sel says want.
 func (b *tab) wantText(sel, want string) {
 	b.t.Helper()
 	if got := get(b, sel, chromedp.Text(chromedp.CSS(sel))); !strings.Contains(got, want) {
@@ -267,8 +268,8 @@ func (b *tab) shot(step string) {
 }
 
 // expectedConsole is what the browser logs on a flow that works: the 422 of
-// the org step's answer to a wrong number, and the favicon the service has
-// not got.
+// the org step's answer to a wrong number, and the favicon the simulator's
+// pages have not got.
 func expectedConsole(m chromedp.ConsoleMessage) bool {
 	return m.Source == "network" && (strings.HasSuffix(m.URL, "/favicon.ico") ||
 		strings.HasSuffix(m.URL, "/org") && strings.Contains(m.Text, "422"))
