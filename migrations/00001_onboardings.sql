@@ -25,7 +25,10 @@ CREATE TABLE onboardings (
     created_at        timestamptz NOT NULL DEFAULT now(),
     updated_at        timestamptz NOT NULL DEFAULT now(),
     checked_at        timestamptz,
-    connected_at      timestamptz
+    connected_at      timestamptz,
+    -- Bumped on every save: a writer holding an older version lost a race
+    -- and must re-read instead of overwriting newer news from Altinn.
+    version           integer     NOT NULL DEFAULT 1
 );
 
 CREATE UNIQUE INDEX onboardings_live_key ON onboardings (system_id, org_no, external_ref)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/config"
@@ -61,6 +62,8 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 	a.Onboardings = &onboarding.Service{
 		DB: store, Altinn: a.Altinn, Products: cfg.Products, ReturnURL: cfg.ReturnURL(),
 		ConfirmHosts: cfg.ConfirmHosts, Log: log,
+		// A renew is at most five Altinn calls in a row.
+		OpTimeout: 5*cfg.AltinnTimeout + 10*time.Second,
 	}
 	sessionKey, err := sessionKey(cfg)
 	if err != nil {
@@ -71,6 +74,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		Sim: cfg.AltinnEnv == config.EnvSim, Dev: cfg.Dev, SessionKey: sessionKey, ConfirmHosts: cfg.ConfirmHosts,
 		AltinnPortalURL: cfg.AltinnPortalURL, SubmitPerMinute: cfg.SubmitRateLimit, BehindProxy: cfg.BehindProxy, Log: log,
 		MinRefreshInterval: cfg.RefreshInterval,
+		Staff:              store,
 	})
 	return a, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/sim"
 )
 
 func TestInvalidOrgNumbersKeepWhatWasTyped(t *testing.T) {
@@ -59,8 +60,10 @@ func TestCSRF(t *testing.T) {
 			t.Errorf("%s CSRF token: %d, want 403 with the error page", name, res.status)
 		}
 	}
-	// A cross-site form post is refused even with a token.
-	req, _ := http.NewRequest(http.MethodPost, e.web.URL+"/onboard/standard/org", strings.NewReader("orgno="+org))
+	// A cross-site form post is refused even with a valid token.
+	token := csrfOf(t, b.get(e.web.URL+"/onboard/standard/org"))
+	req, _ := http.NewRequest(http.MethodPost, e.web.URL+"/onboard/standard/org",
+		strings.NewReader(url.Values{"orgno": {org}, "_csrf": {token}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	if res := b.do(req); res.status != http.StatusForbidden {
@@ -155,10 +158,18 @@ func TestSecurityHeadersAndCookies(t *testing.T) {
 			t.Errorf("%s = %q, want %q", h, got, want)
 		}
 	}
-	for _, c := range res.header.Values("Set-Cookie") {
+	// The flow cookie (which browser started which onboarding) is set on submit.
+	submit := b.post(e.web.URL+"/onboard/standard/org", url.Values{"orgno": {org}, "_csrf": {csrfOf(t, res)}})
+	cookies := append(res.header.Values("Set-Cookie"), submit.header.Values("Set-Cookie")...)
+	flow := false
+	for _, c := range cookies {
+		flow = flow || strings.HasPrefix(c, "onboard_flow=")
 		if !strings.Contains(c, "HttpOnly") || !strings.Contains(c, "Secure") || !strings.Contains(c, "SameSite=Lax") {
 			t.Errorf("cookie outside dev must be HttpOnly, Secure and SameSite: %s", c)
 		}
+	}
+	if !flow {
+		t.Errorf("submit set no flow cookie: %v", cookies)
 	}
 	if res.header.Get("Strict-Transport-Security") == "" {
 		t.Error("HSTS must be on outside dev")
@@ -187,20 +198,27 @@ func TestSubmitIsRateLimited(t *testing.T) {
 
 func TestStatusPageThrottlesAltinnReads(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, map[string]string{"ONBOARD_STATUS_REFRESH_INTERVAL": "1h"})
-	b := e.browser()
-	e.startFlow(b, "standard", org)
-	o := e.onboardingForOrg(org)
-	before := e.app.Sim.Stats().Calls
-	for i := 0; i < 5; i++ {
-		if st, _ := outcomeOf(t, e.browser().get(e.web.URL+"/status/"+o.Ref)); st != db.StatusPending {
-			t.Fatalf("status %q", st)
+	for _, down := range []bool{false, true} {
+		e := newEnv(t, map[string]string{"ONBOARD_STATUS_REFRESH_INTERVAL": "1h"})
+		want := db.StatusPending
+		if down {
+			// Altinn down: the onboarding stays requesting, and every view would
+			// otherwise look it up again.
+			e.app.Sim.Inject(sim.Fault{Method: http.MethodPost, Path: vendorPath, Status: 503})
+			want = db.StatusRequesting
 		}
-	}
-	after := e.app.Sim.Stats().Calls
-	for k, v := range after {
-		if v != before[k] {
-			t.Fatalf("reloading a fresh status page called Altinn (%s: %d → %d)", k, before[k], v)
+		e.submitOrg(e.browser(), "standard", org)
+		o := e.onboardingForOrg(org)
+		before := e.app.Sim.Stats().Calls
+		for i := 0; i < 5; i++ {
+			if st, _ := outcomeOf(t, e.browser().get(e.web.URL+"/status/"+o.Ref)); st != want {
+				t.Fatalf("down=%v: status %q, want %q", down, st, want)
+			}
+		}
+		for k, v := range e.app.Sim.Stats().Calls {
+			if v != before[k] {
+				t.Fatalf("down=%v: reloading a fresh status page called Altinn (%s: %d → %d)", down, k, before[k], v)
+			}
 		}
 	}
 }

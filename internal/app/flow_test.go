@@ -226,17 +226,109 @@ func TestDuplicateSubmitsShareOneRequest(t *testing.T) {
 	if ca != cb {
 		t.Fatalf("two browsers for one org got different confirm pages: %q, %q", ca, cb)
 	}
-	// Our record gone, Altinn's still live: Altinn answers 200 with the
-	// existing request and the customer is sent to its confirm page.
+	if n := e.simRequestsFor(org); n != 1 {
+		t.Fatalf("live requests at Altinn = %d, want 1", n)
+	}
+	// The second browser did not start the onboarding: after approving it
+	// sees the outcome, not the organisation's details.
+	outcome := e.returnTo(b, e.decide(b, cb, "approve").location)
+	if st, _ := outcomeOf(t, outcome); st != db.StatusConnected || strings.Contains(outcome.body, `data-testid="details"`) {
+		t.Fatalf("second browser: %q, details shown: %v", st, strings.Contains(outcome.body, `data-testid="details"`))
+	}
+}
+
+func TestAltinnsExistingRequestForAnotherReturnIsReplaced(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	a := e.browser()
+	ca := e.startFlow(a, "standard", org)
+	old := e.onboardingForOrg(org)
+	// Our record is gone but Altinn's request is live, and it would send
+	// the customer back to the old onboarding. Altinn answers 200 with it.
+	if _, err := e.db.Pool.Exec(context.Background(), `UPDATE onboardings SET status = 'cancelled' WHERE id = $1`, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	cb := e.startFlow(b, "standard", org)
+	if cb == ca {
+		t.Fatal("a request that returns to another onboarding must be replaced, not reused")
+	}
+	if n := e.simRequestsFor(org); n != 1 {
+		t.Fatalf("live requests at Altinn = %d, want 1", n)
+	}
+	back := e.decide(b, cb, "approve")
+	n := e.onboardingForOrg(org)
+	if back.location != e.web.URL+"/return?ref="+n.Ref {
+		t.Fatalf("Altinn sends the customer to %q, want this onboarding's return %q", back.location, n.Ref)
+	}
+	if st, _ := outcomeOf(t, e.returnTo(b, back.location)); st != db.StatusConnected {
+		t.Fatalf("outcome %q, want connected", st)
+	}
+}
+
+func TestConcurrentViewDoesNotUndoARetry(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	b := e.browser()
+	outcome := e.returnTo(b, e.decide(b, e.startFlow(b, "standard", org), "reject").location)
+	o := e.onboardingForOrg(org)
+	r0 := *o.AltinnRequestID
+	// Another browser's status view reads the rejected row, then its Altinn
+	// read is slow; meanwhile the customer's retry replaces the request.
+	e.app.Sim.Inject(sim.Fault{Method: http.MethodGet, Path: vendorPath + "/" + r0, Latency: 1500 * time.Millisecond, Times: 1})
+	done := make(chan struct{})
+	go func() { e.browser().get(e.web.URL + "/status/" + o.Ref); close(done) }()
+	time.Sleep(300 * time.Millisecond)
+	retry := b.post(e.web.URL+"/status/"+o.Ref+"/retry", url.Values{"_csrf": {csrfOf(t, outcome)}})
+	if retry.status != http.StatusSeeOther {
+		t.Fatalf("retry: %d", retry.status)
+	}
+	<-done
+	n := e.onboardingForOrg(org)
+	live := ""
+	for _, r := range e.app.Sim.Requests() {
+		if r.PartyOrgNo == org && !r.Deleted {
+			live = r.ID
+		}
+	}
+	if n.Status != db.StatusPending || n.AltinnRequestID == nil || *n.AltinnRequestID != live || live == r0 {
+		t.Fatalf("after the race: status %q request %v, want pending on the live request %s", n.Status, n.AltinnRequestID, live)
+	}
+}
+
+func TestSystemUserReportedButNotFound(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	first := e.browser()
+	e.returnTo(first, e.decide(first, e.startFlow(first, "standard", org), "approve").location)
 	o := e.onboardingForOrg(org)
 	if _, err := e.db.Pool.Exec(context.Background(), `UPDATE onboardings SET status = 'cancelled' WHERE id = $1`, o.ID); err != nil {
 		t.Fatal(err)
 	}
-	if cc := e.startFlow(e.browser(), "standard", org); cc != ca {
-		t.Fatalf("Altinn's existing request should be reused: %q, want %q", cc, ca)
+	// AUTH-00004 says a system user exists, but byquery does not find it.
+	e.app.Sim.Inject(sim.Fault{Method: http.MethodGet, Path: "/authentication/api/v1/systemuser/vendor/byquery", Status: 404})
+	e.submitOrg(e.browser(), "standard", org)
+	n := e.onboardingForOrg(org)
+	if n.Status != db.StatusRequesting || n.ErrorCode == nil || *n.ErrorCode != "system_user_missing" {
+		t.Fatalf("status %q code %v, want requesting with system_user_missing (not expired)", n.Status, n.ErrorCode)
 	}
-	if n := e.simRequestsFor(org); n != 1 {
-		t.Fatalf("live requests at Altinn = %d, want 1", n)
+}
+
+func TestStatusViewsNeverWriteToAltinn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	b := e.browser()
+	e.decide(b, e.startFlow(b, "standard", org), "reject")
+	o := e.onboardingForOrg(org)
+	for i := 0; i < 3; i++ {
+		if st, _ := outcomeOf(t, e.browser().get(e.web.URL+"/status/"+o.Ref)); st != db.StatusRejected {
+			t.Fatalf("status %q, want rejected", st)
+		}
+	}
+	for call, n := range e.app.Sim.Stats().Calls {
+		if strings.HasPrefix(call, "DELETE") || (strings.HasPrefix(call, "POST") && n > 1) {
+			t.Fatalf("viewing status pages wrote to Altinn: %s ×%d", call, n)
+		}
 	}
 }
 

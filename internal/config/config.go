@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Altinn environments. TT02 and production fill in the real URLs; custom takes
@@ -295,9 +297,9 @@ func (c *Config) ReturnURL() string { return c.PublicURL + ReturnPath }
 // KeyPath is where the dev Maskinporten key lives when none is configured.
 func (c *Config) KeyPath() string { return filepath.Join(c.DataDir, "maskinporten-dev.pem") }
 
-// Product returns the product with id, if configured.
-func (c *Config) Product(id string) (Product, bool) {
-	for _, p := range c.Products {
+// FindProduct returns the product with id among ps, if there is one.
+func FindProduct(ps []Product, id string) (Product, bool) {
+	for _, p := range ps {
 		if p.ID == id {
 			return p, true
 		}
@@ -314,10 +316,14 @@ func (c *Config) Redacted() map[string]any {
 		}
 		return "(unset)"
 	}
+	// Only where the database is and who connects: a password may sit in
+	// the URL's user part, its query or a key=value string.
 	db := "(unset)"
-	if u, err := url.Parse(c.DatabaseURL); err == nil && c.DatabaseURL != "" {
-		u.User = url.User(u.User.Username())
-		db = u.Redacted()
+	if c.DatabaseURL != "" {
+		db = "(unparseable)"
+		if pc, err := pgconn.ParseConfig(c.DatabaseURL); err == nil {
+			db = fmt.Sprintf("host=%s port=%d dbname=%s user=%s", pc.Host, pc.Port, pc.Database, pc.User)
+		}
 	}
 	ids := make([]string, 0, len(c.Products))
 	for _, p := range c.Products {

@@ -81,12 +81,18 @@ func TestRealEnvironmentsFillInURLs(t *testing.T) {
 
 func TestRedactedHidesDatabasePassword(t *testing.T) {
 	t.Parallel()
-	c, err := load(t, map[string]string{"DATABASE_URL": "postgres://app:hunter2@db.example:5432/onboard"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s := fmt.Sprint(c.Redacted()); strings.Contains(s, "hunter2") || !strings.Contains(s, "db.example") {
-		t.Fatalf("Redacted = %s", s)
+	for _, u := range []string{
+		"postgres://app:hunter2@db.example:5432/onboard",
+		"postgres://app@db.example/onboard?password=hunter2",
+		"host=db.example user=app password=hunter2 dbname=onboard",
+	} {
+		c, err := load(t, map[string]string{"DATABASE_URL": u})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := fmt.Sprint(c.Redacted()); strings.Contains(s, "hunter2") || !strings.Contains(s, "db.example") {
+			t.Errorf("Redacted(%q) = %s", u, s)
+		}
 	}
 }
 

@@ -67,11 +67,12 @@ func addEvent(ctx context.Context, q Querier, e Event) error {
 		VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), NULLIF($8, 0),
 			NULLIF($9, ''), $10, NULLIF($11, ''), $12::jsonb)`,
 		e.OnboardingID, e.Kind, e.Cause, e.Actor, e.FromStatus, e.ToStatus,
-		e.Operation, e.HTTPStatus, e.AltinnCode, nullIfNegative(e), e.Message, raw)
+		e.Operation, e.HTTPStatus, e.AltinnCode, latencyOrNull(e), e.Message, raw)
 	return err
 }
 
-func nullIfNegative(e Event) any {
+// latencyOrNull keeps the latency of Altinn calls only; other events have none.
+func latencyOrNull(e Event) any {
 	if e.Kind != EventAltinnCall {
 		return nil
 	}

@@ -45,11 +45,12 @@ type Onboarding struct {
 	UpdatedAt       time.Time  `db:"updated_at"`
 	CheckedAt       *time.Time `db:"checked_at"`
 	ConnectedAt     *time.Time `db:"connected_at"`
+	Version         int        `db:"version"`
 }
 
 const onboardingColumns = `id, ref, product, kind, system_id, org_no, external_ref, status, escalated,
 	altinn_request_id, confirm_url, system_user_id, error_code, error_message, customer_ref, lang,
-	created_at, updated_at, checked_at, connected_at`
+	created_at, updated_at, checked_at, connected_at, version`
 
 // NewOnboarding is what the wizard (or staff, or the API) knows when an
 // onboarding starts.
@@ -131,21 +132,33 @@ func (d *DB) oneOnboarding(ctx context.Context, what, where string, args ...any)
 	return o, nil
 }
 
+// ErrStale is returned by SaveOnboarding when the row changed since it was
+// read: another request or instance saved newer news first.
+var ErrStale = errors.New("db: onboarding changed since it was read")
+
 // SaveOnboarding writes o's mutable fields and the given events in one
-// transaction. When the status differs from prevStatus a status event is
-// added too, so the history and the current status never disagree.
+// transaction, if the row is still at o.Version (ErrStale otherwise). When the
+// status differs from prevStatus a status event is added too, so the history
+// and the current status never disagree.
 func (d *DB) SaveOnboarding(ctx context.Context, o *Onboarding, prevStatus string, cause, actor string, events ...Event) error {
 	err := d.InTx(ctx, func(q Querier) error {
 		row := q.QueryRow(ctx, `
 			UPDATE onboardings SET status = $2, escalated = $3, altinn_request_id = $4, confirm_url = $5,
 				system_user_id = $6, error_code = $7, error_message = $8, checked_at = $9, connected_at = $10,
-				updated_at = now()
-			WHERE id = $1
-			RETURNING updated_at`,
+				updated_at = now(), version = version + 1
+			WHERE id = $1 AND version = $11
+			RETURNING updated_at, version`,
 			o.ID, o.Status, o.Escalated, o.AltinnRequestID, o.ConfirmURL, o.SystemUserID,
-			o.ErrorCode, o.ErrorMessage, o.CheckedAt, o.ConnectedAt)
-		if err := row.Scan(&o.UpdatedAt); err != nil {
+			o.ErrorCode, o.ErrorMessage, o.CheckedAt, o.ConnectedAt, o.Version)
+		if err := row.Scan(&o.UpdatedAt, &o.Version); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
+				var exists bool
+				if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM onboardings WHERE id = $1)`, o.ID).Scan(&exists); err != nil {
+					return err
+				}
+				if exists {
+					return ErrStale
+				}
 				return ErrNotFound
 			}
 			return err
@@ -169,7 +182,7 @@ func (d *DB) SaveOnboarding(ctx context.Context, o *Onboarding, prevStatus strin
 	if isUniqueViolation(err) {
 		return ErrConflict
 	}
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrStale) {
 		return fmt.Errorf("db: save onboarding: %w", err)
 	}
 	return err

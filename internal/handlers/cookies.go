@@ -103,5 +103,3 @@ func localPath(next string) string {
 	}
 	return next
 }
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }

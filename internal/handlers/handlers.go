@@ -6,6 +6,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/a-h/templ"
@@ -21,7 +22,7 @@ import (
 
 // Onboardings is the service layer the wizard uses.
 type Onboardings interface {
-	Start(ctx context.Context, in onboarding.StartInput) (*db.Onboarding, error)
+	Start(ctx context.Context, in onboarding.StartInput) (*db.Onboarding, bool, error)
 	Continue(ctx context.Context, o *db.Onboarding, cause, actor string) error
 	Refresh(ctx context.Context, o *db.Onboarding, cause, actor string) error
 	RecordReturn(ctx context.Context, o *db.Onboarding, withCookie bool) error
@@ -49,24 +50,23 @@ type Handler struct {
 	// MinRefreshInterval stops a reload storm on one return link from turning
 	// into a storm of Altinn calls.
 	MinRefreshInterval time.Duration
+	// Staff signs the support staff in to the dashboard under /admin/.
+	Staff StaffStore
+	// StaffSessionTTL is how long a staff session lasts (default 8h).
+	StaffSessionTTL time.Duration
 }
 
 func (h *Handler) page(c echo.Context, title string) views.Page {
 	lang := langOf(c)
 	return views.Page{
 		Lang: lang, Title: title, Sim: h.Sim,
-		LangURL: "/lang/" + otherLang(lang) + "?next=" + urlQueryEscape(c.Request().URL.RequestURI()),
+		LangURL: "/lang/" + otherLang(lang) + "?next=" + url.QueryEscape(c.Request().URL.RequestURI()),
 		CSSURL:  static.URL("style.css"), LogoURL: static.URL("logo.svg"),
 	}
 }
 
 func (h *Handler) product(id string) (config.Product, bool) {
-	for _, p := range h.Products {
-		if p.ID == id {
-			return p, true
-		}
-	}
-	return config.Product{}, false
+	return config.FindProduct(h.Products, id)
 }
 
 func (h *Handler) productView(p config.Product, lang string) views.Product {

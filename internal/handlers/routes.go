@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
 
+	"github.com/onboard-altinn/onboard/internal/onboarding"
 	"github.com/onboard-altinn/onboard/static"
 )
 
@@ -53,14 +54,24 @@ func New(h *Handler) *echo.Echo {
 		DenyHandler: func(c echo.Context, _ string, _ error) error { return echo.ErrTooManyRequests },
 	})
 
+	// Status pages are reloaded by people waiting; a generous limit still
+	// stops one address from hammering them.
+	statusLimit := middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(1), Burst: 30, ExpiresIn: 5 * time.Minute,
+		}),
+		DenyHandler: func(c echo.Context, _ string, _ error) error { return echo.ErrTooManyRequests },
+	})
+
 	e.GET("/", h.home)
 	e.GET("/onboard/:product", h.start)
 	e.GET("/onboard/:product/org", h.org)
 	e.POST("/onboard/:product/org", h.submit, submitLimit)
 	e.GET("/return", h.altinnReturn, submitLimit) // config.ReturnPath: the URL registered at Altinn
-	e.GET("/status/:ref", h.status)
+	e.GET("/status/:ref", h.status, statusLimit)
 	e.POST("/status/:ref/retry", h.retry, submitLimit)
 	e.GET("/lang/:lang", h.setLang)
+	h.adminRoutes(e)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 	return e
@@ -72,20 +83,12 @@ func (h *Handler) csp() string {
 	formAction := []string{"'self'"}
 	for _, host := range h.ConfirmHosts {
 		formAction = append(formAction, "https://"+host)
-		if hn, _, err := net.SplitHostPort(host); (err == nil && isLoopbackName(hn)) || isLoopbackName(host) {
+		if hn, _, err := net.SplitHostPort(host); (err == nil && onboarding.IsLoopback(hn)) || onboarding.IsLoopback(host) {
 			formAction = append(formAction, "http://"+host)
 		}
 	}
 	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
 		"form-action " + strings.Join(formAction, " ") + "; frame-ancestors 'none'; base-uri 'none'"
-}
-
-func isLoopbackName(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 func hstsAge(dev bool) int {

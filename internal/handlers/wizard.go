@@ -76,18 +76,22 @@ func (h *Handler) submit(c echo.Context) error {
 	typed := c.FormValue("orgno")
 	n, err := orgno.Normalize(typed)
 	if err != nil {
-		if len(typed) > 20 {
-			typed = typed[:20]
+		if r := []rune(typed); len(r) > 20 {
+			typed = string(r[:20])
 		}
 		return h.orgForm(c, p, http.StatusUnprocessableEntity, typed, orgErrorKeys[err])
 	}
-	o, err := h.Onboardings.Start(c.Request().Context(), onboarding.StartInput{
+	o, started, err := h.Onboardings.Start(c.Request().Context(), onboarding.StartInput{
 		Product: p.ID, OrgNo: n, Lang: langOf(c), Cause: db.CauseCustomer,
 	})
 	if err != nil {
 		return err
 	}
-	h.addFlow(c, o.Ref)
+	// Only the browser that began it sees its details: typing a number
+	// someone else already started with gives Altinn's page or the outcome.
+	if started {
+		h.addFlow(c, o.Ref)
+	}
 	return h.sendOn(c, o)
 }
 

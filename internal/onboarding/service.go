@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/config"
@@ -54,6 +55,7 @@ type Service struct {
 	ConfirmHosts []string // hosts a confirmUrl may point to
 	Log          *slog.Logger
 	Now          func() time.Time
+	OpTimeout    time.Duration // the longest one operation (several Altinn calls) may take
 }
 
 // StartInput is what is known when a customer (or staff, or the API) starts.
@@ -71,10 +73,15 @@ type StartInput struct {
 // an existing one is re-read from Altinn (or re-created when it had failed).
 // The returned onboarding is always stored; err is only for failures to
 // store or find it, never for Altinn saying no (that is kept on the record).
-func (s *Service) Start(ctx context.Context, in StartInput) (*db.Onboarding, error) {
+// started reports whether this call began something new (the onboarding, or
+// a new Altinn request for it): only then is the caller its starter, entitled
+// to see its details.
+func (s *Service) Start(ctx context.Context, in StartInput) (o *db.Onboarding, started bool, err error) {
+	ctx, cancel := s.detach(ctx)
+	defer cancel()
 	p, ok := s.product(in.Product)
 	if !ok {
-		return nil, ErrUnknownProduct
+		return nil, false, ErrUnknownProduct
 	}
 	extRef := p.ExternalRef
 	if extRef == "" {
@@ -82,27 +89,29 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*db.Onboarding, err
 	}
 	ref, err := newRef()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	o, err := s.DB.CreateOnboarding(ctx, db.NewOnboarding{
+	o, err = s.DB.CreateOnboarding(ctx, db.NewOnboarding{
 		Ref: ref, Product: p.ID, Kind: p.Kind, SystemID: p.SystemID, OrgNo: in.OrgNo, ExternalRef: extRef,
 		CustomerRef: in.CustomerRef, Lang: in.Lang, Cause: in.Cause, Actor: in.Actor,
 	})
 	switch {
 	case err == nil:
-		return o, s.create(ctx, o, p, in.Cause, in.Actor, false)
+		_, err = s.create(ctx, o, p, in.Cause, in.Actor, false)
+		return o, true, s.settle(ctx, o, err)
 	case errors.Is(err, db.ErrConflict):
 		o, err = s.DB.LiveOnboarding(ctx, p.SystemID, in.OrgNo, extRef)
 		if err != nil {
-			return nil, fmt.Errorf("onboarding: find existing: %w", err)
+			return nil, false, fmt.Errorf("onboarding: find existing: %w", err)
 		}
 		if o.Product != p.ID {
 			// Another product holds this Altinn key; follow that onboarding rather than fight over it.
-			return o, s.Refresh(ctx, o, in.Cause, in.Actor)
+			return o, false, s.settle(ctx, o, s.refresh(ctx, o, in.Cause, in.Actor))
 		}
-		return o, s.Continue(ctx, o, in.Cause, in.Actor)
+		started, err = s.cont(ctx, o, in.Cause, in.Actor)
+		return o, started, s.settle(ctx, o, err)
 	default:
-		return nil, err
+		return nil, false, err
 	}
 }
 
@@ -110,75 +119,124 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*db.Onboarding, err
 // sent again (after a lookup, so it is never created twice), one that ended
 // badly is renewed, and any other is re-read from Altinn.
 func (s *Service) Continue(ctx context.Context, o *db.Onboarding, cause, actor string) error {
+	ctx, cancel := s.detach(ctx)
+	defer cancel()
+	_, err := s.cont(ctx, o, cause, actor)
+	return s.settle(ctx, o, err)
+}
+
+func (s *Service) cont(ctx context.Context, o *db.Onboarding, cause, actor string) (created bool, err error) {
 	switch o.Status {
-	case db.StatusRequesting, db.StatusStarted:
+	case db.StatusRequesting:
 		p, ok := s.product(o.Product)
 		if !ok {
-			return ErrUnknownProduct
+			return false, ErrUnknownProduct
 		}
 		return s.create(ctx, o, p, cause, actor, true)
 	case db.StatusRejected, db.StatusExpired, db.StatusFailed, db.StatusRevoked:
-		return s.Renew(ctx, o, cause, actor)
+		return s.renew(ctx, o, cause, actor)
 	default:
-		return s.Refresh(ctx, o, cause, actor)
+		return false, s.refresh(ctx, o, cause, actor)
 	}
 }
 
 // Renew deletes the onboarding's old request at Altinn (if any) and creates a
 // new one, for rejected, expired, failed and revoked onboardings.
 func (s *Service) Renew(ctx context.Context, o *db.Onboarding, cause, actor string) error {
+	ctx, cancel := s.detach(ctx)
+	defer cancel()
+	_, err := s.renew(ctx, o, cause, actor)
+	return s.settle(ctx, o, err)
+}
+
+func (s *Service) renew(ctx context.Context, o *db.Onboarding, cause, actor string) (bool, error) {
 	p, ok := s.product(o.Product)
 	if !ok {
-		return ErrUnknownProduct
+		return false, ErrUnknownProduct
 	}
+	prev := o.Status
+	var events []db.Event
 	if o.AltinnRequestID != nil {
-		op := "DELETE request/vendor/{id}"
 		start := time.Now()
 		err := s.Altinn.DeleteRequest(ctx, *o.AltinnRequestID)
-		ev := callEvent(cause, actor, op, start, 202, err, nil)
+		events = append(events, callEvent(cause, actor, "DELETE request/vendor/{id}", start, 202, err, nil))
 		if err != nil && !errors.Is(err, altinn.ErrNotFound) {
-			prev := o.Status
 			setError(o, CodeUnavailable, "could not delete the old request at Altinn: "+errorText(err))
-			return s.save(ctx, o, prev, cause, actor, ev)
+			return false, s.save(ctx, o, prev, cause, actor, events...)
 		}
-		prev := o.Status
-		o.AltinnRequestID, o.ConfirmURL, o.Escalated = nil, nil, false
-		o.Status = db.StatusRequesting
-		clearError(o)
-		if err := s.save(ctx, o, prev, cause, actor, ev); err != nil {
-			return err
-		}
-	} else if o.Status != db.StatusRequesting {
-		prev := o.Status
-		o.Status = db.StatusRequesting
-		clearError(o)
-		if err := s.save(ctx, o, prev, cause, actor); err != nil {
-			return err
-		}
+	}
+	o.AltinnRequestID, o.ConfirmURL, o.SystemUserID, o.Escalated = nil, nil, nil, false
+	o.Status = db.StatusRequesting
+	clearError(o)
+	if err := s.save(ctx, o, prev, cause, actor, events...); err != nil {
+		return false, err
 	}
 	return s.create(ctx, o, p, cause, actor, true)
 }
 
-// create sends the Altinn request for an onboarding in status requesting.
-// When lookupFirst is set (any attempt after the first) it first asks Altinn
-// whether an earlier attempt did reach it, so an ambiguous outcome (timeout,
-// 5xx after storing, a crash before our commit) never makes two requests.
-func (s *Service) create(ctx context.Context, o *db.Onboarding, p config.Product, cause, actor string, lookupFirst bool) error {
+// create sends the Altinn request for an onboarding in status requesting,
+// and reports whether Altinn made a new one (201). When lookupFirst is set
+// (any attempt after the first) it first asks Altinn whether an earlier
+// attempt did reach it, so an ambiguous outcome (timeout, 5xx after storing,
+// a crash before our commit) never makes two requests.
+func (s *Service) create(ctx context.Context, o *db.Onboarding, p config.Product, cause, actor string, lookupFirst bool) (bool, error) {
 	prev := o.Status
 	var events []db.Event
 	if lookupFirst {
-		req, evs, err := s.lookup(ctx, o, cause, actor)
+		req, evs, err := s.lookup(ctx, o, cause, actor, true)
 		events = evs
 		if err != nil {
 			setError(o, CodeUnavailable, errorText(err))
-			return s.save(ctx, o, prev, cause, actor, events...)
+			return false, s.save(ctx, o, prev, cause, actor, events...)
 		}
 		if req != nil {
-			return s.apply(ctx, o, prev, req, cause, actor, events)
+			return false, s.apply(ctx, o, prev, req, cause, actor, events)
 		}
 	}
 
-	redirect := s.ReturnURL + "?ref=" + url.QueryEscape(o.Ref)
+	redirect := s.redirectURL(o)
+	req, created, evs, err := s.post(ctx, o, p, redirect, cause, actor)
+	events = append(events, evs...)
+	if err == nil && !created && req.Status == altinn.StatusNew && req.RedirectURL != redirect {
+		// Altinn answered with an existing request that sends the customer
+		// back to some other onboarding (one we lost, or made by the vendor's
+		// own product). Nobody is waiting on it through us: replace it, so
+		// this customer comes back here.
+		start := time.Now()
+		derr := s.Altinn.DeleteRequest(ctx, req.ID)
+		events = append(events, callEvent(cause, actor, "DELETE request/vendor/{id}", start, 202, derr, nil))
+		if derr != nil && !errors.Is(derr, altinn.ErrNotFound) {
+			setError(o, CodeUnavailable, "could not replace a request at Altinn: "+errorText(derr))
+			return false, s.save(ctx, o, prev, cause, actor, events...)
+		}
+		req, created, evs, err = s.post(ctx, o, p, redirect, cause, actor)
+		events = append(events, evs...)
+	}
+	if err != nil {
+		var prob *altinn.Problem
+		switch {
+		case errors.As(err, &prob) && prob.Code == "AUTH-00004":
+			// A system user already exists for this key: confirm it and we are connected.
+			return false, s.verify(ctx, o, prev, cause, actor, events)
+		case isAmbiguous(err):
+			// Altinn may or may not have stored it: stay in requesting; the next
+			// attempt looks it up by external ref before creating again.
+			setError(o, CodeUnavailable, errorText(err))
+		default:
+			o.Status = db.StatusFailed
+			code := CodeAltinnRefuse
+			if prob != nil && prob.Code != "" {
+				code = prob.Code
+			}
+			setError(o, code, errorText(err))
+		}
+		return false, s.save(ctx, o, prev, cause, actor, events...)
+	}
+	return created, s.apply(ctx, o, prev, req, cause, actor, events)
+}
+
+// post makes one create call of the onboarding's kind.
+func (s *Service) post(ctx context.Context, o *db.Onboarding, p config.Product, redirect, cause, actor string) (*altinn.Request, bool, []db.Event, error) {
 	var (
 		req     *altinn.Request
 		created bool
@@ -203,34 +261,20 @@ func (s *Service) create(ctx context.Context, o *db.Onboarding, p config.Product
 	if created {
 		status = 201
 	}
-	events = append(events, callEvent(cause, actor, op, start, status, err, req))
-	if err != nil {
-		var prob *altinn.Problem
-		switch {
-		case errors.As(err, &prob) && prob.Code == "AUTH-00004":
-			// A system user already exists for this key: confirm it and we are connected.
-			return s.verify(ctx, o, prev, cause, actor, events)
-		case isAmbiguous(err):
-			// Altinn may or may not have stored it: stay in requesting; the next
-			// attempt looks it up by external ref before creating again.
-			setError(o, CodeUnavailable, errorText(err))
-		default:
-			o.Status = db.StatusFailed
-			code := CodeAltinnRefuse
-			if prob != nil && prob.Code != "" {
-				code = prob.Code
-			}
-			setError(o, code, errorText(err))
-		}
-		return s.save(ctx, o, prev, cause, actor, events...)
-	}
-	return s.apply(ctx, o, prev, req, cause, actor, events)
+	return req, created, []db.Event{callEvent(cause, actor, op, start, status, err, req)}, err
 }
 
-// lookup asks Altinn whether an earlier attempt for o's key reached it. It
-// returns the live request, or nil when there is none (a dead one, rejected or
-// timed out, is deleted so the key is free for a new request).
-func (s *Service) lookup(ctx context.Context, o *db.Onboarding, cause, actor string) (*altinn.Request, []db.Event, error) {
+// redirectURL is where Altinn sends the customer back: the one registered
+// return path, with the onboarding's reference in the query.
+func (s *Service) redirectURL(o *db.Onboarding) string {
+	return s.ReturnURL + "?ref=" + url.QueryEscape(o.Ref)
+}
+
+// lookup asks Altinn whether an earlier attempt for o's key reached it and
+// returns that request, or nil when there is none. With clearDead (only on
+// the way to creating a new one) a dead request, rejected or timed out before
+// anyone approved it, is deleted instead, so the key is free.
+func (s *Service) lookup(ctx context.Context, o *db.Onboarding, cause, actor string, clearDead bool) (*altinn.Request, []db.Event, error) {
 	op, get := "GET request/vendor/byexternalref", s.Altinn.GetRequestByExternalRef
 	if o.Kind == config.KindAgent {
 		op, get = "GET request/vendor/agent/byexternalref", s.Altinn.GetAgentRequestByExternalRef
@@ -243,7 +287,9 @@ func (s *Service) lookup(ctx context.Context, o *db.Onboarding, cause, actor str
 		return nil, events, nil
 	case err != nil:
 		return nil, events, err
-	case req.Status == altinn.StatusRejected || req.Expired():
+	case !clearDead || req.Status == altinn.StatusAccepted:
+		return req, events, nil
+	case req.Status == altinn.StatusRejected || req.Status == altinn.StatusDenied || req.Expired():
 		start := time.Now()
 		derr := s.Altinn.DeleteRequest(ctx, req.ID)
 		events = append(events, callEvent(cause, actor, "DELETE request/vendor/{id}", start, 202, derr, nil))
@@ -256,16 +302,23 @@ func (s *Service) lookup(ctx context.Context, o *db.Onboarding, cause, actor str
 }
 
 // Refresh re-reads the onboarding from Altinn: the request by id and, when it
-// is accepted or connected, the system user with byquery.
+// is accepted or connected, the system user with byquery. It only reads:
+// creating and deleting are left to Continue and Renew.
 func (s *Service) Refresh(ctx context.Context, o *db.Onboarding, cause, actor string) error {
+	ctx, cancel := s.detach(ctx)
+	defer cancel()
+	return s.settle(ctx, o, s.refresh(ctx, o, cause, actor))
+}
+
+func (s *Service) refresh(ctx context.Context, o *db.Onboarding, cause, actor string) error {
 	prev := o.Status
 	switch o.Status {
 	case db.StatusConnected:
 		return s.verify(ctx, o, prev, cause, actor, nil)
-	case db.StatusRequesting, db.StatusStarted:
-		// Not at Altinn as far as we know. An earlier attempt's answer may have
-		// been lost, so look; creating is left to Continue (a refresh is a read).
-		req, events, err := s.lookup(ctx, o, cause, actor)
+	case db.StatusRequesting:
+		// Not at Altinn as far as we know, but an earlier attempt's answer
+		// may have been lost: look.
+		req, events, err := s.lookup(ctx, o, cause, actor, false)
 		switch {
 		case err != nil:
 			setError(o, CodeUnavailable, errorText(err))
@@ -286,26 +339,34 @@ func (s *Service) Refresh(ctx context.Context, o *db.Onboarding, cause, actor st
 	start := time.Now()
 	req, err := get(ctx, *o.AltinnRequestID)
 	events := []db.Event{callEvent(cause, actor, op, start, 200, err, req)}
-	if err != nil {
-		if errors.Is(err, altinn.ErrNotFound) {
-			// Deleted at Altinn: by the customer (with the system user), or by someone else.
-			if o.Status == db.StatusAccepted {
-				return s.verify(ctx, o, prev, cause, actor, events)
-			}
+	switch {
+	case err == nil:
+		return s.apply(ctx, o, prev, req, cause, actor, events)
+	case errors.Is(err, altinn.ErrNotFound) && o.Status == db.StatusAccepted:
+		// Deleted with its system user by the customer, or never verified: byquery settles it.
+		return s.verify(ctx, o, prev, cause, actor, events)
+	case errors.Is(err, altinn.ErrNotFound):
+		// Deleted at Altinn. A newer request for the key may have replaced it.
+		req, evs, lerr := s.lookup(ctx, o, cause, actor, false)
+		events = append(events, evs...)
+		switch {
+		case lerr != nil:
+			setError(o, CodeUnavailable, errorText(lerr))
+		case req != nil:
+			return s.apply(ctx, o, prev, req, cause, actor, events)
+		default:
 			o.Status = db.StatusFailed
 			setError(o, CodeGone, "the request no longer exists at Altinn")
-			return s.save(ctx, o, prev, cause, actor, events...)
 		}
+		return s.save(ctx, o, prev, cause, actor, events...)
+	default:
 		setError(o, CodeUnavailable, errorText(err))
 		return s.save(ctx, o, prev, cause, actor, events...)
 	}
-	return s.apply(ctx, o, prev, req, cause, actor, events)
 }
 
 // apply sets the onboarding from what Altinn says about its request.
 func (s *Service) apply(ctx context.Context, o *db.Onboarding, prev string, req *altinn.Request, cause, actor string, events []db.Event) error {
-	now := s.now()
-	o.CheckedAt = &now
 	id := req.ID
 	o.AltinnRequestID = &id
 	o.Escalated = req.Escalated
@@ -341,7 +402,6 @@ func (s *Service) verify(ctx context.Context, o *db.Onboarding, prev, cause, act
 	su, err := s.Altinn.SystemUserByQuery(ctx, o.SystemID, o.OrgNo, o.ExternalRef)
 	events = append(events, callEvent(cause, actor, "GET systemuser/vendor/byquery", start, 200, err, su))
 	now := s.now()
-	o.CheckedAt = &now
 	switch {
 	case err == nil && !su.IsDeleted:
 		id := su.ID
@@ -357,9 +417,12 @@ func (s *Service) verify(ctx context.Context, o *db.Onboarding, prev, cause, act
 		case db.StatusConnected:
 			o.Status = db.StatusRevoked
 			setError(o, CodeGone, "the system user was deleted in Altinn")
-		case db.StatusAccepted:
-			setError(o, CodeNotVerified, "Altinn says accepted, but the system user was not found yet")
+		case db.StatusAccepted, db.StatusRequesting:
+			// Altinn said accepted, or that a system user exists (AUTH-00004),
+			// but byquery does not find it (yet): say so and look again later.
+			setError(o, CodeNotVerified, "Altinn reports a system user that byquery does not find yet")
 		default:
+			// The legacy Timedout status on a request nobody approved.
 			o.Status = db.StatusExpired
 			setError(o, CodeGone, "the request timed out at Altinn and no system user exists")
 		}
@@ -378,14 +441,54 @@ func (s *Service) RecordReturn(ctx context.Context, o *db.Onboarding, withCookie
 	return s.DB.AddEvent(ctx, db.Event{OnboardingID: o.ID, Kind: db.EventReturn, Cause: db.CauseCustomer, Message: msg})
 }
 
+// save stores o with its events. Whenever Altinn was asked, the time is kept
+// in checked_at, so status pages can throttle their reads on it whatever the
+// answer was. It uses a context of its own: once Altinn has answered, the
+// answer is recorded even if the customer's browser has gone.
 func (s *Service) save(ctx context.Context, o *db.Onboarding, prev, cause, actor string, events ...db.Event) error {
-	if err := s.DB.SaveOnboarding(ctx, o, prev, cause, actor, events...); err != nil {
+	for _, e := range events {
+		if e.Kind == db.EventAltinnCall {
+			now := s.now()
+			o.CheckedAt = &now
+			break
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := s.DB.SaveOnboarding(sctx, o, prev, cause, actor, events...); err != nil {
 		return fmt.Errorf("onboarding: save: %w", err)
 	}
 	if o.Status != prev && s.Log != nil {
 		s.Log.InfoContext(ctx, "onboarding status", "onboarding", o.ID, "from", prev, "to", o.Status, "cause", cause)
 	}
 	return nil
+}
+
+// settle turns a lost race into the winner's state: when another request
+// saved the onboarding first, o is re-read and no error is reported. What
+// this request learnt from Altinn is in the history of its events only if it
+// saved them; the newer row stands.
+func (s *Service) settle(ctx context.Context, o *db.Onboarding, err error) error {
+	if !errors.Is(err, db.ErrStale) {
+		return err
+	}
+	fresh, rerr := s.DB.OnboardingByID(context.WithoutCancel(ctx), o.ID)
+	if rerr != nil {
+		return fmt.Errorf("onboarding: re-read after a concurrent save: %w", rerr)
+	}
+	*o = *fresh
+	return nil
+}
+
+// detach gives a service operation a context that outlives the customer's
+// request (an Altinn call that has started is seen through and recorded) but
+// not forever.
+func (s *Service) detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := s.OpTimeout
+	if d <= 0 {
+		d = 2 * time.Minute
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), d)
 }
 
 // checkConfirmURL refuses a confirmUrl that would send the customer anywhere
@@ -404,23 +507,15 @@ func (s *Service) checkConfirmURL(raw string) error {
 	case "https":
 		return nil
 	case "http":
-		if isLoopback(u.Hostname()) {
+		if IsLoopback(u.Hostname()) {
 			return nil
 		}
 	}
 	return fmt.Errorf("confirmUrl scheme %q is not https", u.Scheme)
 }
 
-// Product returns the configured product with id.
-func (s *Service) Product(id string) (config.Product, bool) { return s.product(id) }
-
 func (s *Service) product(id string) (config.Product, bool) {
-	for _, p := range s.Products {
-		if p.ID == id {
-			return p, true
-		}
-	}
-	return config.Product{}, false
+	return config.FindProduct(s.Products, id)
 }
 
 func (s *Service) now() time.Time {
@@ -480,14 +575,20 @@ func clearError(o *db.Onboarding) { o.ErrorCode, o.ErrorMessage = nil, nil }
 
 func errorText(err error) string { return truncate(err.Error(), 1000) }
 
+// truncate shortens s to at most n bytes without cutting a character in two.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
 	return s[:n] + "…"
 }
 
-func isLoopback(host string) bool {
+// IsLoopback reports whether host names this machine, where plain http is
+// as safe as https (the simulator).
+func IsLoopback(host string) bool {
 	if host == "localhost" {
 		return true
 	}

@@ -1,0 +1,237 @@
+package db
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrBadCursor is returned when a list cursor was not made by ListOnboardings,
+// so the handler can answer 400 instead of 500.
+var ErrBadCursor = errors.New("db: bad cursor")
+
+// Page sizes for ListOnboardings.
+const (
+	DefaultListLimit = 50
+	MaxListLimit     = 500
+)
+
+// ListFilter selects onboardings for the dashboard list, CSV export and counts.
+type ListFilter struct {
+	Status      string    // one status or "" for all
+	Kind        string    // "standard", "agent" or ""
+	Escalated   bool      // only escalated ones
+	CreatedFrom time.Time // inclusive; zero = open
+	CreatedTo   time.Time // exclusive; zero = open
+	// Query searches exact matches, each backed by an index: an organisation
+	// number (spaces allowed), an Altinn request id, onboarding id or system
+	// user id (a uuid), an external ref, a customer ref, or our return ref.
+	Query string
+	After string // opaque keyset cursor from ListPage.Next; "" = first page
+	Limit int    // default 50, max 500
+}
+
+// ListPage is one page of onboardings, newest first.
+type ListPage struct {
+	Items []Onboarding
+	// Next is the cursor for the following page, "" on the last page.
+	Next string
+}
+
+// ListOnboardings returns one page of the onboardings that match f, newest
+// first (created_at, then id, both descending). It pages by keyset rather
+// than OFFSET, so a deep page costs what the first one does. A cursor it did
+// not make gives an error wrapping ErrBadCursor.
+func (d *DB) ListOnboardings(ctx context.Context, f ListFilter) (ListPage, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultListLimit
+	}
+	limit = min(limit, MaxListLimit)
+	var w where
+	w.filter(f, true)
+	if f.After != "" {
+		at, id, err := decodeCursor(f.After)
+		if err != nil {
+			return ListPage{}, err
+		}
+		w.add("(created_at, id) < (" + w.arg(at) + ", " + w.arg(id) + "::uuid)")
+	}
+	// One row more than asked for tells whether there is a next page.
+	rows, err := d.Pool.Query(ctx, `SELECT `+onboardingColumns+` FROM onboardings`+w.sql()+`
+		ORDER BY created_at DESC, id DESC LIMIT `+w.arg(limit+1), w.args...)
+	if err != nil {
+		return ListPage{}, fmt.Errorf("db: list onboardings: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, pgx.RowToStructByName[Onboarding])
+	if err != nil {
+		return ListPage{}, fmt.Errorf("db: list onboardings: %w", err)
+	}
+	page := ListPage{Items: items}
+	if len(items) > limit {
+		page.Items = items[:limit]
+		last := page.Items[limit-1]
+		page.Next = encodeCursor(last.CreatedAt, last.ID)
+	}
+	return page, nil
+}
+
+// CountByStatus counts the onboardings that match f per status, ignoring
+// f.Status, f.After and f.Limit, for the row of counts above the list. Every
+// known status is in the map, with 0 when none match.
+func (d *DB) CountByStatus(ctx context.Context, f ListFilter) (map[string]int, error) {
+	var w where
+	w.filter(f, false)
+	rows, err := d.Pool.Query(ctx, `SELECT status, count(*) FROM onboardings`+w.sql()+` GROUP BY status`, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: count by status: %w", err)
+	}
+	counts := make(map[string]int, len(statuses))
+	for _, s := range statuses {
+		counts[s] = 0
+	}
+	var status string
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&status, &n}, func() error {
+		counts[status] = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: count by status: %w", err)
+	}
+	return counts, nil
+}
+
+// EachOnboarding calls fn for every onboarding that matches f, in list
+// order, ignoring f.After and f.Limit. Rows are read from the connection one
+// at a time, so an export of a million rows never holds them all in memory.
+// It stops at fn's first error and returns that error unchanged.
+func (d *DB) EachOnboarding(ctx context.Context, f ListFilter, fn func(*Onboarding) error) error {
+	var w where
+	w.filter(f, true)
+	rows, err := d.Pool.Query(ctx, `SELECT `+onboardingColumns+` FROM onboardings`+w.sql()+`
+		ORDER BY created_at DESC, id DESC`, w.args...)
+	if err != nil {
+		return fmt.Errorf("db: each onboarding: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		o, err := pgx.RowToAddrOfStructByName[Onboarding](rows)
+		if err != nil {
+			return fmt.Errorf("db: each onboarding: %w", err)
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("db: each onboarding: %w", err)
+	}
+	return nil
+}
+
+// statuses lists every onboarding status, so CountByStatus can report the
+// ones with no rows too.
+var statuses = []string{
+	StatusStarted, StatusRequesting, StatusPending, StatusAccepted, StatusConnected,
+	StatusRejected, StatusExpired, StatusFailed, StatusCancelled, StatusRevoked,
+}
+
+// where collects the conditions of a list query. Conditions are fixed SQL
+// text; every value from the filter goes in as a $n placeholder via arg.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) arg(v any) string {
+	w.args = append(w.args, v)
+	return "$" + strconv.Itoa(len(w.args))
+}
+
+func (w *where) add(cond string) { w.conds = append(w.conds, cond) }
+
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+func (w *where) filter(f ListFilter, withStatus bool) {
+	if withStatus && f.Status != "" {
+		w.add("status = " + w.arg(f.Status))
+	}
+	if f.Kind != "" {
+		w.add("kind = " + w.arg(f.Kind))
+	}
+	if f.Escalated {
+		w.add("escalated")
+	}
+	if !f.CreatedFrom.IsZero() {
+		w.add("created_at >= " + w.arg(f.CreatedFrom))
+	}
+	if !f.CreatedTo.IsZero() {
+		w.add("created_at < " + w.arg(f.CreatedTo))
+	}
+	w.search(f.Query)
+}
+
+var (
+	orgNoPattern = regexp.MustCompile(`^[0-9]{9}$`)
+	uuidPattern  = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	refPattern   = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
+)
+
+// search adds one condition that is true when any column a support person
+// might paste equals q. Each alternative is an equality on an indexed column,
+// so Postgres answers it with a BitmapOr of index scans; a column is only
+// compared when q has its shape, so a uuid column never sees a non-uuid.
+func (w *where) search(q string) {
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return
+	}
+	text := w.arg(q)
+	alts := []string{"external_ref = " + text, "customer_ref = " + text}
+	if org := strings.Join(strings.Fields(q), ""); orgNoPattern.MatchString(org) {
+		alts = append(alts, "org_no = "+w.arg(org))
+	}
+	if uuidPattern.MatchString(q) {
+		u := w.arg(strings.ToLower(q))
+		alts = append(alts, "id = "+u+"::uuid", "altinn_request_id = "+u+"::uuid", "system_user_id = "+u+"::uuid")
+	}
+	if refPattern.MatchString(q) {
+		alts = append(alts, "ref = "+text)
+	}
+	w.add("(" + strings.Join(alts, " OR ") + ")")
+}
+
+// A cursor is the created_at (in microseconds, Postgres's precision) and id
+// of the last row of a page, base64url-encoded so callers treat it as opaque.
+func encodeCursor(at time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at.UnixMicro(), 10) + "," + id))
+}
+
+func decodeCursor(s string) (time.Time, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return time.Time{}, "", fmt.Errorf("%w: not base64url", ErrBadCursor)
+	}
+	micros, id, ok := strings.Cut(string(b), ",")
+	if !ok || !uuidPattern.MatchString(id) {
+		return time.Time{}, "", fmt.Errorf("%w: malformed", ErrBadCursor)
+	}
+	us, err := strconv.ParseInt(micros, 10, 64)
+	if err != nil {
+		return time.Time{}, "", fmt.Errorf("%w: malformed time", ErrBadCursor)
+	}
+	return time.UnixMicro(us).UTC(), strings.ToLower(id), nil
+}

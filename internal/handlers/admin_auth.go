@@ -1,0 +1,372 @@
+package handlers
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/argon2"
+
+	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/i18n"
+	"github.com/onboard-altinn/onboard/views"
+)
+
+// StaffStore is the part of the database staff sign-in uses.
+type StaffStore interface {
+	StaffByEmail(ctx context.Context, email string) (*db.Staff, error)
+	CreateStaffSession(ctx context.Context, staffID int64, ttl time.Duration) (token string, expires time.Time, err error)
+	StaffBySession(ctx context.Context, token string) (*db.StaffSession, error)
+	DeleteStaffSession(ctx context.Context, token string) error
+	DeleteExpiredStaffSessions(ctx context.Context) (int64, error)
+	FailedSignIns(ctx context.Context, email, ip string, since time.Time) (byEmail, byIP int, err error)
+	AddAudit(ctx context.Context, e db.AuditEntry) error
+}
+
+const (
+	staffCookie     = "onboard_staff"
+	staffCookiePath = "/admin"
+	staffContextKey = "onboard.staff_session"
+
+	adminLoginPath  = "/admin/login"
+	adminLogoutPath = "/admin/logout"
+	adminHomePath   = "/admin/"
+
+	// DefaultStaffSessionTTL is how long a staff session lasts when
+	// Handler.StaffSessionTTL is not set.
+	DefaultStaffSessionTTL = 8 * time.Hour
+
+	// Sign-in is refused for signInWindow once an email has this many
+	// failures since its last success, or an address this many failures. The
+	// counts come from the audit log, so they hold across instances.
+	signInWindow        = 15 * time.Minute
+	maxFailuresPerEmail = 5
+	maxFailuresPerIP    = 20
+
+	maxEmailLen    = 254
+	maxPasswordLen = 1024
+)
+
+// adminRoutes wires the staff dashboard under /admin/. Sign-in is open;
+// everything else in the group needs a session, and routes that need more
+// than a viewer add h.requireStaff(db.RoleOperator) or (db.RoleAdmin).
+func (h *Handler) adminRoutes(e *echo.Echo) {
+	e.GET(adminLoginPath, h.adminLoginForm)
+	e.POST(adminLoginPath, h.adminLogin)
+
+	g := e.Group("/admin", h.requireStaff(db.RoleViewer)) // also guards unknown /admin/… paths
+	g.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, adminHomePath) })
+	g.GET("/", h.adminHome)
+	g.POST("/logout", h.adminLogout)
+}
+
+// requireStaff lets a request through only with a live staff session whose
+// role is at least minRole. Without one, a GET is sent to sign in (and back
+// afterwards) and anything else answers 401; a lower role answers 403. The
+// session is in the context for the handler: see staffFrom. A minRole that is
+// not a role lets nobody through.
+func (h *Handler) requireStaff(minRole string) echo.MiddlewareFunc {
+	need := db.RoleRank(minRole)
+	if need < 0 {
+		need = len(db.Roles)
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			s, err := h.staffSession(c)
+			if err != nil {
+				return err
+			}
+			if s == nil {
+				if _, err := c.Cookie(staffCookie); err == nil {
+					h.clearStaffCookie(c) // expired or signed out elsewhere
+				}
+				if m := c.Request().Method; m == http.MethodGet || m == http.MethodHead {
+					return c.Redirect(http.StatusSeeOther, adminLoginPath+"?next="+url.QueryEscape(adminNext(c.Request().URL.RequestURI())))
+				}
+				return h.adminError(c, http.StatusUnauthorized, "admin.error.401")
+			}
+			if db.RoleRank(s.Staff.Role) < need {
+				return h.adminError(c, http.StatusForbidden, "admin.error.403")
+			}
+			return next(c)
+		}
+	}
+}
+
+// staffSession returns the request's live session, looking it up once per
+// request; nil when there is none.
+func (h *Handler) staffSession(c echo.Context) (*db.StaffSession, error) {
+	if s, ok := c.Get(staffContextKey).(*db.StaffSession); ok {
+		return s, nil
+	}
+	ck, err := c.Cookie(staffCookie)
+	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
+		return nil, nil
+	}
+	s, err := h.Staff.StaffBySession(c.Request().Context(), ck.Value)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.Set(staffContextKey, s)
+	return s, nil
+}
+
+// staffFrom is the signed-in staff member, for handlers behind requireStaff;
+// nil anywhere else.
+func staffFrom(c echo.Context) *db.Staff {
+	if s, ok := c.Get(staffContextKey).(*db.StaffSession); ok {
+		return &s.Staff
+	}
+	return nil
+}
+
+// adminPage is the staff layout's model for the request's staff member.
+func (h *Handler) adminPage(c echo.Context, titleKey string) views.AdminPage {
+	p := views.AdminPage{Page: h.page(c, i18n.T(langOf(c), titleKey)), LogoutURL: adminLogoutPath}
+	p.CSRF, _ = c.Get("csrf").(string)
+	if s := staffFrom(c); s != nil {
+		p.StaffEmail, p.StaffRole = s.Email, s.Role
+	}
+	return p
+}
+
+// adminError answers with an error page inside the staff layout.
+func (h *Handler) adminError(c echo.Context, status int, msgKey string) error {
+	h.logger().WarnContext(c.Request().Context(), "staff request refused",
+		"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "method", c.Request().Method,
+		"path", c.Request().URL.Path, "status", status)
+	m := views.AdminError{AdminPage: h.adminPage(c, "error.heading"), Status: status, Message: i18n.T(langOf(c), msgKey)}
+	if status == http.StatusUnauthorized {
+		m.SignInURL = adminLoginPath
+	}
+	return render(c, status, views.AdminErrorPage(m))
+}
+
+// adminNext is where to go after signing in: a path under /admin/ on this
+// site, never another host and never the sign-in page itself.
+func adminNext(next string) string {
+	p := localPath(next)
+	if (p != "/admin" && !strings.HasPrefix(p, "/admin/") && !strings.HasPrefix(p, "/admin?")) ||
+		strings.HasPrefix(p, adminLoginPath) {
+		return adminHomePath
+	}
+	return p
+}
+
+func (h *Handler) renderLogin(c echo.Context, status int, email, next, errKey string) error {
+	return render(c, status, views.AdminLoginPage(views.AdminLogin{
+		AdminPage: h.adminPage(c, "admin.signin.heading"),
+		Action:    adminLoginPath, Next: adminNext(next), Email: email, ErrorKey: errKey,
+	}))
+}
+
+// adminLoginForm is the sign-in page; a signed-in browser goes straight on.
+func (h *Handler) adminLoginForm(c echo.Context) error {
+	next := c.QueryParam("next")
+	s, err := h.staffSession(c)
+	if err != nil {
+		return err
+	}
+	if s != nil {
+		return c.Redirect(http.StatusSeeOther, adminNext(next))
+	}
+	return h.renderLogin(c, http.StatusOK, "", next, "")
+}
+
+// adminLogin checks an email and password. Every failure gets the same
+// answer (401 and "wrong email or password") after the same work: an unknown
+// or disabled account is checked against a dummy hash. Failures are counted
+// in the audit log, which is also what rate-limits them.
+func (h *Handler) adminLogin(c echo.Context) error {
+	ctx := c.Request().Context()
+	typed := strings.TrimSpace(c.FormValue("email"))
+	email := db.NormalizeEmail(typed)
+	password := c.FormValue("password")
+	next := c.FormValue("next")
+	if len(typed) > maxEmailLen {
+		typed = typed[:maxEmailLen]
+	}
+	if email == "" || password == "" {
+		return h.renderLogin(c, http.StatusUnauthorized, typed, next, "admin.signin.wrong")
+	}
+	ip := c.RealIP()
+
+	byEmail, byIP, err := h.Staff.FailedSignIns(ctx, email, ip, time.Now().Add(-signInWindow))
+	if err != nil {
+		return err
+	}
+	if byEmail >= maxFailuresPerEmail || byIP >= maxFailuresPerIP {
+		h.logger().WarnContext(ctx, "staff sign-in rate limited", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+			"remote_ip", ip, "by_email", byEmail >= maxFailuresPerEmail, "by_ip", byIP >= maxFailuresPerIP)
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(signInWindow.Seconds())))
+		return h.renderLogin(c, http.StatusTooManyRequests, typed, next, "admin.signin.limited")
+	}
+
+	var s *db.Staff
+	if len(email) <= maxEmailLen {
+		if s, err = h.Staff.StaffByEmail(ctx, email); errors.Is(err, db.ErrNotFound) {
+			s = nil
+		} else if err != nil {
+			return err
+		}
+	}
+	ok := false
+	switch {
+	case len(password) > maxPasswordLen:
+	case s == nil || s.DisabledAt != nil:
+		_ = PasswordMatches(dummyHash, password) // the same work as for a real account
+	default:
+		ok = PasswordMatches(s.PasswordHash, password)
+	}
+	if !ok {
+		failure := db.AuditEntry{Actor: email, Action: db.AuditSignInFailed, IP: ip}
+		if s != nil {
+			failure.StaffID = &s.ID
+		}
+		if err := h.Staff.AddAudit(ctx, failure); err != nil {
+			return err
+		}
+		return h.renderLogin(c, http.StatusUnauthorized, typed, next, "admin.signin.wrong")
+	}
+
+	if ck, err := c.Cookie(staffCookie); err == nil { // a new session replaces any old one
+		if err := h.Staff.DeleteStaffSession(ctx, ck.Value); err != nil {
+			return err
+		}
+	}
+	token, expires, err := h.Staff.CreateStaffSession(ctx, s.ID, h.staffSessionTTL())
+	if err != nil {
+		return err
+	}
+	if err := h.Staff.AddAudit(ctx, db.AuditEntry{StaffID: &s.ID, Actor: s.Email, Action: db.AuditSignIn, IP: ip}); err != nil {
+		return err
+	}
+	if n, err := h.Staff.DeleteExpiredStaffSessions(ctx); err != nil {
+		h.logger().WarnContext(ctx, "deleting expired staff sessions", "err", err)
+	} else if n > 0 {
+		h.logger().InfoContext(ctx, "deleted expired staff sessions", "count", n)
+	}
+	c.SetCookie(&http.Cookie{
+		Name: staffCookie, Value: token, Path: staffCookiePath, Expires: expires,
+		MaxAge: max(1, int(time.Until(expires).Seconds())), HttpOnly: true, Secure: !h.Dev, SameSite: http.SameSiteLaxMode,
+	})
+	return c.Redirect(http.StatusSeeOther, adminNext(next))
+}
+
+// adminLogout ends the session on the server, so the cookie is worthless
+// even if a copy of it survives.
+func (h *Handler) adminLogout(c echo.Context) error {
+	ctx := c.Request().Context()
+	s := staffFrom(c)
+	if ck, err := c.Cookie(staffCookie); err == nil {
+		if err := h.Staff.DeleteStaffSession(ctx, ck.Value); err != nil {
+			return err
+		}
+	}
+	if s != nil {
+		if err := h.Staff.AddAudit(ctx, db.AuditEntry{StaffID: &s.ID, Actor: s.Email, Action: db.AuditSignOut, IP: c.RealIP()}); err != nil {
+			return err
+		}
+	}
+	h.clearStaffCookie(c)
+	return c.Redirect(http.StatusSeeOther, adminLoginPath)
+}
+
+func (h *Handler) clearStaffCookie(c echo.Context) {
+	c.SetCookie(&http.Cookie{Name: staffCookie, Value: "", Path: staffCookiePath, MaxAge: -1,
+		HttpOnly: true, Secure: !h.Dev, SameSite: http.SameSiteLaxMode})
+}
+
+func (h *Handler) staffSessionTTL() time.Duration {
+	if h.StaffSessionTTL > 0 {
+		return h.StaffSessionTTL
+	}
+	return DefaultStaffSessionTTL
+}
+
+// adminHome is the dashboard's start page; for now it only says who is
+// signed in, with which role.
+func (h *Handler) adminHome(c echo.Context) error {
+	return render(c, http.StatusOK, views.AdminHomePage(views.AdminHome{AdminPage: h.adminPage(c, "admin.home.heading")}))
+}
+
+// Password hashing: argon2id with OWASP's recommended minimum (19 MiB, two
+// passes, one lane), stored in the PHC string format so the parameters can
+// be raised later without breaking stored hashes.
+const (
+	argonMemory  = 19 * 1024 // KiB
+	argonTime    = 2
+	argonThreads = 1
+	argonKeyLen  = 32
+	argonSaltLen = 16
+)
+
+// dummyHash is checked when the email is unknown, so that answer takes as
+// long as a wrong password. Nobody knows its password; its parameters must
+// stay those of HashPassword (a test checks).
+const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$0Hsb28++myoDo2jxZunKhg$WXmreMeyCzPW9SztIdAuDPWawcOVHvkt6TM80Lbfp9g"
+
+// HashPassword hashes a staff password with argon2id and a random salt.
+func HashPassword(password string) (string, error) {
+	salt := make([]byte, argonSaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("handlers: password salt: %w", err)
+	}
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// PasswordMatches reports whether password is the one hashed in hash (as
+// made by HashPassword), in constant time. A malformed hash matches nothing.
+func PasswordMatches(hash, password string) bool {
+	p, ok := parseArgon2id(hash)
+	if !ok {
+		return false
+	}
+	key := argon2.IDKey([]byte(password), p.salt, p.time, p.memory, p.threads, uint32(len(p.key)))
+	return subtle.ConstantTimeCompare(key, p.key) == 1
+}
+
+type argon2Params struct {
+	memory, time uint32
+	threads      uint8
+	salt, key    []byte
+}
+
+func parseArgon2id(hash string) (argon2Params, bool) {
+	var p argon2Params
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != "v="+strconv.Itoa(argon2.Version) {
+		return p, false
+	}
+	var threads uint32
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.memory, &p.time, &threads); err != nil {
+		return p, false
+	}
+	// Bounds keep a corrupt row from costing a gigabyte or a minute.
+	if p.memory < 8*1024 || p.memory > 1024*1024 || p.time < 1 || p.time > 16 || threads < 1 || threads > 16 {
+		return p, false
+	}
+	p.threads = uint8(threads)
+	var err error
+	if p.salt, err = base64.RawStdEncoding.DecodeString(parts[4]); err != nil || len(p.salt) < 8 {
+		return p, false
+	}
+	if p.key, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil || len(p.key) < 16 || len(p.key) > 64 {
+		return p, false
+	}
+	return p, true
+}

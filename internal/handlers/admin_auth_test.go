@@ -1,0 +1,161 @@
+package handlers
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/onboard-altinn/onboard/internal/db"
+)
+
+// fakeStaff knows sessions by token; nothing else is used by requireStaff.
+type fakeStaff struct {
+	StaffStore
+	sessions map[string]*db.StaffSession
+	lookups  int
+}
+
+func (f *fakeStaff) StaffBySession(_ context.Context, token string) (*db.StaffSession, error) {
+	f.lookups++
+	if s, ok := f.sessions[token]; ok {
+		return s, nil
+	}
+	return nil, db.ErrNotFound
+}
+
+func TestRequireStaff(t *testing.T) {
+	t.Parallel()
+	session := func(id int64, role string) *db.StaffSession {
+		return &db.StaffSession{Staff: db.Staff{ID: id, Email: role + "@example.com", Role: role}, ExpiresAt: time.Now().Add(time.Hour)}
+	}
+	tests := []struct {
+		name     string
+		method   string
+		token    string
+		minRole  string
+		status   int
+		location string
+	}{
+		{"no session, GET", http.MethodGet, "", db.RoleViewer, http.StatusSeeOther, "/admin/login?next=%2Fadmin%2Fthing%3Fq%3D1"},
+		{"no session, HEAD", http.MethodHead, "", db.RoleViewer, http.StatusSeeOther, "/admin/login?next=%2Fadmin%2Fthing%3Fq%3D1"},
+		{"no session, POST", http.MethodPost, "", db.RoleViewer, http.StatusUnauthorized, ""},
+		{"unknown token, GET", http.MethodGet, "stale", db.RoleViewer, http.StatusSeeOther, "/admin/login?next=%2Fadmin%2Fthing%3Fq%3D1"},
+		{"unknown token, POST", http.MethodPost, "stale", db.RoleOperator, http.StatusUnauthorized, ""},
+		{"viewer reads", http.MethodGet, "viewer", db.RoleViewer, http.StatusOK, ""},
+		{"viewer may not act", http.MethodPost, "viewer", db.RoleOperator, http.StatusForbidden, ""},
+		{"viewer may not look at operator pages", http.MethodGet, "viewer", db.RoleOperator, http.StatusForbidden, ""},
+		{"operator acts", http.MethodPost, "operator", db.RoleOperator, http.StatusOK, ""},
+		{"operator may not manage staff", http.MethodPost, "operator", db.RoleAdmin, http.StatusForbidden, ""},
+		{"admin does everything", http.MethodPost, "admin", db.RoleOperator, http.StatusOK, ""},
+		{"admin manages staff", http.MethodGet, "admin", db.RoleAdmin, http.StatusOK, ""},
+		{"an unknown required role lets nobody in", http.MethodGet, "admin", "root", http.StatusForbidden, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			store := &fakeStaff{sessions: map[string]*db.StaffSession{
+				"viewer": session(1, db.RoleViewer), "operator": session(2, db.RoleOperator), "admin": session(3, db.RoleAdmin),
+			}}
+			h := &Handler{Staff: store, Dev: true, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			e := echo.New()
+			e.HTTPErrorHandler = h.errorHandler
+			var seen *db.Staff
+			ok := func(c echo.Context) error {
+				seen = staffFrom(c)
+				return c.String(http.StatusOK, "ok")
+			}
+			// Two layers, as the dashboard has them: the group's viewer check,
+			// then the route's own.
+			e.Add(tt.method, "/admin/thing", ok, h.requireStaff(db.RoleViewer), h.requireStaff(tt.minRole))
+
+			req := httptest.NewRequest(tt.method, "/admin/thing?q=1", nil)
+			if tt.token != "" {
+				req.AddCookie(&http.Cookie{Name: staffCookie, Value: tt.token})
+			}
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+
+			if rec.Code != tt.status || rec.Header().Get("Location") != tt.location {
+				t.Fatalf("%s: %d Location %q, want %d %q\n%s", tt.method, rec.Code, rec.Header().Get("Location"), tt.status, tt.location, rec.Body)
+			}
+			if tt.token != "" && store.lookups > 1 {
+				t.Errorf("the session was looked up %d times in one request", store.lookups)
+			}
+			switch tt.status {
+			case http.StatusOK:
+				if seen == nil || seen.Role != tt.token {
+					t.Errorf("staffFrom = %+v, want the %s", seen, tt.token)
+				}
+			case http.StatusForbidden, http.StatusUnauthorized:
+				if !strings.Contains(rec.Body.String(), `data-testid="error"`) {
+					t.Errorf("want the error page:\n%s", rec.Body)
+				}
+			}
+			if tt.token == "stale" && !strings.Contains(rec.Header().Get("Set-Cookie"), staffCookie+"=;") {
+				t.Errorf("a stale session cookie should be cleared, Set-Cookie %q", rec.Header().Get("Set-Cookie"))
+			}
+		})
+	}
+}
+
+func TestAdminNext(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, in, want string }{
+		{"dashboard page", "/admin/onboardings?status=pending", "/admin/onboardings?status=pending"},
+		{"group root", "/admin", "/admin"},
+		{"empty", "", "/admin/"},
+		{"customer page", "/onboard/standard", "/admin/"},
+		{"other host", "//evil.example/admin/", "/admin/"},
+		{"backslash host", "/\\evil.example", "/admin/"},
+		{"absolute URL", "https://evil.example/admin/", "/admin/"},
+		{"the sign-in page itself", "/admin/login?next=/admin/x", "/admin/"},
+		{"lookalike prefix", "/administrator", "/admin/"},
+	}
+	for _, tt := range tests {
+		if got := adminNext(tt.in); got != tt.want {
+			t.Errorf("%s: adminNext(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestPasswordHash(t *testing.T) {
+	t.Parallel()
+	h, err := HashPassword("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") || strings.Contains(h, "correct horse") {
+		t.Fatalf("hash = %q", h)
+	}
+	if h2, _ := HashPassword("correct horse battery staple"); h2 == h {
+		t.Fatal("two hashes of one password must differ (random salt)")
+	}
+	if !PasswordMatches(h, "correct horse battery staple") {
+		t.Fatal("the right password must match")
+	}
+	for _, wrong := range []string{"", "correct horse battery stapl", "Correct horse battery staple"} {
+		if PasswordMatches(h, wrong) {
+			t.Errorf("%q must not match", wrong)
+		}
+	}
+	for _, bad := range []string{"", "plain", "$2a$12$abcdefghijklmnopqrstuv", strings.Replace(h, "m=19456", "m=99999999", 1),
+		strings.Replace(h, "t=2", "t=0", 1), strings.Replace(h, "$argon2id$", "$argon2i$", 1), h + "$x"} {
+		if PasswordMatches(bad, "correct horse battery staple") {
+			t.Errorf("a malformed hash %q must match nothing", bad)
+		}
+	}
+	// The dummy hash must cost what a real one does, or an unknown email
+	// answers faster than a wrong password.
+	dummy, ok := parseArgon2id(dummyHash)
+	if !ok || dummy.memory != argonMemory || dummy.time != argonTime || dummy.threads != argonThreads ||
+		len(dummy.key) != argonKeyLen || len(dummy.salt) != argonSaltLen {
+		t.Fatalf("dummyHash does not use HashPassword's parameters: %+v", dummy)
+	}
+}

@@ -1,0 +1,38 @@
+package views
+
+// AdminPage is what the staff layout needs on every dashboard page: the page
+// basics and who is signed in.
+type AdminPage struct {
+	Page
+	StaffEmail string // empty on the sign-in page
+	StaffRole  string // viewer, operator or admin
+	CSRF       string // for the sign-out form and any other form on the page
+	LogoutURL  string
+}
+
+// RoleLabel is the signed-in staff member's role in words.
+func (p AdminPage) RoleLabel() string { return p.T("admin.role." + p.StaffRole) }
+
+// AdminLogin is the staff sign-in form.
+type AdminLogin struct {
+	AdminPage
+	Action   string
+	Next     string // where to go after signing in; a local /admin path
+	Email    string // what was typed, kept after a failed attempt (never the password)
+	ErrorKey string // i18n key of the form's error, empty when there is none
+}
+
+// AdminHome is the dashboard's start page (a placeholder until the request
+// list takes its place).
+type AdminHome struct {
+	AdminPage
+}
+
+// AdminError is an error page inside the staff layout, such as "your role
+// does not allow this".
+type AdminError struct {
+	AdminPage
+	Status    int
+	Message   string
+	SignInURL string // offered when signing in would help
+}
