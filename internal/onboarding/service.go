@@ -536,6 +536,10 @@ func isAmbiguous(err error) bool {
 	return true
 }
 
+// callEvent records one Altinn call. On success the client does not report
+// the status line, so okStatus is the status the contract gives for that
+// call (201 or 200 for a create, as the client tells them apart); on failure
+// it is the status Altinn answered, or 0 when no answer came.
 func callEvent(cause, actor, op string, start time.Time, okStatus int, err error, body any) db.Event {
 	e := db.Event{Kind: db.EventAltinnCall, Cause: cause, Actor: actor, Operation: op,
 		LatencyMS: int(time.Since(start).Milliseconds()), HTTPStatus: okStatus}
