@@ -101,6 +101,37 @@ func (d *DB) CreateOnboarding(ctx context.Context, n NewOnboarding) (*Onboarding
 	return o, nil
 }
 
+// ImportOnboarding stores a system user that was made outside the wizard
+// (directly in Altinn's portal) as a connected onboarding, with its first
+// event. It returns ErrConflict when a live onboarding holds the key already.
+func (d *DB) ImportOnboarding(ctx context.Context, n NewOnboarding, systemUserID string) (*Onboarding, error) {
+	var o *Onboarding
+	err := d.InTx(ctx, func(q Querier) error {
+		rows, err := q.Query(ctx, `
+			INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status, system_user_id,
+				connected_at, checked_at, customer_ref, lang)
+			VALUES ($1, $2, $3, $4, $5, $6, 'connected', $7, now(), now(), NULLIF($8, ''), $9)
+			RETURNING `+onboardingColumns,
+			n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, systemUserID, n.CustomerRef, n.Lang)
+		if err != nil {
+			return err
+		}
+		o, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Onboarding])
+		if err != nil {
+			return err
+		}
+		return addEvent(ctx, q, Event{OnboardingID: o.ID, Kind: EventCreated, Cause: n.Cause, Actor: n.Actor,
+			ToStatus: StatusConnected, Message: "imported a system user created outside the wizard"})
+	})
+	if isUniqueViolation(err) {
+		return nil, ErrConflict
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: import onboarding: %w", err)
+	}
+	return o, nil
+}
+
 // LiveOnboarding returns the onboarding that holds the Altinn key now, if any.
 func (d *DB) LiveOnboarding(ctx context.Context, systemID, orgNo, externalRef string) (*Onboarding, error) {
 	return d.oneOnboarding(ctx, "live onboarding", `system_id = $1 AND org_no = $2 AND external_ref = $3 AND status <> 'cancelled'`,

@@ -174,6 +174,78 @@ func (s *Service) renew(ctx context.Context, o *db.Onboarding, cause, actor stri
 	return s.create(ctx, o, p, cause, actor, true)
 }
 
+// ErrNotCancellable is returned by Cancel for an onboarding whose system
+// user exists: deleting its request would not remove the system user, which
+// only the customer can delete in Altinn.
+var ErrNotCancellable = errors.New("onboarding: a connected onboarding cannot be cancelled here; the customer deletes the system user in Altinn")
+
+// Cancel deletes the onboarding's request at Altinn (if any) and closes the
+// onboarding, freeing its key for a new one.
+func (s *Service) Cancel(ctx context.Context, o *db.Onboarding, cause, actor string) error {
+	ctx, cancel := s.detach(ctx)
+	defer cancel()
+	switch o.Status {
+	case db.StatusConnected, db.StatusAccepted:
+		return ErrNotCancellable
+	case db.StatusCancelled:
+		return nil
+	}
+	prev := o.Status
+	var events []db.Event
+	if o.AltinnRequestID != nil {
+		start := time.Now()
+		err := s.Altinn.DeleteRequest(ctx, *o.AltinnRequestID)
+		events = append(events, callEvent(cause, actor, "DELETE request/vendor/{id}", start, 202, err, nil))
+		if err != nil && !errors.Is(err, altinn.ErrNotFound) {
+			setError(o, CodeUnavailable, "could not delete the request at Altinn: "+errorText(err))
+			if serr := s.save(ctx, o, prev, cause, actor, events...); serr != nil {
+				return s.settle(ctx, o, serr)
+			}
+			return fmt.Errorf("onboarding: cancel: %w", err)
+		}
+	}
+	o.Status = db.StatusCancelled
+	o.ConfirmURL = nil
+	clearError(o)
+	return s.settle(ctx, o, s.save(ctx, o, prev, cause, actor, events...))
+}
+
+// ErrNoProduct is returned by Import when no configured product matches the
+// system user's system, kind and external ref.
+var ErrNoProduct = errors.New("onboarding: no product matches this system user")
+
+// Import records a system user that the customer created outside the wizard
+// (directly in Altinn) as a connected onboarding of the matching product.
+func (s *Service) Import(ctx context.Context, su altinn.SystemUser, cause, actor string) (*db.Onboarding, error) {
+	kind := config.KindStandard
+	if strings.EqualFold(su.UserType, config.KindAgent) {
+		kind = config.KindAgent
+	}
+	var p config.Product
+	found := false
+	for _, c := range s.Products {
+		ext := c.ExternalRef
+		if ext == "" {
+			ext = su.ReporteeOrgNo
+		}
+		if c.SystemID == su.SystemID && c.Kind == kind && ext == su.ExternalRef {
+			p, found = c, true
+			break
+		}
+	}
+	if !found {
+		return nil, ErrNoProduct
+	}
+	ref, err := newRef()
+	if err != nil {
+		return nil, err
+	}
+	return s.DB.ImportOnboarding(ctx, db.NewOnboarding{
+		Ref: ref, Product: p.ID, Kind: kind, SystemID: su.SystemID, OrgNo: su.ReporteeOrgNo,
+		ExternalRef: su.ExternalRef, Lang: "nb", Cause: cause, Actor: actor,
+	}, su.ID)
+}
+
 // create sends the Altinn request for an onboarding in status requesting,
 // and reports whether Altinn made a new one (201). When lookupFirst is set
 // (any attempt after the first) it first asks Altinn whether an earlier
