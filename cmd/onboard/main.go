@@ -5,6 +5,7 @@
 //	onboard serve     the web service (and, with ONBOARD_ALTINN_ENV=sim, the simulator)
 //	onboard migrate   apply database migrations and exit
 //	onboard sim       the Altinn + Maskinporten simulator alone
+//	onboard staff     add and list support staff accounts (see staff.go)
 package main
 
 import (
@@ -32,7 +33,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "onboard:", err)
 		os.Exit(1)
 	}
@@ -44,13 +45,14 @@ commands:
   serve     run the web service (default)
   migrate   apply database migrations and exit
   sim       run the Altinn + Maskinporten simulator alone
+  staff     add and list support staff ("onboard staff help")
 
 Configuration is read from ONBOARD_* environment variables and DATABASE_URL;
 see README.md.`
 
 // run is the whole program, testable: a test calls it with ":0" addresses and
 // a map for getenv, and reads the "listening" log line for the addresses.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd = args[0]
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, log)
 	case "sim":
 		return simOnly(ctx, cfg, log)
+	case "staff":
+		return staffCommand(ctx, cfg, log, args[1:], stdin, stdout, stderr)
 	default:
 		return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
 	}

@@ -96,7 +96,7 @@ func start(ctx context.Context, t *testing.T, args []string, env map[string]stri
 	logR, logW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, args, func(k string) string { return env[k] }, io.Discard, logW)
+		done <- run(ctx, args, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, logW)
 		logW.Close()
 	}()
 	ready := make(chan listening, 1)
@@ -163,7 +163,7 @@ func TestRunRefusesBadConfig(t *testing.T) {
 				args = []string{"frobnicate"}
 			}
 			tt.env["ONBOARD_DATA_DIR"] = t.TempDir()
-			err := run(context.Background(), args, func(k string) string { return tt.env[k] }, io.Discard, io.Discard)
+			err := run(context.Background(), args, func(k string) string { return tt.env[k] }, strings.NewReader(""), io.Discard, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want one mentioning %q", err, tt.want)
 			}

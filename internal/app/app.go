@@ -73,8 +73,8 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		Onboardings: a.Onboardings, Store: store, Products: cfg.Products, Vendor: cfg.Vendor,
 		Sim: cfg.AltinnEnv == config.EnvSim, Dev: cfg.Dev, SessionKey: sessionKey, ConfirmHosts: cfg.ConfirmHosts,
 		AltinnPortalURL: cfg.AltinnPortalURL, SubmitPerMinute: cfg.SubmitRateLimit, BehindProxy: cfg.BehindProxy, Log: log,
-		MinRefreshInterval: cfg.RefreshInterval,
-		Staff:              store,
+		MinRefreshInterval: cfg.RefreshInterval, StaffSessionTTL: cfg.StaffSessionTTL,
+		Staff: store,
 	})
 	return a, nil
 }

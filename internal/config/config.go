@@ -88,6 +88,7 @@ type Config struct {
 	SubmitRateLimit float64       // ONBOARD_SUBMIT_RATE_PER_MINUTE per client address
 	AltinnTimeout   time.Duration // ONBOARD_ALTINN_TIMEOUT for each Altinn call
 	RefreshInterval time.Duration // ONBOARD_STATUS_REFRESH_INTERVAL: a status page re-reads Altinn at most this often
+	StaffSessionTTL time.Duration // ONBOARD_STAFF_SESSION_TTL: how long a staff sign-in lasts
 	BehindProxy     bool          // ONBOARD_BEHIND_PROXY: take the client address from X-Forwarded-For
 	Vendor          string        // ONBOARD_VENDOR_NAME, as customers know the vendor
 	AltinnPortalURL string        // ONBOARD_ALTINN_PORTAL_URL, linked from the "delegate clients" step
@@ -280,6 +281,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if c.RefreshInterval, err = time.ParseDuration(get("ONBOARD_STATUS_REFRESH_INTERVAL", "2s")); err != nil || c.RefreshInterval < 0 {
 		errs = append(errs, errors.New("ONBOARD_STATUS_REFRESH_INTERVAL must be a duration such as 2s"))
+	}
+	if c.StaffSessionTTL, err = time.ParseDuration(get("ONBOARD_STAFF_SESSION_TTL", "8h")); err != nil || c.StaffSessionTTL <= 0 {
+		errs = append(errs, errors.New("ONBOARD_STAFF_SESSION_TTL must be a positive duration such as 8h"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("config: %w", err)

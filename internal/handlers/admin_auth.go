@@ -52,8 +52,14 @@ const (
 	maxFailuresPerEmail = 5
 	maxFailuresPerIP    = 20
 
-	maxEmailLen    = 254
-	maxPasswordLen = 1024
+	maxEmailLen = 254
+)
+
+// Staff passwords are at least MinPasswordLen characters (`onboard staff add`
+// checks) and at most MaxPasswordLen bytes (longer ones never sign in).
+const (
+	MinPasswordLen = 12
+	MaxPasswordLen = 1024
 )
 
 // adminRoutes wires the staff dashboard under /admin/. Sign-in is open;
@@ -224,7 +230,7 @@ func (h *Handler) adminLogin(c echo.Context) error {
 	}
 	ok := false
 	switch {
-	case len(password) > maxPasswordLen:
+	case len(password) > MaxPasswordLen:
 	case s == nil || s.DisabledAt != nil:
 		_ = PasswordMatches(dummyHash, password) // the same work as for a real account
 	default:

@@ -2,11 +2,16 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,4 +163,128 @@ func TestPasswordHash(t *testing.T) {
 		len(dummy.key) != argonKeyLen || len(dummy.salt) != argonSaltLen {
 		t.Fatalf("dummyHash does not use HashPassword's parameters: %+v", dummy)
 	}
+}
+
+// memStaff is an in-memory StaffStore for tests that go through the whole
+// sign-in.
+type memStaff struct {
+	staff    map[string]*db.Staff
+	sessions map[string]*db.StaffSession
+	audit    []db.AuditEntry
+}
+
+func (m *memStaff) StaffByEmail(_ context.Context, email string) (*db.Staff, error) {
+	if s, ok := m.staff[db.NormalizeEmail(email)]; ok {
+		return s, nil
+	}
+	return nil, db.ErrNotFound
+}
+
+func (m *memStaff) CreateStaffSession(_ context.Context, id int64, ttl time.Duration) (string, time.Time, error) {
+	for _, s := range m.staff {
+		if s.ID == id {
+			token := "token-" + s.Email
+			m.sessions[token] = &db.StaffSession{Staff: *s, ExpiresAt: time.Now().Add(ttl)}
+			return token, m.sessions[token].ExpiresAt, nil
+		}
+	}
+	return "", time.Time{}, db.ErrNotFound
+}
+
+func (m *memStaff) StaffBySession(_ context.Context, token string) (*db.StaffSession, error) {
+	if s, ok := m.sessions[token]; ok {
+		return s, nil
+	}
+	return nil, db.ErrNotFound
+}
+
+func (m *memStaff) DeleteStaffSession(_ context.Context, token string) error {
+	delete(m.sessions, token)
+	return nil
+}
+
+func (m *memStaff) DeleteExpiredStaffSessions(context.Context) (int64, error) { return 0, nil }
+
+func (m *memStaff) FailedSignIns(context.Context, string, string, time.Time) (int, int, error) {
+	return 0, 0, nil
+}
+
+func (m *memStaff) AddAudit(_ context.Context, e db.AuditEntry) error {
+	m.audit = append(m.audit, e)
+	return nil
+}
+
+// TestSignInNeverLogsThePassword signs in wrongly and rightly through the
+// whole server and looks for the password in the logs and the audit entries.
+func TestSignInNeverLogsThePassword(t *testing.T) {
+	t.Parallel()
+	const password = "s3cret-Passw0rd-that-is-long"
+	hash, err := HashPassword(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &memStaff{staff: map[string]*db.Staff{"alice@example.com": {ID: 1, Email: "alice@example.com", PasswordHash: hash, Role: db.RoleAdmin}},
+		sessions: map[string]*db.StaffSession{}}
+	logs := &syncBuffer{}
+	h := &Handler{Staff: store, Dev: true, StaffSessionTTL: time.Hour, SubmitPerMinute: 60,
+		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	srv := httptest.NewServer(New(h))
+	defer srv.Close()
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	for _, pw := range []string{password + "x", password} {
+		res, err := client.Get(srv.URL + "/admin/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(body)
+		if m == nil {
+			t.Fatalf("no CSRF token:\n%s", body)
+		}
+		res, err = client.PostForm(srv.URL+"/admin/login", url.Values{"email": {"alice@example.com"}, "password": {pw}, "_csrf": {string(m[1])}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		if strings.Contains(string(body), password) {
+			t.Fatalf("the response shows the password:\n%s", body)
+		}
+		if pw == password && (res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/") {
+			t.Fatalf("sign-in: %d %q", res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+	if !strings.Contains(logs.String(), "/admin/login") {
+		t.Fatalf("the requests should have been logged:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), password) {
+		t.Fatalf("a log line holds the password:\n%s", logs.String())
+	}
+	if len(store.audit) != 2 || store.audit[0].Action != db.AuditSignInFailed || store.audit[1].Action != db.AuditSignIn {
+		t.Fatalf("audit = %+v", store.audit)
+	}
+	if strings.Contains(fmt.Sprintf("%+v", store.audit), password) {
+		t.Fatal("an audit entry holds the password")
+	}
+}
+
+// syncBuffer collects log lines written by the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
