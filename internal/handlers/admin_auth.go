@@ -73,6 +73,8 @@ func (h *Handler) adminRoutes(e *echo.Echo) {
 	g.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, adminHomePath) })
 	g.GET("/", h.adminHome)
 	g.POST("/logout", h.adminLogout)
+	h.onboardingRoutes(g)
+	h.insightRoutes(g)
 }
 
 // requireStaff lets a request through only with a live staff session whose

@@ -12,6 +12,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/i18n"
@@ -20,17 +21,25 @@ import (
 	"github.com/onboard-altinn/onboard/views"
 )
 
-// Onboardings is the service layer the wizard uses.
+// Onboardings is the service layer the wizard and the dashboard use.
 type Onboardings interface {
 	Start(ctx context.Context, in onboarding.StartInput) (*db.Onboarding, bool, error)
 	Continue(ctx context.Context, o *db.Onboarding, cause, actor string) error
 	Refresh(ctx context.Context, o *db.Onboarding, cause, actor string) error
+	Renew(ctx context.Context, o *db.Onboarding, cause, actor string) error
+	Cancel(ctx context.Context, o *db.Onboarding, cause, actor string) error
+	Import(ctx context.Context, su altinn.SystemUser, cause, actor string) (*db.Onboarding, error)
 	RecordReturn(ctx context.Context, o *db.Onboarding, withCookie bool) error
 }
 
-// Store is the part of the database the wizard reads directly.
+// Store is the part of the database the handlers read directly.
 type Store interface {
 	OnboardingByRef(ctx context.Context, ref string) (*db.Onboarding, error)
+}
+
+// SystemUserLister lists a system's system users at Altinn (bysystem).
+type SystemUserLister interface {
+	ListSystemUsers(ctx context.Context, systemID string) ([]altinn.SystemUser, error)
 }
 
 // Handler holds what the wizard's handlers need.
@@ -54,6 +63,12 @@ type Handler struct {
 	Staff StaffStore
 	// StaffSessionTTL is how long a staff session lasts (default 8h).
 	StaffSessionTTL time.Duration
+	// Dashboard reads the onboarding list, history and audit log.
+	Dashboard DashboardStore
+	// Insights reads the funnel and known system users.
+	Insights InsightStore
+	// SystemUsers lists system users at Altinn, for those made outside the wizard.
+	SystemUsers SystemUserLister
 }
 
 func (h *Handler) page(c echo.Context, title string) views.Page {
