@@ -71,7 +71,7 @@ func (h *Handler) adminRoutes(e *echo.Echo) {
 
 	g := e.Group("/admin", h.requireStaff(db.RoleViewer)) // also guards unknown /admin/… paths
 	g.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, adminHomePath) })
-	g.GET("/", h.adminHome)
+	g.GET("/", h.onboardingList) // the dashboard home is the onboarding list
 	g.POST("/logout", h.adminLogout)
 	h.onboardingRoutes(g)
 	h.insightRoutes(g)

@@ -1,13 +1,775 @@
 package handlers
 
 import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
 	"github.com/labstack/echo/v4"
+
+	"github.com/onboard-altinn/onboard/internal/altinn"
+	"github.com/onboard-altinn/onboard/internal/config"
+	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/i18n"
+	"github.com/onboard-altinn/onboard/internal/maskinporten"
+	"github.com/onboard-altinn/onboard/internal/onboarding"
+	"github.com/onboard-altinn/onboard/internal/orgno"
+	"github.com/onboard-altinn/onboard/views"
 )
 
 // DashboardStore is the part of the database the dashboard's onboarding
 // pages read and write.
-type DashboardStore interface{}
+type DashboardStore interface {
+	ListOnboardings(ctx context.Context, f db.ListFilter) (db.ListPage, error)
+	CountByStatus(ctx context.Context, f db.ListFilter) (map[string]int, error)
+	EachOnboarding(ctx context.Context, f db.ListFilter, fn func(*db.Onboarding) error) error
+	OnboardingByID(ctx context.Context, id string) (*db.Onboarding, error)
+	Events(ctx context.Context, onboardingID string) ([]db.Event, error)
+	AuditLog(ctx context.Context, f db.AuditFilter) ([]db.AuditEntry, error)
+	AddAudit(ctx context.Context, e db.AuditEntry) error
+	RecordStaffAction(ctx context.Context, a db.AuditEntry, e db.Event) error
+}
+
+const (
+	listPath = "/admin/onboardings"
+	csvPath  = "/admin/onboardings.csv"
+	newPath  = "/admin/onboardings/new"
+
+	// maxQueryLen bounds the search box: every search is an exact match, so
+	// anything longer matches nothing.
+	maxQueryLen = 200
+	// csvTimeout bounds an export, which may outlast the request timeout of
+	// every other page (a million rows take a while to send).
+	csvTimeout = 10 * time.Minute
+)
+
+// Audit actions of the onboarding pages.
+const (
+	AuditRefresh = "onboarding.refresh"
+	AuditVerify  = "onboarding.verify"
+	AuditRenew   = "onboarding.renew"
+	AuditCancel  = "onboarding.cancel"
+	AuditCreate  = "onboarding.create"
+	AuditExport  = "onboarding.export"
+)
+
+// listStatuses is every status, in the order of an onboarding's life, for
+// the row of counts and the status filter.
+var listStatuses = []string{
+	db.StatusStarted, db.StatusRequesting, db.StatusPending, db.StatusAccepted, db.StatusConnected,
+	db.StatusRejected, db.StatusExpired, db.StatusFailed, db.StatusCancelled, db.StatusRevoked,
+}
 
 // onboardingRoutes wires the onboarding list, detail, actions and export
 // under /admin (the group already requires a viewer).
-func (h *Handler) onboardingRoutes(g *echo.Group) {}
+func (h *Handler) onboardingRoutes(g *echo.Group) {
+	operator := h.requireStaff(db.RoleOperator)
+	g.GET("/onboardings", h.onboardingList)
+	g.GET("/onboardings.csv", h.onboardingCSV)
+	g.GET("/onboardings/new", h.newOnboardingForm, operator)
+	g.POST("/onboardings/new", h.createOnboarding, operator)
+	g.GET("/onboardings/:id", h.withOnboarding(h.onboardingDetail))
+	g.POST("/onboardings/:id/refresh", h.withOnboarding(h.refreshOnboarding), operator)
+	g.POST("/onboardings/:id/verify", h.withOnboarding(h.verifyOnboarding), operator)
+	g.GET("/onboardings/:id/renew", h.withOnboarding(h.confirmRenew), operator)
+	g.POST("/onboardings/:id/renew", h.withOnboarding(h.renewOnboarding), operator)
+	g.GET("/onboardings/:id/cancel", h.withOnboarding(h.confirmCancel), operator)
+	g.POST("/onboardings/:id/cancel", h.withOnboarding(h.cancelOnboarding), operator)
+}
+
+// canAct reports whether the signed-in staff member may run actions, so
+// pages offer only what the server would allow.
+func canAct(c echo.Context) bool {
+	s := staffFrom(c)
+	return s != nil && db.RoleRank(s.Role) >= db.RoleRank(db.RoleOperator)
+}
+
+// --- list ---
+
+// listQuery is the list's query parameters, parsed: the filter for the
+// database and the form to show again.
+type listQuery struct {
+	filter db.ListFilter
+	form   views.ListFilterForm
+}
+
+// parseListQuery reads the filters shared by the list and the export. A
+// value that is not one the form can send is a 400, never a silent "all".
+func parseListQuery(c echo.Context) (listQuery, bool) {
+	var q listQuery
+	p := c.QueryParams()
+	q.form.Status = p.Get("status")
+	if q.form.Status != "" && !slices.Contains(listStatuses, q.form.Status) {
+		return q, false
+	}
+	q.form.Kind = p.Get("kind")
+	if q.form.Kind != "" && q.form.Kind != config.KindStandard && q.form.Kind != config.KindAgent {
+		return q, false
+	}
+	switch p.Get("escalated") {
+	case "":
+	case "1", "true", "on", "yes":
+		q.form.Escalated = true
+	default:
+		return q, false
+	}
+	var ok bool
+	if q.form.From, q.filter.CreatedFrom, ok = parseDay(p.Get("from"), 0); !ok {
+		return q, false
+	}
+	// "to" is inclusive on the page, the filter's bound exclusive: the next midnight.
+	if q.form.To, q.filter.CreatedTo, ok = parseDay(p.Get("to"), 1); !ok {
+		return q, false
+	}
+	q.form.Query = strings.TrimSpace(p.Get("q"))
+	if len(q.form.Query) > maxQueryLen {
+		return q, false
+	}
+	if l := p.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			return q, false
+		}
+		n = min(n, db.MaxListLimit)
+		q.filter.Limit = n
+		q.form.Limit = strconv.Itoa(n)
+	}
+	q.filter.Status, q.filter.Kind, q.filter.Escalated, q.filter.Query = q.form.Status, q.form.Kind, q.form.Escalated, q.form.Query
+	return q, true
+}
+
+// parseDay reads a YYYY-MM-DD date as midnight in Oslo, plus addDays days.
+func parseDay(s string, addDays int) (string, time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", time.Time{}, true
+	}
+	d, err := time.ParseInLocation(time.DateOnly, s, oslo)
+	if err != nil || d.Year() < 2000 || d.Year() > 9999 {
+		return s, time.Time{}, false
+	}
+	return s, d.AddDate(0, 0, addDays), true
+}
+
+// listValues is the list's filters as query parameters, empty ones left out,
+// for the links that keep them (counts, next page, export).
+func listValues(f views.ListFilterForm) url.Values {
+	v := url.Values{}
+	set := func(k, val string) {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	set("status", f.Status)
+	set("kind", f.Kind)
+	if f.Escalated {
+		v.Set("escalated", "1")
+	}
+	set("from", f.From)
+	set("to", f.To)
+	set("q", f.Query)
+	set("limit", f.Limit)
+	return v
+}
+
+func withQuery(path string, v url.Values) string {
+	if len(v) == 0 {
+		return path
+	}
+	return path + "?" + v.Encode()
+}
+
+// onboardingList is the dashboard's home: the counts per status for the
+// current filters, and one page of the onboardings that match, newest first.
+func (h *Handler) onboardingList(c echo.Context) error {
+	ctx := c.Request().Context()
+	lang := langOf(c)
+	q, ok := parseListQuery(c)
+	if !ok {
+		return h.adminError(c, http.StatusBadRequest, "admin.list.err.filter")
+	}
+	f := q.filter
+	f.After = c.QueryParam("after")
+	page, err := h.Dashboard.ListOnboardings(ctx, f)
+	if errors.Is(err, db.ErrBadCursor) {
+		return h.adminError(c, http.StatusBadRequest, "admin.list.err.cursor")
+	}
+	if err != nil {
+		return err
+	}
+	counts, err := h.Dashboard.CountByStatus(ctx, q.filter)
+	if err != nil {
+		return err
+	}
+
+	m := views.OnboardingList{
+		AdminPage: h.adminPage(c, "admin.list.heading"),
+		Action:    listPath, Filter: q.form, Statuses: listStatuses,
+		CSVURL:   withQuery(csvPath, listValues(q.form)),
+		Filtered: q.form != (views.ListFilterForm{Limit: q.form.Limit}),
+	}
+	if canAct(c) {
+		m.NewURL = newPath
+	}
+	reset := url.Values{}
+	if q.form.Limit != "" {
+		reset.Set("limit", q.form.Limit)
+	}
+	m.ResetURL = withQuery(listPath, reset)
+	noStatus := q.form
+	noStatus.Status = ""
+	m.AllURL = withQuery(listPath, listValues(noStatus))
+	for _, s := range listStatuses {
+		withStatus := q.form
+		withStatus.Status = s
+		m.Counts = append(m.Counts, views.StatusCount{
+			Status: s, Count: counts[s], URL: withQuery(listPath, listValues(withStatus)), Active: q.form.Status == s,
+		})
+		m.Total += counts[s]
+	}
+	for i := range page.Items {
+		o := &page.Items[i]
+		r := views.OnboardingRow{
+			ID: o.ID, URL: detailPath(o.ID), Created: o.CreatedAt.In(oslo).Format("02.01.2006 15:04"),
+			OrgNo: orgno.Format(o.OrgNo), ProductName: h.productName(o.Product, lang), Kind: o.Kind,
+			Status: o.Status, Escalated: o.Escalated,
+		}
+		if o.CustomerRef != nil {
+			r.CustomerRef = *o.CustomerRef
+		}
+		if o.ErrorCode != nil {
+			r.ErrorCode = *o.ErrorCode
+		}
+		m.Rows = append(m.Rows, r)
+	}
+	if page.Next != "" {
+		next := listValues(q.form)
+		next.Set("after", page.Next)
+		m.NextURL = withQuery(listPath, next)
+	}
+	if f.After != "" {
+		m.FirstURL = withQuery(listPath, listValues(q.form))
+	}
+	return render(c, http.StatusOK, views.OnboardingListPage(m))
+}
+
+func (h *Handler) productName(id, lang string) string {
+	if p, ok := h.product(id); ok {
+		return p.DisplayName(lang)
+	}
+	return id
+}
+
+func detailPath(id string) string { return listPath + "/" + id }
+
+// --- CSV export ---
+
+// csvHeader names the export's columns, one per field of db.Onboarding that
+// support reads; times are RFC 3339 in UTC.
+var csvHeader = []string{
+	"id", "ref", "created_at", "updated_at", "product", "kind", "system_id", "org_no", "external_ref",
+	"customer_ref", "status", "escalated", "altinn_request_id", "system_user_id", "error_code",
+	"error_message", "checked_at", "connected_at",
+}
+
+// onboardingCSV streams the filtered list as CSV, row by row from the
+// database to the response, so a large export never sits in memory. The
+// export is audited: it carries customers' data out of the service.
+func (h *Handler) onboardingCSV(c echo.Context) error {
+	q, ok := parseListQuery(c)
+	if !ok {
+		return h.adminError(c, http.StatusBadRequest, "admin.list.err.filter")
+	}
+	f := q.filter
+	f.Limit = 0
+	// The request's own deadline is for pages; an export gets longer, and
+	// still stops when the browser goes away (the next write fails).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), csvTimeout)
+	defer cancel()
+	rc := http.NewResponseController(c.Response())
+	_ = rc.SetWriteDeadline(time.Now().Add(csvTimeout)) // not every writer supports it; then the server's stands
+
+	// The status line and the header row go out with the first row, so a
+	// query that fails at once still gets an error page instead of a 200.
+	res := c.Response()
+	w := csv.NewWriter(res)
+	started := false
+	start := func() error {
+		started = true
+		res.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+		res.Header().Set(echo.HeaderContentDisposition,
+			`attachment; filename="onboardings-`+time.Now().In(oslo).Format("20060102-1504")+`.csv"`)
+		res.Header().Set("Cache-Control", "no-store")
+		res.WriteHeader(http.StatusOK)
+		return w.Write(csvHeader)
+	}
+	rows := 0
+	err := h.Dashboard.EachOnboarding(ctx, f, func(o *db.Onboarding) error {
+		if !started {
+			if err := start(); err != nil {
+				return err
+			}
+		}
+		rows++
+		if err := w.Write(csvRecord(o)); err != nil {
+			return err
+		}
+		if rows%500 == 0 {
+			w.Flush()
+			return w.Error()
+		}
+		return nil
+	})
+	if err != nil && !started {
+		return err
+	}
+	if !started {
+		err = start()
+	}
+	w.Flush()
+	if err == nil {
+		err = w.Error()
+	}
+	if s := staffFrom(c); s != nil {
+		detail := map[string]any{"filter": listValues(q.form).Encode(), "rows": rows, "complete": err == nil}
+		actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer acancel()
+		if aerr := h.Dashboard.AddAudit(actx, db.AuditEntry{StaffID: &s.ID, Actor: s.Email, Action: AuditExport,
+			Detail: detail, IP: c.RealIP()}); aerr != nil {
+			h.logger().ErrorContext(ctx, "auditing an export", "err", aerr)
+		}
+	}
+	if err != nil {
+		// The status line has gone; all that is left is to stop and log.
+		h.logger().WarnContext(ctx, "onboarding export stopped", "request_id", res.Header().Get(echo.HeaderXRequestID),
+			"rows", rows, "err", err)
+	}
+	return nil
+}
+
+func csvRecord(o *db.Onboarding) []string {
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	tm := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	rec := []string{
+		o.ID, o.Ref, tm(&o.CreatedAt), tm(&o.UpdatedAt), o.Product, o.Kind, o.SystemID, o.OrgNo, o.ExternalRef,
+		str(o.CustomerRef), o.Status, strconv.FormatBool(o.Escalated), str(o.AltinnRequestID), str(o.SystemUserID),
+		str(o.ErrorCode), str(o.ErrorMessage), tm(o.CheckedAt), tm(o.ConnectedAt),
+	}
+	for i, v := range rec {
+		rec[i] = csvSafe(v)
+	}
+	return rec
+}
+
+// csvSafe keeps a spreadsheet from running a cell as a formula (CSV
+// injection): a cell that starts with = + - @ (or a tab or carriage return,
+// which some spreadsheets skip before looking) gets a leading apostrophe.
+// Customer references and Altinn's error texts are not ours to trust.
+func csvSafe(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+// --- detail ---
+
+var idPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// withOnboarding loads the onboarding named by the :id parameter for fn; an
+// id that is not a uuid, or names nothing, is a 404 in the staff layout.
+func (h *Handler) withOnboarding(fn func(echo.Context, *db.Onboarding) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Param("id")
+		if !idPattern.MatchString(id) {
+			return h.adminError(c, http.StatusNotFound, "admin.error.notfound")
+		}
+		o, err := h.Dashboard.OnboardingByID(c.Request().Context(), strings.ToLower(id))
+		if errors.Is(err, db.ErrNotFound) {
+			return h.adminError(c, http.StatusNotFound, "admin.error.notfound")
+		}
+		if err != nil {
+			return err
+		}
+		return fn(c, o)
+	}
+}
+
+// What each action may be run on; the pages offer an action only where the
+// handler would run it.
+func refreshable(status string) bool { return status != db.StatusCancelled }
+
+func verifiable(status string) bool {
+	return status == db.StatusAccepted || status == db.StatusConnected
+}
+
+func renewable(status string) bool {
+	switch status {
+	case db.StatusRejected, db.StatusExpired, db.StatusRevoked, db.StatusFailed:
+		return true
+	}
+	return false
+}
+
+// cancellable mirrors onboarding.Service.Cancel: an accepted or connected
+// onboarding has a system user that only the customer can delete.
+func cancellable(status string) bool {
+	switch status {
+	case db.StatusAccepted, db.StatusConnected, db.StatusCancelled:
+		return false
+	}
+	return true
+}
+
+// doneKeys are the messages the detail page shows after an action, by the
+// done query parameter; anything else shows nothing.
+var doneKeys = map[string]string{
+	"refresh": "admin.done.refresh",
+	"verify":  "admin.done.verify",
+	"renew":   "admin.done.renew",
+	"cancel":  "admin.done.cancel",
+	"create":  "admin.done.create",
+	"exists":  "admin.done.exists",
+}
+
+const stamp = "02.01.2006 15:04:05"
+
+// onboardingDetail shows one onboarding: who, what was asked for, where it
+// stands and why, the confirm link, the actions the role allows, and its
+// whole history with the audit entries about it.
+func (h *Handler) onboardingDetail(c echo.Context, o *db.Onboarding) error {
+	ctx := c.Request().Context()
+	lang := langOf(c)
+	events, err := h.Dashboard.Events(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	audit, err := h.Dashboard.AuditLog(ctx, db.AuditFilter{OnboardingID: o.ID, Limit: 500})
+	if err != nil {
+		return err
+	}
+	m := views.OnboardingDetail{
+		AdminPage: h.adminPage(c, "admin.detail.heading"),
+		ID:        o.ID, Ref: o.Ref, OrgNo: orgno.Format(o.OrgNo), ProductID: o.Product,
+		ProductName: h.productName(o.Product, lang), Kind: o.Kind, SystemID: o.SystemID, ExternalRef: o.ExternalRef,
+		Status: o.Status, Escalated: o.Escalated, DoneKey: doneKeys[c.QueryParam("done")],
+		Created: o.CreatedAt.In(oslo).Format(stamp), Updated: o.UpdatedAt.In(oslo).Format(stamp),
+		ListURL: listPath,
+	}
+	m.Title = m.OrgNo + " · " + m.ProductName
+	if p, ok := h.product(o.Product); ok {
+		m.Grants = h.productView(p, lang).Grants
+	}
+	deref := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	m.CustomerRef, m.ErrorCode, m.ErrorMessage = deref(o.CustomerRef), deref(o.ErrorCode), deref(o.ErrorMessage)
+	m.AltinnRequestID, m.SystemUserID = deref(o.AltinnRequestID), deref(o.SystemUserID)
+	if o.Status == db.StatusPending {
+		m.ConfirmURL = deref(o.ConfirmURL)
+	}
+	if o.CheckedAt != nil {
+		m.Checked = o.CheckedAt.In(oslo).Format(stamp)
+	}
+	if o.ConnectedAt != nil {
+		m.Connected = o.ConnectedAt.In(oslo).Format(stamp)
+	}
+	if canAct(c) {
+		m.CanAct = true
+		base := detailPath(o.ID)
+		if refreshable(o.Status) {
+			m.RefreshURL = base + "/refresh"
+		}
+		if verifiable(o.Status) {
+			m.VerifyURL = base + "/verify"
+		}
+		if renewable(o.Status) {
+			m.RenewURL = base + "/renew"
+		}
+		if cancellable(o.Status) {
+			m.CancelURL = base + "/cancel"
+		}
+	}
+	for _, e := range events {
+		m.Events = append(m.Events, views.TimelineEvent{
+			At: e.At.In(oslo).Format(stamp), Kind: e.Kind, Cause: e.Cause, Actor: e.Actor,
+			FromStatus: e.FromStatus, ToStatus: e.ToStatus, Operation: e.Operation, HTTPStatus: e.HTTPStatus,
+			AltinnCode: e.AltinnCode, LatencyMS: e.LatencyMS, IsCall: e.Kind == db.EventAltinnCall,
+			Message: e.Message, RawJSON: prettyJSON(e.Raw),
+		})
+	}
+	for _, a := range audit {
+		r := views.AuditRow{At: a.At.In(oslo).Format(stamp), Actor: a.Actor, Action: a.Action, IP: a.IP}
+		if a.Detail != nil {
+			if b, err := json.Marshal(a.Detail); err == nil {
+				r.Detail = string(b)
+			}
+		}
+		m.Audit = append(m.Audit, r)
+	}
+	return render(c, http.StatusOK, views.OnboardingDetailPage(m))
+}
+
+// prettyJSON indents an event's raw Altinn body for reading; "" for none.
+func prettyJSON(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var b bytes.Buffer
+	if err := json.Indent(&b, raw, "", "  "); err != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
+// --- actions ---
+
+// serviceAction is one of the service's operations on an onboarding.
+type serviceAction func(ctx context.Context, o *db.Onboarding, cause, actor string) error
+
+// act runs one staff action through the service (which writes the Altinn
+// calls and status changes to the timeline, with the staff member as actor),
+// records it in the audit log and as a staff event in the timeline, and
+// sends the browser back to the detail page with a fixed message. The record
+// is written even when the service fails: the attempt is part of the story.
+func (h *Handler) act(c echo.Context, o *db.Onboarding, done, action string, run serviceAction) error {
+	s := staffFrom(c)
+	if s == nil { // requireStaff guarantees one; never act without an author
+		return h.adminError(c, http.StatusUnauthorized, "admin.error.401")
+	}
+	prev := o.Status
+	err := run(c.Request().Context(), o, db.CauseStaff, s.Email)
+	detail := map[string]any{"from": prev, "to": o.Status, "result": "ok"}
+	msg := action + " by staff: " + prev + " → " + o.Status
+	if err != nil {
+		detail["result"] = "error"
+		msg = action + " by staff failed; status " + o.Status
+	}
+	if rerr := h.recordAction(c, s, action, o, detail, msg); rerr != nil {
+		if err == nil {
+			return rerr
+		}
+		h.logger().ErrorContext(c.Request().Context(), "recording a failed staff action", "err", rerr)
+	}
+	if err != nil {
+		return h.actionFailed(c, o, err)
+	}
+	return c.Redirect(http.StatusSeeOther, detailPath(o.ID)+"?done="+done)
+}
+
+// recordAction writes the audit entry and the staff event of an action. It
+// has a context of its own: once the action has happened it is recorded,
+// even if the browser has gone.
+func (h *Handler) recordAction(c echo.Context, s *db.Staff, action string, o *db.Onboarding, detail map[string]any, msg string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), 10*time.Second)
+	defer cancel()
+	if o.ErrorCode != nil {
+		detail["error_code"] = *o.ErrorCode
+	}
+	id := o.ID
+	return h.Dashboard.RecordStaffAction(ctx,
+		db.AuditEntry{StaffID: &s.ID, Actor: s.Email, Action: action, OnboardingID: &id, Detail: detail, IP: c.RealIP()},
+		db.Event{Message: msg})
+}
+
+// actionFailed answers an action the service could not carry out with a
+// page that says why in words; the error itself goes to the log only.
+func (h *Handler) actionFailed(c echo.Context, o *db.Onboarding, err error) error {
+	status, key := http.StatusInternalServerError, "admin.action.err.internal"
+	var (
+		prob *altinn.Problem
+		mp   *maskinporten.Error
+		nerr net.Error
+	)
+	switch {
+	case errors.Is(err, onboarding.ErrNotCancellable):
+		status, key = http.StatusConflict, "admin.action.err.notcancellable"
+	case errors.Is(err, onboarding.ErrUnknownProduct):
+		status, key = http.StatusConflict, "admin.action.err.product"
+	case errors.As(err, &prob), errors.As(err, &mp), errors.As(err, &nerr),
+		errors.Is(err, altinn.ErrUnavailable), errors.Is(err, altinn.ErrMalformed), errors.Is(err, context.DeadlineExceeded):
+		status, key = http.StatusBadGateway, "admin.action.err.altinn"
+	}
+	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
+	log := h.logger().With("request_id", reqID, "path", c.Path(), "onboarding", o.ID, "status", status)
+	if status >= 500 && status != http.StatusBadGateway {
+		log.ErrorContext(c.Request().Context(), "staff action failed", "err", err)
+	} else {
+		log.WarnContext(c.Request().Context(), "staff action failed", "err", err)
+	}
+	m := views.ActionError{AdminPage: h.adminPage(c, "error.heading"), Status: status,
+		Message: i18n.T(langOf(c), key), BackURL: detailPath(o.ID)}
+	if status >= 500 {
+		m.RequestID = reqID
+	}
+	return render(c, status, views.ActionErrorPage(m))
+}
+
+// notPossible refuses an action the onboarding's status does not allow,
+// before anything is called or written.
+func (h *Handler) notPossible(c echo.Context, o *db.Onboarding, key string) error {
+	m := views.ActionError{AdminPage: h.adminPage(c, "error.heading"), Status: http.StatusConflict,
+		Message: i18n.T(langOf(c), key), BackURL: detailPath(o.ID)}
+	return render(c, http.StatusConflict, views.ActionErrorPage(m))
+}
+
+// refreshOnboarding re-reads the onboarding from Altinn now.
+func (h *Handler) refreshOnboarding(c echo.Context, o *db.Onboarding) error {
+	if !refreshable(o.Status) {
+		return h.notPossible(c, o, "admin.action.err.refresh")
+	}
+	return h.act(c, o, "refresh", AuditRefresh, h.Onboardings.Refresh)
+}
+
+// verifyOnboarding confirms the system user with byquery. The service's
+// Refresh does exactly that for accepted and connected onboardings; in any
+// other status there is no system user to verify.
+func (h *Handler) verifyOnboarding(c echo.Context, o *db.Onboarding) error {
+	if !verifiable(o.Status) {
+		return h.notPossible(c, o, "admin.action.err.verify")
+	}
+	return h.act(c, o, "verify", AuditVerify, h.Onboardings.Refresh)
+}
+
+// confirmPage asks before a destructive action.
+func (h *Handler) confirmPage(c echo.Context, o *db.Onboarding, action string) error {
+	return render(c, http.StatusOK, views.ActionConfirmPage(views.ActionConfirm{
+		AdminPage: h.adminPage(c, "admin.confirm."+action+".heading"),
+		Action:    action, PostURL: detailPath(o.ID) + "/" + action, BackURL: detailPath(o.ID),
+		OrgNo: orgno.Format(o.OrgNo), ProductName: h.productName(o.Product, langOf(c)), Status: o.Status,
+		HasRequest: o.AltinnRequestID != nil,
+	}))
+}
+
+func confirmed(c echo.Context) bool { return c.FormValue("confirm") == "yes" }
+
+func (h *Handler) confirmRenew(c echo.Context, o *db.Onboarding) error {
+	if !renewable(o.Status) {
+		return h.notPossible(c, o, "admin.action.err.renew")
+	}
+	return h.confirmPage(c, o, "renew")
+}
+
+// renewOnboarding deletes the old request at Altinn and makes a new one,
+// after confirmation.
+func (h *Handler) renewOnboarding(c echo.Context, o *db.Onboarding) error {
+	if !renewable(o.Status) {
+		return h.notPossible(c, o, "admin.action.err.renew")
+	}
+	if !confirmed(c) {
+		return h.confirmPage(c, o, "renew")
+	}
+	return h.act(c, o, "renew", AuditRenew, h.Onboardings.Renew)
+}
+
+func (h *Handler) confirmCancel(c echo.Context, o *db.Onboarding) error {
+	if !cancellable(o.Status) {
+		return h.notPossible(c, o, cancelRefusal(o.Status))
+	}
+	return h.confirmPage(c, o, "cancel")
+}
+
+// cancelOnboarding deletes the request at Altinn and closes the onboarding,
+// after confirmation.
+func (h *Handler) cancelOnboarding(c echo.Context, o *db.Onboarding) error {
+	if !cancellable(o.Status) {
+		return h.notPossible(c, o, cancelRefusal(o.Status))
+	}
+	if !confirmed(c) {
+		return h.confirmPage(c, o, "cancel")
+	}
+	return h.act(c, o, "cancel", AuditCancel, h.Onboardings.Cancel)
+}
+
+func cancelRefusal(status string) string {
+	if status == db.StatusCancelled {
+		return "admin.action.err.cancelled"
+	}
+	return "admin.action.err.notcancellable"
+}
+
+// --- create on behalf ---
+
+func (h *Handler) renderNewForm(c echo.Context, status int, product, typed, errKey string) error {
+	lang := langOf(c)
+	m := views.NewOnboardingForm{
+		AdminPage: h.adminPage(c, "admin.new.heading"),
+		Action:    newPath, BackURL: listPath, Product: product, OrgNo: typed, ErrorKey: errKey,
+	}
+	for _, p := range h.Products {
+		m.Products = append(m.Products, views.ProductOption{ID: p.ID, Name: p.DisplayName(lang), Agent: p.Kind == config.KindAgent})
+	}
+	return render(c, status, views.NewOnboardingPage(m))
+}
+
+func (h *Handler) newOnboardingForm(c echo.Context) error {
+	return h.renderNewForm(c, http.StatusOK, "", "", "")
+}
+
+// createOnboarding starts an onboarding for a customer, as the wizard does
+// but with staff as cause and author, and shows its detail page, where the
+// confirm link to send to the customer is. When the customer already has a
+// live one, that one is moved on and shown instead.
+func (h *Handler) createOnboarding(c echo.Context) error {
+	s := staffFrom(c)
+	if s == nil {
+		return h.adminError(c, http.StatusUnauthorized, "admin.error.401")
+	}
+	productID := c.FormValue("product")
+	typed := c.FormValue("orgno")
+	if r := []rune(typed); len(r) > 20 {
+		typed = string(r[:20])
+	}
+	if _, ok := h.product(productID); !ok {
+		return h.renderNewForm(c, http.StatusUnprocessableEntity, "", typed, "admin.new.err.product")
+	}
+	n, err := orgno.Normalize(typed)
+	if err != nil {
+		return h.renderNewForm(c, http.StatusUnprocessableEntity, productID, typed, orgErrorKeys[err])
+	}
+	o, started, err := h.Onboardings.Start(c.Request().Context(), onboarding.StartInput{
+		Product: productID, OrgNo: n, Lang: langOf(c), Cause: db.CauseStaff, Actor: s.Email,
+	})
+	if errors.Is(err, onboarding.ErrUnknownProduct) {
+		return h.renderNewForm(c, http.StatusUnprocessableEntity, "", typed, "admin.new.err.product")
+	}
+	if err != nil {
+		return err
+	}
+	done := "create"
+	if !started {
+		done = "exists"
+	}
+	detail := map[string]any{"product": o.Product, "org_no": o.OrgNo, "started": started, "status": o.Status}
+	msg := AuditCreate + " by staff: status " + o.Status
+	if !started {
+		msg = AuditCreate + " by staff found this live onboarding: status " + o.Status
+	}
+	if err := h.recordAction(c, s, AuditCreate, o, detail, msg); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, detailPath(o.ID)+"?done="+done)
+}

@@ -1,0 +1,175 @@
+package views
+
+// ListFilterForm is the list's filter form as the staff member filled it in,
+// so the form shows it again. Every field is a query parameter of the list
+// and of the CSV export.
+type ListFilterForm struct {
+	Status    string
+	Kind      string // "standard", "agent" or ""
+	Escalated bool
+	From      string // YYYY-MM-DD, inclusive
+	To        string // YYYY-MM-DD, inclusive
+	Query     string
+	Limit     string // empty: the default page size
+}
+
+// StatusCount is one status in the row of counts above the list; its link
+// filters the list to that status.
+type StatusCount struct {
+	Status string
+	Count  int
+	URL    string
+	Active bool
+}
+
+// OnboardingRow is one onboarding in the list.
+type OnboardingRow struct {
+	ID          string
+	URL         string
+	Created     string
+	OrgNo       string
+	ProductName string
+	Kind        string
+	Status      string
+	Escalated   bool
+	CustomerRef string
+	ErrorCode   string
+}
+
+// OnboardingList is the dashboard's home: the counts per status, the filter
+// form and one page of onboardings, newest first.
+type OnboardingList struct {
+	AdminPage
+	Action   string // the form's GET target
+	Filter   ListFilterForm
+	Statuses []string // the status filter's options
+	Counts   []StatusCount
+	Total    int
+	AllURL   string // the counts' "all" link: the same filters without a status
+	Rows     []OnboardingRow
+	NextURL  string // the following page, "" on the last one
+	FirstURL string // back to the first page, "" on the first one
+	CSVURL   string // the same filters as a CSV download
+	ResetURL string
+	NewURL   string // create an onboarding on behalf of a customer; "" for viewers
+	Filtered bool   // some filter or search is in force
+}
+
+// TimelineEvent is one event in an onboarding's history.
+type TimelineEvent struct {
+	At         string
+	Kind       string
+	Cause      string
+	Actor      string
+	FromStatus string
+	ToStatus   string
+	Operation  string
+	HTTPStatus int
+	AltinnCode string
+	LatencyMS  int
+	IsCall     bool // an Altinn call: show the status line and latency
+	Message    string
+	RawJSON    string // pretty-printed; "" when the event has none
+}
+
+// AuditRow is one audit log entry about an onboarding.
+type AuditRow struct {
+	At     string
+	Actor  string
+	Action string
+	Detail string // compact JSON
+	IP     string
+}
+
+// OnboardingDetail is everything support knows about one onboarding, with
+// the actions the staff member's role allows.
+type OnboardingDetail struct {
+	AdminPage
+	ID              string
+	Ref             string
+	OrgNo           string
+	ProductID       string
+	ProductName     string
+	Kind            string
+	SystemID        string
+	ExternalRef     string
+	CustomerRef     string
+	Status          string
+	Escalated       bool
+	ErrorCode       string
+	ErrorMessage    string
+	ConfirmURL      string // only while the customer can approve
+	AltinnRequestID string
+	SystemUserID    string
+	Created         string
+	Updated         string
+	Checked         string
+	Connected       string
+	Grants          []Grant
+	DoneKey         string // i18n key of the message after an action, "" for none
+
+	// Actions; each URL is "" when the action is not offered (a viewer, or
+	// not possible in this status).
+	RefreshURL string
+	VerifyURL  string
+	RenewURL   string // a confirmation page
+	CancelURL  string // a confirmation page
+	CanAct     bool   // the staff member may act at all
+	ListURL    string
+
+	Events []TimelineEvent
+	Audit  []AuditRow
+}
+
+// ActionConfirm asks before an action that destroys something (renew,
+// cancel): a second form that carries confirm=yes.
+type ActionConfirm struct {
+	AdminPage
+	Action      string // "renew" or "cancel"
+	PostURL     string
+	BackURL     string
+	OrgNo       string
+	ProductName string
+	Status      string
+	HasRequest  bool // there is a request at Altinn that will be deleted
+}
+
+// ProductOption is one product staff can create an onboarding for.
+type ProductOption struct {
+	ID    string
+	Name  string
+	Agent bool
+}
+
+// NewOnboardingForm creates an onboarding on behalf of a customer.
+type NewOnboardingForm struct {
+	AdminPage
+	Action   string
+	BackURL  string
+	Products []ProductOption
+	Product  string // the chosen product
+	OrgNo    string // what was typed, kept after an error
+	ErrorKey string // i18n key of the form's error, "" when there is none
+}
+
+// ActionError is an action's error page, with the way back to the
+// onboarding it was about.
+type ActionError struct {
+	AdminPage
+	Status    int
+	Message   string
+	RequestID string
+	BackURL   string
+}
+
+// Tone is how a status reads at a glance: "ok" (connected), "wait" (still
+// on its way) or "bad" (ended without a system user). It names a CSS class.
+func Tone(status string) string {
+	switch status {
+	case "connected":
+		return "ok"
+	case "started", "requesting", "pending", "accepted":
+		return "wait"
+	}
+	return "bad"
+}
