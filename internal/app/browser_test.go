@@ -258,6 +258,8 @@ func (b *tab) shot(step string) {
 	b.t.Helper()
 	b.n++
 	name := fmt.Sprintf("%s-%d-%s.png", b.prefix, b.n, step)
+	// A page reached by a redirect may still be loading its stylesheet.
+	get(b, "the page to finish loading", chromedp.Poll[bool](`document.readyState === "complete"`))
 	for _, p := range get(b, "the page", chromedp.Evaluate[[]string](pageProblems)) {
 		b.t.Errorf("%s: %s", name, p)
 	}
