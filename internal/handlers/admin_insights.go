@@ -1,11 +1,355 @@
 package handlers
 
 import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
 	"github.com/labstack/echo/v4"
+
+	"github.com/onboard-altinn/onboard/internal/altinn"
+	"github.com/onboard-altinn/onboard/internal/config"
+	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/onboarding"
+	"github.com/onboard-altinn/onboard/views"
 )
 
 // InsightStore is the part of the database the funnel and system-user pages read.
-type InsightStore interface{}
+type InsightStore interface {
+	Funnel(ctx context.Context, from, to time.Time, zone string) (*db.Funnel, error)
+	KnownSystemUsers(ctx context.Context, ids []string) (map[string]string, error)
+	LiveOnboarding(ctx context.Context, systemID, orgNo, externalRef string) (*db.Onboarding, error)
+	AddAudit(ctx context.Context, e db.AuditEntry) error
+}
 
-// insightRoutes wires the funnel and the system users page under /admin.
-func (h *Handler) insightRoutes(g *echo.Group) {}
+// AuditSystemUserImport is the audit action of importing a system user made
+// outside the wizard.
+const AuditSystemUserImport = "systemuser.import"
+
+// defaultFunnelDays is the period the funnel shows when none is chosen.
+const defaultFunnelDays = 30
+
+// insightRoutes wires the funnel and the system users page under /admin
+// (the group already requires a viewer; importing needs an operator).
+func (h *Handler) insightRoutes(g *echo.Group) {
+	g.GET("/funnel", h.adminFunnel)
+	g.GET("/systemusers", h.adminSystemUsers)
+	g.POST("/systemusers/:id/import", h.adminImportSystemUser, h.requireStaff(db.RoleOperator))
+}
+
+// adminFunnel shows how far the onboardings started in a period got: by
+// default the last 30 days, today included, in Norwegian time. A date that
+// does not parse, a period that ends before it starts or one longer than
+// two years gets the form back with a 400.
+func (h *Handler) adminFunnel(c echo.Context) error {
+	m := views.AdminFunnel{AdminPage: h.adminPage(c, "admin.funnel.heading")}
+	from, to, errKey := funnelPeriod(c.QueryParam("from"), c.QueryParam("to"), time.Now().In(oslo))
+	m.From, m.To = c.QueryParam("from"), c.QueryParam("to")
+	if errKey != "" {
+		m.ErrorKey = errKey
+		h.logger().WarnContext(c.Request().Context(), "funnel period refused",
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "reason", errKey)
+		return render(c, http.StatusBadRequest, views.AdminFunnelPage(m))
+	}
+	m.From, m.To = from.Format(time.DateOnly), to.Format(time.DateOnly)
+	f, err := h.Insights.Funnel(c.Request().Context(), from, to, oslo.String())
+	if err != nil {
+		return err
+	}
+	pct := func(n int) int {
+		if f.Started == 0 {
+			return 0
+		}
+		return (n*100 + f.Started/2) / f.Started
+	}
+	for _, s := range []struct {
+		key string
+		n   int
+	}{
+		{"admin.funnel.started", f.Started}, {"admin.funnel.sent", f.Sent}, {"admin.funnel.returned", f.Returned},
+		{"admin.funnel.accepted", f.Accepted}, {"admin.funnel.connected", f.Connected},
+		{"admin.funnel.rejected", f.Rejected}, {"admin.funnel.expired", f.Expired},
+	} {
+		m.Steps = append(m.Steps, views.FunnelStep{Key: s.key, Count: s.n, Percent: pct(s.n)})
+	}
+	m.Imported = f.Imported
+	if f.MedianToConnect != nil && f.P90ToConnect != nil {
+		m.Median, m.P90 = m.Duration(*f.MedianToConnect), m.Duration(*f.P90ToConnect)
+	}
+	days := make([]views.FunnelDayCount, len(f.Days))
+	for i, d := range f.Days {
+		days[i] = views.FunnelDayCount{Date: d.Day, Started: d.Started, Connected: d.Connected}
+	}
+	m.Chart = views.NewFunnelChart(days)
+	return render(c, http.StatusOK, views.AdminFunnelPage(m))
+}
+
+// funnelPeriod reads the funnel's from and to dates (YYYY-MM-DD, both
+// included). A missing to is today; a missing from is 30 days up to to. It
+// returns the i18n key of the problem when the period is not usable.
+func funnelPeriod(fromS, toS string, now time.Time) (from, to time.Time, errKey string) {
+	to = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	var err error
+	if toS = strings.TrimSpace(toS); toS != "" {
+		if to, err = time.Parse(time.DateOnly, toS); err != nil {
+			return from, to, "admin.funnel.error.date"
+		}
+	}
+	from = to.AddDate(0, 0, 1-defaultFunnelDays)
+	if fromS = strings.TrimSpace(fromS); fromS != "" {
+		if from, err = time.Parse(time.DateOnly, fromS); err != nil {
+			return from, to, "admin.funnel.error.date"
+		}
+	}
+	switch {
+	case from.Year() < 2000 || to.Year() > 2999:
+		return from, to, "admin.funnel.error.year"
+	case from.After(to):
+		return from, to, "admin.funnel.error.order"
+	case to.After(from.AddDate(2, 0, 0)):
+		return from, to, "admin.funnel.error.toolong"
+	}
+	return from, to, ""
+}
+
+// uuidRE matches the system user ids Altinn hands out; only those can be
+// held by an onboarding (system_user_id is a uuid column).
+var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// adminSystemUsers lists, for each system of the configured products (or
+// of the one chosen with ?product=), the system users Altinn has, and marks
+// those no onboarding holds: made outside the wizard, for instance directly
+// in Altinn's portal.
+func (h *Handler) adminSystemUsers(c echo.Context) error {
+	ctx := c.Request().Context()
+	lang := langOf(c)
+	m := views.AdminSystemUsers{AdminPage: h.adminPage(c, "admin.systemusers.heading")}
+	products := h.Products
+	if id := c.QueryParam("product"); id != "" {
+		p, ok := h.product(id)
+		if !ok {
+			return h.insightProblem(c, http.StatusNotFound, "admin.systemusers.error.product", nil)
+		}
+		products, m.Product = []config.Product{p}, p.ID
+	}
+	for _, p := range h.Products {
+		m.Products = append(m.Products, views.SystemUsersProduct{ID: p.ID, Name: p.DisplayName(lang)})
+	}
+	if s := staffFrom(c); s != nil {
+		m.CanImport = db.RoleRank(s.Role) >= db.RoleRank(db.RoleOperator)
+	}
+
+	var ids []string
+	for _, systemID := range systemIDs(products) {
+		users, err := h.SystemUsers.ListSystemUsers(ctx, systemID)
+		if err != nil {
+			return h.altinnProblem(c, "listing system users", err)
+		}
+		g := views.SystemUserGroup{SystemID: systemID}
+		for _, su := range users {
+			if su.IsDeleted {
+				continue
+			}
+			p, ok := matchProduct(h.Products, su)
+			if m.Product != "" && (!ok || p.ID != m.Product) {
+				continue
+			}
+			row := views.SystemUserRow{ID: su.ID, OrgNo: su.ReporteeOrgNo, Agent: strings.EqualFold(su.UserType, config.KindAgent),
+				ExternalRef: su.ExternalRef, Title: su.IntegrationTitle}
+			if !su.Created.IsZero() {
+				row.Created = su.Created.In(oslo).Format("2006-01-02 15:04")
+			}
+			if ok {
+				row.ProductName = p.DisplayName(lang)
+				if uuidRE.MatchString(su.ID) {
+					row.ImportAction = views.SystemUsersPath + "/" + url.PathEscape(su.ID) + "/import"
+				}
+			}
+			g.Users = append(g.Users, row)
+			ids = append(ids, su.ID)
+		}
+		m.Systems = append(m.Systems, g)
+	}
+
+	known, err := h.Insights.KnownSystemUsers(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range m.Systems {
+		g := &m.Systems[i]
+		for j := range g.Users {
+			u := &g.Users[j]
+			if onb, ok := known[strings.ToLower(u.ID)]; ok {
+				u.OnboardingURL = "/admin/onboardings/" + url.PathEscape(onb)
+				if strings.EqualFold(u.ID, c.QueryParam("imported")) {
+					m.Imported = u.ID // only a notice for what really is imported
+				}
+			} else {
+				g.Unknown++
+			}
+		}
+	}
+	return render(c, http.StatusOK, views.AdminSystemUsersPage(m))
+}
+
+// adminImportSystemUser makes a connected onboarding of a system user that
+// no onboarding holds. Only the id comes from the form: the system user is
+// read again from Altinn, so what is stored is what Altinn says now. An
+// import of a system user that is known by now (a second click) goes back
+// to the list like a successful one.
+func (h *Handler) adminImportSystemUser(c echo.Context) error {
+	ctx := c.Request().Context()
+	s := staffFrom(c)
+	id := c.Param("id")
+	if s == nil || !uuidRE.MatchString(id) {
+		return h.insightProblem(c, http.StatusNotFound, "admin.systemusers.error.gone", nil)
+	}
+	back := views.SystemUsersPath
+	if p, ok := h.product(c.FormValue("product")); ok {
+		back += "?product=" + url.QueryEscape(p.ID)
+	}
+	done := func(suID string) error {
+		sep := "?"
+		if strings.Contains(back, "?") {
+			sep = "&"
+		}
+		return c.Redirect(http.StatusSeeOther, back+sep+"imported="+url.QueryEscape(suID))
+	}
+
+	su, err := h.findSystemUser(ctx, id)
+	if err != nil {
+		return h.altinnProblem(c, "reading the system user to import", err)
+	}
+	if su == nil {
+		return h.insightProblem(c, http.StatusNotFound, "admin.systemusers.error.gone", nil)
+	}
+	known, err := h.Insights.KnownSystemUsers(ctx, []string{su.ID})
+	if err != nil {
+		return err
+	}
+	if len(known) > 0 {
+		return done(su.ID)
+	}
+
+	o, err := h.Onboardings.Import(ctx, *su, db.CauseStaff, s.Email)
+	switch {
+	case errors.Is(err, onboarding.ErrNoProduct):
+		return h.insightProblem(c, http.StatusUnprocessableEntity, "admin.systemusers.error.noproduct", nil)
+	case errors.Is(err, db.ErrConflict):
+		p := &views.AdminInsightProblem{}
+		if live, lerr := h.Insights.LiveOnboarding(ctx, su.SystemID, su.ReporteeOrgNo, su.ExternalRef); lerr == nil {
+			p.LinkURL, p.LinkKey = "/admin/onboardings/"+url.PathEscape(live.ID), "admin.systemusers.open"
+		}
+		return h.insightProblem(c, http.StatusConflict, "admin.systemusers.error.conflict", p)
+	case err != nil:
+		return err
+	}
+	h.logger().InfoContext(ctx, "imported a system user", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+		"staff", s.Email, "system_user_id", su.ID, "onboarding_id", o.ID)
+	if err := h.Insights.AddAudit(ctx, db.AuditEntry{
+		StaffID: &s.ID, Actor: s.Email, Action: AuditSystemUserImport, OnboardingID: &o.ID, IP: c.RealIP(),
+		Detail: map[string]any{"system_user_id": su.ID, "system_id": su.SystemID, "org_no": su.ReporteeOrgNo,
+			"external_ref": su.ExternalRef, "user_type": su.UserType},
+	}); err != nil {
+		return err
+	}
+	return done(su.ID)
+}
+
+// findSystemUser reads the system user with id from Altinn, looking through
+// the systems of every configured product; nil when Altinn does not list it
+// (deleted, or not one of ours).
+func (h *Handler) findSystemUser(ctx context.Context, id string) (*altinn.SystemUser, error) {
+	for _, systemID := range systemIDs(h.Products) {
+		users, err := h.SystemUsers.ListSystemUsers(ctx, systemID)
+		if err != nil {
+			return nil, err
+		}
+		for _, su := range users {
+			if strings.EqualFold(su.ID, id) && !su.IsDeleted && su.SystemID == systemID {
+				return &su, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// systemIDs are the products' system ids, each once, in the products' order.
+func systemIDs(ps []config.Product) []string {
+	var ids []string
+	for _, p := range ps {
+		if !slices.Contains(ids, p.SystemID) {
+			ids = append(ids, p.SystemID)
+		}
+	}
+	return ids
+}
+
+// matchProduct is the product a system user belongs to: same system, kind
+// and external ref (a product without one uses Altinn's default, the
+// organisation number). It mirrors onboarding.Service.Import, which decides
+// on the import itself; here it only labels the list.
+func matchProduct(ps []config.Product, su altinn.SystemUser) (config.Product, bool) {
+	kind := config.KindStandard
+	if strings.EqualFold(su.UserType, config.KindAgent) {
+		kind = config.KindAgent
+	}
+	for _, p := range ps {
+		ext := p.ExternalRef
+		if ext == "" {
+			ext = su.ReporteeOrgNo
+		}
+		if p.SystemID == su.SystemID && p.Kind == kind && ext == su.ExternalRef {
+			return p, true
+		}
+	}
+	return config.Product{}, false
+}
+
+// altinnProblem answers an Altinn failure with a page that says what kind of
+// failure it was in words, and Altinn's error code when there is one. The
+// error itself goes to the log, with the request id the page shows.
+func (h *Handler) altinnProblem(c echo.Context, what string, err error) error {
+	rid := c.Response().Header().Get(echo.HeaderXRequestID)
+	h.logger().ErrorContext(c.Request().Context(), "altinn call failed: "+what, "request_id", rid, "err", err)
+	key := "admin.altinn.error.failed"
+	var netErr net.Error
+	switch {
+	case errors.Is(err, altinn.ErrNotFound):
+		key = "admin.altinn.error.notfound"
+	case errors.Is(err, altinn.ErrUnauthorized), errors.Is(err, altinn.ErrForbidden):
+		key = "admin.altinn.error.denied"
+	case errors.Is(err, altinn.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
+		key = "admin.altinn.error.unavailable"
+	}
+	p := &views.AdminInsightProblem{RequestID: rid}
+	var prob *altinn.Problem
+	if errors.As(err, &prob) {
+		p.AltinnCode = prob.Code
+	}
+	return h.insightProblem(c, http.StatusBadGateway, key, p)
+}
+
+// insightProblem renders an error page of the insight pages; extra may add
+// a link, Altinn's code and the request id.
+func (h *Handler) insightProblem(c echo.Context, status int, msgKey string, extra *views.AdminInsightProblem) error {
+	m := views.AdminInsightProblem{}
+	if extra != nil {
+		m = *extra
+	}
+	m.AdminPage = h.adminPage(c, "error.heading")
+	m.Status, m.MessageKey = status, msgKey
+	m.BackURL, m.BackKey = views.SystemUsersPath, "admin.systemusers.back"
+	if status < 500 {
+		h.logger().WarnContext(c.Request().Context(), "staff request refused",
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "method", c.Request().Method,
+			"path", c.Request().URL.Path, "status", status, "reason", msgKey)
+	}
+	return render(c, status, views.AdminInsightProblemPage(m))
+}
