@@ -35,8 +35,8 @@ lint: ## gofmt and go vet
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@$(GO) vet ./...
 
-bench: ## benchmarks (see bench/README.md)
-	@$(DB) $(GO) test -run '^$$' -bench . -benchmem ./...
+bench: ## benchmarks: Go benchmarks, then the million-row dashboard list (see bench/README.md)
+	@$(DB) $(GO) test -run '^$$' -bench . -benchmem ./... && $(GO) run ./bench/list
 
 migrate: ## apply database migrations
 	@$(DB) $(GO) run ./cmd/onboard migrate

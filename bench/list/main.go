@@ -21,7 +21,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/orgno"
 )
 
 const dbName = "onboard_bench_list"
@@ -60,10 +60,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the database afterwards, and reuse it when it already has -rows rows")
 	fs.BoolVar(&cfg.explain, "explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of each measured query")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	if cfg.rows < 1000 || cfg.runs < 1 || cfg.warmup < 0 {
-		return errors.New("-rows must be at least 1000 and -runs at least 1")
+		return errors.New("-rows must be at least 1000, -runs at least 1 and -warmup not negative")
 	}
 	admin := getenv("DATABASE_URL")
 	if admin == "" {
@@ -411,14 +414,20 @@ type bench struct {
 	out   io.Writer
 	log   func(string, ...any)
 
-	results  []result
-	baseline time.Duration
+	results []result
+	// base holds every SELECT 1 timing of the run, taken between the runs
+	// of the queries.
+	base []time.Duration
 }
 
 type result struct {
 	name     string
 	p50, p95 time.Duration
 	rows     int
+	// base is the p50 of the SELECT 1 runs interleaved with this query's
+	// runs, so a change in the machine's load during the run cancels out
+	// of the ratio.
+	base time.Duration
 }
 
 // samples are real values picked from the seeded rows, so each search finds
@@ -433,14 +442,6 @@ func (b *bench) all(ctx context.Context) error {
 		return err
 	}
 	b.log("measuring: %d warm-up and %d timed runs per query", b.cfg.warmup, b.cfg.runs)
-
-	if err := b.measure(ctx, "SELECT 1 (baseline)", func(ctx context.Context, _ int) (int, error) {
-		var one int
-		return 1, b.pool.QueryRow(ctx, `SELECT 1`).Scan(&one)
-	}); err != nil {
-		return err
-	}
-	b.baseline = b.results[0].p50
 
 	list := func(f db.ListFilter) func(context.Context, int) (int, error) {
 		return func(ctx context.Context, _ int) (int, error) {
@@ -462,6 +463,8 @@ func (b *bench) all(ctx context.Context) error {
 		return err
 	}
 	lastMonth := db.ListFilter{CreatedFrom: seedEnd.AddDate(0, -1, 0), CreatedTo: seedEnd}
+	lastQuarter := db.ListFilter{CreatedFrom: seedEnd.AddDate(0, -3, 0), CreatedTo: seedEnd}
+	lastYear := db.ListFilter{CreatedFrom: seedEnd.AddDate(-1, 0, 0), CreatedTo: seedEnd}
 	aYearAgo := db.ListFilter{CreatedFrom: seedEnd.AddDate(-1, 0, 0), CreatedTo: seedEnd.AddDate(-1, 0, 7)}
 
 	cases := []struct {
@@ -489,11 +492,13 @@ func (b *bench) all(ctx context.Context) error {
 		{"search: no match", list(db.ListFilter{Query: "no-such-thing"})},
 		{"count: all", b.count(db.ListFilter{})},
 		{"count: last month", b.count(lastMonth)},
+		{"count: last 3 months", b.count(lastQuarter)},
+		{"count: last 12 months", b.count(lastYear)},
 		{"count: kind=agent", b.count(db.ListFilter{Kind: "agent"})},
 		{"count: escalated", b.count(db.ListFilter{Escalated: true})},
 		{"count: search org number", func(ctx context.Context, i int) (int, error) {
 			c, err := b.store.CountByStatus(ctx, db.ListFilter{Query: s.orgNo[i%len(s.orgNo)]})
-			return len(c), err
+			return total(c), err
 		}},
 	}
 	for _, c := range cases {
@@ -512,8 +517,17 @@ func (b *bench) all(ctx context.Context) error {
 func (b *bench) count(f db.ListFilter) func(context.Context, int) (int, error) {
 	return func(ctx context.Context, _ int) (int, error) {
 		c, err := b.store.CountByStatus(ctx, f)
-		return len(c), err
+		return total(c), err
 	}
+}
+
+// total is how many rows a count covered, for the rows column.
+func total(counts map[string]int) int {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n
 }
 
 func (b *bench) samples(ctx context.Context) (samples, error) {
@@ -527,7 +541,10 @@ func (b *bench) samples(ctx context.Context) (samples, error) {
 	}
 	var org, req, id, su, ext, cust, ref string
 	_, err = pgx.ForEachRow(rows, []any{&org, &req, &id, &su, &ext, &cust, &ref}, func() error {
-		s.orgNo = append(s.orgNo, org[:3]+" "+org[3:6]+" "+org[6:])
+		if _, err := orgno.Normalize(org); err != nil {
+			return fmt.Errorf("seeded organisation number %s: %w", org, err)
+		}
+		s.orgNo = append(s.orgNo, orgno.Format(org))
 		s.id = append(s.id, id)
 		s.ref = append(s.ref, ref)
 		if req != "" {
@@ -578,9 +595,17 @@ func (b *bench) measure(ctx context.Context, name string, fn func(context.Contex
 		}
 	}
 	times := make([]time.Duration, b.cfg.runs)
+	base := make([]time.Duration, b.cfg.runs)
 	var rows int
 	for i := range b.cfg.runs {
 		start := time.Now()
+		var one int
+		if err := b.pool.QueryRow(ctx, `SELECT 1`).Scan(&one); err != nil {
+			return fmt.Errorf("SELECT 1: %w", err)
+		}
+		base[i] = time.Since(start)
+
+		start = time.Now()
 		n, err := fn(ctx, b.cfg.warmup+i)
 		times[i] = time.Since(start)
 		if err != nil {
@@ -588,10 +613,12 @@ func (b *bench) measure(ctx context.Context, name string, fn func(context.Contex
 		}
 		rows = n
 	}
+	b.base = append(b.base, base...)
 	slices.Sort(times)
-	r := result{name: name, p50: percentile(times, 50), p95: percentile(times, 95), rows: rows}
+	slices.Sort(base)
+	r := result{name: name, p50: percentile(times, 50), p95: percentile(times, 95), rows: rows, base: percentile(base, 50)}
 	b.results = append(b.results, r)
-	b.log("  %-36s p50 %8s  p95 %8s", name, fmtDur(r.p50), fmtDur(r.p95))
+	b.log("  %-36s p50 %8s  p95 %8s  (SELECT 1 p50 %s)", name, fmtDur(r.p50), fmtDur(r.p95), fmtDur(r.base))
 	if b.cfg.explain {
 		if err := b.explain(ctx, name); err != nil {
 			return err
@@ -622,11 +649,10 @@ func (b *bench) explain(ctx context.Context, name string) error {
 }
 
 type streamResult struct {
-	rows              int
-	p50               time.Duration
-	rowsPerSec        float64
-	peakHeap, stable  uint64
-	heapBefore, total uint64
+	rows                 int
+	p50                  time.Duration
+	rowsPerSec           float64
+	peakHeap, heapBefore uint64
 }
 
 // stream runs EachOnboarding over f a few times, sampling the heap as rows
@@ -656,8 +682,6 @@ func (b *bench) stream(ctx context.Context, f db.ListFilter) (streamResult, erro
 		times = append(times, time.Since(start))
 		r.rows = n
 	}
-	runtime.ReadMemStats(&ms)
-	r.total = ms.TotalAlloc
 	slices.Sort(times)
 	r.p50 = times[len(times)/2]
 	r.rowsPerSec = float64(r.rows) / r.p50.Seconds()
@@ -672,13 +696,14 @@ func (b *bench) print(s streamResult) {
 	fmt.Fprintf(b.out, "\n%d onboardings (%s with indexes), PostgreSQL %s, %s/%s, GOMAXPROCS %d, %d runs after %d warm-up, %s\n\n",
 		b.cfg.rows, size, version, runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), b.cfg.runs, b.cfg.warmup,
 		time.Now().Format("2006-01-02"))
-	w := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "query\tp50\tp95\tp50 / SELECT 1\trows\t")
+	slices.Sort(b.base)
+	fmt.Fprintf(b.out, "%-36s %9s %9s %8s %8s\n", "query", "p50", "p95", "p50/SEL1", "rows")
+	fmt.Fprintf(b.out, "%-36s %9s %9s %7.1fx %8d\n", "SELECT 1 (baseline, all runs)", fmtDur(percentile(b.base, 50)),
+		fmtDur(percentile(b.base, 95)), 1.0, 1)
 	for _, r := range b.results {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%.1fx\t%d\t\n", r.name, fmtDur(r.p50), fmtDur(r.p95),
-			float64(r.p50)/float64(b.baseline), r.rows)
+		fmt.Fprintf(b.out, "%-36s %9s %9s %7.1fx %8d\n", r.name, fmtDur(r.p50), fmtDur(r.p95),
+			float64(r.p50)/float64(r.base), r.rows)
 	}
-	w.Flush()
 	fmt.Fprintf(b.out, "\nexport: EachOnboarding over status=expired streamed %d rows in %s (p50 of 5): %.0f rows/s; "+
 		"peak Go heap during the stream %.1f MiB (%.1f MiB before it)\n",
 		s.rows, fmtDur(s.p50), s.rowsPerSec, mib(s.peakHeap), mib(s.heapBefore))
