@@ -111,6 +111,19 @@ func migrate(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	return nil
 }
 
+// checkSchema refuses a database whose schema (ours or River's) is behind
+// this binary's migrations.
+func checkSchema(ctx context.Context, store *db.DB) error {
+	v, err := store.SchemaCurrent(ctx)
+	if err != nil {
+		return err
+	}
+	if v.Behind() {
+		return fmt.Errorf("database is behind this binary (%s): run `onboard migrate` first", v)
+	}
+	return nil
+}
+
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	store, err := openDB(ctx, cfg)
 	if err != nil {
@@ -124,12 +137,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			log.Info("migrations applied", "count", n)
 		}
 	} else {
-		cur, target, err := store.SchemaCurrent(ctx)
-		if err != nil {
+		if err := checkSchema(ctx, store); err != nil {
 			return err
-		}
-		if cur < target {
-			return fmt.Errorf("database schema is at version %d, this binary needs %d: run `onboard migrate` first", cur, target)
 		}
 	}
 
@@ -154,15 +163,30 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	servers := []*http.Server{newServer(a.Web, log)}
+	web := newServer(a.Web, log)
+	servers := []*http.Server{web}
 	lns := []net.Listener{appLn}
+	// Shut down in order: the web service drains its requests, then the
+	// background jobs finish (they may still call the simulator), then the
+	// simulator goes.
+	steps := []shutdownStep{{"web", web.Shutdown}}
+	if a.Jobs != nil {
+		// The jobs run detached from ctx: a signal stops them gracefully,
+		// after the web service, rather than cancelling them mid-call.
+		if err := a.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
+			return fmt.Errorf("start background jobs: %w", err)
+		}
+		steps = append(steps, shutdownStep{"jobs", a.Jobs.Stop})
+	}
 	if a.Sim != nil {
-		servers = append(servers, newServer(a.Sim.Handler(), log))
+		sim := newServer(a.Sim.Handler(), log)
+		servers = append(servers, sim)
 		lns = append(lns, simLn)
+		steps = append(steps, shutdownStep{"simulator", sim.Shutdown})
 	}
 	log.Info("listening", "addr", appLn.Addr().String(), "sim_addr", simAddr,
 		"url", cfg.PublicURL, "return_url", cfg.ReturnURL())
-	return serveUntilDone(ctx, log, servers, lns)
+	return serveUntilDone(ctx, log, servers, lns, steps)
 }
 
 // simOnly runs the simulator alone, for a vendor testing its own integration.
@@ -201,7 +225,8 @@ func simOnly(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	log.Info("listening", "sim_addr", ln.Addr().String(), "issuer", cfg.SimPublicURL+"/",
 		"client_id", cfg.MaskinportenClientID, "kid", cfg.MaskinportenKID, "key_file", cfg.KeyPath(),
 		"redirect_url", cfg.ReturnURL())
-	return serveUntilDone(ctx, log, []*http.Server{newServer(s.Handler(), log)}, []net.Listener{ln})
+	srv := newServer(s.Handler(), log)
+	return serveUntilDone(ctx, log, []*http.Server{srv}, []net.Listener{ln}, []shutdownStep{{"simulator", srv.Shutdown}})
 }
 
 func newServer(h http.Handler, log *slog.Logger) *http.Server {
@@ -216,8 +241,20 @@ func newServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
-// serveUntilDone serves until ctx ends, then lets in-flight requests finish.
-func serveUntilDone(ctx context.Context, log *slog.Logger, servers []*http.Server, lns []net.Listener) error {
+// shutdownStep is one part of the program to stop, in order.
+type shutdownStep struct {
+	name string
+	stop func(context.Context) error
+}
+
+// shutdownTimeout bounds the whole shutdown: requests draining, then jobs
+// finishing (app.JobStopTimeout of it before their contexts are cancelled).
+const shutdownTimeout = 30 * time.Second
+
+// serveUntilDone serves until ctx ends (or a server fails), then runs the
+// shutdown steps in order within shutdownTimeout: in-flight requests and
+// jobs finish, nothing new starts.
+func serveUntilDone(ctx context.Context, log *slog.Logger, servers []*http.Server, lns []net.Listener, steps []shutdownStep) error {
 	errc := make(chan error, len(servers))
 	for i, s := range servers {
 		go func() {
@@ -226,19 +263,24 @@ func serveUntilDone(ctx context.Context, log *slog.Logger, servers []*http.Serve
 			}
 		}()
 	}
+	var serveErr error
 	select {
 	case <-ctx.Done():
-	case err := <-errc:
-		return err
+	case serveErr = <-errc:
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	var errs []string
-	for _, s := range servers {
-		if err := s.Shutdown(sctx); err != nil {
-			errs = append(errs, err.Error())
+	for _, st := range steps {
+		start := time.Now()
+		if err := st.stop(sctx); err != nil {
+			errs = append(errs, st.name+": "+err.Error())
 		}
+		log.Info("stopped", "part", st.name, "took_ms", time.Since(start).Milliseconds())
+	}
+	if serveErr != nil {
+		return serveErr
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("shutdown: %s", strings.Join(errs, "; "))

@@ -51,6 +51,17 @@ func TestRunServesTheWizard(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `name="orgno"`) {
 		t.Fatalf("org step: %d\n%s", res.StatusCode, body)
 	}
+	// Migrated at start (dev), River's schema included: ready, and metrics served.
+	for _, path := range []string{"/readyz", "/metrics"} {
+		res, err = http.Get("http://" + listening.Addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, res.StatusCode)
+		}
+	}
 	res, err = http.Get("http://" + listening.SimAddr + "/.well-known/oauth-authorization-server")
 	if err != nil {
 		t.Fatal(err)

@@ -183,14 +183,9 @@ func openCurrentDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*
 		}
 		return store, nil
 	}
-	cur, target, err := store.SchemaCurrent(ctx)
-	if err != nil {
+	if err := checkSchema(ctx, store); err != nil {
 		store.Close()
 		return nil, err
-	}
-	if cur < target {
-		store.Close()
-		return nil, fmt.Errorf("database schema is at version %d, this binary needs %d: run `onboard migrate` first", cur, target)
 	}
 	return store, nil
 }

@@ -1,11 +1,14 @@
 // Package app wires the service together from a Config: the Maskinporten and
-// Altinn clients (or the built-in simulator), the onboarding service and the
-// HTTP handlers. cmd/onboard runs it; tests build it the same way.
+// Altinn clients (or the built-in simulator), the onboarding service, the
+// background jobs, the metrics and the HTTP handlers. cmd/onboard runs it;
+// tests build it the same way.
 package app
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,11 +17,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/handlers"
+	"github.com/onboard-altinn/onboard/internal/jobs"
 	"github.com/onboard-altinn/onboard/internal/maskinporten"
+	"github.com/onboard-altinn/onboard/internal/metrics"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
 	"github.com/onboard-altinn/onboard/internal/sim"
 )
@@ -31,7 +39,11 @@ type App struct {
 	Maskinporten *maskinporten.Client
 	Altinn       *altinn.Client
 	Onboardings  *onboarding.Service
-	Web          http.Handler
+	// Jobs is the River client (reconciliation), built when there is a
+	// database; `onboard serve` starts and stops it.
+	Jobs    *river.Client[pgx.Tx]
+	Metrics *metrics.Registry
+	Web     http.Handler
 }
 
 // Scopes the vendor token asks for: one token serves every vendor call.
@@ -52,18 +64,39 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 			return nil, err
 		}
 	}
+	a.Metrics = metrics.NewRegistry()
+	m := newServiceMetrics(a.Metrics)
 	a.Maskinporten, err = maskinporten.New(maskinporten.Config{
 		Issuer: cfg.MaskinportenIssuer, ClientID: cfg.MaskinportenClientID, KeyID: cfg.MaskinportenKID, Key: key,
+		HTTPClient: &http.Client{Timeout: 10 * time.Second,
+			Transport: metrics.Transport(nil, maskinportenEndpoint, m.mpLatency, m.mpErrors)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	a.Metrics.CounterFunc("onboard_maskinporten_token_fetches_total",
+		"Access tokens fetched from Maskinporten (each a POST to the token endpoint; cached tokens are not counted).",
+		func() float64 { return float64(a.Maskinporten.Fetches()) })
 	a.Altinn = altinn.New(cfg.AltinnBaseURL, a.Maskinporten, &http.Client{Timeout: cfg.AltinnTimeout})
 	a.Onboardings = &onboarding.Service{
 		DB: store, Altinn: a.Altinn, Products: cfg.Products, ReturnURL: cfg.ReturnURL(),
 		ConfirmHosts: cfg.ConfirmHosts, Log: log,
 		// A renew is at most five Altinn calls in a row.
 		OpTimeout: 5*cfg.AltinnTimeout + 10*time.Second,
+		Schedule:  jobs.Schedule{Waiting: cfg.ReconcileSchedule, Connected: cfg.RevokeSweepInterval},
+		Calls:     m,
+	}
+	if store != nil {
+		a.Jobs, err = jobs.NewClient(jobs.Config{
+			DB: store, Onboardings: a.Onboardings,
+			Schedule:      jobs.Schedule{Waiting: cfg.ReconcileSchedule, Connected: cfg.RevokeSweepInterval},
+			SweepInterval: cfg.SweepInterval, OpTimeout: a.Onboardings.OpTimeout, Workers: cfg.JobWorkers,
+			StopTimeout: JobStopTimeout, Log: log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		addStoreMetrics(a.Metrics, store, log)
 	}
 	sessionKey, err := sessionKey(cfg)
 	if err != nil {
@@ -76,8 +109,24 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		MinRefreshInterval: cfg.RefreshInterval, StaffSessionTTL: cfg.StaffSessionTTL,
 		Dashboard: store, Insights: store, SystemUsers: a.Altinn,
 		Staff: store,
+		Ready: readiness(store), Metrics: a.Metrics, MetricsToken: cfg.MetricsToken,
 	})
 	return a, nil
+}
+
+// JobStopTimeout is how long a stopping instance lets running jobs finish
+// before their contexts are cancelled.
+const JobStopTimeout = 15 * time.Second
+
+// readiness is the /readyz check: the database answers and its schema is
+// current. Without a database nothing is ready.
+func readiness(store *db.DB) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		if store == nil {
+			return errors.New("app: no database")
+		}
+		return store.Ready(ctx)
+	}
 }
 
 // signingKey is the configured Maskinporten key, or in sim mode a dev key

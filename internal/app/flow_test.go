@@ -215,6 +215,12 @@ func TestAlreadyConnected(t *testing.T) {
 	if !hasCode(e.events(n), "AUTH-00004") {
 		t.Fatal("the AUTH-00004 answer should be in the history")
 	}
+	// Connected without a request of ours, yet from the wizard: the funnel
+	// must not take it for an import.
+	var origin string
+	if err := e.db.Pool.QueryRow(context.Background(), `SELECT origin FROM onboardings WHERE id = $1`, n.ID).Scan(&origin); err != nil || origin != "wizard" {
+		t.Fatalf("origin = %q (%v), want wizard", origin, err)
+	}
 }
 
 func TestDuplicateSubmitsShareOneRequest(t *testing.T) {

@@ -32,6 +32,8 @@ type env struct {
 	web *httptest.Server
 	sim *httptest.Server
 	db  *db.DB
+
+	jobsOnce sync.Once // the River client started (reconcile_test.go)
 }
 
 var (

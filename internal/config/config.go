@@ -93,6 +93,12 @@ type Config struct {
 	Vendor          string        // ONBOARD_VENDOR_NAME, as customers know the vendor
 	AltinnPortalURL string        // ONBOARD_ALTINN_PORTAL_URL, linked from the "delegate clients" step
 
+	ReconcileSchedule   []time.Duration // ONBOARD_RECONCILE_SCHEDULE: ages at which a waiting onboarding is re-read
+	RevokeSweepInterval time.Duration   // ONBOARD_REVOKE_SWEEP_INTERVAL: how often a connected one is re-read
+	SweepInterval       time.Duration   // ONBOARD_SWEEP_INTERVAL: how often due onboardings are looked for
+	JobWorkers          int             // ONBOARD_JOB_WORKERS: background jobs run at once per instance
+	MetricsToken        []byte          // ONBOARD_METRICS_TOKEN(_FILE): bearer token /metrics asks for (secret); empty: open
+
 	publicDefaulted, simDefaulted bool
 }
 
@@ -285,10 +291,48 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.StaffSessionTTL, err = time.ParseDuration(get("ONBOARD_STAFF_SESSION_TTL", "8h")); err != nil || c.StaffSessionTTL <= 0 {
 		errs = append(errs, errors.New("ONBOARD_STAFF_SESSION_TTL must be a positive duration such as 8h"))
 	}
+	if c.ReconcileSchedule, err = parseAges(get("ONBOARD_RECONCILE_SCHEDULE", "1m,5m,15m,1h,6h,24h")); err != nil {
+		errs = append(errs, fmt.Errorf("ONBOARD_RECONCILE_SCHEDULE: %w", err))
+	}
+	if c.RevokeSweepInterval, err = time.ParseDuration(get("ONBOARD_REVOKE_SWEEP_INTERVAL", "24h")); err != nil || c.RevokeSweepInterval <= 0 {
+		errs = append(errs, errors.New("ONBOARD_REVOKE_SWEEP_INTERVAL must be a positive duration such as 24h"))
+	}
+	if c.SweepInterval, err = time.ParseDuration(get("ONBOARD_SWEEP_INTERVAL", "30s")); err != nil || c.SweepInterval < time.Second {
+		errs = append(errs, errors.New("ONBOARD_SWEEP_INTERVAL must be a duration of at least 1s, such as 30s"))
+	}
+	if c.JobWorkers, err = strconv.Atoi(get("ONBOARD_JOB_WORKERS", "10")); err != nil || c.JobWorkers < 1 || c.JobWorkers > 1000 {
+		errs = append(errs, errors.New("ONBOARD_JOB_WORKERS must be a whole number from 1 to 1000"))
+	}
+	if c.MetricsToken, err = secret("ONBOARD_METRICS_TOKEN"); err != nil {
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
+}
+
+// parseAges reads a comma-separated list of ascending positive durations,
+// such as "1m,5m,15m,1h,6h,24h".
+func parseAges(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for _, f := range splitList(s) {
+		d, err := time.ParseDuration(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a duration such as 5m", f)
+		}
+		if d <= 0 {
+			return nil, fmt.Errorf("%s is not positive", f)
+		}
+		if len(out) > 0 && d <= out[len(out)-1] {
+			return nil, fmt.Errorf("%s does not come after %s: the ages must ascend", f, out[len(out)-1])
+		}
+		out = append(out, d)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no durations")
+	}
+	return out, nil
 }
 
 // ReturnPath is the one fixed path Altinn sends the customer back to. The
@@ -340,7 +384,18 @@ func (c *Config) Redacted() map[string]any {
 		"maskinporten_client_id": c.MaskinportenClientID, "maskinporten_kid": c.MaskinportenKID,
 		"maskinporten_key": set(len(c.MaskinportenKeyPEM) > 0), "session_key": set(len(c.SessionKey) > 0),
 		"sim_addr": c.SimAddr, "products": ids, "return_url": c.ReturnURL(),
+		"reconcile_schedule": durations(c.ReconcileSchedule), "revoke_sweep_interval": c.RevokeSweepInterval.String(),
+		"sweep_interval": c.SweepInterval.String(), "job_workers": c.JobWorkers,
+		"metrics_token": set(len(c.MetricsToken) > 0),
 	}
+}
+
+func durations(ds []time.Duration) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.String()
+	}
+	return out
 }
 
 func secretFileOrValue(get func(k, def string) string, name string) func() (string, error) {

@@ -31,6 +31,11 @@ func TestSimDefaults(t *testing.T) {
 		"package":        {strings.Join(c.Products[0].AccessPackages, ","), "urn:altinn:accesspackage:skattegrunnlag"},
 		"agent product":  {c.Products[1].Kind, "agent"},
 		"dev by default": {fmt.Sprint(c.Dev), "true"},
+		"schedule":       {fmt.Sprint(c.ReconcileSchedule), "[1m0s 5m0s 15m0s 1h0m0s 6h0m0s 24h0m0s]"},
+		"revoke sweep":   {c.RevokeSweepInterval.String(), "24h0m0s"},
+		"sweep":          {c.SweepInterval.String(), "30s"},
+		"job workers":    {fmt.Sprint(c.JobWorkers), "10"},
+		"metrics token":  {string(c.MetricsToken), ""},
 	}
 	for name, v := range checks {
 		if v[0] != v[1] {
@@ -59,6 +64,7 @@ func TestRealEnvironmentsFillInURLs(t *testing.T) {
 			"ONBOARD_ALTINN_ENV": tt.env, "ONBOARD_PUBLIC_URL": "https://onboard.example.com/",
 			"ONBOARD_MASKINPORTEN_CLIENT_ID": "client", "ONBOARD_MASKINPORTEN_KID": "kid",
 			"ONBOARD_MASKINPORTEN_KEY_FILE": key, "ONBOARD_SESSION_KEY_FILE": session,
+			"ONBOARD_METRICS_TOKEN": "secret-scrape-token",
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", tt.env, err)
@@ -68,6 +74,9 @@ func TestRealEnvironmentsFillInURLs(t *testing.T) {
 		}
 		if c.ReturnURL() != "https://onboard.example.com/return" {
 			t.Errorf("%s: return URL %q", tt.env, c.ReturnURL())
+		}
+		if string(c.MetricsToken) != "secret-scrape-token" {
+			t.Errorf("%s: metrics token %q", tt.env, c.MetricsToken)
 		}
 		if len(c.SessionKey) != 40 {
 			t.Errorf("%s: session key from file should be trimmed, got %d bytes", tt.env, len(c.SessionKey))
@@ -117,6 +126,13 @@ func TestInvalidSettingsAreRefused(t *testing.T) {
 		{"duplicate ids", map[string]string{"ONBOARD_PRODUCTS": `[{"id":"a","kind":"standard","systemId":"1_a","rights":["r"]},{"id":"a","kind":"standard","systemId":"1_a","rights":["r"]}]`}, "duplicate"},
 		{"id with slash", map[string]string{"ONBOARD_PRODUCTS": `[{"id":"a/b","kind":"standard","systemId":"1_a","rights":["r"]}]`}, "path segment"},
 		{"missing key file", map[string]string{"ONBOARD_MASKINPORTEN_KEY_FILE": "/nonexistent/key.pem"}, "KEY_FILE"},
+		{"schedule not a duration", map[string]string{"ONBOARD_RECONCILE_SCHEDULE": "1m,soon"}, "ONBOARD_RECONCILE_SCHEDULE"},
+		{"schedule not ascending", map[string]string{"ONBOARD_RECONCILE_SCHEDULE": "5m,1m"}, "ascend"},
+		{"schedule empty", map[string]string{"ONBOARD_RECONCILE_SCHEDULE": " , "}, "ONBOARD_RECONCILE_SCHEDULE"},
+		{"schedule negative", map[string]string{"ONBOARD_RECONCILE_SCHEDULE": "-1m"}, "positive"},
+		{"revoke sweep zero", map[string]string{"ONBOARD_REVOKE_SWEEP_INTERVAL": "0s"}, "ONBOARD_REVOKE_SWEEP_INTERVAL"},
+		{"sweep under a second", map[string]string{"ONBOARD_SWEEP_INTERVAL": "500ms"}, "ONBOARD_SWEEP_INTERVAL"},
+		{"no job workers", map[string]string{"ONBOARD_JOB_WORKERS": "0"}, "ONBOARD_JOB_WORKERS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

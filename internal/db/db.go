@@ -6,12 +6,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"log/slog"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/onboard-altinn/onboard/migrations"
 )
@@ -42,6 +46,12 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: parse DATABASE_URL: %w", err)
 	}
+	// pgxpool's default (4 on a 2-core machine) is too few for a web server
+	// whose requests wait on Altinn while long exports stream; the URL's
+	// pool_max_conns still wins.
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = 20
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("db: connect: %w", err)
@@ -66,8 +76,43 @@ func (d *DB) provider() (*goose.Provider, func(), error) {
 	return p, func() { sqlDB.Close() }, nil
 }
 
-// Migrate applies every pending migration and returns how many ran.
+// riverMigrator applies River's own migrations (its job tables) with the
+// same pool, so River's schema is part of the one migration story.
+func (d *DB) riverMigrator() (*rivermigrate.Migrator[pgx.Tx], error) {
+	m, err := rivermigrate.New(riverpgxv5.New(d.Pool), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, fmt.Errorf("db: river migrations: %w", err)
+	}
+	return m, nil
+}
+
+// RiverMigrations lists River's migrations as this binary knows them, for
+// callers that need to tell one River schema from another (the test template).
+func RiverMigrations() ([]rivermigrate.Migration, error) {
+	m, err := rivermigrate.New(riverpgxv5.New(nil), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, fmt.Errorf("db: river migrations: %w", err)
+	}
+	return m.AllVersions(), nil
+}
+
+// migrateLock is the advisory lock key Migrate holds, so that instances
+// starting together (dev applies migrations at start) take turns.
+const migrateLock = 7411_0001
+
+// Migrate applies every pending migration, ours (goose files embedded in the
+// binary) and then River's, and returns how many ran.
 func (d *DB) Migrate(ctx context.Context) (int, error) {
+	conn, err := d.Pool.Acquire(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("db: migrate: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLock); err != nil {
+		return 0, fmt.Errorf("db: migrate: lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrateLock) //nolint:errcheck // the session ends with the connection anyway
+
 	p, closeFn, err := d.provider()
 	if err != nil {
 		return 0, err
@@ -77,22 +122,84 @@ func (d *DB) Migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return len(res), fmt.Errorf("db: migrate: %w", err)
 	}
-	return len(res), nil
+	m, err := d.riverMigrator()
+	if err != nil {
+		return len(res), err
+	}
+	rres, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return len(res), fmt.Errorf("db: migrate river: %w", err)
+	}
+	return len(res) + len(rres.Versions), nil
 }
 
-// SchemaCurrent reports whether every embedded migration has been applied,
-// so the service can refuse to serve on a schema that is behind.
-func (d *DB) SchemaCurrent(ctx context.Context) (current, target int64, err error) {
+// SchemaVersion is where the database's schema is against what this binary
+// needs: our migrations (goose) and River's.
+type SchemaVersion struct {
+	Current, Target           int64 // ours
+	RiverCurrent, RiverTarget int   // River's
+}
+
+// Behind reports whether a migration this binary knows is not applied.
+func (v SchemaVersion) Behind() bool {
+	return v.Current < v.Target || v.RiverCurrent < v.RiverTarget
+}
+
+// String says where the schema is, for the refusal to start.
+func (v SchemaVersion) String() string {
+	return fmt.Sprintf("schema version %d of %d, River schema version %d of %d", v.Current, v.Target, v.RiverCurrent, v.RiverTarget)
+}
+
+// SchemaCurrent reports where the schema is against every embedded
+// migration, ours and River's, so the service can refuse to serve on a
+// schema that is behind.
+func (d *DB) SchemaCurrent(ctx context.Context) (SchemaVersion, error) {
+	var v SchemaVersion
 	p, closeFn, err := d.provider()
 	if err != nil {
-		return 0, 0, err
+		return v, err
 	}
 	defer closeFn()
-	current, target, err = p.GetVersions(ctx)
-	if err != nil {
-		return 0, 0, fmt.Errorf("db: schema version: %w", err)
+	if v.Current, v.Target, err = p.GetVersions(ctx); err != nil {
+		return v, fmt.Errorf("db: schema version: %w", err)
 	}
-	return current, target, nil
+	m, err := d.riverMigrator()
+	if err != nil {
+		return v, err
+	}
+	all := m.AllVersions()
+	if len(all) > 0 {
+		v.RiverTarget = all[len(all)-1].Version
+	}
+	existing, err := m.ExistingVersions(ctx)
+	if err != nil {
+		return v, fmt.Errorf("db: river schema version: %w", err)
+	}
+	// River's versions are applied in order; the highest one applied is
+	// where its schema is.
+	for _, e := range existing {
+		v.RiverCurrent = max(v.RiverCurrent, e.Version)
+	}
+	return v, nil
+}
+
+// ErrSchemaBehind is returned by Ready when a migration is not applied.
+var ErrSchemaBehind = errors.New("db: schema is behind this binary")
+
+// Ready reports whether the database answers and its schema (ours and
+// River's) is current: what a load balancer's readiness probe asks.
+func (d *DB) Ready(ctx context.Context) error {
+	if err := d.Pool.Ping(ctx); err != nil {
+		return fmt.Errorf("db: ping: %w", err)
+	}
+	v, err := d.SchemaCurrent(ctx)
+	if err != nil {
+		return err
+	}
+	if v.Behind() {
+		return fmt.Errorf("%w: %s", ErrSchemaBehind, v)
+	}
+	return nil
 }
 
 // InTx runs fn in a transaction, committing when fn returns nil and rolling

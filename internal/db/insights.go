@@ -94,9 +94,8 @@ WHERE ` + funnelPeriod + ` AND NOT (` + funnelImported + `)
 const (
 	funnelPeriod = `o.created_at >= $1::date::timestamp AT TIME ZONE $3
 	  AND o.created_at < ($2::date + 1)::timestamp AT TIME ZONE $3`
-	// funnelImported is an onboarding imported by staff: connected without
-	// ever having a request of ours (the service never clears a request id).
-	funnelImported = `(o.altinn_request_id IS NULL AND o.connected_at IS NOT NULL)`
+	// funnelImported is a system user made in Altinn and imported by staff.
+	funnelImported = `(o.origin = 'import')`
 )
 
 // Funnel reports on the onboardings created from the start of day from to

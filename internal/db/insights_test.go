@@ -35,9 +35,10 @@ func insertRows(t *testing.T, d *db.DB, rows []row) {
 		var id string
 		err := d.Pool.QueryRow(ctx, `
 			INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status,
-				altinn_request_id, created_at, connected_at)
+				altinn_request_id, created_at, connected_at, origin)
 			VALUES ($1, 'standard', 'standard', '991825827_smartcloud', $2, $2, $3,
-				CASE WHEN $4 THEN gen_random_uuid() END, $5::timestamptz, $6::timestamptz)
+				CASE WHEN $4 THEN gen_random_uuid() END, $5::timestamptz, $6::timestamptz,
+				CASE WHEN NOT $4 AND $6::timestamptz IS NOT NULL THEN 'import' ELSE 'wizard' END)
 			RETURNING id`,
 			fmt.Sprintf("ref-funnel-%08d", i), org, r.status, r.request, r.created, connected).Scan(&id)
 		if err != nil {

@@ -46,11 +46,17 @@ type Onboarding struct {
 	CheckedAt       *time.Time `db:"checked_at"`
 	ConnectedAt     *time.Time `db:"connected_at"`
 	Version         int        `db:"version"`
+	// StatusAt is when the status last changed: the age the reconciler's
+	// schedule counts from.
+	StatusAt time.Time `db:"status_at"`
+	// NextCheckAt is when the reconciler should next re-read the onboarding
+	// from Altinn; nil when it is final and nothing is left to notice.
+	NextCheckAt *time.Time `db:"next_check_at"`
 }
 
 const onboardingColumns = `id, ref, product, kind, system_id, org_no, external_ref, status, escalated,
 	altinn_request_id, confirm_url, system_user_id, error_code, error_message, customer_ref, lang,
-	created_at, updated_at, checked_at, connected_at, version`
+	created_at, updated_at, checked_at, connected_at, version, status_at, next_check_at`
 
 // NewOnboarding is what the wizard (or staff, or the API) knows when an
 // onboarding starts.
@@ -65,6 +71,9 @@ type NewOnboarding struct {
 	Lang        string
 	Cause       string
 	Actor       string
+	// NextCheckAt is when the reconciler should first look, kept in the
+	// same transaction as the row so no onboarding is ever forgotten.
+	NextCheckAt *time.Time
 }
 
 // CreateOnboarding stores a new onboarding in status requesting, with its
@@ -78,10 +87,11 @@ func (d *DB) CreateOnboarding(ctx context.Context, n NewOnboarding) (*Onboarding
 			cref = &n.CustomerRef
 		}
 		rows, err := q.Query(ctx, `
-			INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status, customer_ref, lang)
-			VALUES ($1, $2, $3, $4, $5, $6, 'requesting', $7, $8)
+			INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status, customer_ref, lang,
+				next_check_at, origin)
+			VALUES ($1, $2, $3, $4, $5, $6, 'requesting', $7, $8, $9, $10)
 			RETURNING `+onboardingColumns,
-			n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, cref, n.Lang)
+			n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, cref, n.Lang, n.NextCheckAt, originOf(n.Cause))
 		if err != nil {
 			return err
 		}
@@ -109,10 +119,10 @@ func (d *DB) ImportOnboarding(ctx context.Context, n NewOnboarding, systemUserID
 	err := d.InTx(ctx, func(q Querier) error {
 		rows, err := q.Query(ctx, `
 			INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status, system_user_id,
-				connected_at, checked_at, customer_ref, lang)
-			VALUES ($1, $2, $3, $4, $5, $6, 'connected', $7, now(), now(), NULLIF($8, ''), $9)
+				connected_at, checked_at, customer_ref, lang, next_check_at, origin)
+			VALUES ($1, $2, $3, $4, $5, $6, 'connected', $7, now(), now(), NULLIF($8, ''), $9, $10, 'import')
 			RETURNING `+onboardingColumns,
-			n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, systemUserID, n.CustomerRef, n.Lang)
+			n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, systemUserID, n.CustomerRef, n.Lang, n.NextCheckAt)
 		if err != nil {
 			return err
 		}
@@ -130,6 +140,17 @@ func (d *DB) ImportOnboarding(ctx context.Context, n NewOnboarding, systemUserID
 		return nil, fmt.Errorf("db: import onboarding: %w", err)
 	}
 	return o, nil
+}
+
+// originOf is where an onboarding started, from the cause of its creation.
+func originOf(cause string) string {
+	switch cause {
+	case CauseStaff:
+		return "staff"
+	case CauseAPI:
+		return "api"
+	}
+	return "wizard"
 }
 
 // LiveOnboarding returns the onboarding that holds the Altinn key now, if any.
@@ -170,18 +191,21 @@ var ErrStale = errors.New("db: onboarding changed since it was read")
 // SaveOnboarding writes o's mutable fields and the given events in one
 // transaction, if the row is still at o.Version (ErrStale otherwise). When the
 // status differs from prevStatus a status event is added too, so the history
-// and the current status never disagree.
+// and the current status never disagree. StatusAt moves to now when
+// the status changes; the caller keeps NextCheckAt in step with the status
+// (the onboarding service does).
 func (d *DB) SaveOnboarding(ctx context.Context, o *Onboarding, prevStatus string, cause, actor string, events ...Event) error {
 	err := d.InTx(ctx, func(q Querier) error {
 		row := q.QueryRow(ctx, `
 			UPDATE onboardings SET status = $2, escalated = $3, altinn_request_id = $4, confirm_url = $5,
 				system_user_id = $6, error_code = $7, error_message = $8, checked_at = $9, connected_at = $10,
+				status_at = CASE WHEN status = $2 THEN status_at ELSE now() END, next_check_at = $12,
 				updated_at = now(), version = version + 1
 			WHERE id = $1 AND version = $11
-			RETURNING updated_at, version`,
+			RETURNING updated_at, version, status_at`,
 			o.ID, o.Status, o.Escalated, o.AltinnRequestID, o.ConfirmURL, o.SystemUserID,
-			o.ErrorCode, o.ErrorMessage, o.CheckedAt, o.ConnectedAt, o.Version)
-		if err := row.Scan(&o.UpdatedAt, &o.Version); err != nil {
+			o.ErrorCode, o.ErrorMessage, o.CheckedAt, o.ConnectedAt, o.Version, o.NextCheckAt)
+		if err := row.Scan(&o.UpdatedAt, &o.Version, &o.StatusAt); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				var exists bool
 				if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM onboardings WHERE id = $1)`, o.ID).Scan(&exists); err != nil {

@@ -38,6 +38,7 @@ type DashboardStore interface {
 	AuditLog(ctx context.Context, f db.AuditFilter) ([]db.AuditEntry, error)
 	AddAudit(ctx context.Context, e db.AuditEntry) error
 	RecordStaffAction(ctx context.Context, a db.AuditEntry, e db.Event) error
+	LiveOnboarding(ctx context.Context, systemID, orgNo, externalRef string) (*db.Onboarding, error)
 }
 
 const (
@@ -51,6 +52,9 @@ const (
 	// csvTimeout bounds an export, which may outlast the request timeout of
 	// every other page (a million rows take a while to send).
 	csvTimeout = 10 * time.Minute
+	// csvExports is how many exports may stream at once: each holds one
+	// database connection for its whole length.
+	csvExports = 2
 )
 
 // Audit actions of the onboarding pages.
@@ -285,7 +289,17 @@ var csvHeader = []string{
 // onboardingCSV streams the filtered list as CSV, row by row from the
 // database to the response, so a large export never sits in memory. The
 // export is audited: it carries customers' data out of the service.
+// exportSlots limits concurrent CSV exports process-wide.
+var exportSlots = make(chan struct{}, csvExports)
+
 func (h *Handler) onboardingCSV(c echo.Context) error {
+	select {
+	case exportSlots <- struct{}{}:
+		defer func() { <-exportSlots }()
+	default:
+		c.Response().Header().Set("Retry-After", "60")
+		return echo.ErrTooManyRequests
+	}
 	q, ok := parseListQuery(c)
 	if !ok {
 		return h.adminError(c, http.StatusBadRequest, "admin.list.err.filter")
@@ -564,7 +578,15 @@ func (h *Handler) act(c echo.Context, o *db.Onboarding, done, action string, run
 	err := run(c.Request().Context(), o, db.CauseStaff, s.Email)
 	detail := map[string]any{"from": prev, "to": o.Status, "result": "ok"}
 	msg := action + " by staff: " + prev + " → " + o.Status
-	if err != nil {
+	superseded := errors.Is(err, onboarding.ErrSuperseded)
+	switch {
+	case superseded:
+		// Someone else changed it meanwhile; this action may not have
+		// happened, so it is recorded as such and the page shows the news.
+		detail["result"] = "superseded"
+		msg = action + " by staff was overtaken by a concurrent change; status " + o.Status
+		err = nil
+	case err != nil:
 		detail["result"] = "error"
 		msg = action + " by staff failed; status " + o.Status
 	}
@@ -576,6 +598,9 @@ func (h *Handler) act(c echo.Context, o *db.Onboarding, done, action string, run
 	}
 	if err != nil {
 		return h.actionFailed(c, o, err)
+	}
+	if superseded {
+		return c.Redirect(http.StatusSeeOther, detailPath(o.ID))
 	}
 	return c.Redirect(http.StatusSeeOther, detailPath(o.ID)+"?done="+done)
 }
@@ -750,9 +775,24 @@ func (h *Handler) createOnboarding(c echo.Context) error {
 	if err != nil {
 		return h.renderNewForm(c, http.StatusUnprocessableEntity, productID, typed, orgErrorKeys[err])
 	}
+	// An onboarding that already holds this key is shown, not acted on:
+	// renewing or cancelling it has its own confirmed actions.
+	p, _ := h.product(productID)
+	extRef := p.ExternalRef
+	if extRef == "" {
+		extRef = n
+	}
+	if live, err := h.Dashboard.LiveOnboarding(c.Request().Context(), p.SystemID, n, extRef); err == nil {
+		return c.Redirect(http.StatusSeeOther, detailPath(live.ID)+"?done=exists")
+	} else if !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
 	o, started, err := h.Onboardings.Start(c.Request().Context(), onboarding.StartInput{
 		Product: productID, OrgNo: n, Lang: langOf(c), Cause: db.CauseStaff, Actor: s.Email,
 	})
+	if errors.Is(err, onboarding.ErrSuperseded) {
+		err, started = nil, false
+	}
 	if errors.Is(err, onboarding.ErrUnknownProduct) {
 		return h.renderNewForm(c, http.StatusUnprocessableEntity, "", typed, "admin.new.err.product")
 	}

@@ -69,6 +69,13 @@ type Handler struct {
 	Insights InsightStore
 	// SystemUsers lists system users at Altinn, for those made outside the wizard.
 	SystemUsers SystemUserLister
+	// Ready reports whether the service can do its work (/readyz): the
+	// database answers and its schema is current.
+	Ready func(ctx context.Context) error
+	// Metrics is served on /metrics; MetricsToken, when set, is the bearer
+	// token a scrape must send.
+	Metrics      MetricsWriter
+	MetricsToken []byte
 }
 
 func (h *Handler) page(c echo.Context, title string) views.Page {

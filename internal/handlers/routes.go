@@ -44,7 +44,7 @@ func New(h *Handler) *echo.Echo {
 		CookieHTTPOnly: true,
 		CookieSecure:   !h.Dev,
 		CookieSameSite: http.SameSiteLaxMode,
-		Skipper:        func(c echo.Context) bool { return strings.HasPrefix(c.Path(), static.Prefix) },
+		Skipper:        func(c echo.Context) bool { return strings.HasPrefix(c.Path(), static.Prefix) || opsPaths[c.Path()] },
 	}))
 
 	submitLimit := middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
@@ -72,7 +72,9 @@ func New(h *Handler) *echo.Echo {
 	e.POST("/status/:ref/retry", h.retry, submitLimit)
 	e.GET("/lang/:lang", h.setLang)
 	h.adminRoutes(e)
-	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") }) // the process is up
+	e.GET("/readyz", h.readyz)                                                             // and can do its work
+	e.GET("/metrics", h.metrics)
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 	return e
 }

@@ -84,7 +84,7 @@ func (h *Handler) submit(c echo.Context) error {
 	o, started, err := h.Onboardings.Start(c.Request().Context(), onboarding.StartInput{
 		Product: p.ID, OrgNo: n, Lang: langOf(c), Cause: db.CauseCustomer,
 	})
-	if err != nil {
+	if err := settled(err); err != nil {
 		return err
 	}
 	// Only the browser that began it sees its details: typing a number
@@ -130,7 +130,7 @@ func (h *Handler) altinnReturn(c echo.Context) error {
 	if err := h.Onboardings.RecordReturn(c.Request().Context(), o, h.ownsFlow(c, ref)); err != nil {
 		return err
 	}
-	if err := h.Onboardings.Refresh(c.Request().Context(), o, db.CauseCustomer, ""); err != nil {
+	if err := settled(h.Onboardings.Refresh(c.Request().Context(), o, db.CauseCustomer, "")); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/status/"+o.Ref)
@@ -146,7 +146,7 @@ func (h *Handler) status(c echo.Context) error {
 		return err
 	}
 	if o.CheckedAt == nil || time.Since(*o.CheckedAt) >= h.MinRefreshInterval {
-		if err := h.Onboardings.Refresh(c.Request().Context(), o, db.CauseCustomer, ""); err != nil {
+		if err := settled(h.Onboardings.Refresh(c.Request().Context(), o, db.CauseCustomer, "")); err != nil {
 			return err
 		}
 	}
@@ -195,7 +195,7 @@ func (h *Handler) retry(c echo.Context) error {
 	if !h.ownsFlow(c, ref) {
 		return echo.ErrForbidden
 	}
-	if err := h.Onboardings.Continue(c.Request().Context(), o, db.CauseCustomer, ""); err != nil {
+	if err := settled(h.Onboardings.Continue(c.Request().Context(), o, db.CauseCustomer, "")); err != nil {
 		return err
 	}
 	return h.sendOn(c, o)
@@ -218,3 +218,13 @@ var oslo = func() *time.Location {
 	}
 	return time.UTC
 }()
+
+// settled treats losing a race to a concurrent change as success for a
+// customer page: the onboarding then holds the newer state, which is what
+// the page shows.
+func settled(err error) error {
+	if errors.Is(err, onboarding.ErrSuperseded) {
+		return nil
+	}
+	return err
+}

@@ -46,6 +46,21 @@ const (
 // ErrUnknownProduct is returned for a product id that is not configured.
 var ErrUnknownProduct = errors.New("onboarding: unknown product")
 
+// CheckSchedule says when the reconciler should next re-read an onboarding
+// from Altinn (internal/jobs has the configured one).
+type CheckSchedule interface {
+	// NextCheck returns when to look next at an onboarding that entered
+	// status at since, or nil when nothing about it can change by itself.
+	NextCheck(status string, since, now time.Time) *time.Time
+}
+
+// CallObserver is told about every Altinn call the service makes: its
+// operation ("GET request/vendor/{id}"), how long it took, the HTTP status
+// (0 when no answer came) and the error, if any.
+type CallObserver interface {
+	AltinnCall(op string, took time.Duration, status int, err error)
+}
+
 // Service starts and follows onboardings.
 type Service struct {
 	DB           *db.DB
@@ -56,6 +71,11 @@ type Service struct {
 	Log          *slog.Logger
 	Now          func() time.Time
 	OpTimeout    time.Duration // the longest one operation (several Altinn calls) may take
+	// Schedule sets each onboarding's next_check_at on every save, in the
+	// same transaction as its status. Nil leaves next_check_at alone.
+	Schedule CheckSchedule
+	// Calls, when set, observes every Altinn call (metrics).
+	Calls CallObserver
 }
 
 // StartInput is what is known when a customer (or staff, or the API) starts.
@@ -94,6 +114,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (o *db.Onboarding, s
 	o, err = s.DB.CreateOnboarding(ctx, db.NewOnboarding{
 		Ref: ref, Product: p.ID, Kind: p.Kind, SystemID: p.SystemID, OrgNo: in.OrgNo, ExternalRef: extRef,
 		CustomerRef: in.CustomerRef, Lang: in.Lang, Cause: in.Cause, Actor: in.Actor,
+		NextCheckAt: s.nextCheck(db.StatusRequesting, s.now()),
 	})
 	switch {
 	case err == nil:
@@ -159,7 +180,7 @@ func (s *Service) renew(ctx context.Context, o *db.Onboarding, cause, actor stri
 	if o.AltinnRequestID != nil {
 		start := time.Now()
 		err := s.Altinn.DeleteRequest(ctx, *o.AltinnRequestID)
-		events = append(events, callEvent(cause, actor, "DELETE request/vendor/{id}", start, 202, err, nil))
+		events = append(events, s.callEvent(cause, actor, "DELETE request/vendor/{id}", start, 202, err, nil))
 		if err != nil && !errors.Is(err, altinn.ErrNotFound) {
 			setError(o, CodeUnavailable, "could not delete the old request at Altinn: "+errorText(err))
 			return false, s.save(ctx, o, prev, cause, actor, events...)
@@ -195,7 +216,7 @@ func (s *Service) Cancel(ctx context.Context, o *db.Onboarding, cause, actor str
 	if o.AltinnRequestID != nil {
 		start := time.Now()
 		err := s.Altinn.DeleteRequest(ctx, *o.AltinnRequestID)
-		events = append(events, callEvent(cause, actor, "DELETE request/vendor/{id}", start, 202, err, nil))
+		events = append(events, s.callEvent(cause, actor, "DELETE request/vendor/{id}", start, 202, err, nil))
 		if err != nil && !errors.Is(err, altinn.ErrNotFound) {
 			setError(o, CodeUnavailable, "could not delete the request at Altinn: "+errorText(err))
 			if serr := s.save(ctx, o, prev, cause, actor, events...); serr != nil {
@@ -243,6 +264,7 @@ func (s *Service) Import(ctx context.Context, su altinn.SystemUser, cause, actor
 	return s.DB.ImportOnboarding(ctx, db.NewOnboarding{
 		Ref: ref, Product: p.ID, Kind: kind, SystemID: su.SystemID, OrgNo: su.ReporteeOrgNo,
 		ExternalRef: su.ExternalRef, Lang: "nb", Cause: cause, Actor: actor,
+		NextCheckAt: s.nextCheck(db.StatusConnected, s.now()),
 	}, su.ID)
 }
 
@@ -276,7 +298,7 @@ func (s *Service) create(ctx context.Context, o *db.Onboarding, p config.Product
 		// this customer comes back here.
 		start := time.Now()
 		derr := s.Altinn.DeleteRequest(ctx, req.ID)
-		events = append(events, callEvent(cause, actor, "DELETE request/vendor/{id}", start, 202, derr, nil))
+		events = append(events, s.callEvent(cause, actor, "DELETE request/vendor/{id}", start, 202, derr, nil))
 		if derr != nil && !errors.Is(derr, altinn.ErrNotFound) {
 			setError(o, CodeUnavailable, "could not replace a request at Altinn: "+errorText(derr))
 			return false, s.save(ctx, o, prev, cause, actor, events...)
@@ -333,7 +355,7 @@ func (s *Service) post(ctx context.Context, o *db.Onboarding, p config.Product, 
 	if created {
 		status = 201
 	}
-	return req, created, []db.Event{callEvent(cause, actor, op, start, status, err, req)}, err
+	return req, created, []db.Event{s.callEvent(cause, actor, op, start, status, err, req)}, err
 }
 
 // redirectURL is where Altinn sends the customer back: the one registered
@@ -353,7 +375,7 @@ func (s *Service) lookup(ctx context.Context, o *db.Onboarding, cause, actor str
 	}
 	start := time.Now()
 	req, err := get(ctx, o.SystemID, o.OrgNo, o.ExternalRef)
-	events := []db.Event{callEvent(cause, actor, op, start, 200, err, req)}
+	events := []db.Event{s.callEvent(cause, actor, op, start, 200, err, req)}
 	switch {
 	case errors.Is(err, altinn.ErrNotFound):
 		return nil, events, nil
@@ -364,7 +386,7 @@ func (s *Service) lookup(ctx context.Context, o *db.Onboarding, cause, actor str
 	case req.Status == altinn.StatusRejected || req.Status == altinn.StatusDenied || req.Expired():
 		start := time.Now()
 		derr := s.Altinn.DeleteRequest(ctx, req.ID)
-		events = append(events, callEvent(cause, actor, "DELETE request/vendor/{id}", start, 202, derr, nil))
+		events = append(events, s.callEvent(cause, actor, "DELETE request/vendor/{id}", start, 202, derr, nil))
 		if derr != nil && !errors.Is(derr, altinn.ErrNotFound) {
 			return nil, events, fmt.Errorf("could not delete an old request at Altinn: %w", derr)
 		}
@@ -410,7 +432,7 @@ func (s *Service) refresh(ctx context.Context, o *db.Onboarding, cause, actor st
 	}
 	start := time.Now()
 	req, err := get(ctx, *o.AltinnRequestID)
-	events := []db.Event{callEvent(cause, actor, op, start, 200, err, req)}
+	events := []db.Event{s.callEvent(cause, actor, op, start, 200, err, req)}
 	switch {
 	case err == nil:
 		return s.apply(ctx, o, prev, req, cause, actor, events)
@@ -472,7 +494,7 @@ func (s *Service) apply(ctx context.Context, o *db.Onboarding, prev string, req 
 func (s *Service) verify(ctx context.Context, o *db.Onboarding, prev, cause, actor string, events []db.Event) error {
 	start := time.Now()
 	su, err := s.Altinn.SystemUserByQuery(ctx, o.SystemID, o.OrgNo, o.ExternalRef)
-	events = append(events, callEvent(cause, actor, "GET systemuser/vendor/byquery", start, 200, err, su))
+	events = append(events, s.callEvent(cause, actor, "GET systemuser/vendor/byquery", start, 200, err, su))
 	now := s.now()
 	switch {
 	case err == nil && !su.IsDeleted:
@@ -515,15 +537,24 @@ func (s *Service) RecordReturn(ctx context.Context, o *db.Onboarding, withCookie
 
 // save stores o with its events. Whenever Altinn was asked, the time is kept
 // in checked_at, so status pages can throttle their reads on it whatever the
-// answer was. It uses a context of its own: once Altinn has answered, the
-// answer is recorded even if the customer's browser has gone.
+// answer was. The reconciler's next look (next_check_at) is set from the
+// schedule in the same write, so every status change carries its follow-up.
+// It uses a context of its own: once Altinn has answered, the answer is
+// recorded even if the customer's browser has gone.
 func (s *Service) save(ctx context.Context, o *db.Onboarding, prev, cause, actor string, events ...db.Event) error {
+	now := s.now()
 	for _, e := range events {
 		if e.Kind == db.EventAltinnCall {
-			now := s.now()
 			o.CheckedAt = &now
 			break
 		}
+	}
+	if s.Schedule != nil {
+		since := o.StatusAt
+		if o.Status != prev || since.IsZero() {
+			since = now // SaveOnboarding moves status_at to now on a change
+		}
+		o.NextCheckAt = s.Schedule.NextCheck(o.Status, since, now)
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -536,10 +567,14 @@ func (s *Service) save(ctx context.Context, o *db.Onboarding, prev, cause, actor
 	return nil
 }
 
+// ErrSuperseded is returned when another request or instance saved the
+// onboarding while this operation ran: o now holds the newer row, and what
+// this operation meant to do may not have happened. A customer page can
+// simply show o; a staff action must not be recorded as done.
+var ErrSuperseded = errors.New("onboarding: superseded by a concurrent change")
+
 // settle turns a lost race into the winner's state: when another request
-// saved the onboarding first, o is re-read and no error is reported. What
-// this request learnt from Altinn is in the history of its events only if it
-// saved them; the newer row stands.
+// saved the onboarding first, o is re-read and ErrSuperseded returned.
 func (s *Service) settle(ctx context.Context, o *db.Onboarding, err error) error {
 	if !errors.Is(err, db.ErrStale) {
 		return err
@@ -549,7 +584,7 @@ func (s *Service) settle(ctx context.Context, o *db.Onboarding, err error) error
 		return fmt.Errorf("onboarding: re-read after a concurrent save: %w", rerr)
 	}
 	*o = *fresh
-	return nil
+	return ErrSuperseded
 }
 
 // detach gives a service operation a context that outlives the customer's
@@ -586,6 +621,15 @@ func (s *Service) checkConfirmURL(raw string) error {
 	return fmt.Errorf("confirmUrl scheme %q is not https", u.Scheme)
 }
 
+// nextCheck is when the reconciler should first look at an onboarding that
+// enters status now, or nil without a schedule.
+func (s *Service) nextCheck(status string, now time.Time) *time.Time {
+	if s.Schedule == nil {
+		return nil
+	}
+	return s.Schedule.NextCheck(status, now, now)
+}
+
 func (s *Service) product(id string) (config.Product, bool) {
 	return config.FindProduct(s.Products, id)
 }
@@ -611,10 +655,17 @@ func isAmbiguous(err error) bool {
 // callEvent records one Altinn call. On success the client does not report
 // the status line, so okStatus is the status the contract gives for that
 // call (201 or 200 for a create, as the client tells them apart); on failure
-// it is the status Altinn answered, or 0 when no answer came.
-func callEvent(cause, actor, op string, start time.Time, okStatus int, err error, body any) db.Event {
+// it is the status Altinn answered, or 0 when no answer came. The call is
+// also reported to s.Calls, for metrics.
+func (s *Service) callEvent(cause, actor, op string, start time.Time, okStatus int, err error, body any) db.Event {
+	took := time.Since(start)
 	e := db.Event{Kind: db.EventAltinnCall, Cause: cause, Actor: actor, Operation: op,
-		LatencyMS: int(time.Since(start).Milliseconds()), HTTPStatus: okStatus}
+		LatencyMS: int(took.Milliseconds()), HTTPStatus: okStatus}
+	defer func() {
+		if s.Calls != nil {
+			s.Calls.AltinnCall(op, took, e.HTTPStatus, err)
+		}
+	}()
 	var prob *altinn.Problem
 	switch {
 	case err == nil:

@@ -1,5 +1,6 @@
 // Package dbtest gives each test its own real Postgres database, copied from a
-// migrated template, so tests run in parallel without seeing each other's rows.
+// migrated template (our migrations and River's), so tests run in parallel
+// without seeing each other's rows or jobs.
 package dbtest
 
 import (
@@ -106,6 +107,15 @@ func ensureTemplate(admin string) (string, error) {
 	})
 	if err != nil {
 		return "", err
+	}
+	// River's migrations are part of the schema too: a River upgrade that
+	// adds one makes a new template.
+	river, err := db.RiverMigrations()
+	if err != nil {
+		return "", err
+	}
+	for _, m := range river {
+		fmt.Fprintf(h, "river/%d/%s\n%s", m.Version, m.Name, m.SQLUp)
 	}
 	name := "onboard_tmpl_" + hex.EncodeToString(h.Sum(nil))[:12]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

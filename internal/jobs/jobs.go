@@ -1,0 +1,99 @@
+// Package jobs is the service's background work, on River in the same
+// Postgres as everything else. Altinn sends no callbacks and a customer may
+// never come back to the return page, so the service re-reads onboardings
+// itself: every save sets an onboarding's next_check_at from the Schedule,
+// a periodic sweep turns due onboardings into reconcile jobs, and a
+// reconcile job re-reads one onboarding through the onboarding service.
+//
+// Any number of instances can run on one database: River elects one leader
+// to insert the periodic sweep, a sweep claims rows with SKIP LOCKED in the
+// transaction that enqueues their jobs, and a reconcile job is unique per
+// onboarding while it waits or runs, so each check is done once.
+package jobs
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/onboard-altinn/onboard/internal/db"
+)
+
+// Config is what the background work needs.
+type Config struct {
+	DB          *db.DB
+	Onboardings Onboardings
+	Schedule    Schedule
+	// SweepInterval is how often due onboardings are looked for (at least 1s).
+	SweepInterval time.Duration
+	// OpTimeout is the longest one service operation may take: requesting
+	// onboardings are left to their customer that long, and a job may run
+	// a little longer.
+	OpTimeout time.Duration
+	// Workers is how many jobs one instance runs at once.
+	Workers int
+	// StopTimeout is how long a stop lets running jobs finish before their
+	// contexts are cancelled.
+	StopTimeout time.Duration
+	Log         *slog.Logger
+	// FetchPollInterval, when set, replaces River's fallback poll for new
+	// jobs (1s); tests shorten it. TestOnly skips River's start-up jitter.
+	FetchPollInterval time.Duration
+	TestOnly          bool
+}
+
+// NewClient builds the River client with the reconcile and sweep workers
+// and the periodic sweep. It does not start it: `onboard serve` does, and
+// stops it after the HTTP servers have drained.
+func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
+	if cfg.SweepInterval < time.Second {
+		return nil, fmt.Errorf("jobs: sweep interval %v is under River's 1s minimum", cfg.SweepInterval)
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	jobTimeout := cfg.OpTimeout + 30*time.Second
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &ReconcileWorker{
+		Store: cfg.DB, Onboardings: cfg.Onboardings, Schedule: cfg.Schedule,
+		SettleAfter: cfg.OpTimeout, JobTimeout: jobTimeout, Log: log,
+	}); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &SweepWorker{
+		DB: cfg.DB, Lease: max(10*time.Minute, 4*jobTimeout), Batch: 500, MaxBatches: 20, Log: log,
+	}); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	sweepEvery := cfg.SweepInterval
+	sweep := river.NewPeriodicJob(river.PeriodicInterval(sweepEvery), func() (river.JobArgs, *river.InsertOpts) {
+		// Unique per interval: should two instances both believe they lead
+		// for a moment, one sweep per interval is still all that is inserted.
+		// Ticks of one leader are at least an interval apart, so never
+		// collide. One attempt: the next tick is the retry.
+		return SweepArgs{}, &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: sweepEvery}}
+	}, &river.PeriodicJobOpts{ID: "reconcile_sweep", RunOnStart: true})
+
+	client, err := river.NewClient(riverpgxv5.New(cfg.DB.Pool), &river.Config{
+		Queues:          map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(cfg.Workers, 1)}},
+		Workers:         workers,
+		PeriodicJobs:    []*river.PeriodicJob{sweep},
+		Logger:          log.With("component", "river"),
+		SoftStopTimeout: cfg.StopTimeout,
+		// A job left running by a crashed instance is retried this soon,
+		// rather than after River's default hour: until then it holds the
+		// onboarding's unique slot.
+		RescueStuckJobsAfter: 2*jobTimeout + time.Minute,
+		FetchPollInterval:    cfg.FetchPollInterval,
+		TestOnly:             cfg.TestOnly,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: river client: %w", err)
+	}
+	return client, nil
+}

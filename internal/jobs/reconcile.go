@@ -1,0 +1,127 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/onboard-altinn/onboard/internal/db"
+)
+
+// ReconcileArgs asks for one onboarding to be re-read from Altinn.
+type ReconcileArgs struct {
+	OnboardingID string `json:"onboarding_id"`
+}
+
+// Kind is the job's stable name in river_job.
+func (ReconcileArgs) Kind() string { return "reconcile" }
+
+// liveStates are the states of a job that has not finished. A reconcile job
+// is unique by its args among these: whichever instance or sweep enqueues
+// it, one onboarding has at most one reconcile waiting or running, and a
+// finished one never blocks the next. (River requires available, pending,
+// running and scheduled; completed is left out on purpose, so no period is
+// needed to let the next check in.)
+var liveStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+	rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+}
+
+// InsertOpts makes reconcile jobs unique per onboarding while live, and
+// gives up after a few attempts: the schedule brings the onboarding back.
+func (ReconcileArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		MaxAttempts: 3,
+		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: liveStates},
+	}
+}
+
+// Onboardings is the part of the onboarding service the reconciler uses.
+type Onboardings interface {
+	Refresh(ctx context.Context, o *db.Onboarding, cause, actor string) error
+	Continue(ctx context.Context, o *db.Onboarding, cause, actor string) error
+}
+
+// Store is the part of the database the reconciler reads and writes directly.
+type Store interface {
+	OnboardingByID(ctx context.Context, id string) (*db.Onboarding, error)
+	SetNextCheck(ctx context.Context, id string, version int, at *time.Time) error
+}
+
+// ReconcileWorker re-reads one onboarding from Altinn through the service,
+// with cause reconciler: a waiting one is refreshed (pending → connected,
+// rejected, expired; accepted → connected), a connected one is verified
+// (→ revoked when its system user is gone). A `requesting` one older than
+// SettleAfter, whose create never got a clear answer, is continued: looked
+// up by external ref and created only when Altinn has none, so it is never
+// created twice.
+type ReconcileWorker struct {
+	river.WorkerDefaults[ReconcileArgs]
+
+	Store       Store
+	Onboardings Onboardings
+	Schedule    Schedule
+	// SettleAfter is how long an onboarding stays in requesting before the
+	// reconciler finishes its create. It is longer than any customer's own
+	// attempt may take (the service's operation timeout), so the two never
+	// race; before that the reconciler only looks.
+	SettleAfter time.Duration
+	// JobTimeout bounds one run; longer than the service's operation timeout.
+	JobTimeout time.Duration
+	Now        func() time.Time
+	Log        *slog.Logger
+}
+
+// Timeout is the worker's job timeout.
+func (w *ReconcileWorker) Timeout(*river.Job[ReconcileArgs]) time.Duration { return w.JobTimeout }
+
+// Work reconciles the onboarding. Altinn being down is not an error here:
+// the service records it on the onboarding and the schedule brings it back;
+// an error is returned only when the onboarding could not be read or saved.
+func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs]) error {
+	o, err := w.Store.OnboardingByID(ctx, job.Args.OnboardingID)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("jobs: reconcile: %w", err)
+	}
+	version := o.Version
+	now := w.now()
+	actor := "job " + strconv.FormatInt(job.ID, 10)
+	switch {
+	case o.Status == db.StatusRequesting && now.Sub(o.StatusAt) >= w.SettleAfter:
+		err = w.Onboardings.Continue(ctx, o, db.CauseReconciler, actor)
+	case Waiting(o.Status) || o.Status == db.StatusConnected:
+		err = w.Onboardings.Refresh(ctx, o, db.CauseReconciler, actor)
+	default:
+		// Final since it was enqueued: nothing to read.
+	}
+	if o.Version == version {
+		// Nothing was saved (nothing to read, or the save failed): set the
+		// next look here, or the sweep's lease would bring it back too soon.
+		if serr := w.Store.SetNextCheck(ctx, o.ID, version, w.Schedule.NextCheck(o.Status, o.StatusAt, now)); serr != nil && err == nil {
+			err = serr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("jobs: reconcile %s: %w", o.ID, err)
+	}
+	if w.Log != nil && o.Version != version {
+		w.Log.DebugContext(ctx, "reconciled", "onboarding", o.ID, "status", o.Status, "job", job.ID)
+	}
+	return nil
+}
+
+func (w *ReconcileWorker) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}

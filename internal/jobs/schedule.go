@@ -1,0 +1,57 @@
+package jobs
+
+import (
+	"time"
+
+	"github.com/onboard-altinn/onboard/internal/db"
+)
+
+// Schedule says when an onboarding is next re-read from Altinn. The
+// onboarding service applies it on every save (next_check_at, in the same
+// transaction as the status), and the sweep enqueues what is due.
+type Schedule struct {
+	// Waiting are the ages in a waiting status (requesting, pending,
+	// accepted), counted from when the onboarding entered it, at which it
+	// is re-read: soon at first, then less often. After the last age it is
+	// re-read at every multiple of the last (with 24h last: daily).
+	Waiting []time.Duration
+	// Connected is how often a connected onboarding is re-read, to notice a
+	// system user the customer deleted in Altinn (then it is revoked).
+	Connected time.Duration
+}
+
+// Waiting reports whether an onboarding in status is waiting for something
+// to happen at Altinn (the customer's decision, or our own request), so it
+// is re-read on the waiting schedule.
+func Waiting(status string) bool {
+	switch status {
+	case db.StatusStarted, db.StatusRequesting, db.StatusPending, db.StatusAccepted:
+		return true
+	}
+	return false
+}
+
+// NextCheck returns when to next re-read an onboarding that entered status
+// at since, seen at now: always after now, or nil for a status nothing at
+// Altinn can change by itself (rejected, expired, failed, cancelled,
+// revoked: a person moves those on).
+func (s Schedule) NextCheck(status string, since, now time.Time) *time.Time {
+	var t time.Time
+	switch {
+	case Waiting(status) && len(s.Waiting) > 0:
+		age := now.Sub(since)
+		for _, a := range s.Waiting {
+			if a > age {
+				t = since.Add(a)
+				return &t
+			}
+		}
+		last := s.Waiting[len(s.Waiting)-1]
+		t = since.Add((age/last + 1) * last)
+	case status == db.StatusConnected && s.Connected > 0:
+		t = now.Add(s.Connected)
+	default:
+		return nil
+	}
+	return &t
+}

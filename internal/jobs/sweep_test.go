@@ -1,0 +1,135 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/jobs"
+)
+
+// countingService counts the reconciler's calls per onboarding. Each call
+// takes a moment, so jobs on the two instances overlap.
+type countingService struct {
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (c *countingService) Refresh(_ context.Context, o *db.Onboarding, _, _ string) error {
+	time.Sleep(20 * time.Millisecond)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls[o.ID]++
+	return nil
+}
+
+func (c *countingService) Continue(ctx context.Context, o *db.Onboarding, cause, actor string) error {
+	return c.Refresh(ctx, o, cause, actor)
+}
+
+func (c *countingService) snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.calls))
+	for k, v := range c.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// TestSweepOnTwoInstances runs the real River client twice on one database,
+// as two `onboard serve` processes do, and shows the periodic sweep finding
+// every due onboarding and each being reconciled exactly once.
+func TestSweepOnTwoInstances(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	u := dbtest.NewURL(t)
+	seed, err := db.Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seed.Close()
+
+	past, future := time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
+	var due, notDue []string
+	for i := range 45 {
+		org := fmt.Sprintf("9%08d", i)
+		next := &past
+		switch {
+		case i >= 40:
+			next = nil // final
+		case i >= 30:
+			next = &future
+		}
+		o, err := seed.CreateOnboarding(ctx, db.NewOnboarding{Ref: fmt.Sprintf("ref-sweep-%012d", i), Product: "standard",
+			Kind: "standard", SystemID: "991825827_smartcloud", OrgNo: org, ExternalRef: org, Lang: "nb",
+			Cause: db.CauseCustomer, NextCheckAt: next})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < 30 {
+			due = append(due, o.ID)
+		} else {
+			notDue = append(notDue, o.ID)
+		}
+	}
+
+	svc := &countingService{calls: map[string]int{}}
+	for range 2 {
+		d, err := db.Open(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(d.Close)
+		client, err := jobs.NewClient(jobs.Config{
+			DB: d, Onboardings: svc, Schedule: jobs.Schedule{Waiting: []time.Duration{time.Hour}, Connected: 24 * time.Hour},
+			SweepInterval: time.Second, OpTimeout: time.Second, Workers: 4, StopTimeout: 5 * time.Second,
+			FetchPollInterval: 200 * time.Millisecond, TestOnly: true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := client.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := client.Stop(sctx); err != nil {
+				t.Errorf("stop: %v", err)
+			}
+		})
+	}
+
+	deadline := time.Now().Add(30 * time.Second)
+	for len(svc.snapshot()) < len(due) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s only %d of %d due onboardings were reconciled", len(svc.snapshot()), len(due))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(2500 * time.Millisecond) // two more sweeps: nothing more is due
+	calls := svc.snapshot()
+	for _, id := range due {
+		if calls[id] != 1 {
+			t.Errorf("due onboarding %s reconciled %d times, want once", id, calls[id])
+		}
+	}
+	for _, id := range notDue {
+		if calls[id] != 0 {
+			t.Errorf("onboarding %s, not due or final, reconciled %d times", id, calls[id])
+		}
+	}
+	// The fake saved nothing, so the worker set the next look from the schedule.
+	var left int
+	if err := seed.Pool.QueryRow(ctx, `SELECT count(*) FROM onboardings WHERE next_check_at <= now() + interval '50 minutes'`).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 {
+		t.Fatalf("%d onboardings are due again within the hour; the schedule says an hour", left)
+	}
+}
