@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/mail"
 	"net/netip"
 	"slices"
 	"strings"
@@ -29,14 +30,24 @@ var Roles = []string{RoleViewer, RoleOperator, RoleAdmin}
 // "at least operator" is RoleRank(r) >= RoleRank(RoleOperator).
 func RoleRank(role string) int { return slices.Index(Roles, role) }
 
-// Audit actions written by the sign-in and the staff command.
+// Audit actions written by the sign-in, the staff page and the staff command.
 const (
 	AuditSignIn       = "staff.sign_in"
 	AuditSignInFailed = "staff.sign_in_failed"
 	AuditSignOut      = "staff.sign_out"
 	AuditStaffCreated = "staff.created"
 	AuditStaffDisable = "staff.disabled"
+	AuditStaffRole    = "staff.role_changed"
 )
+
+// NotAnEmailActor is the audit actor of a failed sign-in whose email field
+// did not hold an email address: what was typed there may be a password
+// pasted into the wrong field, and must not land in the audit log.
+const NotAnEmailActor = "(not an email address)"
+
+// ErrLastAdmin is returned when a change would leave no active admin, and
+// so nobody who could manage staff from the dashboard.
+var ErrLastAdmin = errors.New("db: the last active admin")
 
 // Staff is one member of the vendor's support staff.
 type Staff struct {
@@ -54,13 +65,26 @@ const staffColumns = `id, email, password_hash, role, created_at, disabled_at`
 // lower-cased.
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
+// ValidEmail reports whether email, already normalized, is a bare email
+// address (no display name, no angle brackets) that fits the staff table.
+func ValidEmail(email string) bool {
+	if email == "" || len(email) > 254 || email != NormalizeEmail(email) {
+		return false
+	}
+	addr, err := mail.ParseAddress(email)
+	return err == nil && addr.Address == email
+}
+
 // NewStaff is a staff account to create. PasswordHash is already hashed;
-// Actor is who creates it, for the audit log.
+// Actor (with ActorID and IP when it is a signed-in staff member) is who
+// creates it, for the audit log.
 type NewStaff struct {
 	Email        string
 	PasswordHash string
 	Role         string
 	Actor        string
+	ActorID      *int64
+	IP           string
 }
 
 // CreateStaff stores a new staff account and its audit entry in one
@@ -84,7 +108,7 @@ func (d *DB) CreateStaff(ctx context.Context, n NewStaff) (*Staff, error) {
 		if actor == "" {
 			actor = "system"
 		}
-		return AddAudit(ctx, q, AuditEntry{Actor: actor, Action: AuditStaffCreated,
+		return AddAudit(ctx, q, AuditEntry{StaffID: n.ActorID, Actor: actor, Action: AuditStaffCreated, IP: n.IP,
 			Detail: map[string]any{"staff_id": s.ID, "email": s.Email, "role": s.Role}})
 	})
 	if isUniqueViolation(err) {
@@ -113,42 +137,153 @@ func (d *DB) StaffByEmail(ctx context.Context, email string) (*Staff, error) {
 	return s, nil
 }
 
-// ListStaff returns every staff account, by email.
+// StaffByID finds a staff account, disabled or not, by id. It returns
+// ErrNotFound when there is none.
+func (d *DB) StaffByID(ctx context.Context, id int64) (*Staff, error) {
+	s, err := staffByID(ctx, d.Pool, id, false)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("db: staff by id: %w", err)
+	}
+	return s, err
+}
+
+// staffByID reads an account through q, locking its row for the rest of the
+// transaction when forUpdate is set.
+func staffByID(ctx context.Context, q Querier, id int64, forUpdate bool) (*Staff, error) {
+	sql := `SELECT ` + staffColumns + ` FROM staff WHERE id = $1`
+	if forUpdate {
+		sql += ` FOR UPDATE`
+	}
+	rows, err := q.Query(ctx, sql, id)
+	if err != nil {
+		return nil, err
+	}
+	s, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Staff])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return s, err
+}
+
+// ListStaff returns every staff account, by email. PasswordHash is left
+// empty: nothing that lists accounts needs it.
 func (d *DB) ListStaff(ctx context.Context) ([]Staff, error) {
-	rows, err := d.Pool.Query(ctx, `SELECT `+staffColumns+` FROM staff ORDER BY email`)
+	rows, err := d.Pool.Query(ctx, `SELECT id, email, role, created_at, disabled_at FROM staff ORDER BY email`)
 	if err != nil {
 		return nil, fmt.Errorf("db: list staff: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[Staff])
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByNameLax[Staff])
 	if err != nil {
 		return nil, fmt.Errorf("db: list staff: %w", err)
 	}
 	return list, nil
 }
 
+// lockStaffChanges serializes the changes that could take away the last
+// active admin (role changes, disabling) for the rest of the transaction, so
+// two admins demoting each other at the same moment cannot both succeed.
+// Staff changes are rare; one lock for all of them costs nothing.
+func lockStaffChanges(ctx context.Context, q Querier) error {
+	_, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('onboard.staff_changes'))`)
+	return err
+}
+
+// isLastActiveAdmin reports whether s is an active admin and no other
+// account is one. Call it after lockStaffChanges.
+func isLastActiveAdmin(ctx context.Context, q Querier, s *Staff) (bool, error) {
+	if s.Role != RoleAdmin || s.DisabledAt != nil {
+		return false, nil
+	}
+	var others int
+	err := q.QueryRow(ctx, `SELECT count(*) FROM staff WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1`, s.ID).Scan(&others)
+	return others == 0, err
+}
+
+// SetStaffRole changes an account's role, with an audit entry, in one
+// transaction, and returns the account as it is now. by says who did it
+// (Actor, StaffID, IP); its Action and Detail are filled in. Setting the role
+// an account already has changes and records nothing. It returns
+// ErrNotFound for an unknown id and ErrLastAdmin when the account is the
+// last active admin and the new role is not admin.
+func (d *DB) SetStaffRole(ctx context.Context, id int64, role string, by AuditEntry) (*Staff, error) {
+	if RoleRank(role) < 0 {
+		return nil, fmt.Errorf("db: set staff role: unknown role %q", role)
+	}
+	var s *Staff
+	err := d.InTx(ctx, func(q Querier) error {
+		if err := lockStaffChanges(ctx, q); err != nil {
+			return err
+		}
+		var err error
+		if s, err = staffByID(ctx, q, id, true); err != nil {
+			return err
+		}
+		if s.Role == role {
+			return nil
+		}
+		if role != RoleAdmin {
+			if last, err := isLastActiveAdmin(ctx, q, s); err != nil {
+				return err
+			} else if last {
+				return ErrLastAdmin
+			}
+		}
+		if _, err := q.Exec(ctx, `UPDATE staff SET role = $2 WHERE id = $1`, id, role); err != nil {
+			return err
+		}
+		from := s.Role
+		s.Role = role
+		by.Action = AuditStaffRole
+		by.Detail = map[string]any{"staff_id": id, "email": s.Email, "from": from, "to": role}
+		return AddAudit(ctx, q, by)
+	})
+	switch {
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrLastAdmin):
+		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("db: set staff role: %w", err)
+	}
+	s.PasswordHash = ""
+	return s, nil
+}
+
 // DisableStaff disables an account and ends its sessions, with an audit
 // entry, in one transaction. by says who did it (Actor, StaffID, IP); its
-// Action and Detail are filled in. It returns ErrNotFound for an unknown id.
+// Action and Detail are filled in. Disabling a disabled account changes and
+// records nothing. It returns ErrNotFound for an unknown id and ErrLastAdmin
+// for the last active admin.
 func (d *DB) DisableStaff(ctx context.Context, id int64, by AuditEntry) error {
 	err := d.InTx(ctx, func(q Querier) error {
-		tag, err := q.Exec(ctx, `UPDATE staff SET disabled_at = coalesce(disabled_at, now()) WHERE id = $1`, id)
+		if err := lockStaffChanges(ctx, q); err != nil {
+			return err
+		}
+		s, err := staffByID(ctx, q, id, true)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return ErrNotFound
+		if s.DisabledAt != nil {
+			return nil
 		}
-		if _, err := q.Exec(ctx, `DELETE FROM staff_sessions WHERE staff_id = $1`, id); err != nil {
+		if last, err := isLastActiveAdmin(ctx, q, s); err != nil {
+			return err
+		} else if last {
+			return ErrLastAdmin
+		}
+		if _, err := q.Exec(ctx, `UPDATE staff SET disabled_at = now() WHERE id = $1`, id); err != nil {
+			return err
+		}
+		tag, err := q.Exec(ctx, `DELETE FROM staff_sessions WHERE staff_id = $1`, id)
+		if err != nil {
 			return err
 		}
 		by.Action = AuditStaffDisable
-		by.Detail = map[string]any{"staff_id": id}
+		by.Detail = map[string]any{"staff_id": id, "email": s.Email, "role": s.Role, "sessions_ended": tag.RowsAffected()}
 		return AddAudit(ctx, q, by)
 	})
-	if errors.Is(err, ErrNotFound) {
-		return ErrNotFound
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrLastAdmin):
+		return err
+	case err != nil:
 		return fmt.Errorf("db: disable staff: %w", err)
 	}
 	return nil
@@ -170,27 +305,36 @@ func tokenHash(token string) []byte {
 // returns the raw token, which is not stored anywhere and cannot be read back:
 // only its SHA-256 is kept.
 func (d *DB) CreateStaffSession(ctx context.Context, staffID int64, ttl time.Duration) (token string, expires time.Time, err error) {
-	if ttl <= 0 {
-		return "", time.Time{}, errors.New("db: create staff session: ttl must be positive")
-	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", time.Time{}, fmt.Errorf("db: create staff session: %w", err)
-	}
-	token = base64.RawURLEncoding.EncodeToString(b)
-	err = d.Pool.QueryRow(ctx, `
-		INSERT INTO staff_sessions (token_hash, staff_id, expires_at)
-		VALUES ($1, $2, now() + make_interval(secs => $3))
-		RETURNING expires_at`, tokenHash(token), staffID, ttl.Seconds()).Scan(&expires)
+	token, expires, err = createStaffSession(ctx, d.Pool, staffID, ttl)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("db: create staff session: %w", err)
 	}
 	return token, expires, nil
 }
 
+func createStaffSession(ctx context.Context, q Querier, staffID int64, ttl time.Duration) (token string, expires time.Time, err error) {
+	if ttl <= 0 {
+		return "", time.Time{}, errors.New("ttl must be positive")
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", time.Time{}, err
+	}
+	token = base64.RawURLEncoding.EncodeToString(b)
+	err = q.QueryRow(ctx, `
+		INSERT INTO staff_sessions (token_hash, staff_id, expires_at)
+		VALUES ($1, $2, now() + make_interval(secs => $3))
+		RETURNING expires_at`, tokenHash(token), staffID, ttl.Seconds()).Scan(&expires)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return token, expires, nil
+}
+
 // StaffBySession looks a session up by its raw token and marks it seen. It
 // returns ErrNotFound when the token is unknown, the session has expired or
-// the account is disabled.
+// the account is disabled. Staff.PasswordHash is left empty: the session
+// goes with every request, and none of them needs the hash.
 func (d *DB) StaffBySession(ctx context.Context, token string) (*StaffSession, error) {
 	if token == "" {
 		return nil, ErrNotFound
@@ -200,8 +344,8 @@ func (d *DB) StaffBySession(ctx context.Context, token string) (*StaffSession, e
 		UPDATE staff_sessions ss SET last_seen_at = now()
 		FROM staff st
 		WHERE ss.token_hash = $1 AND ss.expires_at > now() AND st.id = ss.staff_id AND st.disabled_at IS NULL
-		RETURNING st.id, st.email, st.password_hash, st.role, st.created_at, st.disabled_at, ss.expires_at`,
-		tokenHash(token)).Scan(&s.Staff.ID, &s.Staff.Email, &s.Staff.PasswordHash, &s.Staff.Role,
+		RETURNING st.id, st.email, st.role, st.created_at, st.disabled_at, ss.expires_at`,
+		tokenHash(token)).Scan(&s.Staff.ID, &s.Staff.Email, &s.Staff.Role,
 		&s.Staff.CreatedAt, &s.Staff.DisabledAt, &s.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
@@ -308,8 +452,21 @@ func (d *DB) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error) 
 
 // FailedSignIns counts failed sign-ins since the given time: those for email
 // after its last successful sign-in, and those from ip. The sign-in rate limit
-// reads it, so the limit holds across instances and restarts.
+// reads it, so the limit holds across instances and restarts. Outside
+// SignIn's lock it is only a first look: see SignIn.
 func (d *DB) FailedSignIns(ctx context.Context, email, ip string, since time.Time) (byEmail, byIP int, err error) {
+	byEmail, byIP, err = failedSignIns(ctx, d.Pool, email, ip, since)
+	if err != nil {
+		return 0, 0, fmt.Errorf("db: failed sign-ins: %w", err)
+	}
+	return byEmail, byIP, nil
+}
+
+// failedSignIns is FailedSignIns through q. "After the last successful
+// sign-in" compares ids, not times: under SignIn's per-email lock ids are
+// handed out in the order the attempts ran, while now() is when each
+// transaction began.
+func failedSignIns(ctx context.Context, q Querier, email, ip string, since time.Time) (byEmail, byIP int, err error) {
 	var addr *string
 	if a, perr := netip.ParseAddr(ip); perr == nil {
 		s := a.Unmap().String()
@@ -319,16 +476,119 @@ func (d *DB) FailedSignIns(ctx context.Context, email, ip string, since time.Tim
 	if len(email) > 254 {
 		email = email[:254]
 	}
-	err = d.Pool.QueryRow(ctx, `
+	err = q.QueryRow(ctx, `
 		SELECT
 			(SELECT count(*) FROM audit_log
-			 WHERE actor = $1 AND action = 'staff.sign_in_failed'
-			   AND at > greatest($3, (SELECT max(at) FROM audit_log WHERE actor = $1 AND action = 'staff.sign_in'))),
+			 WHERE $1 <> '' AND actor = $1 AND action = 'staff.sign_in_failed' AND at > $3
+			   AND id > coalesce((SELECT id FROM audit_log WHERE actor = $1 AND action = 'staff.sign_in'
+			                      ORDER BY at DESC, id DESC LIMIT 1), 0)),
 			(SELECT count(*) FROM audit_log
 			 WHERE $2::inet IS NOT NULL AND ip = $2::inet AND action = 'staff.sign_in_failed' AND at > $3)`,
 		email, addr, since).Scan(&byEmail, &byIP)
-	if err != nil {
-		return 0, 0, fmt.Errorf("db: failed sign-ins: %w", err)
+	return byEmail, byIP, err
+}
+
+// SignInAttempt is one sign-in to run through SignIn.
+type SignInAttempt struct {
+	// Email is the normalized email typed, or "" when what was typed is not
+	// an email address: then no account is looked up, only the IP's
+	// failures count, and a failure is recorded as NotAnEmailActor.
+	Email string
+	IP    string
+	// Since is the start of the window: older failures no longer count.
+	Since time.Time
+	// The attempt is refused, before the password is checked, once Email
+	// has MaxByEmail failures or IP has MaxByIP.
+	MaxByEmail, MaxByIP int
+	// SessionTTL is how long the session of a successful sign-in lasts.
+	SessionTTL time.Duration
+}
+
+// SignInResult is how a sign-in attempt ended.
+type SignInResult struct {
+	Limited       bool // refused before the password was checked; nothing recorded
+	ByEmail, ByIP int  // failures counted before this attempt
+	// Staff, Token and Expires are the account signed in to and its new
+	// session; Staff is nil when the attempt failed (recorded as a failure).
+	Staff   *Staff
+	Token   string
+	Expires time.Time
+}
+
+// SignIn runs one sign-in attempt as a unit: it takes a per-email lock,
+// counts the failures so far, and when they are under the limits calls
+// check and records its outcome (a failure in the audit log; or a new
+// session and a sign-in entry), all in one transaction. So parallel attempts
+// for one email are counted one after another, and no more than MaxByEmail
+// wrong passwords are ever checked in a window, however many arrive at once.
+//
+// check is called with the active account for the email, or nil when there
+// is none (unknown, disabled, or Email is ""), and says whether the
+// password matches it; with nil it should do the same work and say no. It
+// runs while the transaction holds a connection and the lock, so the caller
+// should bound how many sign-ins run at once.
+//
+// The IP count is read under the same lock, but attempts for different
+// emails from one address do not wait for each other: the per-IP limit can
+// be passed by as many attempts as run in parallel.
+func (d *DB) SignIn(ctx context.Context, a SignInAttempt, check func(s *Staff) bool) (SignInResult, error) {
+	var res SignInResult
+	email := NormalizeEmail(a.Email)
+	if !ValidEmail(email) {
+		email = ""
 	}
-	return byEmail, byIP, nil
+	err := d.InTx(ctx, func(q Querier) error {
+		if email != "" {
+			if _, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('onboard.sign_in:' || $1))`, email); err != nil {
+				return err
+			}
+		}
+		var err error
+		if res.ByEmail, res.ByIP, err = failedSignIns(ctx, q, email, a.IP, a.Since); err != nil {
+			return err
+		}
+		if res.ByEmail >= a.MaxByEmail || res.ByIP >= a.MaxByIP {
+			res.Limited = true
+			return nil
+		}
+		var s *Staff
+		if email != "" {
+			rows, err := q.Query(ctx, `SELECT `+staffColumns+` FROM staff WHERE email = $1`, email)
+			if err != nil {
+				return err
+			}
+			if s, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Staff]); errors.Is(err, pgx.ErrNoRows) {
+				s = nil
+			} else if err != nil {
+				return err
+			}
+		}
+		active := s
+		if s != nil && s.DisabledAt != nil {
+			active = nil
+		}
+		if ok := check(active); !ok || active == nil {
+			failure := AuditEntry{Actor: email, Action: AuditSignInFailed, IP: a.IP}
+			if email == "" {
+				failure.Actor = NotAnEmailActor
+			}
+			if s != nil {
+				failure.StaffID = &s.ID
+			}
+			return AddAudit(ctx, q, failure)
+		}
+		if res.Token, res.Expires, err = createStaffSession(ctx, q, active.ID, a.SessionTTL); err != nil {
+			return err
+		}
+		if err := AddAudit(ctx, q, AuditEntry{StaffID: &active.ID, Actor: active.Email, Action: AuditSignIn, IP: a.IP}); err != nil {
+			return err
+		}
+		active.PasswordHash = ""
+		res.Staff = active
+		return nil
+	})
+	if err != nil {
+		return SignInResult{}, fmt.Errorf("db: sign in: %w", err)
+	}
+	return res, nil
 }

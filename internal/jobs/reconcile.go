@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/onboarding"
 )
 
 // ReconcileArgs asks for one onboarding to be re-read from Altinn.
@@ -102,6 +103,10 @@ func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 		err = w.Onboardings.Refresh(ctx, o, db.CauseReconciler, actor)
 	default:
 		// Final since it was enqueued: nothing to read.
+	}
+	if errors.Is(err, onboarding.ErrSuperseded) {
+		// Someone (a customer's return, another job) saved newer news meanwhile.
+		err = nil
 	}
 	if o.Version == version {
 		// Nothing was saved (nothing to read, or the save failed): set the
