@@ -22,12 +22,6 @@ type AdminLogin struct {
 	ErrorKey string // i18n key of the form's error, empty when there is none
 }
 
-// AdminHome is the dashboard's start page (a placeholder until the request
-// list takes its place).
-type AdminHome struct {
-	AdminPage
-}
-
 // AdminError is an error page inside the staff layout, such as "your role
 // does not allow this".
 type AdminError struct {

@@ -119,6 +119,9 @@ type OnboardingDetail struct {
 
 	Events []TimelineEvent
 	Audit  []AuditRow
+
+	// Webhooks are the events sent to the vendor's product (admin_webhooks.templ).
+	Webhooks WebhookSection
 }
 
 // ActionConfirm asks before an action that destroys something (renew,

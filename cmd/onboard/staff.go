@@ -21,11 +21,15 @@ import (
 const staffUsage = `usage:
   onboard staff add <email> --role viewer|operator|admin   (the password is the first line of stdin)
   onboard staff list
+  onboard staff role <email> viewer|operator|admin
+  onboard staff disable <email>                            (also ends their sessions)
 
 Roles: viewers read, operators act on onboardings, admins also manage staff.
 The password is never taken from the command line, where other users and the
 shell history would see it: pipe it in, for example
-  printf '%s\n' "$PASSWORD" | onboard staff add alice@example.com --role operator`
+  printf '%s\n' "$PASSWORD" | onboard staff add alice@example.com --role operator
+The last active admin can be neither demoted nor disabled: make another admin
+first. Every change is in the audit log, with "cli" as its author.`
 
 // errPasswordInArgs is returned without repeating the argument, which may be
 // the password itself.
@@ -44,6 +48,10 @@ func staffCommand(ctx context.Context, cfg *config.Config, log *slog.Logger, arg
 			return fmt.Errorf("staff list takes no arguments\n\n%s", staffUsage)
 		}
 		return staffList(ctx, cfg, log, stdout)
+	case "role":
+		return staffRole(ctx, cfg, log, args[1:], stdout)
+	case "disable":
+		return staffDisable(ctx, cfg, log, args[1:], stdout)
 	case "help", "-h", "--help":
 		_, err := io.WriteString(stdout, staffUsage+"\n")
 		return err
@@ -132,7 +140,7 @@ func staffAdd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []
 		return err
 	}
 	defer store.Close()
-	s, err := store.CreateStaff(ctx, db.NewStaff{Email: email, PasswordHash: hash, Role: role, Actor: "cli"})
+	s, err := store.CreateStaff(ctx, db.NewStaff{Email: email, PasswordHash: hash, Role: role, Actor: cliActor})
 	if errors.Is(err, db.ErrConflict) {
 		return fmt.Errorf("staff add: %s already has an account", email)
 	}
@@ -163,6 +171,94 @@ func staffList(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Email, s.Role, s.CreatedAt.UTC().Format("2006-01-02"), status)
 	}
 	return w.Flush()
+}
+
+// cliActor is the audit log's author of every change made from the
+// command line.
+const cliActor = "cli"
+
+// parseStaffEmail reads the email argument of role and disable. An argument
+// that is not an email address is not echoed: it may be a password typed in
+// the wrong place.
+func parseStaffEmail(cmd, arg string) (string, error) {
+	email := db.NormalizeEmail(arg)
+	if !db.ValidEmail(email) {
+		return "", fmt.Errorf("staff %s: the first argument must be an email address\n\n%s", cmd, staffUsage)
+	}
+	return email, nil
+}
+
+// staffRole is `onboard staff role <email> <role>`.
+func staffRole(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) != 2 {
+		return fmt.Errorf("staff role takes an email and a role\n\n%s", staffUsage)
+	}
+	email, err := parseStaffEmail("role", args[0])
+	if err != nil {
+		return err
+	}
+	role := args[1]
+	if db.RoleRank(role) < 0 {
+		return errors.New("staff role: the role must be viewer, operator or admin")
+	}
+	store, err := openCurrentDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	s, err := store.StaffByEmail(ctx, email)
+	if errors.Is(err, db.ErrNotFound) {
+		return fmt.Errorf("staff role: %s has no account", email)
+	}
+	if err != nil {
+		return err
+	}
+	if s.Role == role {
+		fmt.Fprintf(stdout, "%s is %s already\n", s.Email, role)
+		return nil
+	}
+	if _, err := store.SetStaffRole(ctx, s.ID, role, db.AuditEntry{Actor: cliActor}); errors.Is(err, db.ErrLastAdmin) {
+		return fmt.Errorf("staff role: %s is the last active admin: make another admin first", s.Email)
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %s → %s\n", s.Email, s.Role, role)
+	return nil
+}
+
+// staffDisable is `onboard staff disable <email>`: the account can no
+// longer sign in, and its sessions end at once.
+func staffDisable(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return fmt.Errorf("staff disable takes one email\n\n%s", staffUsage)
+	}
+	email, err := parseStaffEmail("disable", args[0])
+	if err != nil {
+		return err
+	}
+	store, err := openCurrentDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	s, err := store.StaffByEmail(ctx, email)
+	if errors.Is(err, db.ErrNotFound) {
+		return fmt.Errorf("staff disable: %s has no account", email)
+	}
+	if err != nil {
+		return err
+	}
+	if s.DisabledAt != nil {
+		fmt.Fprintf(stdout, "%s is disabled already\n", s.Email)
+		return nil
+	}
+	if err := store.DisableStaff(ctx, s.ID, db.AuditEntry{Actor: cliActor}); errors.Is(err, db.ErrLastAdmin) {
+		return fmt.Errorf("staff disable: %s is the last active admin: make another admin first", s.Email)
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "disabled %s; their sessions are ended\n", s.Email)
+	return nil
 }
 
 // openCurrentDB opens the database for a command that needs the schema as

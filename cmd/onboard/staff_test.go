@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
@@ -127,5 +129,123 @@ func TestStaffAddRefuses(t *testing.T) {
 	list, err := store.ListStaff(context.Background())
 	if err != nil || len(list) != 1 || list[0].Role != db.RoleViewer {
 		t.Fatalf("refusals must create nothing and change nothing: %v %+v", err, list)
+	}
+}
+
+func TestStaffRoleAndDisable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	u := dbtest.NewURL(t)
+	for _, a := range [][2]string{{"alice@example.com", "admin"}, {"bob@example.com", "viewer"}} {
+		if _, _, err := runStaff(t, u, goodPassword+"\n", "add", a[0], "--role", a[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store, err := db.Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	bob, err := store.StaffByEmail(ctx, "bob@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := store.CreateStaffSession(ctx, bob.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	steps := []struct {
+		name string
+		args []string
+		out  string // stdout, when it succeeds
+		err  string // part of the error, when it fails
+	}{
+		{"promote", []string{"role", "Bob@Example.com", "operator"}, "bob@example.com: viewer → operator\n", ""},
+		{"same role again", []string{"role", "bob@example.com", "operator"}, "bob@example.com is operator already\n", ""},
+		{"demote the last admin", []string{"role", "alice@example.com", "operator"}, "", "alice@example.com is the last active admin"},
+		{"disable the last admin", []string{"disable", "alice@example.com"}, "", "alice@example.com is the last active admin"},
+		{"make a second admin", []string{"role", "bob@example.com", "admin"}, "bob@example.com: operator → admin\n", ""},
+		{"now alice may go", []string{"disable", "alice@example.com"}, "disabled alice@example.com; their sessions are ended\n", ""},
+		{"disable again", []string{"disable", "alice@example.com"}, "alice@example.com is disabled already\n", ""},
+		{"bob is the last active admin now", []string{"disable", "bob@example.com"}, "", "bob@example.com is the last active admin"},
+		{"unknown account", []string{"disable", "carol@example.com"}, "", "carol@example.com has no account"},
+		{"unknown account's role", []string{"role", "carol@example.com", "viewer"}, "", "carol@example.com has no account"},
+		{"bad role", []string{"role", "bob@example.com", "root"}, "", "viewer, operator or admin"},
+		{"role without a role", []string{"role", "bob@example.com"}, "", "takes an email and a role"},
+		{"disable without an email", []string{"disable"}, "", "takes one email"},
+		{"disable two", []string{"disable", "bob@example.com", "hunter2hunter2"}, "", "takes one email"},
+		{"not an email", []string{"disable", "hunter2hunter2"}, "", "must be an email address"},
+	}
+	for _, st := range steps {
+		out, errOut, err := runStaff(t, u, "", st.args...)
+		if st.err == "" && (err != nil || out != st.out) {
+			t.Fatalf("%s: stdout %q, err %v; want %q", st.name, out, err, st.out)
+		}
+		if st.err != "" && (err == nil || !strings.Contains(err.Error(), st.err)) {
+			t.Fatalf("%s: err = %v, want one saying %q", st.name, err, st.err)
+		}
+		if err != nil && strings.Contains(err.Error()+out+errOut, "hunter2") {
+			t.Fatalf("%s: the refusal repeats an argument that may be a password: %v", st.name, err)
+		}
+	}
+
+	list, err := store.ListStaff(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].Email != "alice@example.com" || list[0].DisabledAt == nil || list[0].Role != db.RoleAdmin ||
+		list[1].Role != db.RoleAdmin || list[1].DisabledAt != nil {
+		t.Fatalf("accounts: %+v", list)
+	}
+	if _, err := store.StaffBySession(ctx, token); err != nil {
+		t.Fatalf("bob's session should live on (only alice was disabled): %v", err)
+	}
+	log, err := store.AuditLog(ctx, db.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i := len(log) - 1; i >= 0; i-- {
+		e := log[i]
+		if e.Actor != "cli" {
+			t.Errorf("entry %s by %q, want cli", e.Action, e.Actor)
+		}
+		got = append(got, e.Action+" "+e.Detail["email"].(string))
+	}
+	want := "staff.created alice@example.com|staff.created bob@example.com|" +
+		"staff.role_changed bob@example.com|staff.role_changed bob@example.com|staff.disabled alice@example.com"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("audit, oldest first:\n%s\nwant (refusals and no-ops leave nothing):\n%s", strings.Join(got, "\n"), strings.ReplaceAll(want, "|", "\n"))
+	}
+}
+
+func TestStaffDisableEndsSessions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	u := dbtest.NewURL(t)
+	for _, email := range []string{"alice@example.com", "bob@example.com"} {
+		if _, _, err := runStaff(t, u, goodPassword+"\n", "add", email, "--role", "admin"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store, err := db.Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	bob, err := store.StaffByEmail(ctx, "bob@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := store.CreateStaffSession(ctx, bob.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runStaff(t, u, "", "disable", "bob@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.StaffBySession(ctx, token); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("a disabled account's session: err = %v, want ErrNotFound", err)
 	}
 }

@@ -6,7 +6,9 @@
 // every non-2xx answer into a *Problem that carries Altinn's AUTH-000NN code,
 // and retries nothing except a single retry with a fresh token after a 401.
 // Whether to retry a 5xx, or how to settle an ambiguous create, is the
-// caller's decision, because creates are not idempotent.
+// caller's decision, because creates are not idempotent. It does honour a
+// Retry-After on a 429 or 5xx: until it passes, every call fails at once with
+// a *HeldError and nothing is sent (see hold.go).
 package altinn
 
 import (
@@ -19,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -67,6 +70,9 @@ type Client struct {
 	hc       *http.Client
 	now      func() time.Time // for Retry-After HTTP-dates
 	maxPages int              // loop guard for ListSystemUsers
+
+	holdMu    sync.Mutex
+	notBefore time.Time // no call is sent before this (Retry-After); see hold.go
 }
 
 // New returns a Client for the Altinn platform at baseURL, for example
@@ -137,6 +143,9 @@ func (c *Client) do(ctx context.Context, e endpoint) (*response, error) {
 		}
 	}
 	for attempt := 0; ; attempt++ {
+		if until := c.NotBefore(); !until.IsZero() {
+			return nil, &HeldError{Op: e.op(), Until: until}
+		}
 		token, err := c.tokens.Token(ctx, e.scope)
 		if err != nil {
 			return nil, fmt.Errorf("altinn: %s: get token: %w", e.op(), err)
@@ -154,7 +163,9 @@ func (c *Client) do(ctx context.Context, e endpoint) (*response, error) {
 			c.tokens.Invalidate(e.scope)
 			continue
 		}
-		return nil, parseProblem(status, header, redact(body, token), c.now())
+		p := parseProblem(status, header, redact(body, token), c.now())
+		c.holdFor(p)
+		return nil, p
 	}
 }
 

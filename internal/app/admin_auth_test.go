@@ -2,9 +2,11 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -289,5 +291,81 @@ func TestAdminSignInRateLimit(t *testing.T) {
 	}
 	if res := e.signIn(e.browser(), "alice@example.com", staffPassword, ""); res.status != http.StatusSeeOther {
 		t.Fatalf("after the window: %d", res.status)
+	}
+}
+
+// TestAdminSignInRateLimitInParallel fires wrong passwords for one email all
+// at once: the limit is counted and recorded atomically per email, so no
+// more than five are checked (401) and every other one waits (429).
+func TestAdminSignInRateLimitInParallel(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.addStaff("alice@example.com", db.RoleViewer)
+	const n = 30
+	// Each attempt has its own browser and CSRF token, fetched first, so the
+	// posts can leave together.
+	type attempt struct {
+		b    *browser
+		csrf string
+	}
+	attempts := make([]attempt, n)
+	for i := range attempts {
+		b := e.browser()
+		attempts[i] = attempt{b, csrfOf(t, b.get(e.web.URL+"/admin/login"))}
+	}
+	start := make(chan struct{})
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i, a := range attempts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			form := url.Values{"email": {"alice@example.com"}, "password": {fmt.Sprintf("wrong password %d", i)}, "_csrf": {a.csrf}}
+			req, _ := http.NewRequest(http.MethodPost, e.web.URL+"/admin/login", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			res, err := a.b.c.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			statuses[i] = res.StatusCode
+		}()
+	}
+	close(start)
+	wg.Wait()
+	count := map[int]int{}
+	for _, s := range statuses {
+		count[s]++
+	}
+	if count[http.StatusUnauthorized] > 5 || count[http.StatusUnauthorized]+count[http.StatusTooManyRequests] != n {
+		t.Fatalf("statuses %v: want at most 5 × 401 and the rest 429", count)
+	}
+	if got := len(e.auditActions("alice@example.com")); got != count[http.StatusUnauthorized] {
+		t.Fatalf("%d failures audited for %d answered 401", got, count[http.StatusUnauthorized])
+	}
+	t.Logf("%d parallel wrong passwords: %d × 401, %d × 429", n, count[http.StatusUnauthorized], count[http.StatusTooManyRequests])
+}
+
+// TestAdminSignInWithAPasswordAsEmail: what is typed as the email lands in
+// the audit log only when it is an email address; a password pasted into
+// the field is recorded under a placeholder.
+func TestAdminSignInWithAPasswordAsEmail(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	const pasted = "Tr0ub4dor&3 pasted in the wrong field"
+	if res := e.signIn(e.browser(), pasted, "x", ""); res.status != http.StatusUnauthorized {
+		t.Fatalf("status %d, want 401", res.status)
+	}
+	log, err := e.db.AuditLog(context.Background(), db.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 1 || log[0].Action != db.AuditSignInFailed || log[0].Actor != db.NotAnEmailActor {
+		t.Fatalf("audit: %+v", log)
+	}
+	if strings.Contains(fmt.Sprintf("%+v", log), "Tr0ub4dor") {
+		t.Fatal("the audit log holds what was pasted")
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/metrics"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
 	"github.com/onboard-altinn/onboard/internal/sim"
+	"github.com/onboard-altinn/onboard/internal/webhooks"
 )
 
 // App is the wired service.
@@ -44,6 +45,11 @@ type App struct {
 	Jobs    *river.Client[pgx.Tx]
 	Metrics *metrics.Registry
 	Web     http.Handler
+	// Webhooks is the worker that delivers events to the vendor's product
+	// and Outbox what stores and enqueues them (both nil without a
+	// database). Tests shorten the worker's backoff before starting Jobs.
+	Webhooks *webhooks.Worker
+	Outbox   *webhooks.Outbox
 }
 
 // Scopes the vendor token asks for: one token serves every vendor call.
@@ -68,7 +74,8 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 	m := newServiceMetrics(a.Metrics)
 	a.Maskinporten, err = maskinporten.New(maskinporten.Config{
 		Issuer: cfg.MaskinportenIssuer, ClientID: cfg.MaskinportenClientID, KeyID: cfg.MaskinportenKID, Key: key,
-		HTTPClient: &http.Client{Timeout: 10 * time.Second,
+		// A token fetch is part of an Altinn call: it waits no longer than one.
+		HTTPClient: &http.Client{Timeout: min(10*time.Second, cfg.AltinnTimeout),
 			Transport: metrics.Transport(nil, maskinportenEndpoint, m.mpLatency, m.mpErrors)},
 	})
 	if err != nil {
@@ -86,15 +93,25 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		Schedule:  jobs.Schedule{Waiting: cfg.ReconcileSchedule, Connected: cfg.RevokeSweepInterval},
 		Calls:     m,
 	}
+	var redeliver handlers.Redeliverer
 	if store != nil {
+		a.Webhooks = newWebhookWorker(cfg, store, a.Metrics, log)
 		a.Jobs, err = jobs.NewClient(jobs.Config{
 			DB: store, Onboardings: a.Onboardings,
 			Schedule:      jobs.Schedule{Waiting: cfg.ReconcileSchedule, Connected: cfg.RevokeSweepInterval},
 			SweepInterval: cfg.SweepInterval, OpTimeout: a.Onboardings.OpTimeout, Workers: cfg.JobWorkers,
-			StopTimeout: JobStopTimeout, Log: log,
+			StopTimeout: JobStopTimeout, AltinnNotBefore: a.Onboardings.NotBefore, Log: log,
+			Webhooks: a.Webhooks,
 		})
 		if err != nil {
 			return nil, err
+		}
+		// Every status change stores its event and enqueues its deliveries
+		// in its own transaction; without URLs nothing is stored.
+		a.Outbox = &webhooks.Outbox{URLs: cfg.WebhookURLs, Jobs: a.Jobs, DB: store}
+		if len(cfg.WebhookURLs) > 0 {
+			store.OnStatusChange = a.Outbox.OnStatusChange
+			redeliver = a.Outbox
 		}
 		addStoreMetrics(a.Metrics, store, log)
 	}
@@ -110,6 +127,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		Dashboard: store, Insights: store, SystemUsers: a.Altinn,
 		Staff: store,
 		Ready: readiness(store), Metrics: a.Metrics, MetricsToken: cfg.MetricsToken,
+		WebhookLog: store, Redeliver: redeliver,
 	})
 	return a, nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -98,6 +99,10 @@ type Config struct {
 	SweepInterval       time.Duration   // ONBOARD_SWEEP_INTERVAL: how often due onboardings are looked for
 	JobWorkers          int             // ONBOARD_JOB_WORKERS: background jobs run at once per instance
 	MetricsToken        []byte          // ONBOARD_METRICS_TOKEN(_FILE): bearer token /metrics asks for (secret); empty: open
+
+	WebhookURLs   []string      // ONBOARD_WEBHOOK_URLS: endpoints of the vendor's product that receive every status change
+	WebhookSecret []byte        // ONBOARD_WEBHOOK_SECRET(_FILE): 32+ bytes signing each event (secret); required with URLs
+	WebhookMaxAge time.Duration // ONBOARD_WEBHOOK_MAX_AGE: how long a delivery is retried before it is failed
 
 	publicDefaulted, simDefaulted bool
 }
@@ -306,6 +311,19 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.MetricsToken, err = secret("ONBOARD_METRICS_TOKEN"); err != nil {
 		errs = append(errs, err)
 	}
+	if c.WebhookURLs, err = parseWebhookURLs(get("ONBOARD_WEBHOOK_URLS", ""), c.Dev); err != nil {
+		errs = append(errs, fmt.Errorf("ONBOARD_WEBHOOK_URLS: %w", err))
+	}
+	if c.WebhookSecret, err = secret("ONBOARD_WEBHOOK_SECRET"); err != nil {
+		errs = append(errs, err)
+	} else if len(c.WebhookSecret) > 0 && len(c.WebhookSecret) < 32 {
+		errs = append(errs, errors.New("ONBOARD_WEBHOOK_SECRET must be at least 32 bytes"))
+	} else if len(c.WebhookSecret) == 0 && len(c.WebhookURLs) > 0 {
+		errs = append(errs, errors.New("ONBOARD_WEBHOOK_SECRET (or _FILE) is required with ONBOARD_WEBHOOK_URLS: every event is signed"))
+	}
+	if c.WebhookMaxAge, err = time.ParseDuration(get("ONBOARD_WEBHOOK_MAX_AGE", "48h")); err != nil || c.WebhookMaxAge < MinWebhookMaxAge {
+		errs = append(errs, errors.New("ONBOARD_WEBHOOK_MAX_AGE must be a duration of at least 24h, such as 48h"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -333,6 +351,61 @@ func parseAges(s string) ([]time.Duration, error) {
 		return nil, errors.New("no durations")
 	}
 	return out, nil
+}
+
+// MinWebhookMaxAge is the shortest ONBOARD_WEBHOOK_MAX_AGE: a vendor's
+// endpoint may be down for a night and still get every event.
+const MinWebhookMaxAge = 24 * time.Hour
+
+// parseWebhookURLs reads the comma-separated endpoint URLs. Each is an
+// absolute https URL; plain http is allowed only in dev and only to a
+// loopback host (a receiver on the developer's own machine, or a test's).
+func parseWebhookURLs(s string, dev bool) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range splitList(s) {
+		u, err := url.Parse(f)
+		if err != nil || u.Host == "" || u.Fragment != "" || u.Opaque != "" {
+			return nil, fmt.Errorf("%q is not an absolute URL", RedactURL(f))
+		}
+		switch {
+		case u.Scheme == "https":
+		case u.Scheme == "http" && dev && isLoopbackHost(u.Hostname()):
+		case u.Scheme == "http" && dev:
+			return nil, fmt.Errorf("%s must be https (plain http only to a loopback host in dev)", RedactURL(f))
+		default:
+			return nil, fmt.Errorf("%s must be https", RedactURL(f))
+		}
+		if seen[u.String()] {
+			return nil, fmt.Errorf("%s is listed twice", RedactURL(f))
+		}
+		seen[u.String()] = true
+		out = append(out, u.String())
+	}
+	return out, nil
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// RedactURL is u without what may be a credential: its user info and its
+// query, for logs and pages.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	u.User = nil
+	if u.RawQuery != "" {
+		u.RawQuery = "…"
+	}
+	u.Fragment = ""
+	return u.String()
 }
 
 // ReturnPath is the one fixed path Altinn sends the customer back to. The
@@ -373,6 +446,10 @@ func (c *Config) Redacted() map[string]any {
 			db = fmt.Sprintf("host=%s port=%d dbname=%s user=%s", pc.Host, pc.Port, pc.Database, pc.User)
 		}
 	}
+	webhookURLs := make([]string, 0, len(c.WebhookURLs))
+	for _, u := range c.WebhookURLs {
+		webhookURLs = append(webhookURLs, RedactURL(u))
+	}
 	ids := make([]string, 0, len(c.Products))
 	for _, p := range c.Products {
 		ids = append(ids, p.ID+":"+p.Kind+":"+p.SystemID)
@@ -387,6 +464,8 @@ func (c *Config) Redacted() map[string]any {
 		"reconcile_schedule": durations(c.ReconcileSchedule), "revoke_sweep_interval": c.RevokeSweepInterval.String(),
 		"sweep_interval": c.SweepInterval.String(), "job_workers": c.JobWorkers,
 		"metrics_token": set(len(c.MetricsToken) > 0),
+		"webhook_urls":  webhookURLs, "webhook_hmac_key": set(len(c.WebhookSecret) > 0),
+		"webhook_max_age": c.WebhookMaxAge.String(),
 	}
 }
 

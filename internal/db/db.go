@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -38,6 +39,14 @@ type Querier interface {
 // DB is the store. Its methods are safe for concurrent use.
 type DB struct {
 	Pool *pgxpool.Pool
+	// OnStatusChange, when set, runs inside the transaction of every status
+	// change (CreateOnboarding and ImportOnboarding with prev "", and
+	// SaveOnboarding when the status moves), after the status and its event
+	// are written; an error rolls the change back. The app sets it to store
+	// the change's webhook event and enqueue its deliveries (River's
+	// InsertTx on tx), so an event exists exactly when its change does. Set
+	// it before the store is used.
+	OnStatusChange func(ctx context.Context, tx pgx.Tx, o *Onboarding, prev string) error
 }
 
 // Open connects to Postgres and checks that it answers.
@@ -51,6 +60,12 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	// pool_max_conns still wins.
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = 20
+	}
+	// A database that does not answer (restarting, unreachable) must fail a
+	// request fast, with a clear page, rather than hold it until the
+	// request's own deadline; the URL's connect_timeout still wins.
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -99,8 +99,11 @@ func (d *DB) CreateOnboarding(ctx context.Context, n NewOnboarding) (*Onboarding
 		if err != nil {
 			return err
 		}
-		return addEvent(ctx, q, Event{OnboardingID: o.ID, Kind: EventCreated, Cause: n.Cause, Actor: n.Actor,
-			ToStatus: StatusRequesting, Message: "onboarding started for " + n.Product})
+		if err := addEvent(ctx, q, Event{OnboardingID: o.ID, Kind: EventCreated, Cause: n.Cause, Actor: n.Actor,
+			ToStatus: StatusRequesting, Message: "onboarding started for " + n.Product}); err != nil {
+			return err
+		}
+		return d.statusChanged(ctx, q, o, "")
 	})
 	if isUniqueViolation(err) {
 		return nil, ErrConflict
@@ -130,8 +133,11 @@ func (d *DB) ImportOnboarding(ctx context.Context, n NewOnboarding, systemUserID
 		if err != nil {
 			return err
 		}
-		return addEvent(ctx, q, Event{OnboardingID: o.ID, Kind: EventCreated, Cause: n.Cause, Actor: n.Actor,
-			ToStatus: StatusConnected, Message: "imported a system user created outside the wizard"})
+		if err := addEvent(ctx, q, Event{OnboardingID: o.ID, Kind: EventCreated, Cause: n.Cause, Actor: n.Actor,
+			ToStatus: StatusConnected, Message: "imported a system user created outside the wizard"}); err != nil {
+			return err
+		}
+		return d.statusChanged(ctx, q, o, "")
 	})
 	if isUniqueViolation(err) {
 		return nil, ErrConflict
@@ -191,10 +197,14 @@ var ErrStale = errors.New("db: onboarding changed since it was read")
 // SaveOnboarding writes o's mutable fields and the given events in one
 // transaction, if the row is still at o.Version (ErrStale otherwise). When the
 // status differs from prevStatus a status event is added too, so the history
-// and the current status never disagree. StatusAt moves to now when
+// and the current status never disagree (and the OnStatusChange hook runs in
+// the same transaction). StatusAt moves to now when
 // the status changes; the caller keeps NextCheckAt in step with the status
 // (the onboarding service does).
 func (d *DB) SaveOnboarding(ctx context.Context, o *Onboarding, prevStatus string, cause, actor string, events ...Event) error {
+	// What the UPDATE returns is kept only if the transaction commits: a
+	// rolled-back save (a failed event or hook) leaves o as it was read.
+	updatedAt, version, statusAt := o.UpdatedAt, o.Version, o.StatusAt
 	err := d.InTx(ctx, func(q Querier) error {
 		row := q.QueryRow(ctx, `
 			UPDATE onboardings SET status = $2, escalated = $3, altinn_request_id = $4, confirm_url = $5,
@@ -229,11 +239,17 @@ func (d *DB) SaveOnboarding(ctx context.Context, o *Onboarding, prevStatus strin
 			if o.ErrorMessage != nil {
 				msg = *o.ErrorMessage
 			}
-			return addEvent(ctx, q, Event{OnboardingID: o.ID, Kind: EventStatus, Cause: cause, Actor: actor,
-				FromStatus: prevStatus, ToStatus: o.Status, Message: msg})
+			if err := addEvent(ctx, q, Event{OnboardingID: o.ID, Kind: EventStatus, Cause: cause, Actor: actor,
+				FromStatus: prevStatus, ToStatus: o.Status, Message: msg}); err != nil {
+				return err
+			}
+			return d.statusChanged(ctx, q, o, prevStatus)
 		}
 		return nil
 	})
+	if err != nil {
+		o.UpdatedAt, o.Version, o.StatusAt = updatedAt, version, statusAt
+	}
 	if isUniqueViolation(err) {
 		return ErrConflict
 	}

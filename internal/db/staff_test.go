@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,8 +45,8 @@ func TestCreateStaff(t *testing.T) {
 	}
 	addStaff(t, d, "aaron@example.com", db.RoleAdmin)
 	list, err := d.ListStaff(ctx)
-	if err != nil || len(list) != 2 || list[0].Email != "aaron@example.com" {
-		t.Fatalf("list: %v %+v", err, list)
+	if err != nil || len(list) != 2 || list[0].Email != "aaron@example.com" || list[1].ID != s.ID || list[0].PasswordHash != "" {
+		t.Fatalf("list (without hashes): %v %+v", err, list)
 	}
 	log, err := d.AuditLog(ctx, db.AuditFilter{})
 	if err != nil {
@@ -92,6 +94,9 @@ func TestStaffSession(t *testing.T) {
 	if err != nil || got.Staff.ID != s.ID || got.Staff.Email != s.Email || got.Staff.Role != db.RoleViewer || !got.ExpiresAt.Equal(expires) {
 		t.Fatalf("by session: %v %+v", err, got)
 	}
+	if got.Staff.PasswordHash != "" {
+		t.Fatal("a session lookup, made on every request, must not load the password hash")
+	}
 	var seen time.Time
 	if err := d.Pool.QueryRow(ctx, `SELECT last_seen_at FROM staff_sessions`).Scan(&seen); err != nil {
 		t.Fatal(err)
@@ -118,6 +123,7 @@ func TestStaffSessionRefused(t *testing.T) {
 			return token
 		}},
 		{"disabled through DisableStaff", func(t *testing.T, d *db.DB, s *db.Staff, token string) string {
+			addStaff(t, d, "boss@example.com", db.RoleAdmin) // alice is not the last admin
 			if err := d.DisableStaff(context.Background(), s.ID, db.AuditEntry{Actor: "boss@example.com"}); err != nil {
 				t.Fatal(err)
 			}
@@ -280,5 +286,288 @@ func TestFailedSignIns(t *testing.T) {
 	}
 	if byEmail, byIP, err := d.FailedSignIns(ctx, "alice@example.com", "192.0.2.1", window); err != nil || byEmail != 0 || byIP != 2 {
 		t.Fatalf("after a sign-in: by email %d, by ip %d (%v); want 0, 2", byEmail, byIP, err)
+	}
+}
+
+func TestValidEmail(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]bool{
+		"alice@example.com": true, "a.b+c@sub.example.no": true,
+		"": false, "Alice@example.com": false, " alice@example.com": false, "alice": false,
+		"Alice <alice@example.com>": false, "<alice@example.com>": false, "correct horse battery staple": false,
+		"a@b@c": false, "alice@" + string(make([]byte, 260)): false,
+	} {
+		if got := db.ValidEmail(in); got != want {
+			t.Errorf("ValidEmail(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestStaffByID(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	s := addStaff(t, d, "alice@example.com", db.RoleViewer)
+	if got, err := d.StaffByID(ctx, s.ID); err != nil || got.Email != s.Email {
+		t.Fatalf("by id: %v %+v", err, got)
+	}
+	if _, err := d.StaffByID(ctx, s.ID+1000); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("unknown id: err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestSetStaffRole(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	boss := addStaff(t, d, "boss@example.com", db.RoleAdmin)
+	alice := addStaff(t, d, "alice@example.com", db.RoleViewer)
+	by := db.AuditEntry{StaffID: &boss.ID, Actor: boss.Email, IP: "192.0.2.5"}
+
+	got, err := d.SetStaffRole(ctx, alice.ID, db.RoleOperator, by)
+	if err != nil || got.Role != db.RoleOperator || got.PasswordHash != "" {
+		t.Fatalf("promote: %v %+v", err, got)
+	}
+	if again, err := d.SetStaffRole(ctx, alice.ID, db.RoleOperator, by); err != nil || again.Role != db.RoleOperator {
+		t.Fatalf("the same role again: %v %+v", err, again)
+	}
+	if _, err := d.SetStaffRole(ctx, alice.ID, "root", by); err == nil {
+		t.Fatal("an unknown role must be refused")
+	}
+	if _, err := d.SetStaffRole(ctx, alice.ID+1000, db.RoleViewer, by); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("unknown id: err = %v, want ErrNotFound", err)
+	}
+	if _, err := d.SetStaffRole(ctx, boss.ID, db.RoleOperator, by); !errors.Is(err, db.ErrLastAdmin) {
+		t.Fatalf("demoting the last admin: err = %v, want ErrLastAdmin", err)
+	}
+	// A disabled admin does not count: boss is still the last active one.
+	dora := addStaff(t, d, "dora@example.com", db.RoleAdmin)
+	exec(t, d, `UPDATE staff SET disabled_at = now() WHERE id = $1`, dora.ID)
+	if _, err := d.SetStaffRole(ctx, boss.ID, db.RoleViewer, by); !errors.Is(err, db.ErrLastAdmin) {
+		t.Fatalf("demoting the last active admin: err = %v, want ErrLastAdmin", err)
+	}
+	// Promoting a disabled account, and then demoting it, are no threat.
+	if _, err := d.SetStaffRole(ctx, dora.ID, db.RoleViewer, by); err != nil {
+		t.Fatal(err)
+	}
+
+	log, err := d.AuditLog(ctx, db.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changes []db.AuditEntry
+	for _, e := range log {
+		if e.Action == db.AuditStaffRole {
+			changes = append(changes, e)
+		}
+	}
+	if len(changes) != 2 {
+		t.Fatalf("a change is audited once; no-ops and refusals not at all: %+v", changes)
+	}
+	e := changes[1] // newest first: the promotion
+	if e.Actor != boss.Email || e.StaffID == nil || *e.StaffID != boss.ID || e.IP != "192.0.2.5" ||
+		e.Detail["email"] != "alice@example.com" || e.Detail["from"] != "viewer" || e.Detail["to"] != "operator" {
+		t.Fatalf("role change entry: %+v", e)
+	}
+}
+
+func TestDisableStaffLastAdmin(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	boss := addStaff(t, d, "boss@example.com", db.RoleAdmin)
+	alice := addStaff(t, d, "alice@example.com", db.RoleOperator)
+	by := db.AuditEntry{Actor: "cli"}
+	if err := d.DisableStaff(ctx, boss.ID, by); !errors.Is(err, db.ErrLastAdmin) {
+		t.Fatalf("disabling the last admin: err = %v, want ErrLastAdmin", err)
+	}
+	if err := d.DisableStaff(ctx, alice.ID+1000, by); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("unknown id: err = %v, want ErrNotFound", err)
+	}
+	for range 2 { // the second time changes and records nothing
+		if err := d.DisableStaff(ctx, alice.ID, by); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := d.StaffByID(ctx, alice.ID)
+	if err != nil || got.DisabledAt == nil {
+		t.Fatalf("alice: %v %+v", err, got)
+	}
+	log, err := d.AuditLog(ctx, db.AuditFilter{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 1 || log[0].Action != db.AuditStaffDisable || log[0].Detail["email"] != "alice@example.com" {
+		t.Fatalf("newest entry: %+v", log)
+	}
+	var disables int
+	if err := d.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'staff.disabled'`).Scan(&disables); err != nil || disables != 1 {
+		t.Fatalf("disable entries: %d (%v), want 1", disables, err)
+	}
+}
+
+// TestAdminsDemotingEachOther runs two admins' demotions of each other at
+// once, many times over: one wins, the other is refused, and an admin is
+// always left.
+func TestAdminsDemotingEachOther(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	for i := range 10 {
+		a := addStaff(t, d, fmt.Sprintf("a%d@example.com", i), db.RoleAdmin)
+		b := addStaff(t, d, fmt.Sprintf("b%d@example.com", i), db.RoleAdmin)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for j, pair := range [][2]*db.Staff{{a, b}, {b, a}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if j == 0 {
+					_, errs[j] = d.SetStaffRole(ctx, pair[1].ID, db.RoleViewer, db.AuditEntry{Actor: pair[0].Email})
+				} else {
+					errs[j] = d.DisableStaff(ctx, pair[1].ID, db.AuditEntry{Actor: pair[0].Email})
+				}
+			}()
+		}
+		wg.Wait()
+		refused := 0
+		for _, err := range errs {
+			if errors.Is(err, db.ErrLastAdmin) {
+				refused++
+			} else if err != nil {
+				t.Fatal(err)
+			}
+		}
+		var admins int
+		if err := d.Pool.QueryRow(ctx, `SELECT count(*) FROM staff WHERE role = 'admin' AND disabled_at IS NULL`).Scan(&admins); err != nil {
+			t.Fatal(err)
+		}
+		if refused != 1 || admins != 1 {
+			t.Fatalf("round %d: %d refused, %d active admins left; want 1 and 1", i, refused, admins)
+		}
+		// Leave no active admin from this round, so the next round's pair are the only ones.
+		exec(t, d, `UPDATE staff SET disabled_at = now() WHERE role = 'admin'`)
+	}
+}
+
+func TestSignIn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	alice := addStaff(t, d, "alice@example.com", db.RoleOperator)
+	dora := addStaff(t, d, "dora@example.com", db.RoleViewer)
+	exec(t, d, `UPDATE staff SET disabled_at = now() WHERE id = $1`, dora.ID)
+	attempt := func(email string) db.SignInAttempt {
+		return db.SignInAttempt{Email: email, IP: "192.0.2.1", Since: time.Now().Add(-15 * time.Minute),
+			MaxByEmail: 3, MaxByIP: 100, SessionTTL: time.Hour}
+	}
+	var seen []*db.Staff
+	wrong := func(s *db.Staff) bool { seen = append(seen, s); return false }
+	right := func(s *db.Staff) bool { seen = append(seen, s); return s != nil }
+
+	// Wrong passwords are recorded as failures, with the account when known.
+	res, err := d.SignIn(ctx, attempt("Alice@Example.com"), wrong)
+	if err != nil || res.Limited || res.Staff != nil || res.ByEmail != 0 {
+		t.Fatalf("wrong password: %v %+v", err, res)
+	}
+	if len(seen) != 1 || seen[0] == nil || seen[0].ID != alice.ID || seen[0].PasswordHash != "$argon2id$test" {
+		t.Fatalf("check should get alice's account with its hash: %+v", seen)
+	}
+	// A disabled account is checked as no account at all.
+	seen = nil
+	if res, err := d.SignIn(ctx, attempt("dora@example.com"), right); err != nil || res.Staff != nil || len(seen) != 1 || seen[0] != nil {
+		t.Fatalf("disabled account: %v %+v %+v", err, res, seen)
+	}
+	// What is not an email address is not looked up, and is audited under a placeholder.
+	seen = nil
+	if res, err := d.SignIn(ctx, attempt("correct horse battery staple"), right); err != nil || res.Staff != nil || len(seen) != 1 || seen[0] != nil {
+		t.Fatalf("not an email: %v %+v %+v", err, res, seen)
+	}
+	log, err := d.AuditLog(ctx, db.AuditFilter{Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if log[0].Actor != db.NotAnEmailActor || log[0].Action != db.AuditSignInFailed || log[0].StaffID != nil ||
+		log[1].Actor != "dora@example.com" || log[1].StaffID == nil || *log[1].StaffID != dora.ID ||
+		log[2].Actor != "alice@example.com" || log[2].StaffID == nil || log[2].IP != "192.0.2.1" {
+		t.Fatalf("failures, newest first: %+v", log)
+	}
+
+	// A right password signs in: a session and an audit entry, and the
+	// email's count starts afresh.
+	res, err = d.SignIn(ctx, attempt("alice@example.com"), right)
+	if err != nil || res.Staff == nil || res.Staff.ID != alice.ID || res.Staff.PasswordHash != "" || res.Token == "" || res.ByEmail != 1 {
+		t.Fatalf("right password: %v %+v", err, res)
+	}
+	if s, err := d.StaffBySession(ctx, res.Token); err != nil || s.Staff.ID != alice.ID || !s.ExpiresAt.Equal(res.Expires) {
+		t.Fatalf("the new session: %v %+v", err, s)
+	}
+	if log, _ := d.AuditLog(ctx, db.AuditFilter{Limit: 1}); log[0].Action != db.AuditSignIn || log[0].Actor != "alice@example.com" {
+		t.Fatalf("sign-in entry: %+v", log)
+	}
+
+	// Three failures, then the fourth attempt is refused before check runs.
+	for i := range 3 {
+		if res, err := d.SignIn(ctx, attempt("alice@example.com"), wrong); err != nil || res.Limited || res.ByEmail != i {
+			t.Fatalf("failure %d: %v %+v", i+1, err, res)
+		}
+	}
+	seen = nil
+	res, err = d.SignIn(ctx, attempt("alice@example.com"), right)
+	if err != nil || !res.Limited || res.Staff != nil || res.ByEmail != 3 || len(seen) != 0 {
+		t.Fatalf("over the limit: %v %+v, check ran %d times", err, res, len(seen))
+	}
+	// The address's limit holds for any email, and for what is not one.
+	a := attempt("bob@example.com")
+	a.MaxByIP = 6
+	if res, err := d.SignIn(ctx, a, right); err != nil || !res.Limited || res.ByIP != 6 {
+		t.Fatalf("over the address's limit: %v %+v", err, res)
+	}
+	a.Email = ""
+	if res, err := d.SignIn(ctx, a, right); err != nil || !res.Limited {
+		t.Fatalf("over the address's limit, no email: %v %+v", err, res)
+	}
+}
+
+// TestSignInInParallel fires many wrong passwords for one email at once:
+// only MaxByEmail are checked, however they interleave.
+func TestSignInInParallel(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	addStaff(t, d, "alice@example.com", db.RoleOperator)
+	var (
+		mu      sync.Mutex
+		checked int
+		limited int
+		wg      sync.WaitGroup
+	)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := d.SignIn(ctx, db.SignInAttempt{Email: "alice@example.com", IP: "192.0.2.1",
+				Since: time.Now().Add(-time.Hour), MaxByEmail: 5, MaxByIP: 100, SessionTTL: time.Hour},
+				func(*db.Staff) bool {
+					time.Sleep(5 * time.Millisecond) // a hash takes a while
+					mu.Lock()
+					checked++
+					mu.Unlock()
+					return false
+				})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if res.Limited {
+				mu.Lock()
+				limited++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if checked != 5 || limited != 15 {
+		t.Fatalf("%d passwords checked and %d refused, want 5 and 15", checked, limited)
 	}
 }

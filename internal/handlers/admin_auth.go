@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,15 +22,21 @@ import (
 	"github.com/onboard-altinn/onboard/views"
 )
 
-// StaffStore is the part of the database staff sign-in uses.
+// StaffStore is the part of the database staff sign-in and the staff page
+// (admin_staff.go) use.
 type StaffStore interface {
-	StaffByEmail(ctx context.Context, email string) (*db.Staff, error)
-	CreateStaffSession(ctx context.Context, staffID int64, ttl time.Duration) (token string, expires time.Time, err error)
+	FailedSignIns(ctx context.Context, email, ip string, since time.Time) (byEmail, byIP int, err error)
+	SignIn(ctx context.Context, a db.SignInAttempt, check func(s *db.Staff) bool) (db.SignInResult, error)
 	StaffBySession(ctx context.Context, token string) (*db.StaffSession, error)
 	DeleteStaffSession(ctx context.Context, token string) error
 	DeleteExpiredStaffSessions(ctx context.Context) (int64, error)
-	FailedSignIns(ctx context.Context, email, ip string, since time.Time) (byEmail, byIP int, err error)
 	AddAudit(ctx context.Context, e db.AuditEntry) error
+
+	ListStaff(ctx context.Context) ([]db.Staff, error)
+	StaffByID(ctx context.Context, id int64) (*db.Staff, error)
+	CreateStaff(ctx context.Context, n db.NewStaff) (*db.Staff, error)
+	SetStaffRole(ctx context.Context, id int64, role string, by db.AuditEntry) (*db.Staff, error)
+	DisableStaff(ctx context.Context, id int64, by db.AuditEntry) error
 }
 
 const (
@@ -51,6 +58,10 @@ const (
 	signInWindow        = 15 * time.Minute
 	maxFailuresPerEmail = 5
 	maxFailuresPerIP    = 20
+
+	// maxHashWait is how long a sign-in waits for a free hash slot (see
+	// hashSlots) before it is told to try again.
+	maxHashWait = 10 * time.Second
 
 	maxEmailLen = 254
 )
@@ -75,6 +86,7 @@ func (h *Handler) adminRoutes(e *echo.Echo) {
 	g.POST("/logout", h.adminLogout)
 	h.onboardingRoutes(g)
 	h.insightRoutes(g)
+	h.staffRoutes(g.Group("/staff", h.requireStaff(db.RoleAdmin)))
 }
 
 // requireStaff lets a request through only with a live staff session whose
@@ -196,7 +208,10 @@ func (h *Handler) adminLoginForm(c echo.Context) error {
 // adminLogin checks an email and password. Every failure gets the same
 // answer (401 and "wrong email or password") after the same work: an unknown
 // or disabled account is checked against a dummy hash. Failures are counted
-// in the audit log, which is also what rate-limits them.
+// in the audit log, which is also what rate-limits them: db.SignIn counts,
+// checks and records under a per-email lock, so parallel attempts cannot
+// all slip under the limit. What was typed as the email is recorded as the
+// failure's actor only when it is an email address.
 func (h *Handler) adminLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	typed := strings.TrimSpace(c.FormValue("email"))
@@ -209,43 +224,52 @@ func (h *Handler) adminLogin(c echo.Context) error {
 	if email == "" || password == "" {
 		return h.renderLogin(c, http.StatusUnauthorized, typed, next, "admin.signin.wrong")
 	}
+	if !db.ValidEmail(email) {
+		email = "" // counted by address only, and audited as db.NotAnEmailActor
+	}
 	ip := c.RealIP()
+	since := time.Now().Add(-signInWindow)
 
-	byEmail, byIP, err := h.Staff.FailedSignIns(ctx, email, ip, time.Now().Add(-signInWindow))
+	// A first look, before waiting for a hash slot, turns a flood at a
+	// locked email away cheaply; db.SignIn looks again under its lock.
+	byEmail, byIP, err := h.Staff.FailedSignIns(ctx, email, ip, since)
 	if err != nil {
 		return err
 	}
 	if byEmail >= maxFailuresPerEmail || byIP >= maxFailuresPerIP {
-		h.logger().WarnContext(ctx, "staff sign-in rate limited", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
-			"remote_ip", ip, "by_email", byEmail >= maxFailuresPerEmail, "by_ip", byIP >= maxFailuresPerIP)
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(signInWindow.Seconds())))
-		return h.renderLogin(c, http.StatusTooManyRequests, typed, next, "admin.signin.limited")
+		return h.signInLimited(c, typed, next, byEmail >= maxFailuresPerEmail, byIP >= maxFailuresPerIP)
 	}
 
-	var s *db.Staff
-	if len(email) <= maxEmailLen {
-		if s, err = h.Staff.StaffByEmail(ctx, email); errors.Is(err, db.ErrNotFound) {
-			s = nil
-		} else if err != nil {
-			return err
-		}
+	release, err := acquireHashSlot(ctx, maxHashWait)
+	if err != nil {
+		h.logger().WarnContext(ctx, "staff sign-in waited too long for a password check",
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "remote_ip", ip)
+		c.Response().Header().Set("Retry-After", "10")
+		return h.renderLogin(c, http.StatusServiceUnavailable, typed, next, "admin.signin.busy")
 	}
-	ok := false
-	switch {
-	case len(password) > MaxPasswordLen:
-	case s == nil || s.DisabledAt != nil:
-		_ = PasswordMatches(dummyHash, password) // the same work as for a real account
-	default:
-		ok = PasswordMatches(s.PasswordHash, password)
+	defer release()
+	res, err := h.Staff.SignIn(ctx, db.SignInAttempt{
+		Email: email, IP: ip, Since: since, MaxByEmail: maxFailuresPerEmail, MaxByIP: maxFailuresPerIP,
+		SessionTTL: h.staffSessionTTL(),
+	}, func(s *db.Staff) bool {
+		switch {
+		case len(password) > MaxPasswordLen:
+			return false
+		case s == nil:
+			_ = PasswordMatches(dummyHash, password) // the same work as for a real account
+			return false
+		default:
+			return PasswordMatches(s.PasswordHash, password)
+		}
+	})
+	release()
+	if err != nil {
+		return err
 	}
-	if !ok {
-		failure := db.AuditEntry{Actor: email, Action: db.AuditSignInFailed, IP: ip}
-		if s != nil {
-			failure.StaffID = &s.ID
-		}
-		if err := h.Staff.AddAudit(ctx, failure); err != nil {
-			return err
-		}
+	if res.Limited {
+		return h.signInLimited(c, typed, next, res.ByEmail >= maxFailuresPerEmail, res.ByIP >= maxFailuresPerIP)
+	}
+	if res.Staff == nil {
 		return h.renderLogin(c, http.StatusUnauthorized, typed, next, "admin.signin.wrong")
 	}
 
@@ -254,23 +278,24 @@ func (h *Handler) adminLogin(c echo.Context) error {
 			return err
 		}
 	}
-	token, expires, err := h.Staff.CreateStaffSession(ctx, s.ID, h.staffSessionTTL())
-	if err != nil {
-		return err
-	}
-	if err := h.Staff.AddAudit(ctx, db.AuditEntry{StaffID: &s.ID, Actor: s.Email, Action: db.AuditSignIn, IP: ip}); err != nil {
-		return err
-	}
 	if n, err := h.Staff.DeleteExpiredStaffSessions(ctx); err != nil {
 		h.logger().WarnContext(ctx, "deleting expired staff sessions", "err", err)
 	} else if n > 0 {
 		h.logger().InfoContext(ctx, "deleted expired staff sessions", "count", n)
 	}
 	c.SetCookie(&http.Cookie{
-		Name: staffCookie, Value: token, Path: staffCookiePath, Expires: expires,
-		MaxAge: max(1, int(time.Until(expires).Seconds())), HttpOnly: true, Secure: !h.Dev, SameSite: http.SameSiteLaxMode,
+		Name: staffCookie, Value: res.Token, Path: staffCookiePath, Expires: res.Expires,
+		MaxAge: max(1, int(time.Until(res.Expires).Seconds())), HttpOnly: true, Secure: !h.Dev, SameSite: http.SameSiteLaxMode,
 	})
 	return c.Redirect(http.StatusSeeOther, adminNext(next))
+}
+
+// signInLimited answers a sign-in refused by the rate limit.
+func (h *Handler) signInLimited(c echo.Context, typed, next string, byEmail, byIP bool) error {
+	h.logger().WarnContext(c.Request().Context(), "staff sign-in rate limited", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+		"remote_ip", c.RealIP(), "by_email", byEmail, "by_ip", byIP)
+	c.Response().Header().Set("Retry-After", strconv.Itoa(int(signInWindow.Seconds())))
+	return h.renderLogin(c, http.StatusTooManyRequests, typed, next, "admin.signin.limited")
 }
 
 // adminLogout ends the session on the server, so the cookie is worthless
@@ -304,12 +329,6 @@ func (h *Handler) staffSessionTTL() time.Duration {
 	return DefaultStaffSessionTTL
 }
 
-// adminHome is the dashboard's start page; for now it only says who is
-// signed in, with which role.
-func (h *Handler) adminHome(c echo.Context) error {
-	return render(c, http.StatusOK, views.AdminHomePage(views.AdminHome{AdminPage: h.adminPage(c, "admin.home.heading")}))
-}
-
 // Password hashing: argon2id with OWASP's recommended minimum (19 MiB, two
 // passes, one lane), stored in the PHC string format so the parameters can
 // be raised later without breaking stored hashes.
@@ -325,6 +344,42 @@ const (
 // long as a wrong password. Nobody knows its password; its parameters must
 // stay those of HashPassword (a test checks).
 const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$0Hsb28++myoDo2jxZunKhg$WXmreMeyCzPW9SztIdAuDPWawcOVHvkt6TM80Lbfp9g"
+
+// maxConcurrentHashes caps the argon2id hashes running at once in this
+// process: each holds argonMemory (19 MiB), so a burst of sign-ins queues
+// for a slot instead of taking the memory. It is also the most sign-ins
+// that hold a database connection at once (db.SignIn checks the password
+// inside its transaction).
+const maxConcurrentHashes = 4
+
+// hashSlots is the process-wide semaphore behind maxConcurrentHashes: one
+// per process, like the memory it protects, so it is not per Handler.
+var hashSlots = make(chan struct{}, maxConcurrentHashes)
+
+// acquireHashSlot waits up to wait (and no longer than ctx) for a hash slot
+// and returns the function that gives it back; calling that more than once
+// is harmless.
+func acquireHashSlot(ctx context.Context, wait time.Duration) (release func(), err error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	select {
+	case hashSlots <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-hashSlots }) }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("handlers: waiting for a password hash slot: %w", ctx.Err())
+	}
+}
+
+// hashPasswordInSlot is HashPassword inside a hash slot, for handlers.
+func hashPasswordInSlot(ctx context.Context, password string) (string, error) {
+	release, err := acquireHashSlot(ctx, maxHashWait)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return HashPassword(password)
+}
 
 // HashPassword hashes a staff password with argon2id and a random salt.
 func HashPassword(password string) (string, error) {

@@ -166,29 +166,32 @@ func TestPasswordHash(t *testing.T) {
 }
 
 // memStaff is an in-memory StaffStore for tests that go through the whole
-// sign-in.
+// sign-in (without its rate limit); staff management is not in it.
 type memStaff struct {
+	StaffStore
 	staff    map[string]*db.Staff
 	sessions map[string]*db.StaffSession
 	audit    []db.AuditEntry
 }
 
-func (m *memStaff) StaffByEmail(_ context.Context, email string) (*db.Staff, error) {
-	if s, ok := m.staff[db.NormalizeEmail(email)]; ok {
-		return s, nil
+func (m *memStaff) SignIn(_ context.Context, a db.SignInAttempt, check func(*db.Staff) bool) (db.SignInResult, error) {
+	email := a.Email
+	if !db.ValidEmail(email) {
+		email = ""
 	}
-	return nil, db.ErrNotFound
-}
-
-func (m *memStaff) CreateStaffSession(_ context.Context, id int64, ttl time.Duration) (string, time.Time, error) {
-	for _, s := range m.staff {
-		if s.ID == id {
-			token := "token-" + s.Email
-			m.sessions[token] = &db.StaffSession{Staff: *s, ExpiresAt: time.Now().Add(ttl)}
-			return token, m.sessions[token].ExpiresAt, nil
+	s := m.staff[email]
+	if !check(s) {
+		failure := db.AuditEntry{Actor: email, Action: db.AuditSignInFailed, IP: a.IP}
+		if email == "" {
+			failure.Actor = db.NotAnEmailActor
 		}
+		m.audit = append(m.audit, failure)
+		return db.SignInResult{}, nil
 	}
-	return "", time.Time{}, db.ErrNotFound
+	token := "token-" + s.Email
+	m.sessions[token] = &db.StaffSession{Staff: *s, ExpiresAt: time.Now().Add(a.SessionTTL)}
+	m.audit = append(m.audit, db.AuditEntry{StaffID: &s.ID, Actor: s.Email, Action: db.AuditSignIn, IP: a.IP})
+	return db.SignInResult{Staff: s, Token: token, Expires: m.sessions[token].ExpiresAt}, nil
 }
 
 func (m *memStaff) StaffBySession(_ context.Context, token string) (*db.StaffSession, error) {
@@ -268,6 +271,78 @@ func TestSignInNeverLogsThePassword(t *testing.T) {
 	}
 	if strings.Contains(fmt.Sprintf("%+v", store.audit), password) {
 		t.Fatal("an audit entry holds the password")
+	}
+}
+
+// TestSignInWithAPasswordAsEmail pastes a password into the email field:
+// the failure is audited under a placeholder, never as typed.
+func TestSignInWithAPasswordAsEmail(t *testing.T) {
+	t.Parallel()
+	const pasted = "Tr0ub4dor&3-pasted-in-the-wrong-field"
+	store := &memStaff{staff: map[string]*db.Staff{}, sessions: map[string]*db.StaffSession{}}
+	logs := &syncBuffer{}
+	h := &Handler{Staff: store, Dev: true, SubmitPerMinute: 60, Log: slog.New(slog.NewTextHandler(logs, nil))}
+	srv := httptest.NewServer(New(h))
+	defer srv.Close()
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	res, err := client.Get(srv.URL + "/admin/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF token:\n%s", body)
+	}
+	res, err = client.PostForm(srv.URL+"/admin/login", url.Values{"email": {pasted}, "password": {"x"}, "_csrf": {string(m[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("status %d, want 401", res.StatusCode)
+	}
+	if len(store.audit) != 1 || store.audit[0].Actor != db.NotAnEmailActor || store.audit[0].Action != db.AuditSignInFailed {
+		t.Fatalf("audit = %+v", store.audit)
+	}
+	if strings.Contains(logs.String(), pasted) {
+		t.Fatalf("a log line holds what was pasted:\n%s", logs.String())
+	}
+}
+
+// TestHashSlots fills every password-hash slot and checks that the next
+// waits, then gives up; it is not parallel, as the slots are the process's.
+func TestHashSlots(t *testing.T) {
+	ctx := context.Background()
+	var releases []func()
+	for range maxConcurrentHashes {
+		release, err := acquireHashSlot(ctx, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		releases = append(releases, release)
+	}
+	start := time.Now()
+	if _, err := acquireHashSlot(ctx, 50*time.Millisecond); err == nil || time.Since(start) < 50*time.Millisecond {
+		t.Fatalf("a hash beyond the cap should wait and then fail, err = %v after %v", err, time.Since(start))
+	}
+	releases[0]()
+	releases[0]() // giving a slot back twice frees one slot, not two
+	release, err := acquireHashSlot(ctx, time.Second)
+	if err != nil {
+		t.Fatalf("a freed slot should be taken: %v", err)
+	}
+	if _, err := acquireHashSlot(ctx, 10*time.Millisecond); err == nil {
+		t.Fatal("a second release must not free a second slot")
+	}
+	release()
+	for _, r := range releases[1:] {
+		r()
+	}
+	if len(hashSlots) != 0 {
+		t.Fatalf("%d slots still taken", len(hashSlots))
 	}
 }
 

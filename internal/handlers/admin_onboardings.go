@@ -89,6 +89,7 @@ func (h *Handler) onboardingRoutes(g *echo.Group) {
 	g.POST("/onboardings/:id/renew", h.withOnboarding(h.renewOnboarding), operator)
 	g.GET("/onboardings/:id/cancel", h.withOnboarding(h.confirmCancel), operator)
 	g.POST("/onboardings/:id/cancel", h.withOnboarding(h.cancelOnboarding), operator)
+	g.POST("/onboardings/:id/webhooks/:delivery/redeliver", h.withOnboarding(h.redeliverWebhook), operator) // admin_webhooks.go
 }
 
 // canAct reports whether the signed-in staff member may run actions, so
@@ -464,6 +465,8 @@ var doneKeys = map[string]string{
 	"cancel":  "admin.done.cancel",
 	"create":  "admin.done.create",
 	"exists":  "admin.done.exists",
+
+	"redeliver": "admin.done.redeliver",
 }
 
 const stamp = "02.01.2006 15:04:05"
@@ -543,6 +546,9 @@ func (h *Handler) onboardingDetail(c echo.Context, o *db.Onboarding) error {
 			}
 		}
 		m.Audit = append(m.Audit, r)
+	}
+	if m.Webhooks, err = h.webhookSection(c, o); err != nil {
+		return err
 	}
 	return render(c, http.StatusOK, views.OnboardingDetailPage(m))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/views"
 )
@@ -28,6 +29,12 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 	}
 	if errors.Is(err, middleware.ErrCSRFInvalid) {
 		status = http.StatusForbidden
+	}
+	// The database restarting or out of reach is passing: say so (503, try
+	// again in a moment) rather than claim we broke.
+	if he == nil && db.Unavailable(err) {
+		status = http.StatusServiceUnavailable
+		c.Response().Header().Set("Retry-After", "5")
 	}
 	// A missing CSRF token is the same story to a person as a wrong one.
 	if status == http.StatusBadRequest && he != nil && isCSRFMessage(he.Message) {

@@ -76,6 +76,11 @@ type Handler struct {
 	// token a scrape must send.
 	Metrics      MetricsWriter
 	MetricsToken []byte
+	// WebhookLog reads an onboarding's webhook deliveries for its detail
+	// page; Redeliver sends one again (nil when no URLs are configured:
+	// nothing is offered). See admin_webhooks.go.
+	WebhookLog WebhookLog
+	Redeliver  Redeliverer
 }
 
 func (h *Handler) page(c echo.Context, title string) views.Page {

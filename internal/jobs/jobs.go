@@ -21,6 +21,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/webhooks"
 )
 
 // Config is what the background work needs.
@@ -40,15 +41,24 @@ type Config struct {
 	// contexts are cancelled.
 	StopTimeout time.Duration
 	Log         *slog.Logger
+	// AltinnNotBefore, when set, is when Altinn may be called again after
+	// it asked this process to wait (Retry-After); reconcile checks due
+	// before then are moved, not made.
+	AltinnNotBefore func() time.Time
 	// FetchPollInterval, when set, replaces River's fallback poll for new
 	// jobs (1s); tests shorten it. TestOnly skips River's start-up jitter.
 	FetchPollInterval time.Duration
 	TestOnly          bool
+	// Webhooks, when set, delivers webhook events in a queue of their own
+	// (webhooks.Queue, Workers at once), so a slow endpoint never holds up
+	// reconciliation.
+	Webhooks *webhooks.Worker
 }
 
 // NewClient builds the River client with the reconcile and sweep workers
-// and the periodic sweep. It does not start it: `onboard serve` does, and
-// stops it after the HTTP servers have drained.
+// (and the webhook worker, when given) and the periodic sweep. It does not
+// start it: `onboard serve` does, and stops it after the HTTP servers have
+// drained.
 func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 	if cfg.SweepInterval < time.Second {
 		return nil, fmt.Errorf("jobs: sweep interval %v is under River's 1s minimum", cfg.SweepInterval)
@@ -61,7 +71,7 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &ReconcileWorker{
 		Store: cfg.DB, Onboardings: cfg.Onboardings, Schedule: cfg.Schedule,
-		SettleAfter: cfg.OpTimeout, JobTimeout: jobTimeout, Log: log,
+		SettleAfter: cfg.OpTimeout, JobTimeout: jobTimeout, NotBefore: cfg.AltinnNotBefore, Log: log,
 	}); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
@@ -69,6 +79,13 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 		DB: cfg.DB, Lease: max(10*time.Minute, 4*jobTimeout), Batch: 500, MaxBatches: 20, Log: log,
 	}); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(cfg.Workers, 1)}}
+	if cfg.Webhooks != nil {
+		if err := river.AddWorkerSafely(workers, cfg.Webhooks); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		queues[webhooks.Queue] = river.QueueConfig{MaxWorkers: max(cfg.Workers, 1)}
 	}
 	sweepEvery := cfg.SweepInterval
 	sweep := river.NewPeriodicJob(river.PeriodicInterval(sweepEvery), func() (river.JobArgs, *river.InsertOpts) {
@@ -80,7 +97,7 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 	}, &river.PeriodicJobOpts{ID: "reconcile_sweep", RunOnStart: true})
 
 	client, err := river.NewClient(riverpgxv5.New(cfg.DB.Pool), &river.Config{
-		Queues:          map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(cfg.Workers, 1)}},
+		Queues:          queues,
 		Workers:         workers,
 		PeriodicJobs:    []*river.PeriodicJob{sweep},
 		Logger:          log.With("component", "river"),

@@ -75,8 +75,12 @@ type ReconcileWorker struct {
 	SettleAfter time.Duration
 	// JobTimeout bounds one run; longer than the service's operation timeout.
 	JobTimeout time.Duration
-	Now        func() time.Time
-	Log        *slog.Logger
+	// NotBefore, when set, says until when Altinn asked this process not to
+	// call (Retry-After): a check due before then is not made, only moved
+	// to then.
+	NotBefore func() time.Time
+	Now       func() time.Time
+	Log       *slog.Logger
 }
 
 // Timeout is the worker's job timeout.
@@ -96,6 +100,13 @@ func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 	version := o.Version
 	now := w.now()
 	actor := "job " + strconv.FormatInt(job.ID, 10)
+	if nb := w.notBefore(); nb.After(now) && (Waiting(o.Status) || o.Status == db.StatusConnected) {
+		// Altinn asked us to wait: look again once it may be asked.
+		if err := w.Store.SetNextCheck(ctx, o.ID, version, w.nextCheck(o, now)); err != nil {
+			return fmt.Errorf("jobs: reconcile %s: %w", o.ID, err)
+		}
+		return nil
+	}
 	switch {
 	case o.Status == db.StatusRequesting && now.Sub(o.StatusAt) >= w.SettleAfter:
 		err = w.Onboardings.Continue(ctx, o, db.CauseReconciler, actor)
@@ -111,7 +122,7 @@ func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 	if o.Version == version {
 		// Nothing was saved (nothing to read, or the save failed): set the
 		// next look here, or the sweep's lease would bring it back too soon.
-		if serr := w.Store.SetNextCheck(ctx, o.ID, version, w.Schedule.NextCheck(o.Status, o.StatusAt, now)); serr != nil && err == nil {
+		if serr := w.Store.SetNextCheck(ctx, o.ID, version, w.nextCheck(o, now)); serr != nil && err == nil {
 			err = serr
 		}
 	}
@@ -122,6 +133,23 @@ func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 		w.Log.DebugContext(ctx, "reconciled", "onboarding", o.ID, "status", o.Status, "job", job.ID)
 	}
 	return nil
+}
+
+// nextCheck is the schedule's next look at o, but never before Altinn may
+// be called again.
+func (w *ReconcileWorker) nextCheck(o *db.Onboarding, now time.Time) *time.Time {
+	next := w.Schedule.NextCheck(o.Status, o.StatusAt, now)
+	if nb := w.notBefore(); next != nil && nb.After(*next) {
+		next = &nb
+	}
+	return next
+}
+
+func (w *ReconcileWorker) notBefore() time.Time {
+	if w.NotBefore == nil {
+		return time.Time{}
+	}
+	return w.NotBefore()
 }
 
 func (w *ReconcileWorker) now() time.Time {

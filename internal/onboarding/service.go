@@ -555,6 +555,10 @@ func (s *Service) save(ctx context.Context, o *db.Onboarding, prev, cause, actor
 			since = now // SaveOnboarding moves status_at to now on a change
 		}
 		o.NextCheckAt = s.Schedule.NextCheck(o.Status, since, now)
+		// Altinn asked us to wait (Retry-After): the next look waits too.
+		if nb := s.NotBefore(); o.NextCheckAt != nil && nb.After(*o.NextCheckAt) {
+			o.NextCheckAt = &nb
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -565,6 +569,15 @@ func (s *Service) save(ctx context.Context, o *db.Onboarding, prev, cause, actor
 		s.Log.InfoContext(ctx, "onboarding status", "onboarding", o.ID, "from", prev, "to", o.Status, "cause", cause)
 	}
 	return nil
+}
+
+// NotBefore is when the Altinn client sends calls again after Altinn asked
+// it to wait (Retry-After), or the zero time when it is not held back.
+func (s *Service) NotBefore() time.Time {
+	if h, ok := s.Altinn.(interface{ NotBefore() time.Time }); ok {
+		return h.NotBefore()
+	}
+	return time.Time{}
 }
 
 // ErrSuperseded is returned when another request or instance saved the
@@ -662,7 +675,8 @@ func (s *Service) callEvent(cause, actor, op string, start time.Time, okStatus i
 	e := db.Event{Kind: db.EventAltinnCall, Cause: cause, Actor: actor, Operation: op,
 		LatencyMS: int(took.Milliseconds()), HTTPStatus: okStatus}
 	defer func() {
-		if s.Calls != nil {
+		// A call held back by Retry-After was never sent: not a call to count.
+		if s.Calls != nil && !errors.Is(err, altinn.ErrHeld) {
 			s.Calls.AltinnCall(op, took, e.HTTPStatus, err)
 		}
 	}()

@@ -33,6 +33,7 @@ type Fault struct {
 	Times int `json:"times"`
 	// AfterStore handles the call for real (a create is stored) and then answers
 	// with Status or Malformed instead of the real answer: the ambiguous outcome.
+	// With Hang it stores and then never answers.
 	AfterStore bool `json:"afterStore"`
 	// Hang never answers; the call ends only when the client gives up.
 	Hang bool `json:"hang"`
@@ -129,6 +130,11 @@ func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, next ht
 		}
 	}
 	if f.Hang {
+		if f.AfterStore {
+			// Stored, and then no answer ever comes: the caller cannot
+			// know, and may die waiting (the crash test kills it here).
+			next.ServeHTTP(&discardWriter{header: http.Header{}}, r)
+		}
 		<-ctx.Done()
 		return
 	}

@@ -1,0 +1,230 @@
+// Package webhooks tells the vendor's own product about every change of an
+// onboarding's status: a signed JSON event POSTed to each configured URL.
+//
+// The Outbox runs inside the transaction of each status change (the db
+// store's OnStatusChange hook): it stores the event, one delivery per URL
+// and a River job per delivery, so an event exists exactly when its change
+// does and is never lost to a crash. The Worker makes one attempt per job
+// run, records it, and on failure returns an error so River retries with
+// exponential backoff until the maximum age has passed; then the delivery
+// is failed. A delivery's job is unique while it waits or runs, so any
+// number of instances send each delivery once (a crash between the POST and
+// its record may send it again: receivers drop copies by Onboard-Event-Id).
+package webhooks
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/onboard-altinn/onboard/internal/db"
+)
+
+// TypeStatusChanged is the type of the event sent on every status change.
+const TypeStatusChanged = "onboarding.status_changed"
+
+// Event is the JSON body of every POST.
+type Event struct {
+	ID      string     `json:"id"`      // also in the Onboard-Event-Id header
+	Type    string     `json:"type"`    // TypeStatusChanged
+	Created time.Time  `json:"created"` // when the status changed, RFC 3339
+	Data    Onboarding `json:"data"`
+}
+
+// Onboarding is the onboarding as it is after the change. Fields without a
+// value are null.
+type Onboarding struct {
+	ID              string  `json:"id"`
+	Ref             string  `json:"ref"`
+	Product         string  `json:"product"`
+	Kind            string  `json:"kind"`
+	OrgNo           string  `json:"org_no"`
+	ExternalRef     string  `json:"external_ref"`
+	CustomerRef     *string `json:"customer_ref"`
+	Status          string  `json:"status"`
+	PreviousStatus  *string `json:"previous_status"` // null for a new onboarding
+	Escalated       bool    `json:"escalated"`
+	SystemUserID    *string `json:"system_user_id"`
+	AltinnRequestID *string `json:"altinn_request_id"`
+}
+
+// NewEvent is the status_changed event for o, which moved from prev ("" for
+// a new onboarding) to its current status.
+func NewEvent(o *db.Onboarding, prev string, created time.Time) (Event, error) {
+	id, err := newUUID()
+	if err != nil {
+		return Event{}, err
+	}
+	d := Onboarding{
+		ID: o.ID, Ref: o.Ref, Product: o.Product, Kind: o.Kind, OrgNo: o.OrgNo, ExternalRef: o.ExternalRef,
+		CustomerRef: o.CustomerRef, Status: o.Status, Escalated: o.Escalated,
+		SystemUserID: o.SystemUserID, AltinnRequestID: o.AltinnRequestID,
+	}
+	if prev != "" {
+		d.PreviousStatus = &prev
+	}
+	return Event{ID: id, Type: TypeStatusChanged, Created: created.UTC(), Data: d}, nil
+}
+
+// Queue is the River queue webhook deliveries run in, apart from
+// reconciliation, so a slow endpoint never holds up the checks at Altinn.
+const Queue = "webhooks"
+
+// maxAttempts is River's cap on a delivery job's attempts. The Worker gives
+// up by age long before: attempts are at most an hour apart once backed off.
+const maxAttempts = 20000
+
+// liveStates are the states of a delivery job that has not finished: a
+// delivery has at most one job among them, whichever instance inserts it.
+var liveStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+	rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+}
+
+// Args asks for one attempt at one delivery.
+type Args struct {
+	DeliveryID int64 `json:"delivery_id"`
+}
+
+// Kind is the job's stable name in river_job.
+func (Args) Kind() string { return "webhook_delivery" }
+
+// InsertOpts puts delivery jobs in their queue and makes each unique per
+// delivery while it waits or runs.
+func (Args) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue:       Queue,
+		MaxAttempts: maxAttempts,
+		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: liveStates},
+	}
+}
+
+// Jobs is the part of the River client the Outbox uses.
+type Jobs interface {
+	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	InsertManyTx(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+	JobCancelTx(ctx context.Context, tx pgx.Tx, jobID int64) (*rivertype.JobRow, error)
+}
+
+// Transactor runs work in one database transaction.
+type Transactor interface {
+	InTx(ctx context.Context, fn func(q db.Querier) error) error
+}
+
+// Outbox turns status changes into stored events and delivery jobs, and
+// sends a delivery again when staff ask.
+type Outbox struct {
+	// URLs are the endpoints every event goes to; none: nothing is stored.
+	URLs []string
+	Jobs Jobs
+	DB   Transactor
+}
+
+// OnStatusChange stores the event of o's change from prev and enqueues one
+// delivery job per URL, all in tx: the transaction of the change. It is the
+// db store's OnStatusChange hook.
+func (b *Outbox) OnStatusChange(ctx context.Context, tx pgx.Tx, o *db.Onboarding, prev string) error {
+	if len(b.URLs) == 0 {
+		return nil
+	}
+	created := o.StatusAt
+	if created.IsZero() {
+		created = time.Now()
+	}
+	ev, err := NewEvent(o, prev, created.Truncate(time.Microsecond)) // Postgres keeps microseconds
+	if err != nil {
+		return err
+	}
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("webhooks: event: %w", err)
+	}
+	ids, err := db.AddWebhookEvent(ctx, tx, db.WebhookEvent{ID: ev.ID, OnboardingID: o.ID, Type: ev.Type,
+		Payload: payload, CreatedAt: ev.Created}, b.URLs)
+	if err != nil {
+		return err
+	}
+	params := make([]river.InsertManyParams, len(ids))
+	for i, id := range ids {
+		params[i] = river.InsertManyParams{Args: Args{DeliveryID: id}}
+	}
+	if _, err := b.Jobs.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("webhooks: enqueue: %w", err)
+	}
+	return nil
+}
+
+// ErrEndpointGone is returned by Redeliver for a delivery to a URL that is
+// no longer configured: the vendor took it away, so nothing is sent there.
+var ErrEndpointGone = errors.New("webhooks: the delivery's URL is no longer configured")
+
+// Redeliver makes an onboarding's delivery pending again, with a fresh
+// maximum age and backoff, and enqueues its job now, in one transaction. It
+// returns the delivery as it was before. It returns db.ErrNotFound when the
+// onboarding has no such delivery and ErrEndpointGone when its URL is no
+// longer configured.
+func (b *Outbox) Redeliver(ctx context.Context, onboardingID string, deliveryID int64) (*db.WebhookDelivery, error) {
+	var before *db.WebhookDelivery
+	err := b.DB.InTx(ctx, func(q db.Querier) error {
+		tx, ok := q.(pgx.Tx)
+		if !ok {
+			return errors.New("webhooks: redeliver: InTx did not give a pgx.Tx")
+		}
+		var err error
+		if before, err = db.ResetWebhookDelivery(ctx, tx, onboardingID, deliveryID); err != nil {
+			return err
+		}
+		if !slices.Contains(b.URLs, before.URL) {
+			return ErrEndpointGone
+		}
+		return b.enqueueNow(ctx, tx, deliveryID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return before, nil
+}
+
+// enqueueNow inserts the delivery's job. A job still waiting (a retry
+// scheduled for later) is cancelled and replaced, so the delivery is tried
+// now and its backoff starts again; a job running now is left to finish:
+// its attempt is the redelivery.
+func (b *Outbox) enqueueNow(ctx context.Context, tx pgx.Tx, deliveryID int64) error {
+	res, err := b.Jobs.InsertTx(ctx, tx, Args{DeliveryID: deliveryID}, nil)
+	if err != nil {
+		return fmt.Errorf("webhooks: enqueue: %w", err)
+	}
+	if !res.UniqueSkippedAsDuplicate || res.Job.State == rivertype.JobStateRunning {
+		return nil
+	}
+	if _, err := b.Jobs.JobCancelTx(ctx, tx, res.Job.ID); err != nil {
+		return fmt.Errorf("webhooks: replace job %d: %w", res.Job.ID, err)
+	}
+	res, err = b.Jobs.InsertTx(ctx, tx, Args{DeliveryID: deliveryID}, nil)
+	if err != nil {
+		return fmt.Errorf("webhooks: enqueue: %w", err)
+	}
+	if res.UniqueSkippedAsDuplicate {
+		return fmt.Errorf("webhooks: job %d for delivery %d could not be replaced", res.Job.ID, deliveryID)
+	}
+	return nil
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("webhooks: event id: %w", err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]), nil
+}
