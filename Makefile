@@ -9,7 +9,7 @@ export ONBOARD_DATA_DIR ?= $(CURDIR)/.data
 DB = export DATABASE_URL="$${DATABASE_URL:-$$(scripts/devdb.sh start)}";
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-short generate check-generated lint bench migrate build db-start db-stop psql clean
+.PHONY: staff-add help run test test-short generate check-generated lint bench migrate build db-start db-stop psql clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,6 +37,10 @@ lint: ## gofmt and go vet
 
 bench: ## benchmarks: Go benchmarks, then the million-row dashboard list (see bench/README.md)
 	@$(DB) $(GO) test -run '^$$' -bench . -benchmem ./... && $(GO) run ./bench/list
+
+staff-add: ## add a dashboard account: make staff-add EMAIL=you@example.com ROLE=admin (password on stdin)
+	@test -n "$(EMAIL)" || { echo "usage: make staff-add EMAIL=you@example.com ROLE=admin"; exit 2; }
+	@$(DB) $(GO) run ./cmd/onboard staff add "$(EMAIL)" --role "$${ROLE:-admin}"
 
 migrate: ## apply database migrations
 	@$(DB) $(GO) run ./cmd/onboard migrate
