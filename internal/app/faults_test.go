@@ -507,38 +507,19 @@ type load struct {
 }
 
 type loadResult struct {
-	at     time.Time
-	took   time.Duration
-	what   string
-	status int
-	body   string
-	err    error
+	at         time.Time
+	took       time.Duration
+	what       string
+	status     int
+	body       string
+	retryAfter string
+	err        error
 }
 
 var loadIP atomic.Int64
 
 func (l *load) do(method, path string, form url.Values) loadResult {
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, _ := http.NewRequest(method, l.e.web.URL+path, body)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	n := loadIP.Add(1)
-	req.Header.Set("X-Forwarded-For", "203.0."+strconv.FormatInt(113+n/250%10, 10)+"."+strconv.FormatInt(1+n%250, 10))
-	start := time.Now()
-	c := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := c.Do(req)
-	r := loadResult{at: start, what: method + " " + path, err: err}
-	if err == nil {
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		r.status, r.body = res.StatusCode, string(b)
-	}
-	r.took = time.Since(start)
-	return r
+	return l.doJar(nil, method, path, form)
 }
 
 // startLoad runs workers that view the status page of ref and submit new
@@ -603,7 +584,7 @@ func (l *load) doJar(jar http.CookieJar, method, path string, form url.Values) l
 	if err == nil {
 		b, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		r.status, r.body = res.StatusCode, string(b)
+		r.status, r.body, r.retryAfter = res.StatusCode, string(b), res.Header.Get("Retry-After")
 	}
 	r.took = time.Since(start)
 	return r
@@ -676,10 +657,10 @@ func TestFaultPostgresRestart(t *testing.T) {
 	for _, path := range []string{"/status/" + o.Ref, "/readyz"} {
 		start := time.Now()
 		r := l.do(http.MethodGet, path, nil)
-		if r.status != http.StatusServiceUnavailable || time.Since(start) > 2*time.Second {
+		if r.status != http.StatusServiceUnavailable || time.Since(start) > 3*time.Second {
 			t.Fatalf("GET %s without the database: %d after %v, want a 503 at once\n%s", path, r.status, time.Since(start), r.body)
 		}
-		if path != "/readyz" && !is503Page(r) {
+		if path != "/readyz" && (!is503Page(r) || r.retryAfter == "") {
 			t.Fatalf("GET %s without the database: not the clear 503 page:\n%s", path, r.body)
 		}
 	}
@@ -741,8 +722,10 @@ func TestFaultPostgresRestart(t *testing.T) {
 		default:
 			t.Errorf("%s: %d\n%s", r.what, r.status, r.body)
 		}
-		if r.took > 3*time.Second {
-			t.Errorf("%s at %v took %v: requests must fail fast", r.what, r.at.Sub(cutAt).Round(time.Millisecond), r.took)
+		// Failing fast: a 503 within a few seconds, never the request's
+		// own 45 s deadline; and nothing else hangs either.
+		if (r.status == http.StatusServiceUnavailable && r.took > 3*time.Second) || r.took > 10*time.Second {
+			t.Errorf("%s at %v: %d after %v: requests must fail fast", r.what, r.at.Sub(cutAt).Round(time.Millisecond), r.status, r.took)
 		}
 	}
 	t.Logf("load: %d requests, %d served, %d clear 503s; %d backends terminated; %d new customers", len(results), served, unavailable, killed, len(orgs))
