@@ -247,12 +247,13 @@ type shutdownStep struct {
 	stop func(context.Context) error
 }
 
-// shutdownTimeout bounds the whole shutdown: requests draining, then jobs
-// finishing (app.JobStopTimeout of it before their contexts are cancelled).
-const shutdownTimeout = 30 * time.Second
+// shutdownStepTimeout bounds each step of the shutdown: requests draining,
+// then jobs finishing (app.JobStopTimeout of it before their contexts are
+// cancelled), then the simulator.
+const shutdownStepTimeout = 20 * time.Second
 
 // serveUntilDone serves until ctx ends (or a server fails), then runs the
-// shutdown steps in order within shutdownTimeout: in-flight requests and
+// shutdown steps in order, each within shutdownStepTimeout: in-flight requests and
 // jobs finish, nothing new starts.
 func serveUntilDone(ctx context.Context, log *slog.Logger, servers []*http.Server, lns []net.Listener, steps []shutdownStep) error {
 	errc := make(chan error, len(servers))
@@ -269,12 +270,16 @@ func serveUntilDone(ctx context.Context, log *slog.Logger, servers []*http.Serve
 	case serveErr = <-errc:
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
 	var errs []string
 	for _, st := range steps {
+		// Each step has a budget of its own, so a slow one (a customer's
+		// request waiting on Altinn) cannot leave the next (River's jobs)
+		// no time at all to finish.
 		start := time.Now()
-		if err := st.stop(sctx); err != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownStepTimeout)
+		err := st.stop(sctx)
+		cancel()
+		if err != nil {
 			errs = append(errs, st.name+": "+err.Error())
 		}
 		log.Info("stopped", "part", st.name, "took_ms", time.Since(start).Milliseconds())

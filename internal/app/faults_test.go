@@ -127,7 +127,7 @@ func TestFaults(t *testing.T) {
 		{
 			name: "Altinn 429 with Retry-After on create", on: "create",
 			faults: []sim.Fault{{Method: http.MethodPost, Path: vendorPath, Status: 429, Times: 1,
-				Header: map[string]string{"Retry-After": "3"}}},
+				Header: map[string]string{"Retry-After": "12"}}},
 			submitTo: "status", outcome: db.StatusRequesting, says: "outcome.unavailable",
 			status: db.StatusRequesting, code: "altinn_unavailable", msgHas: "Retry-After",
 			call: "POST request/vendor", callHTTP: 429,
@@ -135,8 +135,9 @@ func TestFaults(t *testing.T) {
 			calls: map[string]int{callCreate: 1, callLookup: 0},
 			check: func(t *testing.T, e *env, b *browser, o *db.Onboarding) {
 				holdEnds := e.app.Onboardings.NotBefore()
-				if d := time.Until(holdEnds); d < time.Second || d > 3*time.Second {
-					t.Fatalf("held until %v from now, want the 3 s Altinn asked for", d)
+				// Generous bounds: a loaded CI machine may take seconds to get here.
+				if d := time.Until(holdEnds); d < 6*time.Second || d > 12*time.Second {
+					t.Fatalf("held until %v from now, want the 12 s Altinn asked for", d)
 				}
 				if o.NextCheckAt == nil || o.NextCheckAt.Before(holdEnds.Add(-time.Millisecond)) {
 					t.Fatalf("next check %v, want none before the hold ends (%v)", o.NextCheckAt, holdEnds)
@@ -161,7 +162,7 @@ func TestFaults(t *testing.T) {
 		{
 			name: "Altinn 429 with Retry-After on the status read", on: "read",
 			faults: []sim.Fault{{Method: http.MethodGet, Path: vendorPath + "/", Status: 429, Times: 1,
-				Header: map[string]string{"Retry-After": "3"}}},
+				Header: map[string]string{"Retry-After": "12"}}},
 			outcome: db.StatusPending, says: "outcome.pending",
 			status: db.StatusPending, code: "altinn_unavailable", msgHas: "429",
 			call: "GET request/vendor/{id}", callHTTP: 429, stored: 1,

@@ -45,5 +45,6 @@ func newWebhookWorker(cfg *config.Config, store *db.DB, r *metrics.Registry, log
 	return &webhooks.Worker{
 		Store: store, HTTP: webhooks.NewHTTPClient(), Secret: cfg.WebhookSecret, MaxAge: cfg.WebhookMaxAge,
 		Observer: newWebhookMetrics(r), Log: log.With("component", "webhooks"),
+		URLs: append([]string{}, cfg.WebhookURLs...),
 	}
 }

@@ -25,7 +25,7 @@ type Schedule struct {
 // is re-read on the waiting schedule.
 func Waiting(status string) bool {
 	switch status {
-	case db.StatusStarted, db.StatusRequesting, db.StatusPending, db.StatusAccepted:
+	case db.StatusRequesting, db.StatusPending, db.StatusAccepted:
 		return true
 	}
 	return false

@@ -441,3 +441,22 @@ func TestWorkerFailures(t *testing.T) {
 		})
 	}
 }
+
+func TestWorkerSendsNothingToARemovedEndpoint(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	r := newReceiver(t, 200)
+	id := oneDelivery(t, d, r.srv.URL+"/hooks")
+	// The endpoint was taken out of ONBOARD_WEBHOOK_URLS after the event.
+	w := &webhooks.Worker{Store: d, HTTP: webhooks.NewHTTPClient(), Secret: secret, MaxAge: 48 * time.Hour,
+		URLs: []string{"https://other.example/hooks"}}
+	err := w.Work(ctx, job(id, 1))
+	var cancel *river.JobCancelError
+	if !errors.As(err, &cancel) {
+		t.Fatalf("err = %v, want a JobCancel", err)
+	}
+	if got := dl(t, d, id); got.Status != db.WebhookFailed || r.count() != 0 {
+		t.Fatalf("delivery %s with %d requests sent, want failed and none sent", got.Status, r.count())
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,8 +69,12 @@ type Worker struct {
 	// zero). Tests shorten them.
 	RetryBase, RetryMax time.Duration
 	Observer            Observer // optional
-	Log                 *slog.Logger
-	Now                 func() time.Time
+	// URLs are the endpoints configured now; a delivery to any other (one
+	// removed since, say because it was compromised) is not sent but ends
+	// failed. Nil sends to every stored URL.
+	URLs []string
+	Log  *slog.Logger
+	Now  func() time.Time
 }
 
 // Timeout is the job's timeout: one request and its record.
@@ -101,6 +106,10 @@ func (w *Worker) Backoff(n int) time.Duration {
 // were removed, and the secret with them, while deliveries were pending).
 var errNoSecret = errors.New("not sent: ONBOARD_WEBHOOK_SECRET is not set")
 
+// errEndpointGone is the attempt's error when the delivery's URL is no
+// longer configured: it is never sent there again.
+var errEndpointGone = errors.New("not sent: the endpoint is no longer in ONBOARD_WEBHOOK_URLS")
+
 // Work makes the attempt. A delivery that is gone or no longer pending (a
 // duplicate job, or delivered meanwhile) is left alone.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
@@ -124,7 +133,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	status, next := db.WebhookDelivered, (*time.Time)(nil)
 	if sendErr != nil {
 		a.Error = errorText(sendErr)
-		if w.now().Sub(d.RetrySince) >= w.MaxAge || job.Attempt >= job.MaxAttempts {
+		if w.now().Sub(d.RetrySince) >= w.MaxAge || job.Attempt >= job.MaxAttempts || errors.Is(sendErr, errEndpointGone) {
 			status = db.WebhookFailed
 		} else {
 			status = db.WebhookPending
@@ -163,6 +172,9 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 func (w *Worker) send(ctx context.Context, d *db.WebhookDelivery, at time.Time) (int, error) {
 	if len(w.Secret) == 0 {
 		return 0, errNoSecret
+	}
+	if w.URLs != nil && !slices.Contains(w.URLs, d.URL) {
+		return 0, errEndpointGone
 	}
 	body := []byte(d.Payload)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(body))
