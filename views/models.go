@@ -75,6 +75,7 @@ type Outcome struct {
 	RefreshURL  string
 	CheckedAt   string
 	AltinnURL   string
+	BackURL     string // the vendor's product, when a hand-off started this onboarding
 }
 
 // Error is the one error page.

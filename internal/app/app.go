@@ -24,6 +24,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/handlers"
+	"github.com/onboard-altinn/onboard/internal/handoff"
 	"github.com/onboard-altinn/onboard/internal/jobs"
 	"github.com/onboard-altinn/onboard/internal/maskinporten"
 	"github.com/onboard-altinn/onboard/internal/metrics"
@@ -119,6 +120,10 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	verifier, err := newHandoff(cfg, store)
+	if err != nil {
+		return nil, err
+	}
 	a.Web = handlers.New(&handlers.Handler{
 		Onboardings: a.Onboardings, Store: store, Products: cfg.Products, Vendor: cfg.Vendor,
 		Sim: cfg.AltinnEnv == config.EnvSim, Dev: cfg.Dev, SessionKey: sessionKey, ConfirmHosts: cfg.ConfirmHosts,
@@ -127,7 +132,8 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		Dashboard: store, Insights: store, SystemUsers: a.Altinn,
 		Staff: store,
 		Ready: readiness(store), Metrics: a.Metrics, MetricsToken: cfg.MetricsToken,
-		WebhookLog: store, Redeliver: redeliver,
+		WebhookLog: store, Redeliver: redeliver, Handoff: verifier,
+		APIKeys: store, PublicURL: cfg.PublicURL,
 	})
 	return a, nil
 }
@@ -236,4 +242,25 @@ func sessionKey(cfg *config.Config) ([]byte, error) {
 		return nil, fmt.Errorf("app: session key: %w", err)
 	}
 	return b, nil
+}
+
+// newHandoff builds the verifier of the vendor product's signed /start
+// tokens, or nil (and a nil interface) when no hand-off key is configured.
+func newHandoff(cfg *config.Config, store *db.DB) (handlers.HandoffVerifier, error) {
+	if !cfg.HandoffEnabled() || store == nil {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(cfg.Products))
+	for _, p := range cfg.Products {
+		ids = append(ids, p.ID)
+	}
+	v, err := handoff.New(handoff.Config{
+		HS256Secret: cfg.HandoffHS256Secret, PublicKeyPEM: cfg.HandoffPublicKeyPEM,
+		ReturnHosts: cfg.HandoffReturnHosts, MaxAge: cfg.HandoffMaxAge, Audience: cfg.PublicURL,
+		Products: ids, Dev: cfg.Dev, JTIs: store,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	return v, nil
 }

@@ -104,6 +104,11 @@ type Config struct {
 	WebhookSecret []byte        // ONBOARD_WEBHOOK_SECRET(_FILE): 32+ bytes signing each event (secret); required with URLs
 	WebhookMaxAge time.Duration // ONBOARD_WEBHOOK_MAX_AGE: how long a delivery is retried before it is failed
 
+	HandoffHS256Secret  []byte        // ONBOARD_HANDOFF_HS256_SECRET(_FILE): 32+ bytes shared with the vendor's product (secret)
+	HandoffPublicKeyPEM []byte        // ONBOARD_HANDOFF_PUBLIC_KEY_FILE: PEM RSA or EC P-256 public key (RS256 or ES256)
+	HandoffReturnHosts  []string      // ONBOARD_HANDOFF_RETURN_HOSTS: hosts (or host:port) a hand-off may send the customer back to
+	HandoffMaxAge       time.Duration // ONBOARD_HANDOFF_MAX_AGE: the longest lifetime (exp - iat) of a hand-off token
+
 	publicDefaulted, simDefaulted bool
 }
 
@@ -324,10 +329,44 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.WebhookMaxAge, err = time.ParseDuration(get("ONBOARD_WEBHOOK_MAX_AGE", "48h")); err != nil || c.WebhookMaxAge < MinWebhookMaxAge {
 		errs = append(errs, errors.New("ONBOARD_WEBHOOK_MAX_AGE must be a duration of at least 24h, such as 48h"))
 	}
+	errs = append(errs, c.loadHandoff(get, secret)...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
+}
+
+// loadHandoff reads the signed hand-off settings (/start?token=…). The
+// hand-off is off unless a key is configured; the key itself is parsed by
+// internal/handoff when the app is built.
+func (c *Config) loadHandoff(get func(k, def string) string, secret func(string) ([]byte, error)) []error {
+	var errs []error
+	var err error
+	if c.HandoffHS256Secret, err = secret("ONBOARD_HANDOFF_HS256_SECRET"); err != nil {
+		errs = append(errs, err)
+	} else if len(c.HandoffHS256Secret) > 0 && len(c.HandoffHS256Secret) < 32 {
+		errs = append(errs, errors.New("ONBOARD_HANDOFF_HS256_SECRET must be at least 32 bytes"))
+	}
+	if f := get("ONBOARD_HANDOFF_PUBLIC_KEY_FILE", ""); f != "" {
+		if c.HandoffPublicKeyPEM, err = os.ReadFile(f); err != nil {
+			errs = append(errs, fmt.Errorf("ONBOARD_HANDOFF_PUBLIC_KEY_FILE: %w", err))
+		}
+	}
+	for _, h := range splitList(get("ONBOARD_HANDOFF_RETURN_HOSTS", "")) {
+		c.HandoffReturnHosts = append(c.HandoffReturnHosts, strings.ToLower(h))
+	}
+	if c.HandoffEnabled() && len(c.HandoffReturnHosts) == 0 {
+		errs = append(errs, errors.New("ONBOARD_HANDOFF_RETURN_HOSTS is required with a hand-off key: a token's return_url must be on it"))
+	}
+	if c.HandoffMaxAge, err = time.ParseDuration(get("ONBOARD_HANDOFF_MAX_AGE", "5m")); err != nil || c.HandoffMaxAge <= 0 || c.HandoffMaxAge > time.Hour {
+		errs = append(errs, errors.New("ONBOARD_HANDOFF_MAX_AGE must be a positive duration of at most 1h, such as 5m"))
+	}
+	return errs
+}
+
+// HandoffEnabled reports whether /start accepts hand-off tokens.
+func (c *Config) HandoffEnabled() bool {
+	return len(c.HandoffHS256Secret) > 0 || len(c.HandoffPublicKeyPEM) > 0
 }
 
 // parseAges reads a comma-separated list of ascending positive durations,
@@ -465,7 +504,9 @@ func (c *Config) Redacted() map[string]any {
 		"sweep_interval": c.SweepInterval.String(), "job_workers": c.JobWorkers,
 		"metrics_token": set(len(c.MetricsToken) > 0),
 		"webhook_urls":  webhookURLs, "webhook_hmac_key": set(len(c.WebhookSecret) > 0),
-		"webhook_max_age": c.WebhookMaxAge.String(),
+		"webhook_max_age":   c.WebhookMaxAge.String(),
+		"handoff_hs256_key": set(len(c.HandoffHS256Secret) > 0), "handoff_public_key": set(len(c.HandoffPublicKeyPEM) > 0),
+		"handoff_return_hosts": c.HandoffReturnHosts, "handoff_max_age": c.HandoffMaxAge.String(),
 	}
 }
 

@@ -81,6 +81,14 @@ type Handler struct {
 	// nothing is offered). See admin_webhooks.go.
 	WebhookLog WebhookLog
 	Redeliver  Redeliverer
+	// Handoff checks the vendor product's signed /start tokens (nil: the
+	// hand-off is not configured and /start is a 404). See handoff.go.
+	Handoff HandoffVerifier
+	// APIKeys serves the JSON API under /api/v1 and the API keys page
+	// (api.go, admin_apikeys.go); PublicURL (no trailing slash) makes the
+	// API's hand-off URLs absolute.
+	APIKeys   APIStore
+	PublicURL string
 }
 
 func (h *Handler) page(c echo.Context, title string) views.Page {

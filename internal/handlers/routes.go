@@ -44,7 +44,9 @@ func New(h *Handler) *echo.Echo {
 		CookieHTTPOnly: true,
 		CookieSecure:   !h.Dev,
 		CookieSameSite: http.SameSiteLaxMode,
-		Skipper:        func(c echo.Context) bool { return strings.HasPrefix(c.Path(), static.Prefix) || opsPaths[c.Path()] },
+		Skipper: func(c echo.Context) bool {
+			return strings.HasPrefix(c.Path(), static.Prefix) || opsPaths[c.Path()] || isAPI(c)
+		},
 	}))
 
 	submitLimit := middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
@@ -64,6 +66,7 @@ func New(h *Handler) *echo.Echo {
 	})
 
 	e.GET("/", h.home)
+	e.GET("/start", h.handoffStart, submitLimit) // the vendor's signed hand-off
 	e.GET("/onboard/:product", h.start)
 	e.GET("/onboard/:product/org", h.org)
 	e.POST("/onboard/:product/org", h.submit, submitLimit)
@@ -72,6 +75,7 @@ func New(h *Handler) *echo.Echo {
 	e.POST("/status/:ref/retry", h.retry, submitLimit)
 	e.GET("/lang/:lang", h.setLang)
 	h.adminRoutes(e)
+	h.apiRoutes(e)                                                                         // api.go: the JSON API for the vendor's product, keyed, no cookies
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") }) // the process is up
 	e.GET("/readyz", h.readyz)                                                             // and can do its work
 	e.GET("/metrics", h.metrics)

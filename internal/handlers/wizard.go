@@ -180,6 +180,7 @@ func (h *Handler) renderOutcome(c echo.Context, o *db.Onboarding) error {
 			m.RetryAction = "/status/" + o.Ref + "/retry"
 		}
 	}
+	m.BackURL = h.backURL(c, o.Ref)
 	return render(c, http.StatusOK, views.OutcomePage(m))
 }
 
