@@ -87,6 +87,7 @@ func (h *Handler) adminRoutes(e *echo.Echo) {
 	h.onboardingRoutes(g)
 	h.insightRoutes(g)
 	h.staffRoutes(g.Group("/staff", h.requireStaff(db.RoleAdmin)))
+	h.apiKeyRoutes(g.Group("/apikeys", h.requireStaff(db.RoleAdmin)))
 }
 
 // requireStaff lets a request through only with a live staff session whose

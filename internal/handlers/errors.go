@@ -27,6 +27,10 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 	if errors.As(err, &he) {
 		status = he.Code
 	}
+	var ap *apiProblem
+	if errors.As(err, &ap) {
+		status = ap.Status
+	}
 	if errors.Is(err, middleware.ErrCSRFInvalid) {
 		status = http.StatusForbidden
 	}
@@ -50,6 +54,10 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 	// Middleware (the request timeout) may have cancelled the request's
 	// context by now; the error page must still be written.
 	c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))
+	if isAPI(c) { // the JSON API answers problem documents, never pages
+		writeProblem(c, err)
+		return
+	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)
 		return

@@ -1,0 +1,549 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/onboard-altinn/onboard/internal/db"
+)
+
+// createAPIKey makes an API key named name on the dashboard, as b (an
+// admin), and returns the key shown once.
+func (e *env) createAPIKey(b *browser, name string) string {
+	e.t.Helper()
+	list := b.get(e.web.URL + "/admin/apikeys")
+	if list.status != http.StatusOK {
+		e.t.Fatalf("api keys page: %d\n%s", list.status, list.body)
+	}
+	res := b.post(e.web.URL+"/admin/apikeys", url.Values{"_csrf": {csrfOf(e.t, list)}, "name": {name}})
+	if res.status != http.StatusOK {
+		e.t.Fatalf("create api key: %d\n%s", res.status, res.body)
+	}
+	m := regexp.MustCompile(`value="(onb_[^"]+)"[^>]*data-testid="new-key"`).FindStringSubmatch(res.body)
+	if m == nil {
+		e.t.Fatalf("no key on the page:\n%s", res.body)
+	}
+	return html.UnescapeString(m[1])
+}
+
+// apiCall is one answer of the API.
+type apiCall struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (a apiCall) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(a.body, &m); err != nil {
+		t.Fatalf("answer is not a JSON object (%d): %v\n%s", a.status, err, a.body)
+	}
+	return m
+}
+
+// api sends a request to the API with key (none when "") and checks the
+// answer against the served OpenAPI document (doc, when not nil) as the
+// operation at route.
+func (e *env) api(doc *openAPI, method, route, path, key, body string, hdr ...string) apiCall {
+	e.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, e.web.URL+path, r)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	a := apiCall{status: res.StatusCode, header: res.Header, body: b}
+	if doc != nil {
+		doc.check(e.t, method, route, a)
+	}
+	return a
+}
+
+// openAPI is the served OpenAPI document, and which of its documented
+// answers the tests have seen.
+type openAPI struct {
+	raw  map[string]any
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (e *env) openAPI() *openAPI {
+	e.t.Helper()
+	res, err := http.Get(e.web.URL + "/api/openapi.json")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		e.t.Fatalf("openapi.json: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	var raw map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&raw); err != nil {
+		e.t.Fatalf("openapi.json: %v", err)
+	}
+	if v, _ := raw["openapi"].(string); !strings.HasPrefix(v, "3.") {
+		e.t.Fatalf("openapi.json: version %q", v)
+	}
+	return &openAPI{raw: raw, seen: map[string]bool{}}
+}
+
+func opKey(method, route string, status string) string {
+	return strings.ToLower(method) + " " + route + " " + status
+}
+
+// resolve follows a local $ref ("#/components/...").
+func (d *openAPI) resolve(t *testing.T, node map[string]any) map[string]any {
+	t.Helper()
+	for {
+		ref, ok := node["$ref"].(string)
+		if !ok {
+			return node
+		}
+		var cur any = d.raw
+		for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+			m, _ := cur.(map[string]any)
+			cur = m[part]
+		}
+		next, ok := cur.(map[string]any)
+		if !ok {
+			t.Fatalf("openapi: unresolved $ref %s", ref)
+		}
+		node = next
+	}
+}
+
+// check fails t unless the answer is documented for the operation (method
+// and route, as in paths) with its status, under its content type, and
+// its body has the documented schema's required properties with the right
+// JSON types.
+func (d *openAPI) check(t *testing.T, method, route string, a apiCall) {
+	t.Helper()
+	paths, _ := d.raw["paths"].(map[string]any)
+	item, _ := paths[route].(map[string]any)
+	op, _ := item[strings.ToLower(method)].(map[string]any)
+	if op == nil {
+		t.Fatalf("openapi: %s %s is not documented", method, route)
+	}
+	responses, _ := op["responses"].(map[string]any)
+	code := fmt.Sprint(a.status)
+	resp, _ := responses[code].(map[string]any)
+	if resp == nil {
+		t.Fatalf("openapi: %s %s answered %d, which is not documented:\n%s", method, route, a.status, a.body)
+	}
+	d.mu.Lock()
+	d.seen[opKey(method, route, code)] = true
+	d.mu.Unlock()
+	resp = d.resolve(t, resp)
+	content, _ := resp["content"].(map[string]any)
+	ct, _, _ := strings.Cut(a.header.Get("Content-Type"), ";")
+	media, _ := content[ct].(map[string]any)
+	if media == nil {
+		t.Fatalf("openapi: %s %s %d: content type %q is not documented", method, route, a.status, ct)
+	}
+	var body any
+	if err := json.Unmarshal(a.body, &body); err != nil {
+		t.Fatalf("openapi: %s %s %d: body is not JSON: %v", method, route, a.status, err)
+	}
+	schema, _ := media["schema"].(map[string]any)
+	if err := d.validate(t, schema, body, "$"); err != nil {
+		t.Fatalf("openapi: %s %s %d: %v\n%s", method, route, a.status, err, a.body)
+	}
+}
+
+// validate checks value against schema: type (with nullable), enum,
+// required properties, and the schemas of properties and array items.
+func (d *openAPI) validate(t *testing.T, schema map[string]any, value any, at string) error {
+	schema = d.resolve(t, schema)
+	if value == nil {
+		if n, _ := schema["nullable"].(bool); n {
+			return nil
+		}
+		return fmt.Errorf("%s is null", at)
+	}
+	typ, _ := schema["type"].(string)
+	ok := true
+	switch typ {
+	case "object":
+		_, ok = value.(map[string]any)
+	case "array":
+		_, ok = value.([]any)
+	case "string":
+		_, ok = value.(string)
+	case "integer":
+		f, isNum := value.(float64)
+		ok = isNum && f == float64(int64(f))
+	case "number":
+		_, ok = value.(float64)
+	case "boolean":
+		_, ok = value.(bool)
+	}
+	if !ok {
+		return fmt.Errorf("%s is %T, documented %s", at, value, typ)
+	}
+	if enum, has := schema["enum"].([]any); has && !slices.Contains(enum, value) {
+		return fmt.Errorf("%s is %v, not one of %v", at, value, enum)
+	}
+	switch v := value.(type) {
+	case map[string]any:
+		req, _ := schema["required"].([]any)
+		for _, r := range req {
+			if _, has := v[r.(string)]; !has {
+				return fmt.Errorf("%s lacks required %q", at, r)
+			}
+		}
+		props, _ := schema["properties"].(map[string]any)
+		for name, pv := range v {
+			ps, documented := props[name].(map[string]any)
+			if !documented {
+				return fmt.Errorf("%s.%s is not documented", at, name)
+			}
+			if err := d.validate(t, ps, pv, at+"."+name); err != nil {
+				return err
+			}
+		}
+	case []any:
+		items, _ := schema["items"].(map[string]any)
+		for i, iv := range v {
+			if err := d.validate(t, items, iv, fmt.Sprintf("%s[%d]", at, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// unseen lists the documented answers no test has produced.
+func (d *openAPI) unseen() []string {
+	var out []string
+	paths, _ := d.raw["paths"].(map[string]any)
+	for route, item := range paths {
+		for method, op := range item.(map[string]any) {
+			responses, _ := op.(map[string]any)["responses"].(map[string]any)
+			for code := range responses {
+				if !d.seen[opKey(method, route, code)] {
+					out = append(out, opKey(method, route, code))
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+const (
+	routeList = "/api/v1/onboardings"
+	routeOne  = "/api/v1/onboardings/{id}"
+)
+
+// TestAPI walks every endpoint and every documented error of the JSON API,
+// checking each answer against the served OpenAPI document, and then that
+// every documented answer was seen.
+func TestAPI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.addStaff("boss@example.com", db.RoleAdmin)
+	admin := e.signedIn("boss@example.com")
+	key := e.createAPIKey(admin, "ERP production")
+	doc := e.openAPI()
+	orgs := dashOrgNos(8)
+
+	// No key, a malformed one, an unknown one: 401 everywhere.
+	for _, k := range []string{"", "onb_nope", "onb_00000000_" + strings.Repeat("A", 43)} {
+		res := e.api(doc, http.MethodGet, routeList, "/api/v1/onboardings", k, "")
+		if res.status != http.StatusUnauthorized || res.header.Get("WWW-Authenticate") == "" {
+			t.Fatalf("key %q: %d %v", k, res.status, res.header)
+		}
+		e.api(doc, http.MethodGet, routeOne, "/api/v1/onboardings/00000000-0000-0000-0000-000000000000", k, "")
+		e.api(doc, http.MethodPost, routeList, "/api/v1/onboardings", k, `{"org_no":"`+orgs[0]+`"}`)
+	}
+
+	// Create: 201 with a hand-off URL, the customer's ref and language.
+	res := e.api(doc, http.MethodPost, routeList, "/api/v1/onboardings", key,
+		`{"product":"standard","org_no":"`+orgs[0]+`","customer_ref":"cust-1","lang":"en"}`)
+	if res.status != http.StatusCreated {
+		t.Fatalf("create: %d\n%s", res.status, res.body)
+	}
+	first := res.json(t)
+	if first["status"] != db.StatusPending || first["customer_ref"] != "cust-1" || first["lang"] != "en" || first["org_no"] != orgs[0] {
+		t.Fatalf("create: %v", first)
+	}
+	if first["handoff_url"] != first["confirm_url"] || !strings.HasPrefix(first["handoff_url"].(string), e.sim.URL) {
+		t.Fatalf("create: hand-off %v, confirm %v", first["handoff_url"], first["confirm_url"])
+	}
+	id := first["id"].(string)
+
+	// The same customer again, without a key: the live one, 200.
+	res = e.api(doc, http.MethodPost, routeList, "/api/v1/onboardings", key, `{"org_no":"`+orgs[0]+`"}`)
+	if res.status != http.StatusOK || res.json(t)["id"] != id {
+		t.Fatalf("create again: %d\n%s", res.status, res.body)
+	}
+
+	// Validation: 400 with a problem document.
+	for _, body := range []string{
+		`{"org_no":"` + orgs[1][:8] + `"}`,                       // too short
+		`{"org_no":"` + orgs[1][:8] + wrongCheck(orgs[1]) + `"}`, // fails mod-11
+		`{"org_no":"12345678a"}`,
+		`{}`,
+		`{"org_no":"` + orgs[1] + `","product":"nope"}`,
+		`{"org_no":"` + orgs[1] + `","lang":"de"}`,
+		`{"org_no":"` + orgs[1] + `","extra":1}`,
+		`{"org_no":"` + orgs[1] + `","customer_ref":"` + strings.Repeat("x", 201) + `"}`,
+		`not json`,
+	} {
+		res := e.api(doc, http.MethodPost, routeList, "/api/v1/onboardings", key, body)
+		if res.status != http.StatusBadRequest || res.header.Get("Content-Type") != "application/problem+json" {
+			t.Fatalf("%s: %d %s\n%s", body, res.status, res.header.Get("Content-Type"), res.body)
+		}
+		if p := res.json(t); p["status"] != float64(400) || p["detail"] == "" {
+			t.Fatalf("%s: %v", body, p)
+		}
+	}
+	if p := e.api(doc, http.MethodPost, routeList, "/api/v1/onboardings", key, `{"org_no":"`+orgs[1][:8]+wrongCheck(orgs[1])+`"}`).json(t); !strings.Contains(p["detail"].(string), "mod-11") {
+		t.Fatalf("bad check digit: %v", p)
+	}
+
+	// Idempotent create: the same key and body give the first answer and
+	// one request at Altinn; the same key with another body is a 422.
+	body := `{"product":"standard","org_no":"` + orgs[2] + `","customer_ref":"cust-2"}`
+	a := e.api(doc, http.MethodPost, routeList, "/api/v1/onboardings", key, body, "Idempotency-Key", "create-cust-2")
+	b := e.api(doc, http.MethodPost, routeList, "/api/v1/onboardings", key, body, "Idempotency-Key", "create-cust-2")
+	if a.status != http.StatusCreated || b.status != http.StatusCreated || string(a.body) != string(b.body) ||
+		b.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("idempotent create: %d %d\n%s\n%s", a.status, b.status, a.body, b.body)
+	}
+	if n := e.simRequestsFor(orgs[2]); n != 1 {
+		t.Fatalf("idempotent create: %d requests at Altinn", n)
+	}
+	res = e.api(doc, http.MethodPost, routeList, "/api/v1/onboardings", key, `{"org_no":"`+orgs[3]+`"}`, "Idempotency-Key", "create-cust-2")
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("idempotency key, other body: %d\n%s", res.status, res.body)
+	}
+	// A key whose first request is still running: 409.
+	k, err := e.db.APIKeyByKey(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.ClaimIdempotencyKey(context.Background(), k.ID, "busy", db.RequestHash([]byte(`{"product":"standard","org_no":"`+orgs[4]+`","customer_ref":"","lang":"nb"}`))); err != nil {
+		t.Fatal(err)
+	}
+	res = e.api(doc, http.MethodPost, routeList, "/api/v1/onboardings", key, `{"org_no":"`+orgs[4]+`"}`, "Idempotency-Key", "busy")
+	if res.status != http.StatusConflict {
+		t.Fatalf("idempotency key in progress: %d\n%s", res.status, res.body)
+	}
+
+	// Read by id; unknown and malformed ids are 404.
+	res = e.api(doc, http.MethodGet, routeOne, "/api/v1/onboardings/"+id, key, "")
+	if res.status != http.StatusOK || res.json(t)["id"] != id {
+		t.Fatalf("get: %d\n%s", res.status, res.body)
+	}
+	for _, p := range []string{"00000000-0000-0000-0000-000000000000", "not-a-uuid"} {
+		if res := e.api(doc, http.MethodGet, routeOne, "/api/v1/onboardings/"+p, key, ""); res.status != http.StatusNotFound {
+			t.Fatalf("get %s: %d", p, res.status)
+		}
+	}
+
+	// By customer reference.
+	res = e.api(doc, http.MethodGet, routeList, "/api/v1/onboardings?customer_ref=cust-2", key, "")
+	if items := res.json(t)["items"].([]any); res.status != http.StatusOK || len(items) != 1 || items[0].(map[string]any)["org_no"] != orgs[2] {
+		t.Fatalf("by customer ref: %d\n%s", res.status, res.body)
+	}
+	res = e.api(doc, http.MethodGet, routeList, "/api/v1/onboardings?customer_ref=none", key, "")
+	if items := res.json(t)["items"].([]any); res.status != http.StatusOK || len(items) != 0 {
+		t.Fatalf("by unknown customer ref: %d\n%s", res.status, res.body)
+	}
+
+	// List with filters, a page at a time.
+	e.api(doc, http.MethodPost, routeList, "/api/v1/onboardings", key, `{"org_no":"`+orgs[5]+`","product":"agent"}`)
+	var got []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		res := e.api(doc, http.MethodGet, routeList, "/api/v1/onboardings?status=pending&kind=standard&limit=1&cursor="+url.QueryEscape(cursor), key, "")
+		if res.status != http.StatusOK || pages > 5 {
+			t.Fatalf("list: %d\n%s", res.status, res.body)
+		}
+		m := res.json(t)
+		for _, it := range m["items"].([]any) {
+			got = append(got, it.(map[string]any)["org_no"].(string))
+		}
+		if cursor = m["next_cursor"].(string); cursor == "" {
+			break
+		}
+	}
+	if want := []string{orgs[2], orgs[0]}; !slices.Equal(got, want) {
+		t.Fatalf("list: got %v, want %v", got, want)
+	}
+	for _, q := range []string{"status=nope", "kind=nope", "limit=0", "limit=501", "limit=x", "cursor=bogus", "customer_ref=", "customer_ref=a&status=pending"} {
+		if res := e.api(doc, http.MethodGet, routeList, "/api/v1/onboardings?"+q, key, ""); res.status != http.StatusBadRequest {
+			t.Fatalf("list ?%s: %d\n%s", q, res.status, res.body)
+		}
+	}
+
+	// Too many requests for one key: 429, as a problem document.
+	limited := false
+	for i := 0; i < 400 && !limited; i++ {
+		res := e.api(nil, http.MethodGet, routeOne, "/api/v1/onboardings/"+id, key, "")
+		if res.status == http.StatusTooManyRequests {
+			limited = true
+			doc.check(t, http.MethodGet, routeOne, res)
+		}
+	}
+	if !limited {
+		t.Fatal("no 429 after 400 requests")
+	}
+	// The limit is per key: another key still works, and is limited alike.
+	key2 := e.createAPIKey(admin, "ERP test")
+	if res := e.api(doc, http.MethodGet, routeOne, "/api/v1/onboardings/"+id, key2, ""); res.status != http.StatusOK {
+		t.Fatalf("second key: %d", res.status)
+	}
+	for _, route := range []string{"post", "get-list"} {
+		for i := 0; i < 400; i++ {
+			var res apiCall
+			if route == "post" {
+				res = e.api(nil, http.MethodPost, routeList, "/api/v1/onboardings", key2, `{}`) // a quick 400 until limited
+			} else {
+				res = e.api(nil, http.MethodGet, routeList, "/api/v1/onboardings?limit=1", key2, "")
+			}
+			if res.status == http.StatusTooManyRequests {
+				if route == "post" {
+					doc.check(t, http.MethodPost, routeList, res)
+				} else {
+					doc.check(t, http.MethodGet, routeList, res)
+				}
+				break
+			}
+		}
+	}
+
+	if missing := doc.unseen(); len(missing) > 0 {
+		t.Fatalf("documented answers no test produced: %v", missing)
+	}
+
+	// Unknown API paths are problem documents too, never pages.
+	res = e.api(nil, http.MethodGet, "", "/api/v1/nothing", key, "")
+	if res.status != http.StatusNotFound || res.header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("unknown path: %d %s", res.status, res.header.Get("Content-Type"))
+	}
+}
+
+// wrongCheck is a check digit that is not n's.
+func wrongCheck(n string) string {
+	return string(rune('0' + (n[8]-'0'+1)%10))
+}
+
+// TestAPIKeyRevokedAtOnce: a revoked key is refused on its very next
+// request, and the page and audit log say who made and revoked it.
+func TestAPIKeyRevokedAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.addStaff("boss@example.com", db.RoleAdmin)
+	admin := e.signedIn("boss@example.com")
+	key := e.createAPIKey(admin, "ERP")
+	if res := e.api(nil, http.MethodGet, routeList, "/api/v1/onboardings", key, ""); res.status != http.StatusOK {
+		t.Fatalf("before revoking: %d\n%s", res.status, res.body)
+	}
+	var stored []byte
+	if err := e.db.Pool.QueryRow(context.Background(), `SELECT key_hash FROM api_keys`).Scan(&stored); err != nil || strings.Contains(string(stored), key) {
+		t.Fatalf("key stored in clear (%v)", err)
+	}
+
+	list := admin.get(e.web.URL + "/admin/apikeys")
+	m := regexp.MustCompile(`action="(/admin/apikeys/\d+/revoke)"`).FindStringSubmatch(list.body)
+	if m == nil {
+		t.Fatalf("no revoke form:\n%s", list.body)
+	}
+	// Without a CSRF token the revoke is refused.
+	if res := admin.post(e.web.URL+m[1], url.Values{}); res.status != http.StatusForbidden {
+		t.Fatalf("revoke without CSRF: %d", res.status)
+	}
+	res := admin.post(e.web.URL+m[1], url.Values{"_csrf": {csrfOf(t, list)}})
+	if res.status != http.StatusSeeOther || res.location != "/admin/apikeys?done=revoked" {
+		t.Fatalf("revoke: %d %q\n%s", res.status, res.location, res.body)
+	}
+	if res := e.api(nil, http.MethodGet, routeList, "/api/v1/onboardings", key, ""); res.status != http.StatusUnauthorized {
+		t.Fatalf("after revoking: %d\n%s", res.status, res.body)
+	}
+	if p := admin.get(e.web.URL + "/admin/apikeys?done=revoked"); !strings.Contains(p.body, `data-testid="done"`) || strings.Contains(p.body, `data-testid="revoke"`) {
+		t.Fatalf("page after revoking:\n%s", p.body)
+	}
+	if res := admin.post(e.web.URL+"/admin/apikeys/999999/revoke", url.Values{"_csrf": {csrfOf(t, list)}}); res.status != http.StatusNotFound {
+		t.Fatalf("revoke unknown: %d", res.status)
+	}
+	if res := admin.post(e.web.URL+"/admin/apikeys", url.Values{"_csrf": {csrfOf(t, list)}, "name": {"  "}}); res.status != http.StatusBadRequest ||
+		!strings.Contains(res.body, `data-testid="add-error"`) {
+		t.Fatalf("no name: %d", res.status)
+	}
+
+	log, err := e.db.AuditLog(context.Background(), db.AuditFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for i := len(log) - 1; i >= 0; i-- {
+		if strings.HasPrefix(log[i].Action, "apikey.") {
+			actions = append(actions, log[i].Actor+" "+log[i].Action+" "+fmt.Sprint(log[i].Detail["name"]))
+		}
+	}
+	if want := []string{"boss@example.com apikey.create ERP", "boss@example.com apikey.revoke ERP"}; !slices.Equal(actions, want) {
+		t.Fatalf("audit: %v, want %v", actions, want)
+	}
+}
+
+// TestAPIKeysNeedAnAdmin: viewers and operators can neither see, create
+// nor revoke API keys.
+func TestAPIKeysNeedAnAdmin(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.addStaff("boss@example.com", db.RoleAdmin)
+	key := e.createAPIKey(e.signedIn("boss@example.com"), "ERP")
+	e.addStaff("vic@example.com", db.RoleViewer)
+	e.addStaff("olga@example.com", db.RoleOperator)
+	for _, who := range []string{"vic@example.com", "olga@example.com"} {
+		b := e.signedIn(who)
+		home := b.get(e.web.URL + "/admin/")
+		if strings.Contains(home.body, `data-testid="nav-apikeys"`) {
+			t.Fatalf("%s sees the API keys link", who)
+		}
+		csrf := csrfOf(t, home)
+		if res := b.get(e.web.URL + "/admin/apikeys"); res.status != http.StatusForbidden {
+			t.Fatalf("%s GET: %d", who, res.status)
+		}
+		if res := b.post(e.web.URL+"/admin/apikeys", url.Values{"_csrf": {csrf}, "name": {"mine"}}); res.status != http.StatusForbidden {
+			t.Fatalf("%s create: %d", who, res.status)
+		}
+		if res := b.post(e.web.URL+"/admin/apikeys/1/revoke", url.Values{"_csrf": {csrf}}); res.status != http.StatusForbidden {
+			t.Fatalf("%s revoke: %d", who, res.status)
+		}
+	}
+	keys, err := e.db.ListAPIKeys(context.Background())
+	if err != nil || len(keys) != 1 || keys[0].RevokedAt != nil {
+		t.Fatalf("keys: %v %v", keys, err)
+	}
+	if res := e.api(nil, http.MethodGet, routeList, "/api/v1/onboardings", key, ""); res.status != http.StatusOK {
+		t.Fatalf("key after refused revoke: %d", res.status)
+	}
+}
