@@ -17,8 +17,9 @@ help: ## list the targets
 run: ## start Postgres if needed, apply migrations, serve the wizard with the simulator on http://localhost:8080
 	@$(DB) $(GO) run ./cmd/onboard serve
 
-test: check-generated lint ## every test: unit, Postgres integration, whole-app and browser (installs Postgres and chromium if missing)
+test: check-generated lint ## every test: unit, Postgres integration, whole-app and browser (installs Postgres, chromium and axe-core if missing)
 	@$(DB) export CHROMIUM="$${CHROMIUM:-$$(scripts/chromium.sh)}"; \
+		export AXE_JS="$${AXE_JS:-$$(scripts/axe.sh)}"; \
 		$(GO) test -race -count=1 -timeout 30m ./...
 
 test-short: ## the tests without the browser

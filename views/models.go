@@ -2,7 +2,11 @@
 // one view model shaped like the screen; all words come from internal/i18n.
 package views
 
-import "github.com/onboard-altinn/onboard/internal/i18n"
+import (
+	"strings"
+
+	"github.com/onboard-altinn/onboard/internal/i18n"
+)
 
 // Page is what the layout needs on every page.
 type Page struct {
@@ -12,6 +16,40 @@ type Page struct {
 	LangURL string // switches to the other language and back to this page
 	CSSURL  string
 	LogoURL string
+	// The vendor's look (ONBOARD_BRAND_*, ONBOARD_SUPPORT_*).
+	LogoType    string // the logo's content type, for the icon link
+	BrandName   string // empty: app.title in the page's language
+	BrandCSSURL string // generated colour stylesheet, linked after CSSURL; empty: none
+	Support     Support
+}
+
+// Support is the vendor's support contact, shown in the footer of every
+// customer page and where a page says "contact us".
+type Support struct {
+	Email string
+	Phone string
+	URL   string
+}
+
+// Any reports whether any contact is configured.
+func (s Support) Any() bool { return s.Email != "" || s.Phone != "" || s.URL != "" }
+
+// ProductName is the name in the header and the title.
+func (p Page) ProductName() string {
+	if p.BrandName != "" {
+		return p.BrandName
+	}
+	return p.T("app.title")
+}
+
+// TelURL is the tel: link of the support phone number.
+func (s Support) TelURL() string {
+	return "tel:" + strings.Map(func(r rune) rune {
+		if r == '+' || (r >= '0' && r <= '9') {
+			return r
+		}
+		return -1
+	}, s.Phone)
 }
 
 // T looks up a text in the page's language.

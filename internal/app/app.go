@@ -133,7 +133,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		Staff: store,
 		Ready: readiness(store), Metrics: a.Metrics, MetricsToken: cfg.MetricsToken,
 		WebhookLog: store, Redeliver: redeliver, Handoff: verifier,
-		APIKeys: store, PublicURL: cfg.PublicURL,
+		APIKeys: store, PublicURL: cfg.PublicURL, Brand: cfg.Brand,
 	})
 	return a, nil
 }

@@ -124,6 +124,7 @@ type tab struct {
 	prefix  string
 	phone   bool
 	n       int
+	axe     string // axe.min.js, injected into every page shot saves
 
 	mu      sync.Mutex
 	console []string
@@ -148,7 +149,7 @@ func newTab(t *testing.T, chromium, dir string, f flow) *tab {
 	life, cancelLife := context.WithTimeout(t.Context(), 90*time.Second)
 	actx, cancelAlloc := chromedp.NewExecAllocator(life, opts...)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
-	b := &tab{t: t, browser: bctx, dir: dir, prefix: f.product, phone: f.phone}
+	b := &tab{t: t, browser: bctx, dir: dir, prefix: f.product, phone: f.phone, axe: loadAxe(t)}
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
 		if err := chromedp.Cancel(bctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -252,8 +253,8 @@ const pageProblems = `(() => {
 	return p;
 })()`
 
-// shot checks the page for visible breakage and saves it as
-// <prefix>-<n>-<step>.png.
+// shot checks the page for visible breakage and for WCAG 2.1 AA violations
+// (with axe-core), and saves it as <prefix>-<n>-<step>.png.
 func (b *tab) shot(step string) {
 	b.t.Helper()
 	b.n++
@@ -263,6 +264,7 @@ func (b *tab) shot(step string) {
 	for _, p := range get(b, "the page", chromedp.Evaluate[[]string](pageProblems)) {
 		b.t.Errorf("%s: %s", name, p)
 	}
+	b.checkA11y(name)
 	png := get(b, "a screenshot", chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(b.dir, name), png, 0o644); err != nil {
 		b.t.Fatal(err)

@@ -109,6 +109,8 @@ type Config struct {
 	HandoffReturnHosts  []string      // ONBOARD_HANDOFF_RETURN_HOSTS: hosts (or host:port) a hand-off may send the customer back to
 	HandoffMaxAge       time.Duration // ONBOARD_HANDOFF_MAX_AGE: the longest lifetime (exp - iat) of a hand-off token
 
+	Brand Brand // ONBOARD_BRAND_* and ONBOARD_SUPPORT_*: the vendor's look (brand.go)
+
 	publicDefaulted, simDefaulted bool
 }
 
@@ -330,6 +332,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		errs = append(errs, errors.New("ONBOARD_WEBHOOK_MAX_AGE must be a duration of at least 24h, such as 48h"))
 	}
 	errs = append(errs, c.loadHandoff(get, secret)...)
+	var brandErrs []error
+	c.Brand, brandErrs = loadBrand(get)
+	errs = append(errs, brandErrs...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -507,6 +512,9 @@ func (c *Config) Redacted() map[string]any {
 		"webhook_max_age":   c.WebhookMaxAge.String(),
 		"handoff_hs256_key": set(len(c.HandoffHS256Secret) > 0), "handoff_public_key": set(len(c.HandoffPublicKeyPEM) > 0),
 		"handoff_return_hosts": c.HandoffReturnHosts, "handoff_max_age": c.HandoffMaxAge.String(),
+		"brand_name": c.Brand.Name, "brand_logo": set(len(c.Brand.Logo) > 0),
+		"brand_primary_color": c.Brand.Primary, "brand_accent_color": c.Brand.Accent,
+		"support_email": c.Brand.SupportEmail, "support_phone": c.Brand.SupportPhone, "support_url": c.Brand.SupportURL,
 	}
 }
 

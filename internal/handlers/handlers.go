@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -89,15 +90,26 @@ type Handler struct {
 	// API's hand-off URLs absolute.
 	APIKeys   APIStore
 	PublicURL string
+	// Brand is the vendor's look: name, logo, colours and support contact
+	// on every customer page (brand.go).
+	Brand       config.Brand
+	brandOnce   sync.Once
+	brandAssets *brandAssets
 }
 
 func (h *Handler) page(c echo.Context, title string) views.Page {
 	lang := langOf(c)
-	return views.Page{
+	p := views.Page{
 		Lang: lang, Title: title, Sim: h.Sim,
 		LangURL: "/lang/" + otherLang(lang) + "?next=" + url.QueryEscape(c.Request().URL.RequestURI()),
-		CSSURL:  static.URL("style.css"), LogoURL: static.URL("logo.svg"),
+		CSSURL:  static.URL("style.css"), LogoURL: static.URL("logo.svg"), LogoType: "image/svg+xml",
+		BrandName: h.Brand.Name, Support: h.support(),
 	}
+	if b := h.brand(); b.LogoURL() != "" {
+		p.LogoURL, p.LogoType = b.LogoURL(), h.Brand.LogoType
+	}
+	p.BrandCSSURL = h.brand().CSSURL()
+	return p
 }
 
 func (h *Handler) product(id string) (config.Product, bool) {

@@ -45,7 +45,7 @@ func New(h *Handler) *echo.Echo {
 		CookieSecure:   !h.Dev,
 		CookieSameSite: http.SameSiteLaxMode,
 		Skipper: func(c echo.Context) bool {
-			return strings.HasPrefix(c.Path(), static.Prefix) || opsPaths[c.Path()] || isAPI(c)
+			return strings.HasPrefix(c.Path(), static.Prefix) || strings.HasPrefix(c.Path(), BrandPrefix) || opsPaths[c.Path()] || isAPI(c)
 		},
 	}))
 
@@ -80,6 +80,7 @@ func New(h *Handler) *echo.Echo {
 	e.GET("/readyz", h.readyz)                                                             // and can do its work
 	e.GET("/metrics", h.metrics)
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
+	e.GET(BrandPrefix+":hash/:name", h.brandFile) // brand.go: the vendor's logo and colours
 	return e
 }
 

@@ -1,0 +1,69 @@
+package app_test
+
+import (
+	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/onboard-altinn/onboard/internal/db"
+)
+
+// TestBrowserPages checks with axe-core, in bokmål and in English, the pages
+// the walks through the wizard and the dashboard do not reach: the home
+// page, an outcome that failed, a status page opened in another browser, a
+// refused hand-off, a missing page, and every dashboard page an admin sees.
+func TestBrowserPages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the browser test does not run with -short")
+	}
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium, _ = exec.LookPath("chromium")
+	}
+	if chromium == "" {
+		t.Fatal("no chromium: set CHROMIUM, or run `make test`, which installs Debian's chromium package")
+	}
+	e := newEnv(t, nil)
+	admin := e.addStaff("ada@example.com", db.RoleAdmin)
+	viewer := e.addStaff("vera@example.com", db.RoleViewer)
+	// A customer who rejected the request in Altinn.
+	hb := e.browser()
+	back := hb.get(e.decide(hb, e.startFlow(hb, "standard", org), "reject").location)
+	if !strings.HasPrefix(back.location, "/status/") {
+		t.Fatalf("return from Altinn: %d Location %q", back.status, back.location)
+	}
+	rejected := e.onboardingForOrg(org)
+
+	b := newTab(t, chromium, screenshotDir(t), flow{product: "pages", width: 1280, height: 900})
+	b.do("sign in", chromedp.Navigate(e.web.URL+"/admin/"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=signin-form]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=email]`), admin.Email),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=password]`), staffPassword),
+		b.click(`[data-testid=sign-in]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=onboardings]`)))
+	pages := []struct{ name, path string }{
+		{"home", "/"},
+		{"rejected", back.location},
+		{"handoff-refused", "/start?token=not-a-token"},
+		{"not-found", "/no-such-page"},
+		{"admin-detail", "/admin/onboardings/" + rejected.ID},
+		{"admin-new", "/admin/onboardings/new"},
+		{"admin-funnel", "/admin/funnel"},
+		{"admin-systemusers", "/admin/systemusers"},
+		{"admin-staff", "/admin/staff"},
+		{"admin-staff-disable", "/admin/staff/" + strconv.FormatInt(viewer.ID, 10) + "/disable"},
+		{"admin-apikeys", "/admin/apikeys"},
+	}
+	for _, lang := range []string{"nb", "en"} {
+		for _, p := range pages {
+			b.do("open "+p.path, chromedp.Navigate(e.web.URL+"/lang/"+lang+"?next="+url.QueryEscape(p.path)),
+				chromedp.WaitVisible(chromedp.CSS(`html[lang=`+lang+`] main`)))
+			b.shot(lang + "-" + p.name)
+		}
+	}
+}
