@@ -4,6 +4,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -220,5 +221,22 @@ func TestStatusPageThrottlesAltinnReads(t *testing.T) {
 				t.Fatalf("down=%v: reloading a fresh status page called Altinn (%s: %d → %d)", down, k, before[k], v)
 			}
 		}
+	}
+}
+
+func TestDatesFollowTheLanguage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	b := e.browser()
+	e.startFlow(b, "standard", org)
+	o := e.onboardingForOrg(org)
+	nb := b.get(e.web.URL + "/status/" + o.Ref)
+	if !regexp.MustCompile(`\d\d\.\d\d\.20\d\d \d\d:\d\d:\d\d`).MatchString(nb.body) {
+		t.Fatalf("bokmål page should write dates as dd.mm.yyyy:\n%s", nb.body)
+	}
+	b.get(e.web.URL + "/lang/en?next=/")
+	en := b.get(e.web.URL + "/status/" + o.Ref)
+	if !regexp.MustCompile(`\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) 20\d\d, \d\d:\d\d:\d\d`).MatchString(en.body) {
+		t.Fatalf("English page should write dates as d Mon yyyy:\n%s", en.body)
 	}
 }

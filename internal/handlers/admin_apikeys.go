@@ -43,7 +43,7 @@ func (h *Handler) renderAPIKeys(c echo.Context, status int, m views.APIKeyList) 
 			r.CreatedBy = *k.CreatedBy
 		}
 		if k.LastUsedAt != nil {
-			r.LastUsed = k.LastUsedAt.In(oslo).Format("2006-01-02 15:04")
+			r.LastUsed = when(c, *k.LastUsedAt)
 		}
 		if k.RevokedAt != nil {
 			r.Revoked = k.RevokedAt.In(oslo).Format(time.DateOnly)

@@ -163,7 +163,7 @@ func (h *Handler) adminSystemUsers(c echo.Context) error {
 			row := views.SystemUserRow{ID: su.ID, OrgNo: su.ReporteeOrgNo, Agent: strings.EqualFold(su.UserType, config.KindAgent),
 				ExternalRef: su.ExternalRef, Title: su.IntegrationTitle}
 			if !su.Created.IsZero() {
-				row.Created = su.Created.In(oslo).Format("2006-01-02 15:04")
+				row.Created = when(c, su.Created)
 			}
 			if ok {
 				row.ProductName = p.DisplayName(lang)

@@ -245,7 +245,7 @@ func (h *Handler) onboardingList(c echo.Context) error {
 	for i := range page.Items {
 		o := &page.Items[i]
 		r := views.OnboardingRow{
-			ID: o.ID, URL: detailPath(o.ID), Created: o.CreatedAt.In(oslo).Format("02.01.2006 15:04"),
+			ID: o.ID, URL: detailPath(o.ID), Created: when(c, o.CreatedAt),
 			OrgNo: orgno.Format(o.OrgNo), ProductName: h.productName(o.Product, lang), Kind: o.Kind,
 			Status: o.Status, Escalated: o.Escalated,
 		}
@@ -490,7 +490,7 @@ func (h *Handler) onboardingDetail(c echo.Context, o *db.Onboarding) error {
 		ID:        o.ID, Ref: o.Ref, OrgNo: orgno.Format(o.OrgNo), ProductID: o.Product,
 		ProductName: h.productName(o.Product, lang), Kind: o.Kind, SystemID: o.SystemID, ExternalRef: o.ExternalRef,
 		Status: o.Status, Escalated: o.Escalated, DoneKey: doneKeys[c.QueryParam("done")],
-		Created: o.CreatedAt.In(oslo).Format(stamp), Updated: o.UpdatedAt.In(oslo).Format(stamp),
+		Created: when(c, o.CreatedAt), Updated: when(c, o.UpdatedAt),
 		ListURL: listPath,
 	}
 	m.Title = m.OrgNo + " · " + m.ProductName
@@ -509,10 +509,10 @@ func (h *Handler) onboardingDetail(c echo.Context, o *db.Onboarding) error {
 		m.ConfirmURL = deref(o.ConfirmURL)
 	}
 	if o.CheckedAt != nil {
-		m.Checked = o.CheckedAt.In(oslo).Format(stamp)
+		m.Checked = when(c, *o.CheckedAt)
 	}
 	if o.ConnectedAt != nil {
-		m.Connected = o.ConnectedAt.In(oslo).Format(stamp)
+		m.Connected = when(c, *o.ConnectedAt)
 	}
 	if canAct(c) {
 		m.CanAct = true
@@ -532,14 +532,14 @@ func (h *Handler) onboardingDetail(c echo.Context, o *db.Onboarding) error {
 	}
 	for _, e := range events {
 		m.Events = append(m.Events, views.TimelineEvent{
-			At: e.At.In(oslo).Format(stamp), Kind: e.Kind, Cause: e.Cause, Actor: e.Actor,
+			At: when(c, e.At), Kind: e.Kind, Cause: e.Cause, Actor: e.Actor,
 			FromStatus: e.FromStatus, ToStatus: e.ToStatus, Operation: e.Operation, HTTPStatus: e.HTTPStatus,
 			AltinnCode: e.AltinnCode, LatencyMS: e.LatencyMS, IsCall: e.Kind == db.EventAltinnCall,
 			Message: e.Message, RawJSON: prettyJSON(e.Raw),
 		})
 	}
 	for _, a := range audit {
-		r := views.AuditRow{At: a.At.In(oslo).Format(stamp), Actor: a.Actor, Action: a.Action, IP: a.IP}
+		r := views.AuditRow{At: when(c, a.At), Actor: a.Actor, Action: a.Action, IP: a.IP}
 		if a.Detail != nil {
 			if b, err := json.Marshal(a.Detail); err == nil {
 				r.Detail = string(b)

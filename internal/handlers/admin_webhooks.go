@@ -50,7 +50,7 @@ func (h *Handler) webhookSection(c echo.Context, o *db.Onboarding) (views.Webhoo
 	redeliver := h.Redeliver != nil && canAct(c)
 	for _, d := range ds {
 		if n := len(w.Events); n == 0 || w.Events[n-1].ID != d.EventID {
-			w.Events = append(w.Events, webhookEventView(d))
+			w.Events = append(w.Events, webhookEventView(c, d))
 		}
 		row := views.WebhookDelivery{
 			ID: d.ID, URL: config.RedactURL(d.URL), Status: d.Status, Attempts: d.Attempts,
@@ -64,15 +64,15 @@ func (h *Handler) webhookSection(c echo.Context, o *db.Onboarding) (views.Webhoo
 		}
 		switch {
 		case d.Status == db.WebhookDelivered && d.DeliveredAt != nil:
-			row.Delivered = d.DeliveredAt.In(oslo).Format(stamp)
+			row.Delivered = when(c, *d.DeliveredAt)
 		case d.Status == db.WebhookPending && d.NextAttemptAt != nil:
-			row.NextAttempt = d.NextAttemptAt.In(oslo).Format(stamp)
+			row.NextAttempt = when(c, *d.NextAttemptAt)
 		}
 		if redeliver {
 			row.RedeliverURL = redeliverPath(o.ID, d.ID)
 		}
 		for _, a := range d.Recent {
-			row.Recent = append(row.Recent, views.WebhookAttempt{At: a.At.In(oslo).Format(stamp),
+			row.Recent = append(row.Recent, views.WebhookAttempt{At: when(c, a.At),
 				StatusCode: a.StatusCode, Error: a.Error, LatencyMS: a.LatencyMS})
 		}
 		ev := &w.Events[len(w.Events)-1]
@@ -82,7 +82,7 @@ func (h *Handler) webhookSection(c echo.Context, o *db.Onboarding) (views.Webhoo
 }
 
 // webhookEventView is the event d belongs to, as the page shows it.
-func webhookEventView(d db.WebhookDelivery) views.WebhookEvent {
+func webhookEventView(c echo.Context, d db.WebhookDelivery) views.WebhookEvent {
 	var body struct {
 		Data struct {
 			Status         string  `json:"status"`
@@ -90,7 +90,7 @@ func webhookEventView(d db.WebhookDelivery) views.WebhookEvent {
 		} `json:"data"`
 	}
 	_ = json.Unmarshal(d.Payload, &body) // our own JSON; a field it lacks is shown as nothing
-	ev := views.WebhookEvent{ID: d.EventID, Created: d.EventCreatedAt.In(oslo).Format(stamp),
+	ev := views.WebhookEvent{ID: d.EventID, Created: when(c, d.EventCreatedAt),
 		Status: body.Data.Status, Payload: prettyJSON(d.Payload)}
 	if body.Data.PreviousStatus != nil {
 		ev.PreviousStatus = *body.Data.PreviousStatus

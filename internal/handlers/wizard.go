@@ -170,7 +170,7 @@ func (h *Handler) renderOutcome(c echo.Context, o *db.Onboarding) error {
 		m.ProductName = p.DisplayName(lang)
 		m.CSRF, _ = c.Get("csrf").(string)
 		if o.CheckedAt != nil {
-			m.CheckedAt = o.CheckedAt.In(oslo).Format("02.01.2006 15:04:05")
+			m.CheckedAt = when(c, *o.CheckedAt)
 		}
 		if o.Status == db.StatusPending && o.ConfirmURL != nil {
 			m.ConfirmURL = *o.ConfirmURL
@@ -212,6 +212,10 @@ func (h *Handler) setLang(c echo.Context) error {
 		HttpOnly: true, Secure: !h.Dev, SameSite: http.SameSiteLaxMode})
 	return c.Redirect(http.StatusSeeOther, localPath(c.QueryParam("next")))
 }
+
+// when shows a moment in Norwegian time, written the way the page's
+// language writes dates.
+func when(c echo.Context, t time.Time) string { return i18n.DateTime(langOf(c), t.In(oslo)) }
 
 var oslo = func() *time.Location {
 	if l, err := time.LoadLocation("Europe/Oslo"); err == nil {

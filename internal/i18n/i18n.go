@@ -5,7 +5,9 @@ package i18n
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Languages offered, default first.
@@ -829,4 +831,37 @@ var messages = map[string]map[string]string{
 		"admin.staff.done.role":        "The role was changed for",
 		"admin.staff.done.disabled":    "The account is disabled and signed out everywhere:",
 	},
+}
+
+// DateTime formats a moment as people write it in lang: "24.11.2026 14:05:09"
+// in Norwegian, "24 Nov 2026, 14:05:09" in English. The caller picks the
+// time zone.
+func DateTime(lang string, t time.Time) string {
+	if lang == "en" {
+		return t.Format("2 Jan 2006, 15:04:05")
+	}
+	return t.Format("02.01.2006 15:04:05")
+}
+
+// Number formats a whole number with the language's thousands separator:
+// "1 234 567" (a non-breaking space) in Norwegian, "1,234,567" in English.
+func Number(lang string, n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	sep := "\u00a0"
+	if lang == "en" {
+		sep = ","
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }

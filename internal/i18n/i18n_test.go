@@ -1,6 +1,9 @@
 package i18n
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestEveryKeyInEveryLanguage(t *testing.T) {
 	t.Parallel()
@@ -38,5 +41,27 @@ func TestMissingKeyShowsItself(t *testing.T) {
 	}
 	if got := T("xx", "app.title"); got != T(Default, "app.title") {
 		t.Fatalf("unknown language should fall back to default, got %q", got)
+	}
+}
+
+func TestDatesAndNumbersFollowTheLanguage(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 24, 14, 5, 9, 0, time.UTC)
+	for _, tt := range []struct{ lang, date, number string }{
+		{"nb", "24.11.2026 14:05:09", "1\u00a0234\u00a0567"},
+		{"en", "24 Nov 2026, 14:05:09", "1,234,567"},
+	} {
+		if got := DateTime(tt.lang, at); got != tt.date {
+			t.Errorf("DateTime(%s) = %q, want %q", tt.lang, got, tt.date)
+		}
+		if got := Number(tt.lang, 1234567); got != tt.number {
+			t.Errorf("Number(%s) = %q, want %q", tt.lang, got, tt.number)
+		}
+	}
+	if got := Number("en", -1000); got != "-1,000" {
+		t.Errorf("Number(-1000) = %q", got)
+	}
+	if got := Number("nb", 999); got != "999" {
+		t.Errorf("Number(999) = %q", got)
 	}
 }
