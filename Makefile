@@ -6,7 +6,8 @@ GO ?= go
 export ONBOARD_DATA_DIR ?= $(CURDIR)/.data
 
 # DATABASE_URL from the environment wins; otherwise the private cluster.
-DB = export DATABASE_URL="$${DATABASE_URL:-$$(scripts/devdb.sh start)}";
+# (An assignment, not `export x=$(…)`, so a Postgres that fails to start stops make.)
+DB = DATABASE_URL="$${DATABASE_URL:-$$(scripts/devdb.sh start)}"; export DATABASE_URL;
 
 .DEFAULT_GOAL := help
 .PHONY: staff-add help run test test-short generate check-generated lint bench migrate build db-start db-stop psql clean
