@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"time"
 
@@ -233,6 +234,13 @@ func (d *DB) InTx(ctx context.Context, fn func(q Querier) error) error {
 	}
 	return nil
 }
+
+var uuidText = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// IsUUID reports whether s is the textual form of a uuid, the form Postgres
+// accepts for the uuid columns (ids, Altinn request and system user ids), so
+// callers can refuse anything else before it reaches a query.
+func IsUUID(s string) bool { return uuidText.MatchString(s) }
 
 func isUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError

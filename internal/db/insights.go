@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -174,9 +173,6 @@ func seconds(s *float64) *time.Duration {
 	return &d
 }
 
-// uuidRE is the textual form of a uuid that Postgres accepts from Altinn's ids.
-var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
 // KnownSystemUsers tells which of the given Altinn system user ids an
 // onboarding holds, mapping each known id (lower case, as Postgres prints
 // it) to that onboarding's id: a live one before a cancelled one, then the
@@ -185,7 +181,7 @@ func (d *DB) KnownSystemUsers(ctx context.Context, ids []string) (map[string]str
 	known := map[string]string{}
 	valid := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if uuidRE.MatchString(id) {
+		if IsUUID(id) {
 			valid = append(valid, id)
 		}
 	}

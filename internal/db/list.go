@@ -186,7 +186,6 @@ func (w *where) filter(f ListFilter, withStatus bool) {
 
 var (
 	orgNoPattern = regexp.MustCompile(`^[0-9]{9}$`)
-	uuidPattern  = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	refPattern   = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
 )
 
@@ -204,7 +203,7 @@ func (w *where) search(q string) {
 	if org := strings.Join(strings.Fields(q), ""); orgNoPattern.MatchString(org) {
 		alts = append(alts, "org_no = "+w.arg(org))
 	}
-	if uuidPattern.MatchString(q) {
+	if IsUUID(q) {
 		u := w.arg(strings.ToLower(q))
 		alts = append(alts, "id = "+u+"::uuid", "altinn_request_id = "+u+"::uuid", "system_user_id = "+u+"::uuid")
 	}
@@ -226,7 +225,7 @@ func decodeCursor(s string) (time.Time, string, error) {
 		return time.Time{}, "", fmt.Errorf("%w: not base64url", ErrBadCursor)
 	}
 	micros, id, ok := strings.Cut(string(b), ",")
-	if !ok || !uuidPattern.MatchString(id) {
+	if !ok || !IsUUID(id) {
 		return time.Time{}, "", fmt.Errorf("%w: malformed", ErrBadCursor)
 	}
 	us, err := strconv.ParseInt(micros, 10, 64)

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -118,10 +117,6 @@ func funnelPeriod(fromS, toS string, now time.Time) (from, to time.Time, errKey 
 	return from, to, ""
 }
 
-// uuidRE matches the system user ids Altinn hands out; only those can be
-// held by an onboarding (system_user_id is a uuid column).
-var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
 // adminSystemUsers lists, for each system of the configured products (or
 // of the one chosen with ?product=), the system users Altinn has, and marks
 // those no onboarding holds: made outside the wizard, for instance directly
@@ -156,7 +151,7 @@ func (h *Handler) adminSystemUsers(c echo.Context) error {
 			if su.IsDeleted {
 				continue
 			}
-			p, ok := matchProduct(h.Products, su)
+			p, ok := onboarding.ProductFor(h.Products, su)
 			if m.Product != "" && (!ok || p.ID != m.Product) {
 				continue
 			}
@@ -167,7 +162,7 @@ func (h *Handler) adminSystemUsers(c echo.Context) error {
 			}
 			if ok {
 				row.ProductName = p.DisplayName(lang)
-				if uuidRE.MatchString(su.ID) {
+				if db.IsUUID(su.ID) {
 					row.ImportAction = views.SystemUsersPath + "/" + url.PathEscape(su.ID) + "/import"
 				}
 			}
@@ -207,7 +202,7 @@ func (h *Handler) adminImportSystemUser(c echo.Context) error {
 	ctx := c.Request().Context()
 	s := staffFrom(c)
 	id := c.Param("id")
-	if s == nil || !uuidRE.MatchString(id) {
+	if s == nil || !db.IsUUID(id) {
 		return h.insightProblem(c, http.StatusNotFound, "admin.systemusers.error.gone", nil)
 	}
 	back := views.SystemUsersPath
@@ -289,27 +284,6 @@ func systemIDs(ps []config.Product) []string {
 		}
 	}
 	return ids
-}
-
-// matchProduct is the product a system user belongs to: same system, kind
-// and external ref (a product without one uses Altinn's default, the
-// organisation number). It mirrors onboarding.Service.Import, which decides
-// on the import itself; here it only labels the list.
-func matchProduct(ps []config.Product, su altinn.SystemUser) (config.Product, bool) {
-	kind := config.KindStandard
-	if strings.EqualFold(su.UserType, config.KindAgent) {
-		kind = config.KindAgent
-	}
-	for _, p := range ps {
-		ext := p.ExternalRef
-		if ext == "" {
-			ext = su.ReporteeOrgNo
-		}
-		if p.SystemID == su.SystemID && p.Kind == kind && ext == su.ExternalRef {
-			return p, true
-		}
-	}
-	return config.Product{}, false
 }
 
 // altinnProblem answers an Altinn failure with a page that says what kind of

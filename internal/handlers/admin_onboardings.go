@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -409,14 +408,12 @@ func csvSafe(v string) string {
 
 // --- detail ---
 
-var idPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
 // withOnboarding loads the onboarding named by the :id parameter for fn; an
 // id that is not a uuid, or names nothing, is a 404 in the staff layout.
 func (h *Handler) withOnboarding(fn func(echo.Context, *db.Onboarding) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Param("id")
-		if !idPattern.MatchString(id) {
+		if !db.IsUUID(id) {
 			return h.adminError(c, http.StatusNotFound, "admin.error.notfound")
 		}
 		o, err := h.Dashboard.OnboardingByID(c.Request().Context(), strings.ToLower(id))

@@ -325,7 +325,7 @@ func (h *Handler) startFromAPI(ctx context.Context, k *db.APIKey, in apiCreateRe
 // apiGet reads one onboarding by its id.
 func (h *Handler) apiGet(c echo.Context) error {
 	id := c.Param("id")
-	if !uuidRE.MatchString(id) {
+	if !db.IsUUID(id) {
 		return problem(http.StatusNotFound, "no onboarding with this id")
 	}
 	o, err := h.APIKeys.OnboardingByID(c.Request().Context(), id)

@@ -231,6 +231,26 @@ func (s *Service) Cancel(ctx context.Context, o *db.Onboarding, cause, actor str
 	return s.settle(ctx, o, s.save(ctx, o, prev, cause, actor, events...))
 }
 
+// ProductFor is the product a system user belongs to: the same system, the
+// same kind (standard or agent) and the external ref the product gives its
+// system users (the organisation number by default).
+func ProductFor(ps []config.Product, su altinn.SystemUser) (config.Product, bool) {
+	kind := config.KindStandard
+	if strings.EqualFold(su.UserType, config.KindAgent) {
+		kind = config.KindAgent
+	}
+	for _, p := range ps {
+		ext := p.ExternalRef
+		if ext == "" {
+			ext = su.ReporteeOrgNo
+		}
+		if p.SystemID == su.SystemID && p.Kind == kind && ext == su.ExternalRef {
+			return p, true
+		}
+	}
+	return config.Product{}, false
+}
+
 // ErrNoProduct is returned by Import when no configured product matches the
 // system user's system, kind and external ref.
 var ErrNoProduct = errors.New("onboarding: no product matches this system user")
@@ -238,22 +258,7 @@ var ErrNoProduct = errors.New("onboarding: no product matches this system user")
 // Import records a system user that the customer created outside the wizard
 // (directly in Altinn) as a connected onboarding of the matching product.
 func (s *Service) Import(ctx context.Context, su altinn.SystemUser, cause, actor string) (*db.Onboarding, error) {
-	kind := config.KindStandard
-	if strings.EqualFold(su.UserType, config.KindAgent) {
-		kind = config.KindAgent
-	}
-	var p config.Product
-	found := false
-	for _, c := range s.Products {
-		ext := c.ExternalRef
-		if ext == "" {
-			ext = su.ReporteeOrgNo
-		}
-		if c.SystemID == su.SystemID && c.Kind == kind && ext == su.ExternalRef {
-			p, found = c, true
-			break
-		}
-	}
+	p, found := ProductFor(s.Products, su)
 	if !found {
 		return nil, ErrNoProduct
 	}
@@ -262,7 +267,7 @@ func (s *Service) Import(ctx context.Context, su altinn.SystemUser, cause, actor
 		return nil, err
 	}
 	return s.DB.ImportOnboarding(ctx, db.NewOnboarding{
-		Ref: ref, Product: p.ID, Kind: kind, SystemID: su.SystemID, OrgNo: su.ReporteeOrgNo,
+		Ref: ref, Product: p.ID, Kind: p.Kind, SystemID: su.SystemID, OrgNo: su.ReporteeOrgNo,
 		ExternalRef: su.ExternalRef, Lang: "nb", Cause: cause, Actor: actor,
 		NextCheckAt: s.nextCheck(db.StatusConnected, s.now()),
 	}, su.ID)
