@@ -48,8 +48,10 @@ func TestBrowserDashboard(t *testing.T) {
 	b.shot("list")
 
 	b.do("filter on pending", chromedp.SetValue(chromedp.CSS(`[data-testid=filter-status]`), db.StatusPending),
-		b.click(`[data-testid=apply-filters]`),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=onboarding-row][data-status=pending]`)))
+		b.click(`[data-testid=apply-filters]`))
+	// The unfiltered list has a pending row too, so wait for the filtered
+	// page itself rather than for a row that is there already.
+	b.waitUntil("the filtered page", `new URL(location.href).searchParams.get("status") === "pending" && document.readyState === "complete"`)
 	rows := get(b, "the filtered rows", chromedp.Nodes(chromedp.CSSAll(`[data-testid=onboarding-row]`)))
 	if len(rows) != 1 || rows[0].AttributeValue("data-id") != pending.ID {
 		t.Fatalf("filtered on pending: %d rows, want only %s", len(rows), pending.ID)

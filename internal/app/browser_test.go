@@ -235,6 +235,27 @@ func (b *tab) fail(step string, err error) {
 	b.t.Fatalf("%s: %v (the browser is at %s; see screenshots/%s-failed.png)", step, err, where, b.prefix)
 }
 
+// waitUntil waits, across page loads, until the JavaScript expression cond
+// is true. chromedp.Poll gives up when the page it polls navigates away,
+// which is what a click on a form's submit button does.
+func (b *tab) waitUntil(what, cond string) {
+	b.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](cond))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = errors.New("still false after 10s")
+			}
+			b.fail("wait for "+what, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // wantText checks that the visible text of the first element that matches
 // sel says want.
 func (b *tab) wantText(sel, want string) {
