@@ -865,3 +865,17 @@ func Number(lang string, n int) string {
 	}
 	return b.String()
 }
+
+// add merges a feature's texts (kept in a file of their own, such as
+// campaigns.go) into the one table. A key defined twice is a mistake that
+// would make one of the texts silently win, so it panics at start.
+func add(more map[string]map[string]string) {
+	for lang, m := range more {
+		for k, v := range m {
+			if _, dup := messages[lang][k]; dup {
+				panic("i18n: key defined twice: " + lang + " " + k)
+			}
+			messages[lang][k] = v
+		}
+	}
+}
