@@ -1,6 +1,7 @@
 // Package altinn is the HTTP client for Altinn 3's system-user vendor API: it
 // creates and reads requests for system users (standard and agent), deletes
-// them, and looks up the system users a customer has approved.
+// them, looks up the system users a customer has approved, and asks for
+// changes to a system user's rights (change requests).
 //
 // The client is deliberately thin. It maps each endpoint to one method, turns
 // every non-2xx answer into a *Problem that carries Altinn's AUTH-000NN code,
@@ -28,10 +29,12 @@ import (
 // Scopes that the vendor API asks for. Each client method sends exactly one
 // of them, as the contract prescribes for its endpoint.
 const (
-	// ScopeRequestWrite is needed to create and delete requests and, oddly,
-	// to query a system user by key (GET systemuser/vendor/byquery).
+	// ScopeRequestWrite is needed to create and delete requests and change
+	// requests and, oddly, to query a system user by key (GET
+	// systemuser/vendor/byquery).
 	ScopeRequestWrite = "altinn:authentication/systemuser.request.write"
-	// ScopeRequestRead is needed for every GET on request/vendor/...
+	// ScopeRequestRead is needed for every GET on request/vendor/... and
+	// changerequest/vendor/...
 	ScopeRequestRead = "altinn:authentication/systemuser.request.read"
 	// ScopeSystemRegisterWrite is needed to list a system's system users.
 	ScopeSystemRegisterWrite = "altinn:authentication/systemregister.write"

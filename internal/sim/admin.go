@@ -141,6 +141,8 @@ func hookProblem(err error) *problem {
 		return authProblem(13)
 	case errors.Is(err, ErrSystemUserExists):
 		return authProblem(4)
+	case errors.Is(err, ErrNoSystemUser):
+		return authProblem(15)
 	default:
 		return authProblem(10)
 	}

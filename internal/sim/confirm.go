@@ -159,19 +159,26 @@ func (s *Server) confirmView(rawID string, agent bool, path string) (confirmView
 	if v.VendorName == "" {
 		v.VendorName = v.VendorOrgNo
 	}
-	for _, right := range req.rights {
-		var parts []string
-		for _, p := range right.Resource {
-			parts = append(parts, p.Value)
-		}
-		v.Rights = append(v.Rights, strings.Join(parts, ", "))
-	}
+	v.Rights = rightLabels(req.rights)
 	if !v.CanAct {
 		if b, ok := statusBanners[status]; ok {
 			v.Banner = &b
 		}
 	}
 	return v, true
+}
+
+// rightLabels shows each right as the values of its resource, comma-separated.
+func rightLabels(rights []Right) []string {
+	var out []string
+	for _, right := range rights {
+		var parts []string
+		for _, p := range right.Resource {
+			parts = append(parts, p.Value)
+		}
+		out = append(out, strings.Join(parts, ", "))
+	}
+	return out
 }
 
 // renderPage renders a page template with headers that keep it simple and safe: no

@@ -4,7 +4,7 @@
 //   - the Maskinporten token endpoint (RFC 7523 JWT-bearer grants),
 //   - Altinn's system-user vendor API under /authentication/api/v1/systemuser/,
 //   - the Altinn confirm page where a person at the customer approves, rejects or
-//     escalates a request.
+//     escalates a request, or approves or rejects a change request.
 //
 // It is the backend the service uses when it runs without credentials, and the one all
 // tests run against. It is written from the contract notes in shared/altinn
@@ -34,11 +34,17 @@
 //	DELETE /authentication/api/v1/systemuser/request/vendor/{id}
 //	GET    /authentication/api/v1/systemuser/vendor/byquery?system-id=&orgno=&external-ref=
 //	GET    /authentication/api/v1/systemuser/vendor/bysystem/{systemId}
+//	POST   /authentication/api/v1/systemuser/changerequest/vendor?correlation-id=&system-user-id=
+//	GET    /authentication/api/v1/systemuser/changerequest/vendor/{id}
+//	GET    /authentication/api/v1/systemuser/changerequest/vendor/byexternalref/{systemId}/{orgNo}/{externalRef}
+//	GET    /authentication/api/v1/systemuser/changerequest/vendor/bysystem/{systemId}
+//	DELETE /authentication/api/v1/systemuser/changerequest/vendor/{id}
 //
 // Confirm page (the customer's side):
 //
 //	GET|POST /accessmanagement/ui/systemuser/request?id=...
 //	GET|POST /accessmanagement/ui/systemuser/agentrequest?id=...
+//	GET|POST /accessmanagement/ui/systemuser/changerequest?id=...
 //	GET      /logged-out
 //
 // # Admin API
@@ -47,24 +53,32 @@
 // HTTP. These routes are unauthenticated, are never subject to injected faults, and
 // exist only in the simulator:
 //
-//	POST   /_sim/requests/{id}/approve     approve as the customer would (200 + request JSON)
-//	POST   /_sim/requests/{id}/reject      reject (200 + request JSON)
-//	POST   /_sim/requests/{id}/escalate    escalate to an access manager (200 + request JSON)
-//	POST   /_sim/systemusers/{id}/delete   the customer deletes the system user (204)
-//	GET    /_sim/requests                  all requests as a JSON list (see RequestInfo)
-//	GET    /_sim/stats                     call counters (see Stats)
-//	POST   /_sim/faults                    inject a Fault given as JSON; returns {"id": "..."}
-//	DELETE /_sim/faults                    remove all faults
-//	DELETE /_sim/faults/{id}               remove one fault
-//	POST   /_sim/clock                     {"offset":"240h"} moves the clock forward
+//	POST   /_sim/requests/{id}/approve          approve as the customer would (200 + request JSON)
+//	POST   /_sim/requests/{id}/reject           reject (200 + request JSON)
+//	POST   /_sim/requests/{id}/escalate         escalate to an access manager (200 + request JSON)
+//	POST   /_sim/systemusers/{id}/delete        the customer deletes the system user (204)
+//	GET    /_sim/requests                       all requests as a JSON list (see RequestInfo)
+//	POST   /_sim/changerequests/{id}/approve    approve a change request (200 + ChangeRequestInfo)
+//	POST   /_sim/changerequests/{id}/reject     reject a change request (200 + ChangeRequestInfo)
+//	GET    /_sim/changerequests                 all change requests as a JSON list (see ChangeRequestInfo)
+//	GET    /_sim/stats                          call counters (see Stats)
+//	POST   /_sim/faults                         inject a Fault given as JSON; returns {"id": "..."}
+//	DELETE /_sim/faults                         remove all faults
+//	DELETE /_sim/faults/{id}                    remove one fault
+//	POST   /_sim/clock                          {"offset":"240h"} moves the clock forward
 //
 // The admin clock, like Server.SetNow, ages requests and system users (timedOut,
 // legacy Timedout) but leaves the checks of grants and access tokens on the real clock
 // (Config.Now), because the client signs its grants and caches its tokens by that one.
 //
 // Errors from the admin API use the same problem+json shape as Altinn: approving a
-// request that is not New gives 409 AUTH-00013, an unknown id 404 AUTH-00010, and a key
-// that already has a system user 400 AUTH-00004.
+// request that is not New gives 409 AUTH-00013, an unknown id 404 AUTH-00010, a key
+// that already has a system user 400 AUTH-00004, and approving a change request whose
+// system user is gone 404 AUTH-00015.
+//
+// System users remember their rights and access packages: those of the approved
+// request, with the required ones of each approved change request added (unless
+// already held) and the unwanted ones removed. Server.SystemUserRights shows them.
 //
 // A Fault in JSON uses the field names method, path, status, body, header, latency
 // (a Go duration string such as "2s", or nanoseconds), times, afterStore, hang and
@@ -80,9 +94,15 @@
 //     (404 AUTH-00011). Altinn does not (contract §3.4); the simulator follows the
 //     contract's bugCompat-off default so that a client deleting someone else's request
 //     is caught. Likewise the request lists page correctly instead of skipping an item
-//     at each page boundary, and the agent list is ordered by id.
+//     at each page boundary, and the agent list is ordered by id. The same holds for
+//     change requests: DELETE checks ownership, bysystem pages instead of looping on
+//     the first page, and byexternalref returns the access-package lists instead of
+//     empty ones (it returns the newest change request for the key, where Altinn
+//     returns an arbitrary one).
 //   - The confirm page acts at once: there is no ID-porten login, logout round trip or
 //     party check, and escalation redirects to the redirectUrl for agent requests too.
-//   - Change requests, the system register API and x5c (certificate) grants are not
-//     simulated.
+//   - The change-request page has no escalate button. A correlation-id already used by
+//     a deleted change request, or by another vendor's, fails with 404 AUTH-00012
+//     (storing failed) once validation passes.
+//   - The system register API and x5c (certificate) grants are not simulated.
 package sim

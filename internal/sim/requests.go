@@ -231,22 +231,8 @@ func (s *Server) createRequest(vendor string, b *createBody, agent bool) (int, *
 	if _, ok := s.orgNameLocked(orgNo); !ok {
 		return 0, nil, authProblem(0)
 	}
-	if b.RedirectURL != nil && *b.RedirectURL != "" {
-		if len(sys.AllowedRedirectURLs) == 0 {
-			return 0, nil, authProblem(26)
-		}
-		ok, err := redirectAllowed(sys.AllowedRedirectURLs, *b.RedirectURL)
-		if err != nil {
-			// Altinn parses the URL with new Uri(...) before matching; a relative or
-			// malformed URL most likely ends in an unhandled exception (contract §1,
-			// UNCONFIRMED).
-			p := bareProblem(http.StatusInternalServerError)
-			p.Title = "An error occurred while processing your request."
-			return 0, nil, p
-		}
-		if !ok {
-			return 0, nil, authProblem(21)
-		}
+	if p := checkRedirect(sys, b.RedirectURL); p != nil {
+		return 0, nil, p
 	}
 	if agent {
 		if len(b.AccessPackages) == 0 {

@@ -28,6 +28,12 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("DELETE "+req+"/{id}", s.handleDeleteRequest)
 	mux.HandleFunc("GET "+apiBase+"/vendor/byquery", s.handleSystemUserByQuery)
 	mux.HandleFunc("GET "+apiBase+"/vendor/bysystem/{systemId}", s.handleSystemUsersBySystem)
+	const change = apiBase + "/changerequest/vendor"
+	mux.HandleFunc("POST "+change, s.handleCreateChange)
+	mux.HandleFunc("GET "+change+"/{id}", s.handleGetChange)
+	mux.HandleFunc("GET "+change+"/byexternalref/{systemId}/{orgNo}/{externalRef}", s.handleChangeByExternalRef)
+	mux.HandleFunc("GET "+change+"/bysystem/{systemId}", s.handleChangesBySystem)
+	mux.HandleFunc("DELETE "+change+"/{id}", s.handleDeleteChange)
 
 	// The customer's side.
 	csrf := http.NewCrossOriginProtection()
@@ -35,11 +41,15 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+confirmBase+"/agentrequest", s.handleConfirmPage(true))
 	mux.Handle("POST "+confirmBase+"/request", csrf.Handler(s.handleConfirmAction(false)))
 	mux.Handle("POST "+confirmBase+"/agentrequest", csrf.Handler(s.handleConfirmAction(true)))
+	mux.HandleFunc("GET "+confirmBase+"/changerequest", s.handleChangePage)
+	mux.Handle("POST "+confirmBase+"/changerequest", csrf.Handler(http.HandlerFunc(s.handleChangeAction)))
 	mux.HandleFunc("GET /logged-out", s.handleLoggedOut)
 
 	// Admin API for people testing without Go.
 	mux.HandleFunc("GET /_sim/requests", s.adminListRequests)
 	mux.HandleFunc("POST /_sim/requests/{id}/{action}", s.adminRequestAction)
+	mux.HandleFunc("GET /_sim/changerequests", s.adminListChanges)
+	mux.HandleFunc("POST /_sim/changerequests/{id}/{action}", s.adminChangeAction)
 	mux.HandleFunc("POST /_sim/systemusers/{id}/delete", s.adminDeleteSystemUser)
 	mux.HandleFunc("GET /_sim/stats", s.adminStats)
 	mux.HandleFunc("POST /_sim/faults", s.adminAddFault)

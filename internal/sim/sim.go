@@ -52,6 +52,9 @@ var (
 	// ErrSystemUserExists means an active system user already exists for the
 	// request's key (AUTH-00004); the request stays New.
 	ErrSystemUserExists = errors.New("sim: a system user already exists for the system, org and external ref (AUTH-00004)")
+	// ErrNoSystemUser means the system user a change request is for no longer exists
+	// (AUTH-00015); the change request stays New.
+	ErrNoSystemUser = errors.New("sim: the system user of the change request does not exist (AUTH-00015)")
 )
 
 // Config configures a Server.
@@ -100,6 +103,8 @@ type Server struct {
 	reqSeq      int
 	users       map[string]*systemUser
 	userSeq     int
+	changes     map[string]*changeRequest // by id, the vendor's correlation-id
+	changeSeq   int
 	faults      []*faultEntry
 	faultSeq    int
 	stats       Stats
@@ -139,9 +144,13 @@ type systemUser struct {
 	partyOrgNo       string
 	externalRef      string
 	integrationTitle string
-	created          time.Time
-	deleted          bool
-	seq              int
+	// rights and packages are what the system user holds: those of the approved
+	// request, then changed by approved change requests.
+	rights   []Right
+	packages []string
+	created  time.Time
+	deleted  bool
+	seq      int
 }
 
 // Stats counts what the simulator has done since New.
@@ -150,6 +159,8 @@ type Stats struct {
 	TokensIssued int `json:"tokensIssued"`
 	// RequestsCreated counts 201 answers to request creates, standard and agent.
 	RequestsCreated int `json:"requestsCreated"`
+	// ChangeRequestsCreated counts 201 answers to change-request creates.
+	ChangeRequestsCreated int `json:"changeRequestsCreated"`
 	// Calls counts calls per route pattern, e.g.
 	// "POST /authentication/api/v1/systemuser/request/vendor". Calls answered by an
 	// injected fault are counted too.
@@ -220,6 +231,7 @@ func New(cfg Config) (*Server, error) {
 		usedJTIs:    map[string]time.Time{},
 		requests:    map[string]*request{},
 		users:       map[string]*systemUser{},
+		changes:     map[string]*changeRequest{},
 		stats:       Stats{Calls: map[string]int{}},
 	}
 	if s.lifetime <= 0 {
@@ -437,6 +449,7 @@ func (s *Server) decide(requestID, kind, action string) (*string, error) {
 		s.users[r.id] = &systemUser{
 			id: r.id, agent: r.agent, systemID: r.systemID, partyOrgNo: r.partyOrgNo,
 			externalRef: r.externalRef, integrationTitle: r.integrationTitle,
+			rights: cloneRights(r.rights), packages: slices.Clone(r.packages),
 			created: s.worldNowLocked().UTC().Truncate(time.Microsecond), seq: s.userSeq,
 		}
 		r.status = StatusAccepted
@@ -483,14 +496,20 @@ func (s *Server) DeleteSystemUser(systemUserID string) error {
 // flag. In legacy10d mode a request older than 10 days reads Timedout whatever its
 // stored status, as Altinn did before 2025-11-20. The caller holds s.mu.
 func (s *Server) statusLocked(r *request) (status string, timedOut bool) {
-	age := s.worldNowLocked().Sub(r.created)
+	return s.agedStatusLocked(r.status, r.created)
+}
+
+// agedStatusLocked applies the timeout mode to a stored status and creation time, for
+// requests and change requests alike. The caller holds s.mu.
+func (s *Server) agedStatusLocked(stored string, created time.Time) (status string, timedOut bool) {
+	age := s.worldNowLocked().Sub(created)
 	if s.timeoutMode == TimeoutLegacy10d {
 		if age > legacyTimeoutAfter {
 			return StatusTimedout, true
 		}
-		return r.status, false
+		return stored, false
 	}
-	return r.status, age > timedOutAfter
+	return stored, age > timedOutAfter
 }
 
 // activeUserLocked returns the non-deleted system user for the key, of any type. The
