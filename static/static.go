@@ -1,4 +1,4 @@
-// Package static holds the embedded stylesheet and images, served under
+// Package static holds the embedded stylesheet, images and the one script, served under
 // content-hashed URLs so browsers may cache them for a year.
 package static
 
@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-//go:embed *.css *.svg
+//go:embed *.css *.svg *.js
 var files embed.FS
 
 var hashes = func() map[string]string {
@@ -54,6 +54,8 @@ func Handler() http.Handler {
 			w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		case ".svg":
 			w.Header().Set("Content-Type", "image/svg+xml")
+		case ".js":
+			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 		}
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		_, _ = w.Write(b)

@@ -8,6 +8,9 @@ type AdminPage struct {
 	StaffRole  string // viewer, operator or admin
 	CSRF       string // for the sign-out form and any other form on the page
 	LogoutURL  string
+	// RefreshSeconds, when set, reloads the page that often in a browser
+	// without JavaScript (a page that follows something live).
+	RefreshSeconds int
 }
 
 // RoleLabel is the signed-in staff member's role in words.

@@ -122,6 +122,9 @@ type OnboardingDetail struct {
 
 	// Webhooks are the events sent to the vendor's product (admin_webhooks.templ).
 	Webhooks WebhookSection
+
+	// Changes are the onboarding's change requests (admin_changes.templ).
+	Changes ChangeSection
 }
 
 // ActionConfirm asks before an action that destroys something (renew,

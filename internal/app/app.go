@@ -21,6 +21,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/onboard-altinn/onboard/internal/altinn"
+	"github.com/onboard-altinn/onboard/internal/campaigns"
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/handlers"
@@ -51,6 +52,10 @@ type App struct {
 	// database). Tests shorten the worker's backoff before starting Jobs.
 	Webhooks *webhooks.Worker
 	Outbox   *webhooks.Outbox
+	// Campaigns is the dashboard's bulk campaigns and CampaignRunner what
+	// sends their rows (nil without a database); tests shorten its back-off.
+	Campaigns      *campaigns.Service
+	CampaignRunner *campaigns.Runner
 }
 
 // Scopes the vendor token asks for: one token serves every vendor call.
@@ -97,12 +102,14 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 	var redeliver handlers.Redeliverer
 	if store != nil {
 		a.Webhooks = newWebhookWorker(cfg, store, a.Metrics, log)
+		a.CampaignRunner = &campaigns.Runner{DB: store, Onboardings: a.Onboardings, Log: log,
+			MaxAttempts: 5, Backoff: 10 * time.Second, MaxBackoff: 5 * time.Minute}
 		a.Jobs, err = jobs.NewClient(jobs.Config{
 			DB: store, Onboardings: a.Onboardings,
 			Schedule:      jobs.Schedule{Waiting: cfg.ReconcileSchedule, Connected: cfg.RevokeSweepInterval},
 			SweepInterval: cfg.SweepInterval, OpTimeout: a.Onboardings.OpTimeout, Workers: cfg.JobWorkers,
 			StopTimeout: JobStopTimeout, AltinnNotBefore: a.Onboardings.NotBefore, Log: log,
-			Webhooks: a.Webhooks,
+			Webhooks: a.Webhooks, Campaigns: a.CampaignRunner,
 		})
 		if err != nil {
 			return nil, err
@@ -114,6 +121,8 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 			store.OnStatusChange = a.Outbox.OnStatusChange
 			redeliver = a.Outbox
 		}
+		a.Campaigns = &campaigns.Service{DB: store, Jobs: a.Jobs, Products: cfg.Products,
+			Concurrency: cfg.CampaignConcurrency, Rate: cfg.CampaignRate}
 		addStoreMetrics(a.Metrics, store, log)
 	}
 	sessionKey, err := sessionKey(cfg)
@@ -124,7 +133,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Web = handlers.New(&handlers.Handler{
+	h := &handlers.Handler{
 		Onboardings: a.Onboardings, Store: store, Products: cfg.Products, Vendor: cfg.Vendor,
 		Sim: cfg.AltinnEnv == config.EnvSim, Dev: cfg.Dev, SessionKey: sessionKey, ConfirmHosts: cfg.ConfirmHosts,
 		AltinnPortalURL: cfg.AltinnPortalURL, SubmitPerMinute: cfg.SubmitRateLimit, BehindProxy: cfg.BehindProxy, Log: log,
@@ -134,7 +143,12 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		Ready: readiness(store), Metrics: a.Metrics, MetricsToken: cfg.MetricsToken,
 		WebhookLog: store, Redeliver: redeliver, Handoff: verifier,
 		APIKeys: store, PublicURL: cfg.PublicURL, Brand: cfg.Brand,
-	})
+		CampaignConcurrency: cfg.CampaignConcurrency, CampaignRate: cfg.CampaignRate,
+	}
+	if a.Campaigns != nil {
+		h.Campaigns, h.CampaignStore = a.Campaigns, store
+	}
+	a.Web = handlers.New(h)
 	return a, nil
 }
 

@@ -98,6 +98,8 @@ type Config struct {
 	RevokeSweepInterval time.Duration   // ONBOARD_REVOKE_SWEEP_INTERVAL: how often a connected one is re-read
 	SweepInterval       time.Duration   // ONBOARD_SWEEP_INTERVAL: how often due onboardings are looked for
 	JobWorkers          int             // ONBOARD_JOB_WORKERS: background jobs run at once per instance
+	CampaignConcurrency int             // ONBOARD_CAMPAIGN_CONCURRENCY: a new campaign's Altinn operations at once
+	CampaignRate        float64         // ONBOARD_CAMPAIGN_RATE: a new campaign's Altinn operations started per second
 	MetricsToken        []byte          // ONBOARD_METRICS_TOKEN(_FILE): bearer token /metrics asks for (secret); empty: open
 
 	WebhookURLs   []string      // ONBOARD_WEBHOOK_URLS: endpoints of the vendor's product that receive every status change
@@ -315,6 +317,12 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.JobWorkers, err = strconv.Atoi(get("ONBOARD_JOB_WORKERS", "10")); err != nil || c.JobWorkers < 1 || c.JobWorkers > 1000 {
 		errs = append(errs, errors.New("ONBOARD_JOB_WORKERS must be a whole number from 1 to 1000"))
 	}
+	if c.CampaignConcurrency, err = strconv.Atoi(get("ONBOARD_CAMPAIGN_CONCURRENCY", "4")); err != nil || c.CampaignConcurrency < 1 || c.CampaignConcurrency > 200 {
+		errs = append(errs, errors.New("ONBOARD_CAMPAIGN_CONCURRENCY must be a whole number from 1 to 200"))
+	}
+	if c.CampaignRate, err = strconv.ParseFloat(get("ONBOARD_CAMPAIGN_RATE", "5"), 64); err != nil || !(c.CampaignRate > 0 && c.CampaignRate <= 10000) {
+		errs = append(errs, errors.New("ONBOARD_CAMPAIGN_RATE must be a number of operations per second above 0 and at most 10000, such as 5"))
+	}
 	if c.MetricsToken, err = secret("ONBOARD_METRICS_TOKEN"); err != nil {
 		errs = append(errs, err)
 	}
@@ -507,6 +515,7 @@ func (c *Config) Redacted() map[string]any {
 		"sim_addr": c.SimAddr, "products": ids, "return_url": c.ReturnURL(),
 		"reconcile_schedule": durations(c.ReconcileSchedule), "revoke_sweep_interval": c.RevokeSweepInterval.String(),
 		"sweep_interval": c.SweepInterval.String(), "job_workers": c.JobWorkers,
+		"campaign_concurrency": c.CampaignConcurrency, "campaign_rate": c.CampaignRate,
 		"metrics_token": set(len(c.MetricsToken) > 0),
 		"webhook_urls":  webhookURLs, "webhook_hmac_key": set(len(c.WebhookSecret) > 0),
 		"webhook_max_age":   c.WebhookMaxAge.String(),

@@ -27,6 +27,7 @@ const (
 	CauseAltinn     = "altinn"
 	CauseSystem     = "system"
 	CauseAPI        = "api"
+	CauseCampaign   = "campaign"
 )
 
 // Event is one entry in an onboarding's history.

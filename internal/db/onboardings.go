@@ -52,11 +52,19 @@ type Onboarding struct {
 	// NextCheckAt is when the reconciler should next re-read the onboarding
 	// from Altinn; nil when it is final and nothing is left to notice.
 	NextCheckAt *time.Time `db:"next_check_at"`
+	// GrantedRights (resource ids) and GrantedPackages (URNs) are what the
+	// customer's system user was granted: set when it becomes connected and
+	// moved on by accepted change requests. Nil means unknown (a row from
+	// before they were kept), which counts as the product's current
+	// configuration; an empty slice means none.
+	GrantedRights   []string `db:"granted_rights"`
+	GrantedPackages []string `db:"granted_packages"`
 }
 
 const onboardingColumns = `id, ref, product, kind, system_id, org_no, external_ref, status, escalated,
 	altinn_request_id, confirm_url, system_user_id, error_code, error_message, customer_ref, lang,
-	created_at, updated_at, checked_at, connected_at, version, status_at, next_check_at`
+	created_at, updated_at, checked_at, connected_at, version, status_at, next_check_at,
+	granted_rights, granted_packages`
 
 // NewOnboarding is what the wizard (or staff, or the API) knows when an
 // onboarding starts.
@@ -74,6 +82,10 @@ type NewOnboarding struct {
 	// NextCheckAt is when the reconciler should first look, kept in the
 	// same transaction as the row so no onboarding is ever forgotten.
 	NextCheckAt *time.Time
+	// GrantedRights and GrantedPackages are what an imported system user
+	// holds (ImportOnboarding); CreateOnboarding ignores them.
+	GrantedRights   []string
+	GrantedPackages []string
 }
 
 // CreateOnboarding stores a new onboarding in status requesting, with its
@@ -122,10 +134,11 @@ func (d *DB) ImportOnboarding(ctx context.Context, n NewOnboarding, systemUserID
 	err := d.InTx(ctx, func(q Querier) error {
 		rows, err := q.Query(ctx, `
 			INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status, system_user_id,
-				connected_at, checked_at, customer_ref, lang, next_check_at, origin)
-			VALUES ($1, $2, $3, $4, $5, $6, 'connected', $7, now(), now(), NULLIF($8, ''), $9, $10, 'import')
+				connected_at, checked_at, customer_ref, lang, next_check_at, origin, granted_rights, granted_packages)
+			VALUES ($1, $2, $3, $4, $5, $6, 'connected', $7, now(), now(), NULLIF($8, ''), $9, $10, 'import', $11, $12)
 			RETURNING `+onboardingColumns,
-			n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, systemUserID, n.CustomerRef, n.Lang, n.NextCheckAt)
+			n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, systemUserID, n.CustomerRef, n.Lang, n.NextCheckAt,
+			n.GrantedRights, n.GrantedPackages)
 		if err != nil {
 			return err
 		}
@@ -155,6 +168,8 @@ func originOf(cause string) string {
 		return "staff"
 	case CauseAPI:
 		return "api"
+	case CauseCampaign:
+		return "campaign"
 	}
 	return "wizard"
 }
@@ -210,11 +225,13 @@ func (d *DB) SaveOnboarding(ctx context.Context, o *Onboarding, prevStatus strin
 			UPDATE onboardings SET status = $2, escalated = $3, altinn_request_id = $4, confirm_url = $5,
 				system_user_id = $6, error_code = $7, error_message = $8, checked_at = $9, connected_at = $10,
 				status_at = CASE WHEN status = $2 THEN status_at ELSE now() END, next_check_at = $12,
+				granted_rights = $13, granted_packages = $14,
 				updated_at = now(), version = version + 1
 			WHERE id = $1 AND version = $11
 			RETURNING updated_at, version, status_at`,
 			o.ID, o.Status, o.Escalated, o.AltinnRequestID, o.ConfirmURL, o.SystemUserID,
-			o.ErrorCode, o.ErrorMessage, o.CheckedAt, o.ConnectedAt, o.Version, o.NextCheckAt)
+			o.ErrorCode, o.ErrorMessage, o.CheckedAt, o.ConnectedAt, o.Version, o.NextCheckAt,
+			o.GrantedRights, o.GrantedPackages)
 		if err := row.Scan(&o.UpdatedAt, &o.Version, &o.StatusAt); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				var exists bool

@@ -86,6 +86,7 @@ func (h *Handler) adminRoutes(e *echo.Echo) {
 	g.POST("/logout", h.adminLogout)
 	h.onboardingRoutes(g)
 	h.insightRoutes(g)
+	h.campaignRoutes(g)
 	h.staffRoutes(g.Group("/staff", h.requireStaff(db.RoleAdmin)))
 	h.apiKeyRoutes(g.Group("/apikeys", h.requireStaff(db.RoleAdmin)))
 }

@@ -38,6 +38,11 @@ type DashboardStore interface {
 	AddAudit(ctx context.Context, e db.AuditEntry) error
 	RecordStaffAction(ctx context.Context, a db.AuditEntry, e db.Event) error
 	LiveOnboarding(ctx context.Context, systemID, orgNo, externalRef string) (*db.Onboarding, error)
+	// Change requests (admin_changes.go).
+	ChangeRequests(ctx context.Context, onboardingID string) ([]db.ChangeRequest, error)
+	ChangeRequestByID(ctx context.Context, id string) (*db.ChangeRequest, error)
+	LackingOnboardings(ctx context.Context, product string, rights, packages []string, limit int) ([]db.Onboarding, int, error)
+	LiveChangeCount(ctx context.Context, product string) (int, error)
 }
 
 const (
@@ -89,6 +94,13 @@ func (h *Handler) onboardingRoutes(g *echo.Group) {
 	g.GET("/onboardings/:id/cancel", h.withOnboarding(h.confirmCancel), operator)
 	g.POST("/onboardings/:id/cancel", h.withOnboarding(h.cancelOnboarding), operator)
 	g.POST("/onboardings/:id/webhooks/:delivery/redeliver", h.withOnboarding(h.redeliverWebhook), operator) // admin_webhooks.go
+	// Change requests (admin_changes.go).
+	g.GET("/changes", h.changesPage)
+	g.GET("/onboardings/:id/change", h.withOnboarding(h.confirmChange), operator)
+	g.POST("/onboardings/:id/change", h.withOnboarding(h.requestChange), operator)
+	g.POST("/onboardings/:id/changes/:cr/refresh", h.withOnboarding(h.withChange(h.refreshChange)), operator)
+	g.GET("/onboardings/:id/changes/:cr/cancel", h.withOnboarding(h.withChange(h.cancelChange)), operator)
+	g.POST("/onboardings/:id/changes/:cr/cancel", h.withOnboarding(h.withChange(h.cancelChange)), operator)
 }
 
 // canAct reports whether the signed-in staff member may run actions, so
@@ -464,6 +476,10 @@ var doneKeys = map[string]string{
 	"exists":  "admin.done.exists",
 
 	"redeliver": "admin.done.redeliver",
+
+	"change":        "admin.done.change",
+	"changerefresh": "admin.done.changerefresh",
+	"changecancel":  "admin.done.changecancel",
 }
 
 const stamp = "02.01.2006 15:04:05"
@@ -545,6 +561,9 @@ func (h *Handler) onboardingDetail(c echo.Context, o *db.Onboarding) error {
 		m.Audit = append(m.Audit, r)
 	}
 	if m.Webhooks, err = h.webhookSection(c, o); err != nil {
+		return err
+	}
+	if m.Changes, err = h.changeSection(c, o); err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, views.OnboardingDetailPage(m))

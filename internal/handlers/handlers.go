@@ -31,11 +31,18 @@ type Onboardings interface {
 	Cancel(ctx context.Context, o *db.Onboarding, cause, actor string) error
 	Import(ctx context.Context, su altinn.SystemUser, cause, actor string) (*db.Onboarding, error)
 	RecordReturn(ctx context.Context, o *db.Onboarding, withCookie bool) error
+	// Change requests (changes.go, admin_changes.go).
+	RequestChange(ctx context.Context, o *db.Onboarding, cause, actor string) (*db.ChangeRequest, error)
+	RefreshChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, cause, actor string) error
+	CancelChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, cause, actor string) error
+	RecordChangeReturn(ctx context.Context, cr *db.ChangeRequest, withCookie bool) error
 }
 
 // Store is the part of the database the handlers read directly.
 type Store interface {
 	OnboardingByRef(ctx context.Context, ref string) (*db.Onboarding, error)
+	OnboardingByID(ctx context.Context, id string) (*db.Onboarding, error)
+	ChangeRequestByRef(ctx context.Context, ref string) (*db.ChangeRequest, error)
 }
 
 // SystemUserLister lists a system's system users at Altinn (bysystem).
@@ -92,9 +99,16 @@ type Handler struct {
 	PublicURL string
 	// Brand is the vendor's look: name, logo, colours and support contact
 	// on every customer page (brand.go).
-	Brand       config.Brand
-	brandOnce   sync.Once
-	brandAssets *brandAssets
+	Brand config.Brand
+	// Campaigns runs bulk campaigns and CampaignStore reads them (both nil:
+	// no campaign pages); a new campaign's pace defaults to
+	// CampaignConcurrency at once and CampaignRate a second.
+	Campaigns           CampaignService
+	CampaignStore       CampaignStore
+	CampaignConcurrency int
+	CampaignRate        float64
+	brandOnce           sync.Once
+	brandAssets         *brandAssets
 }
 
 func (h *Handler) page(c echo.Context, title string) views.Page {

@@ -36,7 +36,14 @@ func New(h *Handler) *echo.Echo {
 		ReferrerPolicy:        "same-origin",
 	}))
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: 45 * time.Second}))
-	e.Use(middleware.BodyLimit("16K"))
+	// Every body is small but a campaign's upload, which gets a limit of
+	// its own; both come before anything reads the body (CSRF does).
+	isUpload := func(c echo.Context) bool {
+		return c.Request().Method == http.MethodPost && c.Path() == campaignsPath
+	}
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "16K", Skipper: isUpload}))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxUpload,
+		Skipper: func(c echo.Context) bool { return !isUpload(c) }}))
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "form:_csrf",
 		CookieName:     "onboard_csrf",
@@ -73,6 +80,7 @@ func New(h *Handler) *echo.Echo {
 	e.GET("/return", h.altinnReturn, submitLimit) // config.ReturnPath: the URL registered at Altinn
 	e.GET("/status/:ref", h.status, statusLimit)
 	e.POST("/status/:ref/retry", h.retry, submitLimit)
+	e.GET("/change/:ref", h.changeStatus, statusLimit) // changes.go: a change request's outcome
 	e.GET("/lang/:lang", h.setLang)
 	h.adminRoutes(e)
 	h.apiRoutes(e)                                                                         // api.go: the JSON API for the vendor's product, keyed, no cookies

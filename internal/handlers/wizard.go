@@ -124,6 +124,10 @@ func (h *Handler) onboardingByRef(c echo.Context, ref string) (*db.Onboarding, e
 func (h *Handler) altinnReturn(c echo.Context) error {
 	ref := c.QueryParam("ref")
 	o, err := h.onboardingByRef(c, ref)
+	if errors.Is(err, echo.ErrNotFound) && refPattern.MatchString(ref) {
+		// Not an onboarding's reference: a change request's, maybe (changes.go).
+		return h.changeReturn(c, ref)
+	}
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@
 package jobs
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/onboard-altinn/onboard/internal/campaigns"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/webhooks"
 )
@@ -53,7 +55,17 @@ type Config struct {
 	// (webhooks.Queue, Workers at once), so a slow endpoint never holds up
 	// reconciliation.
 	Webhooks *webhooks.Worker
+	// Campaigns, when set, runs bulk campaigns in a queue of their own
+	// (campaigns.Queue, CampaignRuns at once; each run sends its
+	// campaign's rows with the campaign's own concurrency).
+	Campaigns *campaigns.Runner
+	// CampaignKick is how often running campaigns without a run get one
+	// (after a crash); default 30s.
+	CampaignKick time.Duration
 }
+
+// CampaignRuns is how many campaigns one instance works on at once.
+const CampaignRuns = 4
 
 // NewClient builds the River client with the reconcile and sweep workers
 // (and the webhook worker, when given) and the periodic sweep. It does not
@@ -87,6 +99,25 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 		}
 		queues[webhooks.Queue] = river.QueueConfig{MaxWorkers: max(cfg.Workers, 1)}
 	}
+	var periodic []*river.PeriodicJob
+	if cfg.Campaigns != nil {
+		kick := cmp.Or(cfg.CampaignKick, 30*time.Second)
+		// One run works for its budget, then hands over: it must end well
+		// before River would rescue it as stuck.
+		cfg.Campaigns.Budget = cmp.Or(cfg.Campaigns.Budget, 30*time.Second)
+		if err := river.AddWorkerSafely(workers, &campaigns.RunWorker{
+			Runner: cfg.Campaigns, JobTimeout: cfg.Campaigns.Budget + jobTimeout,
+		}); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		if err := river.AddWorkerSafely(workers, &campaigns.KickWorker{DB: cfg.DB, Every: kick}); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		queues[campaigns.Queue] = river.QueueConfig{MaxWorkers: CampaignRuns}
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(kick), func() (river.JobArgs, *river.InsertOpts) {
+			return campaigns.KickArgs{}, &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: kick}}
+		}, &river.PeriodicJobOpts{ID: "campaign_kick", RunOnStart: true}))
+	}
 	sweepEvery := cfg.SweepInterval
 	sweep := river.NewPeriodicJob(river.PeriodicInterval(sweepEvery), func() (river.JobArgs, *river.InsertOpts) {
 		// Unique per interval: should two instances both believe they lead
@@ -99,7 +130,7 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 	client, err := river.NewClient(riverpgxv5.New(cfg.DB.Pool), &river.Config{
 		Queues:          queues,
 		Workers:         workers,
-		PeriodicJobs:    []*river.PeriodicJob{sweep},
+		PeriodicJobs:    append(periodic, sweep),
 		Logger:          log.With("component", "river"),
 		SoftStopTimeout: cfg.StopTimeout,
 		// A job left running by a crashed instance is retried this soon,

@@ -32,6 +32,10 @@ type Altinn interface {
 	GetAgentRequestByExternalRef(ctx context.Context, systemID, orgNo, externalRef string) (*altinn.Request, error)
 	DeleteRequest(ctx context.Context, id string) error
 	SystemUserByQuery(ctx context.Context, systemID, orgNo, externalRef string) (*altinn.SystemUser, error)
+	// Change requests (change.go).
+	CreateChangeRequest(ctx context.Context, r altinn.CreateChangeRequest) (*altinn.ChangeRequest, bool, error)
+	GetChangeRequest(ctx context.Context, id string) (*altinn.ChangeRequest, error)
+	DeleteChangeRequest(ctx context.Context, id string) error
 }
 
 // Error codes kept on an onboarding (error_code) besides Altinn's AUTH codes.
@@ -187,6 +191,7 @@ func (s *Service) renew(ctx context.Context, o *db.Onboarding, cause, actor stri
 		}
 	}
 	o.AltinnRequestID, o.ConfirmURL, o.SystemUserID, o.Escalated = nil, nil, nil, false
+	o.GrantedRights, o.GrantedPackages = nil, nil // the new system user's are set when it is connected
 	o.Status = db.StatusRequesting
 	clearError(o)
 	if err := s.save(ctx, o, prev, cause, actor, events...); err != nil {
@@ -270,6 +275,8 @@ func (s *Service) Import(ctx context.Context, su altinn.SystemUser, cause, actor
 		Ref: ref, Product: p.ID, Kind: p.Kind, SystemID: su.SystemID, OrgNo: su.ReporteeOrgNo,
 		ExternalRef: su.ExternalRef, Lang: "nb", Cause: cause, Actor: actor,
 		NextCheckAt: s.nextCheck(db.StatusConnected, s.now()),
+		// What the product asks for is the best guess at what was granted in Altinn.
+		GrantedRights: grantList(p.Rights), GrantedPackages: grantList(p.AccessPackages),
 	}, su.ID)
 }
 
@@ -413,7 +420,12 @@ func (s *Service) refresh(ctx context.Context, o *db.Onboarding, cause, actor st
 	prev := o.Status
 	switch o.Status {
 	case db.StatusConnected:
-		return s.verify(ctx, o, prev, cause, actor, nil)
+		if err := s.verify(ctx, o, prev, cause, actor, nil); err != nil || o.Status != db.StatusConnected {
+			return err
+		}
+		// A change request waiting for the customer is looked at too, so one
+		// approved without coming back here is noticed (change.go).
+		return s.refreshLiveChange(ctx, o, cause, actor)
 	case db.StatusRequesting:
 		// Not at Altinn as far as we know, but an earlier attempt's answer
 		// may have been lost: look.
@@ -472,6 +484,10 @@ func (s *Service) apply(ctx context.Context, o *db.Onboarding, prev string, req 
 	clearError(o)
 	switch {
 	case req.Status == altinn.StatusAccepted:
+		if o.Status != db.StatusConnected {
+			// What the approved request asked for is what its system user holds.
+			o.GrantedRights, o.GrantedPackages = rightIDs(req.Rights), packageURNs(req.AccessPackages)
+		}
 		o.Status = db.StatusAccepted
 		return s.verify(ctx, o, prev, cause, actor, events)
 	case req.Status == altinn.StatusTimedout:
@@ -507,6 +523,12 @@ func (s *Service) verify(ctx context.Context, o *db.Onboarding, prev, cause, act
 		o.SystemUserID = &id
 		if o.Status != db.StatusConnected {
 			o.ConnectedAt = &now
+			if o.GrantedRights == nil && o.GrantedPackages == nil {
+				// Connected without reading its request (AUTH-00004, the legacy
+				// Timedout): the product's configuration is what was asked for.
+				p, _ := s.product(o.Product)
+				o.GrantedRights, o.GrantedPackages = grantList(p.Rights), grantList(p.AccessPackages)
+			}
 		}
 		o.Status = db.StatusConnected
 		o.Escalated = false

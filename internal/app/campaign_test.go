@@ -1,0 +1,447 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onboard-altinn/onboard/internal/campaigns"
+	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/sim"
+)
+
+// postCampaign fills in the new-campaign form: the list goes in as an
+// uploaded file (or, with paste set, in the text box).
+func (e *env) postCampaign(b *browser, name, product, list string, paste bool, concurrency, rate string) page {
+	e.t.Helper()
+	form := b.get(e.web.URL + "/admin/campaigns/new")
+	if form.status != http.StatusOK {
+		e.t.Fatalf("new campaign form: %d\n%s", form.status, form.body)
+	}
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	fields := map[string]string{"_csrf": csrfOf(e.t, form), "name": name, "product": product,
+		"concurrency": concurrency, "rate": rate}
+	if paste {
+		fields["paste"] = list
+	}
+	for k, v := range fields {
+		_ = w.WriteField(k, v)
+	}
+	if !paste {
+		fw, _ := w.CreateFormFile("file", "customers.csv")
+		_, _ = fw.Write([]byte(list))
+	}
+	_ = w.Close()
+	req, _ := http.NewRequest(http.MethodPost, e.web.URL+"/admin/campaigns", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return b.do(req)
+}
+
+// campaignAction presses one of a campaign page's buttons.
+func (e *env) campaignAction(b *browser, id, action string) page {
+	e.t.Helper()
+	p := b.get(e.web.URL + "/admin/campaigns/" + id)
+	return b.post(e.web.URL+"/admin/campaigns/"+id+"/"+action, url.Values{"_csrf": {csrfOf(e.t, p)}})
+}
+
+// waitCampaign waits until the campaign reaches status and returns it.
+func waitCampaign(t *testing.T, store *db.DB, id, status string, within time.Duration) *db.Campaign {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		c, err := store.CampaignByID(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Status == status {
+			return c
+		}
+		if time.Now().After(deadline) {
+			p, _ := store.CampaignProgress(context.Background(), c)
+			t.Fatalf("campaign is %s after %v, want %s (rows %v)", c.Status, within, status, p.Items)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+var campaignIDRE = regexp.MustCompile(`^/admin/campaigns/([0-9a-f-]{36})\?done=created$`)
+
+func campaignIDOf(t *testing.T, p page) string {
+	t.Helper()
+	m := campaignIDRE.FindStringSubmatch(p.location)
+	if p.status != http.StatusSeeOther || m == nil {
+		t.Fatalf("create campaign: %d Location %q\n%s", p.status, p.location, p.body)
+	}
+	return m[1]
+}
+
+// createsPerOrg counts the simulator's request creates (201s) per
+// organisation, deleted ones included: more than one is a duplicate.
+func createsPerOrg(s *sim.Server) map[string]int {
+	m := map[string]int{}
+	for _, r := range s.Requests() {
+		m[r.PartyOrgNo]++
+	}
+	return m
+}
+
+// TestCampaignReportRunAndExport: an operator uploads a list with every
+// kind of bad row; the report lists each with its line before anything is
+// sent; started, the campaign sends each valid organisation exactly once
+// and ends done; the export has every valid row with its confirm link.
+func TestCampaignReportRunAndExport(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, map[string]string{"ONBOARD_CAMPAIGN_RATE": "50"})
+	e.addStaff("olga@example.com", db.RoleOperator)
+	e.addStaff("vera@example.com", db.RoleViewer)
+	// One customer is connected already.
+	connected := e.browser()
+	e.returnTo(connected, e.decide(connected, e.startFlow(connected, "standard", validOrg(100)), "approve").location)
+
+	b := e.browser()
+	e.signIn(b, "olga@example.com", staffPassword, "")
+	good := distinctOrgs(1, 4)
+	list := "organisasjonsnummer;kundereferanse;epost\n" +
+		good[0] + ";=HYPERLINK(\"x\");a@example.com\n" +
+		good[1] + ";k-2;\n" +
+		"310000018;k-bad\n" + // line 4: check digit
+		good[2] + "\n" +
+		good[0] + ";again\n" + // line 6: duplicate of line 2
+		validOrg(100) + "\n" + // line 7: connected already
+		"12345\n" + // line 8: format
+		good[3] + ";k-4;not-an-email\n" // line 9: email
+	before := e.app.Sim.Stats().RequestsCreated
+	id := campaignIDOf(t, e.postCampaign(b, "Altinn 2 migration", "standard", list, false, "3", "50"))
+
+	b.get(e.web.URL + "/lang/en")
+	report := b.get(e.web.URL + "/admin/campaigns/" + id + "?done=created")
+	if report.status != http.StatusOK || !strings.Contains(report.body, `data-status="draft"`) {
+		t.Fatalf("report: %d\n%s", report.status, report.body)
+	}
+	listed := map[string]string{} // line → the row's text
+	for _, m := range regexp.MustCompile(`(?s)<tr data-testid="invalid-row" data-line="(\d+)">(.*?)</tr>`).FindAllStringSubmatch(report.body, -1) {
+		listed[m[1]] = m[2]
+	}
+	want := map[string]string{"4": "check digit", "6": "line 2", "7": "Already connected", "8": "9 digits", "9": "email"}
+	for line, words := range want {
+		if !strings.Contains(listed[line], words) {
+			t.Errorf("the report's line %s says %q, want %q", line, listed[line], words)
+		}
+	}
+	if len(listed) != len(want) {
+		t.Errorf("the report lists lines %v, want %v", listed, want)
+	}
+	if got := e.app.Sim.Stats().RequestsCreated; got != before {
+		t.Fatalf("a draft sent %d requests to Altinn", got-before)
+	}
+
+	// A viewer sees the campaign but cannot start it.
+	v := e.browser()
+	e.signIn(v, "vera@example.com", staffPassword, "")
+	if p := v.get(e.web.URL + "/admin/campaigns/" + id); p.status != http.StatusOK || strings.Contains(p.body, `data-testid="campaign-start"`) {
+		t.Errorf("viewer: %d, start button shown: %v", p.status, strings.Contains(p.body, `data-testid="campaign-start"`))
+	}
+	if p := v.post(e.web.URL+"/admin/campaigns/"+id+"/start", url.Values{"_csrf": {csrfOf(t, v.get(e.web.URL+"/admin/campaigns"))}}); p.status != http.StatusForbidden {
+		t.Errorf("viewer start: %d, want 403", p.status)
+	}
+
+	e.startJobs()
+	if p := e.campaignAction(b, id, "start"); p.status != http.StatusSeeOther {
+		t.Fatalf("start: %d\n%s", p.status, p.body)
+	}
+	c := waitCampaign(t, e.db, id, db.CampaignDone, 30*time.Second)
+	creates := createsPerOrg(e.app.Sim)
+	for _, org := range good[:3] { // good[3] has a bad email
+		if creates[org] != 1 {
+			t.Errorf("%s: %d requests at Altinn, want 1", org, creates[org])
+		}
+		o := e.onboardingForOrg(org)
+		if o.Status != db.StatusPending {
+			t.Errorf("%s: %s, want pending", org, o.Status)
+		}
+	}
+	if creates["310000018"]+creates["12345"]+creates[good[3]] != 0 || creates[validOrg(100)] != 1 {
+		t.Errorf("invalid rows reached Altinn: %v", creates)
+	}
+	p, err := e.db.CampaignProgress(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Items[db.ItemDone] != 3 || p.Items[db.ItemInvalid] != 5 || p.Statuses[db.StatusPending] != 3 {
+		t.Errorf("progress %+v, want 3 done, 5 invalid, 3 pending", p)
+	}
+
+	// The export: one row per valid line, with the link to approve.
+	ex := b.get(e.web.URL + "/admin/campaigns/" + id + "/links.csv")
+	if ex.status != http.StatusOK || !strings.HasPrefix(ex.header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("export: %d %s", ex.status, ex.header.Get("Content-Type"))
+	}
+	rows, err := csv.NewReader(strings.NewReader(ex.body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || !slices.Equal(rows[0], []string{"line", "org_no", "customer_ref", "email", "row_state", "status", "confirm_url"}) {
+		t.Fatalf("export:\n%s", ex.body)
+	}
+	for _, r := range rows[1:] {
+		if r[5] != db.StatusPending || !strings.HasPrefix(r[6], e.sim.URL+"/accessmanagement/ui/systemuser/request?id=") {
+			t.Errorf("export row %v: want pending with the simulator's confirm link", r)
+		}
+	}
+	if rows[1][2] != `'=HYPERLINK("x")` {
+		t.Errorf("a formula in a customer reference is exported as %q, want it defused", rows[1][2])
+	}
+	// The link works: the customer approves and is connected.
+	cust := e.browser()
+	if st, _ := outcomeOf(t, e.returnTo(cust, e.decide(cust, rows[1][6], "approve").location)); st != db.StatusConnected {
+		t.Errorf("after approving from the exported link: %s", st)
+	}
+	log, err := e.db.AuditLog(context.Background(), db.AuditFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acts []string
+	for _, a := range log {
+		if a.Actor == "olga@example.com" && a.Detail["campaign"] == id {
+			acts = append(acts, a.Action)
+		}
+	}
+	for _, want := range []string{"campaign.create", "campaign.start", "campaign.export"} {
+		if !slices.Contains(acts, want) {
+			t.Errorf("audit of the campaign: %v, want %s", acts, want)
+		}
+	}
+}
+
+// TestCampaignFormErrors: what cannot become a campaign is said at the
+// field, with what was typed kept, and never a 500.
+func TestCampaignFormErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.addStaff("olga@example.com", db.RoleOperator)
+	b := e.browser()
+	e.signIn(b, "olga@example.com", staffPassword, "")
+	for name, c := range map[string]struct {
+		name, product, list, conc, rate string
+		want                            string
+	}{
+		"no name":      {"", "standard", validOrg(1), "2", "5", "Give the campaign a name"},
+		"no rows":      {"x", "standard", "orgnr\n\n", "2", "5", "Upload a file or paste"},
+		"binary":       {"x", "standard", "\xff\xfe\x00", "2", "5", "not text"},
+		"bad product":  {"x", "nope", validOrg(1), "2", "5", "Choose what"},
+		"bad rate":     {"x", "standard", validOrg(1), "2", "fast", "calls per second"},
+		"zero conc":    {"x", "standard", validOrg(1), "0", "5", "Calls at once"},
+		"rate too big": {"x", "standard", validOrg(1), "2", "1e9", "calls per second"},
+	} {
+		b.get(e.web.URL + "/lang/en")
+		p := e.postCampaign(b, c.name, c.product, c.list, true, c.conc, c.rate)
+		if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, c.want) || !strings.Contains(p.body, `data-testid="error-summary"`) {
+			t.Errorf("%s: %d, want 422 saying %q\n%.2000s", name, p.status, c.want, p.body)
+		}
+	}
+	if cs, _ := e.db.ListCampaigns(context.Background(), 10); len(cs) != 0 {
+		t.Errorf("%d campaigns stored from bad forms", len(cs))
+	}
+}
+
+// TestCampaignRateLimit: starts are spaced by the campaign's rate, measured
+// on the times the service called Altinn.
+func TestCampaignRateLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	const n, rate = 15, 5.0
+	var list strings.Builder
+	for _, org := range distinctOrgs(200, n) {
+		fmt.Fprintln(&list, org)
+	}
+	c, err := e.app.Campaigns.Create(context.Background(), campaigns.NewCampaign{Name: "rate", Product: "standard",
+		Concurrency: 8, Rate: rate, Data: []byte(list.String()), CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.startJobs()
+	if _, err := e.app.Campaigns.Act(context.Background(), c.ID, campaigns.ActionStart); err != nil {
+		t.Fatal(err)
+	}
+	waitCampaign(t, e.db, c.ID, db.CampaignDone, 30*time.Second)
+	var at []time.Time
+	rows, err := e.db.Pool.Query(context.Background(), `
+		SELECT ev.at FROM onboarding_events ev JOIN campaign_items i ON i.onboarding_id = ev.onboarding_id
+		WHERE i.campaign_id = $1 AND ev.kind = 'created' ORDER BY ev.at`, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var ts time.Time
+		if err := rows.Scan(&ts); err != nil {
+			t.Fatal(err)
+		}
+		at = append(at, ts)
+	}
+	if len(at) != n {
+		t.Fatalf("%d onboardings started, want %d", len(at), n)
+	}
+	// No second holds more than rate starts (plus one for the edges).
+	for i := range at {
+		j := i
+		for j < len(at) && at[j].Sub(at[i]) < time.Second {
+			j++
+		}
+		if j-i > int(rate)+1 {
+			t.Errorf("%d starts within one second from %v, want at most %v", j-i, at[i].Format("15:04:05.000"), rate)
+		}
+	}
+	if span, floor := at[n-1].Sub(at[0]), time.Duration(float64(n-1)/rate*float64(time.Second)); span < floor*9/10 {
+		t.Errorf("%d starts took %v, faster than the rate allows (%v)", n, span, floor)
+	}
+}
+
+// TestCampaignPauseResume: a paused campaign sends nothing more; resumed,
+// it finishes with every organisation sent once.
+func TestCampaignPauseResume(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.addStaff("olga@example.com", db.RoleOperator)
+	b := e.browser()
+	e.signIn(b, "olga@example.com", staffPassword, "")
+	var list strings.Builder
+	const n = 16
+	for _, org := range distinctOrgs(300, n) {
+		fmt.Fprintln(&list, org)
+	}
+	id := campaignIDOf(t, e.postCampaign(b, "pause me", "standard", list.String(), true, "2", "4"))
+	e.startJobs()
+	e.campaignAction(b, id, "start")
+	waitFor(t, 20*time.Second, "some rows sent", func() bool { return e.app.Sim.Stats().RequestsCreated >= 3 })
+	if p := e.campaignAction(b, id, "pause"); p.status != http.StatusSeeOther {
+		t.Fatalf("pause: %d\n%s", p.status, p.body)
+	}
+	time.Sleep(1500 * time.Millisecond) // calls under way finish
+	sent := e.app.Sim.Stats().RequestsCreated
+	time.Sleep(1500 * time.Millisecond)
+	if got := e.app.Sim.Stats().RequestsCreated; got != sent || sent >= n {
+		t.Fatalf("paused: %d requests, then %d (of %d)", sent, got, n)
+	}
+	page := b.get(e.web.URL + "/admin/campaigns/" + id)
+	if !strings.Contains(page.body, `data-status="paused"`) || !strings.Contains(page.body, `data-testid="campaign-resume"`) {
+		t.Fatalf("paused page:\n%s", page.body)
+	}
+	e.campaignAction(b, id, "resume")
+	waitCampaign(t, e.db, id, db.CampaignDone, 30*time.Second)
+	for org, k := range createsPerOrg(e.app.Sim) {
+		if k != 1 {
+			t.Errorf("%s: %d requests, want 1", org, k)
+		}
+	}
+	if got := e.app.Sim.Stats().RequestsCreated; got != n {
+		t.Errorf("%d requests, want %d", got, n)
+	}
+	// A finished campaign cannot be paused; the page says so in words.
+	if p := b.post(e.web.URL+"/admin/campaigns/"+id+"/pause", url.Values{"_csrf": {csrfOf(t, page)}}); p.status != http.StatusConflict {
+		t.Errorf("pause a done campaign: %d, want 409", p.status)
+	}
+}
+
+// TestCampaignRestartNoDuplicates: an instance is stopped mid-campaign
+// while Altinn is slow and sometimes stores a request but answers 500;
+// another instance carries the campaign to the end, and no organisation
+// gets two requests.
+func TestCampaignRestartNoDuplicates(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, 2, nil)
+	for _, a := range c.apps {
+		a.CampaignRunner.Budget = time.Second // hand over often, so a stop is quick
+		a.CampaignRunner.Backoff = 100 * time.Millisecond
+	}
+	c.Sim.Inject(sim.Fault{Method: http.MethodPost, Path: "/authentication/api/v1/systemuser/request/vendor", Latency: 100 * time.Millisecond})
+	c.Sim.Inject(sim.Fault{Method: http.MethodPost, Path: "/authentication/api/v1/systemuser/request/vendor",
+		Status: http.StatusInternalServerError, AfterStore: true, Times: 3})
+	const n = 40
+	var list strings.Builder
+	for _, org := range distinctOrgs(400, n) {
+		fmt.Fprintln(&list, org)
+	}
+	ctx := context.Background()
+	camp, err := c.apps[0].Campaigns.Create(ctx, campaigns.NewCampaign{Name: "restart", Product: "standard",
+		Concurrency: 4, Rate: 8, Data: []byte(list.String()), CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.apps[0].Jobs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.apps[0].Campaigns.Act(ctx, camp.ID, campaigns.ActionStart); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "a quarter sent", func() bool { return c.Sim.Stats().RequestsCreated >= n/4 })
+	stopCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := c.apps[0].Jobs.Stop(stopCtx); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := c.check.CampaignProgress(ctx, camp)
+	if p.Items[db.ItemDone] >= n {
+		t.Fatalf("the campaign finished before the restart: %v", p.Items)
+	}
+	t.Logf("stopped with rows %v", p.Items)
+	if err := c.apps[1].Jobs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_ = c.apps[1].Jobs.Stop(ctx)
+	})
+	waitCampaign(t, c.check, camp.ID, db.CampaignDone, 60*time.Second)
+	creates := map[string]int{}
+	for _, r := range c.Sim.Requests() {
+		creates[r.PartyOrgNo]++
+	}
+	if len(creates) != n {
+		t.Errorf("%d organisations at Altinn, want %d", len(creates), n)
+	}
+	for org, k := range creates {
+		if k != 1 {
+			t.Errorf("%s: %d requests at Altinn, want 1", org, k)
+		}
+	}
+	p, _ = c.check.CampaignProgress(ctx, camp)
+	if p.Items[db.ItemDone] != n || p.Statuses[db.StatusPending] != n {
+		t.Errorf("rows %v, statuses %v: want all %d done and pending", p.Items, p.Statuses, n)
+	}
+}
+
+// distinctOrgs returns n different valid organisation numbers from start
+// on (validOrg skips a number whose check digit would be 10, so two
+// neighbours can be the same).
+func distinctOrgs(start, n int) []string {
+	var out []string
+	for k := start; len(out) < n; k++ {
+		if o := validOrg(k); len(out) == 0 || out[len(out)-1] != o {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// waitFor polls cond until it holds.
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", within, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

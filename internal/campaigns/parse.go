@@ -1,0 +1,198 @@
+package campaigns
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/orgno"
+)
+
+// Problems a row can have; the report shows each in words.
+const (
+	ProblemFormat      = "format"       // not nine digits
+	ProblemChecksum    = "checksum"     // nine digits, but the mod-11 check digit is wrong
+	ProblemDuplicate   = "duplicate"    // the same organisation on an earlier line
+	ProblemConnected   = "connected"    // already connected to the product
+	ProblemEmail       = "email"        // an email that is not an address
+	ProblemCustomerRef = "customer_ref" // a customer reference over 255 characters
+	ProblemColumns     = "columns"      // more than three columns
+)
+
+// MaxRows is the most rows one campaign takes.
+const MaxRows = 50000
+
+// ErrTooManyRows is returned for an upload over MaxRows rows.
+var ErrTooManyRows = fmt.Errorf("campaigns: more than %d rows", MaxRows)
+
+// ErrNoRows is returned for an upload with no rows at all.
+var ErrNoRows = errors.New("campaigns: no rows")
+
+// ErrNotText is returned for an upload that is not UTF-8 text.
+var ErrNotText = errors.New("campaigns: not UTF-8 text")
+
+// Parse reads an upload or a pasted list: one organisation a line,
+// optionally followed by a customer reference and an email, separated by
+// commas, semicolons (what Norwegian spreadsheets save) or tabs. A header
+// line is recognised and skipped, as are blank lines. Spaces inside an
+// organisation number ("910 000 007") are dropped. Every row is checked
+// for its own problems here; ConnectedOrgs and duplicates are settled by
+// Validate. Line numbers are the upload's own, counting from 1.
+func Parse(data []byte) ([]db.NewCampaignItem, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a spreadsheet's byte order mark
+	if !utf8.Valid(data) {
+		return nil, ErrNotText
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	r.Comma = separator(data)
+	r.FieldsPerRecord = -1
+	r.TrimLeadingSpace = true
+	r.LazyQuotes = true
+	r.ReuseRecord = true
+	var items []db.NewCampaignItem
+	first := true
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("campaigns: %w", err)
+		}
+		line, _ := r.FieldPos(0)
+		if blank(rec) {
+			continue
+		}
+		if first && isHeader(rec[0]) {
+			first = false
+			continue
+		}
+		first = false
+		if len(items) == MaxRows {
+			return nil, ErrTooManyRows
+		}
+		items = append(items, row(line, rec))
+	}
+	if len(items) == 0 {
+		return nil, ErrNoRows
+	}
+	return items, nil
+}
+
+// separator guesses the upload's separator from its first line that is
+// not blank.
+func separator(data []byte) rune {
+	var first []byte
+	for rest := data; len(rest) > 0 && len(bytes.TrimSpace(first)) == 0; {
+		first, rest, _ = bytes.Cut(rest, []byte("\n"))
+	}
+	switch {
+	case bytes.Count(first, []byte(";")) > 0:
+		return ';'
+	case bytes.Count(first, []byte("\t")) > 0:
+		return '\t'
+	}
+	return ','
+}
+
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// isHeader reports whether a first cell names the column rather than
+// holding an organisation number.
+func isHeader(cell string) bool {
+	for _, r := range strings.TrimSpace(cell) {
+		if unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func row(line int, rec []string) db.NewCampaignItem {
+	it := db.NewCampaignItem{Line: line}
+	it.OrgNo = strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, rec[0])
+	_, orgErr := orgno.Normalize(it.OrgNo)
+	if len(rec) > 1 {
+		it.CustomerRef = strings.TrimSpace(rec[1])
+	}
+	if len(rec) > 2 {
+		it.Email = strings.TrimSpace(rec[2])
+	}
+	// Keep what was typed within the column's bounds, for the report.
+	if len(it.OrgNo) > 64 {
+		it.OrgNo = truncate(it.OrgNo, 64)
+	}
+	switch {
+	case len(rec) > 3 && !blank(rec[3:]):
+		it.Problem = ProblemColumns
+	case errors.Is(orgErr, orgno.ErrCheckDigit):
+		it.Problem = ProblemChecksum
+	case orgErr != nil:
+		it.Problem = ProblemFormat
+	case len(it.CustomerRef) > 255:
+		it.Problem = ProblemCustomerRef
+	case it.Email != "" && !validEmail(it.Email):
+		it.Problem = ProblemEmail
+	}
+	if len(it.CustomerRef) > 255 {
+		it.CustomerRef = truncate(it.CustomerRef, 255)
+	}
+	if len(it.Email) > 320 {
+		it.Email = truncate(it.Email, 320)
+	}
+	return it
+}
+
+// validEmail accepts a bare address (no display name), as a mailing needs.
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && a.Name == ""
+}
+
+func truncate(s string, n int) string {
+	for len(s) > n {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
+}
+
+// Validate settles the problems that depend on more than the row: an
+// organisation on an earlier line, or one already connected to the
+// product. Earlier problems are kept.
+func Validate(items []db.NewCampaignItem, connected map[string]bool) {
+	seen := make(map[string]int, len(items))
+	for i := range items {
+		it := &items[i]
+		if it.Problem != "" {
+			continue
+		}
+		if line, dup := seen[it.OrgNo]; dup {
+			it.Problem, it.ProblemLine = ProblemDuplicate, line
+			continue
+		}
+		seen[it.OrgNo] = it.Line
+		if connected[it.OrgNo] {
+			it.Problem = ProblemConnected
+		}
+	}
+}

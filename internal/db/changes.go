@@ -1,0 +1,357 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Change request statuses (change_requests.status).
+const (
+	ChangeRequesting = "requesting" // stored; Altinn not reached, or its answer was lost
+	ChangePending    = "pending"    // waiting for the customer at the confirm URL
+	ChangeAccepted   = "accepted"   // the customer approved: the grants moved
+	ChangeRejected   = "rejected"   // the customer rejected (or Altinn timed it out)
+	ChangeNoChange   = "no_change"  // Altinn said NoChangeNeeded: nothing to approve
+	ChangeFailed     = "failed"     // Altinn refused it, or it disappeared there
+	ChangeCancelled  = "cancelled"  // deleted at Altinn by us
+)
+
+// EventChange is the timeline event of a change request's status moving; its
+// from and to statuses are change request statuses, not the onboarding's.
+const EventChange = "change"
+
+// ChangeRequest is one change request (endringsforespørsel) of a connected
+// onboarding's system user. Its ID is the correlation-id sent to Altinn.
+type ChangeRequest struct {
+	ID               string     `db:"id"`
+	OnboardingID     string     `db:"onboarding_id"`
+	Ref              string     `db:"ref"`
+	SystemUserID     string     `db:"system_user_id"`
+	RequiredRights   []string   `db:"required_rights"`
+	UnwantedRights   []string   `db:"unwanted_rights"`
+	RequiredPackages []string   `db:"required_packages"`
+	UnwantedPackages []string   `db:"unwanted_packages"`
+	Status           string     `db:"status"`
+	ConfirmURL       *string    `db:"confirm_url"`
+	ErrorCode        *string    `db:"error_code"`
+	ErrorMessage     *string    `db:"error_message"`
+	Cause            string     `db:"cause"`
+	Actor            string     `db:"actor"`
+	CreatedAt        time.Time  `db:"created_at"`
+	UpdatedAt        time.Time  `db:"updated_at"`
+	CheckedAt        *time.Time `db:"checked_at"`
+	Version          int        `db:"version"`
+}
+
+// Live reports whether the change request can still move by itself or by a
+// retry: requesting or pending. An onboarding has at most one live one.
+func (c *ChangeRequest) Live() bool {
+	return c.Status == ChangeRequesting || c.Status == ChangePending
+}
+
+// Empty reports whether the change request asks for nothing.
+func (c *ChangeRequest) Empty() bool {
+	return len(c.RequiredRights)+len(c.UnwantedRights)+len(c.RequiredPackages)+len(c.UnwantedPackages) == 0
+}
+
+// Summary is the change in one line for the timeline and logs, such as
+// "+rights a; -packages b".
+func (c *ChangeRequest) Summary() string {
+	var parts []string
+	add := func(sign, what string, l []string) {
+		if len(l) > 0 {
+			parts = append(parts, sign+what+" "+strings.Join(l, ", "))
+		}
+	}
+	add("+", "rights", c.RequiredRights)
+	add("+", "packages", c.RequiredPackages)
+	add("-", "rights", c.UnwantedRights)
+	add("-", "packages", c.UnwantedPackages)
+	if len(parts) == 0 {
+		return "no change"
+	}
+	return strings.Join(parts, "; ")
+}
+
+const changeColumns = `id, onboarding_id, ref, system_user_id, required_rights, unwanted_rights,
+	required_packages, unwanted_packages, status, confirm_url, error_code, error_message, cause,
+	coalesce(actor, '') AS actor, created_at, updated_at, checked_at, version`
+
+// NewChangeRequest is what is known before Altinn is asked: the correlation
+// id and return reference made by the caller, and the change.
+type NewChangeRequest struct {
+	ID               string
+	OnboardingID     string
+	Ref              string
+	SystemUserID     string
+	RequiredRights   []string
+	UnwantedRights   []string
+	RequiredPackages []string
+	UnwantedPackages []string
+	Cause            string
+	Actor            string
+}
+
+// CreateChangeRequest stores a change request in status requesting, with a
+// change event on its onboarding's timeline, before Altinn is called. It
+// returns ErrConflict when the onboarding already has a live one.
+func (d *DB) CreateChangeRequest(ctx context.Context, n NewChangeRequest) (*ChangeRequest, error) {
+	var c *ChangeRequest
+	err := d.InTx(ctx, func(q Querier) error {
+		rows, err := q.Query(ctx, `
+			INSERT INTO change_requests (id, onboarding_id, ref, system_user_id, required_rights, unwanted_rights,
+				required_packages, unwanted_packages, status, cause, actor)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'requesting', $9, NULLIF($10, ''))
+			RETURNING `+changeColumns,
+			n.ID, n.OnboardingID, n.Ref, n.SystemUserID, list(n.RequiredRights), list(n.UnwantedRights),
+			list(n.RequiredPackages), list(n.UnwantedPackages), n.Cause, n.Actor)
+		if err != nil {
+			return err
+		}
+		c, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[ChangeRequest])
+		if err != nil {
+			return err
+		}
+		return addEvent(ctx, q, Event{OnboardingID: n.OnboardingID, Kind: EventChange, Cause: n.Cause, Actor: n.Actor,
+			ToStatus: ChangeRequesting, Message: "change request " + c.ID + " started: " + c.Summary()})
+	})
+	if isUniqueViolation(err) {
+		return nil, ErrConflict
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: create change request: %w", err)
+	}
+	return c, nil
+}
+
+// LiveChangeRequest returns the onboarding's requesting or pending change
+// request, or ErrNotFound.
+func (d *DB) LiveChangeRequest(ctx context.Context, onboardingID string) (*ChangeRequest, error) {
+	return d.oneChange(ctx, "live change request", `onboarding_id = $1 AND status IN ('requesting', 'pending')`, onboardingID)
+}
+
+// ChangeRequestByRef finds a change request by its return reference.
+func (d *DB) ChangeRequestByRef(ctx context.Context, ref string) (*ChangeRequest, error) {
+	return d.oneChange(ctx, "change request by ref", `ref = $1`, ref)
+}
+
+// ChangeRequestByID finds a change request by its id (the correlation id).
+func (d *DB) ChangeRequestByID(ctx context.Context, id string) (*ChangeRequest, error) {
+	return d.oneChange(ctx, "change request by id", `id = $1`, id)
+}
+
+func (d *DB) oneChange(ctx context.Context, what, where string, args ...any) (*ChangeRequest, error) {
+	rows, err := d.Pool.Query(ctx, `SELECT `+changeColumns+` FROM change_requests WHERE `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: %s: %w", what, err)
+	}
+	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[ChangeRequest])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: %s: %w", what, err)
+	}
+	return c, nil
+}
+
+// ChangeRequests returns an onboarding's change requests, newest first.
+func (d *DB) ChangeRequests(ctx context.Context, onboardingID string) ([]ChangeRequest, error) {
+	rows, err := d.Pool.Query(ctx, `SELECT `+changeColumns+` FROM change_requests
+		WHERE onboarding_id = $1 ORDER BY created_at DESC, id`, onboardingID)
+	if err != nil {
+		return nil, fmt.Errorf("db: change requests: %w", err)
+	}
+	cs, err := pgx.CollectRows(rows, pgx.RowToStructByName[ChangeRequest])
+	if err != nil {
+		return nil, fmt.Errorf("db: change requests: %w", err)
+	}
+	return cs, nil
+}
+
+// GrantMove asks SaveChangeRequest to apply a change that took effect to
+// its onboarding's grants.
+type GrantMove struct {
+	// Onboarding gets the new grants, version and updated time.
+	Onboarding *Onboarding
+	// BaseRights and BasePackages are what the onboarding counts as holding
+	// when its grants were never recorded: its product's configuration.
+	BaseRights, BasePackages []string
+}
+
+// SaveChangeRequest writes c's status, confirm URL, error and checked time
+// if the row is still at c.Version (ErrStale otherwise), with events on its
+// onboarding's timeline and a change event when the status moved from prev.
+// With a GrantMove (the change took effect: accepted, or nothing needed
+// changing), the onboarding's granted rights and packages become what it
+// held plus c's required lists, less its unwanted ones, in the same
+// transaction. That write bumps the onboarding's version without checking
+// it, so a writer holding the older row re-reads rather than overwrite the
+// grants.
+func (d *DB) SaveChangeRequest(ctx context.Context, c *ChangeRequest, prev, cause, actor string, move *GrantMove, events ...Event) error {
+	updatedAt, version := c.UpdatedAt, c.Version
+	var o Onboarding
+	err := d.InTx(ctx, func(q Querier) error {
+		err := q.QueryRow(ctx, `
+			UPDATE change_requests SET status = $2, confirm_url = $3, error_code = $4, error_message = $5,
+				checked_at = $6, updated_at = now(), version = version + 1
+			WHERE id = $1 AND version = $7
+			RETURNING updated_at, version`,
+			c.ID, c.Status, c.ConfirmURL, c.ErrorCode, c.ErrorMessage, c.CheckedAt, c.Version).Scan(&c.UpdatedAt, &c.Version)
+		if errors.Is(err, pgx.ErrNoRows) {
+			var exists bool
+			if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM change_requests WHERE id = $1)`, c.ID).Scan(&exists); err != nil {
+				return err
+			}
+			if exists {
+				return ErrStale
+			}
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			e.OnboardingID = c.OnboardingID
+			if err := addEvent(ctx, q, e); err != nil {
+				return err
+			}
+		}
+		if c.Status != prev {
+			msg := "change request " + c.ID
+			if c.ErrorMessage != nil {
+				msg += ": " + *c.ErrorMessage
+			}
+			if err := addEvent(ctx, q, Event{OnboardingID: c.OnboardingID, Kind: EventChange, Cause: cause, Actor: actor,
+				FromStatus: prev, ToStatus: c.Status, Message: msg}); err != nil {
+				return err
+			}
+		}
+		if move == nil {
+			return nil
+		}
+		var rights, packages []string
+		if err := q.QueryRow(ctx, `SELECT granted_rights, granted_packages FROM onboardings WHERE id = $1 FOR UPDATE`,
+			c.OnboardingID).Scan(&rights, &packages); err != nil {
+			return err
+		}
+		if rights == nil {
+			rights = move.BaseRights
+		}
+		if packages == nil {
+			packages = move.BasePackages
+		}
+		o.GrantedRights = moveGrants(rights, c.RequiredRights, c.UnwantedRights)
+		o.GrantedPackages = moveGrants(packages, c.RequiredPackages, c.UnwantedPackages)
+		return q.QueryRow(ctx, `
+			UPDATE onboardings SET granted_rights = $2, granted_packages = $3, updated_at = now(), version = version + 1
+			WHERE id = $1 RETURNING updated_at, version`,
+			c.OnboardingID, o.GrantedRights, o.GrantedPackages).Scan(&o.UpdatedAt, &o.Version)
+	})
+	if err != nil {
+		c.UpdatedAt, c.Version = updatedAt, version
+		if errors.Is(err, ErrStale) || errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return fmt.Errorf("db: save change request: %w", err)
+	}
+	if move != nil && move.Onboarding != nil {
+		mo := move.Onboarding
+		mo.GrantedRights, mo.GrantedPackages, mo.UpdatedAt, mo.Version = o.GrantedRights, o.GrantedPackages, o.UpdatedAt, o.Version
+	}
+	return nil
+}
+
+// moveGrants is held plus add, less remove, sorted and without repeats;
+// never nil, so it is stored as "none" rather than "unknown".
+func moveGrants(held, add, remove []string) []string {
+	out := []string{}
+	for _, g := range slices.Concat(held, add) {
+		if !slices.Contains(remove, g) && !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// list is l as a never-nil slice, stored as '{}' rather than NULL.
+func list(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+// lackingWhere selects the connected onboardings of product $1 whose recorded
+// grants differ, as sets, from the configured rights $2 and packages $3 (a
+// NULL grant counts as the configuration), and that have no live change
+// request.
+const lackingWhere = ` FROM onboardings o
+	WHERE o.product = $1 AND o.status = 'connected'
+	  AND ((o.granted_rights IS NOT NULL AND NOT (o.granted_rights @> $2::text[] AND o.granted_rights <@ $2::text[]))
+	    OR (o.granted_packages IS NOT NULL AND NOT (o.granted_packages @> $3::text[] AND o.granted_packages <@ $3::text[])))
+	  AND NOT EXISTS (SELECT 1 FROM change_requests c
+	                  WHERE c.onboarding_id = o.id AND c.status IN ('requesting', 'pending'))`
+
+// OnboardingsLacking lists the ids of connected onboardings of the product
+// whose granted rights/packages differ from the given (configured) ones and
+// that have no live change request, oldest first.
+func (d *DB) OnboardingsLacking(ctx context.Context, product string, rights, packages []string) ([]string, error) {
+	rows, err := d.Pool.Query(ctx, `SELECT o.id`+lackingWhere+` ORDER BY o.created_at, o.id`,
+		product, list(rights), list(packages))
+	if err != nil {
+		return nil, fmt.Errorf("db: onboardings lacking: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("db: onboardings lacking: %w", err)
+	}
+	return ids, nil
+}
+
+// LackingOnboardings is OnboardingsLacking for a page: the first limit
+// onboardings, oldest first, and how many there are in all.
+func (d *DB) LackingOnboardings(ctx context.Context, product string, rights, packages []string, limit int) ([]Onboarding, int, error) {
+	var total int
+	if err := d.Pool.QueryRow(ctx, `SELECT count(*)`+lackingWhere, product, list(rights), list(packages)).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("db: lacking onboardings: %w", err)
+	}
+	rows, err := d.Pool.Query(ctx, `SELECT `+prefixed("o.", onboardingColumns)+lackingWhere+` ORDER BY o.created_at, o.id LIMIT $4`,
+		product, list(rights), list(packages), limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("db: lacking onboardings: %w", err)
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowToStructByName[Onboarding])
+	if err != nil {
+		return nil, 0, fmt.Errorf("db: lacking onboardings: %w", err)
+	}
+	return found, total, nil
+}
+
+// LiveChangeCount is how many onboardings of the product have a change
+// request waiting (requesting or pending).
+func (d *DB) LiveChangeCount(ctx context.Context, product string) (int, error) {
+	var n int
+	err := d.Pool.QueryRow(ctx, `SELECT count(*) FROM change_requests c JOIN onboardings o ON o.id = c.onboarding_id
+		WHERE o.product = $1 AND c.status IN ('requesting', 'pending')`, product).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("db: live change count: %w", err)
+	}
+	return n, nil
+}
+
+// prefixed qualifies each column of a column list with p ("o.").
+func prefixed(p, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}

@@ -1,0 +1,445 @@
+package onboarding
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/onboard-altinn/onboard/internal/altinn"
+	"github.com/onboard-altinn/onboard/internal/config"
+	"github.com/onboard-altinn/onboard/internal/db"
+)
+
+// ErrAgentChange is returned for an agent (client) system user: Altinn
+// cannot change one, so a new system user is needed instead.
+var ErrAgentChange = errors.New("onboarding: an agent (client) system user cannot be changed; a new system user is needed")
+
+// ErrNotConnected is returned when a change request is asked for an
+// onboarding that is not connected: only a verified system user can change.
+var ErrNotConnected = errors.New("onboarding: only a connected onboarding can get a change request")
+
+// Error codes kept on a change request besides Altinn's AUTH codes (and
+// CodeUnavailable, CodeConfirmHost and CodeGone, which mean what they mean
+// on an onboarding).
+const (
+	CodeChangeExpired = "change_expired" // Altinn timed the change request out before the customer decided
+)
+
+// Change is what a system user lacks against its product's configuration
+// (required) and what it holds that the product no longer asks for
+// (unwanted): rights by resource id, access packages by URN.
+type Change struct {
+	RequiredRights, UnwantedRights     []string
+	RequiredPackages, UnwantedPackages []string
+}
+
+// Empty reports whether nothing differs.
+func (c Change) Empty() bool {
+	return len(c.RequiredRights)+len(c.UnwantedRights)+len(c.RequiredPackages)+len(c.UnwantedPackages) == 0
+}
+
+// Granted is what o's system user holds as far as we know: what was recorded
+// when it connected and moved by accepted change requests, or, for one from
+// before grants were recorded, what p asks for now.
+func Granted(o *db.Onboarding, p config.Product) (rights, packages []string) {
+	rights, packages = o.GrantedRights, o.GrantedPackages
+	if rights == nil {
+		rights = p.Rights
+	}
+	if packages == nil {
+		packages = p.AccessPackages
+	}
+	return rights, packages
+}
+
+// Lacks compares what o's system user holds with what p asks for now.
+func Lacks(o *db.Onboarding, p config.Product) Change {
+	rights, packages := Granted(o, p)
+	return Change{
+		RequiredRights: missing(p.Rights, rights), UnwantedRights: missing(rights, p.Rights),
+		RequiredPackages: missing(p.AccessPackages, packages), UnwantedPackages: missing(packages, p.AccessPackages),
+	}
+}
+
+// missing is what want has that have lacks, in want's order.
+func missing(want, have []string) []string {
+	out := []string{}
+	for _, w := range want {
+		if !slices.Contains(have, w) && !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// RequestChange asks Altinn for a change request that brings o's system user
+// to o's product's current rights and packages (required = configured but
+// not granted; unwanted = granted but no longer configured). Idempotent: when
+// o already has a live change request (requesting or pending) it
+// continues/refreshes that one (same correlation id) instead of making
+// another; the correlation id is stored in Postgres BEFORE Altinn is called.
+// Returns the stored change request (its status may be no_change when Altinn
+// says NoChangeNeeded).
+//
+// Like Start, it does not fail because Altinn said no: that is kept on the
+// change request (failed, with the code). One left in requesting with
+// ErrorCode CodeUnavailable did not get a usable answer; calling
+// RequestChange again re-sends it with the same correlation id. Errors:
+// ErrAgentChange (an agent system user, refused before Altinn is called, or
+// Altinn's AUTH-00015 for a system user that byquery still finds),
+// ErrNotConnected (not connected, or AUTH-00015 and the system user is gone:
+// o is then revoked), ErrUnknownProduct, ErrSuperseded (a concurrent change
+// won; the returned change request and o hold the newer state), or a store
+// failure.
+func (s *Service) RequestChange(ctx context.Context, o *db.Onboarding, cause, actor string) (*db.ChangeRequest, error) {
+	ctx, cancel := s.detach(ctx)
+	defer cancel()
+	if o.Kind == config.KindAgent {
+		return nil, ErrAgentChange
+	}
+	live, err := s.DB.LiveChangeRequest(ctx, o.ID)
+	switch {
+	case err == nil:
+		return live, s.settleChange(ctx, o, live, s.continueChange(ctx, o, live, cause, actor))
+	case !errors.Is(err, db.ErrNotFound):
+		return nil, fmt.Errorf("onboarding: live change request: %w", err)
+	}
+	if o.Status != db.StatusConnected || o.SystemUserID == nil {
+		return nil, ErrNotConnected
+	}
+	p, ok := s.product(o.Product)
+	if !ok {
+		return nil, ErrUnknownProduct
+	}
+	if p.Kind == config.KindAgent {
+		return nil, ErrAgentChange
+	}
+	id, err := newUUID()
+	if err != nil {
+		return nil, err
+	}
+	ref, err := newRef()
+	if err != nil {
+		return nil, err
+	}
+	ch := Lacks(o, p)
+	cr, err := s.DB.CreateChangeRequest(ctx, db.NewChangeRequest{
+		ID: id, OnboardingID: o.ID, Ref: ref, SystemUserID: *o.SystemUserID,
+		RequiredRights: ch.RequiredRights, UnwantedRights: ch.UnwantedRights,
+		RequiredPackages: ch.RequiredPackages, UnwantedPackages: ch.UnwantedPackages,
+		Cause: cause, Actor: actor,
+	})
+	if errors.Is(err, db.ErrConflict) {
+		// Another request or instance started one meanwhile: follow that one.
+		if cr, err = s.DB.LiveChangeRequest(ctx, o.ID); err != nil {
+			return nil, fmt.Errorf("onboarding: find the concurrent change request: %w", err)
+		}
+		return cr, s.settleChange(ctx, o, cr, s.continueChange(ctx, o, cr, cause, actor))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cr, s.settleChange(ctx, o, cr, s.sendChange(ctx, o, cr, cause, actor))
+}
+
+// RefreshChange re-reads a live change request from Altinn (GET
+// changerequest/vendor/{id}); one still in requesting is sent again with its
+// correlation id instead, which Altinn answers with the one it has (or
+// NoChangeNeeded again), so it never makes two. A change request that has
+// ended is left as it is. Errors are as for RequestChange.
+func (s *Service) RefreshChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, cause, actor string) error {
+	ctx, cancel := s.detach(ctx)
+	defer cancel()
+	return s.settleChange(ctx, o, cr, s.continueChange(ctx, o, cr, cause, actor))
+}
+
+func (s *Service) continueChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, cause, actor string) error {
+	switch cr.Status {
+	case db.ChangeRequesting:
+		return s.sendChange(ctx, o, cr, cause, actor)
+	case db.ChangePending:
+		return s.readChange(ctx, o, cr, cause, actor)
+	}
+	return nil
+}
+
+// refreshLiveChange reads o's pending change request from Altinn, if it has
+// one; Refresh of a connected onboarding (the reconciler's sweep, the status
+// page, staff) calls it. A lost race on the change request is no error here:
+// whoever won read it too.
+func (s *Service) refreshLiveChange(ctx context.Context, o *db.Onboarding, cause, actor string) error {
+	cr, err := s.DB.LiveChangeRequest(ctx, o.ID)
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("onboarding: live change request: %w", err)
+	case cr.Status != db.ChangePending:
+		return nil // requesting: RequestChange and RefreshChange re-send it
+	}
+	if err := s.readChange(ctx, o, cr, cause, actor); !errors.Is(err, errChangeStale) {
+		return err
+	}
+	return nil
+}
+
+// ErrChangeEnded is returned by CancelChange for a change request that is
+// no longer live: there is nothing left to withdraw.
+var ErrChangeEnded = errors.New("onboarding: the change request has ended")
+
+// CancelChange withdraws a live change request: it is deleted at Altinn (if
+// it got there) and marked cancelled, so a new one can be made.
+func (s *Service) CancelChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, cause, actor string) error {
+	ctx, cancel := s.detach(ctx)
+	defer cancel()
+	if !cr.Live() {
+		return ErrChangeEnded
+	}
+	prev := cr.Status
+	start := time.Now()
+	err := s.Altinn.DeleteChangeRequest(ctx, cr.ID)
+	events := []db.Event{s.callEvent(cause, actor, "DELETE changerequest/vendor/{id}", start, 202, err, nil)}
+	if err != nil && !errors.Is(err, altinn.ErrNotFound) {
+		setChangeError(cr, CodeUnavailable, "could not delete the change request at Altinn: "+errorText(err))
+		if serr := s.saveChange(ctx, cr, prev, cause, actor, nil, events...); serr != nil {
+			return s.settleChange(ctx, o, cr, serr)
+		}
+		return fmt.Errorf("onboarding: cancel change request: %w", err)
+	}
+	cr.Status, cr.ConfirmURL = db.ChangeCancelled, nil
+	clearChangeError(cr)
+	return s.settleChange(ctx, o, cr, s.saveChange(ctx, cr, prev, cause, actor, nil, events...))
+}
+
+// RecordChangeReturn notes that a browser came back on a change request's
+// redirect URL.
+func (s *Service) RecordChangeReturn(ctx context.Context, cr *db.ChangeRequest, withCookie bool) error {
+	msg := "customer returned from Altinn's change request page (" + cr.ID + ")"
+	if !withCookie {
+		msg += " (another browser)"
+	}
+	return s.DB.AddEvent(ctx, db.Event{OnboardingID: cr.OnboardingID, Kind: db.EventReturn, Cause: db.CauseCustomer, Message: msg})
+}
+
+// sendChange POSTs the change request with its stored correlation id.
+func (s *Service) sendChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, cause, actor string) error {
+	prev := cr.Status
+	start := time.Now()
+	res, created, err := s.Altinn.CreateChangeRequest(ctx, altinn.CreateChangeRequest{
+		CorrelationID: cr.ID, SystemUserID: cr.SystemUserID,
+		RequiredRights: rights(cr.RequiredRights), UnwantedRights: rights(cr.UnwantedRights),
+		RequiredAccessPackages: packages(cr.RequiredPackages), UnwantedAccessPackages: packages(cr.UnwantedPackages),
+		RedirectURL: s.changeRedirectURL(cr),
+	})
+	status := 200
+	if created {
+		status = 201
+	}
+	events := []db.Event{s.changeCallEvent(cause, actor, "POST changerequest/vendor", start, status, err, res)}
+	if err == nil {
+		return s.applyChange(ctx, o, cr, prev, res, cause, actor, events)
+	}
+	var prob *altinn.Problem
+	switch {
+	case errors.As(err, &prob) && prob.Code == "AUTH-00015":
+		// No standard system user by that id at Altinn: an agent one (which
+		// cannot change), or one the customer deleted. byquery tells which.
+		cr.Status, cr.ConfirmURL = db.ChangeFailed, nil
+		setChangeError(cr, prob.Code, errorText(err))
+		if err := s.saveChange(ctx, cr, prev, cause, actor, nil, events...); err != nil {
+			return err
+		}
+		if err := s.verify(ctx, o, o.Status, cause, actor, nil); err != nil {
+			return err
+		}
+		if o.Status == db.StatusConnected {
+			return ErrAgentChange
+		}
+		return ErrNotConnected
+	case isAmbiguous(err):
+		// Altinn may have stored it: stay in requesting; the next attempt
+		// sends the same correlation id and gets the stored one back.
+		setChangeError(cr, CodeUnavailable, errorText(err))
+	default:
+		cr.Status, cr.ConfirmURL = db.ChangeFailed, nil
+		code := CodeAltinnRefuse
+		if prob != nil && prob.Code != "" {
+			code = prob.Code
+		}
+		setChangeError(cr, code, errorText(err))
+	}
+	return s.saveChange(ctx, cr, prev, cause, actor, nil, events...)
+}
+
+// readChange GETs a pending change request to learn the customer's decision.
+func (s *Service) readChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, cause, actor string) error {
+	prev := cr.Status
+	start := time.Now()
+	res, err := s.Altinn.GetChangeRequest(ctx, cr.ID)
+	events := []db.Event{s.changeCallEvent(cause, actor, "GET changerequest/vendor/{id}", start, 200, err, res)}
+	switch {
+	case err == nil:
+		return s.applyChange(ctx, o, cr, prev, res, cause, actor, events)
+	case errors.Is(err, altinn.ErrNotFound):
+		cr.Status, cr.ConfirmURL = db.ChangeFailed, nil
+		setChangeError(cr, CodeGone, "the change request no longer exists at Altinn")
+	default:
+		setChangeError(cr, CodeUnavailable, errorText(err))
+	}
+	return s.saveChange(ctx, cr, prev, cause, actor, nil, events...)
+}
+
+// applyChange sets the change request from what Altinn says about it; when
+// the change took effect (accepted, or nothing needed changing) the
+// onboarding's grants move with it in the same transaction.
+func (s *Service) applyChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, prev string, res *altinn.ChangeRequest, cause, actor string, events []db.Event) error {
+	clearChangeError(cr)
+	var move *db.GrantMove
+	switch {
+	case res.Status == altinn.StatusNoChangeNeeded:
+		cr.Status, cr.ConfirmURL = db.ChangeNoChange, nil
+		move = s.grantMove(o)
+	case res.Status == altinn.StatusAccepted:
+		cr.Status, cr.ConfirmURL = db.ChangeAccepted, nil
+		move = s.grantMove(o)
+	case res.Status == altinn.StatusRejected || res.Status == altinn.StatusDenied:
+		cr.Status, cr.ConfirmURL = db.ChangeRejected, nil
+	case res.TimedOut || strings.EqualFold(res.Status, altinn.StatusTimedout):
+		cr.Status, cr.ConfirmURL = db.ChangeFailed, nil
+		setChangeError(cr, CodeChangeExpired, "the change request timed out at Altinn before the customer decided")
+	default: // New
+		cr.Status = db.ChangePending
+		if err := s.checkConfirmURL(res.ConfirmURL); err != nil {
+			cr.ConfirmURL = nil
+			setChangeError(cr, CodeConfirmHost, err.Error())
+			break
+		}
+		cu := res.ConfirmURL
+		cr.ConfirmURL = &cu
+	}
+	return s.saveChange(ctx, cr, prev, cause, actor, move, events...)
+}
+
+// grantMove moves o's grants by a change that took effect, counting an
+// onboarding whose grants were never recorded as holding its product's
+// configuration.
+func (s *Service) grantMove(o *db.Onboarding) *db.GrantMove {
+	p, _ := s.product(o.Product)
+	return &db.GrantMove{Onboarding: o, BaseRights: grantList(p.Rights), BasePackages: grantList(p.AccessPackages)}
+}
+
+// errChangeStale is a lost race on the change request's row (db.ErrStale on
+// the onboarding's is left to settle).
+var errChangeStale = errors.New("onboarding: change request changed since it was read")
+
+// saveChange stores cr with its events, as save does for onboardings: the
+// time Altinn was asked, and a context of its own.
+func (s *Service) saveChange(ctx context.Context, cr *db.ChangeRequest, prev, cause, actor string, move *db.GrantMove, events ...db.Event) error {
+	for _, e := range events {
+		if e.Kind == db.EventAltinnCall {
+			now := s.now()
+			cr.CheckedAt = &now
+			break
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	err := s.DB.SaveChangeRequest(sctx, cr, prev, cause, actor, move, events...)
+	if errors.Is(err, db.ErrStale) {
+		return errChangeStale
+	}
+	if err != nil {
+		return fmt.Errorf("onboarding: save change request: %w", err)
+	}
+	if cr.Status != prev && s.Log != nil {
+		s.Log.InfoContext(ctx, "change request status", "onboarding", cr.OnboardingID, "change_request", cr.ID,
+			"from", prev, "to", cr.Status, "cause", cause)
+	}
+	return nil
+}
+
+// settleChange turns a lost race into the winner's state, for the change
+// request (re-read) and for the onboarding (settle).
+func (s *Service) settleChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, err error) error {
+	if errors.Is(err, errChangeStale) {
+		fresh, rerr := s.DB.ChangeRequestByID(context.WithoutCancel(ctx), cr.ID)
+		if rerr != nil {
+			return fmt.Errorf("onboarding: re-read a change request after a concurrent save: %w", rerr)
+		}
+		*cr = *fresh
+		return ErrSuperseded
+	}
+	return s.settle(ctx, o, err)
+}
+
+// changeRedirectURL is where Altinn sends the customer back after deciding:
+// the one registered return path, with the change request's reference.
+func (s *Service) changeRedirectURL(cr *db.ChangeRequest) string {
+	return s.ReturnURL + "?ref=" + url.QueryEscape(cr.Ref)
+}
+
+// changeCallEvent is callEvent for change-request calls, keeping Altinn's
+// answer (as decoded) on the event.
+func (s *Service) changeCallEvent(cause, actor, op string, start time.Time, okStatus int, err error, res *altinn.ChangeRequest) db.Event {
+	e := s.callEvent(cause, actor, op, start, okStatus, err, nil)
+	if err == nil && res != nil {
+		if b, merr := json.Marshal(res); merr == nil {
+			e.Raw = b
+		}
+	}
+	return e
+}
+
+func setChangeError(cr *db.ChangeRequest, code, msg string) {
+	msg = truncate(msg, 1000)
+	cr.ErrorCode, cr.ErrorMessage = &code, &msg
+}
+
+func clearChangeError(cr *db.ChangeRequest) { cr.ErrorCode, cr.ErrorMessage = nil, nil }
+
+// grantList is l as a never-nil slice: an empty grant is "none", not "unknown".
+func grantList(l []string) []string {
+	return append([]string{}, l...)
+}
+
+// rightIDs are the resource ids of rights as Altinn reports them.
+func rightIDs(rs []altinn.Right) []string {
+	out := []string{}
+	for _, r := range rs {
+		for _, a := range r.Resource {
+			if a.ID == "urn:altinn:resource" && !slices.Contains(out, a.Value) {
+				out = append(out, a.Value)
+			}
+		}
+	}
+	return out
+}
+
+// packageURNs are the URNs of access packages as Altinn reports them.
+func packageURNs(ps []altinn.AccessPackage) []string {
+	out := []string{}
+	for _, p := range ps {
+		if !slices.Contains(out, p.URN) {
+			out = append(out, p.URN)
+		}
+	}
+	return out
+}
+
+// newUUID makes a change request's correlation id: a random (version 4)
+// uuid, made here so it can be stored before Altinn hears of it.
+func newUUID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("onboarding: random uuid: %w", err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
+}
