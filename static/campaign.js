@@ -15,7 +15,7 @@
 	var template = text.getAttribute("data-template");
 
 	function setCounts(prefix, counts) {
-		live.querySelectorAll("[data-testid^='" + prefix + "']").forEach(function (cell) {
+		live.querySelectorAll("td[data-testid^='" + prefix + "']").forEach(function (cell) {
 			var key = cell.getAttribute("data-testid").slice(prefix.length);
 			var n = counts[key] || 0;
 			cell.setAttribute("data-count", String(n));

@@ -103,7 +103,8 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 	if store != nil {
 		a.Webhooks = newWebhookWorker(cfg, store, a.Metrics, log)
 		a.CampaignRunner = &campaigns.Runner{DB: store, Onboardings: a.Onboardings, Log: log,
-			MaxAttempts: 5, Backoff: 10 * time.Second, MaxBackoff: 5 * time.Minute}
+			MaxAttempts: 5, Backoff: 10 * time.Second, MaxBackoff: 5 * time.Minute,
+			Changes: campaigns.ServiceChanger{DB: store, Onboardings: a.Onboardings}}
 		a.Jobs, err = jobs.NewClient(jobs.Config{
 			DB: store, Onboardings: a.Onboardings,
 			Schedule:      jobs.Schedule{Waiting: cfg.ReconcileSchedule, Connected: cfg.RevokeSweepInterval},
@@ -122,7 +123,10 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 			redeliver = a.Outbox
 		}
 		a.Campaigns = &campaigns.Service{DB: store, Jobs: a.Jobs, Products: cfg.Products,
-			Concurrency: cfg.CampaignConcurrency, Rate: cfg.CampaignRate}
+			Concurrency: cfg.CampaignConcurrency, Rate: cfg.CampaignRate,
+			Lacking: func(ctx context.Context, p config.Product) ([]string, error) {
+				return store.OnboardingsLacking(ctx, p.ID, p.Rights, p.AccessPackages)
+			}}
 		addStoreMetrics(a.Metrics, store, log)
 	}
 	sessionKey, err := sessionKey(cfg)

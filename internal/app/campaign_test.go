@@ -445,3 +445,83 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) 
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestChangeCampaign: the product now asks for a right its connected
+// customers lack; from the changes page, staff start a change-request
+// campaign; it asks Altinn once per customer; the export has each
+// customer's change link, and a customer who approves through it ends
+// with the right. Agent products and a product nobody lacks anything for
+// are refused with words.
+func TestChangeCampaign(t *testing.T) {
+	t.Parallel()
+	base := newEnv(t, map[string]string{"ONBOARD_PRODUCTS": changeProducts(t, nil, []string{changePackage})})
+	orgs := distinctOrgs(600, 3)
+	for _, org := range orgs {
+		b := base.browser()
+		base.returnTo(b, base.decide(b, base.startFlow(b, "standard", org), "approve").location)
+	}
+	after := changeRedeploy(t, base, map[string]string{
+		"ONBOARD_PRODUCTS": changeProducts(t, []string{changeRight}, []string{changePackage})})
+	after.addStaff("olga@example.com", db.RoleOperator)
+	after.startJobs()
+	b := after.browser()
+	after.signIn(b, "olga@example.com", staffPassword, "")
+	b.get(after.web.URL + "/lang/en")
+
+	changes := b.get(after.web.URL + "/admin/changes")
+	if changes.status != http.StatusOK {
+		t.Fatalf("changes page: %d", changes.status)
+	}
+	start := func(product string) page {
+		return b.post(after.web.URL+"/admin/campaigns/change", url.Values{"product": {product}, "_csrf": {csrfOf(t, changes)}})
+	}
+	if p := start("agent"); p.status != http.StatusConflict || !strings.Contains(p.body, "new system user") {
+		t.Errorf("a change campaign for the agent product: %d\n%.1000s", p.status, p.body)
+	}
+	id := campaignIDOf(t, start("standard"))
+	c, err := after.db.CampaignByID(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := after.db.CampaignProgress(context.Background(), c); c.Kind != db.CampaignChange || p.Valid != len(orgs) {
+		t.Fatalf("change campaign %s with %d rows, want %d", c.Kind, p.Valid, len(orgs))
+	}
+	after.campaignAction(b, id, "start")
+	waitCampaign(t, after.db, id, db.CampaignDone, 30*time.Second)
+
+	perUser := map[string]int{}
+	for _, cr := range base.app.Sim.ChangeRequests() {
+		perUser[cr.SystemUserID]++
+	}
+	for _, org := range orgs {
+		o := after.onboardingForOrg(org)
+		crs := after.changeRequests(o)
+		if len(crs) != 1 || crs[0].Status != db.ChangePending || perUser[*o.SystemUserID] != 1 {
+			t.Errorf("%s: %d change requests here (%v), %d at Altinn; want one pending", org, len(crs), crs, perUser[*o.SystemUserID])
+		}
+	}
+	page := b.get(after.web.URL + "/admin/campaigns/" + id)
+	if !strings.Contains(page.body, `data-testid="status-pending" data-count="3"`) {
+		t.Errorf("the campaign page does not count 3 pending change requests:\n%s", page.body)
+	}
+	ex := b.get(after.web.URL + "/admin/campaigns/" + id + "/links.csv")
+	rows, err := csv.NewReader(strings.NewReader(ex.body)).ReadAll()
+	if err != nil || len(rows) != len(orgs)+1 {
+		t.Fatalf("export (%v):\n%s", err, ex.body)
+	}
+	link := rows[1][6]
+	if !strings.HasPrefix(link, base.sim.URL+"/accessmanagement/ui/systemuser/changerequest?id=") {
+		t.Fatalf("the exported link %q is not Altinn's change confirm page", link)
+	}
+	cust := after.browser()
+	if st := changeOutcomeOf(t, after.changeReturn(cust, after.decide(cust, link, "approve").location)); st != db.ChangeAccepted {
+		t.Errorf("after approving from the exported link: %s", st)
+	}
+	if got := after.lacking([]string{changeRight}, []string{changePackage}); len(got) != 0 {
+		t.Errorf("still lacking (the others have live change requests): %v", got)
+	}
+	// Nobody left to ask: said in words, and no empty campaign is made.
+	if p := start("standard"); p.status != http.StatusConflict || !strings.Contains(p.body, "No connected customer lacks") {
+		t.Errorf("a second change campaign: %d\n%.1000s", p.status, p.body)
+	}
+}

@@ -404,3 +404,37 @@ func (w *KickWorker) Work(ctx context.Context, _ *river.Job[KickArgs]) error {
 	}
 	return nil
 }
+
+// ServiceChanger is the Changer of the onboarding service: it reads the
+// onboarding and asks for its change request (which continues a live one,
+// with the same correlation id, rather than making another).
+type ServiceChanger struct {
+	DB          *db.DB
+	Onboardings *onboarding.Service
+}
+
+// RequestChange implements Changer.
+func (s ServiceChanger) RequestChange(ctx context.Context, onboardingID, cause, actor string) (string, string, error) {
+	o, err := s.DB.OnboardingByID(ctx, onboardingID)
+	if errors.Is(err, db.ErrNotFound) {
+		return "", "", &Permanent{Err: err}
+	}
+	if err != nil {
+		return "", "", err
+	}
+	cr, err := s.Onboardings.RequestChange(ctx, o, cause, actor)
+	var id, status string
+	if cr != nil {
+		id, status = cr.ID, cr.Status
+	}
+	switch {
+	case errors.Is(err, onboarding.ErrSuperseded) && cr != nil:
+		return id, status, nil // cr holds the winner's news
+	case errors.Is(err, onboarding.ErrAgentChange), errors.Is(err, onboarding.ErrNotConnected),
+		errors.Is(err, onboarding.ErrUnknownProduct):
+		return id, status, &Permanent{Err: err}
+	case err != nil:
+		return id, status, err
+	}
+	return id, status, nil
+}
