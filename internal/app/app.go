@@ -110,7 +110,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 			Schedule:      jobs.Schedule{Waiting: cfg.ReconcileSchedule, Connected: cfg.RevokeSweepInterval},
 			SweepInterval: cfg.SweepInterval, OpTimeout: a.Onboardings.OpTimeout, Workers: cfg.JobWorkers,
 			StopTimeout: JobStopTimeout, AltinnNotBefore: a.Onboardings.NotBefore, Log: log,
-			Webhooks: a.Webhooks, Campaigns: a.CampaignRunner,
+			Webhooks: a.Webhooks, Campaigns: a.CampaignRunner, CampaignKick: cfg.CampaignKick,
 		})
 		if err != nil {
 			return nil, err

@@ -100,6 +100,7 @@ type Config struct {
 	JobWorkers          int             // ONBOARD_JOB_WORKERS: background jobs run at once per instance
 	CampaignConcurrency int             // ONBOARD_CAMPAIGN_CONCURRENCY: a new campaign's Altinn operations at once
 	CampaignRate        float64         // ONBOARD_CAMPAIGN_RATE: a new campaign's Altinn operations started per second
+	CampaignKick        time.Duration   // ONBOARD_CAMPAIGN_KICK_INTERVAL: how soon a campaign left by a crashed instance is taken up
 	MetricsToken        []byte          // ONBOARD_METRICS_TOKEN(_FILE): bearer token /metrics asks for (secret); empty: open
 
 	WebhookURLs   []string      // ONBOARD_WEBHOOK_URLS: endpoints of the vendor's product that receive every status change
@@ -323,6 +324,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.CampaignRate, err = strconv.ParseFloat(get("ONBOARD_CAMPAIGN_RATE", "5"), 64); err != nil || !(c.CampaignRate > 0 && c.CampaignRate <= 10000) {
 		errs = append(errs, errors.New("ONBOARD_CAMPAIGN_RATE must be a number of operations per second above 0 and at most 10000, such as 5"))
 	}
+	if c.CampaignKick, err = time.ParseDuration(get("ONBOARD_CAMPAIGN_KICK_INTERVAL", "30s")); err != nil || c.CampaignKick < time.Second {
+		errs = append(errs, errors.New("ONBOARD_CAMPAIGN_KICK_INTERVAL must be a duration of at least 1s, such as 30s"))
+	}
 	if c.MetricsToken, err = secret("ONBOARD_METRICS_TOKEN"); err != nil {
 		errs = append(errs, err)
 	}
@@ -516,8 +520,9 @@ func (c *Config) Redacted() map[string]any {
 		"reconcile_schedule": durations(c.ReconcileSchedule), "revoke_sweep_interval": c.RevokeSweepInterval.String(),
 		"sweep_interval": c.SweepInterval.String(), "job_workers": c.JobWorkers,
 		"campaign_concurrency": c.CampaignConcurrency, "campaign_rate": c.CampaignRate,
-		"metrics_token": set(len(c.MetricsToken) > 0),
-		"webhook_urls":  webhookURLs, "webhook_hmac_key": set(len(c.WebhookSecret) > 0),
+		"campaign_kick_interval": c.CampaignKick.String(),
+		"metrics_token":          set(len(c.MetricsToken) > 0),
+		"webhook_urls":           webhookURLs, "webhook_hmac_key": set(len(c.WebhookSecret) > 0),
 		"webhook_max_age":   c.WebhookMaxAge.String(),
 		"handoff_hs256_key": set(len(c.HandoffHS256Secret) > 0), "handoff_public_key": set(len(c.HandoffPublicKeyPEM) > 0),
 		"handoff_return_hosts": c.HandoffReturnHosts, "handoff_max_age": c.HandoffMaxAge.String(),
