@@ -2,12 +2,16 @@
 
 -- A campaign's own work is recorded with its own cause, and onboardings it
 -- started say so.
+-- (NOT VALID, then VALIDATE: the check of the existing rows takes no lock
+-- that stops writers.)
 ALTER TABLE onboarding_events DROP CONSTRAINT onboarding_events_cause_check;
 ALTER TABLE onboarding_events ADD CONSTRAINT onboarding_events_cause_check
-    CHECK (cause IN ('customer', 'reconciler', 'staff', 'altinn', 'system', 'api', 'campaign'));
+    CHECK (cause IN ('customer', 'reconciler', 'staff', 'altinn', 'system', 'api', 'campaign')) NOT VALID;
+ALTER TABLE onboarding_events VALIDATE CONSTRAINT onboarding_events_cause_check;
 ALTER TABLE onboardings DROP CONSTRAINT onboardings_origin_check;
 ALTER TABLE onboardings ADD CONSTRAINT onboardings_origin_check
-    CHECK (origin IN ('wizard', 'staff', 'api', 'import', 'campaign'));
+    CHECK (origin IN ('wizard', 'staff', 'api', 'import', 'campaign')) NOT VALID;
+ALTER TABLE onboardings VALIDATE CONSTRAINT onboardings_origin_check;
 
 -- A bulk campaign: many organisations onboarded to one product (kind
 -- onboard), or many connected customers asked to approve a change request
@@ -59,13 +63,21 @@ CREATE TABLE campaign_items (
 );
 CREATE INDEX campaign_items_campaign ON campaign_items (campaign_id, id);
 CREATE INDEX campaign_items_work ON campaign_items (campaign_id, id) WHERE state IN ('queued', 'working');
--- A valid organisation appears once per campaign; repeats are invalid rows.
-CREATE UNIQUE INDEX campaign_items_once ON campaign_items (campaign_id, org_no) WHERE state <> 'invalid';
+-- A valid organisation appears once in an onboarding campaign (repeats are
+-- invalid rows); a change campaign has each onboarding once (one
+-- organisation may hold several, under different external refs).
+CREATE UNIQUE INDEX campaign_items_once ON campaign_items (campaign_id, org_no)
+    WHERE state <> 'invalid' AND onboarding_id IS NULL;
+CREATE UNIQUE INDEX campaign_items_onboarding_once ON campaign_items (campaign_id, onboarding_id)
+    WHERE onboarding_id IS NOT NULL;
 CREATE INDEX campaign_items_onboarding ON campaign_items (onboarding_id) WHERE onboarding_id IS NOT NULL;
 
 -- +goose Down
 DROP TABLE campaign_items;
 DROP TABLE campaigns;
+-- What campaigns started is kept, as staff's.
+UPDATE onboardings SET origin = 'staff' WHERE origin = 'campaign';
+UPDATE onboarding_events SET cause = 'staff' WHERE cause = 'campaign';
 ALTER TABLE onboardings DROP CONSTRAINT onboardings_origin_check;
 ALTER TABLE onboardings ADD CONSTRAINT onboardings_origin_check
     CHECK (origin IN ('wizard', 'staff', 'api', 'import'));

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -238,6 +239,7 @@ func TestCampaignFormErrors(t *testing.T) {
 		"no name":      {"", "standard", validOrg(1), "2", "5", "Give the campaign a name"},
 		"no rows":      {"x", "standard", "orgnr\n\n", "2", "5", "Upload a file or paste"},
 		"binary":       {"x", "standard", "\xff\xfe\x00", "2", "5", "not text"},
+		"nul":          {"x", "standard", validOrg(1) + "\x00;ref", "2", "5", "not text"},
 		"bad product":  {"x", "nope", validOrg(1), "2", "5", "Choose what"},
 		"bad rate":     {"x", "standard", validOrg(1), "2", "fast", "calls per second"},
 		"zero conc":    {"x", "standard", validOrg(1), "0", "5", "Calls at once"},
@@ -269,6 +271,8 @@ func TestCampaignRateLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Runs hand over every second: the rate holds across runs too.
+	e.app.CampaignRunner.Budget = time.Second
 	e.startJobs()
 	if _, err := e.app.Campaigns.Act(context.Background(), c.ID, campaigns.ActionStart); err != nil {
 		t.Fatal(err)
@@ -523,5 +527,88 @@ func TestChangeCampaign(t *testing.T) {
 	// Nobody left to ask: said in words, and no empty campaign is made.
 	if p := start("standard"); p.status != http.StatusConflict || !strings.Contains(p.body, "No connected customer lacks") {
 		t.Errorf("a second change campaign: %d\n%.1000s", p.status, p.body)
+	}
+}
+
+// TestCampaignCancelAndRetry: cancelling while rows are under way ends with
+// every row finished (sent or cancelled), none left waiting; retrying the
+// failed rows of a paused campaign leaves it paused.
+func TestCampaignCancelAndRetry(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	e.app.CampaignRunner.Backoff = 50 * time.Millisecond
+	e.startJobs()
+	create := "/authentication/api/v1/systemuser/request/vendor"
+
+	// Cancel while two rows wait on a slow Altinn that then fails them: they
+	// would be retried, but the campaign is gone, so they are cancelled.
+	remove := e.app.Sim.Inject(sim.Fault{Method: http.MethodPost, Path: create, Latency: 700 * time.Millisecond,
+		Status: http.StatusServiceUnavailable})
+	c, err := e.app.Campaigns.Create(ctx, campaigns.NewCampaign{Name: "cancel", Product: "standard",
+		Concurrency: 2, Rate: 50, Data: []byte(strings.Join(distinctOrgs(800, 6), "\n")), CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.app.Campaigns.Act(ctx, c.ID, campaigns.ActionStart); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "two rows under way", func() bool {
+		p, _ := e.db.CampaignProgress(ctx, c)
+		return p.Items[db.ItemWorking] == 2
+	})
+	if _, err := e.app.Campaigns.Act(ctx, c.ID, campaigns.ActionCancel); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "every row finished", func() bool {
+		p, _ := e.db.CampaignProgress(ctx, c)
+		return p.Finished == p.Valid
+	})
+	p, _ := e.db.CampaignProgress(ctx, c)
+	if p.Items[db.ItemCancelled] != 6 {
+		t.Errorf("rows %v, want all 6 cancelled", p.Items)
+	}
+	remove()
+
+	// Retry on a paused campaign: the failed rows are queued, the campaign
+	// stays paused until resumed.
+	e.app.Sim.Inject(sim.Fault{Method: http.MethodPost, Path: create, Status: http.StatusBadRequest,
+		Body: `{"title":"bad","status":400,"code":"AUTH-00001"}`, Times: 2})
+	c, err = e.app.Campaigns.Create(ctx, campaigns.NewCampaign{Name: "retry", Product: "standard",
+		Concurrency: 1, Rate: 50, Data: []byte(strings.Join(distinctOrgs(900, 3), "\n")), CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.app.Campaigns.Act(ctx, c.ID, campaigns.ActionStart); err != nil {
+		t.Fatal(err)
+	}
+	c = waitCampaign(t, e.db, c.ID, db.CampaignDone, 10*time.Second)
+	if p, _ := e.db.CampaignProgress(ctx, c); p.Items[db.ItemFailed] != 2 || p.Items[db.ItemDone] != 1 {
+		t.Fatalf("rows %v, want 2 failed (Altinn refused) and 1 done", p.Items)
+	}
+	if got := campaigns.Actions(c, 2); !slices.Equal(got, []string{campaigns.ActionRetry}) {
+		t.Errorf("a done campaign with failed rows offers %v", got)
+	}
+	// Pause is not possible when done; retry makes it run again; pause it
+	// straight away and retry again: it stays paused.
+	if _, err := e.app.Campaigns.Act(ctx, c.ID, campaigns.ActionPause); !errors.Is(err, campaigns.ErrState) {
+		t.Errorf("pause a done campaign: %v", err)
+	}
+	if _, err := e.db.SetCampaignStatus(ctx, c.ID, []string{db.CampaignDone}, db.CampaignPaused); err != nil {
+		t.Fatal(err)
+	}
+	c, err = e.app.Campaigns.Act(ctx, c.ID, campaigns.ActionRetry)
+	if err != nil || c.Status != db.CampaignPaused {
+		t.Fatalf("retry on a paused campaign: %v, status %s; want it still paused", err, c.Status)
+	}
+	if p, _ := e.db.CampaignProgress(ctx, c); p.Items[db.ItemQueued] != 2 {
+		t.Errorf("rows %v, want the 2 failed ones queued again", p.Items)
+	}
+	if _, err := e.app.Campaigns.Act(ctx, c.ID, campaigns.ActionResume); err != nil {
+		t.Fatal(err)
+	}
+	c = waitCampaign(t, e.db, c.ID, db.CampaignDone, 10*time.Second)
+	if p, _ := e.db.CampaignProgress(ctx, c); p.Items[db.ItemDone] != 3 {
+		t.Errorf("after the retry: rows %v, want 3 done", p.Items)
 	}
 }

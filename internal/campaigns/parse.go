@@ -35,7 +35,8 @@ var ErrTooManyRows = fmt.Errorf("campaigns: more than %d rows", MaxRows)
 // ErrNoRows is returned for an upload with no rows at all.
 var ErrNoRows = errors.New("campaigns: no rows")
 
-// ErrNotText is returned for an upload that is not UTF-8 text.
+// ErrNotText is returned for an upload that is not UTF-8 text (or holds a
+// NUL byte, which no text has and Postgres refuses).
 var ErrNotText = errors.New("campaigns: not UTF-8 text")
 
 // Parse reads an upload or a pasted list: one organisation a line,
@@ -47,7 +48,7 @@ var ErrNotText = errors.New("campaigns: not UTF-8 text")
 // Validate. Line numbers are the upload's own, counting from 1.
 func Parse(data []byte) ([]db.NewCampaignItem, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a spreadsheet's byte order mark
-	if !utf8.Valid(data) {
+	if !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 {
 		return nil, ErrNotText
 	}
 	r := csv.NewReader(bytes.NewReader(data))

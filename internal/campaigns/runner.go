@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/riverqueue/river"
 
 	"github.com/onboard-altinn/onboard/internal/db"
@@ -82,6 +83,8 @@ type Runner struct {
 	// Backoff is the wait before a row's first retry; it doubles each time,
 	// up to MaxBackoff.
 	Backoff, MaxBackoff time.Duration
+
+	limiters sync.Map // campaign id → *limiter
 }
 
 // lockSpace is the first key of the campaigns' advisory locks.
@@ -115,6 +118,15 @@ func (r *Runner) Run(ctx context.Context, id string) (*time.Time, error) {
 		conn.Release()
 	}()
 
+	// Holding the lock, this is the only run: rows an earlier run left
+	// working were never finished, and go back in the queue (or are
+	// cancelled with their campaign). Each is sent through the service,
+	// which looks an earlier attempt up at Altinn first.
+	if n, err := r.DB.RequeueWorking(ctx, id); err != nil {
+		return nil, err
+	} else if n > 0 {
+		r.log().InfoContext(ctx, "campaign took back rows an earlier run left", "campaign", id, "rows", n)
+	}
 	c, err := r.DB.CampaignByID(ctx, id)
 	if errors.Is(err, db.ErrNotFound) {
 		return nil, nil
@@ -125,17 +137,14 @@ func (r *Runner) Run(ctx context.Context, id string) (*time.Time, error) {
 	if c.Status != db.CampaignRunning {
 		return nil, nil
 	}
-	// Holding the lock, this is the only run: rows an earlier run left
-	// working were never finished, and go back in the queue. Each is sent
-	// through the service, which looks an earlier attempt up at Altinn first.
-	if n, err := r.DB.RequeueWorking(ctx, id); err != nil {
-		return nil, err
-	} else if n > 0 {
-		r.log().InfoContext(ctx, "campaign resumed rows an earlier run left", "campaign", id, "rows", n)
-	}
 
 	deadline := time.Now().Add(r.Budget)
-	lim := newLimiter(c.Rate)
+	lim := r.limiter(id, c.Rate)
+	// The lock lives as long as its connection: should that die mid-run,
+	// another instance may take the campaign, so this run stops at its
+	// next row. (A pooler in transaction mode would break this; point the
+	// service at Postgres or a session-mode pooler.)
+	held := &lockCheck{conn: conn}
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
@@ -148,6 +157,12 @@ func (r *Runner) Run(ctx context.Context, id string) (*time.Time, error) {
 					return
 				}
 				if err := lim.wait(ctx); err != nil {
+					return
+				}
+				if err := held.check(ctx); err != nil {
+					mu.Lock()
+					first = cmpErr(first, err)
+					mu.Unlock()
 					return
 				}
 				it, err := r.DB.ClaimCampaignItem(ctx, id)
@@ -321,6 +336,38 @@ func (r *Runner) log() *slog.Logger {
 	return r.Log
 }
 
+// limiter returns the campaign's limiter, kept across this process's runs
+// of it, so a run handing over to the next does not start a burst.
+func (r *Runner) limiter(id string, rate float64) *limiter {
+	v, _ := r.limiters.LoadOrStore(id, newLimiter(rate))
+	l := v.(*limiter)
+	l.setRate(rate)
+	return l
+}
+
+// lockCheck makes sure, at most once a second, that the connection holding
+// the campaign's advisory lock is alive.
+type lockCheck struct {
+	mu   sync.Mutex
+	conn interface {
+		Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	}
+	last time.Time
+}
+
+func (l *lockCheck) check(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if time.Since(l.last) < time.Second {
+		return nil
+	}
+	if _, err := l.conn.Exec(ctx, `SELECT 1`); err != nil {
+		return fmt.Errorf("campaigns: the connection holding the campaign's lock: %w", err)
+	}
+	l.last = time.Now()
+	return nil
+}
+
 // limiter spaces starts evenly: at most rate a second, no bursts.
 type limiter struct {
 	mu    sync.Mutex
@@ -330,6 +377,12 @@ type limiter struct {
 
 func newLimiter(rate float64) *limiter {
 	return &limiter{every: time.Duration(float64(time.Second) / rate)}
+}
+
+func (l *limiter) setRate(rate float64) {
+	l.mu.Lock()
+	l.every = time.Duration(float64(time.Second) / rate)
+	l.mu.Unlock()
 }
 
 func (l *limiter) wait(ctx context.Context) error {

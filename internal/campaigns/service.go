@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/riverqueue/river"
@@ -66,7 +67,7 @@ func (s *Service) product(id string) (config.Product, bool) {
 
 func checkLimits(n *NewCampaign) error {
 	n.Name = strings.TrimSpace(n.Name)
-	if n.Name == "" || utf8.RuneCountInString(n.Name) > 200 {
+	if n.Name == "" || utf8.RuneCountInString(n.Name) > 200 || strings.ContainsFunc(n.Name, unicode.IsControl) {
 		return ErrName
 	}
 	if n.Concurrency < 1 || n.Concurrency > 200 || !(n.Rate > 0 && n.Rate <= 10000) {
@@ -129,6 +130,9 @@ func (s *Service) CreateChange(ctx context.Context, productID, createdBy, name s
 	items, err := s.DB.OnboardingOrgs(ctx, ids)
 	if err != nil {
 		return nil, err
+	}
+	if r := []rune(name); len(r) > 200 {
+		name = string(r[:200])
 	}
 	n := NewCampaign{Name: name, Concurrency: s.Concurrency, Rate: s.Rate}
 	if err := checkLimits(&n); err != nil {

@@ -160,6 +160,32 @@ func (d *DB) CampaignByID(ctx context.Context, id string) (*Campaign, error) {
 	return c, nil
 }
 
+// CampaignCounts returns, for each campaign id, its valid rows and those
+// finished (done, failed or cancelled): the list's progress, in one query.
+func (d *DB) CampaignCounts(ctx context.Context, ids []string) (map[string][2]int, error) {
+	rows, err := d.Pool.Query(ctx, `
+		SELECT campaign_id::text, count(*) FILTER (WHERE state <> 'invalid'),
+		       count(*) FILTER (WHERE state IN ('done', 'failed', 'cancelled'))
+		FROM campaign_items WHERE campaign_id = ANY($1::uuid[]) GROUP BY campaign_id`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("db: campaign counts: %w", err)
+	}
+	defer rows.Close()
+	m := make(map[string][2]int, len(ids))
+	for rows.Next() {
+		var id string
+		var valid, finished int
+		if err := rows.Scan(&id, &valid, &finished); err != nil {
+			return nil, fmt.Errorf("db: campaign counts: %w", err)
+		}
+		m[id] = [2]int{valid, finished}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: campaign counts: %w", err)
+	}
+	return m, nil
+}
+
 // ListCampaigns returns the newest campaigns first.
 func (d *DB) ListCampaigns(ctx context.Context, limit int) ([]Campaign, error) {
 	rows, err := d.Pool.Query(ctx, `SELECT `+campaignColumns+` FROM campaigns ORDER BY created_at DESC, id DESC LIMIT $1`, limit)
@@ -214,11 +240,13 @@ func (d *DB) SetCampaignStatus(ctx context.Context, id string, from []string, to
 }
 
 // RetryFailedItems queues a campaign's failed rows again (with fresh
-// attempts) and sets the campaign running; it returns how many rows.
+// attempts) and sets a done campaign running again; it returns how many rows.
 func (d *DB) RetryFailedItems(ctx context.Context, id string) (int, error) {
 	var n int64
 	err := d.InTx(ctx, func(q Querier) error {
-		tag, err := q.Exec(ctx, `UPDATE campaigns SET status = 'running', updated_at = now(), finished_at = NULL
+		// A paused campaign stays paused: its operator paused it for a reason.
+		tag, err := q.Exec(ctx, `UPDATE campaigns SET updated_at = now(), finished_at = NULL,
+				status = CASE WHEN status = 'paused' THEN 'paused' ELSE 'running' END
 			WHERE id = $1 AND status IN ('running', 'paused', 'done')`, id)
 		if err != nil {
 			return err
@@ -241,10 +269,12 @@ func (d *DB) RetryFailedItems(ctx context.Context, id string) (int, error) {
 }
 
 // RequeueWorking puts rows left working by an earlier run (one that
-// crashed, or was stopped mid-way) back in the queue. Only the campaign's
-// single runner calls it, before it starts.
+// crashed, or was stopped mid-way) back in the queue, or cancels them when
+// the campaign was cancelled meanwhile. Only the holder of the campaign's
+// lock calls it, before it starts.
 func (d *DB) RequeueWorking(ctx context.Context, campaignID string) (int, error) {
-	tag, err := d.Pool.Exec(ctx, `UPDATE campaign_items SET state = 'queued', updated_at = now()
+	tag, err := d.Pool.Exec(ctx, `UPDATE campaign_items SET updated_at = now(),
+			state = CASE WHEN (SELECT status FROM campaigns WHERE id = $1) = 'cancelled' THEN 'cancelled' ELSE 'queued' END
 		WHERE campaign_id = $1 AND state = 'working'`, campaignID)
 	if err != nil {
 		return 0, fmt.Errorf("db: requeue campaign rows: %w", err)
@@ -286,11 +316,14 @@ type ItemOutcome struct {
 	NotBefore       *time.Time
 }
 
-// FinishCampaignItem records an attempt's outcome on a working row.
+// FinishCampaignItem records an attempt's outcome on a working row. A row
+// to be retried in a campaign cancelled meanwhile is cancelled instead.
 func (d *DB) FinishCampaignItem(ctx context.Context, id int64, out ItemOutcome) error {
 	_, err := d.Pool.Exec(ctx, `
-		UPDATE campaign_items SET state = $2, onboarding_id = coalesce($3, onboarding_id),
-			change_request_id = coalesce($4, change_request_id), last_error = $5, not_before = $6, updated_at = now()
+		UPDATE campaign_items i SET onboarding_id = coalesce($3, onboarding_id),
+			change_request_id = coalesce($4, change_request_id), last_error = $5, not_before = $6, updated_at = now(),
+			state = CASE WHEN $2 = 'queued' AND (SELECT status FROM campaigns c WHERE c.id = i.campaign_id) = 'cancelled'
+				THEN 'cancelled' ELSE $2 END
 		WHERE id = $1 AND state = 'working'`,
 		id, out.State, nullIfEmpty(out.OnboardingID), nullIfEmpty(out.ChangeRequestID), nullIfEmpty(out.Error), out.NotBefore)
 	if err != nil {
@@ -325,12 +358,16 @@ func (d *DB) FinishCampaignIfDone(ctx context.Context, campaignID string) (bool,
 	return tag.RowsAffected() == 1, nil
 }
 
-// RunnableCampaigns lists running campaigns that have rows left: what the
-// periodic kick makes sure someone is working on.
+// RunnableCampaigns lists what the periodic kick makes sure someone works
+// on: running campaigns with rows due now, and any campaign with rows left
+// working (by a run that may have died). Rows waiting for a retry's time
+// are left to the run that snoozed until then.
 func (d *DB) RunnableCampaigns(ctx context.Context) ([]string, error) {
 	rows, err := d.Pool.Query(ctx, `
-		SELECT c.id FROM campaigns c WHERE c.status = 'running'
-		  AND EXISTS (SELECT 1 FROM campaign_items i WHERE i.campaign_id = c.id AND i.state IN ('queued', 'working'))`)
+		SELECT c.id FROM campaigns c
+		WHERE EXISTS (SELECT 1 FROM campaign_items i WHERE i.campaign_id = c.id AND i.state = 'working')
+		   OR (c.status = 'running' AND EXISTS (SELECT 1 FROM campaign_items i WHERE i.campaign_id = c.id
+		       AND i.state = 'queued' AND (i.not_before IS NULL OR i.not_before <= now())))`)
 	if err != nil {
 		return nil, fmt.Errorf("db: runnable campaigns: %w", err)
 	}

@@ -31,6 +31,7 @@ type CampaignStore interface {
 	ListCampaigns(ctx context.Context, limit int) ([]db.Campaign, error)
 	CampaignByID(ctx context.Context, id string) (*db.Campaign, error)
 	CampaignProgress(ctx context.Context, c *db.Campaign) (db.CampaignProgress, error)
+	CampaignCounts(ctx context.Context, ids []string) (map[string][2]int, error)
 	CampaignItems(ctx context.Context, campaignID, state string, limit int) ([]db.CampaignItem, error)
 	EachCampaignLink(ctx context.Context, c *db.Campaign, fn func(db.CampaignLink) error) error
 	AddAudit(ctx context.Context, e db.AuditEntry) error
@@ -97,16 +98,21 @@ func (h *Handler) campaignList(c echo.Context) error {
 	if canAct(c) {
 		m.NewURL = campaignsPath + "/new"
 	}
+	ids := make([]string, len(cs))
+	for i, camp := range cs {
+		ids[i] = camp.ID
+	}
+	counts, err := h.CampaignStore.CampaignCounts(ctx, ids)
+	if err != nil {
+		return err
+	}
 	for i := range cs {
 		camp := &cs[i]
-		p, err := h.CampaignStore.CampaignProgress(ctx, camp)
-		if err != nil {
-			return err
-		}
+		n := counts[camp.ID]
 		m.Rows = append(m.Rows, views.CampaignRow{URL: campaignPath(camp.ID), Name: camp.Name,
 			ProductName: h.productName(camp.Product, lang), Kind: camp.Kind, Status: camp.Status,
 			Created: i18n.DateTime(lang, camp.CreatedAt.In(oslo)), CreatedBy: camp.CreatedBy,
-			Valid: p.Valid, Finished: p.Finished})
+			Valid: n[0], Finished: n[1]})
 	}
 	return render(c, http.StatusOK, views.CampaignsPage(m))
 }

@@ -263,6 +263,8 @@ func (h *Handler) actChange(c echo.Context, o *db.Onboarding, done, action strin
 		return h.notPossible(c, o, "admin.change.err.notconnected")
 	case errors.Is(err, onboarding.ErrChangeEnded):
 		return h.notPossible(c, o, "admin.change.err.ended")
+	case errors.Is(err, onboarding.ErrSystemUserReplaced):
+		return h.notPossible(c, o, "admin.change.err.replaced")
 	case err != nil:
 		return h.actionFailed(c, o, err)
 	case superseded:

@@ -24,6 +24,11 @@ var ErrAgentChange = errors.New("onboarding: an agent (client) system user canno
 // onboarding that is not connected: only a verified system user can change.
 var ErrNotConnected = errors.New("onboarding: only a connected onboarding can get a change request")
 
+// ErrSystemUserReplaced is returned when Altinn no longer knows the system
+// user a change request named, because the customer has a new one: asking
+// again asks about the new one.
+var ErrSystemUserReplaced = errors.New("onboarding: the system user was replaced at Altinn; ask for the change again")
+
 // Error codes kept on a change request besides Altinn's AUTH codes (and
 // CodeUnavailable, CodeConfirmHost and CodeGone, which mean what they mean
 // on an onboarding).
@@ -255,13 +260,19 @@ func (s *Service) sendChange(ctx context.Context, o *db.Onboarding, cr *db.Chang
 		if err := s.saveChange(ctx, cr, prev, cause, actor, nil, events...); err != nil {
 			return err
 		}
+		before := o.SystemUserID
 		if err := s.verify(ctx, o, o.Status, cause, actor, nil); err != nil {
 			return err
 		}
-		if o.Status == db.StatusConnected {
-			return ErrAgentChange
+		switch {
+		case o.Status != db.StatusConnected:
+			return ErrNotConnected
+		case o.SystemUserID != nil && (before == nil || *before != *o.SystemUserID):
+			// The customer's system user was replaced at Altinn: asking
+			// again asks about the new one.
+			return ErrSystemUserReplaced
 		}
-		return ErrNotConnected
+		return ErrAgentChange
 	case isAmbiguous(err):
 		// Altinn may have stored it: stay in requesting; the next attempt
 		// sends the same correlation id and gets the stored one back.
