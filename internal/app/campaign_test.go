@@ -326,6 +326,10 @@ func TestCampaignPauseResume(t *testing.T) {
 	id := campaignIDOf(t, e.postCampaign(b, "pause me", "standard", list.String(), true, "2", "4"))
 	e.startJobs()
 	e.campaignAction(b, id, "start")
+	// Without JavaScript a running campaign's page refreshes itself.
+	if p := b.get(e.web.URL + "/admin/campaigns/" + id); !strings.Contains(p.body, `<noscript><meta http-equiv="refresh" content="5">`) {
+		t.Errorf("the running campaign's page does not refresh itself without JavaScript:\n%.1500s", p.body)
+	}
 	waitFor(t, 20*time.Second, "some rows sent", func() bool { return e.app.Sim.Stats().RequestsCreated >= 3 })
 	if p := e.campaignAction(b, id, "pause"); p.status != http.StatusSeeOther {
 		t.Fatalf("pause: %d\n%s", p.status, p.body)
@@ -337,7 +341,8 @@ func TestCampaignPauseResume(t *testing.T) {
 		t.Fatalf("paused: %d requests, then %d (of %d)", sent, got, n)
 	}
 	page := b.get(e.web.URL + "/admin/campaigns/" + id)
-	if !strings.Contains(page.body, `data-status="paused"`) || !strings.Contains(page.body, `data-testid="campaign-resume"`) {
+	if !strings.Contains(page.body, `data-status="paused"`) || !strings.Contains(page.body, `data-testid="campaign-resume"`) ||
+		strings.Contains(page.body, `http-equiv="refresh"`) {
 		t.Fatalf("paused page:\n%s", page.body)
 	}
 	e.campaignAction(b, id, "resume")
