@@ -1,0 +1,532 @@
+// Command reconcile measures the background reconciliation at 100,000
+// pending onboardings: it builds the whole app (app.Build, with the
+// simulator) on a fresh database, seeds the onboardings with COPY, starts the
+// River client with its periodic sweep and waits until every onboarding has
+// been re-read from Altinn. It prints the sweeps, the Altinn calls per sweep
+// and per onboarding, and the CPU time per onboarding, next to the same
+// number of bare GETs of the same requests through the same Altinn client
+// (the baseline: the part of a reconcile that is the Altinn call itself).
+// See bench/README.md.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/onboard-altinn/onboard/bench/internal/benchkit"
+	"github.com/onboard-altinn/onboard/internal/altinn"
+	"github.com/onboard-altinn/onboard/internal/app"
+	"github.com/onboard-altinn/onboard/internal/config"
+	"github.com/onboard-altinn/onboard/internal/db"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/reconcile:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	n        int
+	requests int
+	workers  int
+	baseline int
+	pool     int
+	timeout  time.Duration
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg options
+	fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&cfg.n, "n", 30_000, "pending onboardings to reconcile (the issue asks about 100000)")
+	fs.IntVar(&cfg.requests, "requests", 2000, "distinct requests created in the simulator for them (see bench/README.md)")
+	fs.IntVar(&cfg.workers, "workers", 100, "ONBOARD_JOB_WORKERS: reconcile jobs run at once (the service's default is 10)")
+	fs.IntVar(&cfg.baseline, "baseline", 20_000, "bare GETs for the baseline")
+	fs.IntVar(&cfg.pool, "pool", 0, "pool_max_conns of the service's database pool (0: the service's default, 20)")
+	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "give up when the reconciliation takes longer")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if cfg.n < 1 || cfg.requests < 1 || cfg.workers < 1 || cfg.workers > 1000 || cfg.baseline < 1 {
+		return errors.New("-n, -requests and -baseline must be at least 1, -workers from 1 to 1000")
+	}
+	admin, err := benchkit.AdminURL(getenv, "reconcile")
+	if err != nil {
+		return err
+	}
+	logf := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
+
+	dbURL, drop, err := benchkit.NewDatabase(ctx, admin, "reconcile")
+	if err != nil {
+		return err
+	}
+	defer drop()
+	if cfg.pool > 0 {
+		u, err := url.Parse(dbURL)
+		if err != nil {
+			return err
+		}
+		q := u.Query()
+		q.Set("pool_max_conns", strconv.Itoa(cfg.pool))
+		u.RawQuery = q.Encode()
+		dbURL = u.String()
+	}
+	store, err := db.Open(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	simLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer simLn.Close()
+	dataDir, err := os.MkdirTemp("", "bench-reconcile-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dataDir)
+	keyPEM, err := newKeyPEM()
+	if err != nil {
+		return err
+	}
+	vars := map[string]string{
+		"DATABASE_URL":             dbURL,
+		"ONBOARD_DATA_DIR":         dataDir,
+		"ONBOARD_ADDR":             "127.0.0.1:0", // the web side is not served
+		"ONBOARD_PUBLIC_URL":       "http://127.0.0.1:8080",
+		"ONBOARD_SIM_ADDR":         simLn.Addr().String(),
+		"ONBOARD_SIM_PUBLIC_URL":   "http://" + simLn.Addr().String(),
+		"ONBOARD_MASKINPORTEN_KEY": keyPEM,
+		"ONBOARD_SESSION_KEY":      "0123456789abcdef0123456789abcdef-bench",
+		"ONBOARD_JOB_WORKERS":      strconv.Itoa(cfg.workers),
+		"ONBOARD_SWEEP_INTERVAL":   "1s", // River's minimum: sweeps back to back
+	}
+	appCfg, err := config.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		return err
+	}
+	sweeps := &sweepLog{}
+	log := slog.New(sweeps.handler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	a, err := app.Build(appCfg, store, log)
+	if err != nil {
+		return err
+	}
+	p := appCfg.Products[0]
+
+	ids := &idMap{next: a.Sim.Handler()}
+	simSrv := &http.Server{Handler: ids}
+	go simSrv.Serve(simLn) //nolint:errcheck // ends with Close
+	defer simSrv.Close()
+
+	// The simulator's create looks through every stored request, so 100,000
+	// creates would take tens of minutes. The onboardings share a smaller
+	// set of real requests instead: each gets an id of its own, and the
+	// layer in front of the simulator reads the request it stands for,
+	// then puts the onboarding's id back in the answer.
+	start := time.Now()
+	realIDs, confirmURL, err := createRequests(ctx, a.Altinn, p, appCfg.ReturnURL(), cfg.requests)
+	if err != nil {
+		return err
+	}
+	logf("created %d requests in the simulator in %s", len(realIDs), time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	fake, err := seed(ctx, store, p, cfg.n, confirmURL)
+	if err != nil {
+		return err
+	}
+	m := make(map[string]string, len(fake))
+	for i, id := range fake {
+		m[id] = realIDs[i%len(realIDs)]
+	}
+	ids.ids.Store(&m)
+	if _, err := store.Pool.Exec(ctx, `VACUUM (ANALYZE) onboardings`); err != nil {
+		return fmt.Errorf("vacuum analyze: %w", err)
+	}
+	logf("seeded %d pending onboardings in %s", cfg.n, time.Since(start).Round(time.Millisecond))
+
+	// The baseline: bare GETs of the same requests through the same client,
+	// as many at once as there are workers.
+	logf("baseline: %d bare GETs, %d at once", cfg.baseline, cfg.workers)
+	base, err := bareGets(ctx, a.Altinn, fake[:min(cfg.baseline, len(fake))], cfg.baseline, cfg.workers)
+	if err != nil {
+		return err
+	}
+
+	// The reconciliation.
+	statsBefore := a.Sim.Stats()
+	fetchesBefore := a.Maskinporten.Fetches()
+	pgBefore, err := benchkit.BackendsCPU(ctx, store.Pool)
+	if err != nil {
+		return err
+	}
+	cpuBefore := benchkit.SelfCPU()
+	start = time.Now()
+	logf("reconciling %d pending onboardings with %d workers", cfg.n, cfg.workers)
+	if err := a.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start River: %w", err)
+	}
+	stopJobs := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), app.JobStopTimeout+5*time.Second)
+		defer cancel()
+		_ = a.Jobs.Stop(sctx)
+	}
+	// Wait for the calls by watching the simulator's counters (no load on
+	// Postgres), then for the last saves.
+	deadline := time.Now().Add(cfg.timeout)
+	lastLog := time.Now()
+	calls := func() int {
+		n := 0
+		for pattern, c := range a.Sim.Stats().Calls {
+			if pattern != "/token" {
+				n += c - statsBefore.Calls[pattern]
+			}
+		}
+		return n
+	}
+	var checked int
+	for {
+		if calls() >= cfg.n {
+			if err := store.Pool.QueryRow(ctx, `SELECT count(*) FROM onboardings WHERE checked_at IS NOT NULL`).Scan(&checked); err != nil {
+				stopJobs()
+				return fmt.Errorf("count checked: %w", err)
+			}
+			if checked >= cfg.n {
+				break
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			stopJobs()
+			return fmt.Errorf("only %d of %d onboardings reconciled after %s", calls(), cfg.n, time.Since(start).Round(time.Second))
+		}
+		if time.Since(lastLog) >= 10*time.Second {
+			logf("  %d/%d reconciled after %s", calls(), cfg.n, time.Since(start).Round(time.Second))
+			lastLog = time.Now()
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	wall := time.Since(start)
+	cpu := benchkit.SelfCPU() - cpuBefore
+	pgAfter, err := benchkit.BackendsCPU(ctx, store.Pool)
+	if err != nil {
+		stopJobs()
+		return err
+	}
+	pgCPU := benchkit.CPUSince(pgBefore, pgAfter)
+	statsAfter := a.Sim.Stats()
+	fetches := a.Maskinporten.Fetches() - fetchesBefore
+	stopJobs()
+
+	r := result{n: cfg.n, wall: wall, cpu: cpu, pgCPU: pgCPU, fetches: int(fetches), sweeps: sweeps.counts()}
+	for pattern, c := range statsAfter.Calls {
+		if d := c - statsBefore.Calls[pattern]; d > 0 && pattern != "/token" {
+			r.altinnCalls += d
+			r.byPattern = append(r.byPattern, fmt.Sprintf("%s ×%d", pattern, d))
+		}
+	}
+	if err := store.Pool.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE status = 'pending' AND error_code IS NULL),
+		       (SELECT count(*) FROM onboarding_events WHERE kind = 'altinn_call' AND cause = 'reconciler')
+		FROM onboardings`).Scan(&r.stillPending, &r.callEvents); err != nil {
+		return fmt.Errorf("check the outcome: %w", err)
+	}
+	if r.stillPending != cfg.n {
+		return fmt.Errorf("%d of %d onboardings are still pending without an error after the reconciliation", r.stillPending, cfg.n)
+	}
+	printResult(stdout, cfg, r, base, store)
+	return nil
+}
+
+type result struct {
+	n            int
+	wall         time.Duration
+	cpu, pgCPU   time.Duration
+	altinnCalls  int
+	byPattern    []string
+	fetches      int
+	sweeps       []int
+	stillPending int
+	callEvents   int
+}
+
+type baseResult struct {
+	calls int
+	wall  time.Duration
+	cpu   time.Duration
+}
+
+func printResult(w io.Writer, cfg options, r result, b baseResult, store *db.DB) {
+	var version string
+	_ = store.Pool.QueryRow(context.Background(), `SHOW server_version`).Scan(&version)
+	fmt.Fprintf(w, "\n%d pending onboardings sharing %d simulator requests, %d job workers, PostgreSQL %s, %s/%s, GOMAXPROCS %d, %s\n",
+		cfg.n, cfg.requests, cfg.workers, version, runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), time.Now().Format("2006-01-02"))
+	fmt.Fprintf(w, "process CPU: this process (service, River, Altinn and Maskinporten clients, simulator); baseline: %d bare GETs of the same requests\n\n", b.calls)
+
+	nonEmpty, most := 0, 0
+	var each []string
+	for _, c := range r.sweeps {
+		if c > 0 {
+			nonEmpty++
+			most = max(most, c)
+			each = append(each, strconv.Itoa(c))
+		}
+	}
+	perOnb := func(d time.Duration) time.Duration { return d / time.Duration(r.n) }
+	basePer := b.cpu / time.Duration(b.calls)
+	fmt.Fprintf(w, "%-44s %11s %11s %8s\n", "figure", "reconcile", "bare GET", "ratio")
+	fmt.Fprintf(w, "%-44s %11d %11s %8s\n", "sweeps that found due onboardings", nonEmpty, "-", "-")
+	fmt.Fprintf(w, "%-44s %11d %11s %8s\n", "onboardings per sweep (most)", most, "-", "-")
+	fmt.Fprintf(w, "%-44s %11.0f %11s %8s\n", "Altinn calls per sweep (mean)", float64(r.altinnCalls)/float64(max(nonEmpty, 1)), "-", "-")
+	fmt.Fprintf(w, "%-44s %11.2f %11.2f %8s\n", "Altinn calls per onboarding", float64(r.altinnCalls)/float64(r.n), 1.0,
+		benchkit.Ratio(float64(r.altinnCalls)/float64(r.n), 1))
+	fmt.Fprintf(w, "%-44s %11d %11s %8s\n", "Maskinporten fetches", r.fetches, "-", "-")
+	fmt.Fprintf(w, "%-44s %11s %11s %8s\n", "process CPU per onboarding", benchkit.FmtDur(perOnb(r.cpu)), benchkit.FmtDur(basePer),
+		benchkit.Ratio(float64(r.cpu)/float64(r.n), float64(b.cpu)/float64(b.calls)))
+	fmt.Fprintf(w, "%-44s %11s %11s %8s\n", "Postgres CPU per onboarding (its backends)", benchkit.FmtDur(perOnb(r.pgCPU)), "-", "-")
+	rate, baseRate := float64(r.n)/r.wall.Seconds(), float64(b.calls)/b.wall.Seconds()
+	fmt.Fprintf(w, "%-44s %11.0f %11.0f %8s\n", "throughput (per second, wall)", rate, baseRate, benchkit.Ratio(rate, baseRate))
+	fmt.Fprintf(w, "%-44s %11s %11s %8s\n", "wall time", r.wall.Round(10*time.Millisecond), b.wall.Round(10*time.Millisecond), "-")
+	fmt.Fprintf(w, "\nonboardings enqueued by each sweep: %s\n", strings.Join(each, " "))
+	fmt.Fprintf(w, "Altinn calls: %s; %d recorded as events; every onboarding still pending without an error\n",
+		strings.Join(r.byPattern, ", "), r.callEvents)
+}
+
+// createRequests creates n requests in the simulator through the app's
+// Altinn client, as the wizard would for product p, and returns their ids
+// and one confirm URL.
+func createRequests(ctx context.Context, ac *altinn.Client, p config.Product, returnURL string, n int) ([]string, string, error) {
+	orgs := benchkit.OrgNumbers(n, 2)
+	ids := make([]string, n)
+	var confirm string
+	var mu sync.Mutex
+	var next atomic.Int64
+	errc := make(chan error, 8)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				req, _, err := ac.CreateRequest(ctx, altinn.CreateRequest{
+					SystemID: p.SystemID, PartyOrgNo: orgs[i], Rights: rights(p.Rights), AccessPackages: packages(p.AccessPackages),
+					RedirectURL: returnURL + "?ref=seed" + strconv.Itoa(i),
+				})
+				if err != nil {
+					errc <- fmt.Errorf("create request %d in the simulator: %w", i, err)
+					return
+				}
+				ids[i] = req.ID
+				mu.Lock()
+				confirm = req.ConfirmURL
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		return nil, "", err
+	}
+	return ids, confirm, nil
+}
+
+func rights(ids []string) []altinn.Right {
+	out := make([]altinn.Right, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, altinn.Right{Resource: []altinn.AttributePair{{ID: "urn:altinn:resource", Value: id}}})
+	}
+	return out
+}
+
+func packages(urns []string) []altinn.AccessPackage {
+	out := make([]altinn.AccessPackage, 0, len(urns))
+	for _, u := range urns {
+		out = append(out, altinn.AccessPackage{URN: u})
+	}
+	return out
+}
+
+var seedColumns = []string{"ref", "product", "kind", "system_id", "org_no", "external_ref", "status",
+	"altinn_request_id", "confirm_url", "lang", "created_at", "updated_at", "status_at", "next_check_at", "origin"}
+
+// seed copies n pending onboardings of product p, each with an Altinn
+// request id of its own, as the wizard leaves them: created two hours ago,
+// so their next check (at the age of one hour) is due. It returns the
+// request ids.
+func seed(ctx context.Context, store *db.DB, p config.Product, n int, confirmURL string) ([]string, error) {
+	orgs := benchkit.OrgNumbers(n, 1)
+	ids := make([]string, n)
+	rows := make([][]any, n)
+	created := time.Now().Add(-2 * time.Hour)
+	due := created.Add(time.Hour)
+	for i := range n {
+		var u pgtype.UUID
+		if _, err := rand.Read(u.Bytes[:]); err != nil {
+			return nil, err
+		}
+		u.Bytes[6] = u.Bytes[6]&0x0f | 0x40
+		u.Bytes[8] = u.Bytes[8]&0x3f | 0x80
+		u.Valid = true
+		b := u.Bytes
+		ids[i] = fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+		ref := make([]byte, 16)
+		if _, err := rand.Read(ref); err != nil {
+			return nil, err
+		}
+		rows[i] = []any{base64.RawURLEncoding.EncodeToString(ref), p.ID, p.Kind, p.SystemID, orgs[i], orgs[i], db.StatusPending,
+			u, confirmURL, "nb", created, created, created, due, "wizard"}
+	}
+	if _, err := store.Pool.CopyFrom(ctx, pgx.Identifier{"onboardings"}, seedColumns, pgx.CopyFromRows(rows)); err != nil {
+		return nil, fmt.Errorf("copy onboardings: %w", err)
+	}
+	return ids, nil
+}
+
+// bareGets makes calls GETs of ids (cycling) through ac, c at once, and
+// measures the wall and process CPU time they take.
+func bareGets(ctx context.Context, ac *altinn.Client, ids []string, calls, c int) (baseResult, error) {
+	var next atomic.Int64
+	errc := make(chan error, c)
+	var wg sync.WaitGroup
+	cpu := benchkit.SelfCPU()
+	start := time.Now()
+	for range c {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= calls {
+					return
+				}
+				if _, err := ac.GetRequest(ctx, ids[i%len(ids)]); err != nil {
+					errc <- fmt.Errorf("baseline GET: %w", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	r := baseResult{calls: calls, wall: time.Since(start), cpu: benchkit.SelfCPU() - cpu}
+	close(errc)
+	return r, <-errc
+}
+
+// idMap stands in front of the simulator: a GET of a request id it knows is
+// answered with the simulator's answer for the real request behind it, with
+// the id put back. Every other call goes straight through.
+type idMap struct {
+	next http.Handler
+	ids  atomic.Pointer[map[string]string]
+}
+
+const requestPath = "/authentication/api/v1/systemuser/request/vendor/"
+
+func (m *idMap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id, ok := strings.CutPrefix(r.URL.Path, requestPath)
+	var realID string
+	if ids := m.ids.Load(); ok && ids != nil && r.Method == http.MethodGet {
+		realID = (*ids)[id]
+	}
+	if realID == "" {
+		m.next.ServeHTTP(w, r)
+		return
+	}
+	r.URL.Path, r.URL.RawPath = requestPath+realID, ""
+	rec := httptest.NewRecorder()
+	m.next.ServeHTTP(rec, r)
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(bytes.ReplaceAll(rec.Body.Bytes(), []byte(realID), []byte(id)))
+}
+
+// sweepLog records what each sweep enqueued, from the sweep's own log line.
+type sweepLog struct {
+	mu       sync.Mutex
+	enqueued []int
+}
+
+func (s *sweepLog) counts() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int(nil), s.enqueued...)
+}
+
+func (s *sweepLog) handler(next slog.Handler) slog.Handler { return &sweepHandler{log: s, next: next} }
+
+type sweepHandler struct {
+	log  *sweepLog
+	next slog.Handler
+}
+
+// Enabled lets through what the service logs at its default level, info:
+// the sweep's line is an info line.
+func (h *sweepHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+
+func (h *sweepHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "reconcile sweep" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "enqueued" {
+				h.log.mu.Lock()
+				h.log.enqueued = append(h.log.enqueued, int(a.Value.Int64()))
+				h.log.mu.Unlock()
+			}
+			return true
+		})
+	}
+	if h.next.Enabled(ctx, r.Level) {
+		return h.next.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (h *sweepHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &sweepHandler{log: h.log, next: h.next.WithAttrs(as)}
+}
+
+func (h *sweepHandler) WithGroup(name string) slog.Handler {
+	return &sweepHandler{log: h.log, next: h.next.WithGroup(name)}
+}
+
+func newKeyPEM() (string, error) {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return "", err
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})), nil
+}
