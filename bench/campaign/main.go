@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	n := fs.Int("n", 10_000, "organisations in each campaign")
 	latency := fs.Duration("latency", 100*time.Millisecond, "latency injected on every request create at the simulator")
-	runs := fs.String("runs", "50x100,100x1000", "runs as CONCURRENCYxRATE (rate per second), comma-separated")
+	runs := fs.String("runs", "100x200", "runs as CONCURRENCYxRATE (rate per second), comma-separated")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up on a run after this long")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
