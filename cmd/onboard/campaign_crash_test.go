@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -74,18 +73,7 @@ func TestCrashMidCampaign(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	serveEnv := append(common,
-		"DATABASE_URL="+dbURL,
-		"ONBOARD_ADDR="+webAddr,
-		"ONBOARD_ALTINN_ENV=custom",
-		"ONBOARD_ALTINN_BASE_URL="+simURL,
-		"ONBOARD_MASKINPORTEN_ISSUER="+simURL+"/",
-		"ONBOARD_ALTINN_CONFIRM_HOSTS="+simAddr,
-		"ONBOARD_MASKINPORTEN_CLIENT_ID=onboard-dev",
-		"ONBOARD_MASKINPORTEN_KID=onboard-dev-key",
-		"ONBOARD_MASKINPORTEN_KEY_FILE="+filepath.Join(data, "maskinporten-dev.pem"),
-		"ONBOARD_DEV=true",
-		"ONBOARD_SESSION_KEY=0123456789abcdef0123456789abcdef-crash",
+	serveEnv := append(serveAgainstSim(common, data, dbURL, webAddr, simAddr),
 		"ONBOARD_ALTINN_TIMEOUT=10s",
 		"ONBOARD_CAMPAIGN_KICK_INTERVAL=1s",
 	)

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -58,18 +59,7 @@ func TestCrashSafeCreate(t *testing.T) {
 	s := &simAdmin{t: t, url: simURL}
 
 	dbURL := dbtest.NewURL(t)
-	serveEnv := append(common,
-		"DATABASE_URL="+dbURL,
-		"ONBOARD_ADDR="+webAddr,
-		"ONBOARD_ALTINN_ENV=custom",
-		"ONBOARD_ALTINN_BASE_URL="+simURL,
-		"ONBOARD_MASKINPORTEN_ISSUER="+simURL+"/",
-		"ONBOARD_ALTINN_CONFIRM_HOSTS="+simAddr,
-		"ONBOARD_MASKINPORTEN_CLIENT_ID=onboard-dev",
-		"ONBOARD_MASKINPORTEN_KID=onboard-dev-key",
-		"ONBOARD_MASKINPORTEN_KEY_FILE="+filepath.Join(data, "maskinporten-dev.pem"),
-		"ONBOARD_DEV=true",
-		"ONBOARD_SESSION_KEY=0123456789abcdef0123456789abcdef-crash",
+	serveEnv := append(serveAgainstSim(common, data, dbURL, webAddr, simAddr),
 		"ONBOARD_ALTINN_TIMEOUT=2s",
 		"ONBOARD_RECONCILE_SCHEDULE=1s,2s,3s",
 		"ONBOARD_SWEEP_INTERVAL=1s",
@@ -260,6 +250,26 @@ func TestCrashSafeCreate(t *testing.T) {
 const vendorCreatePath = "/authentication/api/v1/systemuser/request/vendor"
 
 // buildOnboard builds this command once into a temporary folder.
+// serveAgainstSim is the environment of `onboard serve` pointed at an
+// `onboard sim` process as at any Altinn (custom mode), with the dev key
+// the simulator wrote into data.
+func serveAgainstSim(common []string, data, dbURL, webAddr, simAddr string) []string {
+	simURL := "http://" + simAddr
+	return append(slices.Clone(common),
+		"DATABASE_URL="+dbURL,
+		"ONBOARD_ADDR="+webAddr,
+		"ONBOARD_ALTINN_ENV=custom",
+		"ONBOARD_ALTINN_BASE_URL="+simURL,
+		"ONBOARD_MASKINPORTEN_ISSUER="+simURL+"/",
+		"ONBOARD_ALTINN_CONFIRM_HOSTS="+simAddr,
+		"ONBOARD_MASKINPORTEN_CLIENT_ID=onboard-dev",
+		"ONBOARD_MASKINPORTEN_KID=onboard-dev-key",
+		"ONBOARD_MASKINPORTEN_KEY_FILE="+filepath.Join(data, "maskinporten-dev.pem"),
+		"ONBOARD_DEV=true",
+		"ONBOARD_SESSION_KEY=0123456789abcdef0123456789abcdef-crash",
+	)
+}
+
 func buildOnboard(t *testing.T) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -16,13 +15,7 @@ func TestBrowserBrandedNarrow(t *testing.T) {
 		t.Skip("the browser test does not run with -short")
 	}
 	t.Parallel()
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium, _ = exec.LookPath("chromium")
-	}
-	if chromium == "" {
-		t.Fatal("no chromium: set CHROMIUM, or run `make test`, which installs Debian's chromium package")
-	}
+	chromium := chromiumPath(t)
 	logo := filepath.Join(t.TempDir(), "logo.svg")
 	if err := os.WriteFile(logo, []byte(brandLogoSVG), 0o600); err != nil {
 		t.Fatal(err)

@@ -1,8 +1,6 @@
 package app_test
 
 import (
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -19,13 +17,7 @@ func TestBrowserCampaign(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the browser test does not run with -short")
 	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium, _ = exec.LookPath("chromium")
-	}
-	if chromium == "" {
-		t.Fatal("no chromium: set CHROMIUM, or run `make test`, which installs Debian's chromium package")
-	}
+	chromium := chromiumPath(t)
 	e := newEnv(t, nil)
 	e.addStaff("olga@example.com", db.RoleOperator)
 	e.startJobs()

@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,13 +20,7 @@ func TestBrowserKeyboard(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the browser test does not run with -short")
 	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium, _ = exec.LookPath("chromium")
-	}
-	if chromium == "" {
-		t.Fatal("no chromium: set CHROMIUM, or run `make test`, which installs Debian's chromium package")
-	}
+	chromium := chromiumPath(t)
 	e := newEnv(t, nil)
 	b := newTab(t, chromium, screenshotDir(t), flow{product: "standard", width: 1280, height: 900})
 	b.prefix = "keyboard"

@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"net/url"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,13 +19,7 @@ func TestBrowserPages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the browser test does not run with -short")
 	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium, _ = exec.LookPath("chromium")
-	}
-	if chromium == "" {
-		t.Fatal("no chromium: set CHROMIUM, or run `make test`, which installs Debian's chromium package")
-	}
+	chromium := chromiumPath(t)
 	e := newEnv(t, nil)
 	admin := e.addStaff("ada@example.com", db.RoleAdmin)
 	viewer := e.addStaff("vera@example.com", db.RoleViewer)

@@ -25,13 +25,7 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the browser test does not run with -short")
 	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium, _ = exec.LookPath("chromium")
-	}
-	if chromium == "" {
-		t.Fatal("no chromium: set CHROMIUM, or run `make test`, which installs Debian's chromium package")
-	}
+	chromium := chromiumPath(t)
 	shots := screenshotDir(t)
 	for _, f := range []flow{
 		{product: "standard", width: 390, height: 844, phone: true},
@@ -310,6 +304,21 @@ func (b *tab) noConsoleErrors() {
 	for _, m := range b.console {
 		b.t.Errorf("browser console: %s", m)
 	}
+}
+
+// chromiumPath is the chromium the browser tests drive: $CHROMIUM (which
+// `make test` sets, installing Debian's package when missing) or the one on
+// the PATH.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium, _ = exec.LookPath("chromium")
+	}
+	if chromium == "" {
+		t.Fatal("no chromium: set CHROMIUM, or run `make test`, which installs Debian's chromium package")
+	}
+	return chromium
 }
 
 // screenshotDir is <repo>/screenshots, the repo being where go.mod is.

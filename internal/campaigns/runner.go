@@ -217,9 +217,13 @@ func cmpErr(first, err error) error {
 
 // holdForAltinn waits while Altinn has asked this process to (Retry-After).
 func (r *Runner) holdForAltinn(ctx context.Context) error {
-	d := time.Until(r.Onboardings.NotBefore())
+	return sleep(ctx, time.Until(r.Onboardings.NotBefore()))
+}
+
+// sleep waits d, or until ctx ends (its error).
+func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
-		return nil
+		return ctx.Err()
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -394,18 +398,7 @@ func (l *limiter) wait(ctx context.Context) error {
 	}
 	l.next = at.Add(l.every)
 	l.mu.Unlock()
-	d := time.Until(at)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return sleep(ctx, time.Until(at))
 }
 
 // RunWorker is the River worker of RunArgs.

@@ -440,31 +440,18 @@ func decodeChangeBody(w http.ResponseWriter, r *http.Request) (*changeBody, *pro
 
 // handleGetChange serves GET changerequest/vendor/{id}.
 func (s *Server) handleGetChange(w http.ResponseWriter, r *http.Request) {
-	at, ok := s.authorize(w, r, ScopeRequestRead)
-	if !ok {
-		return
-	}
-	id, ok := parseGUID(r.PathValue("id"))
-	if !ok {
-		writeProblem(w, guidProblem("requestId", r.PathValue("id")))
-		return
-	}
-	if at.consumerOrg == "" {
-		writeProblem(w, bareProblem(http.StatusUnauthorized))
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.byID(w, r, ScopeRequestRead, s.findChangeLocked, func(id string) {
+		writeJSON(w, http.StatusOK, s.changeResponseLocked(s.changes[id]))
+	})
+}
+
+// findChangeLocked finds a live change request for byID. The caller holds s.mu.
+func (s *Server) findChangeLocked(id string) (string, bool) {
 	c := s.changes[id]
 	if c == nil || c.deleted {
-		writeProblem(w, authProblem(10))
-		return
+		return "", false
 	}
-	if !s.ownsLocked(at.consumerOrg, c.systemID) {
-		writeProblem(w, authProblem(11))
-		return
-	}
-	writeJSON(w, http.StatusOK, s.changeResponseLocked(c))
+	return c.systemID, true
 }
 
 // handleChangeByExternalRef serves GET changerequest/vendor/byexternalref/{systemId}/
@@ -508,79 +495,26 @@ func (s *Server) handleChangeByExternalRef(w http.ResponseWriter, r *http.Reques
 // the request list. Altinn ignores the token and loops on the first page; the
 // simulator pages correctly (contract §9, bugCompat off).
 func (s *Server) handleChangesBySystem(w http.ResponseWriter, r *http.Request) {
-	at, ok := s.authorize(w, r, ScopeRequestRead)
-	if !ok {
-		return
-	}
-	var from string
-	if tok := r.URL.Query().Get("token"); tok != "" {
-		if !decodeToken(tok, &from) {
-			writeProblem(w, validationProblem(map[string][]string{"token": {"The value '" + tok + "' is not valid."}}))
-			return
+	bySystem(s, w, r, []string{ScopeRequestRead}, func(systemID, from string) {
+		var cs []*changeRequest
+		for _, c := range s.changes {
+			if !c.deleted && c.systemID == systemID && c.id >= from {
+				cs = append(cs, c)
+			}
 		}
-	}
-	if at.consumerOrg == "" {
-		writeProblem(w, bareProblem(http.StatusUnauthorized))
-		return
-	}
-	systemID := r.PathValue("systemId")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.ownsLocked(at.consumerOrg, systemID) {
-		writeProblem(w, authProblem(11))
-		return
-	}
-	var cs []*changeRequest
-	for _, c := range s.changes {
-		if !c.deleted && c.systemID == systemID && c.id >= from {
-			cs = append(cs, c)
-		}
-	}
-	slices.SortFunc(cs, func(a, b *changeRequest) int { return strings.Compare(a.id, b.id) })
-	var out paginated
-	if len(cs) > pageSize {
-		out.Links.Next = s.nextURL(r, encodeToken(cs[pageSize].id))
-		cs = cs[:pageSize]
-	}
-	data := make([]*changeResponse, 0, len(cs))
-	for _, c := range cs {
-		data = append(data, s.changeResponseLocked(c))
-	}
-	out.Data = data
-	writeJSON(w, http.StatusOK, out)
+		writePage(s, w, r, cs, func(c *changeRequest) string { return c.id }, strings.Compare, s.changeResponseLocked)
+	})
 }
 
 // handleDeleteChange serves DELETE changerequest/vendor/{id}: a soft delete in any
 // status, 202 with an empty body. As for requests, the simulator checks that the
 // caller owns the change request's system (404 AUTH-00011).
 func (s *Server) handleDeleteChange(w http.ResponseWriter, r *http.Request) {
-	at, ok := s.authorize(w, r, ScopeRequestWrite)
-	if !ok {
-		return
-	}
-	id, ok := parseGUID(r.PathValue("id"))
-	if !ok {
-		writeProblem(w, guidProblem("requestId", r.PathValue("id")))
-		return
-	}
-	if at.consumerOrg == "" {
-		writeProblem(w, bareProblem(http.StatusUnauthorized))
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.changes[id]
-	if c == nil || c.deleted {
-		writeProblem(w, authProblem(10))
-		return
-	}
-	if !s.ownsLocked(at.consumerOrg, c.systemID) {
-		writeProblem(w, authProblem(11))
-		return
-	}
-	c.deleted = true
-	s.logf("sim: change request %s deleted by the vendor", id)
-	w.WriteHeader(http.StatusAccepted)
+	s.byID(w, r, ScopeRequestWrite, s.findChangeLocked, func(id string) {
+		s.changes[id].deleted = true
+		s.logf("sim: change request %s deleted by the vendor", id)
+		w.WriteHeader(http.StatusAccepted)
+	})
 }
 
 // adminListChanges serves GET /_sim/changerequests.

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -344,31 +345,15 @@ func (s *Server) responseLocked(r *request) *requestResponse {
 // handleGetRequest serves GET request/vendor/{id} and request/vendor/agent/{id}.
 func (s *Server) handleGetRequest(agent bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		at, ok := s.authorize(w, r, ScopeRequestRead)
-		if !ok {
-			return
-		}
-		id, ok := parseGUID(r.PathValue("id"))
-		if !ok {
-			writeProblem(w, guidProblem("requestId", r.PathValue("id")))
-			return
-		}
-		if at.consumerOrg == "" {
-			writeProblem(w, bareProblem(http.StatusUnauthorized))
-			return
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		req := s.requests[id]
-		if req == nil || req.deleted || req.agent != agent {
-			writeProblem(w, authProblem(10))
-			return
-		}
-		if !s.ownsLocked(at.consumerOrg, req.systemID) {
-			writeProblem(w, authProblem(11))
-			return
-		}
-		writeJSON(w, http.StatusOK, s.responseLocked(req))
+		s.byID(w, r, ScopeRequestRead, func(id string) (string, bool) {
+			req := s.requests[id]
+			if req == nil || req.deleted || req.agent != agent {
+				return "", false
+			}
+			return req.systemID, true
+		}, func(id string) {
+			writeJSON(w, http.StatusOK, s.responseLocked(s.requests[id]))
+		})
 	}
 }
 
@@ -405,46 +390,15 @@ func (s *Server) handleRequestByExternalRef(agent bool) http.HandlerFunc {
 // starts at that id (Altinn's off-by-one skip is not reproduced).
 func (s *Server) handleRequestsBySystem(agent bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		at, ok := s.authorize(w, r, ScopeRequestRead)
-		if !ok {
-			return
-		}
-		var from string
-		if tok := r.URL.Query().Get("token"); tok != "" {
-			if !decodeToken(tok, &from) {
-				writeProblem(w, validationProblem(map[string][]string{"token": {"The value '" + tok + "' is not valid."}}))
-				return
+		bySystem(s, w, r, []string{ScopeRequestRead}, func(systemID, from string) {
+			var reqs []*request
+			for _, q := range s.requests {
+				if !q.deleted && q.agent == agent && q.systemID == systemID && q.id >= from {
+					reqs = append(reqs, q)
+				}
 			}
-		}
-		if at.consumerOrg == "" {
-			writeProblem(w, bareProblem(http.StatusUnauthorized))
-			return
-		}
-		systemID := r.PathValue("systemId")
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if !s.ownsLocked(at.consumerOrg, systemID) {
-			writeProblem(w, authProblem(11))
-			return
-		}
-		var reqs []*request
-		for _, q := range s.requests {
-			if !q.deleted && q.agent == agent && q.systemID == systemID && q.id >= from {
-				reqs = append(reqs, q)
-			}
-		}
-		slices.SortFunc(reqs, func(a, b *request) int { return strings.Compare(a.id, b.id) })
-		var out paginated
-		if len(reqs) > pageSize {
-			out.Links.Next = s.nextURL(r, encodeToken(reqs[pageSize].id))
-			reqs = reqs[:pageSize]
-		}
-		data := make([]*requestResponse, 0, len(reqs))
-		for _, q := range reqs {
-			data = append(data, s.responseLocked(q))
-		}
-		out.Data = data
-		writeJSON(w, http.StatusOK, out)
+			writePage(s, w, r, reqs, func(q *request) string { return q.id }, strings.Compare, s.responseLocked)
+		})
 	}
 }
 
@@ -453,33 +407,17 @@ func (s *Server) handleRequestsBySystem(agent bool) http.HandlerFunc {
 // that the caller owns the request; the simulator does (contract §9, bugCompat off),
 // so a client that deletes someone else's request is caught.
 func (s *Server) handleDeleteRequest(w http.ResponseWriter, r *http.Request) {
-	at, ok := s.authorize(w, r, ScopeRequestWrite)
-	if !ok {
-		return
-	}
-	id, ok := parseGUID(r.PathValue("id"))
-	if !ok {
-		writeProblem(w, guidProblem("requestId", r.PathValue("id")))
-		return
-	}
-	if at.consumerOrg == "" {
-		writeProblem(w, bareProblem(http.StatusUnauthorized))
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	req := s.requests[id]
-	if req == nil || req.deleted {
-		writeProblem(w, authProblem(10))
-		return
-	}
-	if !s.ownsLocked(at.consumerOrg, req.systemID) {
-		writeProblem(w, authProblem(11))
-		return
-	}
-	req.deleted = true
-	s.logf("sim: request %s deleted by the vendor", id)
-	w.WriteHeader(http.StatusAccepted)
+	s.byID(w, r, ScopeRequestWrite, func(id string) (string, bool) {
+		req := s.requests[id]
+		if req == nil || req.deleted {
+			return "", false
+		}
+		return req.systemID, true
+	}, func(id string) {
+		s.requests[id].deleted = true
+		s.logf("sim: request %s deleted by the vendor", id)
+		w.WriteHeader(http.StatusAccepted)
+	})
 }
 
 // handleSystemUserByQuery serves GET systemuser/vendor/byquery. Anything not found,
@@ -523,46 +461,15 @@ func (s *Server) handleSystemUserByQuery(w http.ResponseWriter, r *http.Request)
 // non-deleted system users of both kinds, in creation order, 50 a page; the token is
 // base64url of the JSON number of the first item of the next page.
 func (s *Server) handleSystemUsersBySystem(w http.ResponseWriter, r *http.Request) {
-	at, ok := s.authorize(w, r, ScopeRegisterWrite, ScopeRegisterAdmin)
-	if !ok {
-		return
-	}
-	var from int
-	if tok := r.URL.Query().Get("token"); tok != "" {
-		if !decodeToken(tok, &from) {
-			writeProblem(w, validationProblem(map[string][]string{"token": {"The value '" + tok + "' is not valid."}}))
-			return
+	bySystem(s, w, r, []string{ScopeRegisterWrite, ScopeRegisterAdmin}, func(systemID string, from int) {
+		var users []*systemUser
+		for _, u := range s.users {
+			if !u.deleted && u.systemID == systemID && u.seq >= from {
+				users = append(users, u)
+			}
 		}
-	}
-	if at.consumerOrg == "" {
-		writeProblem(w, bareProblem(http.StatusUnauthorized))
-		return
-	}
-	systemID := r.PathValue("systemId")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.ownsLocked(at.consumerOrg, systemID) {
-		writeProblem(w, authProblem(11))
-		return
-	}
-	var users []*systemUser
-	for _, u := range s.users {
-		if !u.deleted && u.systemID == systemID && u.seq >= from {
-			users = append(users, u)
-		}
-	}
-	slices.SortFunc(users, func(a, b *systemUser) int { return a.seq - b.seq })
-	var out paginated
-	if len(users) > pageSize {
-		out.Links.Next = s.nextURL(r, encodeToken(users[pageSize].seq))
-		users = users[:pageSize]
-	}
-	data := make([]systemUserResponse, 0, len(users))
-	for _, u := range users {
-		data = append(data, s.systemUserResponseLocked(u))
-	}
-	out.Data = data
-	writeJSON(w, http.StatusOK, out)
+		writePage(s, w, r, users, func(u *systemUser) int { return u.seq }, cmp.Compare[int], s.systemUserResponseLocked)
+	})
 }
 
 // systemUserResponseLocked renders u as SystemUserExternalDTO. The caller holds s.mu.
