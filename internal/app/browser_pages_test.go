@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/onboard-altinn/onboard/internal/campaigns"
 	"github.com/onboard-altinn/onboard/internal/db"
 )
 
@@ -30,6 +32,21 @@ func TestBrowserPages(t *testing.T) {
 		t.Fatalf("return from Altinn: %d Location %q", back.status, back.location)
 	}
 	rejected := e.onboardingForOrg(org)
+	// A connected customer, a change request Altinn found needed nothing,
+	// and a campaign waiting to start with a row that will not be sent.
+	cb := e.browser()
+	connectedOrg := distinctOrgs(950, 1)[0]
+	e.returnTo(cb, e.decide(cb, e.startFlow(cb, "standard", connectedOrg), "approve").location)
+	connected := e.onboardingForOrg(connectedOrg)
+	cr, err := e.app.Onboardings.RequestChange(context.Background(), connected, db.CauseStaff, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	camp, err := e.app.Campaigns.Create(context.Background(), campaigns.NewCampaign{Name: "Altinn 2", Product: "standard",
+		Concurrency: 2, Rate: 5, Data: []byte(strings.Join(distinctOrgs(960, 3), "\n") + "\n310000018\n"), CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	b := newTab(t, chromium, screenshotDir(t), flow{product: "pages", width: 1280, height: 900})
 	b.do("sign in", chromedp.Navigate(e.web.URL+"/admin/"),
@@ -50,6 +67,14 @@ func TestBrowserPages(t *testing.T) {
 		{"admin-staff", "/admin/staff"},
 		{"admin-staff-disable", "/admin/staff/" + strconv.FormatInt(viewer.ID, 10) + "/disable"},
 		{"admin-apikeys", "/admin/apikeys"},
+		{"admin-campaigns", "/admin/campaigns"},
+		{"admin-campaign-new", "/admin/campaigns/new"},
+		{"admin-campaign", "/admin/campaigns/" + camp.ID},
+		{"admin-campaign-cancel", "/admin/campaigns/" + camp.ID + "?confirm=cancel"},
+		{"admin-changes", "/admin/changes"},
+		{"admin-change-confirm", "/admin/onboardings/" + connected.ID + "/change"},
+		{"admin-connected", "/admin/onboardings/" + connected.ID},
+		{"change-outcome", "/change/" + cr.Ref},
 	}
 	for _, lang := range []string{"nb", "en"} {
 		for _, p := range pages {
