@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -557,5 +558,43 @@ func TestChangeAgentRefused(t *testing.T) {
 	}
 	if s = e.dashReload(s); s.Status != db.StatusConnected {
 		t.Fatalf("the onboarding is %q, want still connected", s.Status)
+	}
+}
+
+// TestChangeNoticedByReconciler: a customer approves a change request in
+// Altinn and never comes back. The pending change request puts its
+// onboarding on the waiting schedule (not the connected one's day), so the
+// reconciler's sweep notices within seconds here.
+func TestChangeNoticedByReconciler(t *testing.T) {
+	t.Parallel()
+	base := newEnv(t, map[string]string{"ONBOARD_PRODUCTS": changeProducts(t, nil, []string{changePackage})})
+	b := base.browser()
+	base.returnTo(b, base.decide(b, base.startFlow(b, "standard", org), "approve").location)
+	o := base.onboardingForOrg(org)
+	after := changeRedeploy(t, base, map[string]string{
+		"ONBOARD_PRODUCTS":           changeProducts(t, []string{changeRight}, []string{changePackage}),
+		"ONBOARD_RECONCILE_SCHEDULE": "1s,2s",
+		"ONBOARD_SWEEP_INTERVAL":     "1s",
+	})
+	cr, err := after.app.Onboardings.RequestChange(context.Background(), o, db.CauseStaff, "test")
+	if err != nil || cr.Status != db.ChangePending {
+		t.Fatalf("change request: %v %+v", err, cr)
+	}
+	if next := after.dashReload(o).NextCheckAt; next == nil || time.Until(*next) > 5*time.Second {
+		t.Fatalf("the onboarding's next look is at %v, want within seconds while its change request waits", next)
+	}
+	if err := base.app.Sim.ApproveChange(cr.ID); err != nil {
+		t.Fatal(err)
+	}
+	after.startJobs()
+	deadline := time.Now().Add(20 * time.Second)
+	for after.changeRequests(o)[0].Status != db.ChangeAccepted {
+		if time.Now().After(deadline) {
+			t.Fatalf("the reconciler did not notice the approval: %+v", after.changeRequests(o)[0])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if o = after.dashReload(o); !slices.Equal(o.GrantedRights, []string{changeRight}) {
+		t.Fatalf("grants after the sweep: %v", o.GrantedRights)
 	}
 }

@@ -355,3 +355,15 @@ func prefixed(p, columns string) string {
 	}
 	return strings.Join(cols, ", ")
 }
+
+// CheckOnboardingBy brings a connected onboarding's next look by the
+// reconciler forward to at (never later than it was), for a change request
+// waiting on it. It leaves the version alone: this is the schedule, not news.
+func (d *DB) CheckOnboardingBy(ctx context.Context, onboardingID string, at time.Time) error {
+	_, err := d.Pool.Exec(ctx, `UPDATE onboardings SET next_check_at = LEAST(coalesce(next_check_at, $2), $2)
+		WHERE id = $1 AND status = 'connected'`, onboardingID, at)
+	if err != nil {
+		return fmt.Errorf("db: schedule onboarding: %w", err)
+	}
+	return nil
+}

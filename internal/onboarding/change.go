@@ -372,6 +372,16 @@ func (s *Service) saveChange(ctx context.Context, cr *db.ChangeRequest, prev, ca
 		s.Log.InfoContext(ctx, "change request status", "onboarding", cr.OnboardingID, "change_request", cr.ID,
 			"from", prev, "to", cr.Status, "cause", cause)
 	}
+	// A change request waiting for the customer is looked at on the waiting
+	// schedule (counted from its creation), not a connected onboarding's
+	// daily one: the reconciler's look at the onboarding reads it too.
+	if cr.Status == db.ChangePending && s.Schedule != nil {
+		if at := s.Schedule.NextCheck(db.StatusPending, cr.CreatedAt, s.now()); at != nil {
+			if err := s.DB.CheckOnboardingBy(sctx, cr.OnboardingID, *at); err != nil {
+				return fmt.Errorf("onboarding: schedule the change request's next look: %w", err)
+			}
+		}
+	}
 	return nil
 }
 
