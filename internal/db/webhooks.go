@@ -177,8 +177,13 @@ type WebhookAttempt struct {
 
 // RecordWebhookAttempt stores attempt a and moves its delivery on in one
 // transaction: to status (pending, delivered or failed), with next as the
-// time of the next attempt (nil unless pending).
-func (d *DB) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, status string, next *time.Time) error {
+// time of the next attempt (nil unless pending). retrySince is the
+// delivery's retry_since the attempt decided by: when staff redelivered it
+// meanwhile (a newer retry_since), a failure does not undo that; the
+// delivery stays pending as the redeliver left it. A success always counts.
+// It returns the status stored.
+func (d *DB) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, status string, next *time.Time, retrySince time.Time) (string, error) {
+	stored := status
 	err := d.InTx(ctx, func(q Querier) error {
 		if _, err := q.Exec(ctx, `
 			INSERT INTO webhook_attempts (delivery_id, at, url, status_code, error, latency_ms, job_id)
@@ -186,24 +191,24 @@ func (d *DB) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, status 
 			a.DeliveryID, a.At, a.URL, a.StatusCode, a.Error, max(a.LatencyMS, 0), a.JobID); err != nil {
 			return err
 		}
-		tag, err := q.Exec(ctx, `
-			UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, next_attempt_at = $3,
+		err := q.QueryRow(ctx, `
+			UPDATE webhook_deliveries SET attempts = attempts + 1,
+				status = CASE WHEN $2 = 'delivered' OR retry_since = $7 THEN $2 ELSE status END,
+				next_attempt_at = CASE WHEN $2 = 'delivered' OR retry_since = $7 THEN $3 ELSE next_attempt_at END,
 				last_attempt_at = $4, last_status_code = NULLIF($5, 0), last_error = NULLIF($6, ''),
 				delivered_at = CASE WHEN $2 = 'delivered' THEN $4 ELSE delivered_at END
-			WHERE id = $1`,
-			a.DeliveryID, status, next, a.At, a.StatusCode, a.Error)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
+			WHERE id = $1
+			RETURNING status`,
+			a.DeliveryID, status, next, a.At, a.StatusCode, a.Error, retrySince).Scan(&stored)
+		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
-		return nil
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("db: record webhook attempt: %w", err)
+		return "", fmt.Errorf("db: record webhook attempt: %w", err)
 	}
-	return nil
+	return stored, nil
 }
 
 // ResetWebhookDelivery makes an onboarding's delivery pending again, due

@@ -42,7 +42,7 @@ func NewHTTPClient() *http.Client {
 // Store is the part of the database the Worker reads and writes.
 type Store interface {
 	WebhookDelivery(ctx context.Context, id int64) (*db.WebhookDelivery, error)
-	RecordWebhookAttempt(ctx context.Context, a db.WebhookAttempt, status string, next *time.Time) error
+	RecordWebhookAttempt(ctx context.Context, a db.WebhookAttempt, status string, next *time.Time, retrySince time.Time) (string, error)
 }
 
 // Observer is told about every attempt and every delivery given up (metrics).
@@ -145,10 +145,20 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	// happened.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := w.Store.RecordWebhookAttempt(rctx, a, status, next); err != nil {
+	stored, err := w.Store.RecordWebhookAttempt(rctx, a, status, next, d.RetrySince)
+	if err != nil {
 		// Not recorded, so tried again: the receiver may see the event
 		// twice, which its Onboard-Event-Id check absorbs.
 		return fmt.Errorf("webhooks: delivery %d: %w", d.ID, err)
+	}
+	if stored != status {
+		// Staff redelivered it while this attempt ran, and the attempt
+		// failed: the delivery stays pending with its fresh maximum age, and
+		// this job tries again soon (a snooze spends no attempt).
+		if w.Observer != nil {
+			w.Observer.WebhookAttempt(took, sendErr)
+		}
+		return river.JobSnooze(max(0, time.Until(w.NextRetry(job))))
 	}
 	if w.Observer != nil {
 		w.Observer.WebhookAttempt(took, sendErr)
