@@ -111,6 +111,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 			SweepInterval: cfg.SweepInterval, OpTimeout: a.Onboardings.OpTimeout, Workers: cfg.JobWorkers,
 			StopTimeout: JobStopTimeout, AltinnNotBefore: a.Onboardings.NotBefore, Log: log,
 			Webhooks: a.Webhooks, Campaigns: a.CampaignRunner, CampaignKick: cfg.CampaignKick,
+			WebhookRetention: cfg.WebhookRetention,
 		})
 		if err != nil {
 			return nil, err

@@ -106,6 +106,8 @@ type Config struct {
 	WebhookURLs   []string      // ONBOARD_WEBHOOK_URLS: endpoints of the vendor's product that receive every status change
 	WebhookSecret []byte        // ONBOARD_WEBHOOK_SECRET(_FILE): 32+ bytes signing each event (secret); required with URLs
 	WebhookMaxAge time.Duration // ONBOARD_WEBHOOK_MAX_AGE: how long a delivery is retried before it is failed
+	// ONBOARD_WEBHOOK_RETENTION: how long an event whose deliveries have ended is kept
+	WebhookRetention time.Duration
 
 	HandoffHS256Secret  []byte        // ONBOARD_HANDOFF_HS256_SECRET(_FILE): 32+ bytes shared with the vendor's product (secret)
 	HandoffPublicKeyPEM []byte        // ONBOARD_HANDOFF_PUBLIC_KEY_FILE: PEM RSA or EC P-256 public key (RS256 or ES256)
@@ -327,6 +329,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.CampaignKick, err = time.ParseDuration(get("ONBOARD_CAMPAIGN_KICK_INTERVAL", "30s")); err != nil || c.CampaignKick < time.Second {
 		errs = append(errs, errors.New("ONBOARD_CAMPAIGN_KICK_INTERVAL must be a duration of at least 1s, such as 30s"))
 	}
+	if c.WebhookRetention, err = time.ParseDuration(get("ONBOARD_WEBHOOK_RETENTION", "2160h")); err != nil || c.WebhookRetention < time.Hour {
+		errs = append(errs, errors.New("ONBOARD_WEBHOOK_RETENTION must be a duration of at least 1h, such as 2160h (90 days)"))
+	}
 	if c.MetricsToken, err = secret("ONBOARD_METRICS_TOKEN"); err != nil {
 		errs = append(errs, err)
 	}
@@ -523,7 +528,7 @@ func (c *Config) Redacted() map[string]any {
 		"campaign_kick_interval": c.CampaignKick.String(),
 		"metrics_token":          set(len(c.MetricsToken) > 0),
 		"webhook_urls":           webhookURLs, "webhook_hmac_key": set(len(c.WebhookSecret) > 0),
-		"webhook_max_age":   c.WebhookMaxAge.String(),
+		"webhook_max_age": c.WebhookMaxAge.String(), "webhook_retention": c.WebhookRetention.String(),
 		"handoff_hs256_key": set(len(c.HandoffHS256Secret) > 0), "handoff_public_key": set(len(c.HandoffPublicKeyPEM) > 0),
 		"handoff_return_hosts": c.HandoffReturnHosts, "handoff_max_age": c.HandoffMaxAge.String(),
 		"brand_name": c.Brand.Name, "brand_logo": set(len(c.Brand.Logo) > 0),

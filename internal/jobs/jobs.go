@@ -62,7 +62,14 @@ type Config struct {
 	// CampaignKick is how often running campaigns without a run get one
 	// (after a crash); default 30s.
 	CampaignKick time.Duration
+	// WebhookRetention is how long a webhook event whose deliveries have
+	// ended is kept (default 90 days); see PruneWorker.
+	WebhookRetention time.Duration
 }
+
+// IdempotencyTTL is how long the API replays the answer to a create for its
+// Idempotency-Key.
+const IdempotencyTTL = 24 * time.Hour
 
 // CampaignRuns is how many campaigns one instance works on at once.
 const CampaignRuns = 4
@@ -99,7 +106,15 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 		}
 		queues[webhooks.Queue] = river.QueueConfig{MaxWorkers: max(cfg.Workers, 1)}
 	}
-	var periodic []*river.PeriodicJob
+	if err := river.AddWorkerSafely(workers, &PruneWorker{
+		DB: cfg.DB, WebhookRetention: cmp.Or(cfg.WebhookRetention, 90*24*time.Hour), IdempotencyTTL: IdempotencyTTL,
+		Batch: 1000, MaxBatches: 100, Log: log,
+	}); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	periodic := []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+		return PruneArgs{}, &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
+	}, &river.PeriodicJobOpts{ID: "prune", RunOnStart: true})}
 	if cfg.Campaigns != nil {
 		kick := cmp.Or(cfg.CampaignKick, 30*time.Second)
 		// One run works for its budget, then hands over: it must end well
