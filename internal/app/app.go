@@ -121,6 +121,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		a.Outbox = &webhooks.Outbox{URLs: cfg.WebhookURLs, Jobs: a.Jobs, DB: store}
 		if len(cfg.WebhookURLs) > 0 {
 			store.OnStatusChange = a.Outbox.OnStatusChange
+			store.OnChangeStatus = a.Outbox.OnChangeStatus
 			redeliver = a.Outbox
 		}
 		a.Campaigns = &campaigns.Service{DB: store, Jobs: a.Jobs, Products: cfg.Products,

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -549,5 +550,62 @@ func TestWebhooksOffStoresNothing(t *testing.T) {
 	op, _ := e.dashStaff("olga@example.com", db.RoleOperator)
 	if p := op.get(e.web.URL + "/admin/onboardings/" + o.ID); p.status != http.StatusOK || strings.Contains(p.body, `data-testid="webhooks"`) {
 		t.Errorf("detail page without webhooks: %d, section shown: %v", p.status, strings.Contains(p.body, `data-testid="webhooks"`))
+	}
+}
+
+// TestWebhooksTellAboutChangeRequests: the vendor's product hears of each
+// move of a change request (sent, then approved), signed like every event,
+// with what it adds and the customer it is for.
+func TestWebhooksTellAboutChangeRequests(t *testing.T) {
+	t.Parallel()
+	ep := newVendorEndpoint(t, always(http.StatusOK))
+	with := func(products string) map[string]string {
+		return map[string]string{"ONBOARD_WEBHOOK_URLS": ep.url(), "ONBOARD_WEBHOOK_SECRET": testWebhookSecret,
+			"ONBOARD_PRODUCTS": products}
+	}
+	base := newEnv(t, with(changeProducts(t, nil, []string{changePackage})))
+	b := base.browser()
+	base.returnTo(b, base.decide(b, base.startFlow(b, "standard", org), "approve").location)
+	o := base.onboardingForOrg(org)
+	after := changeRedeploy(t, base, with(changeProducts(t, []string{changeRight}, []string{changePackage})))
+	after.startJobs()
+	cr, err := after.app.Onboardings.RequestChange(context.Background(), o, db.CauseStaff, "test")
+	if err != nil || cr.ConfirmURL == nil {
+		t.Fatalf("change request: %v %+v", err, cr)
+	}
+	after.changeReturn(b, after.decide(b, *cr.ConfirmURL, "approve").location)
+
+	var moves []string
+	deadline := time.Now().Add(15 * time.Second)
+	for len(moves) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("change request events received: %v, want requesting>pending and pending>accepted", moves)
+		}
+		time.Sleep(50 * time.Millisecond)
+		moves = moves[:0]
+		for _, r := range ep.requests() {
+			ev := decodeWebhook(t, r.body)
+			if ev.Type != "change_request.status_changed" {
+				continue
+			}
+			if err := verifySignature([]byte(testWebhookSecret), r.header.Get("Onboard-Signature"), r.body, r.at); err != nil {
+				t.Fatalf("signature: %v", err)
+			}
+			if ev.Data["id"] != cr.ID || ev.Data["org_no"] != org || ev.Data["onboarding_id"] != o.ID {
+				t.Fatalf("event data %v, want change request %s for %s", ev.Data, cr.ID, org)
+			}
+			if rights, _ := ev.Data["required_rights"].([]any); len(rights) != 1 || rights[0] != changeRight {
+				t.Fatalf("required_rights %v, want [%s]", ev.Data["required_rights"], changeRight)
+			}
+			moves = append(moves, ev.Created.UTC().Format("2006-01-02T15:04:05.000000")+" "+fmt.Sprint(ev.Data["previous_status"], ">", ev.Data["status"]))
+		}
+	}
+	// Events are delivered independently: their order is that of created.
+	slices.Sort(moves)
+	for i, m := range moves {
+		moves[i] = m[strings.IndexByte(m, ' ')+1:]
+	}
+	if !slices.Equal(moves, []string{"requesting>pending", "pending>accepted"}) {
+		t.Errorf("change request events %v, want requesting>pending then pending>accepted", moves)
 	}
 }

@@ -232,6 +232,15 @@ func (d *DB) SaveChangeRequest(ctx context.Context, c *ChangeRequest, prev, caus
 				FromStatus: prev, ToStatus: c.Status, Message: msg}); err != nil {
 				return err
 			}
+			if d.OnChangeStatus != nil {
+				tx, ok := q.(pgx.Tx)
+				if !ok {
+					return errors.New("db: a change status hook needs a transaction")
+				}
+				if err := d.OnChangeStatus(ctx, tx, c, prev); err != nil {
+					return fmt.Errorf("change status hook: %w", err)
+				}
+			}
 		}
 		if move == nil {
 			return nil

@@ -48,6 +48,9 @@ type DB struct {
 	// InsertTx on tx), so an event exists exactly when its change does. Set
 	// it before the store is used.
 	OnStatusChange func(ctx context.Context, tx pgx.Tx, o *Onboarding, prev string) error
+	// OnChangeStatus is the same for a change request whose status moves
+	// (SaveChangeRequest).
+	OnChangeStatus func(ctx context.Context, tx pgx.Tx, c *ChangeRequest, prev string) error
 }
 
 // Open connects to Postgres and checks that it answers.

@@ -1,5 +1,6 @@
 // Package webhooks tells the vendor's own product about every change of an
-// onboarding's status: a signed JSON event POSTed to each configured URL.
+// onboarding's status, and of a change request's: a signed JSON event
+// POSTed to each configured URL.
 //
 // The Outbox runs inside the transaction of each status change (the db
 // store's OnStatusChange hook): it stores the event, one delivery per URL
@@ -72,6 +73,74 @@ func NewEvent(o *db.Onboarding, prev string, created time.Time) (Event, error) {
 		d.PreviousStatus = &prev
 	}
 	return Event{ID: id, Type: TypeStatusChanged, Created: created.UTC(), Data: d}, nil
+}
+
+// TypeChangeStatusChanged is the type of the event sent when a change
+// request's status moves.
+const TypeChangeStatusChanged = "change_request.status_changed"
+
+// ChangeEvent is the JSON body of a change request's event.
+type ChangeEvent struct {
+	ID      string        `json:"id"`
+	Type    string        `json:"type"` // TypeChangeStatusChanged
+	Created time.Time     `json:"created"`
+	Data    ChangeRequest `json:"data"`
+}
+
+// ChangeRequest is a change request as it is after the change, with the
+// onboarding it belongs to.
+type ChangeRequest struct {
+	ID                     string   `json:"id"` // the correlation id at Altinn
+	OnboardingID           string   `json:"onboarding_id"`
+	Product                string   `json:"product"`
+	OrgNo                  string   `json:"org_no"`
+	CustomerRef            *string  `json:"customer_ref"`
+	Status                 string   `json:"status"`
+	PreviousStatus         string   `json:"previous_status"`
+	RequiredRights         []string `json:"required_rights"`
+	UnwantedRights         []string `json:"unwanted_rights"`
+	RequiredAccessPackages []string `json:"required_access_packages"`
+	UnwantedAccessPackages []string `json:"unwanted_access_packages"`
+	ConfirmURL             *string  `json:"confirm_url"`
+}
+
+// OnChangeStatus stores the event of change request c's move from prev and
+// enqueues its deliveries, in tx: the transaction of the change. It is the
+// db store's OnChangeStatus hook.
+func (b *Outbox) OnChangeStatus(ctx context.Context, tx pgx.Tx, c *db.ChangeRequest, prev string) error {
+	if len(b.URLs) == 0 {
+		return nil
+	}
+	id, err := newUUID()
+	if err != nil {
+		return err
+	}
+	d := ChangeRequest{ID: c.ID, OnboardingID: c.OnboardingID, Status: c.Status, PreviousStatus: prev,
+		RequiredRights: nonNil(c.RequiredRights), UnwantedRights: nonNil(c.UnwantedRights),
+		RequiredAccessPackages: nonNil(c.RequiredPackages), UnwantedAccessPackages: nonNil(c.UnwantedPackages),
+		ConfirmURL: c.ConfirmURL}
+	if err := tx.QueryRow(ctx, `SELECT product, org_no, customer_ref FROM onboardings WHERE id = $1`, c.OnboardingID).
+		Scan(&d.Product, &d.OrgNo, &d.CustomerRef); err != nil {
+		return fmt.Errorf("webhooks: change request's onboarding: %w", err)
+	}
+	created := c.UpdatedAt
+	if created.IsZero() {
+		created = time.Now()
+	}
+	ev := ChangeEvent{ID: id, Type: TypeChangeStatusChanged, Created: created.UTC().Truncate(time.Microsecond), Data: d}
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("webhooks: event: %w", err)
+	}
+	return b.store(ctx, tx, db.WebhookEvent{ID: ev.ID, OnboardingID: c.OnboardingID, Type: ev.Type,
+		Payload: payload, CreatedAt: ev.Created})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // Queue is the River queue webhook deliveries run in, apart from
@@ -147,8 +216,13 @@ func (b *Outbox) OnStatusChange(ctx context.Context, tx pgx.Tx, o *db.Onboarding
 	if err != nil {
 		return fmt.Errorf("webhooks: event: %w", err)
 	}
-	ids, err := db.AddWebhookEvent(ctx, tx, db.WebhookEvent{ID: ev.ID, OnboardingID: o.ID, Type: ev.Type,
-		Payload: payload, CreatedAt: ev.Created}, b.URLs)
+	return b.store(ctx, tx, db.WebhookEvent{ID: ev.ID, OnboardingID: o.ID, Type: ev.Type,
+		Payload: payload, CreatedAt: ev.Created})
+}
+
+// store writes ev with one delivery per URL and enqueues their jobs, in tx.
+func (b *Outbox) store(ctx context.Context, tx pgx.Tx, ev db.WebhookEvent) error {
+	ids, err := db.AddWebhookEvent(ctx, tx, ev, b.URLs)
 	if err != nil {
 		return err
 	}
