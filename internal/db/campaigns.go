@@ -322,7 +322,9 @@ func (d *DB) FinishCampaignItem(ctx context.Context, id int64, out ItemOutcome) 
 	_, err := d.Pool.Exec(ctx, `
 		UPDATE campaign_items i SET onboarding_id = coalesce($3, onboarding_id),
 			change_request_id = coalesce($4, change_request_id), last_error = $5, not_before = $6, updated_at = now(),
-			state = CASE WHEN $2 = 'queued' AND (SELECT status FROM campaigns c WHERE c.id = i.campaign_id) = 'cancelled'
+			state = CASE WHEN $2 = 'queued'
+					-- FOR SHARE waits for a cancel under way, and then sees it.
+					AND (SELECT status FROM campaigns c WHERE c.id = i.campaign_id FOR SHARE) = 'cancelled'
 				THEN 'cancelled' ELSE $2 END
 		WHERE id = $1 AND state = 'working'`,
 		id, out.State, nullIfEmpty(out.OnboardingID), nullIfEmpty(out.ChangeRequestID), nullIfEmpty(out.Error), out.NotBefore)

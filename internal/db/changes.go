@@ -369,8 +369,8 @@ func prefixed(p, columns string) string {
 // reconciler forward to at (never later than it was), for a change request
 // waiting on it. It leaves the version alone: this is the schedule, not news.
 func (d *DB) CheckOnboardingBy(ctx context.Context, onboardingID string, at time.Time) error {
-	_, err := d.Pool.Exec(ctx, `UPDATE onboardings SET next_check_at = LEAST(coalesce(next_check_at, $2), $2)
-		WHERE id = $1 AND status = 'connected'`, onboardingID, at)
+	_, err := d.Pool.Exec(ctx, `UPDATE onboardings SET next_check_at = $2
+		WHERE id = $1 AND status = 'connected' AND (next_check_at IS NULL OR next_check_at > $2)`, onboardingID, at)
 	if err != nil {
 		return fmt.Errorf("db: schedule onboarding: %w", err)
 	}

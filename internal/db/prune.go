@@ -24,13 +24,14 @@ func (d *DB) PruneWebhookEvents(ctx context.Context, before time.Time, batch int
 }
 
 // PruneIdempotencyKeys deletes up to batch API idempotency keys stored
-// before before, and returns how many went. A create retried after its key
-// is gone is answered by the service as any create is: the live onboarding
-// for the organisation, never a second one.
+// before before, answered or not (no request runs for a day: an unanswered
+// one was abandoned by a process that died), and returns how many went. A
+// create retried after its key is gone is answered by the service as any
+// create is: the live onboarding for the organisation, never a second one.
 func (d *DB) PruneIdempotencyKeys(ctx context.Context, before time.Time, batch int) (int, error) {
 	tag, err := d.Pool.Exec(ctx, `
 		DELETE FROM api_idempotency WHERE (api_key_id, key) IN (
-			SELECT api_key_id, key FROM api_idempotency WHERE created_at < $1 AND status IS NOT NULL
+			SELECT api_key_id, key FROM api_idempotency WHERE created_at < $1
 			ORDER BY created_at LIMIT $2)`, before, batch)
 	if err != nil {
 		return 0, fmt.Errorf("db: prune idempotency keys: %w", err)

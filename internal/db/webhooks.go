@@ -194,7 +194,7 @@ func (d *DB) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, status 
 		err := q.QueryRow(ctx, `
 			UPDATE webhook_deliveries SET attempts = attempts + 1,
 				status = CASE WHEN $2 = 'delivered' OR retry_since = $7 THEN $2 ELSE status END,
-				next_attempt_at = CASE WHEN $2 = 'delivered' OR retry_since = $7 THEN $3 ELSE next_attempt_at END,
+				next_attempt_at = CASE WHEN $2 = 'delivered' OR retry_since = $7 OR $3::timestamptz IS NOT NULL THEN $3 ELSE next_attempt_at END,
 				last_attempt_at = $4, last_status_code = NULLIF($5, 0), last_error = NULLIF($6, ''),
 				delivered_at = CASE WHEN $2 = 'delivered' THEN $4 ELSE delivered_at END
 			WHERE id = $1

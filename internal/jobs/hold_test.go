@@ -1,6 +1,7 @@
 package jobs_test
 
 import (
+	"cmp"
 	"context"
 	"testing"
 	"time"
@@ -19,20 +20,23 @@ func TestReconcileWorkerRespectsRetryAfter(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for _, tt := range []struct {
 		name      string
+		status    string // default pending
 		notBefore time.Time
 		want      string // the service call made
 		wantNext  time.Time
 	}{
-		{"held: no call, next check when the hold ends", now.Add(90 * time.Second), "", now.Add(90 * time.Second)},
-		{"held shorter than the schedule: the schedule", now.Add(10 * time.Second), "", now.Add(30 * time.Second)},
-		{"hold over: the check is made", now.Add(-time.Second), "refresh", time.Time{}},
+		{"connected and held: looked at when the hold ends, not a day later", db.StatusConnected, now.Add(90 * time.Second), "", now.Add(90 * time.Second)},
+		{"held: no call, next check when the hold ends", "", now.Add(90 * time.Second), "", now.Add(90 * time.Second)},
+		{"held shorter than the schedule: the schedule", "", now.Add(10 * time.Second), "", now.Add(30 * time.Second)},
+		{"hold over: the check is made", "", now.Add(-time.Second), "refresh", time.Time{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			svc := &fakeService{save: true}
-			store := &fakeStore{o: &db.Onboarding{ID: "o1", Status: db.StatusPending, StatusAt: now.Add(-30 * time.Second), Version: 3}}
+			status := cmp.Or(tt.status, db.StatusPending)
+			store := &fakeStore{o: &db.Onboarding{ID: "o1", Status: status, StatusAt: now.Add(-30 * time.Second), Version: 3}}
 			w := &jobs.ReconcileWorker{Store: store, Onboardings: svc, SettleAfter: 2 * time.Minute,
-				Schedule:  jobs.Schedule{Waiting: []time.Duration{time.Minute, time.Hour}},
+				Schedule:  jobs.Schedule{Waiting: []time.Duration{time.Minute, time.Hour}, Connected: 24 * time.Hour},
 				NotBefore: func() time.Time { return tt.notBefore },
 				Now:       func() time.Time { return now }}
 			if err := w.Work(context.Background(), &river.Job[jobs.ReconcileArgs]{

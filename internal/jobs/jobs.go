@@ -108,7 +108,7 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 	}
 	if err := river.AddWorkerSafely(workers, &PruneWorker{
 		DB: cfg.DB, WebhookRetention: cmp.Or(cfg.WebhookRetention, 90*24*time.Hour), IdempotencyTTL: IdempotencyTTL,
-		Batch: 1000, MaxBatches: 100, Log: log,
+		Batch: 1000, MaxBatches: 100, Log: log, JobTimeout: jobTimeout,
 	}); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}

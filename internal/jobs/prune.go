@@ -37,7 +37,13 @@ type PruneWorker struct {
 	Batch, MaxBatches int
 	Now               func() time.Time
 	Log               *slog.Logger
+	// JobTimeout bounds one prune (River's default is a minute); what is
+	// left waits for the next hour.
+	JobTimeout time.Duration
 }
+
+// Timeout is the longest one prune may take.
+func (w *PruneWorker) Timeout(*river.Job[PruneArgs]) time.Duration { return w.JobTimeout }
 
 // Work prunes both, batch by batch.
 func (w *PruneWorker) Work(ctx context.Context, _ *river.Job[PruneArgs]) error {
@@ -55,6 +61,9 @@ func (w *PruneWorker) Work(ctx context.Context, _ *river.Job[PruneArgs]) error {
 	} {
 		total := 0
 		for range max(w.MaxBatches, 1) {
+			if ctx.Err() != nil {
+				break // out of time: the rest waits for the next hour
+			}
 			n, err := p.fn(ctx, p.before, w.Batch)
 			if err != nil {
 				return err

@@ -101,8 +101,15 @@ func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 	now := w.now()
 	actor := "job " + strconv.FormatInt(job.ID, 10)
 	if nb := w.notBefore(); nb.After(now) && (Waiting(o.Status) || o.Status == db.StatusConnected) {
-		// Altinn asked us to wait: look again once it may be asked.
-		if err := w.Store.SetNextCheck(ctx, o.ID, version, w.nextCheck(o, now)); err != nil {
+		// Altinn asked us to wait: look again once it may be asked. A
+		// connected onboarding that was due (its daily look, or a change
+		// request waiting on it) is looked at when the wait ends, not a
+		// day later.
+		next := w.nextCheck(o, now)
+		if o.Status == db.StatusConnected {
+			next = &nb
+		}
+		if err := w.Store.SetNextCheck(ctx, o.ID, version, next); err != nil {
 			return fmt.Errorf("jobs: reconcile %s: %w", o.ID, err)
 		}
 		return nil

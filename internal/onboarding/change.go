@@ -374,15 +374,31 @@ func (s *Service) saveChange(ctx context.Context, cr *db.ChangeRequest, prev, ca
 	}
 	// A change request waiting for the customer is looked at on the waiting
 	// schedule (counted from its creation), not a connected onboarding's
-	// daily one: the reconciler's look at the onboarding reads it too.
+	// daily one: the reconciler's look at the onboarding reads it too. The
+	// change request is saved already: a failure here is only logged (the
+	// onboarding's next save brings its look forward again, see save).
 	if cr.Status == db.ChangePending && s.Schedule != nil {
 		if at := s.Schedule.NextCheck(db.StatusPending, cr.CreatedAt, s.now()); at != nil {
-			if err := s.DB.CheckOnboardingBy(sctx, cr.OnboardingID, *at); err != nil {
-				return fmt.Errorf("onboarding: schedule the change request's next look: %w", err)
+			if err := s.DB.CheckOnboardingBy(sctx, cr.OnboardingID, *at); err != nil && s.Log != nil {
+				s.Log.WarnContext(ctx, "change request's next look not scheduled", "onboarding", cr.OnboardingID, "err", err)
 			}
 		}
 	}
 	return nil
+}
+
+// changeCheck is when a connected onboarding's pending change request is
+// next to be looked at, or nil when it has none (or it cannot be read: the
+// onboarding's own schedule then stands).
+func (s *Service) changeCheck(ctx context.Context, o *db.Onboarding, now time.Time) *time.Time {
+	if o.Status != db.StatusConnected || s.Schedule == nil {
+		return nil
+	}
+	cr, err := s.DB.LiveChangeRequest(ctx, o.ID)
+	if err != nil || cr.Status != db.ChangePending {
+		return nil
+	}
+	return s.Schedule.NextCheck(db.StatusPending, cr.CreatedAt, now)
 }
 
 // settleChange turns a lost race into the winner's state, for the change

@@ -582,6 +582,11 @@ func (s *Service) save(ctx context.Context, o *db.Onboarding, prev, cause, actor
 			since = now // SaveOnboarding moves status_at to now on a change
 		}
 		o.NextCheckAt = s.Schedule.NextCheck(o.Status, since, now)
+		// A change request waiting for the customer brings a connected
+		// onboarding's next look forward (change.go).
+		if at := s.changeCheck(ctx, o, now); at != nil && (o.NextCheckAt == nil || at.Before(*o.NextCheckAt)) {
+			o.NextCheckAt = at
+		}
 		// Altinn asked us to wait (Retry-After): the next look waits too.
 		if nb := s.NotBefore(); o.NextCheckAt != nil && nb.After(*o.NextCheckAt) {
 			o.NextCheckAt = &nb

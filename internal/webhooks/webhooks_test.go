@@ -460,3 +460,41 @@ func TestWorkerSendsNothingToARemovedEndpoint(t *testing.T) {
 		t.Fatalf("delivery %s with %d requests sent, want failed and none sent", got.Status, r.count())
 	}
 }
+
+// redeliverDuring is the store, with staff pressing Redeliver just after
+// the attempt read its delivery.
+type redeliverDuring struct{ *db.DB }
+
+func (s redeliverDuring) WebhookDelivery(ctx context.Context, id int64) (*db.WebhookDelivery, error) {
+	d, err := s.DB.WebhookDelivery(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return d, s.DB.InTx(ctx, func(q db.Querier) error {
+		_, err := db.ResetWebhookDelivery(ctx, q, d.OnboardingID, id)
+		return err
+	})
+}
+
+// TestWorkerRedeliveredWhileRunning: an attempt that fails past the old
+// maximum age while staff redeliver does not undo the redeliver: the
+// delivery stays pending and the job snoozes for a first-retry wait instead
+// of giving up.
+func TestWorkerRedeliveredWhileRunning(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	r := newReceiver(t, 503)
+	id := oneDelivery(t, d, r.srv.URL+"/hooks")
+	since := dl(t, d, id).RetrySince
+	w := &webhooks.Worker{Store: redeliverDuring{d}, HTTP: webhooks.NewHTTPClient(), Secret: secret, MaxAge: 48 * time.Hour,
+		RetryBase: 5 * time.Second, Now: func() time.Time { return since.Add(49 * time.Hour) }}
+	err := w.Work(ctx, job(id, 60))
+	var snooze *river.JobSnoozeError
+	if !errors.As(err, &snooze) || snooze.Duration != 5*time.Second {
+		t.Fatalf("err = %v, want a snooze of the first retry's wait (5s)", err)
+	}
+	if got := dl(t, d, id); got.Status != db.WebhookPending || got.Attempts != 1 {
+		t.Fatalf("after the attempt: %s with %d attempts, want pending with the attempt recorded", got.Status, got.Attempts)
+	}
+}

@@ -158,7 +158,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		if w.Observer != nil {
 			w.Observer.WebhookAttempt(took, sendErr)
 		}
-		return river.JobSnooze(max(0, time.Until(w.NextRetry(job))))
+		return river.JobSnooze(w.Backoff(1))
 	}
 	if w.Observer != nil {
 		w.Observer.WebhookAttempt(took, sendErr)
