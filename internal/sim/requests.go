@@ -291,17 +291,25 @@ func (s *Server) createRequest(vendor string, b *createBody, agent bool) (int, *
 	s.reqSeq++
 	req.seq = s.reqSeq
 	s.requests[req.id] = req
+	k := requestKey{req.agent, req.systemID, req.partyOrgNo, req.externalRef}
+	s.byKey[k] = append(s.byKey[k], req)
 	s.stats.RequestsCreated++
 	s.logf("sim: request %s created for %s/%s/%s", req.id, systemID, orgNo, ref)
 	return http.StatusCreated, s.responseLocked(req), nil
+}
+
+// requestKey is a request's Altinn key: Altinn allows one live request per key.
+type requestKey struct {
+	agent                             bool
+	systemID, partyOrgNo, externalRef string
 }
 
 // liveRequestLocked returns the newest non-deleted request of the kind for the key, or
 // nil. The caller holds s.mu.
 func (s *Server) liveRequestLocked(agent bool, systemID, orgNo, externalRef string) *request {
 	var found *request
-	for _, r := range s.requests {
-		if r.deleted || r.agent != agent || r.systemID != systemID || r.partyOrgNo != orgNo || r.externalRef != externalRef {
+	for _, r := range s.byKey[requestKey{agent, systemID, orgNo, externalRef}] {
+		if r.deleted {
 			continue
 		}
 		if found == nil || r.seq > found.seq {

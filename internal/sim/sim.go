@@ -100,14 +100,18 @@ type Server struct {
 	kidOwner    map[string]string    // kid → client id; kids are unique across clients
 	usedJTIs    map[string]time.Time // client id + jti → when the entry may be forgotten
 	requests    map[string]*request
-	reqSeq      int
-	users       map[string]*systemUser
-	userSeq     int
-	changes     map[string]*changeRequest // by id, the vendor's correlation-id
-	changeSeq   int
-	faults      []*faultEntry
-	faultSeq    int
-	stats       Stats
+	// byKey indexes requests by their Altinn key (kind, system, org,
+	// external ref), deleted ones included, so a create's lookup does not
+	// read every request stored.
+	byKey     map[requestKey][]*request
+	reqSeq    int
+	users     map[string]*systemUser
+	userSeq   int
+	changes   map[string]*changeRequest // by id, the vendor's correlation-id
+	changeSeq int
+	faults    []*faultEntry
+	faultSeq  int
+	stats     Stats
 }
 
 // client is a registered Maskinporten client.
@@ -230,6 +234,7 @@ func New(cfg Config) (*Server, error) {
 		kidOwner:    map[string]string{},
 		usedJTIs:    map[string]time.Time{},
 		requests:    map[string]*request{},
+		byKey:       map[requestKey][]*request{},
 		users:       map[string]*systemUser{},
 		changes:     map[string]*changeRequest{},
 		stats:       Stats{Calls: map[string]int{}},
