@@ -1,12 +1,8 @@
 package sim
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -405,37 +401,14 @@ func checkRedirect(sys *System, redirectURL *string) *problem {
 // decodeChangeBody does the framework's part for a change-request body: media type,
 // JSON, and the trimming of the top-level redirectUrl.
 func decodeChangeBody(w http.ResponseWriter, r *http.Request) (*changeBody, *problem) {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-		return nil, bareProblem(http.StatusUnsupportedMediaType)
-	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-	if err != nil {
-		return nil, validationProblem(map[string][]string{"$": {"The request body could not be read."}})
-	}
-	required := []string{"The request field is required."}
-	switch trimmed := bytes.TrimSpace(raw); {
-	case len(trimmed) == 0:
-		return nil, validationProblem(map[string][]string{"": {"A non-empty request body is required."}, "request": required})
-	case string(trimmed) == "null":
-		return nil, validationProblem(map[string][]string{"request": required})
-	}
-	var b changeBody
-	if err := json.Unmarshal(raw, &b); err != nil {
-		path := "$"
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			path = "$." + te.Field
-		}
-		return nil, validationProblem(map[string][]string{
-			path:      {"The JSON value could not be converted: " + err.Error()},
-			"request": required,
-		})
+	b, prob := decodeJSON[changeBody](w, r)
+	if prob != nil {
+		return nil, prob
 	}
 	if b.RedirectURL != nil {
 		*b.RedirectURL = strings.TrimSpace(*b.RedirectURL)
 	}
-	return &b, nil
+	return b, nil
 }
 
 // handleGetChange serves GET changerequest/vendor/{id}.

@@ -139,32 +139,9 @@ func (s *Server) handleCreate(agent bool) http.HandlerFunc {
 // decodeCreateBody does the framework's part: media type, JSON, the required fields,
 // and Altinn's TrimStringsActionFilter on the top-level strings.
 func decodeCreateBody(w http.ResponseWriter, r *http.Request) (*createBody, *problem) {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-		return nil, bareProblem(http.StatusUnsupportedMediaType)
-	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-	if err != nil {
-		return nil, validationProblem(map[string][]string{"$": {"The request body could not be read."}})
-	}
-	required := []string{"The request field is required."}
-	switch trimmed := bytes.TrimSpace(raw); {
-	case len(trimmed) == 0:
-		return nil, validationProblem(map[string][]string{"": {"A non-empty request body is required."}, "request": required})
-	case string(trimmed) == "null":
-		return nil, validationProblem(map[string][]string{"request": required})
-	}
-	var b createBody
-	if err := json.Unmarshal(raw, &b); err != nil {
-		path := "$"
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			path = "$." + te.Field
-		}
-		return nil, validationProblem(map[string][]string{
-			path:      {"The JSON value could not be converted: " + err.Error()},
-			"request": required,
-		})
+	b, prob := decodeJSON[createBody](w, r)
+	if prob != nil {
+		return nil, prob
 	}
 	for _, sp := range []*string{b.SystemID, b.PartyOrgNo, b.ExternalRef, b.IntegrationTitle, b.RedirectURL} {
 		if sp != nil {
@@ -181,7 +158,7 @@ func decodeCreateBody(w http.ResponseWriter, r *http.Request) (*createBody, *pro
 	if len(errs) > 0 {
 		return nil, validationProblem(errs)
 	}
-	return &b, nil
+	return b, nil
 }
 
 // createRequest runs Altinn's create flow (contract §3.1 and §3.2) in its order.
@@ -649,4 +626,39 @@ func cloneRights(rs []Right) []Right {
 		out = append(out, Right{Action: r.Action, Resource: slices.Clone(r.Resource)})
 	}
 	return out
+}
+
+// decodeJSON does ASP.NET's model binding of a JSON body into a T, as
+// Altinn's controllers get it: the media type (415), a readable, non-empty,
+// non-null body, and a value that converts (400 ValidationProblemDetails
+// naming the JSON path).
+func decodeJSON[T any](w http.ResponseWriter, r *http.Request) (*T, *problem) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		return nil, bareProblem(http.StatusUnsupportedMediaType)
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		return nil, validationProblem(map[string][]string{"$": {"The request body could not be read."}})
+	}
+	required := []string{"The request field is required."}
+	switch trimmed := bytes.TrimSpace(raw); {
+	case len(trimmed) == 0:
+		return nil, validationProblem(map[string][]string{"": {"A non-empty request body is required."}, "request": required})
+	case string(trimmed) == "null":
+		return nil, validationProblem(map[string][]string{"request": required})
+	}
+	var b T
+	if err := json.Unmarshal(raw, &b); err != nil {
+		path := "$"
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			path = "$." + te.Field
+		}
+		return nil, validationProblem(map[string][]string{
+			path:      {"The JSON value could not be converted: " + err.Error()},
+			"request": required,
+		})
+	}
+	return &b, nil
 }
