@@ -63,14 +63,7 @@ func (s *Server) handleChangeAction(w http.ResponseWriter, r *http.Request) {
 		renderPage(w, status, "change", v)
 		return
 	}
-	target := s.publicURL + "/logged-out"
-	if redirect != nil && *redirect != "" {
-		target = *redirect
-	}
-	// Set Location directly so that the stored value reaches the browser unchanged.
-	w.Header().Set("Location", target)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusFound)
+	s.redirectAfterDecision(w, redirect)
 }
 
 // changeView builds the page for a live change request, read now.

@@ -104,16 +104,22 @@ func (s *Server) handleConfirmAction(agent bool) http.HandlerFunc {
 			renderPage(w, status, "confirm", v)
 			return
 		}
-		target := s.publicURL + "/logged-out"
-		if redirect != nil && *redirect != "" {
-			target = *redirect
-		}
-		// Set Location directly: http.Redirect would rewrite a relative URL, and the
-		// stored value must reach the browser byte for byte.
-		w.Header().Set("Location", target)
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusFound)
+		s.redirectAfterDecision(w, redirect)
 	}
+}
+
+// redirectAfterDecision sends the person on after they decided: to the
+// stored redirectUrl, or to the logged-out page when there is none. Location
+// is set directly: http.Redirect would rewrite a relative URL, and the stored
+// value must reach the browser byte for byte.
+func (s *Server) redirectAfterDecision(w http.ResponseWriter, redirect *string) {
+	target := s.publicURL + "/logged-out"
+	if redirect != nil && *redirect != "" {
+		target = *redirect
+	}
+	w.Header().Set("Location", target)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusFound)
 }
 
 // handleLoggedOut is where a person lands when the request has no redirectUrl.
