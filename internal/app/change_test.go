@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,7 +15,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/onboard-altinn/onboard/internal/app"
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
@@ -57,45 +54,10 @@ func changeRedeploy(t *testing.T, base *env, settings map[string]string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars := map[string]string{
-		"DATABASE_URL":                    base.app.Config.DatabaseURL,
-		"ONBOARD_DATA_DIR":                t.TempDir(),
-		"ONBOARD_ADDR":                    ln.Addr().String(),
-		"ONBOARD_PUBLIC_URL":              "http://" + ln.Addr().String(),
-		"ONBOARD_ALTINN_ENV":              config.EnvCustom,
-		"ONBOARD_ALTINN_BASE_URL":         base.sim.URL,
-		"ONBOARD_MASKINPORTEN_ISSUER":     base.sim.URL + "/",
-		"ONBOARD_ALTINN_CONFIRM_HOSTS":    strings.TrimPrefix(base.sim.URL, "http://"),
-		"ONBOARD_MASKINPORTEN_KEY":        testKeyPEM(t),
-		"ONBOARD_MASKINPORTEN_CLIENT_ID":  config.SimClientID,
-		"ONBOARD_MASKINPORTEN_KID":        "onboard-dev-key",
-		"ONBOARD_ALTINN_TIMEOUT":          "2s",
-		"ONBOARD_SESSION_KEY":             "0123456789abcdef0123456789abcdef-test",
-		"ONBOARD_SUBMIT_RATE_PER_MINUTE":  "600",
-		"ONBOARD_STATUS_REFRESH_INTERVAL": "0s",
-		"ONBOARD_DEV":                     "true",
-	}
-	for k, v := range settings {
-		vars[k] = v
-	}
-	cfg, err := config.Load(func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := db.Open(context.Background(), cfg.DatabaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(store.Close)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, nil)).With("instance", "redeployed")
-	}
-	a, err := app.Build(cfg, store, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := base.app.Sim.AddRedirectURL(changeSystem, cfg.ReturnURL()); err != nil {
+	vars := testVars(t, base.app.Config.DatabaseURL, ln.Addr().String(), "http://"+ln.Addr().String())
+	againstSim(vars, base.sim.URL)
+	a, store := buildApp(t, vars, settings, "redeployed")
+	if err := base.app.Sim.AddRedirectURL(changeSystem, a.Config.ReturnURL()); err != nil {
 		t.Fatal(err)
 	}
 	e := &env{t: t, app: a, db: store, sim: base.sim}

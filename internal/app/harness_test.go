@@ -64,19 +64,53 @@ func newEnv(t *testing.T, settings map[string]string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars := map[string]string{
-		"DATABASE_URL":                    dbtest.NewURL(t),
+	vars := testVars(t, dbtest.NewURL(t), webLn.Addr().String(), "http://"+webLn.Addr().String())
+	vars["ONBOARD_SIM_ADDR"] = simLn.Addr().String()
+	vars["ONBOARD_SIM_PUBLIC_URL"] = "http://" + simLn.Addr().String()
+	a, store := buildApp(t, vars, settings, "")
+	e := &env{t: t, app: a, db: store}
+	e.web = &httptest.Server{Listener: webLn, Config: &http.Server{Handler: a.Web}}
+	e.web.Start()
+	t.Cleanup(e.web.Close)
+	e.sim = &httptest.Server{Listener: simLn, Config: &http.Server{Handler: a.Sim.Handler()}}
+	e.sim.Start()
+	t.Cleanup(e.sim.Close)
+	return e
+}
+
+// testVars are the settings every test instance shares: its database, its
+// address and public URL, the test key, short timeouts and no throttling.
+func testVars(t *testing.T, dbURL, addr, publicURL string) map[string]string {
+	return map[string]string{
+		"DATABASE_URL":                    dbURL,
 		"ONBOARD_DATA_DIR":                t.TempDir(),
-		"ONBOARD_ADDR":                    webLn.Addr().String(),
-		"ONBOARD_PUBLIC_URL":              "http://" + webLn.Addr().String(),
-		"ONBOARD_SIM_ADDR":                simLn.Addr().String(),
-		"ONBOARD_SIM_PUBLIC_URL":          "http://" + simLn.Addr().String(),
+		"ONBOARD_ADDR":                    addr,
+		"ONBOARD_PUBLIC_URL":              publicURL,
 		"ONBOARD_MASKINPORTEN_KEY":        testKeyPEM(t),
 		"ONBOARD_ALTINN_TIMEOUT":          "2s",
 		"ONBOARD_SESSION_KEY":             "0123456789abcdef0123456789abcdef-test",
 		"ONBOARD_SUBMIT_RATE_PER_MINUTE":  "600",
 		"ONBOARD_STATUS_REFRESH_INTERVAL": "0s",
 	}
+}
+
+// againstSim points vars at a simulator another instance serves on simURL,
+// as at any Altinn (custom mode), with the dev Maskinporten client.
+func againstSim(vars map[string]string, simURL string) {
+	vars["ONBOARD_ALTINN_ENV"] = config.EnvCustom
+	vars["ONBOARD_ALTINN_BASE_URL"] = simURL
+	vars["ONBOARD_MASKINPORTEN_ISSUER"] = simURL + "/"
+	vars["ONBOARD_ALTINN_CONFIRM_HOSTS"] = strings.TrimPrefix(simURL, "http://")
+	vars["ONBOARD_MASKINPORTEN_CLIENT_ID"] = config.SimClientID
+	vars["ONBOARD_MASKINPORTEN_KID"] = "onboard-dev-key"
+	vars["ONBOARD_DEV"] = "true"
+}
+
+// buildApp loads vars with settings on top and builds the app on its own
+// database pool, as a separate process would; instance names it in the
+// verbose log.
+func buildApp(t *testing.T, vars, settings map[string]string, instance string) (*app.App, *db.DB) {
+	t.Helper()
 	for k, v := range settings {
 		vars[k] = v
 	}
@@ -92,19 +126,15 @@ func newEnv(t *testing.T, settings map[string]string) *env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+		if instance != "" {
+			log = log.With("instance", instance)
+		}
 	}
 	a, err := app.Build(cfg, store, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, app: a, db: store}
-	e.web = &httptest.Server{Listener: webLn, Config: &http.Server{Handler: a.Web}}
-	e.web.Start()
-	t.Cleanup(e.web.Close)
-	e.sim = &httptest.Server{Listener: simLn, Config: &http.Server{Handler: a.Sim.Handler()}}
-	e.sim.Start()
-	t.Cleanup(e.sim.Close)
-	return e
+	return a, store
 }
 
 type testWriter struct{ t *testing.T }

@@ -3,14 +3,13 @@ package app_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -58,50 +57,17 @@ func newCluster(t *testing.T, n int, settings map[string]string) *cluster {
 	c := &cluster{t: t}
 	for i := range n {
 		webLn := listen()
-		vars := map[string]string{
-			"DATABASE_URL":                    dbURL,
-			"ONBOARD_DATA_DIR":                t.TempDir(),
-			"ONBOARD_ADDR":                    webLn.Addr().String(),
-			"ONBOARD_PUBLIC_URL":              "http://" + lbLn.Addr().String(),
-			"ONBOARD_MASKINPORTEN_KEY":        testKeyPEM(t),
-			"ONBOARD_MASKINPORTEN_CLIENT_ID":  config.SimClientID,
-			"ONBOARD_MASKINPORTEN_KID":        "onboard-dev-key",
-			"ONBOARD_ALTINN_TIMEOUT":          "2s",
-			"ONBOARD_SESSION_KEY":             "0123456789abcdef0123456789abcdef-test",
-			"ONBOARD_SUBMIT_RATE_PER_MINUTE":  "600",
-			"ONBOARD_STATUS_REFRESH_INTERVAL": "0s",
-			"ONBOARD_DEV":                     "true",
-		}
+		vars := testVars(t, dbURL, webLn.Addr().String(), "http://"+lbLn.Addr().String())
+		vars["ONBOARD_DEV"] = "true"
+		vars["ONBOARD_MASKINPORTEN_CLIENT_ID"] = config.SimClientID
+		vars["ONBOARD_MASKINPORTEN_KID"] = "onboard-dev-key"
 		if i == 0 {
 			vars["ONBOARD_SIM_ADDR"] = simLn.Addr().String()
 			vars["ONBOARD_SIM_PUBLIC_URL"] = simURL
 		} else {
-			vars["ONBOARD_ALTINN_ENV"] = config.EnvCustom
-			vars["ONBOARD_ALTINN_BASE_URL"] = simURL
-			vars["ONBOARD_MASKINPORTEN_ISSUER"] = simURL + "/"
-			vars["ONBOARD_ALTINN_CONFIRM_HOSTS"] = simLn.Addr().String()
+			againstSim(vars, simURL)
 		}
-		for k, v := range settings {
-			vars[k] = v
-		}
-		cfg, err := config.Load(func(k string) string { return vars[k] })
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Each instance has its own pool, as separate processes do.
-		store, err := db.Open(context.Background(), cfg.DatabaseURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(store.Close)
-		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		if testing.Verbose() {
-			log = slog.New(slog.NewTextHandler(testWriter{t}, nil)).With("instance", i)
-		}
-		a, err := app.Build(cfg, store, log)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, store := buildApp(t, vars, settings, strconv.Itoa(i))
 		web := &httptest.Server{Listener: webLn, Config: &http.Server{Handler: a.Web}}
 		web.Start()
 		t.Cleanup(web.Close)
