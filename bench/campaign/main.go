@@ -11,10 +11,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -106,21 +102,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer os.RemoveAll(dataDir)
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	vars, err := benchkit.SimAppVars(dbURL, dataDir, simLn.Addr().String())
 	if err != nil {
 		return err
 	}
-	vars := map[string]string{
-		"DATABASE_URL":             dbURL,
-		"ONBOARD_DATA_DIR":         dataDir,
-		"ONBOARD_ADDR":             "127.0.0.1:0", // the web side is not served
-		"ONBOARD_PUBLIC_URL":       "http://127.0.0.1:8080",
-		"ONBOARD_SIM_ADDR":         simLn.Addr().String(),
-		"ONBOARD_SIM_PUBLIC_URL":   "http://" + simLn.Addr().String(),
-		"ONBOARD_MASKINPORTEN_KEY": string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})),
-		"ONBOARD_SESSION_KEY":      "0123456789abcdef0123456789abcdef-bench",
-		"ONBOARD_ALTINN_TIMEOUT":   "30s",
-	}
+	vars["ONBOARD_ALTINN_TIMEOUT"] = "30s"
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		return err

@@ -13,10 +13,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -119,22 +116,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer os.RemoveAll(dataDir)
-	keyPEM, err := newKeyPEM()
+	vars, err := benchkit.SimAppVars(dbURL, dataDir, simLn.Addr().String())
 	if err != nil {
 		return err
 	}
-	vars := map[string]string{
-		"DATABASE_URL":             dbURL,
-		"ONBOARD_DATA_DIR":         dataDir,
-		"ONBOARD_ADDR":             "127.0.0.1:0", // the web side is not served
-		"ONBOARD_PUBLIC_URL":       "http://127.0.0.1:8080",
-		"ONBOARD_SIM_ADDR":         simLn.Addr().String(),
-		"ONBOARD_SIM_PUBLIC_URL":   "http://" + simLn.Addr().String(),
-		"ONBOARD_MASKINPORTEN_KEY": keyPEM,
-		"ONBOARD_SESSION_KEY":      "0123456789abcdef0123456789abcdef-bench",
-		"ONBOARD_JOB_WORKERS":      strconv.Itoa(cfg.workers),
-		"ONBOARD_SWEEP_INTERVAL":   "1s", // River's minimum: sweeps back to back
-	}
+	vars["ONBOARD_JOB_WORKERS"] = strconv.Itoa(cfg.workers)
+	vars["ONBOARD_SWEEP_INTERVAL"] = "1s" // River's minimum: sweeps back to back
 	appCfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		return err
@@ -521,12 +508,4 @@ func (h *sweepHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h *sweepHandler) WithGroup(name string) slog.Handler {
 	return &sweepHandler{log: h.log, next: h.next.WithGroup(name)}
-}
-
-func newKeyPEM() (string, error) {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return "", err
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})), nil
 }

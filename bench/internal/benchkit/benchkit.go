@@ -9,7 +9,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/url"
@@ -282,4 +285,24 @@ func FreeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// SimAppVars are the settings of an in-process app (app.Build) with the
+// built-in simulator on simAddr and a fresh Maskinporten key, its web side
+// not served: what bench/reconcile and bench/campaign build on.
+func SimAppVars(dbURL, dataDir, simAddr string) (map[string]string, error) {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{
+		"DATABASE_URL":             dbURL,
+		"ONBOARD_DATA_DIR":         dataDir,
+		"ONBOARD_ADDR":             "127.0.0.1:0", // the web side is not served
+		"ONBOARD_PUBLIC_URL":       "http://127.0.0.1:8080",
+		"ONBOARD_SIM_ADDR":         simAddr,
+		"ONBOARD_SIM_PUBLIC_URL":   "http://" + simAddr,
+		"ONBOARD_MASKINPORTEN_KEY": string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})),
+		"ONBOARD_SESSION_KEY":      "0123456789abcdef0123456789abcdef-bench",
+	}, nil
 }
