@@ -310,9 +310,9 @@ func (r *Runner) change(ctx context.Context, c *db.Campaign, it *db.CampaignItem
 	}
 	out := db.ItemOutcome{ChangeRequestID: id}
 	switch status {
-	case "pending", "accepted", "no_change":
+	case db.ChangePending, db.ChangeAccepted, db.ChangeNoChange:
 		out.State = db.ItemDone
-	case "requesting":
+	case db.ChangeRequesting:
 		out.State, out.Error = db.ItemQueued, "Altinn did not answer"
 	default:
 		out.State, out.Error = db.ItemFailed, "the change request ended "+status

@@ -235,7 +235,8 @@ func (h *Handler) createChangeCampaign(c echo.Context) error {
 var itemStates = []string{db.ItemQueued, db.ItemWorking, db.ItemDone, db.ItemFailed, db.ItemCancelled, db.ItemInvalid}
 
 // changeStatuses are a change request's statuses, in the order of its life.
-var changeStatuses = []string{"requesting", "pending", "accepted", "rejected", "no_change", "failed", "cancelled"}
+var changeStatuses = []string{db.ChangeRequesting, db.ChangePending, db.ChangeAccepted, db.ChangeRejected,
+	db.ChangeNoChange, db.ChangeFailed, db.ChangeCancelled}
 
 func (h *Handler) campaignDetail(c echo.Context, camp *db.Campaign) error {
 	ctx := c.Request().Context()
