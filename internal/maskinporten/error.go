@@ -2,8 +2,10 @@ package maskinporten
 
 import (
 	"encoding/json"
+	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Error is an error answer from the token endpoint: the OAuth 2 error body
@@ -14,7 +16,19 @@ type Error struct {
 	Code        string // OAuth 2 error code, e.g. "invalid_grant"; empty if the body was not JSON
 	Description string // error_description, or the start of a non-JSON body
 	URI         string // error_uri, rarely set
+	// ServerDate is the answer's Date header (zero when it had none), so a
+	// caller can tell a clock problem from the rest.
+	ServerDate time.Time
 }
+
+// MPCode returns Maskinporten's "MP-nnn" code from the description, or ""
+// when there is none.
+func (e *Error) MPCode() string {
+	m := mpCodePattern.FindString(e.Description)
+	return m
+}
+
+var mpCodePattern = regexp.MustCompile(`MP-[0-9]{3}`)
 
 // Error returns the status, code and description on one line.
 func (e *Error) Error() string {

@@ -247,15 +247,37 @@ type tokenResponse struct {
 
 // fetch gets a new token for scope (a scopeKey) and caches it.
 func (c *Client) fetch(ctx context.Context, scope string) (string, error) {
-	endpoint := c.tokenEndpoint(ctx)
-	assertion, err := c.grant(scope)
+	res, err := c.exchange(ctx, scope, nil)
 	if err != nil {
 		return "", err
+	}
+	if res.ExpiresIn > 0 {
+		lifetime := res.ExpiresIn
+		margin := c.cfg.RefreshMargin
+		if lifetime < margin {
+			margin = lifetime / 2
+		}
+		c.mu.Lock()
+		c.cache[scope] = cached{token: res.AccessToken, refreshAt: res.Received.Add(lifetime - margin)}
+		c.mu.Unlock()
+	}
+	// Without expires_in the token is handed out once and not cached.
+	return res.AccessToken, nil
+}
+
+// exchange signs a grant for scope (with authorization_details when details
+// is not nil), posts it to the token endpoint and reads the answer. Nothing
+// is cached.
+func (c *Client) exchange(ctx context.Context, scope string, details any) (*Result, error) {
+	endpoint := c.tokenEndpoint(ctx)
+	assertion, err := c.grant(scope, details)
+	if err != nil {
+		return nil, err
 	}
 	form := url.Values{"grant_type": {grantTypeJWTBearer}, "assertion": {assertion}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
-		return "", fmt.Errorf("maskinporten: build token request: %w", err)
+		return nil, fmt.Errorf("maskinporten: build token request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -263,48 +285,46 @@ func (c *Client) fetch(ctx context.Context, scope string) (string, error) {
 	c.fetches.Add(1)
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("maskinporten: token request: %w", err)
+		return nil, fmt.Errorf("maskinporten: token request: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
 	if err != nil {
-		return "", fmt.Errorf("maskinporten: read token response (status %d): %w", resp.StatusCode, err)
+		return nil, fmt.Errorf("maskinporten: read token response (status %d): %w", resp.StatusCode, err)
 	}
-	received := c.now()
+	res := &Result{Received: c.now()}
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		res.ServerDate = d
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", parseError(resp.StatusCode, body)
+		e := parseError(resp.StatusCode, body)
+		e.ServerDate = res.ServerDate
+		return nil, e
 	}
 
 	var tr tokenResponse
 	if err := json.Unmarshal(body, &tr); err != nil {
-		return "", fmt.Errorf("maskinporten: decode token response: %w", err)
+		return nil, fmt.Errorf("maskinporten: decode token response: %w", err)
 	}
 	if tr.AccessToken == "" {
-		return "", errors.New("maskinporten: token response has no access_token")
+		return nil, errors.New("maskinporten: token response has no access_token")
 	}
+	res.AccessToken, res.Scope = tr.AccessToken, tr.Scope
 	if tr.ExpiresIn > 0 {
-		lifetime := time.Duration(tr.ExpiresIn) * time.Second
-		margin := c.cfg.RefreshMargin
-		if lifetime < margin {
-			margin = lifetime / 2
-		}
-		c.mu.Lock()
-		c.cache[scope] = cached{token: tr.AccessToken, refreshAt: received.Add(lifetime - margin)}
-		c.mu.Unlock()
+		res.ExpiresIn = time.Duration(tr.ExpiresIn) * time.Second
 	}
-	// Without expires_in the token is handed out once and not cached.
-	return tr.AccessToken, nil
+	return res, nil
 }
 
 // grant returns a freshly signed JWT-bearer grant for scope. Every grant gets
 // a new jti, since Maskinporten rejects a reused one (MP-012).
-func (c *Client) grant(scope string) (string, error) {
+func (c *Client) grant(scope string, details any) (string, error) {
 	jti, err := newUUID()
 	if err != nil {
 		return "", err
 	}
 	iat := c.now().Unix()
-	t := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+	claims := jwt.MapClaims{
 		// aud must be a JSON string, so no RegisteredClaims: its
 		// ClaimStrings encodes a single audience as an array by default.
 		"aud":   c.cfg.Issuer,
@@ -313,7 +333,11 @@ func (c *Client) grant(scope string) (string, error) {
 		"exp":   iat + int64(c.cfg.GrantLifetime/time.Second),
 		"jti":   jti,
 		"scope": scope,
-	})
+	}
+	if details != nil {
+		claims["authorization_details"] = details
+	}
+	t := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 	t.Header["kid"] = c.cfg.KeyID
 	s, err := t.SignedString(c.cfg.Key)
 	if err != nil {
