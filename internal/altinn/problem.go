@@ -56,6 +56,11 @@ type Problem struct {
 	// Errors is the ASP.NET validation map (member name → messages) of a
 	// model-binding 400, if any.
 	Errors map[string][]string
+	// Validation is the list of a validation 400 in the shape of Altinn's
+	// ProblemDetails library (validationErrors, or errors, as a list), one
+	// item per failed rule, such as the system register's AUTH.VLD-000NN
+	// codes. Errors holds the same items as "code: title" by path.
+	Validation []ValidationError
 	// Extensions holds the other top-level members, such as
 	// NotFoundPackages or NotDelegablePackages, as strings: JSON strings
 	// unquoted, other values as compact JSON.
@@ -146,6 +151,7 @@ func parseProblem(status int, header http.Header, body []byte, now time.Time) *P
 		case "status":
 			// The HTTP status is authoritative.
 		case "errors", "validationerrors":
+			p.Validation = append(p.Validation, parseValidationList(v)...)
 			if errs, ok := parseValidationErrors(v); ok {
 				if p.Errors == nil {
 					p.Errors = map[string][]string{}
@@ -282,4 +288,88 @@ func nonEmpty(ss ...string) []string {
 
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// ValidationError is one item of a validation problem's list: a rule the
+// request broke, such as AUTH.VLD-00005 (a redirect URL that is not https).
+type ValidationError struct {
+	// Code is the rule's code, e.g. "AUTH.VLD-00018".
+	Code   string
+	Title  string
+	Detail string
+	// Paths are the JSON paths of the offending fields, e.g.
+	// "/registersystemrequest/accesspackages".
+	Paths []string
+	// Extensions are the item's other members, as strings: the system
+	// register puts the offending ids under keys such as
+	// "Invalid Urn Details : ", joined by " | ".
+	Extensions map[string]string
+}
+
+// Codes returns the codes of the problem's validation list, in order and
+// without repeats; none when it has no list.
+func (p *Problem) Codes() []string {
+	var out []string
+	for _, v := range p.Validation {
+		if v.Code != "" && !slices.Contains(out, v.Code) {
+			out = append(out, v.Code)
+		}
+	}
+	return out
+}
+
+// HasCode reports whether the problem is code, or carries code in its
+// validation list. Codes compare without regard to case.
+func (p *Problem) HasCode(code string) bool {
+	if strings.EqualFold(p.Code, code) {
+		return true
+	}
+	for _, v := range p.Validation {
+		if strings.EqualFold(v.Code, code) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseValidationList reads a validation list ([{code, title, detail,
+// paths, ...}]) with member names in any case. Anything else (the ASP.NET
+// map, a string) gives nothing.
+func parseValidationList(v json.RawMessage) []ValidationError {
+	var items []map[string]json.RawMessage
+	if json.Unmarshal(v, &items) != nil {
+		return nil
+	}
+	out := make([]ValidationError, 0, len(items))
+	for _, item := range items {
+		var e ValidationError
+		for k, raw := range item {
+			switch strings.ToLower(k) {
+			case "code":
+				e.Code = stringify(raw)
+			case "title":
+				e.Title = stringify(raw)
+			case "detail":
+				e.Detail = stringify(raw)
+			case "paths", "path":
+				var paths []string
+				if json.Unmarshal(raw, &paths) != nil {
+					if s := stringify(raw); s != "" {
+						paths = []string{s}
+					}
+				}
+				e.Paths = append(e.Paths, paths...)
+			default:
+				if string(raw) == "null" {
+					continue
+				}
+				if e.Extensions == nil {
+					e.Extensions = map[string]string{}
+				}
+				e.Extensions[k] = stringify(raw)
+			}
+		}
+		out = append(out, e)
+	}
+	return out
 }

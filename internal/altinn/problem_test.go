@@ -208,7 +208,8 @@ func TestErrors(t *testing.T) {
 			resp: `{"type":"urn:altinn:error:STD-00000","title":"One or more validation errors occurred.","status":400,"code":"STD-00000",` +
 				`"validationErrors":[{"code":"STD-00001","title":"Required field is missing","paths":["/systemId"]}]}`,
 			want: &Problem{Status: 400, Type: "urn:altinn:error:STD-00000", Title: "One or more validation errors occurred.", Code: "STD-00000",
-				Errors: map[string][]string{"/systemId": {"STD-00001: Required field is missing"}}},
+				Errors:     map[string][]string{"/systemId": {"STD-00001: Required field is missing"}},
+				Validation: []ValidationError{{Code: "STD-00001", Title: "Required field is missing", Paths: []string{"/systemId"}}}},
 		},
 		{
 			name: "create 500", target: toCreate, status: 500, header: problemJSON,
