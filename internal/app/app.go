@@ -98,6 +98,8 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		OpTimeout: 5*cfg.AltinnTimeout + 10*time.Second,
 		Schedule:  jobs.Schedule{Waiting: cfg.ReconcileSchedule, Connected: cfg.RevokeSweepInterval},
 		Calls:     m,
+		// Usability: a system-user token proves a connected customer usable.
+		Tokens: a.Maskinporten,
 	}
 	var redeliver handlers.Redeliverer
 	if store != nil {
@@ -122,6 +124,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		if len(cfg.WebhookURLs) > 0 {
 			store.OnStatusChange = a.Outbox.OnStatusChange
 			store.OnChangeStatus = a.Outbox.OnChangeStatus
+			store.OnUsabilityChange = a.Outbox.OnUsabilityChange
 			redeliver = a.Outbox
 		}
 		a.Campaigns = &campaigns.Service{DB: store, Jobs: a.Jobs, Products: cfg.Products,
