@@ -11,6 +11,7 @@ type ListFilterForm struct {
 	To        string // YYYY-MM-DD, inclusive
 	Query     string
 	Limit     string // empty: the default page size
+	Usability string // "usable", "not_usable", "not_checked" or ""
 }
 
 // StatusCount is one status in the row of counts above the list; its link
@@ -34,6 +35,7 @@ type OnboardingRow struct {
 	Escalated   bool
 	CustomerRef string
 	ErrorCode   string
+	NotUsable   bool // connected, but Maskinporten refused its system-user token
 }
 
 // OnboardingList is the dashboard's home: the counts per status, the filter
@@ -43,16 +45,18 @@ type OnboardingList struct {
 	Action   string // the form's GET target
 	Filter   ListFilterForm
 	Statuses []string // the status filter's options
-	Counts   []StatusCount
-	Total    int
-	AllURL   string // the counts' "all" link: the same filters without a status
-	Rows     []OnboardingRow
-	NextURL  string // the following page, "" on the last one
-	FirstURL string // back to the first page, "" on the first one
-	CSVURL   string // the same filters as a CSV download
-	ResetURL string
-	NewURL   string // create an onboarding on behalf of a customer; "" for viewers
-	Filtered bool   // some filter or search is in force
+	// UsabilityFilters are the usability filter's options.
+	UsabilityFilters []string
+	Counts           []StatusCount
+	Total            int
+	AllURL           string // the counts' "all" link: the same filters without a status
+	Rows             []OnboardingRow
+	NextURL          string // the following page, "" on the last one
+	FirstURL         string // back to the first page, "" on the first one
+	CSVURL           string // the same filters as a CSV download
+	ResetURL         string
+	NewURL           string // create an onboarding on behalf of a customer; "" for viewers
+	Filtered         bool   // some filter or search is in force
 }
 
 // TimelineEvent is one event in an onboarding's history.
@@ -67,7 +71,11 @@ type TimelineEvent struct {
 	HTTPStatus int
 	AltinnCode string
 	LatencyMS  int
-	IsCall     bool // an Altinn call: show the status line and latency
+	IsCall     bool // a call (to Altinn, or Maskinporten's for usability): show the status line and latency
+	// Outcome is a usability check's outcome (usable, not_usable,
+	// unavailable, skipped) and OutcomeKey its i18n key; "" on other events.
+	Outcome    string
+	OutcomeKey string
 	Message    string
 	RawJSON    string // pretty-printed; "" when the event has none
 }
@@ -114,6 +122,7 @@ type OnboardingDetail struct {
 	VerifyURL  string
 	RenewURL   string // a confirmation page
 	CancelURL  string // a confirmation page
+	TestURL    string // Test connection: a confirmation page
 	CanAct     bool   // the staff member may act at all
 	ListURL    string
 
@@ -125,6 +134,10 @@ type OnboardingDetail struct {
 
 	// Changes are the onboarding's change requests (admin_changes.templ).
 	Changes ChangeSection
+
+	// Usability is whether a connected customer's system user can be used
+	// (admin_usability.templ).
+	Usability UsabilitySection
 }
 
 // ActionConfirm asks before an action that destroys something (renew,

@@ -51,6 +51,10 @@ type DB struct {
 	// OnChangeStatus is the same for a change request whose status moves
 	// (SaveChangeRequest).
 	OnChangeStatus func(ctx context.Context, tx pgx.Tx, c *ChangeRequest, prev string) error
+	// OnUsabilityChange is the same for an onboarding whose usable becomes
+	// true or false (SaveOnboarding; see UsabilityChanged), with its value
+	// before (nil: not checked).
+	OnUsabilityChange func(ctx context.Context, tx pgx.Tx, o *Onboarding, prev *bool) error
 }
 
 // Open connects to Postgres and checks that it answers.

@@ -17,6 +17,11 @@ const (
 	EventReturn     = "return"
 	EventStaff      = "staff"
 	EventError      = "error"
+	// EventUsability is one usability check: a system-user token asked of
+	// Maskinporten (thrown away). Operation names the call, ToStatus the
+	// outcome (UsableOK, UsableFailed, UsableUnavailable or UsableSkipped),
+	// AltinnCode Maskinporten's MP code, LatencyMS how long it took.
+	EventUsability = "usability"
 )
 
 // Event causes: who or what made something happen.
@@ -72,9 +77,10 @@ func addEvent(ctx context.Context, q Querier, e Event) error {
 	return err
 }
 
-// latencyOrNull keeps the latency of Altinn calls only; other events have none.
+// latencyOrNull keeps the latency of calls only (to Altinn, and the
+// usability checks' to Maskinporten); other events have none.
 func latencyOrNull(e Event) any {
-	if e.Kind != EventAltinnCall {
+	if e.Kind != EventAltinnCall && (e.Kind != EventUsability || e.Operation == "") {
 		return nil
 	}
 	return e.LatencyMS

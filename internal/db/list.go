@@ -36,7 +36,22 @@ type ListFilter struct {
 	Query string
 	After string // opaque keyset cursor from ListPage.Next; "" = first page
 	Limit int    // default 50, max 500
+	// Usability keeps connected onboardings by whether they are usable
+	// (UsabilityUsable, UsabilityNotUsable, UsabilityNotChecked); "" for
+	// all. Usability is a property of connected ones, so any other value
+	// than "" leaves only connected onboardings.
+	Usability string
 }
+
+// Usability filters (ListFilter.Usability).
+const (
+	UsabilityUsable     = "usable"      // Maskinporten issued the last token asked for
+	UsabilityNotUsable  = "not_usable"  // Maskinporten refused the last one
+	UsabilityNotChecked = "not_checked" // no answer yet since it became connected (or no scopes to ask for)
+)
+
+// UsabilityFilters are the values ListFilter.Usability takes besides "".
+var UsabilityFilters = []string{UsabilityUsable, UsabilityNotUsable, UsabilityNotChecked}
 
 // ListPage is one page of onboardings, newest first.
 type ListPage struct {
@@ -174,6 +189,14 @@ func (w *where) filter(f ListFilter, withStatus bool) {
 	}
 	if f.Escalated {
 		w.add("escalated")
+	}
+	switch f.Usability {
+	case UsabilityUsable:
+		w.add("status = 'connected' AND usable")
+	case UsabilityNotUsable:
+		w.add("status = 'connected' AND usable IS NOT TRUE AND usable IS NOT NULL")
+	case UsabilityNotChecked:
+		w.add("status = 'connected' AND usable IS NOT TRUE AND usable IS NULL")
 	}
 	if !f.CreatedFrom.IsZero() {
 		w.add("created_at >= " + w.arg(f.CreatedFrom))

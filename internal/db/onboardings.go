@@ -59,12 +59,46 @@ type Onboarding struct {
 	// configuration; an empty slice means none.
 	GrantedRights   []string `db:"granted_rights"`
 	GrantedPackages []string `db:"granted_packages"`
+
+	// Usable is whether Maskinporten issued a system-user token for the
+	// system user when it was last asked (the token is thrown away): nil
+	// when not checked (yet, or since the onboarding last became
+	// connected). It means something only while the onboarding is
+	// connected; the service clears it when it leaves. An attempt that got
+	// no answer (UsableUnavailable) leaves it as it was.
+	Usable *bool `db:"usable"`
+	// UsableSince is when Usable took its current value.
+	UsableSince *time.Time `db:"usable_since"`
+	// UsableCheckedAt is the last attempt, whatever came of it, and
+	// UsableOutcome what it gave (UsableOK, UsableFailed, UsableUnavailable).
+	UsableCheckedAt *time.Time `db:"usable_checked_at"`
+	UsableOutcome   *string    `db:"usable_outcome"`
+	// UsableOKAt is when a token was last issued; kept after a failure.
+	UsableOKAt *time.Time `db:"usable_ok_at"`
+	// UsableCode and UsableMessage say why it is not usable: Maskinporten's
+	// MP-nnn code (or its OAuth error code when the answer had none) and
+	// its error_description. Nil while usable or unknown.
+	UsableCode    *string `db:"usable_code"`
+	UsableMessage *string `db:"usable_message"`
 }
+
+// Outcomes of a usability check (Onboarding.UsableOutcome, and the to_status
+// of its EventUsability).
+const (
+	UsableOK          = "usable"      // Maskinporten issued the token
+	UsableFailed      = "not_usable"  // Maskinporten refused it (a 4xx)
+	UsableUnavailable = "unavailable" // no answer, or a 5xx: could not check
+	// UsableSkipped is the to_status of an event that says no check was
+	// made, because the product has no scopes to ask for; never stored on
+	// the onboarding.
+	UsableSkipped = "skipped"
+)
 
 const onboardingColumns = `id, ref, product, kind, system_id, org_no, external_ref, status, escalated,
 	altinn_request_id, confirm_url, system_user_id, error_code, error_message, customer_ref, lang,
 	created_at, updated_at, checked_at, connected_at, version, status_at, next_check_at,
-	granted_rights, granted_packages`
+	granted_rights, granted_packages,
+	usable, usable_since, usable_checked_at, usable_outcome, usable_ok_at, usable_code, usable_message`
 
 // NewOnboarding is what the wizard (or staff, or the API) knows when an
 // onboarding starts.
@@ -205,6 +239,14 @@ func (d *DB) oneOnboarding(ctx context.Context, what, where string, args ...any)
 	return o, nil
 }
 
+// UsabilityChanged reports whether a save that moves usable from prev to
+// next is news: it became true or false and was not that before. Becoming
+// unknown again (the onboarding left connected) is not: its status change
+// tells.
+func UsabilityChanged(prev, next *bool) bool {
+	return next != nil && (prev == nil || *prev != *next)
+}
+
 // ErrStale is returned by SaveOnboarding when the row changed since it was
 // read: another request or instance saved newer news first.
 var ErrStale = errors.New("db: onboarding changed since it was read")
@@ -213,26 +255,34 @@ var ErrStale = errors.New("db: onboarding changed since it was read")
 // transaction, if the row is still at o.Version (ErrStale otherwise). When the
 // status differs from prevStatus a status event is added too, so the history
 // and the current status never disagree (and the OnStatusChange hook runs in
-// the same transaction). StatusAt moves to now when
-// the status changes; the caller keeps NextCheckAt in step with the status
-// (the onboarding service does).
+// the same transaction). When Usable becomes true or false and was not that
+// before, the OnUsabilityChange hook runs in the transaction too. StatusAt
+// moves to now when the status changes; the caller keeps NextCheckAt in step
+// with the status (the onboarding service does).
 func (d *DB) SaveOnboarding(ctx context.Context, o *Onboarding, prevStatus string, cause, actor string, events ...Event) error {
 	// What the UPDATE returns is kept only if the transaction commits: a
 	// rolled-back save (a failed event or hook) leaves o as it was read.
 	updatedAt, version, statusAt := o.UpdatedAt, o.Version, o.StatusAt
 	err := d.InTx(ctx, func(q Querier) error {
+		// before is the row as it was: the version check makes it the row
+		// o was read as, so its usable is the value before this save.
+		var prevUsable *bool
 		row := q.QueryRow(ctx, `
 			UPDATE onboardings SET status = $2, escalated = $3, altinn_request_id = $4, confirm_url = $5,
 				system_user_id = $6, error_code = $7, error_message = $8, checked_at = $9, connected_at = $10,
-				status_at = CASE WHEN status = $2 THEN status_at ELSE now() END, next_check_at = $12,
+				status_at = CASE WHEN onboardings.status = $2 THEN onboardings.status_at ELSE now() END, next_check_at = $12,
 				granted_rights = $13, granted_packages = $14,
-				updated_at = now(), version = version + 1
-			WHERE id = $1 AND version = $11
-			RETURNING updated_at, version, status_at`,
+				usable = $15, usable_since = $16, usable_checked_at = $17, usable_outcome = $18, usable_ok_at = $19,
+				usable_code = $20, usable_message = $21,
+				updated_at = now(), version = onboardings.version + 1
+			FROM (SELECT usable FROM onboardings WHERE id = $1) AS before
+			WHERE onboardings.id = $1 AND onboardings.version = $11
+			RETURNING onboardings.updated_at, onboardings.version, onboardings.status_at, before.usable`,
 			o.ID, o.Status, o.Escalated, o.AltinnRequestID, o.ConfirmURL, o.SystemUserID,
 			o.ErrorCode, o.ErrorMessage, o.CheckedAt, o.ConnectedAt, o.Version, o.NextCheckAt,
-			o.GrantedRights, o.GrantedPackages)
-		if err := row.Scan(&o.UpdatedAt, &o.Version, &o.StatusAt); err != nil {
+			o.GrantedRights, o.GrantedPackages,
+			o.Usable, o.UsableSince, o.UsableCheckedAt, o.UsableOutcome, o.UsableOKAt, o.UsableCode, o.UsableMessage)
+		if err := row.Scan(&o.UpdatedAt, &o.Version, &o.StatusAt, &prevUsable); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				var exists bool
 				if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM onboardings WHERE id = $1)`, o.ID).Scan(&exists); err != nil {
@@ -260,7 +310,12 @@ func (d *DB) SaveOnboarding(ctx context.Context, o *Onboarding, prevStatus strin
 				FromStatus: prevStatus, ToStatus: o.Status, Message: msg}); err != nil {
 				return err
 			}
-			return d.statusChanged(ctx, q, o, prevStatus)
+			if err := d.statusChanged(ctx, q, o, prevStatus); err != nil {
+				return err
+			}
+		}
+		if UsabilityChanged(prevUsable, o.Usable) {
+			return d.usabilityChanged(ctx, q, o, prevUsable)
 		}
 		return nil
 	})

@@ -42,6 +42,21 @@ func (d *DB) statusChanged(ctx context.Context, q Querier, o *Onboarding, prev s
 	return nil
 }
 
+// usabilityChanged runs the OnUsabilityChange hook, if any, in q's transaction.
+func (d *DB) usabilityChanged(ctx context.Context, q Querier, o *Onboarding, prev *bool) error {
+	if d.OnUsabilityChange == nil {
+		return nil
+	}
+	tx, ok := q.(pgx.Tx)
+	if !ok {
+		return errors.New("db: a usability change hook needs a transaction")
+	}
+	if err := d.OnUsabilityChange(ctx, tx, o, prev); err != nil {
+		return fmt.Errorf("usability change hook: %w", err)
+	}
+	return nil
+}
+
 // AddWebhookEvent stores ev and one pending delivery of it per URL through
 // q, which is the transaction of the status change it tells about, so the
 // event exists exactly when the change does. It returns the deliveries' ids

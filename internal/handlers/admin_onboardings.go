@@ -69,6 +69,9 @@ const (
 	AuditCancel  = "onboarding.cancel"
 	AuditCreate  = "onboarding.create"
 	AuditExport  = "onboarding.export"
+	// AuditTestConnection is a staff member's Test connection: a
+	// system-user token asked of Maskinporten (usability).
+	AuditTestConnection = "onboarding.testconnection"
 )
 
 // listStatuses is every status, in the order of an onboarding's life, for
@@ -93,6 +96,8 @@ func (h *Handler) onboardingRoutes(g *echo.Group) {
 	g.POST("/onboardings/:id/renew", h.withOnboarding(h.renewOnboarding), operator)
 	g.GET("/onboardings/:id/cancel", h.withOnboarding(h.confirmCancel), operator)
 	g.POST("/onboardings/:id/cancel", h.withOnboarding(h.cancelOnboarding), operator)
+	g.GET("/onboardings/:id/testconnection", h.withOnboarding(h.confirmTestConnection), operator)
+	g.POST("/onboardings/:id/testconnection", h.withOnboarding(h.testConnection), operator)
 	g.POST("/onboardings/:id/webhooks/:delivery/redeliver", h.withOnboarding(h.redeliverWebhook), operator) // admin_webhooks.go
 	// Change requests (admin_changes.go).
 	g.GET("/changes", h.changesPage)
@@ -132,6 +137,10 @@ func parseListQuery(c echo.Context) (listQuery, bool) {
 	if q.form.Kind != "" && q.form.Kind != config.KindStandard && q.form.Kind != config.KindAgent {
 		return q, false
 	}
+	q.form.Usability = p.Get("usability")
+	if q.form.Usability != "" && !slices.Contains(db.UsabilityFilters, q.form.Usability) {
+		return q, false
+	}
 	switch p.Get("escalated") {
 	case "":
 	case "1", "true", "on", "yes":
@@ -161,6 +170,7 @@ func parseListQuery(c echo.Context) (listQuery, bool) {
 		q.form.Limit = strconv.Itoa(n)
 	}
 	q.filter.Status, q.filter.Kind, q.filter.Escalated, q.filter.Query = q.form.Status, q.form.Kind, q.form.Escalated, q.form.Query
+	q.filter.Usability = q.form.Usability
 	return q, true
 }
 
@@ -188,6 +198,7 @@ func listValues(f views.ListFilterForm) url.Values {
 	}
 	set("status", f.Status)
 	set("kind", f.Kind)
+	set("usability", f.Usability)
 	if f.Escalated {
 		v.Set("escalated", "1")
 	}
@@ -230,7 +241,7 @@ func (h *Handler) onboardingList(c echo.Context) error {
 
 	m := views.OnboardingList{
 		AdminPage: h.adminPage(c, "admin.list.heading"),
-		Action:    listPath, Filter: q.form, Statuses: listStatuses,
+		Action:    listPath, Filter: q.form, Statuses: listStatuses, UsabilityFilters: db.UsabilityFilters,
 		CSVURL:   withQuery(csvPath, listValues(q.form)),
 		Filtered: q.form != (views.ListFilterForm{Limit: q.form.Limit}),
 	}
@@ -259,6 +270,7 @@ func (h *Handler) onboardingList(c echo.Context) error {
 			ID: o.ID, URL: detailPath(o.ID), Created: when(c, o.CreatedAt),
 			OrgNo: orgno.Format(o.OrgNo), ProductName: h.productName(o.Product, lang), Kind: o.Kind,
 			Status: o.Status, Escalated: o.Escalated,
+			NotUsable: o.Status == db.StatusConnected && o.Usable != nil && !*o.Usable,
 		}
 		if o.CustomerRef != nil {
 			r.CustomerRef = *o.CustomerRef
@@ -296,6 +308,7 @@ var csvHeader = []string{
 	"id", "ref", "created_at", "updated_at", "product", "kind", "system_id", "org_no", "external_ref",
 	"customer_ref", "status", "escalated", "altinn_request_id", "system_user_id", "error_code",
 	"error_message", "checked_at", "connected_at",
+	"usable", "usable_checked_at", "usable_ok_at", "usable_code",
 }
 
 // onboardingCSV streams the filtered list as CSV, row by row from the
@@ -400,11 +413,21 @@ func csvRecord(o *db.Onboarding) []string {
 		o.ID, o.Ref, tm(&o.CreatedAt), tm(&o.UpdatedAt), o.Product, o.Kind, o.SystemID, o.OrgNo, o.ExternalRef,
 		str(o.CustomerRef), o.Status, strconv.FormatBool(o.Escalated), str(o.AltinnRequestID), str(o.SystemUserID),
 		str(o.ErrorCode), str(o.ErrorMessage), tm(o.CheckedAt), tm(o.ConnectedAt),
+		usableCell(o), tm(o.UsableCheckedAt), tm(o.UsableOKAt), str(o.UsableCode),
 	}
 	for i, v := range rec {
 		rec[i] = csvSafe(v)
 	}
 	return rec
+}
+
+// usableCell is the export's usable column: true or false once checked,
+// empty when not (or not connected).
+func usableCell(o *db.Onboarding) string {
+	if o.Usable == nil || o.Status != db.StatusConnected {
+		return ""
+	}
+	return strconv.FormatBool(*o.Usable)
 }
 
 // csvSafe keeps a spreadsheet from running a cell as a formula (CSV
@@ -480,6 +503,8 @@ var doneKeys = map[string]string{
 	"change":        "admin.done.change",
 	"changerefresh": "admin.done.changerefresh",
 	"changecancel":  "admin.done.changecancel",
+
+	"testconnection": "admin.done.testconnection",
 }
 
 const stamp = "02.01.2006 15:04:05"
@@ -507,9 +532,11 @@ func (h *Handler) onboardingDetail(c echo.Context, o *db.Onboarding) error {
 		ListURL: listPath,
 	}
 	m.Title = m.OrgNo + " · " + m.ProductName
-	if p, ok := h.product(o.Product); ok {
+	p, known := h.product(o.Product)
+	if known {
 		m.Grants = h.productView(p, lang).Grants
 	}
+	m.Usability = h.usabilitySection(c, o, p)
 	deref := func(p *string) string {
 		if p == nil {
 			return ""
@@ -542,14 +569,24 @@ func (h *Handler) onboardingDetail(c echo.Context, o *db.Onboarding) error {
 		if cancellable(o.Status) {
 			m.CancelURL = base + "/cancel"
 		}
+		if onboarding.CanTestConnection(o.Status) && len(p.Scopes) > 0 {
+			m.TestURL = base + "/testconnection"
+		}
 	}
 	for _, e := range events {
-		m.Events = append(m.Events, views.TimelineEvent{
+		ev := views.TimelineEvent{
 			At: when(c, e.At), Kind: e.Kind, Cause: e.Cause, Actor: e.Actor,
 			FromStatus: e.FromStatus, ToStatus: e.ToStatus, Operation: e.Operation, HTTPStatus: e.HTTPStatus,
 			AltinnCode: e.AltinnCode, LatencyMS: e.LatencyMS, IsCall: e.Kind == db.EventAltinnCall,
 			Message: e.Message, RawJSON: prettyJSON(e.Raw),
-		})
+		}
+		if e.Kind == db.EventUsability {
+			// A usability check: its outcome is not a status.
+			ev.FromStatus, ev.ToStatus = "", ""
+			ev.Outcome, ev.OutcomeKey = e.ToStatus, "usability.outcome."+e.ToStatus
+			ev.IsCall = e.Operation != ""
+		}
+		m.Events = append(m.Events, ev)
 	}
 	for _, a := range audit {
 		r := views.AuditRow{At: when(c, a.At), Actor: a.Actor, Action: a.Action, IP: a.IP}
@@ -599,6 +636,12 @@ func (h *Handler) act(c echo.Context, o *db.Onboarding, done, action string, run
 	prev := o.Status
 	err := run(c.Request().Context(), o, db.CauseStaff, s.Email)
 	detail := map[string]any{"from": prev, "to": o.Status, "result": "ok"}
+	if action == AuditTestConnection && err == nil && o.UsableOutcome != nil {
+		detail["outcome"] = *o.UsableOutcome
+		if o.UsableCode != nil && *o.UsableOutcome == db.UsableFailed {
+			detail["code"] = *o.UsableCode
+		}
+	}
 	msg := action + " by staff: " + prev + " → " + o.Status
 	superseded := errors.Is(err, onboarding.ErrSuperseded)
 	switch {
@@ -656,6 +699,10 @@ func (h *Handler) actionFailed(c echo.Context, o *db.Onboarding, err error) erro
 		status, key = http.StatusConflict, "admin.action.err.notcancellable"
 	case errors.Is(err, onboarding.ErrUnknownProduct):
 		status, key = http.StatusConflict, "admin.action.err.product"
+	case errors.Is(err, onboarding.ErrNotTestable):
+		status, key = http.StatusConflict, "admin.action.err.testconnection"
+	case errors.Is(err, onboarding.ErrNoScopes):
+		status, key = http.StatusConflict, "admin.action.err.noscopes"
 	case errors.As(err, &prob), errors.As(err, &mp), errors.As(err, &nerr),
 		errors.Is(err, altinn.ErrUnavailable), errors.Is(err, altinn.ErrMalformed), errors.Is(err, context.DeadlineExceeded):
 		status, key = http.StatusBadGateway, "admin.action.err.altinn"
@@ -756,6 +803,97 @@ func cancelRefusal(status string) string {
 		return "admin.action.err.cancelled"
 	}
 	return "admin.action.err.notcancellable"
+}
+
+// --- usability ---
+
+// usabilitySection shapes a connected onboarding's usability for its page;
+// other statuses show none (usability belongs to a connected system user).
+func (h *Handler) usabilitySection(c echo.Context, o *db.Onboarding, p config.Product) views.UsabilitySection {
+	if o.Status != db.StatusConnected {
+		return views.UsabilitySection{}
+	}
+	u := views.UsabilitySection{Show: true, Skipped: len(p.Scopes) == 0, State: usabilityState(o)}
+	if o.UsableSince != nil && o.Usable != nil {
+		u.Since = when(c, *o.UsableSince)
+	}
+	if o.UsableCheckedAt != nil {
+		u.Checked = when(c, *o.UsableCheckedAt)
+	}
+	if o.UsableOKAt != nil {
+		u.LastOK = when(c, *o.UsableOKAt)
+	}
+	u.LastUnavailable = o.UsableOutcome != nil && *o.UsableOutcome == db.UsableUnavailable
+	if u.State == db.UsabilityNotUsable {
+		code := ""
+		if o.UsableCode != nil {
+			code = *o.UsableCode
+		}
+		u.Code, u.ReasonKey = code, onboarding.UsabilityReason(code)
+		if o.UsableMessage != nil {
+			u.Detail = *o.UsableMessage
+		}
+	}
+	return u
+}
+
+// usabilityState is a connected onboarding's usability as the list filter
+// names it: usable, not usable or not checked.
+func usabilityState(o *db.Onboarding) string {
+	switch {
+	case o.Usable == nil:
+		return db.UsabilityNotChecked
+	case *o.Usable:
+		return db.UsabilityUsable
+	}
+	return db.UsabilityNotUsable
+}
+
+// testable refuses a Test connection the onboarding does not allow: it is
+// not connected, or its product has no scopes to ask for. It returns the
+// refusal's i18n key, or "" when the test may run.
+func (h *Handler) testable(o *db.Onboarding) (config.Product, string) {
+	if !onboarding.CanTestConnection(o.Status) {
+		return config.Product{}, "admin.action.err.testconnection"
+	}
+	p, ok := h.product(o.Product)
+	if !ok {
+		return p, "admin.action.err.product"
+	}
+	if len(p.Scopes) == 0 {
+		return p, "admin.action.err.noscopes"
+	}
+	return p, ""
+}
+
+func (h *Handler) confirmTestConnection(c echo.Context, o *db.Onboarding) error {
+	p, refusal := h.testable(o)
+	if refusal != "" {
+		return h.notPossible(c, o, refusal)
+	}
+	return h.testConnectionPage(c, o, p)
+}
+
+func (h *Handler) testConnectionPage(c echo.Context, o *db.Onboarding, p config.Product) error {
+	return render(c, http.StatusOK, views.TestConnectionPage(views.TestConnectionConfirm{
+		AdminPage: h.adminPage(c, "admin.confirm.testconnection.heading"),
+		PostURL:   detailPath(o.ID) + "/testconnection", BackURL: detailPath(o.ID),
+		OrgNo: orgno.Format(o.OrgNo), ProductName: p.DisplayName(langOf(c)), Scopes: p.Scopes,
+	}))
+}
+
+// testConnection asks Maskinporten for a system-user token for the
+// customer now, after confirmation, and shows the page with the answer.
+// The token is thrown away by the service; only the outcome is kept.
+func (h *Handler) testConnection(c echo.Context, o *db.Onboarding) error {
+	p, refusal := h.testable(o)
+	if refusal != "" {
+		return h.notPossible(c, o, refusal)
+	}
+	if !confirmed(c) {
+		return h.testConnectionPage(c, o, p)
+	}
+	return h.act(c, o, "testconnection", AuditTestConnection, h.Onboardings.TestConnection)
 }
 
 // --- create on behalf ---

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -173,6 +174,24 @@ type apiOnboarding struct {
 	ErrorCode    *string   `json:"error_code,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
+	// Usability is null unless connected: whether Maskinporten issues a
+	// system-user token for the customer (the vendor can act for them).
+	Usability *apiUsability `json:"usability"`
+}
+
+// apiUsability is a connected onboarding's usability as the API shows it.
+type apiUsability struct {
+	State string `json:"state"` // usable, not_usable or not_checked
+	// Checked is false when the product has no scopes configured: then it
+	// is never checked, and Reason says so.
+	Checked       bool       `json:"checked"`
+	Since         *time.Time `json:"since"`
+	CheckedAt     *time.Time `json:"checked_at"`
+	LastSuccessAt *time.Time `json:"last_success_at"`
+	LastOutcome   *string    `json:"last_outcome"` // usable, not_usable or unavailable (could not check)
+	Code          *string    `json:"code"`
+	Reason        *string    `json:"reason"`
+	Detail        *string    `json:"detail"`
 }
 
 // apiList is a page of onboardings; NextCursor is "" on the last page.
@@ -192,7 +211,41 @@ func (h *Handler) apiView(o *db.Onboarding) apiOnboarding {
 		v.ConfirmURL = o.ConfirmURL
 		v.HandoffURL = *o.ConfirmURL
 	}
+	if o.Status == db.StatusConnected {
+		v.Usability = h.apiUsability(o)
+	}
 	return v
+}
+
+// apiUsability shapes a connected onboarding's usability; its texts are
+// English, like the rest of the API.
+func (h *Handler) apiUsability(o *db.Onboarding) *apiUsability {
+	utc := func(t *time.Time) *time.Time {
+		if t == nil {
+			return nil
+		}
+		u := t.UTC()
+		return &u
+	}
+	p, _ := h.product(o.Product)
+	u := &apiUsability{State: usabilityState(o), Checked: len(p.Scopes) > 0,
+		CheckedAt: utc(o.UsableCheckedAt), LastSuccessAt: utc(o.UsableOKAt), LastOutcome: o.UsableOutcome}
+	if o.Usable != nil {
+		u.Since = utc(o.UsableSince)
+	}
+	switch {
+	case u.State == db.UsabilityNotUsable:
+		code := ""
+		if o.UsableCode != nil {
+			code = *o.UsableCode
+		}
+		reason := i18n.T("en", onboarding.UsabilityReason(code))
+		u.Code, u.Reason, u.Detail = o.UsableCode, &reason, o.UsableMessage
+	case !u.Checked:
+		reason := i18n.T("en", "usability.skipped")
+		u.Reason = &reason
+	}
+	return u
 }
 
 // apiCreateRequest is the body of POST /api/v1/onboardings.
@@ -363,9 +416,12 @@ func (h *Handler) apiList(c echo.Context) error {
 		}
 		return c.JSON(http.StatusOK, out)
 	}
-	f := db.ListFilter{Status: q.Get("status"), Kind: q.Get("kind"), After: q.Get("cursor")}
+	f := db.ListFilter{Status: q.Get("status"), Kind: q.Get("kind"), After: q.Get("cursor"), Usability: q.Get("usability")}
 	if f.Status != "" && !knownStatus(f.Status) {
 		return problem(http.StatusBadRequest, "status is not an onboarding status")
+	}
+	if f.Usability != "" && !slices.Contains(db.UsabilityFilters, f.Usability) {
+		return problem(http.StatusBadRequest, "usability must be one of "+strings.Join(db.UsabilityFilters, ", "))
 	}
 	if !apiKinds[f.Kind] {
 		return problem(http.StatusBadRequest, "kind must be standard or agent")

@@ -31,6 +31,8 @@ type Onboardings interface {
 	Cancel(ctx context.Context, o *db.Onboarding, cause, actor string) error
 	Import(ctx context.Context, su altinn.SystemUser, cause, actor string) (*db.Onboarding, error)
 	RecordReturn(ctx context.Context, o *db.Onboarding, withCookie bool) error
+	// TestConnection proves a connected onboarding usable (usability).
+	TestConnection(ctx context.Context, o *db.Onboarding, cause, actor string) error
 	// Change requests (changes.go, admin_changes.go).
 	RequestChange(ctx context.Context, o *db.Onboarding, cause, actor string) (*db.ChangeRequest, error)
 	RefreshChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, cause, actor string) error

@@ -80,6 +80,9 @@ type Service struct {
 	Schedule CheckSchedule
 	// Calls, when set, observes every Altinn call (metrics).
 	Calls CallObserver
+	// Tokens, when set, gets system-user tokens from Maskinporten to prove
+	// connected onboardings usable (usability.go); nil: never checked.
+	Tokens SystemUserTokens
 }
 
 // StartInput is what is known when a customer (or staff, or the API) starts.
@@ -271,13 +274,24 @@ func (s *Service) Import(ctx context.Context, su altinn.SystemUser, cause, actor
 	if err != nil {
 		return nil, err
 	}
-	return s.DB.ImportOnboarding(ctx, db.NewOnboarding{
+	o, err := s.DB.ImportOnboarding(ctx, db.NewOnboarding{
 		Ref: ref, Product: p.ID, Kind: p.Kind, SystemID: su.SystemID, OrgNo: su.ReporteeOrgNo,
 		ExternalRef: su.ExternalRef, Lang: "nb", Cause: cause, Actor: actor,
 		NextCheckAt: s.nextCheck(db.StatusConnected, s.now()),
 		// What the product asks for is the best guess at what was granted in Altinn.
 		GrantedRights: grantList(p.Rights), GrantedPackages: grantList(p.AccessPackages),
 	}, su.ID)
+	if err != nil {
+		return nil, err
+	}
+	// Newly connected: is it usable? The import stands whatever the answer;
+	// a failure to record it is left to the reconciler's next look.
+	if ev := s.checkUsable(ctx, o, cause, actor); ev != nil {
+		if err := s.settle(ctx, o, s.save(ctx, o, o.Status, cause, actor, ev...)); err != nil && s.Log != nil {
+			s.Log.WarnContext(ctx, "usability of an imported system user not recorded", "onboarding", o.ID, "err", err)
+		}
+	}
+	return o, nil
 }
 
 // create sends the Altinn request for an onboarding in status requesting,
@@ -533,6 +547,9 @@ func (s *Service) verify(ctx context.Context, o *db.Onboarding, prev, cause, act
 		o.Status = db.StatusConnected
 		o.Escalated = false
 		clearError(o)
+		if s.checkOnVerify(o, prev, cause) {
+			events = append(events, s.checkUsable(ctx, o, cause, actor)...)
+		}
 	case err == nil || errors.Is(err, altinn.ErrNotFound):
 		switch o.Status {
 		case db.StatusConnected:
@@ -570,6 +587,10 @@ func (s *Service) RecordReturn(ctx context.Context, o *db.Onboarding, withCookie
 // recorded even if the customer's browser has gone.
 func (s *Service) save(ctx context.Context, o *db.Onboarding, prev, cause, actor string, events ...db.Event) error {
 	now := s.now()
+	if o.Status != db.StatusConnected {
+		// Usability belongs to a connected system user (usability.go).
+		clearUsability(o)
+	}
 	for _, e := range events {
 		if e.Kind == db.EventAltinnCall {
 			o.CheckedAt = &now

@@ -1,6 +1,6 @@
 // Package webhooks tells the vendor's own product about every change of an
-// onboarding's status, and of a change request's: a signed JSON event
-// POSTed to each configured URL.
+// onboarding's status, of its usability and of a change request's status: a
+// signed JSON event POSTed to each configured URL.
 //
 // The Outbox runs inside the transaction of each status change (the db
 // store's OnStatusChange hook): it stores the event, one delivery per URL
@@ -27,6 +27,8 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/i18n"
+	"github.com/onboard-altinn/onboard/internal/onboarding"
 )
 
 // TypeStatusChanged is the type of the event sent on every status change.
@@ -141,6 +143,81 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// TypeUsabilityChanged is the type of the event sent when a connected
+// onboarding becomes usable or not usable: Maskinporten issued, or refused,
+// a system-user token for it.
+const TypeUsabilityChanged = "onboarding.usability_changed"
+
+// UsabilityEvent is the JSON body of a usability event.
+type UsabilityEvent struct {
+	ID      string    `json:"id"`
+	Type    string    `json:"type"`    // TypeUsabilityChanged
+	Created time.Time `json:"created"` // when the usability changed
+	Data    Usability `json:"data"`
+}
+
+// Usability is the onboarding as it is after the change, with its
+// usability. Fields without a value are null.
+type Usability struct {
+	ID           string  `json:"id"`
+	Ref          string  `json:"ref"`
+	Product      string  `json:"product"`
+	Kind         string  `json:"kind"`
+	OrgNo        string  `json:"org_no"`
+	ExternalRef  string  `json:"external_ref"`
+	CustomerRef  *string `json:"customer_ref"`
+	Status       string  `json:"status"`
+	SystemUserID *string `json:"system_user_id"`
+	Usable       bool    `json:"usable"`
+	// PreviousUsable is null when it had not been checked before.
+	PreviousUsable *bool `json:"previous_usable"`
+	// Code is Maskinporten's MP-nnn code when not usable, Reason what it
+	// means in plain words (English) and Detail Maskinporten's own text.
+	Code          *string    `json:"code"`
+	Reason        *string    `json:"reason"`
+	Detail        *string    `json:"detail"`
+	LastSuccessAt *time.Time `json:"last_success_at"`
+}
+
+// OnUsabilityChange stores the event of o's usability moving from prev (nil:
+// not checked) to o.Usable and enqueues its deliveries, in tx: the
+// transaction of the change. It is the db store's OnUsabilityChange hook.
+func (b *Outbox) OnUsabilityChange(ctx context.Context, tx pgx.Tx, o *db.Onboarding, prev *bool) error {
+	if len(b.URLs) == 0 || o.Usable == nil {
+		return nil
+	}
+	id, err := newUUID()
+	if err != nil {
+		return err
+	}
+	d := Usability{ID: o.ID, Ref: o.Ref, Product: o.Product, Kind: o.Kind, OrgNo: o.OrgNo, ExternalRef: o.ExternalRef,
+		CustomerRef: o.CustomerRef, Status: o.Status, SystemUserID: o.SystemUserID, Usable: *o.Usable,
+		PreviousUsable: prev}
+	if o.UsableOKAt != nil {
+		t := o.UsableOKAt.UTC().Truncate(time.Microsecond)
+		d.LastSuccessAt = &t
+	}
+	if !*o.Usable {
+		code := ""
+		if o.UsableCode != nil {
+			code = *o.UsableCode
+		}
+		reason := i18n.T("en", onboarding.UsabilityReason(code))
+		d.Code, d.Reason, d.Detail = o.UsableCode, &reason, o.UsableMessage
+	}
+	created := time.Now()
+	if o.UsableSince != nil {
+		created = *o.UsableSince
+	}
+	ev := UsabilityEvent{ID: id, Type: TypeUsabilityChanged, Created: created.UTC().Truncate(time.Microsecond), Data: d}
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("webhooks: event: %w", err)
+	}
+	return b.store(ctx, tx, db.WebhookEvent{ID: ev.ID, OnboardingID: o.ID, Type: ev.Type,
+		Payload: payload, CreatedAt: ev.Created})
 }
 
 // Queue is the River queue webhook deliveries run in, apart from
