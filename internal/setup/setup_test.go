@@ -401,7 +401,9 @@ func TestExplainProbe(t *testing.T) {
 	t.Parallel()
 	cfg := load(t, nil)
 	scope := altinn.ScopeSystemRegisterWrite
-	mp := func(code, desc string) error { return &maskinporten.Error{StatusCode: 400, Code: code, Description: desc} }
+	mp := func(code, desc string) error {
+		return &maskinporten.Error{StatusCode: 400, Code: code, Description: desc}
+	}
 	for _, tt := range []struct {
 		name     string
 		err      error
@@ -679,23 +681,29 @@ func TestCheckFails(t *testing.T) {
 			fails: map[string][]string{"access": {"product standard", right, "onboard system apply"}},
 		},
 		{
-			name:  "package not on the system",
-			setup: func(_ *Service, _ *fakeProber, r *fakeRegister) { r.systems[sysID].AccessPackages = r.systems[sysID].AccessPackages[:1] },
+			name: "package not on the system",
+			setup: func(_ *Service, _ *fakeProber, r *fakeRegister) {
+				r.systems[sysID].AccessPackages = r.systems[sysID].AccessPackages[:1]
+			},
 			fails: map[string][]string{"access": {"product agent", pkgClient}},
 		},
 		{
-			name:  "return URL not registered",
-			setup: func(_ *Service, _ *fakeProber, r *fakeRegister) { r.systems[sysID].AllowedRedirectURLs = []string{"https://x.example/return"} },
+			name: "return URL not registered",
+			setup: func(_ *Service, _ *fakeProber, r *fakeRegister) {
+				r.systems[sysID].AllowedRedirectURLs = []string{"https://x.example/return"}
+			},
 			fails: map[string][]string{"redirect": {"http://localhost:8080/return", "https://x.example/return", "ONBOARD_PUBLIC_URL", "AUTH-00021"}},
 		},
 		{
-			name:  "client id not on the system",
-			setup: func(_ *Service, _ *fakeProber, r *fakeRegister) { r.systems[sysID].ClientIDs = []string{"someone-else"} },
+			name: "client id not on the system",
+			setup: func(_ *Service, _ *fakeProber, r *fakeRegister) {
+				r.systems[sysID].ClientIDs = []string{"someone-else"}
+			},
 			fails: map[string][]string{"clientid": {config.SimClientID, "MP-303", "onboard system apply"}},
 		},
 		{
-			name: "client-only package on a standard product",
-			vars: map[string]string{"ONBOARD_PRODUCTS": `[{"id":"std","kind":"standard","systemId":"` + sysID + `","accessPackages":["` + pkgClient + `"]}]`},
+			name:  "client-only package on a standard product",
+			vars:  map[string]string{"ONBOARD_PRODUCTS": `[{"id":"std","kind":"standard","systemId":"` + sysID + `","accessPackages":["` + pkgClient + `"]}]`},
 			fails: map[string][]string{"kinds": {"product std", pkgClient, "agent", "ONBOARD_PRODUCTS"}},
 		},
 		{
@@ -705,9 +713,11 @@ func TestCheckFails(t *testing.T) {
 			fails: map[string][]string{"kinds": {"product agent", pkgAdmin, "cannot be delegated"}},
 		},
 		{
-			name:  "unknown package",
-			vars:  map[string]string{"ONBOARD_AGENT_ACCESS_PACKAGES": "urn:altinn:accesspackage:nope"},
-			setup: func(_ *Service, _ *fakeProber, r *fakeRegister) { r.systems[sysID].AccessPackages[1].URN = "urn:altinn:accesspackage:nope" },
+			name: "unknown package",
+			vars: map[string]string{"ONBOARD_AGENT_ACCESS_PACKAGES": "urn:altinn:accesspackage:nope"},
+			setup: func(_ *Service, _ *fakeProber, r *fakeRegister) {
+				r.systems[sysID].AccessPackages[1].URN = "urn:altinn:accesspackage:nope"
+			},
 			fails: map[string][]string{"kinds": {"knows no access package", "urn:altinn:accesspackage:nope"}},
 		},
 		{
@@ -747,8 +757,10 @@ func TestCheckFails(t *testing.T) {
 				"env": {"ONBOARD_MASKINPORTEN_ISSUER=https://maskinporten.no/", "test.maskinporten.no"}},
 		},
 		{
-			name:  "metadata down",
-			setup: func(s *Service, _ *fakeProber, _ *fakeRegister) { s.Packages = fakePackages{err: errors.New("timeout")} },
+			name: "metadata down",
+			setup: func(s *Service, _ *fakeProber, _ *fakeRegister) {
+				s.Packages = fakePackages{err: errors.New("timeout")}
+			},
 			skips: []string{"kinds", "kinds"},
 		},
 	} {
