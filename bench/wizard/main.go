@@ -132,6 +132,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	common := map[string]string{"ONBOARD_DATA_DIR": tmp, "ONBOARD_PUBLIC_URL": webURL}
 	simProc, err := startProcess(ctx, filepath.Join(tmp, "sim.log"), bin, []string{"sim"}, common, map[string]string{
 		"ONBOARD_ALTINN_ENV": "sim", "ONBOARD_SIM_ADDR": simAddr, "ONBOARD_SIM_PUBLIC_URL": simURL,
+		"ONBOARD_SIM_STATE": "off", // Altinn's side is not what is measured
 	})
 	if err != nil {
 		return err

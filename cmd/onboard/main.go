@@ -208,10 +208,12 @@ func simOnly(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			return err
 		}
 	}
-	s, err := sim.New(sim.Config{PublicURL: cfg.SimPublicURL, Seed: seed, TimeoutMode: cfg.SimTimeouts})
+	s, err := sim.New(sim.Config{PublicURL: cfg.SimPublicURL, Seed: seed, TimeoutMode: cfg.SimTimeouts,
+		StatePath: cfg.SimStateFile})
 	if err != nil {
 		return err
 	}
+	app.LogSimState(log, s)
 	key, created, err := maskinporten.LoadOrCreateKey(cfg.KeyPath())
 	if err != nil {
 		return err

@@ -205,14 +205,35 @@ func newSim(cfg *config.Config, key *rsa.PrivateKey, log *slog.Logger) (*sim.Ser
 		}
 	}
 	s, err := sim.New(sim.Config{PublicURL: cfg.SimPublicURL, Seed: seed, TimeoutMode: cfg.SimTimeouts,
-		Logf: func(f string, args ...any) { log.Debug(fmt.Sprintf(f, args...), "component", "sim") }})
+		StatePath: cfg.SimStateFile,
+		Logf:      func(f string, args ...any) { log.Debug(fmt.Sprintf(f, args...), "component", "sim") }})
 	if err != nil {
 		return nil, fmt.Errorf("app: simulator: %w", err)
 	}
+	LogSimState(log, s)
 	if err := RegisterWithSim(s, cfg, &key.PublicKey); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// LogSimState says in the log where the simulator keeps its state and what
+// it found there at start.
+func LogSimState(log *slog.Logger, s *sim.Server) {
+	info := s.StateInfo()
+	switch {
+	case info.Path == "":
+		log.Info("simulator state in memory only: a restart forgets it", "component", "sim")
+	case info.Restored:
+		log.Info("simulator state restored", "component", "sim", "file", info.Path,
+			"requests", info.Requests, "system_users", info.SystemUsers, "change_requests", info.ChangeRequests)
+		if info.SeedChanged {
+			log.Warn("simulator seed changed since the state was saved: its systems replace the saved ones",
+				"component", "sim", "file", info.Path)
+		}
+	default:
+		log.Info("simulator state kept", "component", "sim", "file", info.Path)
+	}
 }
 
 // RegisterWithSim does in the simulator what a vendor does once in Altinn:

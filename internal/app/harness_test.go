@@ -91,6 +91,8 @@ func testVars(t *testing.T, dbURL, addr, publicURL string) map[string]string {
 		"ONBOARD_SESSION_KEY":             "0123456789abcdef0123456789abcdef-test",
 		"ONBOARD_SUBMIT_RATE_PER_MINUTE":  "600",
 		"ONBOARD_STATUS_REFRESH_INTERVAL": "0s",
+		// The simulator in memory: tests start from a fresh one each time.
+		"ONBOARD_SIM_STATE": "off",
 	}
 }
 

@@ -115,6 +115,7 @@ func (s *Server) adminClock(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.worldOffset += d
+	s.changedLocked()
 	now, total := s.worldNowLocked(), s.worldOffset
 	s.mu.Unlock()
 	s.logf("sim: clock moved forward by %s (total %s)", d, total)

@@ -132,14 +132,14 @@ func (s *Server) changeInfoLocked(c *changeRequest) ChangeRequestInfo {
 // New).
 func (s *Server) ApproveChange(changeRequestID string) error {
 	_, err := s.decideChange(changeRequestID, actionApprove)
-	return err
+	return s.commitAfter(err)
 }
 
 // RejectChange rejects a change request as the customer's reject button does. It
 // returns ErrNotFound or ErrNotNew.
 func (s *Server) RejectChange(changeRequestID string) error {
 	_, err := s.decideChange(changeRequestID, actionReject)
-	return err
+	return s.commitAfter(err)
 }
 
 // SystemUserRights returns what the system user holds now: its rights and the URNs of
@@ -205,6 +205,7 @@ func (s *Server) decideChange(changeRequestID, action string) (*string, error) {
 	default:
 		return nil, fmt.Errorf("sim: unknown action %q", action)
 	}
+	s.changedLocked()
 	if c.redirectURL == nil {
 		return nil, nil
 	}
@@ -368,6 +369,7 @@ func (s *Server) createChange(vendor, corrID, userID string, b *changeBody) (int
 	s.changeSeq++
 	c.seq = s.changeSeq
 	s.changes[c.id] = c
+	s.changedLocked()
 	s.stats.ChangeRequestsCreated++
 	s.logf("sim: change request %s created for system user %s", c.id, u.id)
 	return http.StatusCreated, s.changeResponseLocked(c), "", nil
@@ -485,6 +487,7 @@ func (s *Server) handleChangesBySystem(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleDeleteChange(w http.ResponseWriter, r *http.Request) {
 	s.byID(w, r, ScopeRequestWrite, s.findChangeLocked, func(id string) {
 		s.changes[id].deleted = true
+		s.changedLocked()
 		s.logf("sim: change request %s deleted by the vendor", id)
 		w.WriteHeader(http.StatusAccepted)
 	})

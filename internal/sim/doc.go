@@ -1,4 +1,4 @@
-// Package sim is an in-memory simulator of the three pieces of the outside world that
+// Package sim is a simulator of the three pieces of the outside world that
 // onboard talks to when it connects a customer to Altinn 3 through a system user:
 //
 //   - the Maskinporten token endpoint (RFC 7523 JWT-bearer grants),
@@ -83,6 +83,29 @@
 // A Fault in JSON uses the field names method, path, status, body, header, latency
 // (a Go duration string such as "2s", or nanoseconds), times, afterStore, hang and
 // malformed.
+//
+// # State across restarts
+//
+// With Config.StatePath set (the app's ONBOARD_SIM_STATE, by default
+// sim-state.json in ONBOARD_DATA_DIR), the simulator keeps what Altinn keeps in
+// its database in that file: the system register as changed since the seed,
+// requests, system users, change requests, their sequences and the admin
+// clock's offset. New restores it, so a restart of `make run` leaves every
+// customer as it was. Nothing answered is lost: an answer to any call that may
+// change the state (every method but GET and HEAD, the confirm page's forms and
+// the admin API's POSTs included) leaves only once the change is on disk, a read
+// that sees a change waits for it too, and exported hooks such as Approve save
+// before they return. Concurrent changes share one write (group commit); the file
+// is replaced atomically (a temporary file, fsync, rename) and readable by its
+// owner only. A change that cannot be saved is answered with a 500.
+//
+// Not kept: organisations, the package and resource catalogues and the
+// Maskinporten clients (they come from the seed and AddClient at every start),
+// the token-signing key (a restart makes clients fetch new tokens, as after a
+// 401), faults, Stats and used grant ids. When the seed's systems differ from
+// those the file was saved with, the seed's systems replace the saved ones
+// (StateInfo.SeedChanged). A file New cannot read is an error that names it;
+// deleting the file starts afresh from the seed.
 //
 // # Deliberate differences from Altinn
 //

@@ -270,6 +270,7 @@ func (s *Server) createRequest(vendor string, b *createBody, agent bool) (int, *
 	s.requests[req.id] = req
 	k := requestKey{req.agent, req.systemID, req.partyOrgNo, req.externalRef}
 	s.byKey[k] = append(s.byKey[k], req)
+	s.changedLocked()
 	s.stats.RequestsCreated++
 	s.logf("sim: request %s created for %s/%s/%s", req.id, systemID, orgNo, ref)
 	return http.StatusCreated, s.responseLocked(req), nil
@@ -400,6 +401,7 @@ func (s *Server) handleDeleteRequest(w http.ResponseWriter, r *http.Request) {
 		return req.systemID, true
 	}, func(id string) {
 		s.requests[id].deleted = true
+		s.changedLocked()
 		s.logf("sim: request %s deleted by the vendor", id)
 		w.WriteHeader(http.StatusAccepted)
 	})

@@ -76,6 +76,10 @@ type Config struct {
 	TimeoutMode string
 	// Logf, when set, receives one line per notable event.
 	Logf func(format string, args ...any)
+	// StatePath, when set, is the file the simulator keeps its state in across
+	// restarts (see StateInfo): New restores it when it exists, and every
+	// change is on disk before it is answered. "" keeps the state in memory.
+	StatePath string
 }
 
 // Server is the simulator. Its zero value is not usable; create it with New.
@@ -112,6 +116,10 @@ type Server struct {
 	faults    []*faultEntry
 	faultSeq  int
 	stats     Stats
+	// gen counts changes to the state kept in the state file; state is nil
+	// when it is kept in memory only (see state.go).
+	gen   uint64
+	state *stateStore
 }
 
 // client is a registered Maskinporten client.
@@ -255,12 +263,17 @@ func New(cfg Config) (*Server, error) {
 	for _, o := range cfg.Seed.Orgs {
 		s.orgs[o.OrgNo] = o.Name
 	}
+	if cfg.StatePath != "" {
+		if err := s.openState(cfg.StatePath, cfg.Seed); err != nil {
+			return nil, err
+		}
+	}
 	for _, c := range cfg.Seed.Clients {
 		if err := s.AddClient(c); err != nil {
 			return nil, err
 		}
 	}
-	s.handler = s.routes()
+	s.handler = s.durable(s.routes())
 	return s, nil
 }
 
@@ -311,15 +324,18 @@ func (s *Server) AddRedirectURL(systemID, url string) error {
 		return fmt.Errorf("sim: %w", err)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	sys := s.systems[systemID]
 	if sys == nil {
+		s.mu.Unlock()
 		return fmt.Errorf("sim: unknown system %q", systemID)
 	}
 	if !slices.Contains(sys.AllowedRedirectURLs, url) {
 		sys.AllowedRedirectURLs = append(sys.AllowedRedirectURLs, url)
+		s.changedLocked()
 	}
-	return nil
+	gen := s.gen
+	s.mu.Unlock()
+	return s.commitTo(gen)
 }
 
 // SetNow replaces Altinn's clock: the one by which requests and system users are
@@ -330,12 +346,17 @@ func (s *Server) AddRedirectURL(systemID, url string) error {
 // set through the admin clock is cleared.
 func (s *Server) SetNow(f func() time.Time) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if f == nil {
 		f = s.nowFn
 	}
 	s.worldFn = f
-	s.worldOffset = 0
+	if s.worldOffset != 0 {
+		s.worldOffset = 0
+		s.changedLocked()
+	}
+	gen := s.gen
+	s.mu.Unlock()
+	_ = s.commitTo(gen) // a failure is logged; SetNow is a test hook without an error
 }
 
 // nowLocked is the clock for grants and access tokens. The caller holds s.mu.
@@ -410,14 +431,14 @@ const (
 // ErrNotFound, ErrNotNew, or ErrSystemUserExists (the request then stays New).
 func (s *Server) Approve(requestID string) error {
 	_, err := s.decide(requestID, "", actionApprove)
-	return err
+	return s.commitAfter(err)
 }
 
 // Reject rejects a request as the customer's reject button does. It returns
 // ErrNotFound or ErrNotNew.
 func (s *Server) Reject(requestID string) error {
 	_, err := s.decide(requestID, "", actionReject)
-	return err
+	return s.commitAfter(err)
 }
 
 // Escalate asks an access manager to approve, as a customer without the right role
@@ -425,7 +446,7 @@ func (s *Server) Reject(requestID string) error {
 // ErrNotNew.
 func (s *Server) Escalate(requestID string) error {
 	_, err := s.decide(requestID, "", actionEscalate)
-	return err
+	return s.commitAfter(err)
 }
 
 // decide applies the customer's decision to a live request whose status reads New.
@@ -468,6 +489,7 @@ func (s *Server) decide(requestID, kind, action string) (*string, error) {
 	default:
 		return nil, fmt.Errorf("sim: unknown action %q", action)
 	}
+	s.changedLocked()
 	if r.redirectURL == nil {
 		return nil, nil
 	}
@@ -484,17 +506,19 @@ func (s *Server) DeleteSystemUser(systemUserID string) error {
 		return ErrNotFound
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	u := s.users[id]
 	if u == nil || u.deleted {
+		s.mu.Unlock()
 		return ErrNotFound
 	}
 	u.deleted = true
 	if r := s.requests[id]; r != nil {
 		r.deleted = true
 	}
+	s.changedLocked()
+	s.mu.Unlock()
 	s.logf("sim: system user %s deleted by the customer", id)
-	return nil
+	return s.commit()
 }
 
 // statusLocked returns the status of r as Altinn would show it now, and the timedOut
