@@ -10,7 +10,7 @@ export ONBOARD_DATA_DIR ?= $(CURDIR)/.data
 DB = DATABASE_URL="$${DATABASE_URL:-$$(scripts/devdb.sh start)}"; export DATABASE_URL;
 
 .DEFAULT_GOAL := help
-.PHONY: staff-add help run test test-short generate check-generated lint bench migrate build db-start db-stop psql clean
+.PHONY: staff-add doctor help run test test-short generate check-generated lint bench migrate build db-start db-stop psql clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +41,9 @@ bench: ## benchmarks: Go benchmarks, the million-row dashboard list, the wizard 
 	@$(DB) $(GO) test -run '^$$' -bench . -benchmem ./... && $(GO) run ./bench/list && \
 		$(GO) run ./bench/wizard && $(GO) run ./bench/reconcile && $(GO) run ./bench/tokens && \
 		$(GO) run ./bench/campaign
+
+doctor: ## check the set-up (key, scopes, clock, system register, URLs) against `make run`'s simulator, with the fixes
+	@$(DB) $(GO) run ./cmd/onboard doctor
 
 staff-add: ## add a dashboard account: make staff-add EMAIL=you@example.com ROLE=admin (password on stdin)
 	@test -n "$(EMAIL)" || { echo "usage: make staff-add EMAIL=you@example.com ROLE=admin"; exit 2; }

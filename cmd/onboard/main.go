@@ -202,11 +202,9 @@ func simOnly(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	defer ln.Close()
 	cfg.Bind("", ln.Addr().String())
-	seed := sim.DefaultSeed()
-	if cfg.SimSeedFile != "" {
-		if seed, err = sim.LoadSeed(cfg.SimSeedFile); err != nil {
-			return err
-		}
+	seed, err := app.SimSeed(cfg)
+	if err != nil {
+		return err
 	}
 	s, err := sim.New(sim.Config{PublicURL: cfg.SimPublicURL, Seed: seed, TimeoutMode: cfg.SimTimeouts,
 		StatePath: cfg.SimStateFile})

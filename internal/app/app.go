@@ -197,12 +197,13 @@ func signingKey(cfg *config.Config, log *slog.Logger) (*rsa.PrivateKey, error) {
 }
 
 func newSim(cfg *config.Config, key *rsa.PrivateKey, log *slog.Logger) (*sim.Server, error) {
-	seed := sim.DefaultSeed()
-	if cfg.SimSeedFile != "" {
-		var err error
-		if seed, err = sim.LoadSeed(cfg.SimSeedFile); err != nil {
-			return nil, fmt.Errorf("app: ONBOARD_SIM_SEED_FILE: %w", err)
-		}
+	seed, err := SimSeed(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.SimBreak) > 0 {
+		log.Warn("simulator started misconfigured on purpose (ONBOARD_SIM_BREAK)", "component", "sim",
+			"breaks", strings.Join(cfg.SimBreak, ","))
 	}
 	s, err := sim.New(sim.Config{PublicURL: cfg.SimPublicURL, Seed: seed, TimeoutMode: cfg.SimTimeouts,
 		StatePath: cfg.SimStateFile,
@@ -236,32 +237,55 @@ func LogSimState(log *slog.Logger, s *sim.Server) {
 	}
 }
 
-// RegisterWithSim does in the simulator what a vendor does once in Altinn:
-// registers its Maskinporten client on its systems and its return URL.
+// RegisterWithSim does in the simulator what a vendor does in Altinn: it
+// registers its Maskinporten client with the vendor scopes and every product's
+// system-user scopes, and puts the client id and the return URL on every
+// product's system in the system register. It runs at every start, also on a
+// restored state, and changes nothing that is already so. ONBOARD_SIM_BREAK
+// leaves steps out or undoes them (config.SimBreaks; "system" and "right" are
+// applied to the seed by SimSeed).
 func RegisterWithSim(s *sim.Server, cfg *config.Config, pub *rsa.PublicKey) error {
+	br, err := parseSimBreaks(cfg)
+	if err != nil {
+		return err
+	}
 	// A system id is "<vendor orgno>_<name>" (contract §2), so the vendor's org is in it.
 	vendorOrg, _, ok := strings.Cut(cfg.Products[0].SystemID, "_")
 	if !ok || len(vendorOrg) != 9 {
 		return fmt.Errorf("app: simulator: system id %q is not <orgno>_<name>", cfg.Products[0].SystemID)
 	}
-	seen := map[string]bool{}
-	err := s.AddClient(sim.Client{
+	err = s.AddClient(sim.Client{
 		ClientID: cfg.MaskinportenClientID, OrgNo: vendorOrg, KeyID: cfg.MaskinportenKID,
 		PublicKeyPEM: string(maskinporten.PublicKeyPEM(pub)),
-		Scopes:       append(append([]string{}, vendorScopes...), altinn.ScopeSystemRegisterWrite),
+		Scopes:       simClientScopes(cfg, br),
 	})
 	if err != nil {
 		return fmt.Errorf("app: simulator client: %w", err)
 	}
+	seen := map[string]bool{}
 	for _, p := range cfg.Products {
-		if seen[p.SystemID] {
+		if seen[p.SystemID] || br.system {
 			continue
 		}
 		seen[p.SystemID] = true
-		if err := s.AddRedirectURL(p.SystemID, cfg.ReturnURL()); err != nil {
+		if br.redirect {
+			err = s.RemoveRedirectURL(p.SystemID, cfg.ReturnURL())
+		} else {
+			err = s.AddRedirectURL(p.SystemID, cfg.ReturnURL())
+		}
+		if err != nil {
 			return fmt.Errorf("app: simulator redirect URL: %w", err)
 		}
+		if br.clientID {
+			err = s.RemoveClientID(p.SystemID, cfg.MaskinportenClientID)
+		} else {
+			err = s.AddClientID(p.SystemID, cfg.MaskinportenClientID)
+		}
+		if err != nil {
+			return fmt.Errorf("app: simulator client id: %w", err)
+		}
 	}
+	s.SetMaskinportenClockOffset(br.clock)
 	return nil
 }
 

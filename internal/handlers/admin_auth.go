@@ -89,6 +89,7 @@ func (h *Handler) adminRoutes(e *echo.Echo) {
 	h.campaignRoutes(g)
 	h.staffRoutes(g.Group("/staff", h.requireStaff(db.RoleAdmin)))
 	h.apiKeyRoutes(g.Group("/apikeys", h.requireStaff(db.RoleAdmin)))
+	h.setupRoutes(g) // admin_setup.go: admins only
 }
 
 // requireStaff lets a request through only with a live staff session whose

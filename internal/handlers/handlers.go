@@ -109,8 +109,11 @@ type Handler struct {
 	CampaignStore       CampaignStore
 	CampaignConcurrency int
 	CampaignRate        float64
-	brandOnce           sync.Once
-	brandAssets         *brandAssets
+	// Setup runs the set-up checks for the admins' Setup page (nil: no
+	// page). See admin_setup.go.
+	Setup       SetupChecker
+	brandOnce   sync.Once
+	brandAssets *brandAssets
 }
 
 func (h *Handler) page(c echo.Context, title string) views.Page {

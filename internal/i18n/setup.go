@@ -20,6 +20,7 @@ func init() {
 			"setup.fix":         "Fix: %s",
 			"setup.allok":       "Every check passed.",
 			"setup.someko":      "Some checks failed: fix them from the top, since later checks depend on earlier ones.",
+			"setup.timeout":     "The checks ran out of time (20 s): the lines that say so may pass once Altinn and Maskinporten answer faster. Reload the page to try again.",
 
 			"setup.diff.heading": "The system register",
 			"setup.diff.lead":    "What `onboard system apply` would change at Altinn, field by field. This page only shows it; apply it from the command line, where it asks before it sends.",
@@ -121,6 +122,7 @@ func init() {
 			"setup.detail.env.ok":     "%s with %s",
 
 			"setup.detail.token.unreachable": "Maskinporten at %s did not answer: %s",
+			"setup.detail.token.ok":          "Maskinporten issued one",
 			"setup.fix.token.unreachable":    "check ONBOARD_MASKINPORTEN_ISSUER and that this machine can reach it.",
 			"setup.detail.token.refused":     "Maskinporten refused (%s): %s",
 			"setup.mp.clock":                 "the grant's time is off, because this machine's clock does not agree with Maskinporten's (see clock)",
@@ -175,6 +177,7 @@ func init() {
 			"setup.fix":         "Løsning: %s",
 			"setup.allok":       "Alle sjekkene gikk gjennom.",
 			"setup.someko":      "Noen sjekker feilet: rett dem ovenfra, for de senere sjekkene bygger på de første.",
+			"setup.timeout":     "Sjekkene brukte for lang tid (20 s): linjene som sier det, kan gå gjennom når Altinn og Maskinporten svarer raskere. Last siden på nytt for å prøve igjen.",
 
 			"setup.diff.heading": "Systemregisteret",
 			"setup.diff.lead":    "Hva `onboard system apply` ville endret hos Altinn, felt for felt. Denne siden bare viser det; bruk kommandolinjen for å sende det, der du blir spurt før noe sendes.",
@@ -276,6 +279,7 @@ func init() {
 			"setup.detail.env.ok":     "%s med %s",
 
 			"setup.detail.token.unreachable": "Maskinporten på %s svarte ikke: %s",
+			"setup.detail.token.ok":          "Maskinporten utstedte et",
 			"setup.fix.token.unreachable":    "sjekk ONBOARD_MASKINPORTEN_ISSUER og at denne maskinen når den.",
 			"setup.detail.token.refused":     "Maskinporten avviste (%s): %s",
 			"setup.mp.clock":                 "tiden i forespørselen er feil, fordi klokken på denne maskinen ikke stemmer med Maskinportens (se klokke)",

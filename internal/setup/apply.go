@@ -30,19 +30,7 @@ func (s *Service) Plans(ctx context.Context, prune bool) ([]Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &state{packages: map[string]*altinn.PackageInfo{}, pkgErr: map[string]error{}}
-	kinds := func(urn string) (bool, bool) {
-		info, err := s.packageInfo(ctx, st, urn)
-		if err != nil {
-			for _, k := range knownClientOnly {
-				if samePackage(k, urn) {
-					return true, false
-				}
-			}
-			return false, false
-		}
-		return info.ClientOnly(), true
-	}
+	kinds := s.kinds(ctx)
 	out := make([]Plan, 0, len(wants))
 	for _, w := range wants {
 		if s.Register == nil {
@@ -62,6 +50,41 @@ func (s *Service) Plans(ctx context.Context, prune bool) ([]Plan, error) {
 		out = append(out, Merge(w, have, prune, kinds))
 	}
 	return out, nil
+}
+
+// Registrations are the systems the configuration needs as apply would
+// register them (Plans against an empty register), without reading the
+// register: what `onboard system show` prints.
+func (s *Service) Registrations(ctx context.Context) ([]Plan, error) {
+	wants, err := Definitions(s.Config)
+	if err != nil {
+		return nil, err
+	}
+	kinds := s.kinds(ctx)
+	out := make([]Plan, 0, len(wants))
+	for _, w := range wants {
+		out = append(out, Merge(w, nil, false, kinds))
+	}
+	return out, nil
+}
+
+// kinds tells Merge whether a package is client-only, from the metadata,
+// or failing that from Altinn's known client-only packages (then known is
+// false).
+func (s *Service) kinds(ctx context.Context) func(urn string) (clientOnly, known bool) {
+	st := &state{packages: map[string]*altinn.PackageInfo{}, pkgErr: map[string]error{}}
+	return func(urn string) (bool, bool) {
+		info, err := s.packageInfo(ctx, st, urn)
+		if err != nil {
+			for _, k := range knownClientOnly {
+				if samePackage(k, urn) {
+					return true, false
+				}
+			}
+			return false, false
+		}
+		return info.ClientOnly(), true
+	}
 }
 
 // ErrDeleted is Apply's answer for a system that is deleted in Altinn.

@@ -114,7 +114,7 @@ func (s *Service) Check(ctx context.Context) Report {
 		err := probes[i].err
 		if err == nil {
 			st.scopeOK[scope] = true
-			add(Result{ID: "token", Name: name, Status: OK})
+			add(Result{ID: "token", Name: name, Status: OK, Detail: T("setup.detail.token.ok")})
 			continue
 		}
 		detail, fix := explainProbe(cfg, scope, err, clockBad)

@@ -80,7 +80,7 @@ func (r Report) OK() bool { return r.Count(Fail) == 0 && r.Count(Skip) == 0 }
 
 // Failing returns the names of the failed checks in English, each once.
 func (r Report) Failing() []string {
-	var out []string
+	out := []string{}
 	seen := map[string]bool{}
 	for _, c := range r.Results {
 		if c.Status != Fail {

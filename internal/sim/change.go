@@ -343,7 +343,7 @@ func (s *Server) createChange(vendor, corrID, userID string, b *changeBody) (int
 		return 0, nil, "", authProblem(1)
 	}
 	if len(b.RequiredAccessPackages) > 0 {
-		if p := checkPackages(sys, b.RequiredAccessPackages, false); p != nil {
+		if p := s.checkPackagesLocked(sys, b.RequiredAccessPackages, false); p != nil {
 			return 0, nil, "", p
 		}
 	}

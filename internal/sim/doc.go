@@ -1,14 +1,17 @@
-// Package sim is a simulator of the three pieces of the outside world that
-// onboard talks to when it connects a customer to Altinn 3 through a system user:
+// Package sim is a simulator of the pieces of the outside world that onboard talks
+// to when it connects a customer to Altinn 3 through a system user:
 //
 //   - the Maskinporten token endpoint (RFC 7523 JWT-bearer grants),
 //   - Altinn's system-user vendor API under /authentication/api/v1/systemuser/,
+//   - Altinn's system register vendor API under /authentication/api/v1/systemregister/,
+//     with the access-package metadata and Resource Registry it checks against,
 //   - the Altinn confirm page where a person at the customer approves, rejects or
 //     escalates a request, or approves or rejects a change request.
 //
 // It is the backend the service uses when it runs without credentials, and the one all
 // tests run against. It is written from the contract notes in shared/altinn
-// (contract.md, maskinporten.md), not from our own client, so that it catches our
+// (contract.md, maskinporten.md, systemregister.md, metadata.md), not from our own
+// client, so that it catches our
 // client's mistakes: it validates grants the way Maskinporten does, follows Altinn's
 // processing order for creates, returns the same status codes and problem bodies, and
 // redirects the browser to the stored redirectUrl byte for byte.
@@ -20,6 +23,9 @@
 //	GET  /.well-known/oauth-authorization-server
 //	GET  /jwk
 //	POST /token
+//
+// All three send a Date header from Maskinporten's clock, which grants are checked
+// against (iat within 10 s) and which SetMaskinportenClockOffset can skew.
 //
 // Altinn vendor API (base = PublicURL):
 //
@@ -39,6 +45,41 @@
 //	GET    /authentication/api/v1/systemuser/changerequest/vendor/byexternalref/{systemId}/{orgNo}/{externalRef}
 //	GET    /authentication/api/v1/systemuser/changerequest/vendor/bysystem/{systemId}
 //	DELETE /authentication/api/v1/systemuser/changerequest/vendor/{id}
+//
+// Altinn system register vendor API (scope systemregister.write or .admin; another
+// vendor's system is a 403 with an empty body):
+//
+//	GET    /authentication/api/v1/systemregister/vendor
+//	POST   /authentication/api/v1/systemregister/vendor
+//	GET    /authentication/api/v1/systemregister/vendor/{systemId}
+//	PUT    /authentication/api/v1/systemregister/vendor/{systemId}
+//	PUT    /authentication/api/v1/systemregister/vendor/{systemId}/rights
+//	PUT    /authentication/api/v1/systemregister/vendor/{systemId}/accesspackages
+//	DELETE /authentication/api/v1/systemregister/vendor/{systemId}
+//	GET    /authentication/api/v1/systemregister/vendor/{systemId}/changelog
+//
+// They follow systemregister.md §1-4: POST and PUT in Altinn's processing order,
+// validation errors as one 400 (STD-00000) listing AUTH.VLD-000NN codes, PUT as a
+// whole replace (a list left out becomes empty, isVisible left out true, and the
+// clientId list is what system-user tokens are checked against), soft deletes whose
+// ids are never free again, and a change log (newest first, changedData with
+// PascalCase keys). Packages are checked against the access-package catalogue,
+// rights against the Resource Registry, both below.
+//
+// Anonymous metadata:
+//
+//	GET /accessmanagement/api/v1/meta/info/accesspackages/package/urn/{urnValue}
+//	GET /resourceregistry/api/v1/resource/{id}
+//
+// The first answers Access Management's PackageDto in the Accept-Language language
+// for the one package whose URN ends with the value. Whether a package is assignable
+// (to a standard system user) or delegable (to an agent one) belongs to the package:
+// the simulator has a built-in catalogue of ordinary, client-only, admin-type and
+// unusable packages (metadata.go, systemregister.md §7), to which a seed system's
+// packages and their flags are added. The second answers a ServiceResource: the
+// built-in resources (two of type MaskinportenSchema, which the register refuses in
+// rights with AUTH.VLD-00017), the seed systems' rights, and with Seed.AnyResource
+// every plausible id as a delegable resource of type Default.
 //
 // Confirm page (the customer's side):
 //
@@ -84,6 +125,25 @@
 // (a Go duration string such as "2s", or nanoseconds), times, afterStore, hang and
 // malformed.
 //
+// # Set-up mistakes on purpose
+//
+// So that `onboard doctor` can be seen failing, the app starts the simulator
+// misconfigured when ONBOARD_SIM_BREAK names a mistake (config.SimBreaks):
+//
+//	scope[=<scope>]  the service's Maskinporten client lacks the scope (default systemregister.write): MP-200
+//	system           the products' systems are not in the system register (left out of the seed)
+//	right            the system lacks the first product right (taken out of the seed)
+//	redirect         the service's return URL is not an allowed redirect URL: AUTH-00021
+//	clientid         the service's client id is not on the system's clientId list: MP-303
+//	clock[=<offset>] Maskinporten's clock is off by the offset (default 30s)
+//
+// Without them the app's RegisterWithSim does at every start what a vendor does in
+// Altinn: it gives its client the vendor scopes and every product's scopes and puts
+// the client id (AddClientID) and the return URL (AddRedirectURL) on each product's
+// system. The hooks behind the breaks are RemoveClientID, RemoveRedirectURL and
+// SetMaskinportenClockOffset; "system" and "right" change the seed, so a state file
+// saved under them is replaced by the seed's systems when they are lifted.
+//
 // # State across restarts
 //
 // With Config.StatePath set (the app's ONBOARD_SIM_STATE, by default
@@ -127,5 +187,11 @@
 //   - The change-request page has no escalate button. A correlation-id already used by
 //     a deleted change request, or by another vendor's, fails with 404 AUTH-00012
 //     (storing failed) once validation passes.
-//   - The system register API and x5c (certificate) grants are not simulated.
+//   - The system register checks ownership for .admin tokens too (whether Digdir's
+//     admin scope passes it in Altinn is UNCONFIRMED), orders GET vendor by id, and
+//     answers an unknown system on PUT rights and accesspackages with a 500, as
+//     Altinn most likely does (systemregister.md §1). The package catalogue is a part
+//     of Altinn's (about 30 of some 220 packages); English and Nynorsk names are
+//     Altinn's where known here.
+//   - x5c (certificate) grants are not simulated.
 package sim

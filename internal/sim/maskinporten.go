@@ -61,6 +61,7 @@ func invalidRequest(format string, args ...any) *tokenError {
 
 // handleMetadata serves the RFC 8414 metadata document as Maskinporten does.
 func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
+	s.setDate(w)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                s.issuer,
 		"token_endpoint":                        s.publicURL + "/token",
@@ -74,6 +75,7 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 
 // handleJWK serves the simulator's token-signing key as a JWK set.
 func (s *Server) handleJWK(w http.ResponseWriter, r *http.Request) {
+	s.setDate(w)
 	pub := s.key.PublicKey
 	writeJSON(w, http.StatusOK, map[string]any{"keys": []map[string]string{{
 		"kty": "RSA",
@@ -88,6 +90,7 @@ func (s *Server) handleJWK(w http.ResponseWriter, r *http.Request) {
 // handleToken is the token endpoint: it validates a JWT-bearer grant as Maskinporten
 // does and issues an access token signed by the simulator's key.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	s.setDate(w)
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		writeTokenError(w, &tokenError{http.StatusMethodNotAllowed, "invalid_request", "The token endpoint only accepts POST."})
@@ -125,6 +128,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// setDate sets the Date header from Maskinporten's clock, which a client reads to
+// tell how far its own clock is off.
+func (s *Server) setDate(w http.ResponseWriter) {
+	w.Header().Set("Date", s.mpNow().UTC().Format(http.TimeFormat))
 }
 
 // grant validates a grant and issues a token, in Maskinporten's order as far as it is
@@ -166,7 +175,7 @@ func (s *Server) grant(assertion string) (map[string]any, *tokenError) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.nowLocked()
+	now := s.mpNowLocked()
 
 	iss, _ := claims["iss"].(string)
 	cl := s.clients[iss]
@@ -327,7 +336,7 @@ func (s *Server) systemUserDetailsLocked(cl *client, raw any) (map[string]any, *
 			continue
 		}
 		sys := s.systems[u.systemID]
-		if sys == nil || sys.VendorOrgNo != cl.orgNo || !slices.Contains(sys.ClientIDs, cl.id) {
+		if sys == nil || sys.Deleted || sys.VendorOrgNo != cl.orgNo || !slices.Contains(sys.ClientIDs, cl.id) {
 			continue
 		}
 		return map[string]any{
@@ -425,6 +434,8 @@ func writeTokenError(w http.ResponseWriter, e *tokenError) {
 // accessToken is what the simulator knows about the caller from a verified bearer token.
 type accessToken struct {
 	scopes []string
+	// clientID is the Maskinporten client the token was issued to.
+	clientID string
 	// consumerOrg is the org number in the consumer claim, "" when there is none.
 	consumerOrg string
 }
@@ -460,6 +471,7 @@ func (s *Server) verifyBearer(header string) (*accessToken, error) {
 		at.scopes = strings.Fields(sc)
 	}
 	at.consumerOrg = consumerOrg(claims["consumer"])
+	at.clientID, _ = claims["client_id"].(string)
 	return at, nil
 }
 

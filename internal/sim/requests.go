@@ -216,7 +216,7 @@ func (s *Server) createRequest(vendor string, b *createBody, agent bool) (int, *
 		if len(b.AccessPackages) == 0 {
 			return 0, nil, authProblem(58)
 		}
-		if p := checkPackages(sys, b.AccessPackages, true); p != nil {
+		if p := s.checkPackagesLocked(sys, b.AccessPackages, true); p != nil {
 			return 0, nil, p
 		}
 	} else {
@@ -230,7 +230,7 @@ func (s *Server) createRequest(vendor string, b *createBody, agent bool) (int, *
 			return 0, nil, authProblem(1)
 		}
 		if len(b.AccessPackages) > 0 {
-			if p := checkPackages(sys, b.AccessPackages, false); p != nil {
+			if p := s.checkPackagesLocked(sys, b.AccessPackages, false); p != nil {
 				return 0, nil, p
 			}
 		}
@@ -590,21 +590,24 @@ func sameResource(a, b []AttributePair) bool {
 	return slices.Equal(sa, sb)
 }
 
-// checkPackages applies Altinn's access-package checks: AUTH-00063 when the system has
-// no packages or fewer than requested (no extension) or a package is not on the system
-// (NotFoundPackages); AUTH-00064 (standard, not assignable) or AUTH-00065 (agent, not
-// client-delegable) with NotDelegablePackages.
-func checkPackages(sys *System, requested []pkgRef, agent bool) *problem {
+// checkPackagesLocked applies Altinn's access-package checks: AUTH-00063 when the
+// system has no packages or fewer than requested (no extension) or a package is not
+// on the system (NotFoundPackages); AUTH-00064 (standard, not assignable) or
+// AUTH-00065 (agent, not client-delegable) with NotDelegablePackages. Whether a
+// package is assignable or client-delegable is the package's own metadata (the
+// catalogue, with a seed package's flags added). The caller holds s.mu.
+func (s *Server) checkPackagesLocked(sys *System, requested []pkgRef, agent bool) *problem {
 	if len(sys.AccessPackages) == 0 || len(requested) > len(sys.AccessPackages) {
 		return authProblem(63)
 	}
 	var notFound, notDelegable []string
 	for _, p := range requested {
 		i := slices.IndexFunc(sys.AccessPackages, func(sp Package) bool { return sp.URN == p.URN })
-		switch {
-		case i < 0:
+		if i < 0 {
 			notFound = append(notFound, p.URN)
-		case agent && !sys.AccessPackages[i].ClientDelegable, !agent && !sys.AccessPackages[i].Assignable:
+			continue
+		}
+		if assignable, delegable := s.packageFlagsLocked(sys.AccessPackages[i]); agent && !delegable || !agent && !assignable {
 			notDelegable = append(notDelegable, p.URN)
 		}
 	}

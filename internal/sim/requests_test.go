@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -103,7 +104,13 @@ func TestCreateAgent(t *testing.T) {
 }
 
 func TestCreateErrors(t *testing.T) {
-	e := newEnv(t)
+	// An admin-type package on the system: assignable, not client-delegable
+	// (skattegrunnlag is both, systemregister.md §7).
+	const pkgAdmin = "urn:altinn:accesspackage:tilgangsstyrer"
+	e := newEnv(t, func(cfg *Config) {
+		sys := &cfg.Seed.Systems[0]
+		sys.AccessPackages = append(slices.Clone(sys.AccessPackages), Package{URN: pkgAdmin})
+	})
 	tok := e.token()
 	otherTok := e.tokenFor(otherClientID, otherKID, ScopeRequestWrite, ScopeRequestRead)
 	right := func(value string) []any {
@@ -143,13 +150,13 @@ func TestCreateErrors(t *testing.T) {
 		}}}), wantStatus: 400, wantCode: "AUTH-00001"},
 		{name: "package not on the system", body: with(std, "accessPackages", pkgs("urn:altinn:accesspackage:nope")), wantStatus: 400, wantCode: "AUTH-00063",
 			wantExt: map[string]string{"NotFoundPackages": "urn:altinn:accesspackage:nope"}},
-		{name: "more packages than the system has", body: with(std, "accessPackages", pkgs(pkgSkatt, pkgSkatt, pkgSkatt, pkgSkatt)), wantStatus: 400, wantCode: "AUTH-00063"},
+		{name: "more packages than the system has", body: with(std, "accessPackages", pkgs(pkgSkatt, pkgSkatt, pkgSkatt, pkgSkatt, pkgSkatt)), wantStatus: 400, wantCode: "AUTH-00063"},
 		{name: "client package on a standard request", body: with(std, "accessPackages", pkgs(pkgSkatt, pkgLonn)), wantStatus: 400, wantCode: "AUTH-00064",
 			wantExt: map[string]string{"NotDelegablePackages": pkgLonn}},
 		{name: "agent without packages", agent: true, body: without(agent, "accessPackages"), wantStatus: 400, wantCode: "AUTH-00058"},
 		{name: "agent with empty packages", agent: true, body: with(agent, "accessPackages", []any{}), wantStatus: 400, wantCode: "AUTH-00058"},
-		{name: "agent with an assignable-only package", agent: true, body: with(agent, "accessPackages", pkgs(pkgSkatt)), wantStatus: 400, wantCode: "AUTH-00065",
-			wantExt: map[string]string{"NotDelegablePackages": pkgSkatt}},
+		{name: "agent with an assignable-only package", agent: true, body: with(agent, "accessPackages", pkgs(pkgAdmin)), wantStatus: 400, wantCode: "AUTH-00065",
+			wantExt: map[string]string{"NotDelegablePackages": pkgAdmin}},
 		{name: "agent with an unknown package", agent: true, body: with(agent, "accessPackages", pkgs("urn:x")), wantStatus: 400, wantCode: "AUTH-00063",
 			wantExt: map[string]string{"NotFoundPackages": "urn:x"}},
 		{name: "agent with an unknown system", agent: true, body: with(agent, "systemId", "991825827_nope"), wantStatus: 404, wantCode: "AUTH-00011"},

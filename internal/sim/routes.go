@@ -35,6 +35,21 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+change+"/bysystem/{systemId}", s.handleChangesBySystem)
 	mux.HandleFunc("DELETE "+change+"/{id}", s.handleDeleteChange)
 
+	// Altinn's system register vendor API (sysregister.go).
+	mux.HandleFunc("GET "+registerBase, s.handleListSystems)
+	mux.HandleFunc("GET "+registerBase+"/{$}", s.handleListSystems)
+	mux.HandleFunc("POST "+registerBase, s.handleCreateSystem)
+	mux.HandleFunc("GET "+registerBase+"/{systemId}", s.handleGetSystem)
+	mux.HandleFunc("PUT "+registerBase+"/{systemId}", s.handleUpdateSystem)
+	mux.HandleFunc("PUT "+registerBase+"/{systemId}/rights", s.handleUpdateRights)
+	mux.HandleFunc("PUT "+registerBase+"/{systemId}/accesspackages", s.handleUpdatePackages)
+	mux.HandleFunc("DELETE "+registerBase+"/{systemId}", s.handleDeleteSystem)
+	mux.HandleFunc("GET "+registerBase+"/{systemId}/changelog", s.handleChangelog)
+
+	// Anonymous metadata: access packages and resources (metadata.go).
+	mux.HandleFunc("GET /accessmanagement/api/v1/meta/info/accesspackages/package/urn/{urnValue}", s.handlePackageByURN)
+	mux.HandleFunc("GET /resourceregistry/api/v1/resource/{id}", s.handleResource)
+
 	// The customer's side.
 	csrf := http.NewCrossOriginProtection()
 	mux.HandleFunc("GET "+confirmBase+"/request", s.handleConfirmPage(false))

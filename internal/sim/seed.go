@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 )
 
 // Seed is the world the simulator starts with: the registered systems in Altinn's
@@ -19,6 +20,12 @@ type Seed struct {
 	// Register too, named "Testorganisasjon <orgno>". When false, an unknown org gives
 	// AUTH-00000.
 	AnyValidOrg bool `json:"anyValidOrg"`
+	// AnyResource makes every plausible resource id (lower-case letters, digits, "-"
+	// and "_") exist in the Resource Registry as a delegable resource of type
+	// Default, so the system register accepts rights on it. When false, only the
+	// built-in resources and those in the seed systems' rights exist; any other gives
+	// AUTH.VLD-00003.
+	AnyResource bool `json:"anyResource"`
 	// Clients are the Maskinporten clients.
 	Clients []Client `json:"clients"`
 }
@@ -39,15 +46,53 @@ type System struct {
 	// AllowedRedirectURLs must be absolute https URLs (http is allowed for localhost
 	// in the simulator only).
 	AllowedRedirectURLs []string `json:"allowedRedirectUrls"`
+	// Description has the same keys as Name. The register requires it on POST and
+	// PUT; Altinn's portal shows it nowhere.
+	Description map[string]string `json:"description,omitempty"`
+	// IsVisible is false for a system hidden from the portal's self-service list;
+	// nil means true, Altinn's default. A visible system may not hold client-only
+	// access packages (AUTH.VLD-00018).
+	IsVisible *bool `json:"isVisible,omitempty"`
+	// InternalID is the register's internal GUID, which POST answers with and the
+	// change log names. New derives a stable one from ID when it is empty.
+	InternalID string `json:"internalId,omitempty"`
+	// Deleted is set by DELETE vendor/{id}: the system stays readable, its id can
+	// never be used again, and system-user tokens for it fail with MP-303.
+	Deleted bool `json:"deleted,omitempty"`
+	// Changelog holds the register's changes to the system, oldest first (the API
+	// answers newest first).
+	Changelog []ChangeLogEntry `json:"changelog,omitempty"`
 }
 
-// Package is an access package registered on a system.
+// Visible reports whether the system is visible in the portal: IsVisible, or true
+// when it is unset.
+func (sys System) Visible() bool { return sys.IsVisible == nil || *sys.IsVisible }
+
+// ChangeLogEntry is one change the system register made to a system.
+type ChangeLogEntry struct {
+	// ChangedByOrgNumber is the org of the token that made the change.
+	ChangedByOrgNumber string `json:"changedByOrgNumber"`
+	// ChangeType is create, update, rightsupdate, accesspackageupdate or delete.
+	ChangeType string `json:"changeType"`
+	// ChangedData is the body as sent, with PascalCase keys; empty for delete.
+	ChangedData json.RawMessage `json:"changedData,omitempty"`
+	// ClientID is the Maskinporten client whose token made the change.
+	ClientID string    `json:"clientId"`
+	Created  time.Time `json:"created"`
+}
+
+// Package is an access package registered on a system. Whether a package is
+// assignable or client-delegable belongs to the package in Access Management's
+// metadata (the simulator's built-in catalogue, see metadata.go), not to the
+// system: the flags here only add to the catalogue's, for packages a seed needs
+// that the catalogue does not know or knows otherwise. Systems the register API
+// writes carry the URN only.
 type Package struct {
 	URN string `json:"urn"`
 	// Assignable means a standard system user may be given the package.
-	Assignable bool `json:"assignable"`
+	Assignable bool `json:"assignable,omitempty"`
 	// ClientDelegable means an agent (client) system user may be given the package.
-	ClientDelegable bool `json:"clientDelegable"`
+	ClientDelegable bool `json:"clientDelegable,omitempty"`
 }
 
 // Right is a single right: a resource given as attribute pairs, and an optional action
@@ -93,24 +138,34 @@ const (
 const defaultSystemVendor = "991825827"
 
 // DefaultSeed returns the world a developer gets without a seed file: the vendor
-// SmartCloud AS with one system that has a single right, an assignable package and two
-// client-delegable packages, a handful of named test organisations, and AnyValidOrg
-// so that any org number with a valid check digit exists. It has no Maskinporten
-// clients; the caller adds its own with AddClient.
+// SmartCloud AS with one system that has a single right, an ordinary package
+// (assignable and client-delegable) and two client-only packages, a handful of named
+// test organisations, AnyValidOrg so that any org number with a valid check digit
+// exists, and AnyResource so that rights on any plausible resource id can be
+// registered. The system holds client-only packages, so it is not visible in the
+// portal (isVisible false), as the register demands. It has no Maskinporten clients;
+// the caller adds its own with AddClient and AddClientID.
 func DefaultSeed() Seed {
+	hidden := false
 	return Seed{
 		Systems: []System{{
 			ID:          defaultSystemVendor + "_smartcloud",
 			VendorOrgNo: defaultSystemVendor,
 			Name:        map[string]string{"nb": "SmartCloud", "nn": "SmartCloud", "en": "SmartCloud"},
+			Description: map[string]string{
+				"nb": "Regnskap og lønn i skyen",
+				"nn": "Rekneskap og løn i skya",
+				"en": "Accounting and payroll in the cloud",
+			},
 			Rights: []Right{{Resource: []AttributePair{
 				{ID: "urn:altinn:resource", Value: "ske-krav-og-betalinger"},
 			}}},
 			AccessPackages: []Package{
-				{URN: "urn:altinn:accesspackage:skattegrunnlag", Assignable: true},
+				{URN: "urn:altinn:accesspackage:skattegrunnlag", Assignable: true, ClientDelegable: true},
 				{URN: "urn:altinn:accesspackage:regnskapsforer-med-signeringsrettighet", ClientDelegable: true},
 				{URN: "urn:altinn:accesspackage:regnskapsforer-lonn", ClientDelegable: true},
 			},
+			IsVisible: &hidden,
 		}},
 		Orgs: []Org{
 			{OrgNo: defaultSystemVendor, Name: "SmartCloud AS"},
@@ -122,6 +177,7 @@ func DefaultSeed() Seed {
 			{OrgNo: "310000051", Name: "Solsiden Frisør AS"},
 		},
 		AnyValidOrg: true,
+		AnyResource: true,
 	}
 }
 
@@ -176,6 +232,11 @@ func (s Seed) validate() error {
 		for _, u := range sys.AllowedRedirectURLs {
 			if err := checkRegisteredRedirectURL(u); err != nil {
 				return fmt.Errorf("system %q: %w", sys.ID, err)
+			}
+		}
+		if sys.InternalID != "" {
+			if _, ok := parseGUID(sys.InternalID); !ok {
+				return fmt.Errorf("system %q: internalId %q is not a GUID", sys.ID, sys.InternalID)
 			}
 		}
 	}

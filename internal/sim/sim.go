@@ -97,9 +97,20 @@ type Server struct {
 	nowFn       func() time.Time // Config.Now: grants and access tokens
 	worldFn     func() time.Time // SetNow: the age of requests and system users
 	worldOffset time.Duration    // added by the admin clock; see worldNowLocked
+	// mpOffset skews Maskinporten's clock against Config.Now
+	// (SetMaskinportenClockOffset); it is set at every start, not saved.
+	mpOffset    time.Duration
 	systems     map[string]*System
 	orgs        map[string]string
 	anyValidOrg bool
+	// packages is Access Management's package metadata: the built-in catalogue with
+	// the seed systems' packages merged in, by lower-case URN (metadata.go). It is
+	// rebuilt from the seed at every start, not saved.
+	packages map[string]*accessPackage
+	// resources is the Resource Registry: the built-in resources and those of the
+	// seed systems' rights; anyResource adds every plausible id (metadata.go).
+	resources   map[string]*resource
+	anyResource bool
 	clients     map[string]*client
 	kidOwner    map[string]string    // kid → client id; kids are unique across clients
 	usedJTIs    map[string]time.Time // client id + jti → when the entry may be forgotten
@@ -238,6 +249,9 @@ func New(cfg Config) (*Server, error) {
 		systems:     map[string]*System{},
 		orgs:        map[string]string{},
 		anyValidOrg: cfg.Seed.AnyValidOrg,
+		packages:    builtinPackages(),
+		resources:   builtinResources(),
+		anyResource: cfg.Seed.AnyResource,
 		clients:     map[string]*client{},
 		kidOwner:    map[string]string{},
 		usedJTIs:    map[string]time.Time{},
@@ -258,7 +272,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.worldFn = s.nowFn
 	for _, sys := range cfg.Seed.Systems {
-		s.systems[sys.ID] = cloneSystem(sys)
+		c := cloneSystem(sys)
+		if c.InternalID == "" {
+			c.InternalID = derivedGUID("system:" + c.ID)
+		}
+		s.systems[sys.ID] = c
+		s.mergeSeedSystem(c)
 	}
 	for _, o := range cfg.Seed.Orgs {
 		s.orgs[o.OrgNo] = o.Name
@@ -329,7 +348,7 @@ func (s *Server) AddRedirectURL(systemID, url string) error {
 		s.mu.Unlock()
 		return fmt.Errorf("sim: unknown system %q", systemID)
 	}
-	if !slices.Contains(sys.AllowedRedirectURLs, url) {
+	if !slices.ContainsFunc(sys.AllowedRedirectURLs, func(u string) bool { return dotnetURI(u) == dotnetURI(url) }) {
 		sys.AllowedRedirectURLs = append(sys.AllowedRedirectURLs, url)
 		s.changedLocked()
 	}
@@ -359,8 +378,30 @@ func (s *Server) SetNow(f func() time.Time) {
 	_ = s.commitTo(gen) // a failure is logged; SetNow is a test hook without an error
 }
 
-// nowLocked is the clock for grants and access tokens. The caller holds s.mu.
+// nowLocked is Altinn's clock for access tokens (Config.Now). The caller holds s.mu.
 func (s *Server) nowLocked() time.Time { return s.nowFn() }
+
+// SetMaskinportenClockOffset skews Maskinporten's clock by d against Config.Now, as
+// a Maskinporten (or a client host) whose clock is off would be: grants are checked
+// and tokens issued by the skewed clock, and the Maskinporten routes' Date header
+// shows it, so a client can measure the skew. Altinn's checks of access tokens stay
+// on Config.Now. Zero removes the skew; it is not kept in the state file.
+func (s *Server) SetMaskinportenClockOffset(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mpOffset = d
+}
+
+// mpNowLocked is Maskinporten's clock for grants and the tokens it issues:
+// Config.Now with the skew of SetMaskinportenClockOffset. The caller holds s.mu.
+func (s *Server) mpNowLocked() time.Time { return s.nowFn().Add(s.mpOffset) }
+
+// mpNow returns mpNowLocked under the lock.
+func (s *Server) mpNow() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mpNowLocked()
+}
 
 // worldNowLocked is Altinn's clock, for the age of requests and system users: SetNow's
 // clock plus the admin offset. The caller holds s.mu.
@@ -628,7 +669,32 @@ func cloneSystem(sys System) *System {
 	c.AccessPackages = slices.Clone(sys.AccessPackages)
 	c.ClientIDs = slices.Clone(sys.ClientIDs)
 	c.AllowedRedirectURLs = slices.Clone(sys.AllowedRedirectURLs)
+	if sys.Description != nil {
+		c.Description = make(map[string]string, len(sys.Description))
+		for k, v := range sys.Description {
+			c.Description[k] = v
+		}
+	}
+	if sys.IsVisible != nil {
+		v := *sys.IsVisible
+		c.IsVisible = &v
+	}
+	c.Changelog = nil
+	for _, e := range sys.Changelog {
+		e.ChangedData = slices.Clone(e.ChangedData)
+		c.Changelog = append(c.Changelog, e)
+	}
 	return &c
+}
+
+// derivedGUID is a stable version-5-style GUID for key, for ids the simulator makes
+// up: a seed system's internal id, a package or area whose id is not known here.
+func derivedGUID(key string) string {
+	sum := sha256.Sum256([]byte("onboard-sim:" + key))
+	b := sum[:16]
+	b[6] = b[6]&0x0f | 0x50
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // newUUID returns a random (version 4) UUID in lower-case hyphenated form.
