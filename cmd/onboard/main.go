@@ -6,6 +6,8 @@
 //	onboard migrate   apply database migrations and exit
 //	onboard sim       the Altinn + Maskinporten simulator alone
 //	onboard staff     add and list support staff accounts (see staff.go)
+//	onboard doctor    check the set-up against Altinn and Maskinporten (see doctor.go)
+//	onboard system    show, diff and apply the system register's entry (see doctor.go)
 package main
 
 import (
@@ -27,6 +29,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/maskinporten"
+	"github.com/onboard-altinn/onboard/internal/setup"
 	"github.com/onboard-altinn/onboard/internal/sim"
 )
 
@@ -46,6 +49,8 @@ commands:
   migrate   apply database migrations and exit
   sim       run the Altinn + Maskinporten simulator alone
   staff     add and list support staff ("onboard staff help")
+  doctor    check the set-up against Altinn and Maskinporten, with the fixes
+  system    the system register as code: show, diff, apply, changelog ("onboard system help")
 
 Configuration is read from ONBOARD_* environment variables and DATABASE_URL;
 see README.md.`
@@ -75,6 +80,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return simOnly(ctx, cfg, log)
 	case "staff":
 		return staffCommand(ctx, cfg, log, args[1:], stdin, stdout, stderr)
+	case "doctor":
+		return doctorCommand(ctx, cfg, args[1:], stdout)
+	case "system":
+		return systemCommand(ctx, cfg, log, args[1:], stdin, stdout, stderr)
 	default:
 		return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
 	}
@@ -186,7 +195,38 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	log.Info("listening", "addr", appLn.Addr().String(), "sim_addr", simAddr,
 		"url", cfg.PublicURL, "return_url", cfg.ReturnURL())
+	stopChecks := logSetupChecks(ctx, a.Setup, log)
+	defer stopChecks()
 	return serveUntilDone(ctx, log, servers, lns, steps)
+}
+
+// setupChecksTimeout bounds the start-up run of the set-up checks.
+const setupChecksTimeout = time.Minute
+
+// logSetupChecks runs the set-up checks in the background once the service
+// listens, and logs one line of their outcome; it never delays or fails the
+// start. The returned func stops them (at shutdown) and waits for them.
+func logSetupChecks(ctx context.Context, s *setup.Service, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithTimeout(ctx, setupChecksTimeout)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rep := s.Check(ctx)
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return // shutting down: the outcome would be noise
+		}
+		level := slog.LevelInfo
+		if !rep.OK() {
+			level = slog.LevelWarn
+		}
+		log.Log(context.Background(), level, "setup checks", "ok", rep.Count(setup.OK), "failed", rep.Count(setup.Fail),
+			"skipped", rep.Count(setup.Skip), "failing", rep.Failing(),
+			"hint", "`onboard doctor` (or the dashboard's Setup page) shows every check with its fix")
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // simOnly runs the simulator alone, for a vendor testing its own integration.

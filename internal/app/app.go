@@ -30,6 +30,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/maskinporten"
 	"github.com/onboard-altinn/onboard/internal/metrics"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
+	"github.com/onboard-altinn/onboard/internal/setup"
 	"github.com/onboard-altinn/onboard/internal/sim"
 	"github.com/onboard-altinn/onboard/internal/webhooks"
 )
@@ -41,7 +42,11 @@ type App struct {
 	Sim          *sim.Server // nil unless ONBOARD_ALTINN_ENV=sim
 	Maskinporten *maskinporten.Client
 	Altinn       *altinn.Client
-	Onboardings  *onboarding.Service
+	// Metadata reads Altinn's access-package metadata; Setup runs the
+	// set-up checks (the Setup page, `onboard serve`'s start-up line).
+	Metadata    *altinn.Metadata
+	Setup       *setup.Service
+	Onboardings *onboarding.Service
 	// Jobs is the River client (reconciliation), built when there is a
 	// database; `onboard serve` starts and stops it.
 	Jobs    *river.Client[pgx.Tx]
@@ -78,19 +83,15 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 	}
 	a.Metrics = metrics.NewRegistry()
 	m := newServiceMetrics(a.Metrics)
-	a.Maskinporten, err = maskinporten.New(maskinporten.Config{
-		Issuer: cfg.MaskinportenIssuer, ClientID: cfg.MaskinportenClientID, KeyID: cfg.MaskinportenKID, Key: key,
-		// A token fetch is part of an Altinn call: it waits no longer than one.
-		HTTPClient: &http.Client{Timeout: min(10*time.Second, cfg.AltinnTimeout),
-			Transport: metrics.Transport(nil, maskinportenEndpoint, m.mpLatency, m.mpErrors)},
-	})
+	clients, err := Clients(cfg, key, metrics.Transport(nil, maskinportenEndpoint, m.mpLatency, m.mpErrors))
 	if err != nil {
-		return nil, fmt.Errorf("app: %w", err)
+		return nil, err
 	}
+	a.Maskinporten, a.Altinn, a.Metadata = clients.Maskinporten, clients.Altinn, clients.Metadata
+	a.Setup = clients.Setup(cfg, key)
 	a.Metrics.CounterFunc("onboard_maskinporten_token_fetches_total",
 		"Access tokens fetched from Maskinporten (each a POST to the token endpoint; cached tokens are not counted).",
 		func() float64 { return float64(a.Maskinporten.Fetches()) })
-	a.Altinn = altinn.New(cfg.AltinnBaseURL, a.Maskinporten, &http.Client{Timeout: cfg.AltinnTimeout})
 	a.Onboardings = &onboarding.Service{
 		DB: store, Altinn: a.Altinn, Products: cfg.Products, ReturnURL: cfg.ReturnURL(),
 		ConfirmHosts: cfg.ConfirmHosts, Log: log,
@@ -153,6 +154,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		WebhookLog: store, Redeliver: redeliver, Handoff: verifier,
 		APIKeys: store, PublicURL: cfg.PublicURL, Brand: cfg.Brand,
 		CampaignConcurrency: cfg.CampaignConcurrency, CampaignRate: cfg.CampaignRate,
+		Setup: a.Setup,
 	}
 	if a.Campaigns != nil {
 		h.Campaigns, h.CampaignStore = a.Campaigns, store

@@ -67,6 +67,7 @@ func TestBrowserPages(t *testing.T) {
 		{"admin-staff", "/admin/staff"},
 		{"admin-staff-disable", "/admin/staff/" + strconv.FormatInt(viewer.ID, 10) + "/disable"},
 		{"admin-apikeys", "/admin/apikeys"},
+		{"admin-setup", "/admin/setup"},
 		{"admin-campaigns", "/admin/campaigns"},
 		{"admin-campaign-new", "/admin/campaigns/new"},
 		{"admin-campaign", "/admin/campaigns/" + camp.ID},
