@@ -397,7 +397,7 @@ func TestAPI(t *testing.T) {
 	if want := []string{orgs[2], orgs[0]}; !slices.Equal(got, want) {
 		t.Fatalf("list: got %v, want %v", got, want)
 	}
-	for _, q := range []string{"status=nope", "kind=nope", "limit=0", "limit=501", "limit=x", "cursor=bogus", "customer_ref=", "customer_ref=a&status=pending"} {
+	for _, q := range []string{"status=nope", "kind=nope", "limit=0", "limit=501", "limit=x", "cursor=bogus", "customer_ref=", "customer_ref=a&status=pending", "usability=maybe"} {
 		if res := e.api(doc, http.MethodGet, routeList, "/api/v1/onboardings?"+q, key, ""); res.status != http.StatusBadRequest {
 			t.Fatalf("list ?%s: %d\n%s", q, res.status, res.body)
 		}

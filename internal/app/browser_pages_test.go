@@ -42,6 +42,23 @@ func TestBrowserPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A connected customer whose system-user token Maskinporten refuses:
+	// the service's client id was taken off the system (MP-303).
+	nb := e.browser()
+	notUsableOrg := distinctOrgs(970, 1)[0]
+	e.returnTo(nb, e.decide(nb, e.startFlow(nb, "standard", notUsableOrg), "approve").location)
+	notUsable := e.onboardingForOrg(notUsableOrg)
+	systemID, clientID := e.app.Config.Products[0].SystemID, e.app.Config.MaskinportenClientID
+	if err := e.app.Sim.RemoveClientID(systemID, clientID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.Onboardings.TestConnection(context.Background(), notUsable, db.CauseStaff, "test"); err != nil ||
+		notUsable.Usable == nil || *notUsable.Usable {
+		t.Fatalf("test connection: %v, usable %v", err, notUsable.Usable)
+	}
+	if err := e.app.Sim.AddClientID(systemID, clientID); err != nil {
+		t.Fatal(err)
+	}
 	camp, err := e.app.Campaigns.Create(context.Background(), campaigns.NewCampaign{Name: "Altinn 2", Product: "standard",
 		Concurrency: 2, Rate: 5, Data: []byte(strings.Join(distinctOrgs(960, 3), "\n") + "\n310000018\n"), CreatedBy: "test"})
 	if err != nil {
@@ -75,6 +92,9 @@ func TestBrowserPages(t *testing.T) {
 		{"admin-changes", "/admin/changes"},
 		{"admin-change-confirm", "/admin/onboardings/" + connected.ID + "/change"},
 		{"admin-connected", "/admin/onboardings/" + connected.ID},
+		{"admin-not-usable", "/admin/onboardings/" + notUsable.ID},
+		{"admin-testconnection", "/admin/onboardings/" + connected.ID + "/testconnection"},
+		{"admin-list-not-usable", "/admin/onboardings?usability=not_usable"},
 		{"change-outcome", "/change/" + cr.Ref},
 	}
 	for _, lang := range []string{"nb", "en"} {

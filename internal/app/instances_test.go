@@ -248,9 +248,10 @@ func TestInstancesHandleEachChangeOnce(t *testing.T) {
 		}
 		changes += len(e.statusChanges(o))
 	}
-	// One webhook delivery per change: wait for the last ones, then stop.
+	// One webhook delivery per change, and one per approved customer proved
+	// usable: wait for the last ones, then stop.
 	deadline := time.Now().Add(20 * time.Second)
-	for len(vendor.requests()) < changes && time.Now().Before(deadline) {
+	for len(vendor.requests()) < changes+len(approved) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	for _, a := range c.apps {
@@ -265,11 +266,18 @@ func TestInstancesHandleEachChangeOnce(t *testing.T) {
 		t.Fatalf("the vendor got %d events, want %d", len(vendor.requests()), changes)
 	}
 	seen := map[string]int{}
+	statusEvents := 0
 	for _, r := range vendor.requests() {
 		var ev webhooks.Event
 		if err := json.Unmarshal(r.body, &ev); err != nil {
 			t.Fatal(err)
 		}
+		if ev.Type == webhooks.TypeUsabilityChanged {
+			// A connected customer proved usable: once each, too.
+			seen[ev.Data.OrgNo+" usable"]++
+			continue
+		}
+		statusEvents++
 		prev := ""
 		if ev.Data.PreviousStatus != nil {
 			prev = *ev.Data.PreviousStatus
@@ -284,8 +292,9 @@ func TestInstancesHandleEachChangeOnce(t *testing.T) {
 			t.Errorf("the vendor got %q %d times", k, v)
 		}
 	}
-	if len(vendor.requests()) != changes {
-		t.Errorf("the vendor got %d events for %d changes", len(vendor.requests()), changes)
+	if statusEvents != changes || len(vendor.requests())-statusEvents != len(approved) {
+		t.Errorf("the vendor got %d status events for %d changes and %d usability events for %d approved",
+			statusEvents, changes, len(vendor.requests())-statusEvents, len(approved))
 	}
 
 	// Every read at Altinn is one an instance recorded: the simulator's
