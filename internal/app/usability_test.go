@@ -2,11 +2,13 @@ package app_test
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"html"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -235,6 +237,15 @@ func TestUsabilityClientIDRemovedAndRestored(t *testing.T) {
 	}
 	if res := operator.get(e.web.URL + "/admin/onboardings?usability=maybe"); res.status != http.StatusBadRequest {
 		t.Fatalf("?usability=maybe: %d", res.status)
+	}
+	// So does the export, with the usability columns.
+	records, err := csv.NewReader(strings.NewReader(operator.get(e.web.URL + "/admin/onboardings.csv?usability=not_usable").body)).ReadAll()
+	if err != nil || len(records) != 2 {
+		t.Fatalf("export of the not usable: %v %v", err, records)
+	}
+	col := func(name string) string { return records[1][slices.Index(records[0], name)] }
+	if col("id") != o.ID || col("usable") != "false" || col("usable_code") != "MP-303" || col("usable_ok_at") == "" {
+		t.Fatalf("export row: %v %v", records[0], records[1])
 	}
 
 	// The reconciler's daily look checks again and finds the same: no news.

@@ -58,7 +58,10 @@ type Store interface {
 // ReconcileWorker re-reads one onboarding from Altinn through the service,
 // with cause reconciler: a waiting one is refreshed (pending → connected,
 // rejected, expired; accepted → connected), a connected one is verified
-// (→ revoked when its system user is gone). A `requesting` one older than
+// (→ revoked when its system user is gone) and, while its system user is
+// there, proved usable again with a system-user token from Maskinporten
+// (onboarding/usability.go: the revoke sweep repeats the usability check).
+// A `requesting` one older than
 // SettleAfter, whose create never got a clear answer, is continued: looked
 // up by external ref and created only when Altinn has none, so it is never
 // created twice.
