@@ -87,17 +87,41 @@ func Parse(data []byte) ([]db.NewCampaignItem, error) {
 	return items, nil
 }
 
-// separator guesses the upload's separator from its first line that is
-// not blank.
+// separator guesses the upload's separator from its first record that is
+// not blank: a semicolon when it has one, else a tab when it has one, else
+// a comma. What is inside double quotes does not count, so a comma-separated
+// file whose first reference is "Acme; Oslo" stays comma-separated; a record
+// ends at a line break outside quotes.
 func separator(data []byte) rune {
-	var first []byte
-	for rest := data; len(rest) > 0 && len(bytes.TrimSpace(first)) == 0; {
-		first, rest, _ = bytes.Cut(rest, []byte("\n"))
+	semicolons, tabs, text, quoted := 0, 0, false, false
+	for _, b := range data {
+		switch {
+		case b == '"':
+			quoted = !quoted
+			text = true
+		case quoted:
+		case b == '\n':
+			if text {
+				return pick(semicolons, tabs)
+			}
+			semicolons, tabs = 0, 0
+		case b == ';':
+			semicolons++
+			text = true
+		case b == '\t':
+			tabs++
+		case b != ' ' && b != '\r':
+			text = true
+		}
 	}
+	return pick(semicolons, tabs)
+}
+
+func pick(semicolons, tabs int) rune {
 	switch {
-	case bytes.Count(first, []byte(";")) > 0:
+	case semicolons > 0:
 		return ';'
-	case bytes.Count(first, []byte("\t")) > 0:
+	case tabs > 0:
 		return '\t'
 	}
 	return ','
