@@ -659,6 +659,13 @@ func loadProducts(get func(k, def string) string, raw func() (string, error)) ([
 		case len(p.Rights) == 0 && len(p.AccessPackages) == 0:
 			return nil, fmt.Errorf("ONBOARD_PRODUCTS[%s]: asks for no rights and no access packages", p.ID)
 		}
+		for j, pkg := range p.AccessPackages {
+			full, err := packageURN(pkg)
+			if err != nil {
+				return nil, fmt.Errorf("ONBOARD_PRODUCTS[%s].accessPackages: %w", p.ID, err)
+			}
+			ps[i].AccessPackages[j] = full
+		}
 		if err := checkScopes(p.Scopes); err != nil {
 			return nil, fmt.Errorf("ONBOARD_PRODUCTS[%s].scopes: %w", p.ID, err)
 		}
@@ -669,6 +676,26 @@ func loadProducts(get func(k, def string) string, raw func() (string, error)) ([
 	}
 	return ps, nil
 }
+
+// packageURN returns an access package as the URN Altinn's requests and
+// system register want. A bare code such as "skattegrunnlag" (which Altinn's
+// metadata lookup accepts, but a request or the register refuses with
+// AUTH.VLD-00008) becomes urn:altinn:accesspackage:skattegrunnlag.
+func packageURN(pkg string) (string, error) {
+	const prefix = "urn:altinn:accesspackage:"
+	if !strings.HasPrefix(strings.ToLower(pkg), "urn:") {
+		if !packageCodePattern.MatchString(pkg) {
+			return "", fmt.Errorf("%q is not an access package such as %sskattegrunnlag", pkg, prefix)
+		}
+		return prefix + pkg, nil
+	}
+	if parts := strings.Split(pkg, ":"); len(parts) < 4 || slices.Contains(parts, "") {
+		return "", fmt.Errorf("%q is not an access package URN such as %sskattegrunnlag", pkg, prefix)
+	}
+	return pkg, nil
+}
+
+var packageCodePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
 // systemIDPattern is Altinn's system id: the vendor's organisation number,
 // an underscore and a name without white space (systemregister.md §2).
@@ -749,9 +776,7 @@ func simDefault(get func(k, def string) string, def string) string {
 
 func splitList(s string) []string {
 	var out []string
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
-		out = append(out, f)
-	}
+	out = append(out, strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' })...)
 	return out
 }
 

@@ -133,6 +133,8 @@ func TestInvalidSettingsAreRefused(t *testing.T) {
 		{"scope twice", map[string]string{"ONBOARD_PRODUCTS": `[{"id":"a","kind":"standard","systemId":"991825827_a","rights":["r"],"scopes":["a:b","a:b"]}]`}, "twice"},
 		{"scope empty", map[string]string{"ONBOARD_PRODUCTS": `[{"id":"a","kind":"standard","systemId":"991825827_a","rights":["r"],"scopes":[""]}]`}, "not a scope"},
 		{"system names differ", map[string]string{"ONBOARD_PRODUCTS": `[{"id":"a","kind":"standard","systemId":"991825827_a","rights":["r"],"systemName":{"nb":"A"}},{"id":"b","kind":"standard","systemId":"991825827_a","rights":["r"],"systemName":{"nb":"B"}}]`}, "systemName differs"},
+		{"package urn too short", map[string]string{"ONBOARD_ACCESS_PACKAGES": "urn:altinn:skattegrunnlag"}, "not an access package URN"},
+		{"package code with space", map[string]string{"ONBOARD_PRODUCTS": `[{"id":"a","kind":"standard","systemId":"991825827_a","accessPackages":["skatt grunnlag"]}]`}, "not an access package"},
 		{"unknown sim break", map[string]string{"ONBOARD_SIM_BREAK": "everything"}, "ONBOARD_SIM_BREAK"},
 		{"missing key file", map[string]string{"ONBOARD_MASKINPORTEN_KEY_FILE": "/nonexistent/key.pem"}, "KEY_FILE"},
 		{"schedule not a duration", map[string]string{"ONBOARD_RECONCILE_SCHEDULE": "1m,soon"}, "ONBOARD_RECONCILE_SCHEDULE"},
@@ -162,5 +164,20 @@ func TestBindFillsInPortZero(t *testing.T) {
 	if c.PublicURL != "http://localhost:4321" || c.AltinnBaseURL != "http://localhost:4322" ||
 		c.MaskinportenIssuer != "http://localhost:4322/" || c.ConfirmHosts[0] != "localhost:4322" {
 		t.Fatalf("after Bind: %s %s %s %v", c.PublicURL, c.AltinnBaseURL, c.MaskinportenIssuer, c.ConfirmHosts)
+	}
+}
+
+func TestShortPackageCodesBecomeURNs(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, map[string]string{"ONBOARD_ACCESS_PACKAGES": "skattegrunnlag,urn:altinn:accesspackage:skatt-naering",
+		"ONBOARD_AGENT_ACCESS_PACKAGES": "regnskapsforer-lonn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(c.Products[0].AccessPackages, ","), "urn:altinn:accesspackage:skattegrunnlag,urn:altinn:accesspackage:skatt-naering"; got != want {
+		t.Errorf("standard packages = %s, want %s", got, want)
+	}
+	if got, want := strings.Join(c.Products[1].AccessPackages, ","), "urn:altinn:accesspackage:regnskapsforer-lonn"; got != want {
+		t.Errorf("agent packages = %s, want %s", got, want)
 	}
 }
