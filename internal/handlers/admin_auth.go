@@ -419,8 +419,15 @@ func parseArgon2id(hash string) (argon2Params, bool) {
 		return p, false
 	}
 	var threads uint32
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.memory, &p.time, &threads); err != nil {
+	params := strings.Split(parts[3], ",")
+	if len(params) != 3 {
 		return p, false
+	}
+	for i, dst := range []*uint32{&p.memory, &p.time, &threads} {
+		var ok bool
+		if *dst, ok = phcNumber(params[i], "mtp"[i:i+1]+"="); !ok {
+			return p, false
+		}
 	}
 	// Bounds keep a corrupt row from costing a gigabyte or a minute.
 	if p.memory < 8*1024 || p.memory > 1024*1024 || p.time < 1 || p.time > 16 || threads < 1 || threads > 16 {
@@ -434,5 +441,24 @@ func parseArgon2id(hash string) (argon2Params, bool) {
 	if p.key, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil || len(p.key) < 16 || len(p.key) > 64 {
 		return p, false
 	}
+	// One spelling per hash: the salt and key exactly as HashPassword
+	// writes them (no padding, stray bits or line breaks).
+	if base64.RawStdEncoding.EncodeToString(p.salt) != parts[4] || base64.RawStdEncoding.EncodeToString(p.key) != parts[5] {
+		return p, false
+	}
 	return p, true
+}
+
+// phcNumber reads "name=value" with value a decimal number written without
+// sign or leading zeros.
+func phcNumber(s, name string) (uint32, bool) {
+	v, ok := strings.CutPrefix(s, name)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil || strconv.FormatUint(n, 10) != v {
+		return 0, false
+	}
+	return uint32(n), true
 }
