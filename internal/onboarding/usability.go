@@ -175,10 +175,28 @@ func ClassifyToken(err error) TokenResult {
 	switch {
 	case mp.StatusCode >= 500, mp.StatusCode == http.StatusTooManyRequests, mp.StatusCode == http.StatusRequestTimeout:
 		r.Outcome = db.UsableUnavailable
+	case vendorCredentialFault(r.Code):
+		// The service's own key, client or clock: every customer's check
+		// would fail alike, so none is marked not usable (or sent a
+		// webhook) for it; onboard doctor and the Setup page name it.
+		r.Outcome = db.UsableUnavailable
+		r.Message = "Maskinporten refused the service's own credentials (key, client id or clock; run onboard doctor): " + r.Message
 	default:
 		r.Outcome = db.UsableFailed
 	}
 	return r
+}
+
+// vendorCredentialFault reports whether a token refusal's code is about the
+// vendor's own grant (client, audience, key, signature, clock, a reused or
+// malformed grant), not about the customer's system user or the scopes.
+func vendorCredentialFault(code string) bool {
+	switch code {
+	case "MP-011", "MP-012", "MP-100", "MP-110", "MP-120", "MP-121", "MP-122", "MP-123", "MP-124", "MP-130",
+		"invalid_grant", "invalid_client", "invalid_request":
+		return true
+	}
+	return false
 }
 
 // usabilityReasons maps Maskinporten's codes (maskinporten.md §3.2,

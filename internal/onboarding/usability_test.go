@@ -109,6 +109,12 @@ func TestClassifyToken(t *testing.T) {
 		{"MP-250 as forbidden", mp(403, "forbidden", "MP-250 Consumer has not been granted access to the scope x"), db.UsableFailed, "MP-250", 403},
 		{"no MP code: the OAuth code stands in", mp(400, "invalid_scope", "Invalid scope"), db.UsableFailed, "invalid_scope", 400},
 		{"5xx", mp(503, "", "Service Unavailable"), db.UsableUnavailable, "", 503},
+		// The vendor's own key, client or clock: not a customer's fault, so
+		// no customer is flipped to not usable for it.
+		{"MP-121 expired key", mp(400, "invalid_grant", "MP-121 Invalid assertion. Expired key"), db.UsableUnavailable, "MP-121", 400},
+		{"MP-130 clock", mp(400, "invalid_grant", "MP-130 JWT is expired"), db.UsableUnavailable, "MP-130", 400},
+		{"MP-100 client", mp(400, "invalid_grant", "MP-100 Client not found"), db.UsableUnavailable, "MP-100", 400},
+		{"invalid_grant without a code", mp(400, "invalid_grant", "Issue time is after now"), db.UsableUnavailable, "invalid_grant", 400},
 		{"500 with an MP code is still could-not-check", mp(500, "server_error", "MP-999 oops"), db.UsableUnavailable, "MP-999", 500},
 		{"429", mp(429, "", "slow down"), db.UsableUnavailable, "", 429},
 		{"no answer", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}, db.UsableUnavailable, "", 0},
