@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
 	"github.com/onboard-altinn/onboard/internal/altinn"
@@ -49,8 +50,10 @@ type App struct {
 	Onboardings *onboarding.Service
 	// Jobs is the River client (reconciliation), built when there is a
 	// database; `onboard serve` starts and stops it.
-	Jobs    *river.Client[pgx.Tx]
-	Metrics *metrics.Registry
+	Jobs *river.Client[pgx.Tx]
+	// Metrics is the Prometheus registry served on /metrics: the Go
+	// runtime, the process, the web server's requests and onboard_*.
+	Metrics *prometheus.Registry
 	Web     http.Handler
 	// Webhooks is the worker that delivers events to the vendor's product
 	// and Outbox what stores and enqueues them (both nil without a
@@ -89,9 +92,10 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 	}
 	a.Maskinporten, a.Altinn, a.Metadata = clients.Maskinporten, clients.Altinn, clients.Metadata
 	a.Setup = clients.Setup(cfg, key)
-	a.Metrics.CounterFunc("onboard_maskinporten_token_fetches_total",
-		"Access tokens fetched from Maskinporten (each a POST to the token endpoint; cached tokens are not counted).",
-		func() float64 { return float64(a.Maskinporten.Fetches()) })
+	a.Metrics.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "onboard_maskinporten_token_fetches_total",
+		Help: "Access tokens fetched from Maskinporten (each a POST to the token endpoint; cached tokens are not counted).",
+	}, func() float64 { return float64(a.Maskinporten.Fetches()) }))
 	a.Onboardings = &onboarding.Service{
 		DB: store, Altinn: a.Altinn, Products: cfg.Products, ReturnURL: cfg.ReturnURL(),
 		ConfirmHosts: cfg.ConfirmHosts, Log: log,
@@ -133,7 +137,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 			Lacking: func(ctx context.Context, p config.Product) ([]string, error) {
 				return store.OnboardingsLacking(ctx, p.ID, p.Rights, p.AccessPackages)
 			}}
-		addStoreMetrics(a.Metrics, store, log)
+		a.Metrics.MustRegister(newStoreCollector(store, log))
 	}
 	sessionKey, err := sessionKey(cfg)
 	if err != nil {
@@ -150,8 +154,8 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		MinRefreshInterval: cfg.RefreshInterval, StaffSessionTTL: cfg.StaffSessionTTL,
 		Dashboard: store, Insights: store, SystemUsers: a.Altinn,
 		Staff: store,
-		Ready: readiness(store), Metrics: a.Metrics, MetricsToken: cfg.MetricsToken,
-		WebhookLog: store, Redeliver: redeliver, Handoff: verifier,
+		Ready: readiness(store), Metrics: metrics.Handler(a.Metrics, log), MetricsToken: cfg.MetricsToken,
+		Requests: metrics.NewHTTP(a.Metrics), WebhookLog: store, Redeliver: redeliver, Handoff: verifier,
 		APIKeys: store, PublicURL: cfg.PublicURL, Brand: cfg.Brand,
 		CampaignConcurrency: cfg.CampaignConcurrency, CampaignRate: cfg.CampaignRate,
 		Setup: a.Setup,

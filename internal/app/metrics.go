@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/metrics"
 )
@@ -16,35 +18,46 @@ import (
 // serviceMetrics are the call metrics of the two external systems. It is
 // the onboarding service's CallObserver.
 type serviceMetrics struct {
-	altinnLatency *metrics.Histogram
-	altinnErrors  *metrics.Counter
-	mpLatency     *metrics.Histogram
-	mpErrors      *metrics.Counter
+	altinnLatency *prometheus.HistogramVec
+	altinnErrors  *prometheus.CounterVec
+	mpLatency     *prometheus.HistogramVec
+	mpErrors      *prometheus.CounterVec
 }
 
-func newServiceMetrics(r *metrics.Registry) *serviceMetrics {
-	return &serviceMetrics{
-		altinnLatency: r.Histogram("onboard_altinn_request_duration_seconds",
-			"Latency of calls to Altinn's system user API, by operation.", metrics.LatencyBuckets, "operation"),
-		altinnErrors: r.Counter("onboard_altinn_request_errors_total",
-			"Calls to Altinn that failed, by operation and HTTP status (none: no answer). A 404 on a lookup is an ordinary answer.",
-			"operation", "status"),
-		mpLatency: r.Histogram("onboard_maskinporten_request_duration_seconds",
-			"Latency of calls to Maskinporten, by endpoint (token, metadata).", metrics.LatencyBuckets, "endpoint"),
-		mpErrors: r.Counter("onboard_maskinporten_request_errors_total",
-			"Calls to Maskinporten that failed, by endpoint and HTTP status (none: no answer).", "endpoint", "status"),
+func newServiceMetrics(r prometheus.Registerer) *serviceMetrics {
+	m := &serviceMetrics{
+		altinnLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "onboard_altinn_request_duration_seconds",
+			Help:    "Latency of calls to Altinn's system user API, by operation.",
+			Buckets: metrics.LatencyBuckets,
+		}, []string{"operation"}),
+		altinnErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "onboard_altinn_request_errors_total",
+			Help: "Calls to Altinn that failed, by operation and HTTP status (none: no answer). A 404 on a lookup is an ordinary answer.",
+		}, []string{"operation", "status"}),
+		mpLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "onboard_maskinporten_request_duration_seconds",
+			Help:    "Latency of calls to Maskinporten, by endpoint (token, metadata).",
+			Buckets: metrics.LatencyBuckets,
+		}, []string{"endpoint"}),
+		mpErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "onboard_maskinporten_request_errors_total",
+			Help: "Calls to Maskinporten that failed, by endpoint and HTTP status (none: no answer).",
+		}, []string{"endpoint", "status"}),
 	}
+	r.MustRegister(m.altinnLatency, m.altinnErrors, m.mpLatency, m.mpErrors)
+	return m
 }
 
 // AltinnCall records one call the onboarding service made.
 func (m *serviceMetrics) AltinnCall(op string, took time.Duration, status int, err error) {
-	m.altinnLatency.Observe(took.Seconds(), op)
+	m.altinnLatency.WithLabelValues(op).Observe(took.Seconds())
 	if err != nil {
 		s := "none"
 		if status > 0 {
 			s = strconv.Itoa(status)
 		}
-		m.altinnErrors.Inc(op, s)
+		m.altinnErrors.WithLabelValues(op, s).Inc()
 	}
 }
 
@@ -63,41 +76,85 @@ func maskinportenEndpoint(r *http.Request) string {
 // frequent scrapes (or several Prometheus servers) cost one query per period.
 const storeCacheFor = 15 * time.Second
 
-// addStoreMetrics adds the gauges read from the database: onboardings by
-// status and River's queue depth, counted at most every storeCacheFor.
-func addStoreMetrics(r *metrics.Registry, store *db.DB, log *slog.Logger) {
-	byStatus := r.Gauge("onboard_onboardings", "Onboardings by status.", "status")
-	jobStates := r.Gauge("onboard_jobs", "Background jobs not yet finished, by state (River's queue depth).", "state")
-	failures := r.Counter("onboard_metrics_refresh_errors_total",
-		"Times the database-backed gauges could not be refreshed (they keep their last values).")
-	var (
-		mu   sync.Mutex
-		last time.Time
-	)
-	r.OnScrape(func(ctx context.Context) {
-		mu.Lock()
-		defer mu.Unlock()
-		if !last.IsZero() && time.Since(last) < storeCacheFor {
-			return
+// storeCounter is what the database-backed gauges read.
+type storeCounter interface {
+	CountByStatus(ctx context.Context, f db.ListFilter) (map[string]int, error)
+	JobCounts(ctx context.Context) (map[string]int, error)
+}
+
+// storeCollector is the collector of the gauges read from the database:
+// onboardings by status and River's queue depth. A scrape reads the cached
+// counts, asking the database first when they are older than storeCacheFor.
+// A refresh that fails keeps the last counts and is counted.
+type storeCollector struct {
+	store storeCounter
+	log   *slog.Logger
+
+	byStatus, jobs, failures *prometheus.Desc
+
+	mu       sync.Mutex
+	last     time.Time      // of the last refresh, failed or not
+	statuses map[string]int // by status, as last read
+	states   map[string]int // jobs by state, as last read
+	failed   int            // refreshes that failed
+}
+
+func newStoreCollector(store storeCounter, log *slog.Logger) *storeCollector {
+	return &storeCollector{
+		store: store, log: log,
+		byStatus: prometheus.NewDesc("onboard_onboardings", "Onboardings by status.", []string{"status"}, nil),
+		jobs: prometheus.NewDesc("onboard_jobs",
+			"Background jobs not yet finished, by state (River's queue depth).", []string{"state"}, nil),
+		failures: prometheus.NewDesc("onboard_metrics_refresh_errors_total",
+			"Times the database-backed gauges could not be refreshed (they keep their last values).", nil, nil),
+		statuses: map[string]int{}, states: map[string]int{},
+	}
+}
+
+// Describe sends the descriptors of the three families.
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.byStatus
+	ch <- c.jobs
+	ch <- c.failures
+}
+
+// Collect refreshes the counts when they are stale and sends them.
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refresh()
+	for s, n := range c.statuses {
+		ch <- prometheus.MustNewConstMetric(c.byStatus, prometheus.GaugeValue, float64(n), s)
+	}
+	for s, n := range c.states {
+		ch <- prometheus.MustNewConstMetric(c.jobs, prometheus.GaugeValue, float64(n), s)
+	}
+	ch <- prometheus.MustNewConstMetric(c.failures, prometheus.CounterValue, float64(c.failed))
+}
+
+// refresh reads the counts unless the last read is recent. It is called
+// with c.mu held.
+func (c *storeCollector) refresh() {
+	if !c.last.IsZero() && time.Since(c.last) < storeCacheFor {
+		return
+	}
+	c.last = time.Now() // also after a failure: a database that is down is not asked on every scrape
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	counts, err := c.store.CountByStatus(ctx, db.ListFilter{})
+	if err == nil {
+		for s, n := range counts {
+			c.statuses[s] = n
 		}
-		last = time.Now() // also after a failure: a database that is down is not asked on every scrape
-		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		defer cancel()
-		counts, err := store.CountByStatus(ctx, db.ListFilter{})
-		if err == nil {
-			for s, n := range counts {
-				byStatus.Set(float64(n), s)
+		var jc map[string]int
+		if jc, err = c.store.JobCounts(ctx); err == nil {
+			for s, n := range jc {
+				c.states[s] = n
 			}
-			var jc map[string]int
-			if jc, err = store.JobCounts(ctx); err == nil {
-				for s, n := range jc {
-					jobStates.Set(float64(n), s)
-				}
-			}
 		}
-		if err != nil {
-			failures.Inc()
-			log.WarnContext(ctx, "metrics: refresh from the database", "err", err)
-		}
-	})
+	}
+	if err != nil {
+		c.failed++
+		c.log.WarnContext(ctx, "metrics: refresh from the database", "err", err)
+	}
 }

@@ -6,6 +6,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -82,10 +83,12 @@ type Handler struct {
 	// Ready reports whether the service can do its work (/readyz): the
 	// database answers and its schema is current.
 	Ready func(ctx context.Context) error
-	// Metrics is served on /metrics; MetricsToken, when set, is the bearer
-	// token a scrape must send.
-	Metrics      MetricsWriter
+	// Metrics is served on /metrics (nil: a 404); MetricsToken, when set,
+	// is the bearer token a scrape must send. Requests, when set, is told
+	// of every request the server answers.
+	Metrics      http.Handler
 	MetricsToken []byte
+	Requests     RequestObserver
 	// WebhookLog reads an onboarding's webhook deliveries for its detail
 	// page; Redeliver sends one again (nil when no URLs are configured:
 	// nothing is offered). See admin_webhooks.go.

@@ -1,21 +1,20 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
-	"io"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/onboard-altinn/onboard/internal/metrics"
 )
 
-// MetricsWriter writes the Prometheus exposition of the service's metrics.
-type MetricsWriter interface {
-	Write(ctx context.Context, w io.Writer) error
+// RequestObserver is told of each request the web server answered: its
+// method, the route pattern it matched (c.Path(), such as /status/:ref;
+// empty when none did), the status sent and how long it took.
+type RequestObserver interface {
+	Request(method, route string, status int, took time.Duration)
 }
 
 // readyTimeout bounds a readiness check: a probe that hangs is worse than
@@ -56,10 +55,34 @@ func (h *Handler) metrics(c echo.Context) error {
 	if h.Metrics == nil {
 		return echo.ErrNotFound
 	}
-	var buf bytes.Buffer
-	if err := h.Metrics.Write(c.Request().Context(), &buf); err != nil {
-		return err
-	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-	return c.Blob(http.StatusOK, metrics.ContentType, buf.Bytes())
+	h.Metrics.ServeHTTP(c.Response(), c.Request())
+	return nil
+}
+
+// observeRequests tells h.Requests of every request once it is answered.
+// It is the outermost middleware, so the status is the one sent, also for
+// an error page or a recovered panic.
+func (h *Handler) observeRequests() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if h.Requests == nil {
+				return next(c)
+			}
+			start := time.Now()
+			err := next(c)
+			status := c.Response().Status
+			if err != nil && !c.Response().Committed {
+				// Not yet answered: Echo's error handler will, with the
+				// error's status.
+				status = http.StatusInternalServerError
+				var he *echo.HTTPError
+				if errors.As(err, &he) {
+					status = he.Code
+				}
+			}
+			h.Requests.Request(c.Request().Method, c.Path(), status, time.Since(start))
+			return err
+		}
+	}
 }

@@ -25,6 +25,7 @@ func New(h *Handler) *echo.Echo {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
 
+	e.Use(h.observeRequests()) // ops.go: request metrics, outermost so the status is the one sent
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
 	e.Use(h.requestLogger())

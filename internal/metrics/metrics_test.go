@@ -1,81 +1,76 @@
 package metrics_test
 
 import (
-	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/onboard-altinn/onboard/internal/metrics"
 )
 
-func TestWriteTextFormat(t *testing.T) {
-	t.Parallel()
-	r := metrics.NewRegistry()
-	calls := r.Counter("test_calls_total", "Calls made.\nSecond line.", "op", "status")
-	calls.Inc("GET a", "200")
-	calls.Add(2, "GET a", "200")
-	calls.Inc(`we"ird\`, "none")
-	calls.Add(-1, "GET a", "200") // ignored: counters never go down
-	g := r.Gauge("test_things", "Things by state.", "state")
-	g.Set(3, "b")
-	g.Set(5, "a")
-	g.Set(4, "a")
-	h := r.Histogram("test_latency_seconds", "Latency.", []float64{1, 0.1}, "op")
-	for _, v := range []float64{0.05, 0.1, 0.5, 7} {
-		h.Observe(v, "x")
+// scrape is what Handler serves for r, as a scraper without an Accept
+// header sees it.
+func scrape(t *testing.T, r *prometheus.Registry) (contentType, body string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	metrics.Handler(r, nil).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("metrics handler: %d %s", rec.Code, rec.Body)
 	}
-	n := 0.0
-	r.CounterFunc("test_fetches_total", "Fetches.", func() float64 { return n })
-	r.OnScrape(func(context.Context) { n = 9 })
+	b, _ := io.ReadAll(rec.Body)
+	return rec.Header().Get("Content-Type"), string(b)
+}
 
-	var b strings.Builder
-	if err := r.Write(context.Background(), &b); err != nil {
-		t.Fatal(err)
+func TestRegistryHasRuntimeAndProcess(t *testing.T) {
+	t.Parallel()
+	ct, body := scrape(t, metrics.NewRegistry())
+	if !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Errorf("Content-Type %q, want the text format", ct)
 	}
-	want := `# HELP test_calls_total Calls made.\nSecond line.
-# TYPE test_calls_total counter
-test_calls_total{op="GET a",status="200"} 3
-test_calls_total{op="we\"ird\\",status="none"} 1
-# HELP test_fetches_total Fetches.
-# TYPE test_fetches_total counter
-test_fetches_total 9
-# HELP test_latency_seconds Latency.
-# TYPE test_latency_seconds histogram
-test_latency_seconds_bucket{op="x",le="0.1"} 2
-test_latency_seconds_bucket{op="x",le="1"} 3
-test_latency_seconds_bucket{op="x",le="+Inf"} 4
-test_latency_seconds_sum{op="x"} 7.65
-test_latency_seconds_count{op="x"} 4
-# HELP test_things Things by state.
-# TYPE test_things gauge
-test_things{state="a"} 4
-test_things{state="b"} 3
-`
-	if diff := cmp.Diff(want, b.String()); diff != "" {
-		t.Fatalf("exposition (-want +got):\n%s", diff)
+	for _, want := range []string{"# TYPE go_goroutines gauge", "# TYPE go_memstats_heap_alloc_bytes gauge",
+		"# TYPE process_cpu_seconds_total counter", "# TYPE process_resident_memory_bytes gauge"} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("missing %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(body)
 	}
 }
 
-func TestRegisterSameFamilyTwice(t *testing.T) {
+func TestHTTP(t *testing.T) {
 	t.Parallel()
 	r := metrics.NewRegistry()
-	r.Counter("c_total", "C.", "a").Inc("x")
-	r.Counter("c_total", "C.", "a").Inc("x")
-	var b strings.Builder
-	_ = r.Write(context.Background(), &b)
-	if !strings.Contains(b.String(), `c_total{a="x"} 2`) {
-		t.Fatalf("the second registration should share the first's series:\n%s", b.String())
-	}
-	defer func() {
-		if recover() == nil {
-			t.Fatal("registering a gauge under a counter's name should panic")
+	m := metrics.NewHTTP(r)
+	m.Request(http.MethodGet, "/status/:ref", 200, 30*time.Millisecond)
+	m.Request(http.MethodGet, "/status/:ref", 200, 2*time.Second)
+	m.Request(http.MethodPost, "/onboard/:product/org", 303, time.Millisecond)
+	m.Request("BREW", "", 404, time.Millisecond) // no route, a made-up method
+	_, body := scrape(t, r)
+	for _, want := range []string{
+		`onboard_http_requests_total{method="GET",route="/status/:ref",status="200"} 2`,
+		`onboard_http_requests_total{method="POST",route="/onboard/:product/org",status="303"} 1`,
+		`onboard_http_requests_total{method="other",route="unmatched",status="404"} 1`,
+		`onboard_http_request_duration_seconds_bucket{method="GET",route="/status/:ref",status="200",le="0.05"} 1`,
+		`onboard_http_request_duration_seconds_bucket{method="GET",route="/status/:ref",status="200",le="+Inf"} 2`,
+		`onboard_http_request_duration_seconds_count{method="GET",route="/status/:ref",status="200"} 2`,
+		"# TYPE onboard_http_request_duration_seconds histogram",
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("missing %s", want)
 		}
-	}()
-	r.Gauge("c_total", "C.", "a")
+	}
+	if strings.Contains(body, "BREW") {
+		t.Error("a made-up method became a label value")
+	}
+	if t.Failed() {
+		t.Log(body)
+	}
 }
 
 func TestTransport(t *testing.T) {
@@ -86,9 +81,10 @@ func TestTransport(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	r := metrics.NewRegistry()
-	lat := r.Histogram("lat_seconds", "L.", metrics.LatencyBuckets, "endpoint")
-	errs := r.Counter("errs_total", "E.", "endpoint", "status")
+	r := prometheus.NewRegistry()
+	lat := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "lat_seconds", Help: "L.", Buckets: metrics.LatencyBuckets}, []string{"endpoint"})
+	errs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "errs_total", Help: "E."}, []string{"endpoint", "status"})
+	r.MustRegister(lat, errs)
 	c := &http.Client{Transport: metrics.Transport(nil, func(r *http.Request) string { return r.URL.Path }, lat, errs)}
 	for _, p := range []string{"/ok", "/bad"} {
 		res, err := c.Get(srv.URL + p)
@@ -100,15 +96,14 @@ func TestTransport(t *testing.T) {
 	if _, err := c.Get("http://127.0.0.1:1/down"); err == nil {
 		t.Fatal("want a connection error")
 	}
-	var b strings.Builder
-	_ = r.Write(context.Background(), &b)
+	_, body := scrape(t, r)
 	for _, want := range []string{`errs_total{endpoint="/bad",status="400"} 1`, `errs_total{endpoint="/down",status="none"} 1`,
 		`lat_seconds_count{endpoint="/ok"} 1`} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("missing %s in:\n%s", want, b.String())
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("missing %s in:\n%s", want, body)
 		}
 	}
-	if strings.Contains(b.String(), `errs_total{endpoint="/ok"`) {
+	if strings.Contains(body, `errs_total{endpoint="/ok"`) {
 		t.Error("a 200 is not an error")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Transport wraps rt (http.DefaultTransport when nil) so that every request
@@ -11,7 +13,7 @@ import (
 // answer came or the status was 400 or above, a count in errs (labelled by
 // endpoint and status, "none" when there was no answer). endpoint names the
 // request; keep its values few.
-func Transport(rt http.RoundTripper, endpoint func(*http.Request) string, latency *Histogram, errs *Counter) http.RoundTripper {
+func Transport(rt http.RoundTripper, endpoint func(*http.Request) string, latency *prometheus.HistogramVec, errs *prometheus.CounterVec) http.RoundTripper {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
@@ -19,12 +21,12 @@ func Transport(rt http.RoundTripper, endpoint func(*http.Request) string, latenc
 		name := endpoint(req)
 		start := time.Now()
 		res, err := rt.RoundTrip(req)
-		latency.Observe(time.Since(start).Seconds(), name)
+		latency.WithLabelValues(name).Observe(time.Since(start).Seconds())
 		switch {
 		case err != nil:
-			errs.Inc(name, "none")
+			errs.WithLabelValues(name, "none").Inc()
 		case res.StatusCode >= 400:
-			errs.Inc(name, strconv.Itoa(res.StatusCode))
+			errs.WithLabelValues(name, strconv.Itoa(res.StatusCode)).Inc()
 		}
 		return res, err
 	})
