@@ -112,7 +112,24 @@ func TestSweepOnTwoInstances(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	time.Sleep(2500 * time.Millisecond) // two more sweeps: nothing more is due
+	// Two more sweeps run to the end, and every reconcile job they queued
+	// has run: anything reconciled twice, or not due, shows now.
+	count := func(q string) int {
+		var n int
+		if err := seed.Pool.QueryRow(ctx, q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	const sweeps = `SELECT count(*) FROM river_job WHERE kind = 'reconcile_sweep' AND state = 'completed'`
+	swept := count(sweeps)
+	for count(sweeps) < swept+2 ||
+		count(`SELECT count(*) FROM river_job WHERE kind = 'reconcile' AND state NOT IN ('completed', 'cancelled', 'discarded')`) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s, %d more sweeps have completed, not two, or reconcile jobs are still queued", count(sweeps)-swept)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	calls := svc.snapshot()
 	for _, id := range due {
 		if calls[id] != 1 {
