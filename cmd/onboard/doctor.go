@@ -104,7 +104,7 @@ func simRunning(ctx context.Context, cfg *config.Config) error {
 // systemCommand is `onboard system`: the system register as code.
 func systemCommand(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(systemUsage)
+		return fmt.Errorf("system needs a command\n\n%s", systemUsage)
 	}
 	sub, rest := args[0], args[1:]
 	if isHelp(sub) {

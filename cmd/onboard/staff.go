@@ -38,7 +38,7 @@ var errPasswordInArgs = errors.New("staff add: the password is read from stdin, 
 // staffCommand is `onboard staff`: local accounts for the support dashboard.
 func staffCommand(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(staffUsage)
+		return fmt.Errorf("staff needs a command\n\n%s", staffUsage)
 	}
 	switch args[0] {
 	case "add":

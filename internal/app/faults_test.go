@@ -546,13 +546,13 @@ func startLoad(e *env, ref string, workers int) *load {
 					form := l.doJar(jar, http.MethodGet, "/onboard/standard/org", nil)
 					m := csrfRE.FindStringSubmatch(form.body)
 					if form.status != http.StatusOK || m == nil {
-						r = form
-						break
+						r = form // recorded, not dropped: a bare break would end the worker
+					} else {
+						l.mu.Lock()
+						l.orgs = append(l.orgs, org)
+						l.mu.Unlock()
+						r = l.doJar(jar, http.MethodPost, "/onboard/standard/org", url.Values{"orgno": {org}, "_csrf": {m[1]}})
 					}
-					l.mu.Lock()
-					l.orgs = append(l.orgs, org)
-					l.mu.Unlock()
-					r = l.doJar(jar, http.MethodPost, "/onboard/standard/org", url.Values{"orgno": {org}, "_csrf": {m[1]}})
 				} else {
 					r = l.doJar(jar, http.MethodGet, "/status/"+ref, nil)
 				}

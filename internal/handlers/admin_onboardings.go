@@ -507,8 +507,6 @@ var doneKeys = map[string]string{
 	"testconnection": "admin.done.testconnection",
 }
 
-const stamp = "02.01.2006 15:04:05"
-
 // onboardingDetail shows one onboarding: who, what was asked for, where it
 // stands and why, the confirm link, the actions the role allows, and its
 // whole history with the audit entries about it.

@@ -486,7 +486,7 @@ func (s *Server) handleUpdatePackages(w http.ResponseWriter, r *http.Request) {
 		sys.AccessPackages = packagesOf(pkgs)
 		data := make([]changedPackage, 0, len(pkgs))
 		for _, p := range pkgs {
-			data = append(data, changedPackage{p.URN})
+			data = append(data, changedPackage(p))
 		}
 		s.logChangeLocked(sys, at, changePackagesUpdate, mustJSON(data))
 		return true
@@ -840,7 +840,7 @@ func changedSystemData(b *registerBody) json.RawMessage {
 		AllowedRedirectURLs: append([]string{}, b.AllowedRedirectURLs...),
 	}
 	for _, p := range b.AccessPackages {
-		d.AccessPackages = append(d.AccessPackages, changedPackage{p.URN})
+		d.AccessPackages = append(d.AccessPackages, changedPackage(p))
 	}
 	return mustJSON(d)
 }
@@ -854,7 +854,7 @@ func changedRightsOf(rights []Right) []changedRight {
 	for _, r := range rights {
 		cr := changedRight{Action: r.Action, Resource: make([]changedPair, 0, len(r.Resource))}
 		for _, p := range r.Resource {
-			cr.Resource = append(cr.Resource, changedPair{p.ID, p.Value})
+			cr.Resource = append(cr.Resource, changedPair(p))
 		}
 		out = append(out, cr)
 	}
