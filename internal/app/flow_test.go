@@ -282,12 +282,22 @@ func TestConcurrentViewDoesNotUndoARetry(t *testing.T) {
 	// Another browser's status view reads the rejected row, then its Altinn
 	// read is slow; meanwhile the customer's retry replaces the request.
 	e.app.Sim.Inject(sim.Fault{Method: http.MethodGet, Path: vendorPath + "/" + r0, Latency: 1500 * time.Millisecond, Times: 1})
+	reads := func() int { return e.app.Sim.Stats().Calls["GET "+vendorPath+"/{id}"] }
+	before := reads()
 	done := make(chan struct{})
 	go func() { e.browser().get(e.web.URL + "/status/" + o.Ref); close(done) }()
-	time.Sleep(300 * time.Millisecond)
+	// The retry starts once the view's read has reached Altinn (the
+	// simulator counts a call when it arrives, before the delay), and must
+	// end before that read answers, or there was no race.
+	waitFor(t, 5*time.Second, "the status view's read at Altinn", func() bool { return reads() > before })
 	retry := b.post(e.web.URL+"/status/"+o.Ref+"/retry", url.Values{"_csrf": {csrfOf(t, outcome)}})
 	if retry.status != http.StatusSeeOther {
 		t.Fatalf("retry: %d", retry.status)
+	}
+	select {
+	case <-done:
+		t.Fatal("the status view ended before the retry did: the race did not happen")
+	default:
 	}
 	<-done
 	n := e.onboardingForOrg(org)
