@@ -273,7 +273,7 @@ func systemApply(ctx context.Context, s *setup.Service, log *slog.Logger, prune,
 		case err != nil:
 			failed = append(failed, p.SystemID)
 			fmt.Fprintf(stdout, "Altinn refused the change of system %s:\n", p.SystemID)
-			for _, t := range setup.ExplainRefusal(err) {
+			for _, t := range s.ExplainRefusal(ctx, p.SystemID, err) {
 				fmt.Fprintln(stdout, "  "+t.In(cliLang))
 			}
 		case sent && p.Create:

@@ -135,6 +135,10 @@ func lineOf(out, name string) string {
 
 const sysID = "991825827_smartcloud"
 
+// productScope is a service owner's scope a product's system-user token
+// asks for.
+const productScope = "altinn:accessmanagement/authorizedparties"
+
 func TestDoctorPassesOnTheDefault(t *testing.T) {
 	t.Parallel()
 	w := newSimWorld(t, nil)
@@ -148,7 +152,7 @@ func TestDoctorPassesOnTheDefault(t *testing.T) {
 			t.Errorf("not ok: %s", l)
 		}
 	}
-	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "15 of 15 checks ok, 0 failed") {
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "16 of 16 checks ok, 0 failed") {
 		t.Errorf("summary: %q", last)
 	}
 	for _, name := range []string{"Maskinporten key", "token for " + altinn.ScopeRequestRead, "token for " + altinn.ScopeRequestWrite,
@@ -176,6 +180,9 @@ func TestDoctorFailsEachBreak(t *testing.T) {
 			[]string{"FAIL", "not on the Maskinporten client onboard-dev", "Samarbeidsportalen"}},
 		{"another scope", map[string]string{"ONBOARD_SIM_BREAK": "scope=" + altinn.ScopeRequestRead}, "token for " + altinn.ScopeRequestRead,
 			[]string{"FAIL", altinn.ScopeRequestRead, "Samarbeidsportalen"}},
+		{"product scope", map[string]string{"ONBOARD_SIM_BREAK": "scope=" + productScope, "ONBOARD_SYSTEM_USER_SCOPES": productScope},
+			"token for " + productScope + " (product standard, agent)",
+			[]string{"FAIL", "MP-200", "not on the Maskinporten client onboard-dev", "Samarbeidsportalen"}},
 		{"system", map[string]string{"ONBOARD_SIM_BREAK": "system"}, "system " + sysID,
 			[]string{"FAIL", "not in Altinn's system register", "onboard system apply"}},
 		{"right", map[string]string{"ONBOARD_SIM_BREAK": "right"}, "rights and packages of product standard",
@@ -363,7 +370,7 @@ func TestSystemApplyRefused(t *testing.T) {
 	if err == nil {
 		t.Fatalf("apply passed:\n%s", out)
 	}
-	if !strings.Contains(out, "Altinn refused") || !strings.Contains(out, "AUTH.VLD-00004") || !strings.Contains(out, "already on another system") {
+	if !strings.Contains(out, "Altinn refused") || !strings.Contains(out, "AUTH.VLD-00004") || !strings.Contains(out, "client onboard-dev is already on system 991825827_other") {
 		t.Errorf("the refusal is not in words:\n%s", out)
 	}
 	if strings.Contains(out, "goroutine") || strings.Contains(err.Error(), "goroutine") {

@@ -52,7 +52,7 @@ func TestAdminSetupIsForAdmins(t *testing.T) {
 		t.Fatalf("admin: %d\n%s", res.status, res.body)
 	}
 	checks := setupChecks(res.body)
-	if len(checks) != 15 {
+	if len(checks) != 17 {
 		t.Fatalf("checks: %v", checks)
 	}
 	for _, c := range checks {
@@ -60,7 +60,7 @@ func TestAdminSetupIsForAdmins(t *testing.T) {
 			t.Errorf("on the default set-up, %s", c)
 		}
 	}
-	if !strings.Contains(res.body, `data-testid="setup-summary" data-ok="true"`) || !strings.Contains(res.body, "15 av 15 sjekker ok") {
+	if !strings.Contains(res.body, `data-testid="setup-summary" data-ok="true"`) || !strings.Contains(res.body, "17 av 17 sjekker ok") {
 		t.Error("no passing summary in bokmål")
 	}
 	// The register already has what the default products need.
@@ -99,7 +99,7 @@ func TestAdminSetupShowsWhatIsWrong(t *testing.T) {
 			t.Errorf("failed checks: %v", failed)
 		}
 		returnURL := e.app.Config.ReturnURL()
-		for _, want := range []string{`data-ok="false"`, "14 of 15 checks ok, 1 failed",
+		for _, want := range []string{`data-ok="false"`, "16 of 17 checks ok, 1 failed",
 			"does not allow the return URL " + returnURL, "Fix: add " + returnURL + " to the system&#39;s allowedRedirectUrls",
 			"ONBOARD_PUBLIC_URL", "onboard system apply"} {
 			if !strings.Contains(res.body, want) {

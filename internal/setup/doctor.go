@@ -67,10 +67,17 @@ type Service struct {
 type state struct {
 	skew     time.Duration // this machine's clock minus Maskinporten's
 	skewSeen bool
-	scopeOK  map[string]bool
-	systems  map[string]*altinn.RegisteredSystem // the readable, live, own ones
-	packages map[string]*altinn.PackageInfo
-	pkgErr   map[string]error
+	// answered is whether Maskinporten answered any probe at all.
+	answered bool
+	// clientOrg is the organisation the Maskinporten client belongs to,
+	// read from a token's consumer claim ("" when no token was had).
+	clientOrg string
+	scopeOK   map[string]bool
+	systems   map[string]*altinn.RegisteredSystem // the readable, live, own ones
+	packages  map[string]*altinn.PackageInfo
+	pkgErr    map[string]error
+	// wrongKind are the packages the kinds check rejects, by product id.
+	wrongKind map[string][]string
 }
 
 // Check runs every check, in order: the key, one token per scope, the
@@ -82,7 +89,7 @@ func (s *Service) Check(ctx context.Context) Report {
 	var r Report
 	add := func(res Result) { r.Results = append(r.Results, res) }
 	st := &state{scopeOK: map[string]bool{}, systems: map[string]*altinn.RegisteredSystem{},
-		packages: map[string]*altinn.PackageInfo{}, pkgErr: map[string]error{}}
+		packages: map[string]*altinn.PackageInfo{}, pkgErr: map[string]error{}, wrongKind: map[string][]string{}}
 	cfg := s.Config
 
 	keyOK := s.checkKey(add)
@@ -94,13 +101,17 @@ func (s *Service) Check(ctx context.Context) Report {
 		err   error
 	}
 	var probes []probe
+	productScopes, scopeProducts := productScopes(cfg)
 	if keyOK && s.Tokens != nil {
-		for _, scope := range Scopes {
+		for _, scope := range append(slices.Clone(Scopes), productScopes...) {
 			cctx, cancel := context.WithTimeout(ctx, callTimeout)
 			res, err := s.Tokens.Probe(cctx, scope)
 			cancel()
 			probes = append(probes, probe{scope, err})
 			st.noteClock(res, err, s.now())
+			if res != nil && st.clientOrg == "" {
+				st.clientOrg = ConsumerOrg(res.AccessToken)
+			}
 		}
 	}
 	clockBad := st.skewSeen && absDuration(st.skew) > ClockTolerance
@@ -120,6 +131,29 @@ func (s *Service) Check(ctx context.Context) Report {
 		detail, fix := explainProbe(cfg, scope, err, clockBad)
 		add(Result{ID: "token", Name: name, Status: Fail, Detail: detail, Fix: fix})
 	}
+	// The products' system-user scopes: a plain grant shows whether the
+	// scope is on the client (MP-200/MP-201 when not). The vendor may have
+	// no access of its own to a service owner's scope (MP-250): the access
+	// then comes with the customer's system user, which is fine.
+	for _, scope := range productScopes {
+		name := T("setup.check.token.product", scope, strings.Join(scopeProducts[scope], ", "))
+		if !keyOK || s.Tokens == nil {
+			add(Result{ID: "token", Name: name, Status: Skip, Detail: T("setup.skip.key")})
+			continue
+		}
+		i := slices.IndexFunc(probes, func(p probe) bool { return p.scope == scope })
+		err := probes[i].err
+		var me *maskinporten.Error
+		switch {
+		case err == nil:
+			add(Result{ID: "token", Name: name, Status: OK, Detail: T("setup.detail.token.ok")})
+		case !clockBad && errors.As(err, &me) && noDirectAccess(me):
+			add(Result{ID: "token", Name: name, Status: OK, Detail: T("setup.detail.token.systemuser", strings.TrimSpace(me.MPCode()+" "+me.Code))})
+		default:
+			detail, fix := explainProbe(cfg, scope, err, clockBad)
+			add(Result{ID: "token", Name: name, Status: Fail, Detail: detail, Fix: fix})
+		}
+	}
 	s.checkClock(add, st, keyOK)
 
 	ids := make([]string, 0)
@@ -130,15 +164,23 @@ func (s *Service) Check(ctx context.Context) Report {
 		}
 		products[p.SystemID] = append(products[p.SystemID], p)
 	}
+	add(checkOneSystem(ids))
 	registerOK := st.scopeOK[altinn.ScopeSystemRegisterWrite] && s.Register != nil
 	for _, id := range ids {
 		add(s.checkSystem(ctx, st, id, registerOK))
 	}
+	// The kinds are checked first, so the access check does not tell to
+	// add a package the kinds check says cannot work; they are listed in
+	// the usual order.
+	kinds := make([]Result, 0, len(cfg.Products))
+	for _, p := range cfg.Products {
+		kinds = append(kinds, s.checkKinds(ctx, st, p))
+	}
 	for _, p := range cfg.Products {
 		add(s.checkAccess(st, p))
 	}
-	for _, p := range cfg.Products {
-		add(s.checkKinds(ctx, st, p))
+	for _, k := range kinds {
+		add(k)
 	}
 	for _, id := range ids {
 		add(s.checkRedirect(st, id))
@@ -205,6 +247,9 @@ func (st *state) noteClock(res *maskinporten.Result, err error, now time.Time) {
 	if errors.As(err, &me) {
 		serverDate, received = me.ServerDate, now
 	}
+	if res != nil || me != nil {
+		st.answered = true
+	}
 	if serverDate.IsZero() || received.IsZero() {
 		return
 	}
@@ -219,6 +264,8 @@ func (s *Service) checkClock(add func(Result), st *state, keyOK bool) {
 	switch {
 	case !keyOK || s.Tokens == nil:
 		add(Result{ID: "clock", Name: name, Status: Skip, Detail: T("setup.skip.key")})
+	case !st.skewSeen && !st.answered:
+		add(Result{ID: "clock", Name: name, Status: Skip, Detail: T("setup.skip.clock.noanswer")})
 	case !st.skewSeen:
 		add(Result{ID: "clock", Name: name, Status: Skip, Detail: T("setup.skip.clock")})
 	case absDuration(st.skew) > ClockTolerance:
@@ -238,13 +285,20 @@ func (s *Service) checkSystem(ctx context.Context, st *state, id string, registe
 	if !registerOK {
 		return Result{ID: "system", Name: name, Status: Skip, Detail: T("setup.skip.register")}
 	}
+	org, _ := VendorOrgNo(id)
+	if st.clientOrg != "" && org != st.clientOrg {
+		// Altinn only lets an organisation read and register system ids
+		// that start with its own number: whatever the GET answers, the
+		// prefix is the fault.
+		return Result{ID: "system", Name: name, Status: Fail, Detail: T("setup.detail.system.org", id, org, st.clientOrg),
+			Fix: T("setup.fix.system.other", st.clientOrg)}
+	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	sys, err := s.Register.GetSystem(cctx, id)
-	org, _ := VendorOrgNo(id)
 	switch {
 	case errors.Is(err, altinn.ErrNotOwner):
-		return Result{ID: "system", Name: name, Status: Fail, Detail: T("setup.detail.system.other", id), Fix: T("setup.fix.system.other", org)}
+		return Result{ID: "system", Name: name, Status: Fail, Detail: T("setup.detail.system.other", id), Fix: T("setup.fix.system.other.unknown")}
 	case errors.Is(err, altinn.ErrNotFound):
 		return Result{ID: "system", Name: name, Status: Fail, Detail: T("setup.detail.system.missing", id), Fix: T("setup.fix.system.missing")}
 	case err != nil:
@@ -252,7 +306,7 @@ func (s *Service) checkSystem(ctx context.Context, st *state, id string, registe
 	case sys.IsDeleted:
 		return Result{ID: "system", Name: name, Status: Fail, Detail: T("setup.detail.system.deleted", id), Fix: T("setup.fix.system.deleted")}
 	case sys.Vendor.ID != "" && sys.Vendor.OrgNo() != org:
-		return Result{ID: "system", Name: name, Status: Fail, Detail: T("setup.detail.system.vendor", id, sys.Vendor.OrgNo()), Fix: T("setup.fix.system.other", org)}
+		return Result{ID: "system", Name: name, Status: Fail, Detail: T("setup.detail.system.vendor", id, sys.Vendor.OrgNo()), Fix: T("setup.fix.system.other.unknown")}
 	}
 	st.systems[id] = sys
 	return Result{ID: "system", Name: name, Status: OK, Detail: T("setup.detail.system.ok", org)}
@@ -278,10 +332,27 @@ func (s *Service) checkAccess(st *state, p config.Product) Result {
 		}
 	}
 	if len(missing) > 0 {
+		// A package the kinds check rejects cannot work whatever the
+		// system holds: the kinds line has its fix.
+		addable := slices.DeleteFunc(slices.Clone(missing), func(m string) bool {
+			return slices.ContainsFunc(st.wrongKind[p.ID], func(w string) bool { return samePackage(w, m) })
+		})
+		var fix Text
+		switch len(addable) {
+		case 0:
+			fix = T("setup.fix.access.kinds", p.ID)
+		case 1:
+			fix = T("setup.fix.access.one")
+		default:
+			fix = T("setup.fix.access")
+		}
 		return Result{ID: "access", Name: name, Status: Fail,
-			Detail: T("setup.detail.access.missing", p.SystemID, strings.Join(missing, ", ")), Fix: T("setup.fix.access")}
+			Detail: T("setup.detail.access.missing", p.SystemID, strings.Join(missing, ", ")), Fix: fix}
 	}
-	return Result{ID: "access", Name: name, Status: OK, Detail: T("setup.detail.access.ok", len(p.Rights)+len(p.AccessPackages))}
+	if n := len(p.Rights) + len(p.AccessPackages); n != 1 {
+		return Result{ID: "access", Name: name, Status: OK, Detail: T("setup.detail.access.ok", n)}
+	}
+	return Result{ID: "access", Name: name, Status: OK, Detail: T("setup.detail.access.ok.one")}
 }
 
 // packageInfo looks a package up once per run.
@@ -326,6 +397,7 @@ func (s *Service) checkKinds(ctx context.Context, st *state, p config.Product) R
 			wrong = append(wrong, urn)
 		}
 	}
+	st.wrongKind[p.ID] = append(unknown, wrong...)
 	switch {
 	case len(unknown) > 0:
 		return Result{ID: "kinds", Name: name, Status: Fail, Detail: T("setup.detail.kinds.unknown", strings.Join(unknown, ", ")),
@@ -345,7 +417,7 @@ func (s *Service) checkKinds(ctx context.Context, st *state, p config.Product) R
 }
 
 func (s *Service) checkRedirect(st *state, id string) Result {
-	name := T("setup.check.redirect")
+	name := T("setup.check.redirect", id)
 	sys := st.systems[id]
 	if sys == nil {
 		return Result{ID: "redirect", Name: name, Status: Skip, Detail: T("setup.skip.system", id)}
@@ -363,7 +435,7 @@ func (s *Service) checkRedirect(st *state, id string) Result {
 }
 
 func (s *Service) checkClientID(st *state, id string) Result {
-	name := T("setup.check.clientid")
+	name := T("setup.check.clientid", id)
 	sys := st.systems[id]
 	if sys == nil {
 		return Result{ID: "clientid", Name: name, Status: Skip, Detail: T("setup.skip.system", id)}

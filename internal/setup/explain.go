@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -107,4 +108,84 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// systemLister is the part of *altinn.Client that lists the vendor's
+// systems, for finding which system holds the client id.
+type systemLister interface {
+	ListSystems(ctx context.Context) ([]altinn.SystemSummary, error)
+}
+
+// ExplainRefusal says in words why Altinn refused to register or update
+// systemID, as the package's ExplainRefusal does, and with what the
+// service knows besides: a 403 when the system id does not start with the
+// organisation the Maskinporten client belongs to (read from a fresh
+// systemregister.write token) says so, and AUTH.VLD-00004 names the client
+// id and, when Altinn's vendor list shows it, the system that holds it.
+func (s *Service) ExplainRefusal(ctx context.Context, systemID string, err error) []Text {
+	out := ExplainRefusal(err)
+	var p *altinn.Problem
+	if !errors.As(err, &p) {
+		return out
+	}
+	cid := s.Config.MaskinportenClientID
+	if errors.Is(err, altinn.ErrNotOwner) && len(p.Validation) == 0 {
+		org, _ := VendorOrgNo(systemID)
+		if client := s.clientOrg(ctx); client != "" && org != "" && client != org {
+			return []Text{T("setup.refused.org", systemID, org, client)}
+		}
+		return out
+	}
+	for i, v := range p.Validation {
+		if !strings.EqualFold(v.Code, "AUTH.VLD-00004") {
+			continue
+		}
+		if other := s.systemWithClient(ctx, systemID, cid); other != "" {
+			out[i] = T("setup.refused.clientid.on", v.Code, cid, other)
+		} else {
+			out[i] = T("setup.refused.clientid", v.Code, cid)
+		}
+	}
+	return out
+}
+
+// clientOrg is the organisation of the Maskinporten client, from a fresh
+// token's consumer claim; "" when no token can be had.
+func (s *Service) clientOrg(ctx context.Context) string {
+	if s.Tokens == nil {
+		return ""
+	}
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	res, err := s.Tokens.Probe(cctx, altinn.ScopeSystemRegisterWrite)
+	if err != nil || res == nil {
+		return ""
+	}
+	return ConsumerOrg(res.AccessToken)
+}
+
+// systemWithClient is the vendor's other system whose clientId list holds
+// cid, or "" when none of them (or it could not be read: the client id
+// may then be on another vendor's system).
+func (s *Service) systemWithClient(ctx context.Context, except, cid string) string {
+	l, ok := s.Register.(systemLister)
+	if !ok {
+		return ""
+	}
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	list, err := l.ListSystems(cctx)
+	if err != nil {
+		return ""
+	}
+	for _, sum := range list {
+		if sum.ID == except {
+			continue
+		}
+		sys, err := s.Register.GetSystem(cctx, sum.ID)
+		if err == nil && !sys.IsDeleted && slices.Contains(sys.ClientIDs, cid) {
+			return sum.ID
+		}
+	}
+	return ""
 }

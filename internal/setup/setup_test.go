@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +28,8 @@ const (
 	pkgStandard = "urn:altinn:accesspackage:skattegrunnlag"
 	pkgClient   = "urn:altinn:accesspackage:regnskapsforer-lonn"
 	pkgAdmin    = "urn:altinn:accesspackage:tilgangsstyrer"
+	// productScope is the default products' system-user scope in sim mode.
+	productScope = "altinn:accessmanagement/authorizedparties"
 )
 
 // load builds a config from the defaults (the simulator's demo products)
@@ -484,8 +488,11 @@ func TestExplainRefusal(t *testing.T) {
 type fakeProber struct {
 	refuse map[string]error
 	offset time.Duration // Maskinporten's clock minus ours
-	mu     sync.Mutex
-	asked  []string
+	// org is the client's organisation in the tokens' consumer claim
+	// ("" for tokens without one).
+	org   string
+	mu    sync.Mutex
+	asked []string
 }
 
 func (f *fakeProber) Probe(_ context.Context, scopes ...string) (*maskinporten.Result, error) {
@@ -503,7 +510,18 @@ func (f *fakeProber) Probe(_ context.Context, scopes ...string) (*maskinporten.R
 		}
 		return nil, err
 	}
-	return &maskinporten.Result{AccessToken: "secret", Received: now, ServerDate: date}, nil
+	return &maskinporten.Result{AccessToken: fakeToken(f.org), Received: now, ServerDate: date}, nil
+}
+
+// fakeToken is an access token as Maskinporten's looks, with org in its
+// consumer claim and a signature that says "secret".
+func fakeToken(org string) string {
+	claims := `{"scope":"x"}`
+	if org != "" {
+		claims = `{"consumer":{"authority":"iso6523-actorid-upis","ID":"0192:` + org + `"},"scope":"x"}`
+	}
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"RS256"}`)) + "." + enc([]byte(claims)) + ".secret"
 }
 
 type fakeRegister struct {
@@ -583,7 +601,7 @@ func goodSystem() *altinn.RegisteredSystem {
 
 // service is a Service over the fakes for the default configuration.
 func service(t *testing.T, vars map[string]string) (*Service, *fakeProber, *fakeRegister) {
-	tokens := &fakeProber{refuse: map[string]error{}}
+	tokens := &fakeProber{refuse: map[string]error{}, org: "991825827"}
 	reg := &fakeRegister{systems: map[string]*altinn.RegisteredSystem{sysID: goodSystem()}, errs: map[string]error{}}
 	return &Service{Config: load(t, vars), Key: key(t), Tokens: tokens, Register: reg, Packages: fakePackages{}}, tokens, reg
 }
@@ -606,7 +624,7 @@ func TestCheckPassesOnTheDefault(t *testing.T) {
 	if !r.OK() {
 		t.Fatalf("not ok:\n%s", strings.Join(failing(r), "\n"))
 	}
-	if diff := cmp.Diff(Scopes, tokens.asked); diff != "" {
+	if diff := cmp.Diff(append(slices.Clone(Scopes), productScope), tokens.asked); diff != "" {
 		t.Errorf("one probe per scope (-want +got):\n%s", diff)
 	}
 	var ids []string
@@ -617,12 +635,12 @@ func TestCheckPassesOnTheDefault(t *testing.T) {
 			t.Errorf("a line shows the token: %s", c.Line("en"))
 		}
 	}
-	want := []string{"key", "token", "token", "token", "clock", "system", "access", "access", "kinds", "kinds",
+	want := []string{"key", "token", "token", "token", "token", "clock", "onesystem", "system", "access", "access", "kinds", "kinds",
 		"redirect", "clientid", "publicurl", "confirmhosts", "env"}
 	if diff := cmp.Diff(want, ids); diff != "" {
 		t.Errorf("checks (-want +got):\n%s", diff)
 	}
-	if got := r.Summary("en"); got != "15 of 15 checks ok, 0 failed, 0 skipped." {
+	if got := r.Summary("en"); got != "17 of 17 checks ok, 0 failed, 0 skipped." {
 		t.Errorf("summary %q", got)
 	}
 	if len(r.Failing()) != 0 {
@@ -653,7 +671,7 @@ func TestCheckFails(t *testing.T) {
 			name:  "key unusable",
 			setup: func(s *Service, _ *fakeProber, _ *fakeRegister) { s.Key, s.KeyErr = nil, errors.New("no PEM block") },
 			fails: map[string][]string{"key": {"no PEM block", "make run"}},
-			skips: []string{"token", "token", "token", "clock", "system", "access", "access", "redirect", "clientid"},
+			skips: []string{"token", "token", "token", "token", "clock", "system", "access", "access", "redirect", "clientid"},
 		},
 		{
 			name:  "system missing",
@@ -666,8 +684,43 @@ func TestCheckFails(t *testing.T) {
 			setup: func(_ *Service, _ *fakeProber, r *fakeRegister) {
 				r.errs[sysID] = errors.Join(altinn.ErrNotOwner, &altinn.Problem{Status: 403})
 			},
-			fails: map[string][]string{"system": {"another organisation owns", sysID, "991825827"}},
+			fails: map[string][]string{"system": {"another organisation owns", sysID, "your Maskinporten client's organisation number"}},
 			skips: []string{"access", "access", "redirect", "clientid"},
+		},
+		{
+			// The client belongs to another organisation than the one the
+			// system id starts with: the fix names the client's.
+			name:  "system id of another organisation than the client's",
+			setup: func(_ *Service, p *fakeProber, _ *fakeRegister) { p.org = "123456789" },
+			fails: map[string][]string{"system": {"system id " + sysID + " starts with 991825827", "client belongs to 123456789",
+				"use one that starts with 123456789, your Maskinporten client's organisation"}},
+			skips: []string{"access", "access", "redirect", "clientid"},
+		},
+		{
+			name:  "product scope not on the client",
+			setup: func(_ *Service, p *fakeProber, _ *fakeRegister) { p.refuse[productScope] = mp200 },
+			fails: map[string][]string{"token": {"FAIL", "token for " + productScope + " (product standard, agent)", "MP-200", "Samarbeidsportalen"}},
+		},
+		{
+			name: "two systems for one client",
+			vars: map[string]string{"ONBOARD_PRODUCTS": `[{"id":"std","kind":"standard","systemId":"` + sysID + `","rights":["` + right + `"]},
+				{"id":"agt","kind":"agent","systemId":"991825827_agent","accessPackages":["` + pkgClient + `"]}]`},
+			setup: func(_ *Service, _ *fakeProber, r *fakeRegister) {
+				sys := goodSystem()
+				sys.ID = "991825827_agent"
+				sys.ClientIDs = nil
+				r.systems[sys.ID] = sys
+			},
+			fails: map[string][]string{"onesystem": {sysID + ", 991825827_agent", "only one system", "MP-303", "isVisible false", "one instance"},
+				"clientid": {"991825827_agent", config.SimClientID}},
+		},
+		{
+			// A package that is of the wrong kind and missing: the access
+			// line does not tell to add it.
+			name: "admin package on an agent product, not on the system",
+			vars: map[string]string{"ONBOARD_AGENT_ACCESS_PACKAGES": pkgAdmin},
+			fails: map[string][]string{"kinds": {"product agent", pkgAdmin, "cannot be delegated"},
+				"access": {"product agent", pkgAdmin, "would not help", "package kinds of product agent"}},
 		},
 		{
 			name:  "system deleted",
@@ -678,7 +731,7 @@ func TestCheckFails(t *testing.T) {
 		{
 			name:  "right not on the system",
 			setup: func(_ *Service, _ *fakeProber, r *fakeRegister) { r.systems[sysID].Rights = nil },
-			fails: map[string][]string{"access": {"product standard", right, "onboard system apply"}},
+			fails: map[string][]string{"access": {"product standard", right, "add it to the system with `onboard system apply`"}},
 		},
 		{
 			name: "package not on the system",
@@ -692,14 +745,14 @@ func TestCheckFails(t *testing.T) {
 			setup: func(_ *Service, _ *fakeProber, r *fakeRegister) {
 				r.systems[sysID].AllowedRedirectURLs = []string{"https://x.example/return"}
 			},
-			fails: map[string][]string{"redirect": {"http://localhost:8080/return", "https://x.example/return", "ONBOARD_PUBLIC_URL", "AUTH-00021"}},
+			fails: map[string][]string{"redirect": {"redirect URL on system " + sysID, "http://localhost:8080/return", "https://x.example/return", "ONBOARD_PUBLIC_URL", "AUTH-00021"}},
 		},
 		{
 			name: "client id not on the system",
 			setup: func(_ *Service, _ *fakeProber, r *fakeRegister) {
 				r.systems[sysID].ClientIDs = []string{"someone-else"}
 			},
-			fails: map[string][]string{"clientid": {config.SimClientID, "MP-303", "onboard system apply"}},
+			fails: map[string][]string{"clientid": {"client id on system " + sysID, config.SimClientID, "MP-303", "onboard system apply"}},
 		},
 		{
 			name:  "client-only package on a standard product",
@@ -729,7 +782,7 @@ func TestCheckFails(t *testing.T) {
 			name: "clock skew refuses every grant: blamed, not the scope",
 			setup: func(_ *Service, p *fakeProber, _ *fakeRegister) {
 				p.offset = -45 * time.Second
-				for _, sc := range Scopes {
+				for _, sc := range append(slices.Clone(Scopes), productScope) {
 					p.refuse[sc] = mp200
 				}
 			},
