@@ -262,6 +262,10 @@ func simOnly(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err := app.RegisterWithSim(s, cfg, &key.PublicKey); err != nil {
 		return err
 	}
+	if missing := app.SimMissingSystems(s, cfg); len(missing) > 0 {
+		log.Warn("the simulator's system register lacks the products' systems: onboard system apply registers them",
+			"systems", strings.Join(missing, ","))
+	}
 	log.Info("listening", "sim_addr", ln.Addr().String(), "issuer", cfg.SimPublicURL+"/",
 		"client_id", cfg.MaskinportenClientID, "kid", cfg.MaskinportenKID, "key_file", cfg.KeyPath(),
 		"redirect_url", cfg.ReturnURL())

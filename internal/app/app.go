@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -221,6 +222,10 @@ func newSim(cfg *config.Config, key *rsa.PrivateKey, log *slog.Logger) (*sim.Ser
 	if err := RegisterWithSim(s, cfg, &key.PublicKey); err != nil {
 		return nil, err
 	}
+	if missing := SimMissingSystems(s, cfg); len(missing) > 0 {
+		log.Warn("the simulator's system register lacks the products' systems: onboard system apply registers them",
+			"component", "sim", "systems", strings.Join(missing, ","))
+	}
 	return s, nil
 }
 
@@ -244,21 +249,24 @@ func LogSimState(log *slog.Logger, s *sim.Server) {
 }
 
 // RegisterWithSim does in the simulator what a vendor does in Altinn: it
-// registers its Maskinporten client with the vendor scopes and every product's
+// registers its Maskinporten client, under the vendor organisation the
+// products' system ids start with, with the vendor scopes and every product's
 // system-user scopes, and puts the client id and the return URL on every
-// product's system in the system register. It runs at every start, also on a
-// restored state, and changes nothing that is already so. ONBOARD_SIM_BREAK
-// leaves steps out or undoes them (config.SimBreaks; "system" and "right" are
-// applied to the seed by SimSeed).
+// product's system the simulator's register has. A system it lacks is left
+// for `onboard system apply` to register (SimMissingSystems lists them). It
+// runs at every start, also on a restored state, and changes nothing that is
+// already so. ONBOARD_SIM_BREAK leaves steps out or undoes them
+// (config.SimBreaks; "system" and "right" are applied to the seed by
+// SimSeed). Products whose system ids start with different organisation
+// numbers are refused: the one client belongs to one organisation.
 func RegisterWithSim(s *sim.Server, cfg *config.Config, pub *rsa.PublicKey) error {
 	br, err := parseSimBreaks(cfg)
 	if err != nil {
 		return err
 	}
-	// A system id is "<vendor orgno>_<name>" (contract §2), so the vendor's org is in it.
-	vendorOrg, _, ok := strings.Cut(cfg.Products[0].SystemID, "_")
-	if !ok || len(vendorOrg) != 9 {
-		return fmt.Errorf("app: simulator: system id %q is not <orgno>_<name>", cfg.Products[0].SystemID)
+	vendorOrg, err := simVendorOrg(cfg)
+	if err != nil {
+		return err
 	}
 	err = s.AddClient(sim.Client{
 		ClientID: cfg.MaskinportenClientID, OrgNo: vendorOrg, KeyID: cfg.MaskinportenKID,
@@ -274,6 +282,9 @@ func RegisterWithSim(s *sim.Server, cfg *config.Config, pub *rsa.PublicKey) erro
 			continue
 		}
 		seen[p.SystemID] = true
+		if _, ok := s.System(p.SystemID); !ok {
+			continue
+		}
 		if br.redirect {
 			err = s.RemoveRedirectURL(p.SystemID, cfg.ReturnURL())
 		} else {
@@ -293,6 +304,45 @@ func RegisterWithSim(s *sim.Server, cfg *config.Config, pub *rsa.PublicKey) erro
 	}
 	s.SetMaskinportenClockOffset(br.clock)
 	return nil
+}
+
+// simVendorOrg is the organisation number the products' system ids start
+// with ("<vendor orgno>_<name>", contract §2): the organisation of the
+// simulator's Maskinporten client.
+func simVendorOrg(cfg *config.Config) (string, error) {
+	var orgs, ids []string
+	for _, p := range cfg.Products {
+		org, _, ok := strings.Cut(p.SystemID, "_")
+		if !ok || len(org) != 9 || strings.Trim(org, "0123456789") != "" {
+			return "", fmt.Errorf("app: simulator: system id %q is not <orgno>_<name>", p.SystemID)
+		}
+		if !slices.Contains(orgs, org) {
+			orgs = append(orgs, org)
+			ids = append(ids, p.SystemID)
+		}
+	}
+	switch len(orgs) {
+	case 0:
+		return "", errors.New("app: simulator: no product names a system")
+	case 1:
+		return orgs[0], nil
+	}
+	return "", fmt.Errorf("app: simulator: the products' system ids start with different organisation numbers (%s), "+
+		"but the service has one Maskinporten client, which belongs to one organisation: give every product a system id "+
+		"of the same vendor (systemId in ONBOARD_PRODUCTS, or ONBOARD_SYSTEM_ID)", strings.Join(ids, ", "))
+}
+
+// SimMissingSystems are the products' systems the simulator's system register
+// does not have, each once: `onboard doctor` reports them as not registered
+// and `onboard system apply` can register them.
+func SimMissingSystems(s *sim.Server, cfg *config.Config) []string {
+	var out []string
+	for _, p := range cfg.Products {
+		if _, ok := s.System(p.SystemID); !ok && !slices.Contains(out, p.SystemID) {
+			out = append(out, p.SystemID)
+		}
+	}
+	return out
 }
 
 // sessionKey is the configured key, or in dev one generated once and kept in

@@ -140,7 +140,8 @@
 // Without them the app's RegisterWithSim does at every start what a vendor does in
 // Altinn: it gives its client the vendor scopes and every product's scopes and puts
 // the client id (AddClientID) and the return URL (AddRedirectURL) on each product's
-// system. The hooks behind the breaks are RemoveClientID, RemoveRedirectURL and
+// system the register has; a system it lacks is left for `onboard system apply` to
+// register, and the client belongs to the vendor the system ids start with. The hooks behind the breaks are RemoveClientID, RemoveRedirectURL and
 // SetMaskinportenClockOffset; "system" and "right" change the seed, so a state file
 // saved under them is replaced by the seed's systems when they are lifted.
 //
@@ -172,7 +173,9 @@
 //   - The real system register only accepts https redirect URLs. The simulator also
 //     accepts http when the host is localhost, 127.0.0.1 or [::1], so a developer's
 //     service on http://localhost can receive the customer's return. Matching itself is
-//     as in Altinn.
+//     as in Altinn. This holds for the system register's POST and PUT too, so `onboard
+//     system apply` against the simulator never shows the AUTH.VLD-00005 that Altinn
+//     gives for an http://localhost return URL (a wrong ONBOARD_PUBLIC_URL).
 //   - DELETE request/vendor/{id} checks that the caller owns the request's system
 //     (404 AUTH-00011). Altinn does not (contract §3.4); the simulator follows the
 //     contract's bugCompat-off default so that a client deleting someone else's request
