@@ -32,6 +32,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
@@ -382,15 +383,12 @@ func seed(ctx context.Context, store *db.DB, p config.Product, n int, confirmURL
 	created := time.Now().Add(-2 * time.Hour)
 	due := created.Add(time.Hour)
 	for i := range n {
-		var u pgtype.UUID
-		if _, err := rand.Read(u.Bytes[:]); err != nil {
+		id, err := uuid.NewRandom()
+		if err != nil {
 			return nil, err
 		}
-		u.Bytes[6] = u.Bytes[6]&0x0f | 0x40
-		u.Bytes[8] = u.Bytes[8]&0x3f | 0x80
-		u.Valid = true
-		b := u.Bytes
-		ids[i] = fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+		u := pgtype.UUID{Bytes: id, Valid: true}
+		ids[i] = id.String()
 		ref := make([]byte, 16)
 		if _, err := rand.Read(ref); err != nil {
 			return nil, err

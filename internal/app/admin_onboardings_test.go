@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
 )
@@ -134,16 +136,6 @@ func (e *env) dashSeed(s dashRow) dashRow {
 	return s
 }
 
-func dashUUID(t *testing.T) string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
-
 var (
 	dashRowRE   = regexp.MustCompile(`data-testid="onboarding-row" data-id="([0-9a-f-]{36})"`)
 	dashNextRE  = regexp.MustCompile(`href="([^"]*)" rel="next" data-testid="next-page"`)
@@ -208,7 +200,7 @@ func TestAdminOnboardingsWithoutSession(t *testing.T) {
 	e := newEnv(t, nil)
 	b := e.browser()
 	csrf := csrfOf(t, b.get(e.web.URL+"/admin/login"))
-	id := dashUUID(t)
+	id := uuid.NewString()
 	tests := []struct {
 		name   string
 		method string
@@ -331,7 +323,7 @@ func TestAdminOnboardingListFiltersSearchAndPages(t *testing.T) {
 			s.escalated = true
 		}
 		if s.status != db.StatusRequesting {
-			s.requestID = dashUUID(t)
+			s.requestID = uuid.NewString()
 		}
 		rows = append(rows, e.dashSeed(s))
 	}
@@ -477,7 +469,7 @@ func TestAdminOnboardingsCSV(t *testing.T) {
 	var rows []dashRow
 	for i, ref := range refs {
 		rows = append(rows, e.dashSeed(dashRow{orgNo: orgs[i], kind: config.KindStandard, status: db.StatusPending,
-			customerRef: ref, requestID: dashUUID(t), created: at.Add(time.Duration(i) * time.Minute)}))
+			customerRef: ref, requestID: uuid.NewString(), created: at.Add(time.Duration(i) * time.Minute)}))
 	}
 	other := e.dashSeed(dashRow{orgNo: dashOrgNos(9)[8], kind: config.KindAgent, status: db.StatusConnected,
 		customerRef: "agent-one", created: at.Add(time.Hour)})
@@ -678,7 +670,7 @@ func TestAdminActionRefreshAndVerify(t *testing.T) {
 	if e.dashSimCalls() != calls || e.dashCount("audit_log") != audit {
 		t.Fatal("a refused verify called Altinn or wrote the audit log")
 	}
-	if res := b.get(e.web.URL + "/admin/onboardings/" + dashUUID(t)); res.status != http.StatusNotFound {
+	if res := b.get(e.web.URL + "/admin/onboardings/" + uuid.NewString()); res.status != http.StatusNotFound {
 		t.Fatalf("unknown id: %d", res.status)
 	}
 	if res := b.get(e.web.URL + "/admin/onboardings/not-a-uuid"); res.status != http.StatusNotFound {

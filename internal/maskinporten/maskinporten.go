@@ -9,7 +9,6 @@ package maskinporten
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
@@ -24,6 +23,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -319,9 +319,9 @@ func (c *Client) exchange(ctx context.Context, scope string, details any) (*Resu
 // grant returns a freshly signed JWT-bearer grant for scope. Every grant gets
 // a new jti, since Maskinporten rejects a reused one (MP-012).
 func (c *Client) grant(scope string, details any) (string, error) {
-	jti, err := newUUID()
+	jti, err := uuid.NewRandom()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("maskinporten: generate jti: %w", err)
 	}
 	iat := c.now().Unix()
 	claims := jwt.MapClaims{
@@ -331,7 +331,7 @@ func (c *Client) grant(scope string, details any) (string, error) {
 		"iss":   c.cfg.ClientID,
 		"iat":   iat,
 		"exp":   iat + int64(c.cfg.GrantLifetime/time.Second),
-		"jti":   jti,
+		"jti":   jti.String(),
 		"scope": scope,
 	}
 	if details != nil {
@@ -344,17 +344,6 @@ func (c *Client) grant(scope string, details any) (string, error) {
 		return "", fmt.Errorf("maskinporten: sign grant: %w", err)
 	}
 	return s, nil
-}
-
-// newUUID returns a random (version 4) UUID string.
-func newUUID() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("maskinporten: generate jti: %w", err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
 }
 
 // tokenEndpoint returns the configured or discovered token endpoint. Discovery

@@ -2,7 +2,6 @@ package onboarding
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/config"
@@ -472,11 +473,9 @@ func packageURNs(ps []altinn.AccessPackage) []string {
 // newUUID makes a change request's correlation id: a random (version 4)
 // uuid, made here so it can be stored before Altinn hears of it.
 func newUUID() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	id, err := uuid.NewRandom()
+	if err != nil {
 		return "", fmt.Errorf("onboarding: random uuid: %w", err)
 	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
+	return id.String(), nil
 }

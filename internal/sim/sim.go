@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Timeout modes, see Config.TimeoutMode.
@@ -697,14 +699,9 @@ func derivedGUID(key string) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// newUUID returns a random (version 4) UUID in lower-case hyphenated form.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+// newUUID returns a random (version 4) UUID in lower-case hyphenated form,
+// as Altinn writes its ids.
+func newUUID() string { return uuid.NewString() }
 
 // parseGUID accepts a GUID in the formats .NET's Guid binder accepts (D, N, B and P:
 // hyphenated, bare, in braces or in parentheses), in any case, and returns it in

@@ -15,13 +15,13 @@ package webhooks
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -369,13 +369,11 @@ func (b *Outbox) enqueueNow(ctx context.Context, tx pgx.Tx, deliveryID int64) er
 	return nil
 }
 
-// newUUID returns a random (version 4) UUID.
+// newUUID returns a random (version 4) UUID in lower-case hyphenated form.
 func newUUID() (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
+	id, err := uuid.NewRandom()
+	if err != nil {
 		return "", fmt.Errorf("webhooks: event id: %w", err)
 	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]), nil
+	return id.String(), nil
 }
