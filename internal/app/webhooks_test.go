@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -432,7 +433,14 @@ func TestWebhooksRedeliverFromTheDashboard(t *testing.T) {
 	id := deliveryRE.FindStringSubmatch(vp.body)[1]
 	redeliver := path + "/webhooks/" + id + "/redeliver"
 	b, olga := e.dashStaff("olga@example.com", db.RoleOperator)
-	audit, sent := e.dashCount("audit_log"), len(ep.requests())
+	jobs := func() int {
+		var n int
+		if err := e.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'webhook_delivery'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	audit, sent, before, queued := e.dashCount("audit_log"), len(ep.requests()), e.deliveries(o), jobs()
 	if res := viewer.post(redeliver, url.Values{"_csrf": {csrfOf(t, vp)}}); res.status != http.StatusForbidden {
 		t.Fatalf("viewer redeliver: %d, want 403", res.status)
 	}
@@ -440,9 +448,12 @@ func TestWebhooksRedeliverFromTheDashboard(t *testing.T) {
 	if res := b.post(redeliver, url.Values{}); res.status != http.StatusForbidden && res.status != http.StatusBadRequest {
 		t.Fatalf("redeliver without CSRF: %d", res.status)
 	}
-	time.Sleep(300 * time.Millisecond)
-	if e.dashCount("audit_log") != audit || len(ep.requests()) != sent {
-		t.Fatal("a refused redeliver was audited or sent something")
+	// A redeliver resets the delivery and queues its job before it
+	// answers, so what a refused one did shows now: no delivery changed, no
+	// delivery job queued, nothing audited or sent.
+	if e.dashCount("audit_log") != audit || len(ep.requests()) != sent || jobs() != queued || !reflect.DeepEqual(e.deliveries(o), before) {
+		t.Fatalf("a refused redeliver was audited, sent something, queued %d delivery jobs or changed a delivery: %+v, was %+v",
+			jobs()-queued, e.deliveries(o), before)
 	}
 
 	// An operator redelivers one delivery: the same event goes out again.
