@@ -477,3 +477,24 @@ func jsonEqual(t *testing.T, a, b *altinn.RegisteredSystem) bool {
 	jb, _ := json.Marshal(b)
 	return string(ja) == string(jb)
 }
+
+// TestSystemIDOfAnotherOrg: a system id whose orgno is not the client's
+// organisation (a typo in the prefix) is named as such by doctor, before
+// it would say "not registered", and apply's 403 says the same.
+func TestSystemIDOfAnotherOrg(t *testing.T) {
+	t.Parallel()
+	w := newSimWorld(t, nil) // the client belongs to 991825827
+	w.vars["ONBOARD_PRODUCTS"] = `[{"id":"a","kind":"standard","systemId":"123456789_other","rights":["ske-krav-og-betalinger"]}]`
+	want := "starts with 123456789, but your Maskinporten client belongs to 991825827"
+	out, _, err := w.run("", "doctor")
+	if err == nil {
+		t.Fatalf("doctor passed:\n%s", out)
+	}
+	if l := lineOf(out, "system 123456789_other"); !strings.Contains(l, want) || !strings.Contains(l, "use one that starts with 991825827") {
+		t.Errorf("system line: %q\n%s", l, out)
+	}
+	out, _, err = w.run("", "system", "apply", "--yes")
+	if err == nil || !strings.Contains(out, want) {
+		t.Errorf("apply: %v\n%s", err, out)
+	}
+}

@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strings"
@@ -80,6 +81,8 @@ func TestConsumerOrg(t *testing.T) {
 		{"secret", ""},
 		{"a.!!!.b", ""},
 		{fakeToken("12345"), ""},
+		// One Altinn example writes "id" in lower case (maskinporten.md §4, UNCONFIRMED).
+		{"h." + base64.RawURLEncoding.EncodeToString([]byte(`{"consumer":{"authority":"iso6523-actorid-upis","id":"0192:123456789"}}`)) + ".s", "123456789"},
 	} {
 		if got := ConsumerOrg(tt.token); got != tt.want {
 			t.Errorf("ConsumerOrg(%q) = %q, want %q", tt.token, got, tt.want)
