@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/riverqueue/river"
+	"golang.org/x/time/rate"
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/i18n"
@@ -84,7 +85,7 @@ type Runner struct {
 	// up to MaxBackoff.
 	Backoff, MaxBackoff time.Duration
 
-	limiters sync.Map // campaign id → *limiter
+	limiters sync.Map // campaign id → *rate.Limiter
 }
 
 // lockSpace is the first key of the campaigns' advisory locks.
@@ -156,7 +157,7 @@ func (r *Runner) Run(ctx context.Context, id string) (*time.Time, error) {
 				if err := r.holdForAltinn(ctx); err != nil {
 					return
 				}
-				if err := lim.wait(ctx); err != nil {
+				if err := waitTurn(ctx, lim); err != nil {
 					return
 				}
 				if err := held.check(ctx); err != nil {
@@ -341,12 +342,26 @@ func (r *Runner) log() *slog.Logger {
 }
 
 // limiter returns the campaign's limiter, kept across this process's runs
-// of it, so a run handing over to the next does not start a burst.
-func (r *Runner) limiter(id string, rate float64) *limiter {
-	v, _ := r.limiters.LoadOrStore(id, newLimiter(rate))
-	l := v.(*limiter)
-	l.setRate(rate)
+// of it, so a run handing over to the next does not start a burst. Its
+// burst is one: starts are spaced evenly, at most perSecond a second.
+func (r *Runner) limiter(id string, perSecond float64) *rate.Limiter {
+	v, _ := r.limiters.LoadOrStore(id, rate.NewLimiter(rate.Limit(perSecond), 1))
+	l := v.(*rate.Limiter)
+	l.SetLimit(rate.Limit(perSecond))
 	return l
+}
+
+// waitTurn waits for l's next start. Unlike rate.Limiter.Wait it does not
+// give up at once when the turn falls after ctx's deadline: a run waits
+// until it is stopped, rather than ending without work and being run again
+// straight away. A turn not waited out is given back.
+func waitTurn(ctx context.Context, l *rate.Limiter) error {
+	res := l.Reserve()
+	if err := sleep(ctx, res.Delay()); err != nil {
+		res.Cancel()
+		return err
+	}
+	return nil
 }
 
 // lockCheck makes sure, at most once a second, that the connection holding
@@ -370,35 +385,6 @@ func (l *lockCheck) check(ctx context.Context) error {
 	}
 	l.last = time.Now()
 	return nil
-}
-
-// limiter spaces starts evenly: at most rate a second, no bursts.
-type limiter struct {
-	mu    sync.Mutex
-	next  time.Time
-	every time.Duration
-}
-
-func newLimiter(rate float64) *limiter {
-	return &limiter{every: time.Duration(float64(time.Second) / rate)}
-}
-
-func (l *limiter) setRate(rate float64) {
-	l.mu.Lock()
-	l.every = time.Duration(float64(time.Second) / rate)
-	l.mu.Unlock()
-}
-
-func (l *limiter) wait(ctx context.Context) error {
-	l.mu.Lock()
-	now := time.Now()
-	at := l.next
-	if at.Before(now) {
-		at = now
-	}
-	l.next = at.Add(l.every)
-	l.mu.Unlock()
-	return sleep(ctx, time.Until(at))
 }
 
 // RunWorker is the River worker of RunArgs.
