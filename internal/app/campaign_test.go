@@ -336,16 +336,27 @@ func TestCampaignPauseResume(t *testing.T) {
 	if p := e.campaignAction(b, id, "pause"); p.status != http.StatusSeeOther {
 		t.Fatalf("pause: %d\n%s", p.status, p.body)
 	}
-	time.Sleep(1500 * time.Millisecond) // calls under way finish
-	sent := e.app.Sim.Stats().RequestsCreated
-	time.Sleep(1500 * time.Millisecond)
-	if got := e.app.Sim.Stats().RequestsCreated; got != sent || sent >= n {
-		t.Fatalf("paused: %d requests, then %d (of %d)", sent, got, n)
+	// The calls under way finish and the run ends (a paused campaign's run
+	// claims no more rows and is not run again): from then on nothing can
+	// send, which holds for as long as it stays paused.
+	count := func(q string, args ...any) int {
+		var k int
+		if err := e.db.Pool.QueryRow(context.Background(), q, args...).Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		return k
 	}
+	const runs = `SELECT count(*) FROM river_job WHERE kind = 'campaign_run' AND state NOT IN ('completed', 'cancelled', 'discarded')`
+	const working = `SELECT count(*) FROM campaign_items WHERE campaign_id = $1 AND state = 'working'`
+	waitFor(t, 20*time.Second, "the paused campaign's run to end", func() bool { return count(runs) == 0 && count(working, id) == 0 })
+	sent := e.app.Sim.Stats().RequestsCreated
 	page := b.get(e.web.URL + "/admin/campaigns/" + id)
 	if !strings.Contains(page.body, `data-status="paused"`) || !strings.Contains(page.body, `data-testid="campaign-resume"`) ||
 		strings.Contains(page.body, `http-equiv="refresh"`) {
 		t.Fatalf("paused page:\n%s", page.body)
+	}
+	if got := e.app.Sim.Stats().RequestsCreated; got != sent || sent >= n || count(runs) != 0 || count(working, id) != 0 {
+		t.Fatalf("paused: %d requests, then %d (of %d), %d runs, %d rows working", sent, got, n, count(runs), count(working, id))
 	}
 	e.campaignAction(b, id, "resume")
 	waitCampaign(t, e.db, id, db.CampaignDone, 30*time.Second)
