@@ -32,10 +32,19 @@ generate: ## regenerate the templ views
 check-generated: ## fail when a *_templ.go file is stale
 	@scripts/check-generated.sh
 
-lint: ## gofmt and go vet
+# Linters at pinned versions, run with `go run` (nothing to install; the module
+# proxy serves them). staticcheck's 2025.1-style tags are not module versions:
+# use its v0.x version. The vulnerability database is built from the pinned
+# golang.org/x/vulndb module by scripts/vulndb.sh (no vuln.go.dev needed).
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
+
+lint: ## gofmt, go vet, staticcheck and govulncheck (pinned, run with go run)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@$(GO) vet ./...
+	@$(GO) run $(STATICCHECK) ./...
+	@GO=$(GO) scripts/govulncheck.sh $(GOVULNCHECK)
 
 bench: ## benchmarks: Go benchmarks, the million-row dashboard list, the wizard under load, reconciliation, the token cache, campaigns (see bench/README.md)
 	@$(DB) $(GO) test -run '^$$' -bench . -benchmem ./... && $(GO) run ./bench/list && \
