@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/text/language"
 )
 
 // Languages offered, default first.
@@ -36,17 +38,31 @@ func T(lang, key string, args ...any) string {
 	return s
 }
 
-// FromAcceptLanguage picks the first supported language in an
-// Accept-Language header, or "" when none is.
+// matcher matches the languages a browser asks for against Languages, by
+// CLDR's data: regional variants (en-GB, nb-NO), Norwegian (no) and
+// nynorsk (nn) for bokmål.
+var matcher = func() language.Matcher {
+	tags := make([]language.Tag, len(Languages))
+	for i, l := range Languages {
+		tags[i] = language.MustParse(l)
+	}
+	return language.NewMatcher(tags)
+}()
+
+// FromAcceptLanguage picks the language an Accept-Language header prefers
+// among those offered, or "" when it asks for none of them (or cannot be
+// read). The header's tags are taken in order of their q-values (q=0: not
+// wanted), and the first one the matcher is highly confident of wins:
+// "nn, en;q=0.9" is bokmål, as a nynorsk reader would rather have it than
+// English.
 func FromAcceptLanguage(h string) string {
-	for _, part := range strings.Split(h, ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
-		base := strings.SplitN(tag, "-", 2)[0]
-		switch base {
-		case "nb", "no", "nn":
-			return "nb"
-		case "en":
-			return "en"
+	tags, _, err := language.ParseAcceptLanguage(h)
+	if err != nil {
+		return ""
+	}
+	for _, t := range tags {
+		if _, i, conf := matcher.Match(t); conf >= language.High {
+			return Languages[i]
 		}
 	}
 	return ""
