@@ -113,6 +113,7 @@ func init() {
 			"setup.detail.clientid.ok":      "%s is on system %s",
 			"setup.detail.clientid.missing": "system %s does not list the Maskinporten client %s, so every system-user token will fail with MP-303",
 			"setup.fix.clientid":            "add %s to the system's clientId with `onboard system apply`.",
+			"setup.fix.clientid.several":    "put it on only one of the systems: a client can be on only one system (AUTH.VLD-00004); see the one-system check above.",
 
 			"setup.detail.publicurl.bad":      "%s is not an absolute URL",
 			"setup.fix.publicurl":             "set ONBOARD_PUBLIC_URL to the https address customers reach the service on (Altinn only sends customers back to https).",
@@ -285,6 +286,7 @@ func init() {
 			"setup.detail.clientid.ok":      "%s er på systemet %s",
 			"setup.detail.clientid.missing": "systemet %s har ikke Maskinporten-klienten %s, så alle systembrukertoken vil feile med MP-303",
 			"setup.fix.clientid":            "legg %s til i systemets clientId med `onboard system apply`.",
+			"setup.fix.clientid.several":    "legg den til på bare ett av systemene: en klient kan bare være på ett system (AUTH.VLD-00004); se sjekken av ett system over.",
 
 			"setup.detail.publicurl.bad":      "%s er ikke en fullstendig URL",
 			"setup.fix.publicurl":             "sett ONBOARD_PUBLIC_URL til https-adressen kundene når tjenesten på (Altinn sender bare kunder tilbake til https).",

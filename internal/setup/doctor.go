@@ -186,7 +186,7 @@ func (s *Service) Check(ctx context.Context) Report {
 		add(s.checkRedirect(st, id))
 	}
 	for _, id := range ids {
-		add(s.checkClientID(st, id))
+		add(s.checkClientID(st, id, len(ids) > 1))
 	}
 	add(s.checkPublicURL())
 	add(s.checkConfirmHosts())
@@ -434,7 +434,10 @@ func (s *Service) checkRedirect(st *state, id string) Result {
 		Fix: T("setup.fix.redirect", want)}
 }
 
-func (s *Service) checkClientID(st *state, id string) Result {
+// checkClientID checks that the client id is on system id. With several
+// systems adding it cannot help (the one client can be on only one
+// system): the fix points at the one-system check instead.
+func (s *Service) checkClientID(st *state, id string, several bool) Result {
 	name := T("setup.check.clientid", id)
 	sys := st.systems[id]
 	if sys == nil {
@@ -444,8 +447,11 @@ func (s *Service) checkClientID(st *state, id string) Result {
 	if slices.Contains(sys.ClientIDs, cid) {
 		return Result{ID: "clientid", Name: name, Status: OK, Detail: T("setup.detail.clientid.ok", cid, id)}
 	}
-	return Result{ID: "clientid", Name: name, Status: Fail, Detail: T("setup.detail.clientid.missing", id, cid),
-		Fix: T("setup.fix.clientid", cid)}
+	fix := T("setup.fix.clientid", cid)
+	if several {
+		fix = T("setup.fix.clientid.several")
+	}
+	return Result{ID: "clientid", Name: name, Status: Fail, Detail: T("setup.detail.clientid.missing", id, cid), Fix: fix}
 }
 
 func (s *Service) checkPublicURL() Result {

@@ -712,7 +712,7 @@ func TestCheckFails(t *testing.T) {
 				r.systems[sys.ID] = sys
 			},
 			fails: map[string][]string{"onesystem": {sysID + ", 991825827_agent", "only one system", "MP-303", "isVisible false", "one instance"},
-				"clientid": {"991825827_agent", config.SimClientID}},
+				"clientid": {"991825827_agent", config.SimClientID, "AUTH.VLD-00004", "one-system check"}},
 		},
 		{
 			// A package that is of the wrong kind and missing: the access
