@@ -230,8 +230,20 @@ func TestInstancesHandleEachChangeOnce(t *testing.T) {
 		}
 	}
 	c.waitStatus(ids, revoked, db.StatusRevoked, 30*time.Second)
-	// Let the instances keep polling a while: still nothing twice.
-	time.Sleep(4 * time.Second)
+	// Let the instances keep polling: two more sweeps, and each onboarding
+	// still read at Altinn (4 connected, 4 pending) read about once more;
+	// still nothing twice.
+	completed := func(kind string) int {
+		var k int
+		if err := e.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = $1 AND state = 'completed'`, kind).Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	sweeps0, reconciles0 := completed("reconcile_sweep"), completed("reconcile")
+	waitFor(t, 30*time.Second, "two more sweeps and eight more reconciles", func() bool {
+		return completed("reconcile_sweep") >= sweeps0+2 && completed("reconcile") >= reconciles0+n-len(revoked)
+	})
 
 	// One status event per change, and the changes are the right ones.
 	changes := 0
