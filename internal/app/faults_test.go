@@ -519,6 +519,20 @@ type loadResult struct {
 
 var loadIP atomic.Int64
 
+// count is how many of the workers' results that started at since or
+// later match.
+func (l *load) count(since time.Time, match func(loadResult) bool) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, r := range l.results {
+		if !r.at.Before(since) && match(r) {
+			n++
+		}
+	}
+	return n
+}
+
 func (l *load) do(method, path string, form url.Values) loadResult {
 	return l.doJar(nil, method, path, form)
 }
@@ -649,7 +663,9 @@ func TestFaultPostgresRestart(t *testing.T) {
 			strings.Contains(r.body, `data-status="503"`)
 	}
 	l := startLoad(e, o.Ref, 6)
-	time.Sleep(700 * time.Millisecond)
+	anything := func(loadResult) bool { return true }
+	good := func(r loadResult) bool { return r.status == http.StatusOK || r.status == http.StatusSeeOther }
+	waitFor(t, 20*time.Second, "good answers under load before the cut", func() bool { return l.count(time.Time{}, good) >= 6 })
 	cutAt := time.Now()
 	proxy.cut()
 
@@ -668,8 +684,11 @@ func TestFaultPostgresRestart(t *testing.T) {
 	if r := l.do(http.MethodGet, "/healthz", nil); r.status != http.StatusOK {
 		t.Fatalf("/healthz without the database: %d, want 200 (the process is up)", r.status)
 	}
+	// New customers try to start while it is away (their form or their
+	// submit sent after the cut): none of them may reach Altinn.
 	creates := e.app.Sim.Stats().Calls[callCreate]
-	time.Sleep(1500 * time.Millisecond)
+	starts := func(r loadResult) bool { return strings.HasSuffix(r.what, " /onboard/standard/org") }
+	waitFor(t, 20*time.Second, "new customers trying while the database is away", func() bool { return l.count(cutAt, starts) >= 4 })
 	if n := e.app.Sim.Stats().Calls[callCreate]; n != creates {
 		t.Fatalf("%d creates reached Altinn while the database was away: nothing may be created that is not recorded first", n-creates)
 	}
@@ -689,7 +708,9 @@ func TestFaultPostgresRestart(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	time.Sleep(time.Second) // load on the recovered service
+	// Load on the recovered service.
+	recovered := time.Now()
+	waitFor(t, 20*time.Second, "load on the recovered service", func() bool { return l.count(recovered, anything) >= 12 })
 
 	// Postgres itself ends every connection of the app (as a restart of
 	// the server does): the pool replaces them.
@@ -700,7 +721,8 @@ func TestFaultPostgresRestart(t *testing.T) {
 		  AND application_name <> 'faults_test'`).Scan(&killed); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	killedAt := time.Now()
+	waitFor(t, 20*time.Second, "load after the backends were terminated", func() bool { return l.count(killedAt, anything) >= 12 })
 	results, orgs := l.finish()
 
 	var served, unavailable, during, after int
