@@ -178,20 +178,21 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	// Shut down in order: the web service drains its requests, then the
 	// background jobs finish (they may still call the simulator), then the
 	// simulator goes.
-	steps := []shutdownStep{{"web", web.Shutdown}}
+	steps := []shutdownStep{{name: "web", stop: web.Shutdown}}
 	if a.Jobs != nil {
 		// The jobs run detached from ctx: a signal stops them gracefully,
 		// after the web service, rather than cancelling them mid-call.
 		if err := a.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
 			return fmt.Errorf("start background jobs: %w", err)
 		}
-		steps = append(steps, shutdownStep{"jobs", a.Jobs.Stop})
+		steps = append(steps, shutdownStep{name: "jobs", stop: func(ctx context.Context) error { return stopJobs(ctx, a.Jobs) },
+			keep: jobsShutdownMin})
 	}
 	if a.Sim != nil {
 		sim := newServer(a.Sim.Handler(), log)
 		servers = append(servers, sim)
 		lns = append(lns, simLn)
-		steps = append(steps, shutdownStep{"simulator", sim.Shutdown})
+		steps = append(steps, shutdownStep{name: "simulator", stop: sim.Shutdown, keep: simShutdownMin})
 	}
 	log.Info("listening", "addr", appLn.Addr().String(), "sim_addr", simAddr,
 		"url", cfg.PublicURL, "return_url", cfg.ReturnURL())
@@ -270,7 +271,7 @@ func simOnly(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		"client_id", cfg.MaskinportenClientID, "kid", cfg.MaskinportenKID, "key_file", cfg.KeyPath(),
 		"redirect_url", cfg.ReturnURL())
 	srv := newServer(s.Handler(), log)
-	return serveUntilDone(ctx, log, []*http.Server{srv}, []net.Listener{ln}, []shutdownStep{{"simulator", srv.Shutdown}})
+	return serveUntilDone(ctx, log, []*http.Server{srv}, []net.Listener{ln}, []shutdownStep{{name: "simulator", stop: srv.Shutdown}})
 }
 
 func newServer(h http.Handler, log *slog.Logger) *http.Server {
@@ -289,16 +290,53 @@ func newServer(h http.Handler, log *slog.Logger) *http.Server {
 type shutdownStep struct {
 	name string
 	stop func(context.Context) error
+	// keep is the part of the shutdown budget no earlier step may use, so
+	// that this one has at least that long.
+	keep time.Duration
 }
 
-// shutdownStepTimeout bounds each step of the shutdown: requests draining,
-// then jobs finishing (app.JobStopTimeout of it before their contexts are
-// cancelled), then the simulator.
-const shutdownStepTimeout = 20 * time.Second
+// shutdownBudget is the whole shutdown, every step together: Kubernetes'
+// default grace period (terminationGracePeriodSeconds) before it kills the
+// process.
+const shutdownBudget = 30 * time.Second
+
+// The shortest time the later steps keep for themselves: the background jobs
+// (their soft stop, then their contexts cancelled) and the simulator (which
+// the jobs may still be calling, so it stops last).
+const (
+	jobsShutdownMin = 5 * time.Second
+	simShutdownMin  = 5 * time.Second
+)
+
+// jobsHardStop is the last part of the jobs' time, after their contexts are
+// cancelled, for them to return.
+const jobsHardStop = 2 * time.Second
+
+// stopJobs stops River gracefully: running jobs may finish until jobsHardStop
+// before ctx's deadline (or app.JobStopTimeout, River's own soft stop,
+// whichever comes first), then their contexts are cancelled and they get the
+// rest of ctx to return.
+func stopJobs(ctx context.Context, jobs interface {
+	Stop(context.Context) error
+	StopAndCancel(context.Context) error
+}) error {
+	soft := ctx
+	if d, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		soft, cancel = context.WithDeadline(ctx, d.Add(-jobsHardStop))
+		defer cancel()
+	}
+	err := jobs.Stop(soft)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	return jobs.StopAndCancel(ctx)
+}
 
 // serveUntilDone serves until ctx ends (or a server fails), then runs the
-// shutdown steps in order, each within shutdownStepTimeout: in-flight requests and
-// jobs finish, nothing new starts.
+// shutdown steps in order within one shutdownBudget: in-flight requests and
+// jobs finish, nothing new starts. Each step may use what is left of the
+// budget but what the steps after it keep.
 func serveUntilDone(ctx context.Context, log *slog.Logger, servers []*http.Server, lns []net.Listener, steps []shutdownStep) error {
 	errc := make(chan error, len(servers))
 	for i, s := range servers {
@@ -314,13 +352,18 @@ func serveUntilDone(ctx context.Context, log *slog.Logger, servers []*http.Serve
 	case serveErr = <-errc:
 	}
 	log.Info("shutting down")
+	deadline := time.Now().Add(shutdownBudget)
 	var errs []string
-	for _, st := range steps {
-		// Each step has a budget of its own, so a slow one (a customer's
-		// request waiting on Altinn) cannot leave the next (River's jobs)
-		// no time at all to finish.
+	for i, st := range steps {
+		// A slow step (a customer's request waiting on Altinn) uses up its
+		// own share only: the later ones (River's jobs, the simulator they
+		// call) keep theirs, and all end by the one deadline.
+		var later time.Duration
+		for _, next := range steps[i+1:] {
+			later += next.keep
+		}
 		start := time.Now()
-		sctx, cancel := context.WithTimeout(context.Background(), shutdownStepTimeout)
+		sctx, cancel := context.WithDeadline(context.Background(), deadline.Add(-later))
 		err := st.stop(sctx)
 		cancel()
 		if err != nil {

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// TestShutdownSharesOneBudget runs the shutdown steps of `onboard serve` in
+// sim mode and checks that they share one shutdownBudget: every step's
+// context ends by one deadline at most 30 s after the shutdown began, the web
+// drain leaves the jobs and the simulator their minimum, and the jobs leave
+// the simulator its own. (Before, each step had 20 s of its own: up to 60 s.)
+func TestShutdownSharesOneBudget(t *testing.T) {
+	t.Parallel()
+	if shutdownBudget > 30*time.Second {
+		t.Fatalf("shutdownBudget is %v, past Kubernetes' default 30 s grace", shutdownBudget)
+	}
+	var order []string
+	deadlines := map[string]time.Time{}
+	step := func(name string, keep time.Duration) shutdownStep {
+		return shutdownStep{name: name, keep: keep, stop: func(ctx context.Context) error {
+			d, ok := ctx.Deadline()
+			if !ok {
+				t.Errorf("step %s has no deadline", name)
+			}
+			order = append(order, name)
+			deadlines[name] = d
+			return nil
+		}}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the signal has already come
+	before := time.Now()
+	err := serveUntilDone(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil, []shutdownStep{
+		step("web", 0), step("jobs", jobsShutdownMin), step("simulator", simShutdownMin),
+	})
+	after := time.Now()
+	if err != nil {
+		t.Fatalf("serveUntilDone: %v", err)
+	}
+	if got := len(order); got != 3 || order[0] != "web" || order[1] != "jobs" || order[2] != "simulator" {
+		t.Fatalf("steps ran as %v, want web, jobs, simulator", order)
+	}
+	end := deadlines["simulator"]
+	if end.Before(before.Add(shutdownBudget)) || end.After(after.Add(shutdownBudget)) {
+		t.Errorf("the last step ends %v after the shutdown began, want the whole budget %v", end.Sub(before), shutdownBudget)
+	}
+	for _, c := range []struct {
+		name string
+		want time.Duration // before the one deadline
+	}{
+		{"web", jobsShutdownMin + simShutdownMin},
+		{"jobs", simShutdownMin},
+		{"simulator", 0},
+	} {
+		if got := end.Sub(deadlines[c.name]); got != c.want {
+			t.Errorf("step %s ends %v before the shared deadline, want %v", c.name, got, c.want)
+		}
+	}
+	if web := deadlines["web"].Sub(before); web < 15*time.Second {
+		t.Errorf("the web drain gets %v, want at least 15 s for requests waiting on Altinn", web)
+	}
+}
+
+// TestShutdownWithoutSimulator: in production there is no simulator step, so
+// the jobs may use the budget to its end.
+func TestShutdownWithoutSimulator(t *testing.T) {
+	t.Parallel()
+	deadlines := map[string]time.Time{}
+	step := func(name string, keep time.Duration) shutdownStep {
+		return shutdownStep{name: name, keep: keep, stop: func(ctx context.Context) error {
+			deadlines[name], _ = ctx.Deadline()
+			return nil
+		}}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	before := time.Now()
+	if err := serveUntilDone(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil,
+		[]shutdownStep{step("web", 0), step("jobs", jobsShutdownMin)}); err != nil {
+		t.Fatalf("serveUntilDone: %v", err)
+	}
+	if got := deadlines["jobs"].Sub(deadlines["web"]); got != jobsShutdownMin {
+		t.Errorf("the web drain ends %v before the jobs' deadline, want %v", got, jobsShutdownMin)
+	}
+	if got := deadlines["jobs"].Sub(before); got < shutdownBudget || got > shutdownBudget+5*time.Second {
+		t.Errorf("the jobs end %v after the shutdown began, want the whole budget %v", got, shutdownBudget)
+	}
+}
+
+// TestShutdownStepErrorsAndServerStops: a failing step does not stop the
+// later ones, its error names it, and a real server step stops its server.
+func TestShutdownStepErrorsAndServerStops(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.NotFoundHandler()}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	err = serveUntilDone(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), []*http.Server{srv}, []net.Listener{ln}, []shutdownStep{
+		{name: "jobs", stop: func(context.Context) error { return errors.New("stuck") }, keep: jobsShutdownMin},
+		{name: "web", stop: func(ctx context.Context) error { ran = true; return srv.Shutdown(ctx) }},
+	})
+	if err == nil || err.Error() != "shutdown: jobs: stuck" {
+		t.Errorf("serveUntilDone = %v, want shutdown: jobs: stuck", err)
+	}
+	if !ran {
+		t.Error("the step after the failing one did not run")
+	}
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		t.Errorf("Serve after the shutdown = %v, want http.ErrServerClosed", err)
+	}
+}
+
+// fakeJobs records how stopJobs stops River.
+type fakeJobs struct {
+	stopErr       error // nil: the soft stop finishes; otherwise it waits for its context
+	softDeadline  time.Time
+	hardDeadline  time.Time
+	stopAndCancel bool
+}
+
+func (f *fakeJobs) Stop(ctx context.Context) error {
+	f.softDeadline, _ = ctx.Deadline()
+	if f.stopErr == nil {
+		return nil
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (f *fakeJobs) StopAndCancel(ctx context.Context) error {
+	f.stopAndCancel = true
+	f.hardDeadline, _ = ctx.Deadline()
+	return nil
+}
+
+// TestStopJobs: jobs that finish in time are stopped softly; jobs still
+// running jobsHardStop before the step's deadline get their contexts
+// cancelled, with the rest of the step to return.
+func TestStopJobs(t *testing.T) {
+	t.Parallel()
+	t.Run("finished in time", func(t *testing.T) {
+		t.Parallel()
+		end := time.Now().Add(10 * time.Second)
+		ctx, cancel := context.WithDeadline(context.Background(), end)
+		defer cancel()
+		f := &fakeJobs{}
+		if err := stopJobs(ctx, f); err != nil {
+			t.Fatalf("stopJobs: %v", err)
+		}
+		if f.stopAndCancel {
+			t.Error("jobs that stopped in time were cancelled")
+		}
+		if got := end.Sub(f.softDeadline); got != jobsHardStop {
+			t.Errorf("the soft stop ends %v before the step's deadline, want %v", got, jobsHardStop)
+		}
+	})
+	t.Run("still running", func(t *testing.T) {
+		t.Parallel()
+		// Less than jobsHardStop left: the soft stop is already over.
+		end := time.Now().Add(jobsHardStop / 2)
+		ctx, cancel := context.WithDeadline(context.Background(), end)
+		defer cancel()
+		f := &fakeJobs{stopErr: context.DeadlineExceeded}
+		if err := stopJobs(ctx, f); err != nil {
+			t.Fatalf("stopJobs: %v", err)
+		}
+		if !f.stopAndCancel {
+			t.Fatal("jobs still running at the end of the soft stop were not cancelled")
+		}
+		if !f.hardDeadline.Equal(end) {
+			t.Errorf("the hard stop ends at %v, want the step's deadline %v", f.hardDeadline, end)
+		}
+	})
+}
