@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -122,7 +123,15 @@ type tab struct {
 
 	mu      sync.Mutex
 	console []string
+	// marks receives the console marks noConsoleErrors logs: the console's
+	// stream is asynchronous, and a mark seen means every message logged
+	// before it has been seen too.
+	marks chan string
+	nmark int
 }
+
+// consoleMark starts the console messages noConsoleErrors logs itself.
+const consoleMark = "onboard-test-console-mark-"
 
 func newTab(t *testing.T, chromium, dir string, f flow) *tab {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -143,7 +152,7 @@ func newTab(t *testing.T, chromium, dir string, f flow) *tab {
 	life, cancelLife := context.WithTimeout(t.Context(), 90*time.Second)
 	actx, cancelAlloc := chromedp.NewExecAllocator(life, opts...)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
-	b := &tab{t: t, browser: bctx, dir: dir, prefix: f.product, phone: f.phone, axe: loadAxe(t)}
+	b := &tab{t: t, browser: bctx, dir: dir, prefix: f.product, phone: f.phone, axe: loadAxe(t), marks: make(chan string, 1)}
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
 		if err := chromedp.Cancel(bctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -175,6 +184,13 @@ func newTab(t *testing.T, chromium, dir string, f flow) *tab {
 		for m, err := range messages {
 			if err != nil {
 				return
+			}
+			if m.Type == chromedp.ConsoleDebug && strings.HasPrefix(m.Text, consoleMark) {
+				select {
+				case b.marks <- m.Text:
+				default: // nobody waits for an old mark
+				}
+				continue
 			}
 			if expectedConsole(m) {
 				continue
@@ -298,7 +314,18 @@ func expectedConsole(m chromedp.ConsoleMessage) bool {
 // did not load, on any page of the flow.
 func (b *tab) noConsoleErrors() {
 	b.t.Helper()
-	time.Sleep(100 * time.Millisecond) // the console's stream is asynchronous
+	b.nmark++
+	mark := fmt.Sprintf("%s%d", consoleMark, b.nmark)
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`console.debug(`+strconv.Quote(mark)+`), true`)); err != nil {
+		b.fail("console mark", err)
+	}
+	for seen := ""; seen != mark; {
+		select {
+		case seen = <-b.marks:
+		case <-b.ctx.Done():
+			b.t.Fatalf("the browser console's stream never showed %s: %v", mark, b.ctx.Err())
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, m := range b.console {
