@@ -222,19 +222,39 @@ func TestClaimDue(t *testing.T) {
 	}
 	defer pool2.Close()
 	d2 := &db.DB{Pool: pool2}
-	var wg sync.WaitGroup
+	// Each claim's transaction stays open until both have claimed, so the
+	// second claims while the first holds its row locks; a claim that
+	// waited on those locks (no SKIP LOCKED) would never get there.
+	var (
+		wg      sync.WaitGroup
+		arrived sync.WaitGroup
+		errs    [2]error
+	)
+	both := make(chan struct{})
+	arrived.Add(2)
+	go func() { arrived.Wait(); close(both) }()
 	results := make([][]string, 2)
 	for i, store := range []*db.DB{d, d2} {
 		wg.Go(func() {
-			_ = store.InTx(ctx, func(q db.Querier) error {
+			errs[i] = store.InTx(ctx, func(q db.Querier) error {
 				var err error
 				results[i], err = db.ClaimDue(ctx, q, time.Now(), time.Now().Add(time.Hour), 10)
-				time.Sleep(50 * time.Millisecond) // hold the locks a moment
+				arrived.Done()
+				select {
+				case <-both:
+				case <-time.After(10 * time.Second):
+					return errors.New("the other claim did not return within 10 s while this one held its locks")
+				}
 				return err
 			})
 		})
 	}
 	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent claim: %v", err)
+		}
+	}
 	all := append(slices.Clone(results[0]), results[1]...)
 	slices.Sort(all)
 	if len(all) != 4 || len(slices.Compact(all)) != 4 {
