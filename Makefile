@@ -3,6 +3,10 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 GO ?= go
+# The toolchain go.mod names (go1.26.10, with the standard library's security
+# fixes), fetched once from the Go module proxy even where the installed Go
+# is older and pinned with GOTOOLCHAIN=local.
+export GOTOOLCHAIN ?= auto
 export ONBOARD_DATA_DIR ?= $(CURDIR)/.data
 
 # DATABASE_URL from the environment wins; otherwise the private cluster.

@@ -2,6 +2,10 @@ module github.com/onboard-altinn/onboard
 
 go 1.26.8
 
+// The standard library's fixes for GO-2026-6599…6617 (1.26.9) and
+// GO-2026-6809 (1.26.10); the Makefile fetches it from the module proxy.
+toolchain go1.26.10
+
 require (
 	github.com/a-h/templ v0.3.977
 	github.com/chromedp/cdproto v0.159.0
