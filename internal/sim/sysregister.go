@@ -267,6 +267,23 @@ type systemResponse struct {
 	AllowedRedirectURLs []string          `json:"allowedRedirectUrls"`
 }
 
+// ownedSystemLocked returns the system id names when the token's vendor owns
+// it. Otherwise it answers and returns nil: an unknown id as the route does at
+// Altinn (notFound: each route has its own answer, systemregister.md §1), and
+// another vendor's system with 403 and an empty body. The caller holds s.mu.
+func (s *Server) ownedSystemLocked(w http.ResponseWriter, id string, at *accessToken, notFound func(http.ResponseWriter, string)) *System {
+	sys := s.systems[id]
+	switch {
+	case sys == nil:
+		notFound(w, id)
+		return nil
+	case sys.VendorOrgNo != at.consumerOrg:
+		w.WriteHeader(http.StatusForbidden)
+		return nil
+	}
+	return sys
+}
+
 // handleGetSystem serves GET vendor/{systemId}: the system, deleted or not; a bare
 // 404 when unknown, 403 with an empty body when another vendor's.
 func (s *Server) handleGetSystem(w http.ResponseWriter, r *http.Request) {
@@ -276,13 +293,10 @@ func (s *Server) handleGetSystem(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sys := s.systems[r.PathValue("systemId")]
-	switch {
-	case sys == nil:
+	sys := s.ownedSystemLocked(w, r.PathValue("systemId"), at, func(w http.ResponseWriter, _ string) {
 		writeProblem(w, bareProblem(http.StatusNotFound))
-		return
-	case sys.VendorOrgNo != at.consumerOrg:
-		w.WriteHeader(http.StatusForbidden)
+	})
+	if sys == nil {
 		return
 	}
 	resp := systemResponse{
@@ -388,14 +402,11 @@ func (s *Server) handleUpdateSystem(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("systemId")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sys := s.systems[id]
+	sys := s.ownedSystemLocked(w, id, at, systemNotFound)
+	if sys == nil {
+		return
+	}
 	switch {
-	case sys == nil:
-		systemNotFound(w, id)
-		return
-	case sys.VendorOrgNo != at.consumerOrg:
-		w.WriteHeader(http.StatusForbidden)
-		return
 	case *b.Vendor.ID != "0192:"+sys.VendorOrgNo:
 		systemNotFound(w, id)
 		return
@@ -507,18 +518,13 @@ func (s *Server) updateList(w http.ResponseWriter, r *http.Request, apply func(s
 		writeProblem(w, p)
 		return
 	}
-	id := r.PathValue("systemId")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sys := s.systems[id]
-	switch {
-	case sys == nil:
-		writeServerError(w)
+	sys := s.ownedSystemLocked(w, r.PathValue("systemId"), at, func(w http.ResponseWriter, _ string) { writeServerError(w) })
+	if sys == nil {
 		return
-	case sys.VendorOrgNo != at.consumerOrg:
-		w.WriteHeader(http.StatusForbidden)
-		return
-	case sys.Deleted:
+	}
+	if sys.Deleted {
 		writeText(w, http.StatusBadRequest, "Cannot update a system marked as deleted.")
 		return
 	}
@@ -540,13 +546,10 @@ func (s *Server) handleDeleteSystem(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("systemId")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sys := s.systems[id]
-	switch {
-	case sys == nil:
+	sys := s.ownedSystemLocked(w, id, at, func(w http.ResponseWriter, _ string) {
 		writeProblem(w, validationProblem(map[string][]string{"return": {"System not found"}}))
-		return
-	case sys.VendorOrgNo != at.consumerOrg:
-		w.WriteHeader(http.StatusForbidden)
+	})
+	if sys == nil {
 		return
 	}
 	wasDeleted, hadClients := sys.Deleted, len(sys.ClientIDs) > 0
@@ -579,16 +582,10 @@ func (s *Server) handleChangelog(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id := r.PathValue("systemId")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sys := s.systems[id]
-	switch {
-	case sys == nil:
-		systemNotFound(w, id)
-		return
-	case sys.VendorOrgNo != at.consumerOrg:
-		w.WriteHeader(http.StatusForbidden)
+	sys := s.ownedSystemLocked(w, r.PathValue("systemId"), at, systemNotFound)
+	if sys == nil {
 		return
 	}
 	out := make([]changeLogItem, 0, len(sys.Changelog))
