@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/orgno"
 )
 
@@ -314,20 +315,20 @@ func (s *seedRows) Values() ([]any, error) {
 	var requestID, systemUserID pgtype.UUID
 	var confirmURL, errCode, errMsg *string
 	var connectedAt *time.Time
-	if status != db.StatusStarted && status != db.StatusFailed {
+	if status != domain.StatusStarted && status != domain.StatusFailed {
 		requestID = randomUUID(r)
 		u := "https://authn.ui.tt02.altinn.no/authfront/ui/auth/vendorrequest?id=" + uuidString(requestID.Bytes) + "&DONTCHOOSEREPORTEE=true"
 		confirmURL = &u
 	}
 	switch status {
-	case db.StatusConnected, db.StatusRevoked:
+	case domain.StatusConnected, domain.StatusRevoked:
 		systemUserID = randomUUID(r)
 		t := created.Add(time.Duration(r.IntN(72*3600)) * time.Second)
 		connectedAt = &t
-	case db.StatusFailed:
+	case domain.StatusFailed:
 		c, m := "AUTH-00011", "Rights not delegable by this system"
 		errCode, errMsg = &c, &m
-	case db.StatusRejected:
+	case domain.StatusRejected:
 		m := "The customer rejected the request"
 		errMsg = &m
 	}
@@ -355,29 +356,29 @@ func (s *seedRows) Values() ([]any, error) {
 
 // escalatedShare is the chance a row of each status carries the escalated
 // flag: mostly requests that sat pending, about 3% of all rows.
-var escalatedShare = map[string]float64{
-	db.StatusPending: 0.30, db.StatusExpired: 0.15, db.StatusRejected: 0.10, db.StatusFailed: 0.20,
-	db.StatusConnected: 0.015, db.StatusRevoked: 0.02, db.StatusCancelled: 0.05,
+var escalatedShare = map[domain.Status]float64{
+	domain.StatusPending: 0.30, domain.StatusExpired: 0.15, domain.StatusRejected: 0.10, domain.StatusFailed: 0.20,
+	domain.StatusConnected: 0.015, domain.StatusRevoked: 0.02, domain.StatusCancelled: 0.05,
 }
 
 // pickStatus draws a status like a real vendor's: recent rows are still in
 // flight, older ones have settled, mostly as connected.
-func pickStatus(r *rand.Rand, age time.Duration) string {
+func pickStatus(r *rand.Rand, age time.Duration) domain.Status {
 	type share struct {
-		status string
+		status domain.Status
 		pct    float64
 	}
 	var mix []share
 	switch {
 	case age < 24*time.Hour:
-		mix = []share{{db.StatusStarted, 6}, {db.StatusRequesting, 3}, {db.StatusPending, 40}, {db.StatusAccepted, 2},
-			{db.StatusFailed, 3}, {db.StatusRejected, 2}}
+		mix = []share{{domain.StatusStarted, 6}, {domain.StatusRequesting, 3}, {domain.StatusPending, 40}, {domain.StatusAccepted, 2},
+			{domain.StatusFailed, 3}, {domain.StatusRejected, 2}}
 	case age < 30*24*time.Hour:
-		mix = []share{{db.StatusStarted, 3}, {db.StatusRequesting, 0.5}, {db.StatusPending, 9}, {db.StatusAccepted, 0.5},
-			{db.StatusFailed, 3}, {db.StatusRejected, 5}, {db.StatusExpired, 3}, {db.StatusCancelled, 2}}
+		mix = []share{{domain.StatusStarted, 3}, {domain.StatusRequesting, 0.5}, {domain.StatusPending, 9}, {domain.StatusAccepted, 0.5},
+			{domain.StatusFailed, 3}, {domain.StatusRejected, 5}, {domain.StatusExpired, 3}, {domain.StatusCancelled, 2}}
 	default:
-		mix = []share{{db.StatusStarted, 2.5}, {db.StatusRequesting, 0.2}, {db.StatusPending, 0.3}, {db.StatusAccepted, 0.3},
-			{db.StatusFailed, 2}, {db.StatusRejected, 4}, {db.StatusExpired, 5.5}, {db.StatusCancelled, 2.5}, {db.StatusRevoked, 3}}
+		mix = []share{{domain.StatusStarted, 2.5}, {domain.StatusRequesting, 0.2}, {domain.StatusPending, 0.3}, {domain.StatusAccepted, 0.3},
+			{domain.StatusFailed, 2}, {domain.StatusRejected, 4}, {domain.StatusExpired, 5.5}, {domain.StatusCancelled, 2.5}, {domain.StatusRevoked, 3}}
 	}
 	x := r.Float64() * 100
 	for _, m := range mix {
@@ -386,7 +387,7 @@ func pickStatus(r *rand.Rand, age time.Duration) string {
 		}
 		x -= m.pct
 	}
-	return db.StatusConnected
+	return domain.StatusConnected
 }
 
 func randomUUID(r *rand.Rand) pgtype.UUID {
@@ -473,14 +474,14 @@ func (b *bench) all(ctx context.Context) error {
 	}{
 		{"list: first page", list(db.ListFilter{})},
 		{"list: page 21 (cursor)", list(db.ListFilter{After: deep})},
-		{"filter: status=pending", list(db.ListFilter{Status: db.StatusPending})},
-		{"filter: status=expired", list(db.ListFilter{Status: db.StatusExpired})},
-		{"filter: status=accepted (rare)", list(db.ListFilter{Status: db.StatusAccepted})},
+		{"filter: status=pending", list(db.ListFilter{Status: domain.StatusPending})},
+		{"filter: status=expired", list(db.ListFilter{Status: domain.StatusExpired})},
+		{"filter: status=accepted (rare)", list(db.ListFilter{Status: domain.StatusAccepted})},
 		{"filter: kind=agent", list(db.ListFilter{Kind: "agent"})},
 		{"filter: escalated", list(db.ListFilter{Escalated: true})},
 		{"filter: escalated+kind=agent", list(db.ListFilter{Escalated: true, Kind: "agent"})},
 		{"filter: created, a week a year ago", list(aYearAgo)},
-		{"filter: status=rejected+agent+week", list(db.ListFilter{Status: db.StatusRejected, Kind: "agent",
+		{"filter: status=rejected+agent+week", list(db.ListFilter{Status: domain.StatusRejected, Kind: "agent",
 			CreatedFrom: aYearAgo.CreatedFrom, CreatedTo: aYearAgo.CreatedTo})},
 		{"search: org number (spaced)", search(s.orgNo)},
 		{"search: Altinn request id", search(s.requestID)},
@@ -506,7 +507,7 @@ func (b *bench) all(ctx context.Context) error {
 			return err
 		}
 	}
-	stream, err := b.stream(ctx, db.ListFilter{Status: db.StatusExpired})
+	stream, err := b.stream(ctx, db.ListFilter{Status: domain.StatusExpired})
 	if err != nil {
 		return err
 	}
@@ -522,7 +523,7 @@ func (b *bench) count(f db.ListFilter) func(context.Context, int) (int, error) {
 }
 
 // total is how many rows a count covered, for the rows column.
-func total(counts map[string]int) int {
+func total(counts map[domain.Status]int) int {
 	n := 0
 	for _, c := range counts {
 		n += c
@@ -668,7 +669,7 @@ func (b *bench) stream(ctx context.Context, f db.ListFilter) (streamResult, erro
 	for range runs {
 		n := 0
 		start := time.Now()
-		err := b.store.EachOnboarding(ctx, f, func(o *db.Onboarding) error {
+		err := b.store.EachOnboarding(ctx, f, func(o *domain.Onboarding) error {
 			n++
 			if n%2000 == 0 {
 				runtime.ReadMemStats(&ms)

@@ -41,6 +41,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/app"
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 func main() {
@@ -393,7 +394,7 @@ func seed(ctx context.Context, store *db.DB, p config.Product, n int, confirmURL
 		if _, err := rand.Read(ref); err != nil {
 			return nil, err
 		}
-		rows[i] = []any{base64.RawURLEncoding.EncodeToString(ref), p.ID, p.Kind, p.SystemID, orgs[i], orgs[i], db.StatusPending,
+		rows[i] = []any{base64.RawURLEncoding.EncodeToString(ref), p.ID, p.Kind, p.SystemID, orgs[i], orgs[i], domain.StatusPending,
 			u, confirmURL, "nb", created, created, created, due, "wizard"}
 	}
 	if _, err := store.Pool.CopyFrom(ctx, pgx.Identifier{"onboardings"}, seedColumns, pgx.CopyFromRows(rows)); err != nil {

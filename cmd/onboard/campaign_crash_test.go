@@ -11,6 +11,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/campaigns"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/sim"
 )
 
@@ -114,7 +115,7 @@ func TestCrashMidCampaign(t *testing.T) {
 			t.Errorf("%s: %d requests at Altinn, want 1", org, k)
 		}
 	}
-	if p, _ := store.CampaignProgress(ctx, c); p.Items[db.ItemDone] != n || p.Statuses[db.StatusPending] != n {
+	if p, _ := store.CampaignProgress(ctx, c); p.Items[db.ItemDone] != n || p.Statuses[string(domain.StatusPending)] != n {
 		t.Errorf("rows %v, statuses %v; want all %d done and pending", p.Items, p.Statuses, n)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/handlers"
 )
 
@@ -62,7 +63,7 @@ func staffCommand(ctx context.Context, cfg *config.Config, log *slog.Logger, arg
 
 // parseStaffAdd reads `<email> --role <role>` in any order. Anything else is
 // refused, and never echoed: a stray argument may be a password.
-func parseStaffAdd(args []string) (email, role string, err error) {
+func parseStaffAdd(args []string) (email string, role domain.Role, err error) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -71,9 +72,10 @@ func parseStaffAdd(args []string) (email, role string, err error) {
 				return "", "", errors.New("staff add: --role needs a value: viewer, operator or admin")
 			}
 			i++
-			role = args[i]
+			role = domain.Role(args[i])
 		case strings.HasPrefix(a, "--role=") || strings.HasPrefix(a, "-role="):
-			_, role, _ = strings.Cut(a, "=")
+			_, r, _ := strings.Cut(a, "=")
+			role = domain.Role(r)
 		case strings.HasPrefix(a, "-"):
 			name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
 			if strings.Contains(strings.ToLower(name), "pass") {
@@ -93,7 +95,7 @@ func parseStaffAdd(args []string) (email, role string, err error) {
 	if addr, perr := mail.ParseAddress(email); perr != nil || addr.Address != email || len(email) > 254 {
 		return "", "", fmt.Errorf("staff add: %q is not an email address", email)
 	}
-	if db.RoleRank(role) < 0 {
+	if domain.RoleRank(role) < 0 {
 		return "", "", fmt.Errorf("staff add: --role must be viewer, operator or admin, not %q", role)
 	}
 	return email, role, nil
@@ -197,8 +199,8 @@ func staffRole(ctx context.Context, cfg *config.Config, log *slog.Logger, args [
 	if err != nil {
 		return err
 	}
-	role := args[1]
-	if db.RoleRank(role) < 0 {
+	role := domain.Role(args[1])
+	if domain.RoleRank(role) < 0 {
 		return errors.New("staff role: the role must be viewer, operator or admin")
 	}
 	store, err := openCurrentDB(ctx, cfg, log)

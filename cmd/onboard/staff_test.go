@@ -9,6 +9,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/handlers"
 )
 
@@ -127,7 +128,7 @@ func TestStaffAddRefuses(t *testing.T) {
 	}
 	defer store.Close()
 	list, err := store.ListStaff(context.Background())
-	if err != nil || len(list) != 1 || list[0].Role != db.RoleViewer {
+	if err != nil || len(list) != 1 || list[0].Role != domain.RoleViewer {
 		t.Fatalf("refusals must create nothing and change nothing: %v %+v", err, list)
 	}
 }
@@ -194,8 +195,8 @@ func TestStaffRoleAndDisable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 2 || list[0].Email != "alice@example.com" || list[0].DisabledAt == nil || list[0].Role != db.RoleAdmin ||
-		list[1].Role != db.RoleAdmin || list[1].DisabledAt != nil {
+	if len(list) != 2 || list[0].Email != "alice@example.com" || list[0].DisabledAt == nil || list[0].Role != domain.RoleAdmin ||
+		list[1].Role != domain.RoleAdmin || list[1].DisabledAt != nil {
 		t.Fatalf("accounts: %+v", list)
 	}
 	if _, err := store.StaffBySession(ctx, token); err != nil {

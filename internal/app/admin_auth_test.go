@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/handlers"
 )
 
@@ -23,7 +24,7 @@ func (e *env) addStaff(email, role string) *db.Staff {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	s, err := e.db.CreateStaff(context.Background(), db.NewStaff{Email: email, PasswordHash: hash, Role: role, Actor: "test"})
+	s, err := e.db.CreateStaff(context.Background(), db.NewStaff{Email: email, PasswordHash: hash, Role: domain.Role(role), Actor: "test"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -107,8 +108,8 @@ func TestAdminWithoutSessionIsRefused(t *testing.T) {
 func TestAdminSignInAndOut(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	alice := e.addStaff("alice@example.com", db.RoleOperator)
-	e.addStaff("dora@example.com", db.RoleAdmin)
+	alice := e.addStaff("alice@example.com", string(domain.RoleOperator))
+	e.addStaff("dora@example.com", string(domain.RoleAdmin))
 	if _, err := e.db.Pool.Exec(context.Background(), `UPDATE staff SET disabled_at = now() WHERE email = 'dora@example.com'`); err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func TestAdminSignInAndOut(t *testing.T) {
 func TestAdminSessionCookieSecureOutsideDev(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, map[string]string{"ONBOARD_DEV": "false", "ONBOARD_PUBLIC_URL": "https://onboard.example"})
-	e.addStaff("alice@example.com", db.RoleViewer)
+	e.addStaff("alice@example.com", string(domain.RoleViewer))
 	// The CSRF cookie is Secure too, so this plain-HTTP client carries it by hand.
 	b := e.browser()
 	form := b.get(e.web.URL + "/admin/login")
@@ -219,7 +220,7 @@ func TestAdminSessionCookieSecureOutsideDev(t *testing.T) {
 func TestAdminExpiredSessionIsRefused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	e.addStaff("alice@example.com", db.RoleViewer)
+	e.addStaff("alice@example.com", string(domain.RoleViewer))
 	b := e.browser()
 	if res := e.signIn(b, "alice@example.com", staffPassword, ""); res.status != http.StatusSeeOther || res.location != "/admin/" {
 		t.Fatalf("sign-in: %d %q", res.status, res.location)
@@ -242,7 +243,7 @@ func TestAdminExpiredSessionIsRefused(t *testing.T) {
 func TestAdminSignInIsNoOpenRedirect(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	e.addStaff("alice@example.com", db.RoleViewer)
+	e.addStaff("alice@example.com", string(domain.RoleViewer))
 	for _, next := range []string{"//evil.example/", "https://evil.example/admin/", "/\\evil.example", "/onboard/standard"} {
 		res := e.signIn(e.browser(), "alice@example.com", staffPassword, next)
 		if res.status != http.StatusSeeOther || res.location != "/admin/" {
@@ -254,8 +255,8 @@ func TestAdminSignInIsNoOpenRedirect(t *testing.T) {
 func TestAdminSignInRateLimit(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	e.addStaff("alice@example.com", db.RoleViewer)
-	e.addStaff("bob@example.com", db.RoleViewer)
+	e.addStaff("alice@example.com", string(domain.RoleViewer))
+	e.addStaff("bob@example.com", string(domain.RoleViewer))
 
 	// Five wrong passwords for one email, then even the right one waits.
 	for i := range 5 {
@@ -300,7 +301,7 @@ func TestAdminSignInRateLimit(t *testing.T) {
 func TestAdminSignInRateLimitInParallel(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	e.addStaff("alice@example.com", db.RoleViewer)
+	e.addStaff("alice@example.com", string(domain.RoleViewer))
 	const n = 30
 	// Each attempt has its own browser and CSRF token, fetched first, so the
 	// posts can leave together.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/sim"
 )
 
@@ -29,7 +30,7 @@ func (e *env) insightStaff(email, role string) *browser {
 
 // insightConnect runs the wizard for orgNo and has the customer decide at
 // Altinn ("approve" or "reject"); "" leaves the request pending.
-func (e *env) insightConnect(orgNo, decision string) *db.Onboarding {
+func (e *env) insightConnect(orgNo, decision string) *domain.Onboarding {
 	e.t.Helper()
 	b := e.browser()
 	confirm := e.startFlow(b, "standard", orgNo)
@@ -55,13 +56,13 @@ func TestAdminFunnel(t *testing.T) {
 	ctx := context.Background()
 
 	// Three onboardings through the real flow: approved, rejected, pending.
-	if o := e.insightConnect("314248295", "approve"); o.Status != db.StatusConnected {
+	if o := e.insightConnect("314248295", "approve"); o.Status != domain.StatusConnected {
 		t.Fatalf("approved one: %s", o.Status)
 	}
-	if o := e.insightConnect("310000019", "reject"); o.Status != db.StatusRejected {
+	if o := e.insightConnect("310000019", "reject"); o.Status != domain.StatusRejected {
 		t.Fatalf("rejected one: %s", o.Status)
 	}
-	if o := e.insightConnect("310000027", ""); o.Status != db.StatusPending {
+	if o := e.insightConnect("310000027", ""); o.Status != domain.StatusPending {
 		t.Fatalf("pending one: %s", o.Status)
 	}
 	// Rows with chosen times, in March 2025 (UTC+1 in Oslo): connected after
@@ -90,7 +91,7 @@ func TestAdminFunnel(t *testing.T) {
 		}
 	}
 
-	b := e.insightStaff("vera@example.com", db.RoleViewer) // viewers may look
+	b := e.insightStaff("vera@example.com", string(domain.RoleViewer)) // viewers may look
 
 	// The default period is the last 30 days, today included.
 	res := b.get(e.web.URL + "/admin/funnel")
@@ -269,7 +270,7 @@ func TestAdminSystemUsersAndImport(t *testing.T) {
 	}
 
 	// A viewer sees both, the outside one as unknown, and cannot import.
-	viewer := e.insightStaff("vera@example.com", db.RoleViewer)
+	viewer := e.insightStaff("vera@example.com", string(domain.RoleViewer))
 	list := viewer.get(e.web.URL + "/admin/systemusers")
 	if list.status != http.StatusOK {
 		t.Fatalf("system users: %d\n%s", list.status, list.body)
@@ -291,7 +292,7 @@ func TestAdminSystemUsersAndImport(t *testing.T) {
 	}
 
 	// An operator imports it: a connected onboarding and an audit entry.
-	op := e.insightStaff("otto@example.com", db.RoleOperator)
+	op := e.insightStaff("otto@example.com", string(domain.RoleOperator))
 	list = op.get(e.web.URL + "/admin/systemusers?product=standard")
 	if got := insightRows(t, list); got[outside] != "unknown+import" || got[known] != "known" {
 		t.Fatalf("operator's rows = %v", got)
@@ -303,7 +304,7 @@ func TestAdminSystemUsersAndImport(t *testing.T) {
 		t.Fatalf("import: %d Location %q, want 303 to %q\n%s", res.status, res.location, wantLoc, res.body)
 	}
 	o := e.onboardingForOrg(outsideOrg)
-	if o.Status != db.StatusConnected || o.SystemUserID == nil || *o.SystemUserID != outside || o.Product != "standard" {
+	if o.Status != domain.StatusConnected || o.SystemUserID == nil || *o.SystemUserID != outside || o.Product != "standard" {
 		t.Fatalf("imported onboarding: %+v", o)
 	}
 	audits := e.insightImportAudits()
@@ -345,7 +346,7 @@ func TestAdminSystemUsersAltinnErrors(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	outside := e.insightOutsideWizard("310000035")
-	op := e.insightStaff("otto@example.com", db.RoleOperator)
+	op := e.insightStaff("otto@example.com", string(domain.RoleOperator))
 	csrf := csrfOf(t, op.get(e.web.URL+"/admin/"))
 	const bysystem = "/authentication/api/v1/systemuser/vendor/bysystem/"
 	tests := []struct {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // dashStaff is a browser signed in as a new staff member with role.
@@ -41,7 +42,7 @@ func (e *env) dashSimCalls() int {
 	return n
 }
 
-func (e *env) dashAuditFor(o *db.Onboarding) []db.AuditEntry {
+func (e *env) dashAuditFor(o *domain.Onboarding) []db.AuditEntry {
 	e.t.Helper()
 	log, err := e.db.AuditLog(context.Background(), db.AuditFilter{OnboardingID: o.ID})
 	if err != nil {
@@ -50,7 +51,7 @@ func (e *env) dashAuditFor(o *db.Onboarding) []db.AuditEntry {
 	return log
 }
 
-func (e *env) dashReload(o *db.Onboarding) *db.Onboarding {
+func (e *env) dashReload(o *domain.Onboarding) *domain.Onboarding {
 	e.t.Helper()
 	fresh, err := e.db.OnboardingByID(context.Background(), o.ID)
 	if err != nil {
@@ -109,7 +110,7 @@ func (e *env) dashSeed(s dashRow) dashRow {
 	ctx := context.Background()
 	var p config.Product
 	for _, c := range e.app.Config.Products {
-		if c.Kind == s.kind {
+		if string(c.Kind) == s.kind {
 			p = c
 		}
 	}
@@ -119,7 +120,7 @@ func (e *env) dashSeed(s dashRow) dashRow {
 	}
 	s.ref = dashRef(e.t)
 	o, err := e.db.CreateOnboarding(ctx, db.NewOnboarding{Ref: s.ref, Product: p.ID, Kind: p.Kind, SystemID: p.SystemID,
-		OrgNo: s.orgNo, ExternalRef: ext, CustomerRef: s.customerRef, Lang: "nb", Cause: db.CauseSystem})
+		OrgNo: s.orgNo, ExternalRef: ext, CustomerRef: s.customerRef, Lang: "nb", Cause: domain.CauseSystem})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -243,7 +244,7 @@ func TestAdminOnboardingsViewerReadsButCannotAct(t *testing.T) {
 	e := newEnv(t, nil)
 	e.startFlow(e.browser(), "standard", org)
 	o := e.onboardingForOrg(org)
-	viewer, _ := e.dashStaff("vera@example.com", db.RoleViewer)
+	viewer, _ := e.dashStaff("vera@example.com", string(domain.RoleViewer))
 
 	// A viewer reads everything: the list, the detail page, the export, but
 	// is offered no actions.
@@ -302,32 +303,32 @@ func TestAdminOnboardingListFiltersSearchAndPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	statuses := []string{db.StatusPending, db.StatusConnected, db.StatusRejected, db.StatusExpired,
-		db.StatusFailed, db.StatusCancelled, db.StatusRequesting}
+	statuses := []string{string(domain.StatusPending), string(domain.StatusConnected), string(domain.StatusRejected), string(domain.StatusExpired),
+		string(domain.StatusFailed), string(domain.StatusCancelled), string(domain.StatusRequesting)}
 	orgs := dashOrgNos(120)
 	start := time.Date(2025, 3, 1, 12, 0, 0, 0, oslo)
 	var rows []dashRow
 	for i := range 120 {
-		s := dashRow{orgNo: orgs[i], kind: config.KindStandard, status: statuses[i%len(statuses)],
+		s := dashRow{orgNo: orgs[i], kind: string(domain.KindStandard), status: statuses[i%len(statuses)],
 			created: start.Add(time.Duration(i) * 7 * time.Hour)}
 		if i == 69 { // the same instant as row 70, right on the first page boundary: ties are paged by id
 			s.created = start.Add(70 * 7 * time.Hour)
 		}
 		if i%3 == 0 {
-			s.kind = config.KindAgent
+			s.kind = string(domain.KindAgent)
 		}
 		if i%4 == 0 {
 			s.customerRef = fmt.Sprintf("KUNDE-%03d", i)
 		}
-		if s.status == db.StatusPending && i%2 == 0 {
+		if s.status == string(domain.StatusPending) && i%2 == 0 {
 			s.escalated = true
 		}
-		if s.status != db.StatusRequesting {
+		if s.status != string(domain.StatusRequesting) {
 			s.requestID = uuid.NewString()
 		}
 		rows = append(rows, e.dashSeed(s))
 	}
-	b, _ := e.dashStaff("olga@example.com", db.RoleOperator)
+	b, _ := e.dashStaff("olga@example.com", string(domain.RoleOperator))
 
 	// The whole list in pages of 50: newest first, disjoint, complete.
 	all := dashExpect(rows, func(dashRow) bool { return true })
@@ -354,7 +355,7 @@ func TestAdminOnboardingListFiltersSearchAndPages(t *testing.T) {
 		want[s] = 0
 	}
 	for _, r := range rows {
-		if r.kind == config.KindAgent {
+		if r.kind == string(domain.KindAgent) {
 			want[r.status]++
 			want["all"]++
 		}
@@ -381,12 +382,12 @@ func TestAdminOnboardingListFiltersSearchAndPages(t *testing.T) {
 		query string
 		keep  func(dashRow) bool
 	}{
-		{"status", "status=pending", func(r dashRow) bool { return r.status == db.StatusPending }},
-		{"kind", "kind=agent", func(r dashRow) bool { return r.kind == config.KindAgent }},
+		{"status", "status=pending", func(r dashRow) bool { return r.status == string(domain.StatusPending) }},
+		{"kind", "kind=agent", func(r dashRow) bool { return r.kind == string(domain.KindAgent) }},
 		{"escalated", "escalated=1", func(r dashRow) bool { return r.escalated }},
 		{"dates inclusive", "from=" + day(3) + "&to=" + day(9), func(r dashRow) bool { return inDays(r, 3, 9) }},
 		{"combined", "kind=standard&status=connected&from=" + day(5), func(r dashRow) bool {
-			return r.kind == config.KindStandard && r.status == db.StatusConnected && inDays(r, 5, 1000)
+			return r.kind == string(domain.KindStandard) && r.status == string(domain.StatusConnected) && inDays(r, 5, 1000)
 		}},
 		{"org number with spaces", "q=" + url.QueryEscape(rows[17].orgNo[:3]+" "+rows[17].orgNo[3:6]+" "+rows[17].orgNo[6:]),
 			func(r dashRow) bool { return r.id == rows[17].id }},
@@ -437,10 +438,10 @@ func TestAdminOnboardingListFiltersSearchAndPages(t *testing.T) {
 }
 
 func dashOtherStatus(s string) string {
-	if s == db.StatusPending {
-		return db.StatusConnected
+	if s == string(domain.StatusPending) {
+		return string(domain.StatusConnected)
 	}
-	return db.StatusPending
+	return string(domain.StatusPending)
 }
 
 func dashLens(pages [][]string) []int {
@@ -468,12 +469,12 @@ func TestAdminOnboardingsCSV(t *testing.T) {
 	}
 	var rows []dashRow
 	for i, ref := range refs {
-		rows = append(rows, e.dashSeed(dashRow{orgNo: orgs[i], kind: config.KindStandard, status: db.StatusPending,
+		rows = append(rows, e.dashSeed(dashRow{orgNo: orgs[i], kind: string(domain.KindStandard), status: string(domain.StatusPending),
 			customerRef: ref, requestID: uuid.NewString(), created: at.Add(time.Duration(i) * time.Minute)}))
 	}
-	other := e.dashSeed(dashRow{orgNo: dashOrgNos(9)[8], kind: config.KindAgent, status: db.StatusConnected,
+	other := e.dashSeed(dashRow{orgNo: dashOrgNos(9)[8], kind: string(domain.KindAgent), status: string(domain.StatusConnected),
 		customerRef: "agent-one", created: at.Add(time.Hour)})
-	b, _ := e.dashStaff("vera@example.com", db.RoleViewer)
+	b, _ := e.dashStaff("vera@example.com", string(domain.RoleViewer))
 
 	res := b.get(e.web.URL + "/admin/onboardings.csv?kind=standard&status=pending")
 	if res.status != http.StatusOK || res.header.Get("Content-Type") != "text/csv; charset=utf-8" ||
@@ -547,7 +548,7 @@ func TestAdminOnboardingsCSV(t *testing.T) {
 // dashStaffActed checks that the action left an audit entry by s and that the
 // timeline holds events caused by s: the staff event, and (for those that
 // call Altinn) each call in ops.
-func (e *env) dashStaffActed(o *db.Onboarding, s *db.Staff, action string, ops ...string) db.AuditEntry {
+func (e *env) dashStaffActed(o *domain.Onboarding, s *db.Staff, action string, ops ...string) db.AuditEntry {
 	e.t.Helper()
 	var entry *db.AuditEntry
 	for _, a := range e.dashAuditFor(o) {
@@ -563,13 +564,13 @@ func (e *env) dashStaffActed(o *db.Onboarding, s *db.Staff, action string, ops .
 	staffEvent := false
 	var calls []string
 	for _, ev := range e.events(o) {
-		if ev.Cause != db.CauseStaff || ev.Actor != s.Email {
+		if ev.Cause != domain.CauseStaff || ev.Actor != s.Email {
 			continue
 		}
 		switch ev.Kind {
-		case db.EventStaff:
+		case domain.EventStaff:
 			staffEvent = staffEvent || strings.HasPrefix(ev.Message, action)
-		case db.EventAltinnCall:
+		case domain.EventAltinnCall:
 			calls = append(calls, ev.Operation)
 		}
 	}
@@ -594,7 +595,7 @@ func dashConfirmURL(p page) string {
 	return ""
 }
 
-func dashDoneAt(t *testing.T, res page, o *db.Onboarding, done string) {
+func dashDoneAt(t *testing.T, res page, o *domain.Onboarding, done string) {
 	t.Helper()
 	if want := "/admin/onboardings/" + o.ID + "?done=" + done; res.status != http.StatusSeeOther || res.location != want {
 		t.Fatalf("action: %d Location %q, want 303 to %q\n%s", res.status, res.location, want, res.body)
@@ -609,7 +610,7 @@ func TestAdminActionRefreshAndVerify(t *testing.T) {
 	if err := e.app.Sim.Approve(*o.AltinnRequestID); err != nil {
 		t.Fatal(err)
 	}
-	b, olga := e.dashStaff("olga@example.com", db.RoleOperator)
+	b, olga := e.dashStaff("olga@example.com", string(domain.RoleOperator))
 	path := e.web.URL + "/admin/onboardings/" + o.ID
 
 	// Looking is not acting: the detail page does not call Altinn.
@@ -619,7 +620,7 @@ func TestAdminActionRefreshAndVerify(t *testing.T) {
 		t.Fatalf("detail page before the refresh (calls %d -> %d):\n%s", calls, e.dashSimCalls(), detail.body)
 	}
 	dashDoneAt(t, b.post(path+"/refresh", url.Values{"_csrf": {csrfOf(t, detail)}}), o, "refresh")
-	if o = e.dashReload(o); o.Status != db.StatusConnected || o.SystemUserID == nil {
+	if o = e.dashReload(o); o.Status != domain.StatusConnected || o.SystemUserID == nil {
 		t.Fatalf("after refresh: %q system user %v, want connected", o.Status, o.SystemUserID)
 	}
 	a := e.dashStaffActed(o, olga, "onboarding.refresh", "GET request/vendor/{id}", "GET systemuser/vendor/byquery")
@@ -645,7 +646,7 @@ func TestAdminActionRefreshAndVerify(t *testing.T) {
 		t.Fatalf("byquery calls %d -> %d, want one more", byquery, n)
 	}
 	e.dashStaffActed(o, olga, "onboarding.verify", "GET systemuser/vendor/byquery")
-	if o = e.dashReload(o); o.Status != db.StatusConnected {
+	if o = e.dashReload(o); o.Status != domain.StatusConnected {
 		t.Fatalf("after verify: %q", o.Status)
 	}
 
@@ -654,7 +655,7 @@ func TestAdminActionRefreshAndVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	dashDoneAt(t, b.post(path+"/verify", url.Values{"_csrf": {csrfOf(t, page)}}), o, "verify")
-	if o = e.dashReload(o); o.Status != db.StatusRevoked {
+	if o = e.dashReload(o); o.Status != domain.StatusRevoked {
 		t.Fatalf("after the system user was deleted: %q, want revoked", o.Status)
 	}
 
@@ -687,7 +688,7 @@ func TestAdminActionRenew(t *testing.T) {
 	if err := e.app.Sim.Reject(oldReq); err != nil {
 		t.Fatal(err)
 	}
-	b, olga := e.dashStaff("olga@example.com", db.RoleOperator)
+	b, olga := e.dashStaff("olga@example.com", string(domain.RoleOperator))
 	path := e.web.URL + "/admin/onboardings/" + o.ID
 	detail := b.get(path)
 	csrf := csrfOf(t, detail)
@@ -698,7 +699,7 @@ func TestAdminActionRenew(t *testing.T) {
 		t.Fatalf("renew a pending one: %d, want 409", res.status)
 	}
 	dashDoneAt(t, b.post(path+"/refresh", url.Values{"_csrf": {csrf}}), o, "refresh")
-	if o = e.dashReload(o); o.Status != db.StatusRejected {
+	if o = e.dashReload(o); o.Status != domain.StatusRejected {
 		t.Fatalf("after the customer rejected: %q", o.Status)
 	}
 	detail = b.get(path)
@@ -720,7 +721,7 @@ func TestAdminActionRenew(t *testing.T) {
 
 	dashDoneAt(t, b.post(path+"/renew", url.Values{"_csrf": {csrf}, "confirm": {"yes"}}), o, "renew")
 	o = e.dashReload(o)
-	if o.Status != db.StatusPending || o.AltinnRequestID == nil || *o.AltinnRequestID == oldReq || o.ConfirmURL == nil {
+	if o.Status != domain.StatusPending || o.AltinnRequestID == nil || *o.AltinnRequestID == oldReq || o.ConfirmURL == nil {
 		t.Fatalf("after renew: %+v, want pending with a new request", o)
 	}
 	var oldDeleted, newLive bool
@@ -744,7 +745,7 @@ func TestAdminActionCancel(t *testing.T) {
 	e.startFlow(e.browser(), "standard", org)
 	o := e.onboardingForOrg(org)
 	req := *o.AltinnRequestID
-	b, olga := e.dashStaff("olga@example.com", db.RoleOperator)
+	b, olga := e.dashStaff("olga@example.com", string(domain.RoleOperator))
 	path := e.web.URL + "/admin/onboardings/" + o.ID
 	detail := b.get(path)
 	csrf := csrfOf(t, detail)
@@ -752,11 +753,11 @@ func TestAdminActionCancel(t *testing.T) {
 		t.Fatal("cancel not offered for a pending onboarding")
 	}
 	if res := b.post(path+"/cancel", url.Values{"_csrf": {csrf}, "confirm": {"no"}}); res.status != http.StatusOK ||
-		!strings.Contains(res.body, `data-action="cancel"`) || e.dashReload(o).Status != db.StatusPending {
+		!strings.Contains(res.body, `data-action="cancel"`) || e.dashReload(o).Status != domain.StatusPending {
 		t.Fatalf("cancel without confirm=yes must only ask: %d", res.status)
 	}
 	dashDoneAt(t, b.post(path+"/cancel", url.Values{"_csrf": {csrf}, "confirm": {"yes"}}), o, "cancel")
-	if o = e.dashReload(o); o.Status != db.StatusCancelled || o.ConfirmURL != nil {
+	if o = e.dashReload(o); o.Status != domain.StatusCancelled || o.ConfirmURL != nil {
 		t.Fatalf("after cancel: %+v", o)
 	}
 	for _, r := range e.app.Sim.Requests() {
@@ -774,7 +775,7 @@ func TestAdminActionCancel(t *testing.T) {
 	cb := e.browser()
 	e.returnTo(cb, e.decide(cb, e.startFlow(cb, "standard", other), "approve").location)
 	c := e.onboardingForOrg(other)
-	if c.Status != db.StatusConnected {
+	if c.Status != domain.StatusConnected {
 		t.Fatalf("setup: %q", c.Status)
 	}
 	calls, audit, events := e.dashSimCalls(), len(e.dashAuditFor(c)), len(e.events(c))
@@ -787,7 +788,7 @@ func TestAdminActionCancel(t *testing.T) {
 			t.Fatalf("cancel a connected one: %d, want 409 saying why\n%s", res.status, res.body)
 		}
 	}
-	if c2 := e.dashReload(c); c2.Status != db.StatusConnected || c2.Version != c.Version {
+	if c2 := e.dashReload(c); c2.Status != domain.StatusConnected || c2.Version != c.Version {
 		t.Fatalf("the connected onboarding changed: %+v", c2)
 	}
 	if e.dashSimCalls() != calls || len(e.dashAuditFor(c)) != audit || len(e.events(c)) != events {
@@ -798,7 +799,7 @@ func TestAdminActionCancel(t *testing.T) {
 func TestAdminActionCreateOnBehalf(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	b, olga := e.dashStaff("olga@example.com", db.RoleOperator)
+	b, olga := e.dashStaff("olga@example.com", string(domain.RoleOperator))
 	form := b.get(e.web.URL + "/admin/onboardings/new")
 	if form.status != http.StatusOK || !strings.Contains(form.body, `data-testid="product-standard"`) || !strings.Contains(form.body, `data-testid="product-agent"`) {
 		t.Fatalf("new form: %d\n%s", form.status, form.body)
@@ -823,11 +824,11 @@ func TestAdminActionCreateOnBehalf(t *testing.T) {
 	res := b.post(e.web.URL+"/admin/onboardings/new", url.Values{"_csrf": {csrf}, "product": {"standard"}, "orgno": {"314 248 295"}})
 	o := e.onboardingForOrg(org)
 	dashDoneAt(t, res, o, "create")
-	if o.Status != db.StatusPending || o.ConfirmURL == nil || o.Product != "standard" {
+	if o.Status != domain.StatusPending || o.ConfirmURL == nil || o.Product != "standard" {
 		t.Fatalf("created on behalf: %+v, want pending with a confirm URL", o)
 	}
 	evs := e.events(o)
-	if evs[0].Kind != db.EventCreated || evs[0].Cause != db.CauseStaff || evs[0].Actor != olga.Email {
+	if evs[0].Kind != domain.EventCreated || evs[0].Cause != domain.CauseStaff || evs[0].Actor != olga.Email {
 		t.Fatalf("first event: %+v, want created by staff olga", evs[0])
 	}
 	a := e.dashStaffActed(o, olga, "onboarding.create", "POST request/vendor")
@@ -841,7 +842,7 @@ func TestAdminActionCreateOnBehalf(t *testing.T) {
 	// The link works for the customer: approving it connects the onboarding.
 	cb := e.browser()
 	back := e.decide(cb, *o.ConfirmURL, "approve")
-	if st, _ := outcomeOf(t, e.returnTo(cb, back.location)); st != db.StatusConnected {
+	if st, _ := outcomeOf(t, e.returnTo(cb, back.location)); st != string(domain.StatusConnected) {
 		t.Fatalf("the customer approved the staff-made request: %q", st)
 	}
 

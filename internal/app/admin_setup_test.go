@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 var (
@@ -26,9 +26,9 @@ func setupChecks(body string) []string {
 func TestAdminSetupIsForAdmins(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	e.addStaff("ada@example.com", db.RoleAdmin)
-	e.addStaff("olga@example.com", db.RoleOperator)
-	e.addStaff("vic@example.com", db.RoleViewer)
+	e.addStaff("ada@example.com", string(domain.RoleAdmin))
+	e.addStaff("olga@example.com", string(domain.RoleOperator))
+	e.addStaff("vic@example.com", string(domain.RoleViewer))
 
 	if res := e.browser().get(e.web.URL + "/admin/setup"); res.status != http.StatusSeeOther || res.location != "/admin/login?next=%2Fadmin%2Fsetup" {
 		t.Fatalf("no session: %d %q", res.status, res.location)
@@ -81,7 +81,7 @@ func TestAdminSetupIsForAdmins(t *testing.T) {
 func TestAdminSetupShowsWhatIsWrong(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, map[string]string{"ONBOARD_SIM_BREAK": "redirect"})
-	e.addStaff("ada@example.com", db.RoleAdmin)
+	e.addStaff("ada@example.com", string(domain.RoleAdmin))
 	admin := e.signedIn("ada@example.com")
 	admin.get(e.web.URL + "/lang/en?next=/admin/")
 	for range 2 {

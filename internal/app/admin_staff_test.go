@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // signedIn is a browser signed in as email (with staffPassword).
@@ -63,9 +64,9 @@ func staffPath(s *db.Staff, action string) string {
 func TestAdminStaffNeedsAnAdmin(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	e.addStaff("boss@example.com", db.RoleAdmin)
-	vic := e.addStaff("vic@example.com", db.RoleViewer)
-	e.addStaff("olga@example.com", db.RoleOperator)
+	e.addStaff("boss@example.com", string(domain.RoleAdmin))
+	vic := e.addStaff("vic@example.com", string(domain.RoleViewer))
+	e.addStaff("olga@example.com", string(domain.RoleOperator))
 
 	anon := e.browser()
 	csrf := csrfOf(t, anon.get(e.web.URL+"/admin/login"))
@@ -108,7 +109,7 @@ func TestAdminStaffNeedsAnAdmin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 3 || e.staffNamed("vic@example.com").Role != db.RoleViewer || e.staffNamed("vic@example.com").DisabledAt != nil {
+	if len(list) != 3 || e.staffNamed("vic@example.com").Role != domain.RoleViewer || e.staffNamed("vic@example.com").DisabledAt != nil {
 		t.Fatalf("refused requests must change nothing: %+v", list)
 	}
 	if got := e.staffChanges(); len(got) != 0 {
@@ -121,8 +122,8 @@ var newPasswordRE = regexp.MustCompile(`id="new-password" value="([^"]+)"`)
 func TestAdminStaffAdd(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	boss := e.addStaff("boss@example.com", db.RoleAdmin)
-	e.addStaff("taken@example.com", db.RoleViewer)
+	boss := e.addStaff("boss@example.com", string(domain.RoleAdmin))
+	e.addStaff("taken@example.com", string(domain.RoleViewer))
 	b := e.signedIn("boss@example.com")
 
 	page := b.get(e.web.URL + "/admin/staff")
@@ -173,7 +174,7 @@ func TestAdminStaffAdd(t *testing.T) {
 		t.Fatal("the password must be shown once only")
 	}
 	eve := e.staffNamed("eve@example.com")
-	if eve.Role != db.RoleOperator {
+	if eve.Role != domain.RoleOperator {
 		t.Fatalf("eve: %+v", eve)
 	}
 	// The password works, and only as the account's.
@@ -203,9 +204,9 @@ func TestAdminStaffAdd(t *testing.T) {
 func TestAdminStaffRoleAndDisable(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	boss := e.addStaff("boss@example.com", db.RoleAdmin)
-	alice := e.addStaff("alice@example.com", db.RoleViewer)
-	carol := e.addStaff("carol@example.com", db.RoleOperator)
+	boss := e.addStaff("boss@example.com", string(domain.RoleAdmin))
+	alice := e.addStaff("alice@example.com", string(domain.RoleViewer))
+	carol := e.addStaff("carol@example.com", string(domain.RoleOperator))
 	b := e.signedIn("boss@example.com")
 	aliceBrowser := e.signedIn("alice@example.com")
 
@@ -329,8 +330,8 @@ func TestAdminStaffAdminsDemotingEachOther(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	for round := range 3 {
-		a := e.addStaff("a"+strconv.Itoa(round)+"@example.com", db.RoleAdmin)
-		b := e.addStaff("b"+strconv.Itoa(round)+"@example.com", db.RoleAdmin)
+		a := e.addStaff("a"+strconv.Itoa(round)+"@example.com", string(domain.RoleAdmin))
+		b := e.addStaff("b"+strconv.Itoa(round)+"@example.com", string(domain.RoleAdmin))
 		ba, bb := e.signedIn(a.Email), e.signedIn(b.Email)
 		ca, cb := csrfOf(t, ba.get(e.web.URL+"/admin/staff")), csrfOf(t, bb.get(e.web.URL+"/admin/staff"))
 		start := make(chan struct{})
@@ -361,7 +362,7 @@ func TestAdminStaffAdminsDemotingEachOther(t *testing.T) {
 		wg.Wait()
 		admins := 0
 		for _, s := range []*db.Staff{a, b} {
-			if e.staffNamed(s.Email).Role == db.RoleAdmin {
+			if e.staffNamed(s.Email).Role == domain.RoleAdmin {
 				admins++
 			}
 		}

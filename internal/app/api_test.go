@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // createAPIKey makes an API key named name on the dashboard, as b (an
@@ -266,7 +267,7 @@ const (
 func TestAPI(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	e.addStaff("boss@example.com", db.RoleAdmin)
+	e.addStaff("boss@example.com", string(domain.RoleAdmin))
 	admin := e.signedIn("boss@example.com")
 	key := e.createAPIKey(admin, "ERP production")
 	doc := e.openAPI()
@@ -289,7 +290,7 @@ func TestAPI(t *testing.T) {
 		t.Fatalf("create: %d\n%s", res.status, res.body)
 	}
 	first := res.json(t)
-	if first["status"] != db.StatusPending || first["customer_ref"] != "cust-1" || first["lang"] != "en" || first["org_no"] != orgs[0] {
+	if first["status"] != domain.StatusPending || first["customer_ref"] != "cust-1" || first["lang"] != "en" || first["org_no"] != orgs[0] {
 		t.Fatalf("create: %v", first)
 	}
 	if first["handoff_url"] != first["confirm_url"] || !strings.HasPrefix(first["handoff_url"].(string), e.sim.URL) {
@@ -462,7 +463,7 @@ func wrongCheck(n string) string {
 func TestAPIKeyRevokedAtOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	e.addStaff("boss@example.com", db.RoleAdmin)
+	e.addStaff("boss@example.com", string(domain.RoleAdmin))
 	admin := e.signedIn("boss@example.com")
 	key := e.createAPIKey(admin, "ERP")
 	if res := e.api(nil, http.MethodGet, routeList, "/api/v1/onboardings", key, ""); res.status != http.StatusOK {
@@ -520,10 +521,10 @@ func TestAPIKeyRevokedAtOnce(t *testing.T) {
 func TestAPIKeysNeedAnAdmin(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	e.addStaff("boss@example.com", db.RoleAdmin)
+	e.addStaff("boss@example.com", string(domain.RoleAdmin))
 	key := e.createAPIKey(e.signedIn("boss@example.com"), "ERP")
-	e.addStaff("vic@example.com", db.RoleViewer)
-	e.addStaff("olga@example.com", db.RoleOperator)
+	e.addStaff("vic@example.com", string(domain.RoleViewer))
+	e.addStaff("olga@example.com", string(domain.RoleOperator))
 	for _, who := range []string{"vic@example.com", "olga@example.com"} {
 		b := e.signedIn(who)
 		home := b.get(e.web.URL + "/admin/")

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/sim"
 )
 
@@ -201,18 +201,18 @@ func TestStatusPageThrottlesAltinnReads(t *testing.T) {
 	t.Parallel()
 	for _, down := range []bool{false, true} {
 		e := newEnv(t, map[string]string{"ONBOARD_STATUS_REFRESH_INTERVAL": "1h"})
-		want := db.StatusPending
+		want := domain.StatusPending
 		if down {
 			// Altinn down: the onboarding stays requesting, and every view would
 			// otherwise look it up again.
 			e.app.Sim.Inject(sim.Fault{Method: http.MethodPost, Path: vendorPath, Status: 503})
-			want = db.StatusRequesting
+			want = domain.StatusRequesting
 		}
 		e.submitOrg(e.browser(), "standard", org)
 		o := e.onboardingForOrg(org)
 		before := e.app.Sim.Stats().Calls
 		for i := 0; i < 5; i++ {
-			if st, _ := outcomeOf(t, e.browser().get(e.web.URL+"/status/"+o.Ref)); st != want {
+			if st, _ := outcomeOf(t, e.browser().get(e.web.URL+"/status/"+o.Ref)); st != string(want) {
 				t.Fatalf("down=%v: status %q, want %q", down, st, want)
 			}
 		}

@@ -5,8 +5,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // TestBrowserDashboard signs a support operator in to the dashboard in
@@ -18,7 +17,7 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 	chromium := chromiumPath(t)
 	e := newEnv(t, nil)
-	e.addStaff("olga@example.com", db.RoleOperator)
+	e.addStaff("olga@example.com", string(domain.RoleOperator))
 	// Two customers: one connected, one still waiting for approval.
 	connected := e.browser()
 	e.returnTo(connected, e.decide(connected, e.startFlow(connected, "standard", org), "approve").location)
@@ -39,7 +38,7 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 	b.shot("list")
 
-	b.do("filter on pending", chromedp.SetValue(chromedp.CSS(`[data-testid=filter-status]`), db.StatusPending),
+	b.do("filter on pending", chromedp.SetValue(chromedp.CSS(`[data-testid=filter-status]`), string(domain.StatusPending)),
 		b.click(`[data-testid=apply-filters]`))
 	// The unfiltered list has a pending row too, so wait for the filtered
 	// page itself rather than for a row that is there already.
@@ -63,13 +62,13 @@ func TestBrowserDashboard(t *testing.T) {
 	b.shot("cancel-confirm")
 	b.do("confirm the cancel", b.click(`[data-testid=confirm-yes]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`)))
-	if st := get(b, "the status", chromedp.AttributeValue(chromedp.CSS(`[data-testid=detail-status]`), "data-status")); st.Value != db.StatusCancelled {
+	if st := get(b, "the status", chromedp.AttributeValue(chromedp.CSS(`[data-testid=detail-status]`), "data-status")); st.Value != string(domain.StatusCancelled) {
 		t.Errorf("after cancelling the status is %q, want cancelled", st.Value)
 	}
 	b.shot("cancelled")
 	b.noConsoleErrors()
 
-	if got := e.onboardingForOrg("310000019"); got.Status != db.StatusCancelled {
+	if got := e.onboardingForOrg("310000019"); got.Status != domain.StatusCancelled {
 		t.Fatalf("database: %q, want cancelled", got.Status)
 	}
 	if e.simRequestsFor("310000019") != 0 {

@@ -5,8 +5,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // TestBrowserCampaign: an operator pastes a list into the campaign form,
@@ -19,7 +18,7 @@ func TestBrowserCampaign(t *testing.T) {
 	}
 	chromium := chromiumPath(t)
 	e := newEnv(t, nil)
-	e.addStaff("olga@example.com", db.RoleOperator)
+	e.addStaff("olga@example.com", string(domain.RoleOperator))
 	e.startJobs()
 	list := strings.Join(append(distinctOrgs(500, 12), "310000018"), "\n")
 

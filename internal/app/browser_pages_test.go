@@ -10,7 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/onboard-altinn/onboard/internal/campaigns"
-	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // TestBrowserPages checks with axe-core, in bokmål and in English, the pages
@@ -23,8 +23,8 @@ func TestBrowserPages(t *testing.T) {
 	}
 	chromium := chromiumPath(t)
 	e := newEnv(t, nil)
-	admin := e.addStaff("ada@example.com", db.RoleAdmin)
-	viewer := e.addStaff("vera@example.com", db.RoleViewer)
+	admin := e.addStaff("ada@example.com", string(domain.RoleAdmin))
+	viewer := e.addStaff("vera@example.com", string(domain.RoleViewer))
 	// A customer who rejected the request in Altinn.
 	hb := e.browser()
 	back := hb.get(e.decide(hb, e.startFlow(hb, "standard", org), "reject").location)
@@ -38,7 +38,7 @@ func TestBrowserPages(t *testing.T) {
 	connectedOrg := distinctOrgs(950, 1)[0]
 	e.returnTo(cb, e.decide(cb, e.startFlow(cb, "standard", connectedOrg), "approve").location)
 	connected := e.onboardingForOrg(connectedOrg)
-	cr, err := e.app.Onboardings.RequestChange(context.Background(), connected, db.CauseStaff, "test")
+	cr, err := e.app.Onboardings.RequestChange(context.Background(), connected, domain.CauseStaff, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestBrowserPages(t *testing.T) {
 	if err := e.app.Sim.RemoveClientID(systemID, clientID); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.app.Onboardings.TestConnection(context.Background(), notUsable, db.CauseStaff, "test"); err != nil ||
+	if err := e.app.Onboardings.TestConnection(context.Background(), notUsable, domain.CauseStaff, "test"); err != nil ||
 		notUsable.Usable == nil || *notUsable.Usable {
 		t.Fatalf("test connection: %v, usable %v", err, notUsable.Usable)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/campaigns"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/sim"
 )
 
@@ -103,8 +104,8 @@ func createsPerOrg(s *sim.Server) map[string]int {
 func TestCampaignReportRunAndExport(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, map[string]string{"ONBOARD_CAMPAIGN_RATE": "50"})
-	e.addStaff("olga@example.com", db.RoleOperator)
-	e.addStaff("vera@example.com", db.RoleViewer)
+	e.addStaff("olga@example.com", string(domain.RoleOperator))
+	e.addStaff("vera@example.com", string(domain.RoleViewer))
 	// One customer is connected already.
 	connected := e.browser()
 	e.returnTo(connected, e.decide(connected, e.startFlow(connected, "standard", validOrg(100)), "approve").location)
@@ -167,7 +168,7 @@ func TestCampaignReportRunAndExport(t *testing.T) {
 			t.Errorf("%s: %d requests at Altinn, want 1", org, creates[org])
 		}
 		o := e.onboardingForOrg(org)
-		if o.Status != db.StatusPending {
+		if o.Status != domain.StatusPending {
 			t.Errorf("%s: %s, want pending", org, o.Status)
 		}
 	}
@@ -178,7 +179,7 @@ func TestCampaignReportRunAndExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Items[db.ItemDone] != 3 || p.Items[db.ItemInvalid] != 5 || p.Statuses[db.StatusPending] != 3 {
+	if p.Items[db.ItemDone] != 3 || p.Items[db.ItemInvalid] != 5 || p.Statuses[string(domain.StatusPending)] != 3 {
 		t.Errorf("progress %+v, want 3 done, 5 invalid, 3 pending", p)
 	}
 
@@ -195,7 +196,7 @@ func TestCampaignReportRunAndExport(t *testing.T) {
 		t.Fatalf("export:\n%s", ex.body)
 	}
 	for _, r := range rows[1:] {
-		if r[5] != db.StatusPending || !strings.HasPrefix(r[6], e.sim.URL+"/accessmanagement/ui/systemuser/request?id=") {
+		if r[5] != string(domain.StatusPending) || !strings.HasPrefix(r[6], e.sim.URL+"/accessmanagement/ui/systemuser/request?id=") {
 			t.Errorf("export row %v: want pending with the simulator's confirm link", r)
 		}
 	}
@@ -204,7 +205,7 @@ func TestCampaignReportRunAndExport(t *testing.T) {
 	}
 	// The link works: the customer approves and is connected.
 	cust := e.browser()
-	if st, _ := outcomeOf(t, e.returnTo(cust, e.decide(cust, rows[1][6], "approve").location)); st != db.StatusConnected {
+	if st, _ := outcomeOf(t, e.returnTo(cust, e.decide(cust, rows[1][6], "approve").location)); st != string(domain.StatusConnected) {
 		t.Errorf("after approving from the exported link: %s", st)
 	}
 	log, err := e.db.AuditLog(context.Background(), db.AuditFilter{Limit: 100})
@@ -229,7 +230,7 @@ func TestCampaignReportRunAndExport(t *testing.T) {
 func TestCampaignFormErrors(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	e.addStaff("olga@example.com", db.RoleOperator)
+	e.addStaff("olga@example.com", string(domain.RoleOperator))
 	b := e.browser()
 	e.signIn(b, "olga@example.com", staffPassword, "")
 	for name, c := range map[string]struct {
@@ -317,7 +318,7 @@ func TestCampaignRateLimit(t *testing.T) {
 func TestCampaignPauseResume(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	e.addStaff("olga@example.com", db.RoleOperator)
+	e.addStaff("olga@example.com", string(domain.RoleOperator))
 	b := e.browser()
 	e.signIn(b, "olga@example.com", staffPassword, "")
 	var list strings.Builder
@@ -438,7 +439,7 @@ func TestCampaignRestartNoDuplicates(t *testing.T) {
 		}
 	}
 	p, _ = c.check.CampaignProgress(ctx, camp)
-	if p.Items[db.ItemDone] != n || p.Statuses[db.StatusPending] != n {
+	if p.Items[db.ItemDone] != n || p.Statuses[string(domain.StatusPending)] != n {
 		t.Errorf("rows %v, statuses %v: want all %d done and pending", p.Items, p.Statuses, n)
 	}
 }
@@ -484,7 +485,7 @@ func TestChangeCampaign(t *testing.T) {
 	}
 	after := changeRedeploy(t, base, map[string]string{
 		"ONBOARD_PRODUCTS": changeProducts(t, []string{changeRight}, []string{changePackage})})
-	after.addStaff("olga@example.com", db.RoleOperator)
+	after.addStaff("olga@example.com", string(domain.RoleOperator))
 	after.startJobs()
 	b := after.browser()
 	after.signIn(b, "olga@example.com", staffPassword, "")
@@ -518,7 +519,7 @@ func TestChangeCampaign(t *testing.T) {
 	for _, org := range orgs {
 		o := after.onboardingForOrg(org)
 		crs := after.changeRequests(o)
-		if len(crs) != 1 || crs[0].Status != db.ChangePending || perUser[*o.SystemUserID] != 1 {
+		if len(crs) != 1 || crs[0].Status != domain.ChangePending || perUser[*o.SystemUserID] != 1 {
 			t.Errorf("%s: %d change requests here (%v), %d at Altinn; want one pending", org, len(crs), crs, perUser[*o.SystemUserID])
 		}
 	}
@@ -536,7 +537,7 @@ func TestChangeCampaign(t *testing.T) {
 		t.Fatalf("the exported link %q is not Altinn's change confirm page", link)
 	}
 	cust := after.browser()
-	if st := changeOutcomeOf(t, after.changeReturn(cust, after.decide(cust, link, "approve").location)); st != db.ChangeAccepted {
+	if st := changeOutcomeOf(t, after.changeReturn(cust, after.decide(cust, link, "approve").location)); st != string(domain.ChangeAccepted) {
 		t.Errorf("after approving from the exported link: %s", st)
 	}
 	if got := after.lacking([]string{changeRight}, []string{changePackage}); len(got) != 0 {

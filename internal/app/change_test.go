@@ -16,7 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/onboard-altinn/onboard/internal/config"
-	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
 	"github.com/onboard-altinn/onboard/internal/sim"
 )
@@ -33,9 +33,9 @@ const (
 func changeProducts(t *testing.T, rights, packages []string) string {
 	t.Helper()
 	b, err := json.Marshal([]config.Product{
-		{ID: "standard", Kind: config.KindStandard, SystemID: changeSystem, Rights: rights, AccessPackages: packages,
+		{ID: "standard", Kind: domain.KindStandard, SystemID: changeSystem, Rights: rights, AccessPackages: packages,
 			Name: map[string]string{"nb": "Eget system", "en": "Own system"}},
-		{ID: "agent", Kind: config.KindAgent, SystemID: changeSystem, ExternalRef: "agent",
+		{ID: "agent", Kind: domain.KindAgent, SystemID: changeSystem, ExternalRef: "agent",
 			AccessPackages: []string{"urn:altinn:accesspackage:regnskapsforer-lonn"},
 			Name:           map[string]string{"nb": "Klientsystem", "en": "Client system"}},
 	})
@@ -70,13 +70,13 @@ func changeRedeploy(t *testing.T, base *env, settings map[string]string) *env {
 // changeSetup connects org to a standard product asking for the package
 // only, then redeploys the service with the product asking for the right
 // too. The customer's browser b started the onboarding.
-func changeSetup(t *testing.T) (base, after *env, b *browser, o *db.Onboarding) {
+func changeSetup(t *testing.T) (base, after *env, b *browser, o *domain.Onboarding) {
 	t.Helper()
 	base = newEnv(t, map[string]string{"ONBOARD_PRODUCTS": changeProducts(t, nil, []string{changePackage})})
 	b = base.browser()
 	base.returnTo(b, base.decide(b, base.startFlow(b, "standard", org), "approve").location)
 	o = base.onboardingForOrg(org)
-	if o.Status != db.StatusConnected {
+	if o.Status != domain.StatusConnected {
 		t.Fatalf("setup: %q, want connected", o.Status)
 	}
 	if d := cmp.Diff([][]string{{}, {changePackage}}, [][]string{o.GrantedRights, o.GrantedPackages}); d != "" {
@@ -96,7 +96,7 @@ func (e *env) lacking(rights, packages []string) []string {
 	return ids
 }
 
-func (e *env) changeRequests(o *db.Onboarding) []db.ChangeRequest {
+func (e *env) changeRequests(o *domain.Onboarding) []domain.ChangeRequest {
 	e.t.Helper()
 	crs, err := e.db.ChangeRequests(context.Background(), o.ID)
 	if err != nil {
@@ -164,7 +164,7 @@ func TestChangeNewRightsApproved(t *testing.T) {
 	if d := cmp.Diff([]string{o.ID}, after.lacking([]string{changeRight}, []string{changePackage})); d != "" {
 		t.Fatalf("lacking the new right (-want +got):\n%s", d)
 	}
-	ob, _ := after.dashStaff("olga@example.com", db.RoleOperator)
+	ob, _ := after.dashStaff("olga@example.com", string(domain.RoleOperator))
 	changes := ob.get(after.web.URL + "/admin/changes")
 	for _, want := range []string{
 		`data-testid="change-product" data-product="standard" data-lacking="1"`,
@@ -183,11 +183,11 @@ func TestChangeNewRightsApproved(t *testing.T) {
 		t.Error("the campaign form carries no CSRF token")
 	}
 
-	cr, err := after.app.Onboardings.RequestChange(ctx, o, db.CauseStaff, "test")
+	cr, err := after.app.Onboardings.RequestChange(ctx, o, domain.CauseStaff, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cr.Status != db.ChangePending || cr.ConfirmURL == nil ||
+	if cr.Status != domain.ChangePending || cr.ConfirmURL == nil ||
 		!strings.Contains(*cr.ConfirmURL, "/accessmanagement/ui/systemuser/changerequest?id="+cr.ID) {
 		t.Fatalf("change request: %+v, want pending with Altinn's confirm page", cr)
 	}
@@ -195,7 +195,7 @@ func TestChangeNewRightsApproved(t *testing.T) {
 		[][]string{cr.RequiredRights, cr.UnwantedRights, cr.RequiredPackages, cr.UnwantedPackages}); d != "" {
 		t.Fatalf("what it asks (-want +got):\n%s", d)
 	}
-	again, err := after.app.Onboardings.RequestChange(ctx, o, db.CauseStaff, "test")
+	again, err := after.app.Onboardings.RequestChange(ctx, o, domain.CauseStaff, "test")
 	if err != nil || again.ID != cr.ID {
 		t.Fatalf("asking again: %v, %+v; want the live one (%s)", err, again, cr.ID)
 	}
@@ -214,7 +214,7 @@ func TestChangeNewRightsApproved(t *testing.T) {
 		t.Fatalf("Altinn after approve: %d %q", back.status, back.location)
 	}
 	outcome := after.changeReturn(b, back.location)
-	if st := changeOutcomeOf(t, outcome); st != db.ChangeAccepted {
+	if st := changeOutcomeOf(t, outcome); st != string(domain.ChangeAccepted) {
 		t.Fatalf("outcome %q, want accepted", st)
 	}
 	if !strings.Contains(outcome.body, "314 248 295") || !strings.Contains(outcome.body, changeRight) {
@@ -236,7 +236,7 @@ func TestChangeNewRightsApproved(t *testing.T) {
 	var ops, kinds []string
 	for _, ev := range after.events(o) {
 		kinds = append(kinds, ev.Kind)
-		if ev.Kind == db.EventAltinnCall {
+		if ev.Kind == domain.EventAltinnCall {
 			ops = append(ops, ev.Operation)
 		}
 	}
@@ -245,14 +245,14 @@ func TestChangeNewRightsApproved(t *testing.T) {
 			t.Errorf("timeline lacks the call %q: %v", want, ops)
 		}
 	}
-	if !contains(kinds, db.EventChange) || !contains(kinds, db.EventReturn) {
+	if !contains(kinds, domain.EventChange) || !contains(kinds, domain.EventReturn) {
 		t.Errorf("timeline lacks the change and the return: %v", kinds)
 	}
 
 	// A stranger holding the return link sees the outcome, nothing else.
 	stranger := after.browser()
 	p := after.changeReturn(stranger, after.web.URL+"/return?ref="+cr.Ref)
-	if st := changeOutcomeOf(t, p); st != db.ChangeAccepted || strings.Contains(p.body, "314 248 295") ||
+	if st := changeOutcomeOf(t, p); st != string(domain.ChangeAccepted) || strings.Contains(p.body, "314 248 295") ||
 		strings.Contains(p.body, org) || !strings.Contains(p.body, `data-testid="other-browser"`) {
 		t.Fatalf("a stranger's page (status %q) shows organisation details:\n%s", st, p.body)
 	}
@@ -280,17 +280,17 @@ func TestChangeNewRightsApproved(t *testing.T) {
 func TestChangeRejected(t *testing.T) {
 	t.Parallel()
 	base, after, b, o := changeSetup(t)
-	cr, err := after.app.Onboardings.RequestChange(context.Background(), o, db.CauseStaff, "test")
-	if err != nil || cr.Status != db.ChangePending {
+	cr, err := after.app.Onboardings.RequestChange(context.Background(), o, domain.CauseStaff, "test")
+	if err != nil || cr.Status != domain.ChangePending {
 		t.Fatalf("change request: %v %+v", err, cr)
 	}
 	// Back without deciding (another tab): still pending, with the link.
 	pending := after.changeReturn(b, after.web.URL+"/return?ref="+cr.Ref)
-	if st := changeOutcomeOf(t, pending); st != db.ChangePending || !strings.Contains(pending.body, `data-testid="continue"`) {
+	if st := changeOutcomeOf(t, pending); st != string(domain.ChangePending) || !strings.Contains(pending.body, `data-testid="continue"`) {
 		t.Fatalf("pending page (%q) must lead back to Altinn:\n%s", st, pending.body)
 	}
 	outcome := after.changeReturn(b, after.decide(b, *cr.ConfirmURL, "reject").location)
-	if st := changeOutcomeOf(t, outcome); st != db.ChangeRejected {
+	if st := changeOutcomeOf(t, outcome); st != string(domain.ChangeRejected) {
 		t.Fatalf("outcome %q, want rejected", st)
 	}
 	if rights, _, _ := base.app.Sim.SystemUserRights(*o.SystemUserID); len(rights) != 0 {
@@ -312,17 +312,17 @@ func TestChangeRejected(t *testing.T) {
 	// Asked again: a new correlation id. The customer approves but never
 	// comes back; the next refresh of the onboarding (the reconciler's
 	// sweep) notices.
-	next, err := after.app.Onboardings.RequestChange(context.Background(), o, db.CauseStaff, "test")
-	if err != nil || next.ID == cr.ID || next.Status != db.ChangePending {
+	next, err := after.app.Onboardings.RequestChange(context.Background(), o, domain.CauseStaff, "test")
+	if err != nil || next.ID == cr.ID || next.Status != domain.ChangePending {
 		t.Fatalf("asking again after a rejection: %v %+v, want a new pending change request", err, next)
 	}
 	if err := base.app.Sim.ApproveChange(next.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := after.app.Onboardings.Refresh(context.Background(), o, db.CauseReconciler, ""); err != nil {
+	if err := after.app.Onboardings.Refresh(context.Background(), o, domain.CauseReconciler, ""); err != nil {
 		t.Fatal(err)
 	}
-	if crs := after.changeRequests(o); crs[0].ID != next.ID || crs[0].Status != db.ChangeAccepted {
+	if crs := after.changeRequests(o); crs[0].ID != next.ID || crs[0].Status != domain.ChangeAccepted {
 		t.Fatalf("after the sweep: %+v, want the new one accepted", crs[0])
 	}
 	if o = after.dashReload(o); !slices.Equal(o.GrantedRights, []string{changeRight}) {
@@ -344,11 +344,11 @@ func TestChangeNoChangeNeeded(t *testing.T) {
 	if got := e.lacking(p.Rights, p.AccessPackages); len(got) != 0 {
 		t.Fatalf("lacking under the same configuration: %v", got)
 	}
-	cr, err := e.app.Onboardings.RequestChange(context.Background(), o, db.CauseStaff, "test")
+	cr, err := e.app.Onboardings.RequestChange(context.Background(), o, domain.CauseStaff, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cr.Status != db.ChangeNoChange || cr.ConfirmURL != nil || !cr.Empty() {
+	if cr.Status != domain.ChangeNoChange || cr.ConfirmURL != nil || !cr.Empty() {
 		t.Fatalf("change request: %+v, want no_change", cr)
 	}
 	if n := len(e.app.Sim.ChangeRequests()); n != 0 || e.app.Sim.Stats().Calls["POST "+changePath] != 1 {
@@ -373,7 +373,7 @@ func TestChangeNoChangeNeeded(t *testing.T) {
 
 	// The same through the dashboard: a viewer may not, an operator may.
 	o = e.dashReload(o)
-	vb, _ := e.dashStaff("vera@example.com", db.RoleViewer)
+	vb, _ := e.dashStaff("vera@example.com", string(domain.RoleViewer))
 	path := e.web.URL + "/admin/onboardings/" + o.ID
 	vdetail := vb.get(path)
 	if strings.Contains(vdetail.body, `data-testid="action-change"`) {
@@ -388,7 +388,7 @@ func TestChangeNoChangeNeeded(t *testing.T) {
 		strings.Contains(changes.body, `data-testid="change-campaign-form"`) {
 		t.Fatalf("a viewer reads the changes page (%d) but gets no campaign form", changes.status)
 	}
-	ob, olga := e.dashStaff("olga@example.com", db.RoleOperator)
+	ob, olga := e.dashStaff("olga@example.com", string(domain.RoleOperator))
 	detail := ob.get(path)
 	if !strings.Contains(detail.body, `href="/admin/onboardings/`+o.ID+`/change" data-testid="action-change"`) {
 		t.Fatalf("an operator is not offered the change action:\n%s", detail.body)
@@ -405,10 +405,10 @@ func TestChangeNoChangeNeeded(t *testing.T) {
 	}
 	dashDoneAt(t, ob.post(path+"/change", url.Values{"_csrf": {csrfOf(t, detail)}, "confirm": {"yes"}}), o, "change")
 	a := e.dashStaffActed(o, olga, "onboarding.change", "POST changerequest/vendor")
-	if a.Detail["status"] != db.ChangeNoChange || a.Detail["result"] != "ok" {
+	if a.Detail["status"] != domain.ChangeNoChange || a.Detail["result"] != "ok" {
 		t.Fatalf("audit detail: %v", a.Detail)
 	}
-	if crs := e.changeRequests(o); len(crs) != 2 || crs[0].Status != db.ChangeNoChange {
+	if crs := e.changeRequests(o); len(crs) != 2 || crs[0].Status != domain.ChangeNoChange {
 		t.Fatalf("change requests: %+v", crs)
 	}
 }
@@ -422,21 +422,21 @@ func TestChangeRepeatedCorrelationID(t *testing.T) {
 	base, after, _, o := changeSetup(t)
 	remove := base.app.Sim.Inject(sim.Fault{Method: http.MethodPost, Path: changePath, Status: 500, AfterStore: true, Times: 1})
 	defer remove()
-	cr, err := after.app.Onboardings.RequestChange(context.Background(), o, db.CauseStaff, "test")
+	cr, err := after.app.Onboardings.RequestChange(context.Background(), o, domain.CauseStaff, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cr.Status != db.ChangeRequesting || cr.ErrorCode == nil || *cr.ErrorCode != onboarding.CodeUnavailable {
+	if cr.Status != domain.ChangeRequesting || cr.ErrorCode == nil || *cr.ErrorCode != onboarding.CodeUnavailable {
 		t.Fatalf("after a lost answer: %+v, want requesting and unavailable", cr)
 	}
 	if at := simChanges(base.app.Sim, *o.SystemUserID); len(at) != 1 || at[0].ID != cr.ID {
 		t.Fatalf("Altinn holds %+v, want the one stored under our correlation id", at)
 	}
-	retry, err := after.app.Onboardings.RequestChange(context.Background(), o, db.CauseCampaign, "campaign")
+	retry, err := after.app.Onboardings.RequestChange(context.Background(), o, domain.CauseCampaign, "campaign")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if retry.ID != cr.ID || retry.Status != db.ChangePending || retry.ConfirmURL == nil || retry.ErrorCode != nil {
+	if retry.ID != cr.ID || retry.Status != domain.ChangePending || retry.ConfirmURL == nil || retry.ErrorCode != nil {
 		t.Fatalf("retry: %+v, want the same change request, pending", retry)
 	}
 	if at := simChanges(base.app.Sim, *o.SystemUserID); len(at) != 1 || base.app.Sim.Stats().ChangeRequestsCreated != 1 {
@@ -447,7 +447,7 @@ func TestChangeRepeatedCorrelationID(t *testing.T) {
 	}
 
 	// Withdrawn from the dashboard, after confirmation.
-	ob, olga := after.dashStaff("olga@example.com", db.RoleOperator)
+	ob, olga := after.dashStaff("olga@example.com", string(domain.RoleOperator))
 	path := after.web.URL + "/admin/onboardings/" + o.ID
 	detail := ob.get(path)
 	if strings.Contains(detail.body, `data-testid="action-change"`) || !strings.Contains(detail.body, `data-testid="change-cancel"`) {
@@ -462,7 +462,7 @@ func TestChangeRepeatedCorrelationID(t *testing.T) {
 	if at := simChanges(base.app.Sim, *o.SystemUserID); len(at) != 1 || !at[0].Deleted {
 		t.Fatalf("at Altinn after withdrawing: %+v", at)
 	}
-	if crs := after.changeRequests(o); crs[0].Status != db.ChangeCancelled {
+	if crs := after.changeRequests(o); crs[0].Status != domain.ChangeCancelled {
 		t.Fatalf("after withdrawing: %q", crs[0].Status)
 	}
 	if d := cmp.Diff([]string{o.ID}, after.lacking([]string{changeRight}, []string{changePackage})); d != "" {
@@ -480,16 +480,16 @@ func TestChangeAgentRefused(t *testing.T) {
 	b := e.browser()
 	e.returnTo(b, e.decide(b, e.startFlow(b, "agent", org), "approve").location)
 	o := e.onboardingForOrg(org)
-	if o.Kind != config.KindAgent || o.Status != db.StatusConnected {
+	if o.Kind != domain.KindAgent || o.Status != domain.StatusConnected {
 		t.Fatalf("setup: %s %s", o.Kind, o.Status)
 	}
-	if _, err := e.app.Onboardings.RequestChange(context.Background(), o, db.CauseStaff, "test"); !errors.Is(err, onboarding.ErrAgentChange) {
+	if _, err := e.app.Onboardings.RequestChange(context.Background(), o, domain.CauseStaff, "test"); !errors.Is(err, onboarding.ErrAgentChange) {
 		t.Fatalf("RequestChange on an agent: %v, want ErrAgentChange", err)
 	}
 	if n := e.app.Sim.Stats().Calls["POST "+changePath]; n != 0 || len(e.changeRequests(o)) != 0 {
 		t.Fatalf("an agent's refusal called Altinn %d times or stored something", n)
 	}
-	ob, _ := e.dashStaff("olga@example.com", db.RoleOperator)
+	ob, _ := e.dashStaff("olga@example.com", string(domain.RoleOperator))
 	path := e.web.URL + "/admin/onboardings/" + o.ID
 	detail := ob.get(path)
 	if !strings.Contains(detail.body, `data-testid="change-agent"`) || strings.Contains(detail.body, `data-testid="action-change"`) ||
@@ -513,12 +513,12 @@ func TestChangeAgentRefused(t *testing.T) {
 	remove := e.app.Sim.Inject(sim.Fault{Method: http.MethodPost, Path: changePath, Status: http.StatusNotFound, Times: 1,
 		Body: `{"type":"urn:altinn:error:AUTH-00015","title":"The SystemUser was not found.","status":404,"code":"AUTH-00015"}`})
 	defer remove()
-	cr, err := e.app.Onboardings.RequestChange(context.Background(), s, db.CauseStaff, "test")
-	if !errors.Is(err, onboarding.ErrAgentChange) || cr == nil || cr.Status != db.ChangeFailed ||
+	cr, err := e.app.Onboardings.RequestChange(context.Background(), s, domain.CauseStaff, "test")
+	if !errors.Is(err, onboarding.ErrAgentChange) || cr == nil || cr.Status != domain.ChangeFailed ||
 		cr.ErrorCode == nil || *cr.ErrorCode != "AUTH-00015" {
 		t.Fatalf("AUTH-00015: %v %+v, want ErrAgentChange and a failed change request", err, cr)
 	}
-	if s = e.dashReload(s); s.Status != db.StatusConnected {
+	if s = e.dashReload(s); s.Status != domain.StatusConnected {
 		t.Fatalf("the onboarding is %q, want still connected", s.Status)
 	}
 }
@@ -538,8 +538,8 @@ func TestChangeNoticedByReconciler(t *testing.T) {
 		"ONBOARD_RECONCILE_SCHEDULE": "1s,2s",
 		"ONBOARD_SWEEP_INTERVAL":     "1s",
 	})
-	cr, err := after.app.Onboardings.RequestChange(context.Background(), o, db.CauseStaff, "test")
-	if err != nil || cr.Status != db.ChangePending {
+	cr, err := after.app.Onboardings.RequestChange(context.Background(), o, domain.CauseStaff, "test")
+	if err != nil || cr.Status != domain.ChangePending {
 		t.Fatalf("change request: %v %+v", err, cr)
 	}
 	if next := after.dashReload(o).NextCheckAt; next == nil || time.Until(*next) > 5*time.Second {
@@ -550,7 +550,7 @@ func TestChangeNoticedByReconciler(t *testing.T) {
 	}
 	after.startJobs()
 	deadline := time.Now().Add(20 * time.Second)
-	for after.changeRequests(o)[0].Status != db.ChangeAccepted {
+	for after.changeRequests(o)[0].Status != domain.ChangeAccepted {
 		if time.Now().After(deadline) {
 			t.Fatalf("the reconciler did not notice the approval: %+v", after.changeRequests(o)[0])
 		}

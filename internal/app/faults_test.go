@@ -18,6 +18,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/internal/sim"
 )
@@ -60,7 +61,7 @@ type faultCase struct {
 	// calls are exact counts of calls the simulator saw while the fault lasted.
 	calls map[string]int
 	// check, when set, checks more while the fault lasts.
-	check func(t *testing.T, e *env, b *browser, o *db.Onboarding)
+	check func(t *testing.T, e *env, b *browser, o *domain.Onboarding)
 }
 
 // foreignConfirm is a 201 whose confirmUrl sends the customer off Altinn.
@@ -81,8 +82,8 @@ func TestFaults(t *testing.T) {
 	}
 	unavailable := func(name string, f sim.Fault, httpStatus int, msg string) faultCase {
 		return faultCase{name: name, on: "create", faults: []sim.Fault{f},
-			submitTo: "status", outcome: db.StatusRequesting, says: "outcome.unavailable",
-			status: db.StatusRequesting, code: "altinn_unavailable", msgHas: msg,
+			submitTo: "status", outcome: string(domain.StatusRequesting), says: "outcome.unavailable",
+			status: string(domain.StatusRequesting), code: "altinn_unavailable", msgHas: msg,
 			call: "POST request/vendor", callHTTP: httpStatus,
 			calls: map[string]int{callCreate: 1, callLookup: 1}}
 	}
@@ -90,24 +91,24 @@ func TestFaults(t *testing.T) {
 		// Altinn stored the request but its answer was lost: the status page's
 		// lookup by external ref finds it, and the customer goes on.
 		return faultCase{name: name, on: "create", faults: []sim.Fault{f},
-			submitTo: "status", outcome: db.StatusPending, says: "outcome.pending",
-			status: db.StatusPending, call: "POST request/vendor", callHTTP: httpStatus, stored: 1,
+			submitTo: "status", outcome: string(domain.StatusPending), says: "outcome.pending",
+			status: string(domain.StatusPending), call: "POST request/vendor", callHTTP: httpStatus, stored: 1,
 			calls: map[string]int{callCreate: 1, callLookup: 1}}
 	}
 	readFails := func(name string, f sim.Fault, httpStatus int, msg string) faultCase {
 		// The customer waits on the status page: it shows the stored state
 		// and Altinn's link again, and says nothing is lost.
 		return faultCase{name: name, on: "read", faults: []sim.Fault{f},
-			outcome: db.StatusPending, says: "outcome.pending",
-			status: db.StatusPending, code: "altinn_unavailable", msgHas: msg,
+			outcome: string(domain.StatusPending), says: "outcome.pending",
+			status: string(domain.StatusPending), code: "altinn_unavailable", msgHas: msg,
 			call: "GET request/vendor/{id}", callHTTP: httpStatus, stored: 1,
 			calls: map[string]int{callCreate: 1, callRead: 1}}
 	}
 	tokenRefused := func(name string, status int, body string) faultCase {
 		return faultCase{name: name, on: "create",
 			faults:   []sim.Fault{{Method: http.MethodPost, Path: "/token", Status: status, Body: body}},
-			submitTo: "status", outcome: db.StatusRequesting, says: "outcome.unavailable",
-			status: db.StatusRequesting, code: "altinn_unavailable", msgHas: "maskinporten",
+			submitTo: "status", outcome: string(domain.StatusRequesting), says: "outcome.unavailable",
+			status: string(domain.StatusRequesting), code: "altinn_unavailable", msgHas: "maskinporten",
 			call: "POST request/vendor", callHTTP: 0,
 			// No token, so nothing reached Altinn; one fetch per attempt
 			// (the submit, the status page's lookup), none cached.
@@ -128,12 +129,12 @@ func TestFaults(t *testing.T) {
 			name: "Altinn 429 with Retry-After on create", on: "create",
 			faults: []sim.Fault{{Method: http.MethodPost, Path: vendorPath, Status: 429, Times: 1,
 				Header: map[string]string{"Retry-After": "12"}}},
-			submitTo: "status", outcome: db.StatusRequesting, says: "outcome.unavailable",
-			status: db.StatusRequesting, code: "altinn_unavailable", msgHas: "Retry-After",
+			submitTo: "status", outcome: string(domain.StatusRequesting), says: "outcome.unavailable",
+			status: string(domain.StatusRequesting), code: "altinn_unavailable", msgHas: "Retry-After",
 			call: "POST request/vendor", callHTTP: 429,
 			// The status page's lookup was held back: not sent.
 			calls: map[string]int{callCreate: 1, callLookup: 0},
-			check: func(t *testing.T, e *env, b *browser, o *db.Onboarding) {
+			check: func(t *testing.T, e *env, b *browser, o *domain.Onboarding) {
 				holdEnds := e.app.Onboardings.NotBefore()
 				// Generous bounds: a loaded CI machine may take seconds to get here.
 				if d := time.Until(holdEnds); d < 6*time.Second || d > 12*time.Second {
@@ -163,11 +164,11 @@ func TestFaults(t *testing.T) {
 			name: "Altinn 429 with Retry-After on the status read", on: "read",
 			faults: []sim.Fault{{Method: http.MethodGet, Path: vendorPath + "/", Status: 429, Times: 1,
 				Header: map[string]string{"Retry-After": "12"}}},
-			outcome: db.StatusPending, says: "outcome.pending",
-			status: db.StatusPending, code: "altinn_unavailable", msgHas: "429",
+			outcome: string(domain.StatusPending), says: "outcome.pending",
+			status: string(domain.StatusPending), code: "altinn_unavailable", msgHas: "429",
 			call: "GET request/vendor/{id}", callHTTP: 429, stored: 1,
 			calls: map[string]int{callCreate: 1, callRead: 1},
-			check: func(t *testing.T, e *env, b *browser, o *db.Onboarding) {
+			check: func(t *testing.T, e *env, b *browser, o *domain.Onboarding) {
 				holdEnds := e.app.Onboardings.NotBefore()
 				if o.NextCheckAt == nil || o.NextCheckAt.Before(holdEnds.Add(-time.Millisecond)) {
 					t.Fatalf("next check %v, want none before the hold ends (%v)", o.NextCheckAt, holdEnds)
@@ -192,8 +193,8 @@ func TestFaults(t *testing.T) {
 		{
 			name: "Maskinporten hangs (timeout)", on: "create",
 			faults:   []sim.Fault{{Method: http.MethodPost, Path: "/token", Hang: true}},
-			submitTo: "status", outcome: db.StatusRequesting, says: "outcome.unavailable",
-			status: db.StatusRequesting, code: "altinn_unavailable", msgHas: "maskinporten",
+			submitTo: "status", outcome: string(domain.StatusRequesting), says: "outcome.unavailable",
+			status: string(domain.StatusRequesting), code: "altinn_unavailable", msgHas: "maskinporten",
 			call: "POST request/vendor", callHTTP: 0,
 			calls: map[string]int{callCreate: 0, callLookup: 0, callToken: 2},
 		},
@@ -212,10 +213,10 @@ func TestFaults(t *testing.T) {
 					Header: map[string]string{"Content-Type": "application/json"}},
 			},
 			// Never sent to the foreign host: to our status page, which says why.
-			submitTo: "status", outcome: db.StatusPending, says: "outcome.confirmhost",
-			status: db.StatusPending, code: "confirm_host", msgHas: "evil.example",
+			submitTo: "status", outcome: string(domain.StatusPending), says: "outcome.confirmhost",
+			status: string(domain.StatusPending), code: "confirm_host", msgHas: "evil.example",
 			calls: map[string]int{callCreate: 1, callRead: 1},
-			check: func(t *testing.T, e *env, b *browser, o *db.Onboarding) {
+			check: func(t *testing.T, e *env, b *browser, o *domain.Onboarding) {
 				if o.ConfirmURL != nil {
 					t.Fatalf("a foreign confirmUrl was stored: %q", *o.ConfirmURL)
 				}
@@ -231,8 +232,8 @@ func TestFaults(t *testing.T) {
 			name: "Altinn 401 once (token rejected, fresh token works)", on: "create",
 			faults: []sim.Fault{{Method: http.MethodPost, Path: vendorPath, Status: 401, Times: 1,
 				Header: map[string]string{"WWW-Authenticate": `Bearer error="invalid_token"`}}},
-			submitTo: "altinn", outcome: db.StatusPending, says: "outcome.pending",
-			status: db.StatusPending, stored: 1,
+			submitTo: "altinn", outcome: string(domain.StatusPending), says: "outcome.pending",
+			status: string(domain.StatusPending), stored: 1,
 			// Two tokens for the create (the rejected one, the fresh one),
 			// one for the status page's read (another scope).
 			calls: map[string]int{callCreate: 2, callToken: 3},
@@ -243,8 +244,8 @@ func TestFaults(t *testing.T) {
 			name: "Altinn 401 twice (token rejected, fresh token too)", on: "create",
 			faults: []sim.Fault{{Method: http.MethodPost, Path: vendorPath, Status: 401,
 				Header: map[string]string{"WWW-Authenticate": `Bearer error="invalid_token"`}}},
-			submitTo: "status", outcome: db.StatusFailed, says: "outcome.failed",
-			status: db.StatusFailed, code: "altinn_refused", msgHas: "401",
+			submitTo: "status", outcome: string(domain.StatusFailed), says: "outcome.failed",
+			status: string(domain.StatusFailed), code: "altinn_refused", msgHas: "401",
 			call: "POST request/vendor", callHTTP: 401,
 			calls: map[string]int{callCreate: 2, callToken: 2},
 		},
@@ -272,7 +273,7 @@ func TestFaults(t *testing.T) {
 
 			// What the customer sees.
 			start := time.Now()
-			var o *db.Onboarding
+			var o *domain.Onboarding
 			if tt.on == "create" {
 				res := e.submitOrg(b, "standard", org)
 				customerPage(t, "submit", res)
@@ -301,7 +302,7 @@ func TestFaults(t *testing.T) {
 
 			// What the database holds.
 			o = e.onboardingForOrg(org)
-			if o.Status != tt.status {
+			if string(o.Status) != tt.status {
 				t.Fatalf("db: status %q, want %q (error %v)", o.Status, tt.status, deref(o.ErrorMessage))
 			}
 			if got := deref(o.ErrorCode); got != tt.code {
@@ -340,14 +341,14 @@ func TestFaults(t *testing.T) {
 			page = b.get(e.web.URL + "/status/" + o.Ref)
 			customerPage(t, "reload", page)
 			o = e.onboardingForOrg(org)
-			if o.Status != db.StatusPending {
+			if o.Status != domain.StatusPending {
 				retry := b.post(e.web.URL+"/status/"+o.Ref+"/retry", url.Values{"_csrf": {csrfOf(t, page)}})
 				if retry.status != http.StatusSeeOther || !strings.HasPrefix(retry.location, e.sim.URL+"/accessmanagement/") {
 					t.Fatalf("try again after the fault: %d %q, want Altinn's confirm page", retry.status, retry.location)
 				}
 			}
 			o = e.reconcile(e.onboardingForOrg(org))
-			if o.Status != db.StatusPending || o.ErrorCode != nil || o.ConfirmURL == nil {
+			if o.Status != domain.StatusPending || o.ErrorCode != nil || o.ConfirmURL == nil {
 				t.Fatalf("after the fault: %q (error %v), want pending with Altinn's link", o.Status, deref(o.ErrorMessage))
 			}
 			if n, live := e.allRequestsFor(org), e.simRequestsFor(org); n != 1 || live != 1 {
@@ -386,19 +387,19 @@ func (e *env) allRequestsFor(orgNo string) int {
 	return n
 }
 
-func hasCall(evs []db.Event, op string, status int) bool {
+func hasCall(evs []domain.Event, op string, status int) bool {
 	for _, ev := range evs {
-		if ev.Kind == db.EventAltinnCall && ev.Operation == op && ev.HTTPStatus == status && ev.Message != "" {
+		if ev.Kind == domain.EventAltinnCall && ev.Operation == op && ev.HTTPStatus == status && ev.Message != "" {
 			return true
 		}
 	}
 	return false
 }
 
-func callsOf(evs []db.Event) []string {
+func callsOf(evs []domain.Event) []string {
 	var out []string
 	for _, ev := range evs {
-		if ev.Kind == db.EventAltinnCall {
+		if ev.Kind == domain.EventAltinnCall {
 			out = append(out, ev.Operation+" "+strconv.Itoa(ev.HTTPStatus)+" "+ev.Message)
 		}
 	}
@@ -785,12 +786,12 @@ func TestFaultPostgresRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 			statuses[orgNo] = st
-			if st == db.StatusRequesting {
+			if st == string(domain.StatusRequesting) {
 				pending++
 			}
 		}
 		rows.Close()
-		if statuses[org] == db.StatusConnected && pending == 0 {
+		if statuses[org] == string(domain.StatusConnected) && pending == 0 {
 			for orgNo := range statuses {
 				if n := e.allRequestsFor(orgNo); n != 1 {
 					t.Errorf("org %s: Altinn holds %d requests, want exactly 1", orgNo, n)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/sim"
 )
 
@@ -45,7 +45,7 @@ func TestFlowApproveStandard(t *testing.T) {
 		t.Fatalf("confirm URL %q is not a standard request page", confirm)
 	}
 	o := e.onboardingForOrg(org)
-	if o.Status != db.StatusPending || o.AltinnRequestID == nil {
+	if o.Status != domain.StatusPending || o.AltinnRequestID == nil {
 		t.Fatalf("after submit: status %q request %v, want pending with a request id", o.Status, o.AltinnRequestID)
 	}
 
@@ -55,20 +55,20 @@ func TestFlowApproveStandard(t *testing.T) {
 		t.Fatalf("simulator after approve: %d Location %q, want 302 to %q", back.status, back.location, wantReturn)
 	}
 	outcome := e.returnTo(b, back.location)
-	if st, _ := outcomeOf(t, outcome); st != db.StatusConnected {
+	if st, _ := outcomeOf(t, outcome); st != string(domain.StatusConnected) {
 		t.Fatalf("outcome = %q, want connected", st)
 	}
 	if !strings.Contains(outcome.body, "314 248 295") {
 		t.Fatal("the browser that started the flow should see the organisation number")
 	}
 	o = e.onboardingForOrg(org)
-	if o.Status != db.StatusConnected || o.SystemUserID == nil || *o.SystemUserID != *o.AltinnRequestID {
+	if o.Status != domain.StatusConnected || o.SystemUserID == nil || *o.SystemUserID != *o.AltinnRequestID {
 		t.Fatalf("db: status %q system user %v, want connected with the system user id (= request id)", o.Status, o.SystemUserID)
 	}
 	var ops, kinds []string
 	for _, ev := range e.events(o) {
 		kinds = append(kinds, ev.Kind)
-		if ev.Kind == db.EventAltinnCall {
+		if ev.Kind == domain.EventAltinnCall {
 			ops = append(ops, ev.Operation)
 		}
 	}
@@ -77,7 +77,7 @@ func TestFlowApproveStandard(t *testing.T) {
 			t.Errorf("events lack the Altinn call %q: %v", want, ops)
 		}
 	}
-	if !contains(kinds, db.EventReturn) {
+	if !contains(kinds, domain.EventReturn) {
 		t.Errorf("events lack the customer's return: %v", kinds)
 	}
 }
@@ -92,7 +92,7 @@ func TestFlowApproveAgent(t *testing.T) {
 	}
 	back := e.decide(b, confirm, "approve")
 	outcome := e.returnTo(b, back.location)
-	if st, _ := outcomeOf(t, outcome); st != db.StatusConnected {
+	if st, _ := outcomeOf(t, outcome); st != string(domain.StatusConnected) {
 		t.Fatalf("outcome = %q, want connected", st)
 	}
 	if !strings.Contains(outcome.body, `data-testid="altinn-link"`) || !strings.Contains(outcome.body, "klienter") {
@@ -109,7 +109,7 @@ func TestFlowRejectThenTryAgain(t *testing.T) {
 	b := e.browser()
 	confirm := e.startFlow(b, "standard", org)
 	outcome := e.returnTo(b, e.decide(b, confirm, "reject").location)
-	if st, _ := outcomeOf(t, outcome); st != db.StatusRejected {
+	if st, _ := outcomeOf(t, outcome); st != string(domain.StatusRejected) {
 		t.Fatalf("outcome = %q, want rejected", st)
 	}
 	old := e.onboardingForOrg(org)
@@ -118,13 +118,13 @@ func TestFlowRejectThenTryAgain(t *testing.T) {
 		t.Fatalf("try again: %d Location %q, want a 303 to a new confirm page", retry.status, retry.location)
 	}
 	o := e.onboardingForOrg(org)
-	if o.ID != old.ID || o.Status != db.StatusPending || *o.AltinnRequestID == *old.AltinnRequestID {
+	if o.ID != old.ID || o.Status != domain.StatusPending || *o.AltinnRequestID == *old.AltinnRequestID {
 		t.Fatalf("try again should renew the same onboarding with a new request: %+v", o)
 	}
 	if n := e.simRequestsFor(org); n != 1 {
 		t.Fatalf("Altinn holds %d live requests for the org, want 1 (the old one deleted)", n)
 	}
-	if st, _ := outcomeOf(t, e.returnTo(b, e.decide(b, retry.location, "approve").location)); st != db.StatusConnected {
+	if st, _ := outcomeOf(t, e.returnTo(b, e.decide(b, retry.location, "approve").location)); st != string(domain.StatusConnected) {
 		t.Fatalf("after approving the new request: %q, want connected", st)
 	}
 }
@@ -136,7 +136,7 @@ func TestFlowEscalate(t *testing.T) {
 	confirm := e.startFlow(b, "standard", org)
 	outcome := e.returnTo(b, e.decide(b, confirm, "escalate").location)
 	st, escalated := outcomeOf(t, outcome)
-	if st != db.StatusPending || !escalated {
+	if st != string(domain.StatusPending) || !escalated {
 		t.Fatalf("outcome = %q escalated %v, want pending and escalated", st, escalated)
 	}
 	if !strings.Contains(outcome.body, "tilgangsstyrer") || !strings.Contains(outcome.body, `data-testid="continue"`) {
@@ -147,7 +147,7 @@ func TestFlowEscalate(t *testing.T) {
 	if err := e.app.Sim.Approve(*o.AltinnRequestID); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := outcomeOf(t, b.get(e.web.URL+"/status/"+o.Ref)); st != db.StatusConnected {
+	if st, _ := outcomeOf(t, b.get(e.web.URL+"/status/"+o.Ref)); st != string(domain.StatusConnected) {
 		t.Fatalf("after the access manager approved: %q, want connected", st)
 	}
 }
@@ -161,7 +161,7 @@ func TestFlowExpired(t *testing.T) {
 	e.app.Sim.SetNow(func() time.Time { return later })
 	o := e.onboardingForOrg(org)
 	outcome := b.get(e.web.URL + "/status/" + o.Ref)
-	if st, _ := outcomeOf(t, outcome); st != db.StatusExpired {
+	if st, _ := outcomeOf(t, outcome); st != string(domain.StatusExpired) {
 		t.Fatalf("after 181 days: %q, want expired", st)
 	}
 	retry := b.post(e.web.URL+"/status/"+o.Ref+"/retry", url.Values{"_csrf": {csrfOf(t, outcome)}})
@@ -182,7 +182,7 @@ func TestFlowLegacyTimedout(t *testing.T) {
 	o := e.onboardingForOrg(org)
 	later := time.Now().Add(11 * 24 * time.Hour)
 	e.app.Sim.SetNow(func() time.Time { return later })
-	if st, _ := outcomeOf(t, b.get(e.web.URL+"/status/"+o.Ref)); st != db.StatusExpired {
+	if st, _ := outcomeOf(t, b.get(e.web.URL+"/status/"+o.Ref)); st != string(domain.StatusExpired) {
 		t.Fatalf("legacy Timedout: %q, want expired", st)
 	}
 }
@@ -205,7 +205,7 @@ func TestAlreadyConnected(t *testing.T) {
 	if res.status != http.StatusSeeOther || !strings.HasPrefix(res.location, "/status/") {
 		t.Fatalf("already connected: %d %q, want 303 to the status page", res.status, res.location)
 	}
-	if st, _ := outcomeOf(t, second.get(e.web.URL+res.location)); st != db.StatusConnected {
+	if st, _ := outcomeOf(t, second.get(e.web.URL+res.location)); st != string(domain.StatusConnected) {
 		t.Fatalf("already connected: %q", st)
 	}
 	n := e.onboardingForOrg(org)
@@ -238,7 +238,7 @@ func TestDuplicateSubmitsShareOneRequest(t *testing.T) {
 	// The second browser did not start the onboarding: after approving it
 	// sees the outcome, not the organisation's details.
 	outcome := e.returnTo(b, e.decide(b, cb, "approve").location)
-	if st, _ := outcomeOf(t, outcome); st != db.StatusConnected || strings.Contains(outcome.body, `data-testid="details"`) {
+	if st, _ := outcomeOf(t, outcome); st != string(domain.StatusConnected) || strings.Contains(outcome.body, `data-testid="details"`) {
 		t.Fatalf("second browser: %q, details shown: %v", st, strings.Contains(outcome.body, `data-testid="details"`))
 	}
 }
@@ -267,7 +267,7 @@ func TestAltinnsExistingRequestForAnotherReturnIsReplaced(t *testing.T) {
 	if back.location != e.web.URL+"/return?ref="+n.Ref {
 		t.Fatalf("Altinn sends the customer to %q, want this onboarding's return %q", back.location, n.Ref)
 	}
-	if st, _ := outcomeOf(t, e.returnTo(b, back.location)); st != db.StatusConnected {
+	if st, _ := outcomeOf(t, e.returnTo(b, back.location)); st != string(domain.StatusConnected) {
 		t.Fatalf("outcome %q, want connected", st)
 	}
 }
@@ -307,7 +307,7 @@ func TestConcurrentViewDoesNotUndoARetry(t *testing.T) {
 			live = r.ID
 		}
 	}
-	if n.Status != db.StatusPending || n.AltinnRequestID == nil || *n.AltinnRequestID != live || live == r0 {
+	if n.Status != domain.StatusPending || n.AltinnRequestID == nil || *n.AltinnRequestID != live || live == r0 {
 		t.Fatalf("after the race: status %q request %v, want pending on the live request %s", n.Status, n.AltinnRequestID, live)
 	}
 }
@@ -325,7 +325,7 @@ func TestSystemUserReportedButNotFound(t *testing.T) {
 	e.app.Sim.Inject(sim.Fault{Method: http.MethodGet, Path: "/authentication/api/v1/systemuser/vendor/byquery", Status: 404})
 	e.submitOrg(e.browser(), "standard", org)
 	n := e.onboardingForOrg(org)
-	if n.Status != db.StatusRequesting || n.ErrorCode == nil || *n.ErrorCode != "system_user_missing" {
+	if n.Status != domain.StatusRequesting || n.ErrorCode == nil || *n.ErrorCode != "system_user_missing" {
 		t.Fatalf("status %q code %v, want requesting with system_user_missing (not expired)", n.Status, n.ErrorCode)
 	}
 }
@@ -337,7 +337,7 @@ func TestStatusViewsNeverWriteToAltinn(t *testing.T) {
 	e.decide(b, e.startFlow(b, "standard", org), "reject")
 	o := e.onboardingForOrg(org)
 	for i := 0; i < 3; i++ {
-		if st, _ := outcomeOf(t, e.browser().get(e.web.URL+"/status/"+o.Ref)); st != db.StatusRejected {
+		if st, _ := outcomeOf(t, e.browser().get(e.web.URL+"/status/"+o.Ref)); st != string(domain.StatusRejected) {
 			t.Fatalf("status %q, want rejected", st)
 		}
 	}
@@ -362,7 +362,7 @@ func TestExistingRejectedRequestIsToldNotHidden(t *testing.T) {
 	if res.status != http.StatusSeeOther || !strings.HasPrefix(res.location, "/status/") {
 		t.Fatalf("existing rejected request: %d %q, want the status page", res.status, res.location)
 	}
-	if got := e.onboardingForOrg(org); got.Status != db.StatusRejected {
+	if got := e.onboardingForOrg(org); got.Status != domain.StatusRejected {
 		t.Fatalf("status %q, want rejected", got.Status)
 	}
 }
@@ -393,7 +393,7 @@ func TestAltinnDown(t *testing.T) {
 				t.Fatalf("submit while Altinn is down: %d %q, want 303 to the status page", res.status, res.location)
 			}
 			o := e.onboardingForOrg(org)
-			if o.Status != db.StatusRequesting || o.ErrorCode == nil || *o.ErrorCode != "altinn_unavailable" || o.ErrorMessage == nil {
+			if o.Status != domain.StatusRequesting || o.ErrorCode == nil || *o.ErrorCode != "altinn_unavailable" || o.ErrorMessage == nil {
 				t.Fatalf("record should say what failed: %+v", o)
 			}
 			if !hasFailedCall(e.events(o)) {
@@ -401,7 +401,7 @@ func TestAltinnDown(t *testing.T) {
 			}
 			page := b.get(e.web.URL + res.location)
 			if tt.stored {
-				if st, _ := outcomeOf(t, page); st != db.StatusPending || !strings.Contains(page.body, `data-testid="continue"`) {
+				if st, _ := outcomeOf(t, page); st != string(domain.StatusPending) || !strings.Contains(page.body, `data-testid="continue"`) {
 					t.Fatalf("the lookup should find the stored request and offer Altinn's page: %q\n%s", st, page.body)
 				}
 				remove()
@@ -410,7 +410,7 @@ func TestAltinnDown(t *testing.T) {
 				}
 				return
 			}
-			if st, _ := outcomeOf(t, page); st != db.StatusRequesting || !strings.Contains(page.body, "Altinn svarer ikke") {
+			if st, _ := outcomeOf(t, page); st != string(domain.StatusRequesting) || !strings.Contains(page.body, "Altinn svarer ikke") {
 				t.Fatalf("customer should be told Altinn is not answering: %q\n%s", st, page.body)
 			}
 			if n := e.simRequestsFor(org); n != 0 {
@@ -424,7 +424,7 @@ func TestAltinnDown(t *testing.T) {
 			if n := e.simRequestsFor(org); n != 1 {
 				t.Fatalf("Altinn holds %d requests for the org, want exactly 1", n)
 			}
-			if got := e.onboardingForOrg(org); got.Status != db.StatusPending || got.ErrorCode != nil {
+			if got := e.onboardingForOrg(org); got.Status != domain.StatusPending || got.ErrorCode != nil {
 				t.Fatalf("after recovery: %+v", got)
 			}
 		})
@@ -441,7 +441,7 @@ func TestAltinnRefusesWithCode(t *testing.T) {
 		t.Fatalf("submit: %d", res.status)
 	}
 	o := e.onboardingForOrg(org)
-	if o.Status != db.StatusFailed || o.ErrorCode == nil || !strings.HasPrefix(*o.ErrorCode, "AUTH-000") {
+	if o.Status != domain.StatusFailed || o.ErrorCode == nil || !strings.HasPrefix(*o.ErrorCode, "AUTH-000") {
 		t.Fatalf("record should keep Altinn's code: status %q code %v", o.Status, o.ErrorCode)
 	}
 }
@@ -454,7 +454,7 @@ func TestOtherBrowserSeesOnlyTheOutcome(t *testing.T) {
 	back := e.decide(b, confirm, "approve")
 	manager := e.browser() // say, the access manager who approved, in another browser
 	outcome := e.returnTo(manager, back.location)
-	if st, _ := outcomeOf(t, outcome); st != db.StatusConnected {
+	if st, _ := outcomeOf(t, outcome); st != string(domain.StatusConnected) {
 		t.Fatalf("outcome = %q", st)
 	}
 	for _, secret := range []string{"314 248 295", org, `data-testid="details"`, `data-testid="retry"`} {
@@ -496,7 +496,7 @@ func TestRevokedWhenSystemUserDeleted(t *testing.T) {
 	if err := e.app.Sim.DeleteSystemUser(*o.SystemUserID); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := outcomeOf(t, b.get(e.web.URL+"/status/"+o.Ref)); st != db.StatusRevoked {
+	if st, _ := outcomeOf(t, b.get(e.web.URL+"/status/"+o.Ref)); st != string(domain.StatusRevoked) {
 		t.Fatalf("after the customer deleted the system user: %q, want revoked", st)
 	}
 }
@@ -510,16 +510,16 @@ func contains(s []string, v string) bool {
 	return false
 }
 
-func hasFailedCall(evs []db.Event) bool {
+func hasFailedCall(evs []domain.Event) bool {
 	for _, ev := range evs {
-		if ev.Kind == db.EventAltinnCall && (ev.HTTPStatus == 0 || ev.HTTPStatus >= 500) && ev.Message != "" {
+		if ev.Kind == domain.EventAltinnCall && (ev.HTTPStatus == 0 || ev.HTTPStatus >= 500) && ev.Message != "" {
 			return true
 		}
 	}
 	return false
 }
 
-func hasCode(evs []db.Event, code string) bool {
+func hasCode(evs []domain.Event, code string) bool {
 	for _, ev := range evs {
 		if ev.AltinnCode == code {
 			return true

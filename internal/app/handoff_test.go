@@ -16,8 +16,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 const (
@@ -116,7 +115,7 @@ func TestHandoffValidPrefillsAndReturns(t *testing.T) {
 
 	back := e.decide(b, res.location, "approve")
 	outcome := e.returnTo(b, back.location)
-	if st, _ := outcomeOf(t, outcome); st != db.StatusConnected {
+	if st, _ := outcomeOf(t, outcome); st != string(domain.StatusConnected) {
 		t.Fatalf("outcome = %q, want connected", st)
 	}
 	if !strings.Contains(outcome.body, `href="`+strings.ReplaceAll(vendorReturn, "&", "&amp;")+`" data-testid="back-to-vendor"`) ||

@@ -22,6 +22,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // env is the whole service on a real Postgres database, against the built-in
@@ -245,7 +246,7 @@ func outcomeOf(t *testing.T, p page) (status string, escalated bool) {
 	return m[1], m[2] == "true"
 }
 
-func (e *env) onboardingForOrg(orgNo string) *db.Onboarding {
+func (e *env) onboardingForOrg(orgNo string) *domain.Onboarding {
 	e.t.Helper()
 	var id string
 	err := e.db.Pool.QueryRow(context.Background(),
@@ -260,7 +261,7 @@ func (e *env) onboardingForOrg(orgNo string) *db.Onboarding {
 	return o
 }
 
-func (e *env) events(o *db.Onboarding) []db.Event {
+func (e *env) events(o *domain.Onboarding) []domain.Event {
 	e.t.Helper()
 	evs, err := e.db.Events(context.Background(), o.ID)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/sim"
 	"github.com/onboard-altinn/onboard/internal/webhooks"
 )
@@ -138,7 +139,7 @@ func TestInstancesShareSessions(t *testing.T) {
 	}
 	o := e.onboardingForOrg(org)
 	status := b.get(c.webs[2].URL + "/status/" + o.Ref)
-	if st, _ := outcomeOf(t, status); st != db.StatusPending || !strings.Contains(status.body, `data-testid="details"`) {
+	if st, _ := outcomeOf(t, status); st != string(domain.StatusPending) || !strings.Contains(status.body, `data-testid="details"`) {
 		t.Fatalf("instance 3 does not honour the flow cookie instance 2 set: %q, details shown %v",
 			st, strings.Contains(status.body, `data-testid="details"`))
 	}
@@ -158,7 +159,7 @@ func TestInstancesShareSessions(t *testing.T) {
 		t.Fatalf("return via the load balancer: %d", ret.status)
 	}
 	outcome := b.get(c.webs[2].URL + ret.location)
-	if st, _ := outcomeOf(t, outcome); st != db.StatusRejected {
+	if st, _ := outcomeOf(t, outcome); st != string(domain.StatusRejected) {
 		t.Fatalf("after rejecting: %q", st)
 	}
 	// "Try again" from instance 3's page, posted to instance 1.
@@ -212,7 +213,7 @@ func TestInstancesHandleEachChangeOnce(t *testing.T) {
 	start := time.Now()
 	c.startJobs()
 
-	ids := map[string]*db.Onboarding{}
+	ids := map[string]*domain.Onboarding{}
 	for _, orgNo := range orgs {
 		ids[orgNo] = e.onboardingForOrg(orgNo)
 	}
@@ -222,14 +223,14 @@ func TestInstancesHandleEachChangeOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c.waitStatus(ids, approved, db.StatusConnected, 30*time.Second)
+	c.waitStatus(ids, approved, string(domain.StatusConnected), 30*time.Second)
 	for _, orgNo := range revoked {
 		o := e.onboardingForOrg(orgNo)
 		if err := c.Sim.DeleteSystemUser(*o.SystemUserID); err != nil {
 			t.Fatal(err)
 		}
 	}
-	c.waitStatus(ids, revoked, db.StatusRevoked, 30*time.Second)
+	c.waitStatus(ids, revoked, string(domain.StatusRevoked), 30*time.Second)
 	// Let the instances keep polling: two more sweeps, and each onboarding
 	// still read at Altinn (4 connected, 4 pending) read about once more;
 	// still nothing twice.
@@ -267,7 +268,7 @@ func TestInstancesHandleEachChangeOnce(t *testing.T) {
 	usable := 0
 	for _, orgNo := range approved {
 		for _, ev := range e.events(ids[orgNo]) {
-			if ev.Kind == db.EventUsability && ev.ToStatus == db.UsableOK {
+			if ev.Kind == domain.EventUsability && ev.ToStatus == domain.UsableOK {
 				usable++
 				break
 			}
@@ -305,9 +306,9 @@ func TestInstancesHandleEachChangeOnce(t *testing.T) {
 		statusEvents++
 		prev := ""
 		if ev.Data.PreviousStatus != nil {
-			prev = *ev.Data.PreviousStatus
+			prev = string(*ev.Data.PreviousStatus)
 		}
-		seen[ev.Data.OrgNo+" "+prev+">"+ev.Data.Status]++
+		seen[ev.Data.OrgNo+" "+prev+">"+string(ev.Data.Status)]++
 		if err := verifySignature([]byte(testWebhookSecret), r.header.Get(webhooks.HeaderSignature), r.body, time.Now()); err != nil {
 			t.Errorf("event %s: %v", ev.ID, err)
 		}
@@ -329,11 +330,11 @@ func TestInstancesHandleEachChangeOnce(t *testing.T) {
 	reads := map[string][]time.Time{} // onboarding + op → reconciler reads
 	for _, orgNo := range orgs {
 		for _, ev := range e.events(ids[orgNo]) {
-			if ev.Kind != db.EventAltinnCall {
+			if ev.Kind != domain.EventAltinnCall {
 				continue
 			}
 			recorded[ev.Operation]++
-			if ev.Cause == db.CauseReconciler {
+			if ev.Cause == domain.CauseReconciler {
 				reads[orgNo+" "+ev.Operation] = append(reads[orgNo+" "+ev.Operation], ev.At)
 			}
 		}
@@ -402,7 +403,7 @@ func TestInstancesHandleEachChangeOnce(t *testing.T) {
 }
 
 // waitStatus waits until every org in orgs has its onboarding in status.
-func (c *cluster) waitStatus(ids map[string]*db.Onboarding, orgs []string, status string, within time.Duration) {
+func (c *cluster) waitStatus(ids map[string]*domain.Onboarding, orgs []string, status string, within time.Duration) {
 	c.t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -412,8 +413,8 @@ func (c *cluster) waitStatus(ids map[string]*db.Onboarding, orgs []string, statu
 			if err != nil {
 				c.t.Fatal(err)
 			}
-			if o.Status != status {
-				behind = append(behind, orgNo+":"+o.Status)
+			if string(o.Status) != status {
+				behind = append(behind, orgNo+":"+string(o.Status))
 			}
 		}
 		if len(behind) == 0 {

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/metrics"
 )
 
@@ -78,7 +79,7 @@ const storeCacheFor = 15 * time.Second
 
 // storeCounter is what the database-backed gauges read.
 type storeCounter interface {
-	CountByStatus(ctx context.Context, f db.ListFilter) (map[string]int, error)
+	CountByStatus(ctx context.Context, f db.ListFilter) (map[domain.Status]int, error)
 	JobCounts(ctx context.Context) (map[string]int, error)
 }
 
@@ -144,7 +145,7 @@ func (c *storeCollector) refresh() {
 	counts, err := c.store.CountByStatus(ctx, db.ListFilter{})
 	if err == nil {
 		for s, n := range counts {
-			c.statuses[s] = n
+			c.statuses[string(s)] = n
 		}
 		var jc map[string]int
 		if jc, err = c.store.JobCounts(ctx); err == nil {

@@ -12,16 +12,17 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // fakeCounts is a storeCounter that counts its queries and fails when told.
 type fakeCounts struct {
 	queries  int
-	statuses map[string]int
+	statuses map[domain.Status]int
 	fail     error
 }
 
-func (f *fakeCounts) CountByStatus(context.Context, db.ListFilter) (map[string]int, error) {
+func (f *fakeCounts) CountByStatus(context.Context, db.ListFilter) (map[domain.Status]int, error) {
 	f.queries++
 	return f.statuses, f.fail
 }
@@ -34,7 +35,7 @@ func (f *fakeCounts) JobCounts(context.Context) (map[string]int, error) {
 // storeCacheFor, and a failed refresh keeps the last counts and is counted.
 func TestStoreCollectorMetrics(t *testing.T) {
 	t.Parallel()
-	store := &fakeCounts{statuses: map[string]int{"connected": 3, "pending": 1}}
+	store := &fakeCounts{statuses: map[domain.Status]int{"connected": 3, "pending": 1}}
 	c := newStoreCollector(store, slog.New(slog.DiscardHandler))
 	r := prometheus.NewRegistry()
 	r.MustRegister(c)
@@ -68,7 +69,7 @@ onboard_onboardings{status="connected"} 3
 onboard_onboardings{status="pending"} 1`
 	want("first scrape", "onboard_metrics_refresh_errors_total 0"+first)
 
-	store.statuses = map[string]int{"connected": 4, "pending": 0}
+	store.statuses = map[domain.Status]int{"connected": 4, "pending": 0}
 	want("second scrape, within the cache period", "onboard_metrics_refresh_errors_total 0"+first)
 	if store.queries != 1 {
 		t.Fatalf("%d queries for two quick scrapes, want 1", store.queries)

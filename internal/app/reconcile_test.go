@@ -14,6 +14,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/jobs"
 	"github.com/onboard-altinn/onboard/internal/sim"
 )
@@ -38,7 +39,7 @@ func (e *env) startJobs() {
 
 // reconcile enqueues a reconcile job for o, as the sweep does, waits for a
 // worker to finish it, and returns the onboarding as it is then.
-func (e *env) reconcile(o *db.Onboarding) *db.Onboarding {
+func (e *env) reconcile(o *domain.Onboarding) *domain.Onboarding {
 	e.t.Helper()
 	e.startJobs()
 	done, cancel := e.app.Jobs.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
@@ -70,23 +71,23 @@ func (e *env) reconcile(o *db.Onboarding) *db.Onboarding {
 
 // reconcilerEvents lists the onboarding's events caused by the reconciler:
 // status changes as "status:<to>", Altinn calls as their operation.
-func (e *env) reconcilerEvents(o *db.Onboarding) []string {
+func (e *env) reconcilerEvents(o *domain.Onboarding) []string {
 	var out []string
 	for _, ev := range e.events(o) {
-		if ev.Cause != db.CauseReconciler {
+		if ev.Cause != domain.CauseReconciler {
 			continue
 		}
 		switch ev.Kind {
-		case db.EventStatus:
+		case domain.EventStatus:
 			out = append(out, "status:"+ev.ToStatus)
-		case db.EventAltinnCall:
+		case domain.EventAltinnCall:
 			out = append(out, ev.Operation)
 		}
 	}
 	return out
 }
 
-func hasKind(evs []db.Event, kind string) bool {
+func hasKind(evs []domain.Event, kind string) bool {
 	for _, ev := range evs {
 		if ev.Kind == kind {
 			return true
@@ -108,7 +109,7 @@ func TestReconcileApprovedWithoutReturn(t *testing.T) {
 		t.Fatal(err)
 	}
 	o = e.reconcile(o)
-	if o.Status != db.StatusConnected || o.SystemUserID == nil {
+	if o.Status != domain.StatusConnected || o.SystemUserID == nil {
 		t.Fatalf("after reconcile: status %q system user %v, want connected", o.Status, o.SystemUserID)
 	}
 	if o.NextCheckAt == nil || time.Until(*o.NextCheckAt) < 23*time.Hour {
@@ -119,7 +120,7 @@ func TestReconcileApprovedWithoutReturn(t *testing.T) {
 		!strings.HasSuffix(got, "status:connected") {
 		t.Fatalf("reconciler events = %q, want the read, the byquery and the status change", got)
 	}
-	if hasKind(e.events(o), db.EventReturn) {
+	if hasKind(e.events(o), domain.EventReturn) {
 		t.Fatal("nobody came back; there must be no return event")
 	}
 }
@@ -140,7 +141,7 @@ func TestReconcileExpired(t *testing.T) {
 			later := time.Now().Add(tt.later)
 			e.app.Sim.SetNow(func() time.Time { return later })
 			o := e.reconcile(e.onboardingForOrg(org))
-			if o.Status != db.StatusExpired {
+			if o.Status != domain.StatusExpired {
 				t.Fatalf("status = %q, want expired", o.Status)
 			}
 			if o.NextCheckAt != nil {
@@ -156,19 +157,19 @@ func TestReconcileRevoked(t *testing.T) {
 	b := e.browser()
 	e.returnTo(b, e.decide(b, e.startFlow(b, "standard", org), "approve").location)
 	o := e.onboardingForOrg(org)
-	if o.Status != db.StatusConnected {
+	if o.Status != domain.StatusConnected {
 		t.Fatalf("status = %q, want connected", o.Status)
 	}
 	// Still there: the check changes nothing but the time of the next one.
 	o = e.reconcile(o)
-	if o.Status != db.StatusConnected {
+	if o.Status != domain.StatusConnected {
 		t.Fatalf("status = %q, want still connected", o.Status)
 	}
 	if err := e.app.Sim.DeleteSystemUser(*o.SystemUserID); err != nil {
 		t.Fatal(err)
 	}
 	o = e.reconcile(o)
-	if o.Status != db.StatusRevoked || o.NextCheckAt != nil {
+	if o.Status != domain.StatusRevoked || o.NextCheckAt != nil {
 		t.Fatalf("after the customer deleted the system user: %q (next check %v), want revoked and final", o.Status, o.NextCheckAt)
 	}
 	if got := e.reconcilerEvents(o); got[len(got)-1] != "status:revoked" {
@@ -178,12 +179,12 @@ func TestReconcileRevoked(t *testing.T) {
 
 // crashedOnboarding stores an onboarding in requesting, as the service does
 // before it calls Altinn, and leaves it there as a crash would.
-func (e *env) crashedOnboarding(age time.Duration) *db.Onboarding {
+func (e *env) crashedOnboarding(age time.Duration) *domain.Onboarding {
 	e.t.Helper()
 	ctx := context.Background()
 	p := e.app.Config.Products[0]
 	o, err := e.db.CreateOnboarding(ctx, db.NewOnboarding{Ref: "crashed-ref-0123456789", Product: p.ID, Kind: p.Kind,
-		SystemID: p.SystemID, OrgNo: org, ExternalRef: org, Lang: "nb", Cause: db.CauseCustomer})
+		SystemID: p.SystemID, OrgNo: org, ExternalRef: org, Lang: "nb", Cause: domain.CauseCustomer})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -199,7 +200,7 @@ func (e *env) crashedOnboarding(age time.Duration) *db.Onboarding {
 
 // storeAtAltinn creates o's request at the simulator through the Altinn
 // client, as the crashed attempt did before our commit.
-func (e *env) storeAtAltinn(o *db.Onboarding) *altinn.Request {
+func (e *env) storeAtAltinn(o *domain.Onboarding) *altinn.Request {
 	e.t.Helper()
 	p := e.app.Config.Products[0]
 	var rights []altinn.Right
@@ -230,13 +231,13 @@ func TestReconcileSettlesACrashedCreate(t *testing.T) {
 		requests  int           // live requests at Altinn after
 		wantCalls string        // the reconciler's Altinn calls
 	}{
-		{"stored, then crashed: found by lookup", 10 * time.Minute, true, db.StatusPending, 1,
+		{"stored, then crashed: found by lookup", 10 * time.Minute, true, string(domain.StatusPending), 1,
 			"GET request/vendor/byexternalref"},
-		{"crashed before the call: created once", 10 * time.Minute, false, db.StatusPending, 1,
+		{"crashed before the call: created once", 10 * time.Minute, false, string(domain.StatusPending), 1,
 			"GET request/vendor/byexternalref POST request/vendor"},
-		{"young, stored: found by lookup", 0, true, db.StatusPending, 1,
+		{"young, stored: found by lookup", 0, true, string(domain.StatusPending), 1,
 			"GET request/vendor/byexternalref"},
-		{"young, not stored: only looked for, its customer may be creating it", 0, false, db.StatusRequesting, 0,
+		{"young, not stored: only looked for, its customer may be creating it", 0, false, string(domain.StatusRequesting), 0,
 			"GET request/vendor/byexternalref"},
 	}
 	for _, tt := range tests {
@@ -249,7 +250,7 @@ func TestReconcileSettlesACrashedCreate(t *testing.T) {
 				req = e.storeAtAltinn(o)
 			}
 			o = e.reconcile(o)
-			if o.Status != tt.status {
+			if string(o.Status) != tt.status {
 				t.Fatalf("status = %q (error %v), want %q", o.Status, o.ErrorMessage, tt.status)
 			}
 			if n := e.simRequestsFor(org); n != tt.requests {
@@ -286,7 +287,7 @@ func TestReconcileAmbiguousCreateAfterStore(t *testing.T) {
 	defer remove()
 	e.submitOrg(e.browser(), "standard", org)
 	o := e.onboardingForOrg(org)
-	if o.Status != db.StatusRequesting {
+	if o.Status != domain.StatusRequesting {
 		t.Fatalf("after the ambiguous create: %q, want requesting", o.Status)
 	}
 	// Later than any customer attempt may take (the service's operation timeout).
@@ -294,7 +295,7 @@ func TestReconcileAmbiguousCreateAfterStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	o = e.reconcile(o)
-	if o.Status != db.StatusPending || e.simRequestsFor(org) != 1 {
+	if o.Status != domain.StatusPending || e.simRequestsFor(org) != 1 {
 		t.Fatalf("after reconcile: %q with %d requests at Altinn, want pending with exactly 1", o.Status, e.simRequestsFor(org))
 	}
 }
@@ -317,7 +318,7 @@ func TestSweepFindsDueOnboardings(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		o = e.onboardingForOrg(org)
-		if o.Status == db.StatusConnected {
+		if o.Status == domain.StatusConnected {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -375,7 +376,7 @@ func TestJobsStopFinishesInFlight(t *testing.T) {
 	if state != "completed" {
 		t.Fatalf("after Stop the in-flight job is %s, want completed", state)
 	}
-	if got := e.onboardingForOrg(org); got.Status != db.StatusConnected {
+	if got := e.onboardingForOrg(org); got.Status != domain.StatusConnected {
 		t.Fatalf("after a graceful stop: %q, want connected (the job's result saved)", got.Status)
 	}
 }

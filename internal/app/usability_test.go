@@ -13,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onboard-altinn/onboard/internal/config"
-	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/internal/maskinporten"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
@@ -63,12 +62,12 @@ func waitUsabilityEvents(t *testing.T, ep *vendorEndpoint, n int) []webhookBody 
 
 // usabilityChecks are the onboarding's usability checks on its timeline,
 // as "cause:outcome:code".
-func (e *env) usabilityChecks(o *db.Onboarding) []string {
+func (e *env) usabilityChecks(o *domain.Onboarding) []string {
 	e.t.Helper()
 	var out []string
 	for _, ev := range e.events(o) {
-		if ev.Kind == db.EventUsability {
-			out = append(out, ev.Cause+":"+ev.ToStatus+":"+ev.AltinnCode)
+		if ev.Kind == domain.EventUsability {
+			out = append(out, string(ev.Cause)+":"+ev.ToStatus+":"+ev.AltinnCode)
 		}
 	}
 	return out
@@ -112,7 +111,7 @@ func usabilityOnPage(t *testing.T, p page) (state string, skipped bool, reason s
 
 // testConnection runs Test connection as b: the confirm page, then the
 // confirmed POST, which lands on the detail page with its notice.
-func (e *env) testConnection(b *browser, o *db.Onboarding) {
+func (e *env) testConnection(b *browser, o *domain.Onboarding) {
 	e.t.Helper()
 	path := e.web.URL + "/admin/onboardings/" + o.ID
 	detail := b.get(path)
@@ -147,7 +146,7 @@ func TestUsabilityClientIDRemovedAndRestored(t *testing.T) {
 	b := e.browser()
 	e.returnTo(b, e.decide(b, e.startFlow(b, "standard", org), "approve").location)
 	o := e.onboardingForOrg(org)
-	if o.Status != db.StatusConnected || o.Usable == nil || !*o.Usable || o.UsableOKAt == nil || o.UsableSince == nil {
+	if o.Status != domain.StatusConnected || o.Usable == nil || !*o.Usable || o.UsableOKAt == nil || o.UsableSince == nil {
 		t.Fatalf("after connecting: status %s usable %v (ok at %v); want connected and usable", o.Status, o.Usable, o.UsableOKAt)
 	}
 	if got := e.usabilityChecks(o); len(got) != 1 || got[0] != "customer:usable:" {
@@ -159,8 +158,8 @@ func TestUsabilityClientIDRemovedAndRestored(t *testing.T) {
 		t.Fatalf("first usability event: %v", d)
 	}
 
-	operator, olga := e.dashStaff("olga@example.com", db.RoleOperator)
-	viewer, _ := e.dashStaff("vera@example.com", db.RoleViewer)
+	operator, olga := e.dashStaff("olga@example.com", string(domain.RoleOperator))
+	viewer, _ := e.dashStaff("vera@example.com", string(domain.RoleViewer))
 	path := e.web.URL + "/admin/onboardings/" + o.ID
 	if state, skipped, _ := usabilityOnPage(t, operator.get(path)); state != "usable" || skipped {
 		t.Fatalf("detail page: %s (skipped %v), want usable", state, skipped)
@@ -194,7 +193,7 @@ func TestUsabilityClientIDRemovedAndRestored(t *testing.T) {
 	// The operator tests the connection: still connected, not usable, and why.
 	e.testConnection(operator, o)
 	o = e.dashReload(o)
-	if o.Status != db.StatusConnected || o.Usable == nil || *o.Usable || o.UsableCode == nil || *o.UsableCode != "MP-303" {
+	if o.Status != domain.StatusConnected || o.Usable == nil || *o.Usable || o.UsableCode == nil || *o.UsableCode != "MP-303" {
 		t.Fatalf("after the test: status %s usable %v code %v; want connected, not usable, MP-303", o.Status, o.Usable, o.UsableCode)
 	}
 	if o.UsableMessage == nil || !strings.Contains(*o.UsableMessage, "MP-303") || o.UsableOKAt == nil {
@@ -204,7 +203,7 @@ func TestUsabilityClientIDRemovedAndRestored(t *testing.T) {
 		t.Fatalf("checks: %v", got)
 	}
 	a := e.dashStaffActed(o, olga, "onboarding.testconnection")
-	if a.Detail["outcome"] != db.UsableFailed || a.Detail["code"] != "MP-303" || a.Detail["to"] != "connected" {
+	if a.Detail["outcome"] != domain.UsableFailed || a.Detail["code"] != "MP-303" || a.Detail["to"] != "connected" {
 		t.Fatalf("audit detail: %v", a.Detail)
 	}
 	page := operator.get(path + "?done=testconnection")
@@ -250,7 +249,7 @@ func TestUsabilityClientIDRemovedAndRestored(t *testing.T) {
 
 	// The reconciler's daily look checks again and finds the same: no news.
 	o = e.reconcile(o)
-	if o.Status != db.StatusConnected || o.Usable == nil || *o.Usable {
+	if o.Status != domain.StatusConnected || o.Usable == nil || *o.Usable {
 		t.Fatalf("after a reconciler pass: %s usable %v", o.Status, o.Usable)
 	}
 	if got := e.usabilityChecks(o); len(got) != 3 || got[2] != "reconciler:not_usable:MP-303" {
@@ -283,7 +282,7 @@ func TestUsabilityClientIDRemovedAndRestored(t *testing.T) {
 func TestUsabilityInTheAPI(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	e.addStaff("boss@example.com", db.RoleAdmin)
+	e.addStaff("boss@example.com", string(domain.RoleAdmin))
 	key := e.createAPIKey(e.signedIn("boss@example.com"), "ERP")
 	doc := e.openAPI()
 	b := e.browser()
@@ -310,7 +309,7 @@ func TestUsabilityInTheAPI(t *testing.T) {
 	if err := e.app.Sim.RemoveClientID(e.app.Config.Products[0].SystemID, e.app.Config.MaskinportenClientID); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.app.Onboardings.TestConnection(context.Background(), o, db.CauseStaff, "test"); err != nil {
+	if err := e.app.Onboardings.TestConnection(context.Background(), o, domain.CauseStaff, "test"); err != nil {
 		t.Fatal(err)
 	}
 	u := get()
@@ -344,14 +343,14 @@ func TestUsabilityInTheAPI(t *testing.T) {
 func TestUsabilityWithoutScopes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, map[string]string{"ONBOARD_PRODUCTS": changeProducts(t, nil, []string{changePackage})})
-	e.addStaff("boss@example.com", db.RoleAdmin)
+	e.addStaff("boss@example.com", string(domain.RoleAdmin))
 	admin := e.signedIn("boss@example.com")
 	key := e.createAPIKey(admin, "ERP")
 	b := e.browser()
 	tokens := e.app.Sim.Stats().Calls["POST /token"]
 	e.returnTo(b, e.decide(b, e.startFlow(b, "standard", org), "approve").location)
 	o := e.onboardingForOrg(org)
-	if o.Status != db.StatusConnected || o.Usable != nil || o.UsableCheckedAt != nil {
+	if o.Status != domain.StatusConnected || o.Usable != nil || o.UsableCheckedAt != nil {
 		t.Fatalf("status %s usable %v checked %v; want connected and not checked", o.Status, o.Usable, o.UsableCheckedAt)
 	}
 	if got := e.usabilityChecks(o); len(got) != 1 || got[0] != "customer:skipped:" {
@@ -359,7 +358,7 @@ func TestUsabilityWithoutScopes(t *testing.T) {
 	}
 	var msg string
 	for _, ev := range e.events(o) {
-		if ev.Kind == db.EventUsability {
+		if ev.Kind == domain.EventUsability {
 			msg = ev.Message
 		}
 	}
@@ -414,24 +413,24 @@ func TestUsabilityMaskinportenDown(t *testing.T) {
 	}
 	since := *o.UsableSince
 	waitUsabilityEvents(t, ep, 1)
-	operator, _ := e.dashStaff("olga@example.com", db.RoleOperator)
+	operator, _ := e.dashStaff("olga@example.com", string(domain.RoleOperator))
 
 	// A 503 from the token endpoint.
 	remove := e.app.Sim.Inject(sim.Fault{Method: http.MethodPost, Path: "/token", Status: http.StatusServiceUnavailable, Body: "down for maintenance", Times: 1})
 	e.testConnection(operator, o)
 	remove()
 	o = e.dashReload(o)
-	if o.Status != db.StatusConnected || o.Usable == nil || !*o.Usable || !o.UsableSince.Equal(since) ||
-		o.UsableOutcome == nil || *o.UsableOutcome != db.UsableUnavailable {
+	if o.Status != domain.StatusConnected || o.Usable == nil || !*o.Usable || !o.UsableSince.Equal(since) ||
+		o.UsableOutcome == nil || *o.UsableOutcome != domain.UsableUnavailable {
 		t.Fatalf("after a 503: status %s usable %v since %v outcome %v; want still usable, could not check", o.Status, o.Usable, o.UsableSince, o.UsableOutcome)
 	}
-	var check db.Event
+	var check domain.Event
 	for _, ev := range e.events(o) {
-		if ev.Kind == db.EventUsability {
+		if ev.Kind == domain.EventUsability {
 			check = ev
 		}
 	}
-	if check.ToStatus != db.UsableUnavailable || check.HTTPStatus != http.StatusServiceUnavailable || !strings.HasPrefix(check.Message, "could not check") {
+	if check.ToStatus != domain.UsableUnavailable || check.HTTPStatus != http.StatusServiceUnavailable || !strings.HasPrefix(check.Message, "could not check") {
 		t.Fatalf("the timeline's check: %+v", check)
 	}
 	p := operator.get(e.web.URL + "/admin/onboardings/" + o.ID)
@@ -444,7 +443,7 @@ func TestUsabilityMaskinportenDown(t *testing.T) {
 	remove = e.app.Sim.Inject(sim.Fault{Method: http.MethodPost, Path: "/token", Hang: true, Times: 1})
 	o = e.reconcile(o)
 	remove()
-	if o.Status != db.StatusConnected || o.Usable == nil || !*o.Usable {
+	if o.Status != domain.StatusConnected || o.Usable == nil || !*o.Usable {
 		t.Fatalf("after no answer: %s usable %v", o.Status, o.Usable)
 	}
 	if got := e.usabilityChecks(o); got[len(got)-1] != "reconciler:unavailable:" {
@@ -468,7 +467,7 @@ func TestUsabilityAgentProduct(t *testing.T) {
 	b := e.browser()
 	e.returnTo(b, e.decide(b, e.startFlow(b, "agent", org), "approve").location)
 	o := e.onboardingForOrg(org)
-	if o.Kind != config.KindAgent || o.ExternalRef == o.OrgNo || o.Status != db.StatusConnected {
+	if o.Kind != domain.KindAgent || o.ExternalRef == o.OrgNo || o.Status != domain.StatusConnected {
 		t.Fatalf("agent onboarding: kind %s ref %s status %s", o.Kind, o.ExternalRef, o.Status)
 	}
 	if o.Usable == nil || !*o.Usable {
@@ -477,13 +476,13 @@ func TestUsabilityAgentProduct(t *testing.T) {
 	// The grant named the custom externalRef: with the org's default ref the
 	// simulator finds no system user, as Maskinporten would (MP-303).
 	wrong := onboarding.Service{DB: e.db, Products: e.app.Config.Products, Tokens: wrongRef{e.app.Maskinporten}}
-	if err := wrong.TestConnection(context.Background(), o, db.CauseStaff, "test"); err != nil {
+	if err := wrong.TestConnection(context.Background(), o, domain.CauseStaff, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if o.Usable == nil || *o.Usable || o.UsableCode == nil || *o.UsableCode != "MP-303" {
 		t.Fatalf("with the default externalRef: usable %v code %v", o.Usable, o.UsableCode)
 	}
-	if err := e.app.Onboardings.TestConnection(context.Background(), o, db.CauseStaff, "test"); err != nil {
+	if err := e.app.Onboardings.TestConnection(context.Background(), o, domain.CauseStaff, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if o.Usable == nil || !*o.Usable {

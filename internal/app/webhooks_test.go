@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 const testWebhookSecret = "whsec-test-0123456789abcdef0123456789abcdef"
@@ -124,7 +125,7 @@ func webhookEnv(t *testing.T, eps ...*vendorEndpoint) *env {
 	return e
 }
 
-func (e *env) deliveries(o *db.Onboarding) []db.WebhookDelivery {
+func (e *env) deliveries(o *domain.Onboarding) []db.WebhookDelivery {
 	e.t.Helper()
 	ds, err := e.db.WebhookDeliveries(context.Background(), o.ID, 100)
 	if err != nil {
@@ -135,7 +136,7 @@ func (e *env) deliveries(o *db.Onboarding) []db.WebhookDelivery {
 
 // waitDeliveries waits until the onboarding has want deliveries and done
 // holds for every one of them.
-func (e *env) waitDeliveries(o *db.Onboarding, want int, done func(db.WebhookDelivery) bool) []db.WebhookDelivery {
+func (e *env) waitDeliveries(o *domain.Onboarding, want int, done func(db.WebhookDelivery) bool) []db.WebhookDelivery {
 	e.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -193,10 +194,10 @@ func (e *env) waitJobStates(deliveryID int64, want ...string) {
 
 // statusChanges are the onboarding's status changes from its history, as
 // "previous>status" ("" before the first).
-func (e *env) statusChanges(o *db.Onboarding) []string {
+func (e *env) statusChanges(o *domain.Onboarding) []string {
 	var out []string
 	for _, ev := range e.events(o) {
-		if ev.Kind == db.EventCreated || ev.Kind == db.EventStatus {
+		if ev.Kind == domain.EventCreated || ev.Kind == domain.EventStatus {
 			out = append(out, ev.FromStatus+">"+ev.ToStatus)
 		}
 	}
@@ -228,7 +229,7 @@ func TestWebhooksDeliverEveryStatusChangeOncePerURL(t *testing.T) {
 	br := e.browser()
 	e.returnTo(br, e.decide(br, e.startFlow(br, "standard", org), "approve").location)
 	o := e.onboardingForOrg(org)
-	if o.Status != db.StatusConnected {
+	if o.Status != domain.StatusConnected {
 		t.Fatalf("status %q, want connected", o.Status)
 	}
 	changes := e.statusChanges(o)
@@ -286,7 +287,7 @@ func TestWebhooksDeliverEveryStatusChangeOncePerURL(t *testing.T) {
 	// The last event carries the onboarding as it is now.
 	var last webhookBody
 	for _, r := range a.requests() {
-		if ev := decodeWebhook(t, r.body); ev.Type == "onboarding.status_changed" && ev.Data["status"] == db.StatusConnected {
+		if ev := decodeWebhook(t, r.body); ev.Type == "onboarding.status_changed" && ev.Data["status"] == domain.StatusConnected {
 			last = ev
 		}
 	}
@@ -399,7 +400,7 @@ func TestWebhooksGiveUpAfterMaxAge(t *testing.T) {
 		t.Errorf("/metrics does not count %d failures", len(changes))
 	}
 	// The dashboard says so.
-	b, _ := e.dashStaff("olga@example.com", db.RoleOperator)
+	b, _ := e.dashStaff("olga@example.com", string(domain.RoleOperator))
 	if p := b.get(e.web.URL + "/admin/onboardings/" + o.ID); strings.Count(p.body, `data-status="failed"`) != len(changes) {
 		t.Errorf("detail page does not show %d failed deliveries:\n%s", len(changes), p.body)
 	}
@@ -422,7 +423,7 @@ func TestWebhooksRedeliverFromTheDashboard(t *testing.T) {
 	path := e.web.URL + "/admin/onboardings/" + o.ID
 
 	// A viewer sees the deliveries and their attempts, and may not redeliver.
-	viewer, _ := e.dashStaff("vera@example.com", db.RoleViewer)
+	viewer, _ := e.dashStaff("vera@example.com", string(domain.RoleViewer))
 	vp := viewer.get(path)
 	if got := deliveryRE.FindAllStringSubmatch(vp.body, -1); len(got) != len(changes) || got[0][2] != "delivered" {
 		t.Fatalf("viewer's detail page lists %v, want %d delivered\n%s", got, len(changes), vp.body)
@@ -432,7 +433,7 @@ func TestWebhooksRedeliverFromTheDashboard(t *testing.T) {
 	}
 	id := deliveryRE.FindStringSubmatch(vp.body)[1]
 	redeliver := path + "/webhooks/" + id + "/redeliver"
-	b, olga := e.dashStaff("olga@example.com", db.RoleOperator)
+	b, olga := e.dashStaff("olga@example.com", string(domain.RoleOperator))
 	jobs := func() int {
 		var n int
 		if err := e.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'webhook_delivery'`).Scan(&n); err != nil {
@@ -532,7 +533,7 @@ func TestWebhooksRedeliverReplacesAWaitingRetry(t *testing.T) {
 	if time.Until(*ds[0].NextAttemptAt) < 50*time.Minute {
 		t.Fatalf("next attempt %v, want an hour on", ds[0].NextAttemptAt)
 	}
-	b, _ := e.dashStaff("olga@example.com", db.RoleOperator)
+	b, _ := e.dashStaff("olga@example.com", string(domain.RoleOperator))
 	detail := b.get(e.web.URL + "/admin/onboardings/" + o.ID)
 	target := ds[0].ID
 	res := b.post(e.web.URL+"/admin/onboardings/"+o.ID+"/webhooks/"+strconv.FormatInt(target, 10)+"/redeliver",
@@ -565,7 +566,7 @@ func TestWebhooksOffStoresNothing(t *testing.T) {
 			t.Errorf("%d rows in %s without webhook URLs", n, table)
 		}
 	}
-	op, _ := e.dashStaff("olga@example.com", db.RoleOperator)
+	op, _ := e.dashStaff("olga@example.com", string(domain.RoleOperator))
 	if p := op.get(e.web.URL + "/admin/onboardings/" + o.ID); p.status != http.StatusOK || strings.Contains(p.body, `data-testid="webhooks"`) {
 		t.Errorf("detail page without webhooks: %d, section shown: %v", p.status, strings.Contains(p.body, `data-testid="webhooks"`))
 	}
@@ -587,7 +588,7 @@ func TestWebhooksTellAboutChangeRequests(t *testing.T) {
 	o := base.onboardingForOrg(org)
 	after := changeRedeploy(t, base, with(changeProducts(t, []string{changeRight}, []string{changePackage})))
 	after.startJobs()
-	cr, err := after.app.Onboardings.RequestChange(context.Background(), o, db.CauseStaff, "test")
+	cr, err := after.app.Onboardings.RequestChange(context.Background(), o, domain.CauseStaff, "test")
 	if err != nil || cr.ConfirmURL == nil {
 		t.Fatalf("change request: %v %+v", err, cr)
 	}

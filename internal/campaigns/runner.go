@@ -22,6 +22,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
 )
@@ -51,7 +52,7 @@ func (KickArgs) Kind() string { return "campaign_kick" }
 
 // Starter starts onboardings (onboarding.Service).
 type Starter interface {
-	Start(ctx context.Context, in onboarding.StartInput) (*db.Onboarding, bool, error)
+	Start(ctx context.Context, in onboarding.StartInput) (*domain.Onboarding, bool, error)
 	// NotBefore is when Altinn may be called again after it asked to wait.
 	NotBefore() time.Time
 }
@@ -60,7 +61,7 @@ type Starter interface {
 // reports the change request's id and status (requesting, pending,
 // accepted, rejected, no_change, failed). A *Permanent error is not retried.
 type Changer interface {
-	RequestChange(ctx context.Context, onboardingID, cause, actor string) (id, status string, err error)
+	RequestChange(ctx context.Context, onboardingID string, cause domain.Cause, actor string) (id string, status domain.ChangeStatus, err error)
 }
 
 // Permanent marks an error that trying again cannot fix (an agent system
@@ -270,7 +271,7 @@ func (r *Runner) work(ctx context.Context, c *db.Campaign, it *db.CampaignItem) 
 // onboard starts (or continues) the row's onboarding through the service.
 func (r *Runner) onboard(ctx context.Context, c *db.Campaign, it *db.CampaignItem) db.ItemOutcome {
 	in := onboarding.StartInput{Product: c.Product, OrgNo: it.OrgNo, Lang: i18n.Default,
-		Cause: db.CauseCampaign, Actor: actor(c)}
+		Cause: domain.CauseCampaign, Actor: actor(c)}
 	if it.CustomerRef != nil {
 		in.CustomerRef = *it.CustomerRef
 	}
@@ -286,12 +287,12 @@ func (r *Runner) onboard(ctx context.Context, c *db.Campaign, it *db.CampaignIte
 	}
 	out := db.ItemOutcome{OnboardingID: o.ID}
 	switch o.Status {
-	case db.StatusPending, db.StatusAccepted, db.StatusConnected:
+	case domain.StatusPending, domain.StatusAccepted, domain.StatusConnected:
 		out.State = db.ItemDone
-	case db.StatusRequesting:
+	case domain.StatusRequesting:
 		out.State, out.Error = db.ItemQueued, errorOf(o, "Altinn did not answer")
 	default:
-		out.State, out.Error = db.ItemFailed, errorOf(o, "the onboarding ended "+o.Status)
+		out.State, out.Error = db.ItemFailed, errorOf(o, "the onboarding ended "+string(o.Status))
 	}
 	return out
 }
@@ -301,7 +302,7 @@ func (r *Runner) change(ctx context.Context, c *db.Campaign, it *db.CampaignItem
 	if r.Changes == nil || it.OnboardingID == nil {
 		return db.ItemOutcome{State: db.ItemFailed, Error: "change requests are not available"}
 	}
-	id, status, err := r.Changes.RequestChange(ctx, *it.OnboardingID, db.CauseCampaign, actor(c))
+	id, status, err := r.Changes.RequestChange(ctx, *it.OnboardingID, domain.CauseCampaign, actor(c))
 	var perm *Permanent
 	switch {
 	case errors.As(err, &perm):
@@ -311,19 +312,19 @@ func (r *Runner) change(ctx context.Context, c *db.Campaign, it *db.CampaignItem
 	}
 	out := db.ItemOutcome{ChangeRequestID: id}
 	switch status {
-	case db.ChangePending, db.ChangeAccepted, db.ChangeNoChange:
+	case domain.ChangePending, domain.ChangeAccepted, domain.ChangeNoChange:
 		out.State = db.ItemDone
-	case db.ChangeRequesting:
+	case domain.ChangeRequesting:
 		out.State, out.Error = db.ItemQueued, "Altinn did not answer"
 	default:
-		out.State, out.Error = db.ItemFailed, "the change request ended "+status
+		out.State, out.Error = db.ItemFailed, "the change request ended "+string(status)
 	}
 	return out
 }
 
 func actor(c *db.Campaign) string { return "campaign " + c.Name }
 
-func errorOf(o *db.Onboarding, fallback string) string {
+func errorOf(o *domain.Onboarding, fallback string) string {
 	if o.ErrorMessage != nil && *o.ErrorMessage != "" {
 		msg := *o.ErrorMessage
 		if o.ErrorCode != nil {
@@ -446,7 +447,7 @@ type ServiceChanger struct {
 }
 
 // RequestChange implements Changer.
-func (s ServiceChanger) RequestChange(ctx context.Context, onboardingID, cause, actor string) (string, string, error) {
+func (s ServiceChanger) RequestChange(ctx context.Context, onboardingID string, cause domain.Cause, actor string) (string, domain.ChangeStatus, error) {
 	o, err := s.DB.OnboardingByID(ctx, onboardingID)
 	if errors.Is(err, db.ErrNotFound) {
 		return "", "", &Permanent{Err: err}
@@ -455,7 +456,8 @@ func (s ServiceChanger) RequestChange(ctx context.Context, onboardingID, cause, 
 		return "", "", err
 	}
 	cr, err := s.Onboardings.RequestChange(ctx, o, cause, actor)
-	var id, status string
+	var id string
+	var status domain.ChangeStatus
 	if cr != nil {
 		id, status = cr.ID, cr.Status
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // Inserter enqueues River jobs (the River client).
@@ -111,7 +112,7 @@ func (s *Service) CreateChange(ctx context.Context, productID, createdBy, name s
 	if !ok {
 		return nil, ErrProduct
 	}
-	if p.Kind == config.KindAgent {
+	if p.Kind == domain.KindAgent {
 		return nil, ErrAgentChange
 	}
 	if s.Lacking == nil {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // Altinn environments. TT02 and production fill in the real URLs; custom takes
@@ -30,18 +31,12 @@ const (
 	EnvCustom = "custom"
 )
 
-// Request kinds an onboarding product can ask Altinn for.
-const (
-	KindStandard = "standard"
-	KindAgent    = "agent"
-)
-
 // Product is one thing a customer can be onboarded to: the vendor's registered
 // system and what its system user is asked to hold. Several may be offered
 // side by side (say, one standard and one agent product).
 type Product struct {
 	ID             string            `json:"id"`
-	Kind           string            `json:"kind"`
+	Kind           domain.Kind       `json:"kind"`
 	SystemID       string            `json:"systemId"`
 	Rights         []string          `json:"rights"`         // resource ids, e.g. "ske-krav-og-betalinger"
 	AccessPackages []string          `json:"accessPackages"` // URNs
@@ -560,7 +555,7 @@ func (c *Config) Redacted() map[string]any {
 	}
 	ids := make([]string, 0, len(c.Products))
 	for _, p := range c.Products {
-		ids = append(ids, p.ID+":"+p.Kind+":"+p.SystemID)
+		ids = append(ids, p.ID+":"+string(p.Kind)+":"+p.SystemID)
 	}
 	return map[string]any{
 		"addr": c.Addr, "public_url": c.PublicURL, "dev": c.Dev, "data_dir": c.DataDir,
@@ -624,7 +619,7 @@ func loadProducts(get func(k, def string) string, raw func() (string, error)) ([
 	} else {
 		systemID := get("ONBOARD_SYSTEM_ID", demoSystemID)
 		ps = append(ps, Product{
-			ID: "standard", Kind: KindStandard, SystemID: systemID,
+			ID: "standard", Kind: domain.KindStandard, SystemID: systemID,
 			Rights:         splitList(get("ONBOARD_RIGHTS", demoRight)),
 			AccessPackages: splitList(get("ONBOARD_ACCESS_PACKAGES", demoPackage)),
 			Name:           map[string]string{"nb": "Eget system", "en": "Own system"},
@@ -632,7 +627,7 @@ func loadProducts(get func(k, def string) string, raw func() (string, error)) ([
 		})
 		if agent := splitList(get("ONBOARD_AGENT_ACCESS_PACKAGES", demoAgentPackages)); len(agent) > 0 && agent[0] != "none" {
 			ps = append(ps, Product{
-				ID: "agent", Kind: KindAgent, SystemID: systemID, AccessPackages: agent,
+				ID: "agent", Kind: domain.KindAgent, SystemID: systemID, AccessPackages: agent,
 				ExternalRef: "agent", // a standard and an agent system user for one org need different keys
 				Name:        map[string]string{"nb": "Klientsystem for regnskapsførere", "en": "Client system for accountants"},
 				Scopes:      splitList(get("ONBOARD_SYSTEM_USER_SCOPES", simDefault(get, demoScope))),
@@ -646,15 +641,15 @@ func loadProducts(get func(k, def string) string, raw func() (string, error)) ([
 			return nil, fmt.Errorf("ONBOARD_PRODUCTS[%d]: id %q must be a non-empty path segment", i, p.ID)
 		case seen[p.ID]:
 			return nil, fmt.Errorf("ONBOARD_PRODUCTS: duplicate id %q", p.ID)
-		case p.Kind != KindStandard && p.Kind != KindAgent:
+		case p.Kind != domain.KindStandard && p.Kind != domain.KindAgent:
 			return nil, fmt.Errorf("ONBOARD_PRODUCTS[%s]: kind %q: want standard or agent", p.ID, p.Kind)
 		case p.SystemID == "":
 			return nil, fmt.Errorf("ONBOARD_PRODUCTS[%s]: systemId is required", p.ID)
 		case !systemIDPattern.MatchString(p.SystemID):
 			return nil, fmt.Errorf("system id %q (ONBOARD_PRODUCTS[%s] or ONBOARD_SYSTEM_ID) must be <vendor orgno>_<name>: the vendor's nine-digit organisation number, an underscore and a name without spaces, such as 991825827_smartcloud", p.SystemID, p.ID)
-		case p.Kind == KindAgent && len(p.Rights) > 0:
+		case p.Kind == domain.KindAgent && len(p.Rights) > 0:
 			return nil, fmt.Errorf("ONBOARD_PRODUCTS[%s]: an agent request takes access packages only, not rights", p.ID)
-		case p.Kind == KindAgent && len(p.AccessPackages) == 0:
+		case p.Kind == domain.KindAgent && len(p.AccessPackages) == 0:
 			return nil, fmt.Errorf("ONBOARD_PRODUCTS[%s]: an agent request needs at least one access package", p.ID)
 		case len(p.Rights) == 0 && len(p.AccessPackages) == 0:
 			return nil, fmt.Errorf("ONBOARD_PRODUCTS[%s]: asks for no rights and no access packages", p.ID)

@@ -29,7 +29,7 @@ func TestSimDefaults(t *testing.T) {
 		"system":         {c.Products[0].SystemID, "991825827_smartcloud"},
 		"right":          {strings.Join(c.Products[0].Rights, ","), "ske-krav-og-betalinger"},
 		"package":        {strings.Join(c.Products[0].AccessPackages, ","), "urn:altinn:accesspackage:skattegrunnlag"},
-		"agent product":  {c.Products[1].Kind, "agent"},
+		"agent product":  {string(c.Products[1].Kind), "agent"},
 		"dev by default": {fmt.Sprint(c.Dev), "true"},
 		"schedule":       {fmt.Sprint(c.ReconcileSchedule), "[1m0s 5m0s 15m0s 1h0m0s 6h0m0s 24h0m0s]"},
 		"revoke sweep":   {c.RevokeSweepInterval.String(), "24h0m0s"},

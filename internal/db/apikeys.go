@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // Audit actions written by the API keys page.
@@ -233,13 +234,13 @@ func (d *DB) ReleaseIdempotencyKey(ctx context.Context, apiKeyID int64, key stri
 
 // OnboardingsByCustomerRef returns the onboardings with the product's
 // customer reference ref, newest first, at most MaxListLimit.
-func (d *DB) OnboardingsByCustomerRef(ctx context.Context, ref string) ([]Onboarding, error) {
+func (d *DB) OnboardingsByCustomerRef(ctx context.Context, ref string) ([]domain.Onboarding, error) {
 	rows, err := d.Pool.Query(ctx, `SELECT `+onboardingColumns+` FROM onboardings WHERE customer_ref = $1
 		ORDER BY created_at DESC, id DESC LIMIT $2`, ref, MaxListLimit)
 	if err != nil {
 		return nil, fmt.Errorf("db: onboardings by customer ref: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[Onboarding])
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Onboarding])
 	if err != nil {
 		return nil, fmt.Errorf("db: onboardings by customer ref: %w", err)
 	}

@@ -9,75 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
-
-// Change request statuses (change_requests.status).
-const (
-	ChangeRequesting = "requesting" // stored; Altinn not reached, or its answer was lost
-	ChangePending    = "pending"    // waiting for the customer at the confirm URL
-	ChangeAccepted   = "accepted"   // the customer approved: the grants moved
-	ChangeRejected   = "rejected"   // the customer rejected (or Altinn timed it out)
-	ChangeNoChange   = "no_change"  // Altinn said NoChangeNeeded: nothing to approve
-	ChangeFailed     = "failed"     // Altinn refused it, or it disappeared there
-	ChangeCancelled  = "cancelled"  // deleted at Altinn by us
-)
-
-// EventChange is the timeline event of a change request's status moving; its
-// from and to statuses are change request statuses, not the onboarding's.
-const EventChange = "change"
-
-// ChangeRequest is one change request (endringsforespørsel) of a connected
-// onboarding's system user. Its ID is the correlation-id sent to Altinn.
-type ChangeRequest struct {
-	ID               string     `db:"id"`
-	OnboardingID     string     `db:"onboarding_id"`
-	Ref              string     `db:"ref"`
-	SystemUserID     string     `db:"system_user_id"`
-	RequiredRights   []string   `db:"required_rights"`
-	UnwantedRights   []string   `db:"unwanted_rights"`
-	RequiredPackages []string   `db:"required_packages"`
-	UnwantedPackages []string   `db:"unwanted_packages"`
-	Status           string     `db:"status"`
-	ConfirmURL       *string    `db:"confirm_url"`
-	ErrorCode        *string    `db:"error_code"`
-	ErrorMessage     *string    `db:"error_message"`
-	Cause            string     `db:"cause"`
-	Actor            string     `db:"actor"`
-	CreatedAt        time.Time  `db:"created_at"`
-	UpdatedAt        time.Time  `db:"updated_at"`
-	CheckedAt        *time.Time `db:"checked_at"`
-	Version          int        `db:"version"`
-}
-
-// Live reports whether the change request can still move by itself or by a
-// retry: requesting or pending. An onboarding has at most one live one.
-func (c *ChangeRequest) Live() bool {
-	return c.Status == ChangeRequesting || c.Status == ChangePending
-}
-
-// Empty reports whether the change request asks for nothing.
-func (c *ChangeRequest) Empty() bool {
-	return len(c.RequiredRights)+len(c.UnwantedRights)+len(c.RequiredPackages)+len(c.UnwantedPackages) == 0
-}
-
-// Summary is the change in one line for the timeline and logs, such as
-// "+rights a; -packages b".
-func (c *ChangeRequest) Summary() string {
-	var parts []string
-	add := func(sign, what string, l []string) {
-		if len(l) > 0 {
-			parts = append(parts, sign+what+" "+strings.Join(l, ", "))
-		}
-	}
-	add("+", "rights", c.RequiredRights)
-	add("+", "packages", c.RequiredPackages)
-	add("-", "rights", c.UnwantedRights)
-	add("-", "packages", c.UnwantedPackages)
-	if len(parts) == 0 {
-		return "no change"
-	}
-	return strings.Join(parts, "; ")
-}
 
 const changeColumns = `id, onboarding_id, ref, system_user_id, required_rights, unwanted_rights,
 	required_packages, unwanted_packages, status, confirm_url, error_code, error_message, cause,
@@ -94,15 +27,15 @@ type NewChangeRequest struct {
 	UnwantedRights   []string
 	RequiredPackages []string
 	UnwantedPackages []string
-	Cause            string
+	Cause            domain.Cause
 	Actor            string
 }
 
 // CreateChangeRequest stores a change request in status requesting, with a
 // change event on its onboarding's timeline, before Altinn is called. It
 // returns ErrConflict when the onboarding already has a live one.
-func (d *DB) CreateChangeRequest(ctx context.Context, n NewChangeRequest) (*ChangeRequest, error) {
-	var c *ChangeRequest
+func (d *DB) CreateChangeRequest(ctx context.Context, n NewChangeRequest) (*domain.ChangeRequest, error) {
+	var c *domain.ChangeRequest
 	err := d.InTx(ctx, func(q Querier) error {
 		rows, err := q.Query(ctx, `
 			INSERT INTO change_requests (id, onboarding_id, ref, system_user_id, required_rights, unwanted_rights,
@@ -114,12 +47,12 @@ func (d *DB) CreateChangeRequest(ctx context.Context, n NewChangeRequest) (*Chan
 		if err != nil {
 			return err
 		}
-		c, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[ChangeRequest])
+		c, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[domain.ChangeRequest])
 		if err != nil {
 			return err
 		}
-		return addEvent(ctx, q, Event{OnboardingID: n.OnboardingID, Kind: EventChange, Cause: n.Cause, Actor: n.Actor,
-			ToStatus: ChangeRequesting, Message: "change request " + c.ID + " started: " + c.Summary()})
+		return addEvent(ctx, q, domain.Event{OnboardingID: n.OnboardingID, Kind: domain.EventChange, Cause: n.Cause, Actor: n.Actor,
+			ToStatus: string(domain.ChangeRequesting), Message: "change request " + c.ID + " started: " + c.Summary()})
 	})
 	if isUniqueViolation(err) {
 		return nil, ErrConflict
@@ -132,26 +65,26 @@ func (d *DB) CreateChangeRequest(ctx context.Context, n NewChangeRequest) (*Chan
 
 // LiveChangeRequest returns the onboarding's requesting or pending change
 // request, or ErrNotFound.
-func (d *DB) LiveChangeRequest(ctx context.Context, onboardingID string) (*ChangeRequest, error) {
+func (d *DB) LiveChangeRequest(ctx context.Context, onboardingID string) (*domain.ChangeRequest, error) {
 	return d.oneChange(ctx, "live change request", `onboarding_id = $1 AND status IN ('requesting', 'pending')`, onboardingID)
 }
 
 // ChangeRequestByRef finds a change request by its return reference.
-func (d *DB) ChangeRequestByRef(ctx context.Context, ref string) (*ChangeRequest, error) {
+func (d *DB) ChangeRequestByRef(ctx context.Context, ref string) (*domain.ChangeRequest, error) {
 	return d.oneChange(ctx, "change request by ref", `ref = $1`, ref)
 }
 
 // ChangeRequestByID finds a change request by its id (the correlation id).
-func (d *DB) ChangeRequestByID(ctx context.Context, id string) (*ChangeRequest, error) {
+func (d *DB) ChangeRequestByID(ctx context.Context, id string) (*domain.ChangeRequest, error) {
 	return d.oneChange(ctx, "change request by id", `id = $1`, id)
 }
 
-func (d *DB) oneChange(ctx context.Context, what, where string, args ...any) (*ChangeRequest, error) {
+func (d *DB) oneChange(ctx context.Context, what, where string, args ...any) (*domain.ChangeRequest, error) {
 	rows, err := d.Pool.Query(ctx, `SELECT `+changeColumns+` FROM change_requests WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: %s: %w", what, err)
 	}
-	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[ChangeRequest])
+	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[domain.ChangeRequest])
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -162,13 +95,13 @@ func (d *DB) oneChange(ctx context.Context, what, where string, args ...any) (*C
 }
 
 // ChangeRequests returns an onboarding's change requests, newest first.
-func (d *DB) ChangeRequests(ctx context.Context, onboardingID string) ([]ChangeRequest, error) {
+func (d *DB) ChangeRequests(ctx context.Context, onboardingID string) ([]domain.ChangeRequest, error) {
 	rows, err := d.Pool.Query(ctx, `SELECT `+changeColumns+` FROM change_requests
 		WHERE onboarding_id = $1 ORDER BY created_at DESC, id`, onboardingID)
 	if err != nil {
 		return nil, fmt.Errorf("db: change requests: %w", err)
 	}
-	cs, err := pgx.CollectRows(rows, pgx.RowToStructByName[ChangeRequest])
+	cs, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.ChangeRequest])
 	if err != nil {
 		return nil, fmt.Errorf("db: change requests: %w", err)
 	}
@@ -179,7 +112,7 @@ func (d *DB) ChangeRequests(ctx context.Context, onboardingID string) ([]ChangeR
 // its onboarding's grants.
 type GrantMove struct {
 	// Onboarding gets the new grants, version and updated time.
-	Onboarding *Onboarding
+	Onboarding *domain.Onboarding
 	// BaseRights and BasePackages are what the onboarding counts as holding
 	// when its grants were never recorded: its product's configuration.
 	BaseRights, BasePackages []string
@@ -194,9 +127,9 @@ type GrantMove struct {
 // transaction. That write bumps the onboarding's version without checking
 // it, so a writer holding the older row re-reads rather than overwrite the
 // grants.
-func (d *DB) SaveChangeRequest(ctx context.Context, c *ChangeRequest, prev, cause, actor string, move *GrantMove, events ...Event) error {
+func (d *DB) SaveChangeRequest(ctx context.Context, c *domain.ChangeRequest, prev domain.ChangeStatus, cause domain.Cause, actor string, move *GrantMove, events ...domain.Event) error {
 	updatedAt, version := c.UpdatedAt, c.Version
-	var o Onboarding
+	var o domain.Onboarding
 	err := d.InTx(ctx, func(q Querier) error {
 		err := q.QueryRow(ctx, `
 			UPDATE change_requests SET status = $2, confirm_url = $3, error_code = $4, error_message = $5,
@@ -228,8 +161,8 @@ func (d *DB) SaveChangeRequest(ctx context.Context, c *ChangeRequest, prev, caus
 			if c.ErrorMessage != nil {
 				msg += ": " + *c.ErrorMessage
 			}
-			if err := addEvent(ctx, q, Event{OnboardingID: c.OnboardingID, Kind: EventChange, Cause: cause, Actor: actor,
-				FromStatus: prev, ToStatus: c.Status, Message: msg}); err != nil {
+			if err := addEvent(ctx, q, domain.Event{OnboardingID: c.OnboardingID, Kind: domain.EventChange, Cause: cause, Actor: actor,
+				FromStatus: string(prev), ToStatus: string(c.Status), Message: msg}); err != nil {
 				return err
 			}
 			if d.OnChangeStatus != nil {
@@ -327,7 +260,7 @@ func (d *DB) OnboardingsLacking(ctx context.Context, product string, rights, pac
 
 // LackingOnboardings is OnboardingsLacking for a page: the first limit
 // onboardings, oldest first, and how many there are in all.
-func (d *DB) LackingOnboardings(ctx context.Context, product string, rights, packages []string, limit int) ([]Onboarding, int, error) {
+func (d *DB) LackingOnboardings(ctx context.Context, product string, rights, packages []string, limit int) ([]domain.Onboarding, int, error) {
 	var total int
 	if err := d.Pool.QueryRow(ctx, `SELECT count(*)`+lackingWhere, product, list(rights), list(packages)).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("db: lacking onboardings: %w", err)
@@ -337,7 +270,7 @@ func (d *DB) LackingOnboardings(ctx context.Context, product string, rights, pac
 	if err != nil {
 		return nil, 0, fmt.Errorf("db: lacking onboardings: %w", err)
 	}
-	found, err := pgx.CollectRows(rows, pgx.RowToStructByName[Onboarding])
+	found, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Onboarding])
 	if err != nil {
 		return nil, 0, fmt.Errorf("db: lacking onboardings: %w", err)
 	}

@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"fmt"
+
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // RecordStaffAction writes what a staff member did to an onboarding twice, in
@@ -11,7 +13,7 @@ import (
 // timeline, so the history shows each staff action with its author next to
 // the Altinn calls it caused. The event's kind, cause, actor and onboarding
 // come from the entry; e supplies the rest (its message, a status change).
-func (d *DB) RecordStaffAction(ctx context.Context, a AuditEntry, e Event) error {
+func (d *DB) RecordStaffAction(ctx context.Context, a AuditEntry, e domain.Event) error {
 	err := d.InTx(ctx, func(q Querier) error {
 		if err := AddAudit(ctx, q, a); err != nil {
 			return err
@@ -20,7 +22,7 @@ func (d *DB) RecordStaffAction(ctx context.Context, a AuditEntry, e Event) error
 			return nil
 		}
 		e.OnboardingID = *a.OnboardingID
-		e.Kind, e.Cause, e.Actor = EventStaff, CauseStaff, a.Actor
+		e.Kind, e.Cause, e.Actor = domain.EventStaff, domain.CauseStaff, a.Actor
 		return addEvent(ctx, q, e)
 	})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/migrations"
 )
 
@@ -47,14 +48,14 @@ type DB struct {
 	// the change's webhook event and enqueue its deliveries (River's
 	// InsertTx on tx), so an event exists exactly when its change does. Set
 	// it before the store is used.
-	OnStatusChange func(ctx context.Context, tx pgx.Tx, o *Onboarding, prev string) error
+	OnStatusChange func(ctx context.Context, tx pgx.Tx, o *domain.Onboarding, prev domain.Status) error
 	// OnChangeStatus is the same for a change request whose status moves
 	// (SaveChangeRequest).
-	OnChangeStatus func(ctx context.Context, tx pgx.Tx, c *ChangeRequest, prev string) error
+	OnChangeStatus func(ctx context.Context, tx pgx.Tx, c *domain.ChangeRequest, prev domain.ChangeStatus) error
 	// OnUsabilityChange is the same for an onboarding whose usable becomes
 	// true or false (SaveOnboarding; see UsabilityChanged), with its value
 	// before (nil: not checked).
-	OnUsabilityChange func(ctx context.Context, tx pgx.Tx, o *Onboarding, prev *bool) error
+	OnUsabilityChange func(ctx context.Context, tx pgx.Tx, o *domain.Onboarding, prev *bool) error
 }
 
 // Open connects to Postgres and checks that it answers.

@@ -8,11 +8,12 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 func newOnboarding(ref, org string) db.NewOnboarding {
 	return db.NewOnboarding{Ref: ref, Product: "standard", Kind: "standard", SystemID: "991825827_smartcloud",
-		OrgNo: org, ExternalRef: org, Lang: "nb", Cause: db.CauseCustomer}
+		OrgNo: org, ExternalRef: org, Lang: "nb", Cause: domain.CauseCustomer}
 }
 
 func TestOneLiveOnboardingPerKey(t *testing.T) {
@@ -23,15 +24,15 @@ func TestOneLiveOnboardingPerKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Status != db.StatusRequesting {
+	if o.Status != domain.StatusRequesting {
 		t.Fatalf("status = %q, want requesting", o.Status)
 	}
 	if _, err := d.CreateOnboarding(ctx, newOnboarding("ref-bbbbbbbbbbbbbbbb", "314248295")); !errors.Is(err, db.ErrConflict) {
 		t.Fatalf("second live onboarding for the key: err = %v, want ErrConflict", err)
 	}
 	// Once cancelled, the key is free again.
-	o.Status = db.StatusCancelled
-	if err := d.SaveOnboarding(ctx, o, db.StatusRequesting, db.CauseStaff, "alice@example.com"); err != nil {
+	o.Status = domain.StatusCancelled
+	if err := d.SaveOnboarding(ctx, o, domain.StatusRequesting, domain.CauseStaff, "alice@example.com"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.CreateOnboarding(ctx, newOnboarding("ref-cccccccccccccccc", "314248295")); err != nil {
@@ -47,10 +48,10 @@ func TestSaveOnboardingRecordsStatusEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Status = db.StatusPending
-	call := db.Event{Kind: db.EventAltinnCall, Cause: db.CauseCustomer, Operation: "POST request/vendor",
+	o.Status = domain.StatusPending
+	call := domain.Event{Kind: domain.EventAltinnCall, Cause: domain.CauseCustomer, Operation: "POST request/vendor",
 		HTTPStatus: 201, LatencyMS: 12, Raw: []byte(`{"id":"x","status":"New"}`)}
-	if err := d.SaveOnboarding(ctx, o, db.StatusRequesting, db.CauseCustomer, "", call); err != nil {
+	if err := d.SaveOnboarding(ctx, o, domain.StatusRequesting, domain.CauseCustomer, "", call); err != nil {
 		t.Fatal(err)
 	}
 	evs, err := d.Events(ctx, o.ID)
@@ -68,11 +69,11 @@ func TestSaveOnboardingRecordsStatusEvent(t *testing.T) {
 	if string(evs[1].Raw) == "" || evs[1].HTTPStatus != 201 || evs[1].LatencyMS != 12 {
 		t.Fatalf("altinn call event lost its details: %+v", evs[1])
 	}
-	if evs[2].FromStatus != db.StatusRequesting {
+	if evs[2].FromStatus != string(domain.StatusRequesting) {
 		t.Fatalf("status event from = %q", evs[2].FromStatus)
 	}
 	got, err := d.OnboardingByRef(ctx, o.Ref)
-	if err != nil || got.Status != db.StatusPending {
+	if err != nil || got.Status != domain.StatusPending {
 		t.Fatalf("by ref: %v %+v", err, got)
 	}
 	if _, err := d.OnboardingByRef(ctx, "nope-nope-nope-nope"); !errors.Is(err, db.ErrNotFound) {

@@ -4,65 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
-
-// Event kinds.
-const (
-	EventCreated    = "created"
-	EventAltinnCall = "altinn_call"
-	EventStatus     = "status"
-	EventReturn     = "return"
-	EventStaff      = "staff"
-	EventError      = "error"
-	// EventUsability is one usability check: a system-user token asked of
-	// Maskinporten (thrown away). Operation names the call, ToStatus the
-	// outcome (UsableOK, UsableFailed, UsableUnavailable or UsableSkipped),
-	// AltinnCode Maskinporten's MP code, LatencyMS how long it took.
-	EventUsability = "usability"
-)
-
-// Event causes: who or what made something happen.
-const (
-	CauseCustomer   = "customer"
-	CauseReconciler = "reconciler"
-	CauseStaff      = "staff"
-	CauseAltinn     = "altinn"
-	CauseSystem     = "system"
-	CauseAPI        = "api"
-	CauseCampaign   = "campaign"
-)
-
-// Event is one entry in an onboarding's history.
-type Event struct {
-	ID           int64           `db:"id"`
-	OnboardingID string          `db:"onboarding_id"`
-	At           time.Time       `db:"at"`
-	Kind         string          `db:"kind"`
-	Cause        string          `db:"cause"`
-	Actor        string          `db:"actor"`
-	FromStatus   string          `db:"from_status"`
-	ToStatus     string          `db:"to_status"`
-	Operation    string          `db:"operation"`
-	HTTPStatus   int             `db:"http_status"`
-	AltinnCode   string          `db:"altinn_code"`
-	LatencyMS    int             `db:"latency_ms"`
-	Message      string          `db:"message"`
-	Raw          json.RawMessage `db:"raw"`
-}
 
 // AddEvent records one event outside any status change, such as a customer
 // return visit.
-func (d *DB) AddEvent(ctx context.Context, e Event) error {
+func (d *DB) AddEvent(ctx context.Context, e domain.Event) error {
 	if err := addEvent(ctx, d.Pool, e); err != nil {
 		return fmt.Errorf("db: add event: %w", err)
 	}
 	return nil
 }
 
-func addEvent(ctx context.Context, q Querier, e Event) error {
+func addEvent(ctx context.Context, q Querier, e domain.Event) error {
 	var raw any
 	if len(e.Raw) > 0 && json.Valid(e.Raw) {
 		raw = string(e.Raw)
@@ -79,15 +35,15 @@ func addEvent(ctx context.Context, q Querier, e Event) error {
 
 // latencyOrNull keeps the latency of calls only (to Altinn, and the
 // usability checks' to Maskinporten); other events have none.
-func latencyOrNull(e Event) any {
-	if e.Kind != EventAltinnCall && (e.Kind != EventUsability || e.Operation == "") {
+func latencyOrNull(e domain.Event) any {
+	if e.Kind != domain.EventAltinnCall && (e.Kind != domain.EventUsability || e.Operation == "") {
 		return nil
 	}
 	return e.LatencyMS
 }
 
 // Events returns an onboarding's history, oldest first.
-func (d *DB) Events(ctx context.Context, onboardingID string) ([]Event, error) {
+func (d *DB) Events(ctx context.Context, onboardingID string) ([]domain.Event, error) {
 	rows, err := d.Pool.Query(ctx, `
 		SELECT id, onboarding_id, at, kind, cause, coalesce(actor, '') AS actor,
 			coalesce(from_status, '') AS from_status, coalesce(to_status, '') AS to_status,
@@ -98,7 +54,7 @@ func (d *DB) Events(ctx context.Context, onboardingID string) ([]Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: events: %w", err)
 	}
-	evs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Event])
+	evs, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Event])
 	if err != nil {
 		return nil, fmt.Errorf("db: events: %w", err)
 	}

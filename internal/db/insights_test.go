@@ -11,6 +11,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // row is an onboarding as the funnel sees it, inserted straight into the
@@ -46,7 +47,7 @@ func insertRows(t *testing.T, d *db.DB, rows []row) {
 		}
 		if r.returned {
 			for range 2 { // a second return must not count twice
-				if err := d.AddEvent(ctx, db.Event{OnboardingID: id, Kind: db.EventReturn, Cause: db.CauseCustomer}); err != nil {
+				if err := d.AddEvent(ctx, domain.Event{OnboardingID: id, Kind: domain.EventReturn, Cause: domain.CauseCustomer}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -152,8 +153,8 @@ func TestKnownSystemUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 	prev := old.Status
-	old.Status = db.StatusCancelled
-	if err := d.SaveOnboarding(ctx, old, prev, db.CauseStaff, "test"); err != nil {
+	old.Status = domain.StatusCancelled
+	if err := d.SaveOnboarding(ctx, old, prev, domain.CauseStaff, "test"); err != nil {
 		t.Fatal(err)
 	}
 	live, err := d.ImportOnboarding(ctx, newOnboarding("ref-known-live-0000", "314248295"), su)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // ErrBadCursor is returned when a list cursor was not made by ListOnboardings,
@@ -25,11 +26,11 @@ const (
 
 // ListFilter selects onboardings for the dashboard list, CSV export and counts.
 type ListFilter struct {
-	Status      string    // one status or "" for all
-	Kind        string    // "standard", "agent" or ""
-	Escalated   bool      // only escalated ones
-	CreatedFrom time.Time // inclusive; zero = open
-	CreatedTo   time.Time // exclusive; zero = open
+	Status      domain.Status // one status or "" for all
+	Kind        domain.Kind   // "standard", "agent" or ""
+	Escalated   bool          // only escalated ones
+	CreatedFrom time.Time     // inclusive; zero = open
+	CreatedTo   time.Time     // exclusive; zero = open
 	// Query searches exact matches, each backed by an index: an organisation
 	// number (spaces allowed), an Altinn request id, onboarding id or system
 	// user id (a uuid), an external ref, a customer ref, or our return ref.
@@ -55,7 +56,7 @@ var UsabilityFilters = []string{UsabilityUsable, UsabilityNotUsable, UsabilityNo
 
 // ListPage is one page of onboardings, newest first.
 type ListPage struct {
-	Items []Onboarding
+	Items []domain.Onboarding
 	// Next is the cursor for the following page, "" on the last page.
 	Next string
 }
@@ -85,7 +86,7 @@ func (d *DB) ListOnboardings(ctx context.Context, f ListFilter) (ListPage, error
 	if err != nil {
 		return ListPage{}, fmt.Errorf("db: list onboardings: %w", err)
 	}
-	items, err := pgx.CollectRows(rows, pgx.RowToStructByName[Onboarding])
+	items, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Onboarding])
 	if err != nil {
 		return ListPage{}, fmt.Errorf("db: list onboardings: %w", err)
 	}
@@ -101,18 +102,18 @@ func (d *DB) ListOnboardings(ctx context.Context, f ListFilter) (ListPage, error
 // CountByStatus counts the onboardings that match f per status, ignoring
 // f.Status, f.After and f.Limit, for the row of counts above the list. Every
 // known status is in the map, with 0 when none match.
-func (d *DB) CountByStatus(ctx context.Context, f ListFilter) (map[string]int, error) {
+func (d *DB) CountByStatus(ctx context.Context, f ListFilter) (map[domain.Status]int, error) {
 	var w where
 	w.filter(f, false)
 	rows, err := d.Pool.Query(ctx, `SELECT status, count(*) FROM onboardings`+w.sql()+` GROUP BY status`, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: count by status: %w", err)
 	}
-	counts := make(map[string]int, len(statuses))
+	counts := make(map[domain.Status]int, len(statuses))
 	for _, s := range statuses {
 		counts[s] = 0
 	}
-	var status string
+	var status domain.Status
 	var n int
 	_, err = pgx.ForEachRow(rows, []any{&status, &n}, func() error {
 		counts[status] = n
@@ -128,7 +129,7 @@ func (d *DB) CountByStatus(ctx context.Context, f ListFilter) (map[string]int, e
 // order, ignoring f.After and f.Limit. Rows are read from the connection one
 // at a time, so an export of a million rows never holds them all in memory.
 // It stops at fn's first error and returns that error unchanged.
-func (d *DB) EachOnboarding(ctx context.Context, f ListFilter, fn func(*Onboarding) error) error {
+func (d *DB) EachOnboarding(ctx context.Context, f ListFilter, fn func(*domain.Onboarding) error) error {
 	var w where
 	w.filter(f, true)
 	rows, err := d.Pool.Query(ctx, `SELECT `+onboardingColumns+` FROM onboardings`+w.sql()+`
@@ -138,7 +139,7 @@ func (d *DB) EachOnboarding(ctx context.Context, f ListFilter, fn func(*Onboardi
 	}
 	defer rows.Close()
 	for rows.Next() {
-		o, err := pgx.RowToAddrOfStructByName[Onboarding](rows)
+		o, err := pgx.RowToAddrOfStructByName[domain.Onboarding](rows)
 		if err != nil {
 			return fmt.Errorf("db: each onboarding: %w", err)
 		}
@@ -154,10 +155,7 @@ func (d *DB) EachOnboarding(ctx context.Context, f ListFilter, fn func(*Onboardi
 
 // statuses lists every onboarding status, so CountByStatus can report the
 // ones with no rows too.
-var statuses = []string{
-	StatusStarted, StatusRequesting, StatusPending, StatusAccepted, StatusConnected,
-	StatusRejected, StatusExpired, StatusFailed, StatusCancelled, StatusRevoked,
-}
+var statuses = domain.Statuses
 
 // where collects the conditions of a list query. Conditions are fixed SQL
 // text; every value from the filter goes in as a $n placeholder via arg.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // listRow is one onboarding inserted for the list tests, with what the
@@ -35,8 +36,8 @@ var listBase = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 func seedList(t *testing.T, d *db.DB, n int) []listRow {
 	t.Helper()
 	ctx := context.Background()
-	statuses := []string{db.StatusConnected, db.StatusPending, db.StatusExpired, db.StatusRejected,
-		db.StatusFailed, db.StatusCancelled, db.StatusConnected}
+	statuses := []string{string(domain.StatusConnected), string(domain.StatusPending), string(domain.StatusExpired), string(domain.StatusRejected),
+		string(domain.StatusFailed), string(domain.StatusCancelled), string(domain.StatusConnected)}
 	rows := make([]listRow, n)
 	for i := range rows {
 		r := listRow{
@@ -57,10 +58,10 @@ func seedList(t *testing.T, d *db.DB, n int) []listRow {
 		if i%10 == 3 {
 			r.customerRef = fmt.Sprintf("kunde %d", i)
 		}
-		if r.status != db.StatusFailed {
+		if r.status != string(domain.StatusFailed) {
 			r.requestID = uuid.NewString()
 		}
-		if r.status == db.StatusConnected {
+		if r.status == string(domain.StatusConnected) {
 			r.systemUserID = uuid.NewString()
 		}
 		err := d.Pool.QueryRow(ctx, `
@@ -227,9 +228,9 @@ func TestListFilters(t *testing.T) {
 		filter db.ListFilter
 		want   func(listRow) bool
 	}{
-		{"status", db.ListFilter{Status: db.StatusPending}, func(r listRow) bool { return r.status == db.StatusPending }},
-		{"expired status", db.ListFilter{Status: db.StatusExpired}, func(r listRow) bool { return r.status == db.StatusExpired }},
-		{"status with no rows", db.ListFilter{Status: db.StatusRevoked}, func(listRow) bool { return false }},
+		{"status", db.ListFilter{Status: domain.StatusPending}, func(r listRow) bool { return r.status == string(domain.StatusPending) }},
+		{"expired status", db.ListFilter{Status: domain.StatusExpired}, func(r listRow) bool { return r.status == string(domain.StatusExpired) }},
+		{"status with no rows", db.ListFilter{Status: domain.StatusRevoked}, func(listRow) bool { return false }},
 		{"kind agent", db.ListFilter{Kind: "agent"}, func(r listRow) bool { return r.kind == "agent" }},
 		{"kind standard", db.ListFilter{Kind: "standard"}, func(r listRow) bool { return r.kind == "standard" }},
 		{"escalated", db.ListFilter{Escalated: true}, func(r listRow) bool { return r.escalated }},
@@ -238,9 +239,9 @@ func TestListFilters(t *testing.T) {
 		{"created between", db.ListFilter{CreatedFrom: from, CreatedTo: to}, inRange},
 		{"created between, another time zone", db.ListFilter{CreatedFrom: from.In(time.FixedZone("CET", 3600)),
 			CreatedTo: to.In(time.FixedZone("CET", 3600))}, inRange},
-		{"all together", db.ListFilter{Status: db.StatusConnected, Kind: "standard", Escalated: true, CreatedFrom: listBase,
+		{"all together", db.ListFilter{Status: domain.StatusConnected, Kind: "standard", Escalated: true, CreatedFrom: listBase,
 			CreatedTo: to}, func(r listRow) bool {
-			return r.status == db.StatusConnected && r.kind == "standard" && r.escalated && r.created.Before(to)
+			return r.status == string(domain.StatusConnected) && r.kind == "standard" && r.escalated && r.created.Before(to)
 		}},
 		{"filter and search", db.ListFilter{Kind: "agent", Query: "EXT-36"}, func(r listRow) bool { return r.externalRef == "EXT-36" }},
 		{"filter excludes the search hit", db.ListFilter{Kind: "standard", Query: "EXT-36"}, func(listRow) bool { return false }},
@@ -277,10 +278,10 @@ func TestListSearch(t *testing.T) {
 		t.Fatal("no such row in the test data")
 		return listRow{}
 	}
-	plain := find(func(r listRow) bool { return r.externalRef == r.orgNo && r.status == db.StatusConnected })
+	plain := find(func(r listRow) bool { return r.externalRef == r.orgNo && r.status == string(domain.StatusConnected) })
 	custom := find(func(r listRow) bool { return r.externalRef != r.orgNo })
 	withCustomerRef := find(func(r listRow) bool { return r.customerRef != "" })
-	cancelled := find(func(r listRow) bool { return r.status == db.StatusCancelled && r.requestID != "" })
+	cancelled := find(func(r listRow) bool { return r.status == string(domain.StatusCancelled) && r.requestID != "" })
 
 	spaced := plain.orgNo[:3] + " " + plain.orgNo[3:6] + " " + plain.orgNo[6:]
 	for _, tt := range []struct {
@@ -360,15 +361,14 @@ func TestCountByStatus(t *testing.T) {
 	d := dbtest.New(t)
 	rows := seedList(t, d, 130)
 	to := listBase.Add(20 * time.Minute)
-	count := func(keep func(listRow) bool) map[string]int {
-		m := map[string]int{}
-		for _, s := range []string{db.StatusStarted, db.StatusRequesting, db.StatusPending, db.StatusAccepted,
-			db.StatusConnected, db.StatusRejected, db.StatusExpired, db.StatusFailed, db.StatusCancelled, db.StatusRevoked} {
+	count := func(keep func(listRow) bool) map[domain.Status]int {
+		m := map[domain.Status]int{}
+		for _, s := range domain.Statuses {
 			m[s] = 0
 		}
 		for _, r := range rows {
 			if keep(r) {
-				m[r.status]++
+				m[domain.Status(r.status)]++
 			}
 		}
 		return m
@@ -376,10 +376,10 @@ func TestCountByStatus(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		filter db.ListFilter
-		want   map[string]int
+		want   map[domain.Status]int
 	}{
 		{"all", db.ListFilter{}, count(func(listRow) bool { return true })},
-		{"status, cursor and limit are ignored", db.ListFilter{Status: db.StatusPending, After: "not even a cursor", Limit: 1},
+		{"status, cursor and limit are ignored", db.ListFilter{Status: domain.StatusPending, After: "not even a cursor", Limit: 1},
 			count(func(listRow) bool { return true })},
 		{"kind", db.ListFilter{Kind: "agent"}, count(func(r listRow) bool { return r.kind == "agent" })},
 		{"escalated", db.ListFilter{Escalated: true}, count(func(r listRow) bool { return r.escalated })},
@@ -411,7 +411,7 @@ func TestEachOnboarding(t *testing.T) {
 	t.Run("visits every match in list order, ignoring cursor and limit", func(t *testing.T) {
 		var got []string
 		f := db.ListFilter{Kind: "standard", After: "ignored", Limit: 5}
-		err := d.EachOnboarding(ctx, f, func(o *db.Onboarding) error {
+		err := d.EachOnboarding(ctx, f, func(o *domain.Onboarding) error {
 			got = append(got, o.ID)
 			if o.Kind != "standard" || o.Ref == "" || o.CreatedAt.IsZero() {
 				return fmt.Errorf("row not filled in or not filtered: %+v", o)
@@ -429,7 +429,7 @@ func TestEachOnboarding(t *testing.T) {
 	t.Run("stops at fn's error and returns it", func(t *testing.T) {
 		stop := errors.New("client went away")
 		calls := 0
-		err := d.EachOnboarding(ctx, db.ListFilter{}, func(*db.Onboarding) error {
+		err := d.EachOnboarding(ctx, db.ListFilter{}, func(*domain.Onboarding) error {
 			calls++
 			if calls == 3 {
 				return stop
@@ -446,7 +446,7 @@ func TestEachOnboarding(t *testing.T) {
 	})
 
 	t.Run("no match calls fn never", func(t *testing.T) {
-		err := d.EachOnboarding(ctx, db.ListFilter{Status: db.StatusRevoked}, func(*db.Onboarding) error {
+		err := d.EachOnboarding(ctx, db.ListFilter{Status: domain.StatusRevoked}, func(*domain.Onboarding) error {
 			return errors.New("called")
 		})
 		if err != nil {

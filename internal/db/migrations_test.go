@@ -9,6 +9,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/migrations"
 )
 
@@ -20,7 +21,7 @@ func TestMigrationsDownAndUpAgain(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	n := newOnboarding("campaign-ref-0000001", "310000019")
-	n.Cause = db.CauseCampaign
+	n.Cause = domain.CauseCampaign
 	o, err := d.CreateOnboarding(ctx, n)
 	if err != nil {
 		t.Fatal(err)

@@ -7,91 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-)
-
-// Onboarding statuses; see shared/DESIGN.md for the life they describe.
-const (
-	StatusStarted    = "started"
-	StatusRequesting = "requesting"
-	StatusPending    = "pending"
-	StatusAccepted   = "accepted"
-	StatusConnected  = "connected"
-	StatusRejected   = "rejected"
-	StatusExpired    = "expired"
-	StatusFailed     = "failed"
-	StatusCancelled  = "cancelled"
-	StatusRevoked    = "revoked"
-)
-
-// Onboarding is one customer organisation being connected to one product.
-type Onboarding struct {
-	ID              string     `db:"id"`
-	Ref             string     `db:"ref"`
-	Product         string     `db:"product"`
-	Kind            string     `db:"kind"`
-	SystemID        string     `db:"system_id"`
-	OrgNo           string     `db:"org_no"`
-	ExternalRef     string     `db:"external_ref"`
-	Status          string     `db:"status"`
-	Escalated       bool       `db:"escalated"`
-	AltinnRequestID *string    `db:"altinn_request_id"`
-	ConfirmURL      *string    `db:"confirm_url"`
-	SystemUserID    *string    `db:"system_user_id"`
-	ErrorCode       *string    `db:"error_code"`
-	ErrorMessage    *string    `db:"error_message"`
-	CustomerRef     *string    `db:"customer_ref"`
-	Lang            string     `db:"lang"`
-	CreatedAt       time.Time  `db:"created_at"`
-	UpdatedAt       time.Time  `db:"updated_at"`
-	CheckedAt       *time.Time `db:"checked_at"`
-	ConnectedAt     *time.Time `db:"connected_at"`
-	Version         int        `db:"version"`
-	// StatusAt is when the status last changed: the age the reconciler's
-	// schedule counts from.
-	StatusAt time.Time `db:"status_at"`
-	// NextCheckAt is when the reconciler should next re-read the onboarding
-	// from Altinn; nil when it is final and nothing is left to notice.
-	NextCheckAt *time.Time `db:"next_check_at"`
-	// GrantedRights (resource ids) and GrantedPackages (URNs) are what the
-	// customer's system user was granted: set when it becomes connected and
-	// moved on by accepted change requests. Nil means unknown (a row from
-	// before they were kept), which counts as the product's current
-	// configuration; an empty slice means none.
-	GrantedRights   []string `db:"granted_rights"`
-	GrantedPackages []string `db:"granted_packages"`
-
-	// Usable is whether Maskinporten issued a system-user token for the
-	// system user when it was last asked (the token is thrown away): nil
-	// when not checked (yet, or since the onboarding last became
-	// connected). It means something only while the onboarding is
-	// connected; the service clears it when it leaves. An attempt that got
-	// no answer (UsableUnavailable) leaves it as it was.
-	Usable *bool `db:"usable"`
-	// UsableSince is when Usable took its current value.
-	UsableSince *time.Time `db:"usable_since"`
-	// UsableCheckedAt is the last attempt, whatever came of it, and
-	// UsableOutcome what it gave (UsableOK, UsableFailed, UsableUnavailable).
-	UsableCheckedAt *time.Time `db:"usable_checked_at"`
-	UsableOutcome   *string    `db:"usable_outcome"`
-	// UsableOKAt is when a token was last issued; kept after a failure.
-	UsableOKAt *time.Time `db:"usable_ok_at"`
-	// UsableCode and UsableMessage say why it is not usable: Maskinporten's
-	// MP-nnn code (or its OAuth error code when the answer had none) and
-	// its error_description. Nil while usable or unknown.
-	UsableCode    *string `db:"usable_code"`
-	UsableMessage *string `db:"usable_message"`
-}
-
-// Outcomes of a usability check (Onboarding.UsableOutcome, and the to_status
-// of its EventUsability).
-const (
-	UsableOK          = "usable"      // Maskinporten issued the token
-	UsableFailed      = "not_usable"  // Maskinporten refused it (a 4xx)
-	UsableUnavailable = "unavailable" // no answer, or a 5xx: could not check
-	// UsableSkipped is the to_status of an event that says no check was
-	// made, because the product has no scopes to ask for; never stored on
-	// the onboarding.
-	UsableSkipped = "skipped"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 const onboardingColumns = `id, ref, product, kind, system_id, org_no, external_ref, status, escalated,
@@ -105,13 +21,13 @@ const onboardingColumns = `id, ref, product, kind, system_id, org_no, external_r
 type NewOnboarding struct {
 	Ref         string
 	Product     string
-	Kind        string
+	Kind        domain.Kind
 	SystemID    string
 	OrgNo       string
 	ExternalRef string
 	CustomerRef string
 	Lang        string
-	Cause       string
+	Cause       domain.Cause
 	Actor       string
 	// NextCheckAt is when the reconciler should first look, kept in the
 	// same transaction as the row so no onboarding is ever forgotten.
@@ -125,8 +41,8 @@ type NewOnboarding struct {
 // CreateOnboarding stores a new onboarding in status requesting, with its
 // first event, before Altinn is called. It returns ErrConflict when a live
 // onboarding already holds the same Altinn key.
-func (d *DB) CreateOnboarding(ctx context.Context, n NewOnboarding) (*Onboarding, error) {
-	var o *Onboarding
+func (d *DB) CreateOnboarding(ctx context.Context, n NewOnboarding) (*domain.Onboarding, error) {
+	var o *domain.Onboarding
 	err := d.InTx(ctx, func(q Querier) error {
 		var cref *string
 		if n.CustomerRef != "" {
@@ -141,12 +57,12 @@ func (d *DB) CreateOnboarding(ctx context.Context, n NewOnboarding) (*Onboarding
 		if err != nil {
 			return err
 		}
-		o, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Onboarding])
+		o, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[domain.Onboarding])
 		if err != nil {
 			return err
 		}
-		if err := addEvent(ctx, q, Event{OnboardingID: o.ID, Kind: EventCreated, Cause: n.Cause, Actor: n.Actor,
-			ToStatus: StatusRequesting, Message: "onboarding started for " + n.Product}); err != nil {
+		if err := addEvent(ctx, q, domain.Event{OnboardingID: o.ID, Kind: domain.EventCreated, Cause: n.Cause, Actor: n.Actor,
+			ToStatus: string(domain.StatusRequesting), Message: "onboarding started for " + n.Product}); err != nil {
 			return err
 		}
 		return d.statusChanged(ctx, q, o, "")
@@ -163,8 +79,8 @@ func (d *DB) CreateOnboarding(ctx context.Context, n NewOnboarding) (*Onboarding
 // ImportOnboarding stores a system user that was made outside the wizard
 // (directly in Altinn's portal) as a connected onboarding, with its first
 // event. It returns ErrConflict when a live onboarding holds the key already.
-func (d *DB) ImportOnboarding(ctx context.Context, n NewOnboarding, systemUserID string) (*Onboarding, error) {
-	var o *Onboarding
+func (d *DB) ImportOnboarding(ctx context.Context, n NewOnboarding, systemUserID string) (*domain.Onboarding, error) {
+	var o *domain.Onboarding
 	err := d.InTx(ctx, func(q Querier) error {
 		rows, err := q.Query(ctx, `
 			INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status, system_user_id,
@@ -176,12 +92,12 @@ func (d *DB) ImportOnboarding(ctx context.Context, n NewOnboarding, systemUserID
 		if err != nil {
 			return err
 		}
-		o, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Onboarding])
+		o, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[domain.Onboarding])
 		if err != nil {
 			return err
 		}
-		if err := addEvent(ctx, q, Event{OnboardingID: o.ID, Kind: EventCreated, Cause: n.Cause, Actor: n.Actor,
-			ToStatus: StatusConnected, Message: "imported a system user created outside the wizard"}); err != nil {
+		if err := addEvent(ctx, q, domain.Event{OnboardingID: o.ID, Kind: domain.EventCreated, Cause: n.Cause, Actor: n.Actor,
+			ToStatus: string(domain.StatusConnected), Message: "imported a system user created outside the wizard"}); err != nil {
 			return err
 		}
 		return d.statusChanged(ctx, q, o, "")
@@ -196,40 +112,40 @@ func (d *DB) ImportOnboarding(ctx context.Context, n NewOnboarding, systemUserID
 }
 
 // originOf is where an onboarding started, from the cause of its creation.
-func originOf(cause string) string {
+func originOf(cause domain.Cause) string {
 	switch cause {
-	case CauseStaff:
+	case domain.CauseStaff:
 		return "staff"
-	case CauseAPI:
+	case domain.CauseAPI:
 		return "api"
-	case CauseCampaign:
+	case domain.CauseCampaign:
 		return "campaign"
 	}
 	return "wizard"
 }
 
 // LiveOnboarding returns the onboarding that holds the Altinn key now, if any.
-func (d *DB) LiveOnboarding(ctx context.Context, systemID, orgNo, externalRef string) (*Onboarding, error) {
+func (d *DB) LiveOnboarding(ctx context.Context, systemID, orgNo, externalRef string) (*domain.Onboarding, error) {
 	return d.oneOnboarding(ctx, "live onboarding", `system_id = $1 AND org_no = $2 AND external_ref = $3 AND status <> 'cancelled'`,
 		systemID, orgNo, externalRef)
 }
 
 // OnboardingByRef finds an onboarding by its return reference.
-func (d *DB) OnboardingByRef(ctx context.Context, ref string) (*Onboarding, error) {
+func (d *DB) OnboardingByRef(ctx context.Context, ref string) (*domain.Onboarding, error) {
 	return d.oneOnboarding(ctx, "onboarding by ref", `ref = $1`, ref)
 }
 
 // OnboardingByID finds an onboarding by its id.
-func (d *DB) OnboardingByID(ctx context.Context, id string) (*Onboarding, error) {
+func (d *DB) OnboardingByID(ctx context.Context, id string) (*domain.Onboarding, error) {
 	return d.oneOnboarding(ctx, "onboarding by id", `id = $1`, id)
 }
 
-func (d *DB) oneOnboarding(ctx context.Context, what, where string, args ...any) (*Onboarding, error) {
+func (d *DB) oneOnboarding(ctx context.Context, what, where string, args ...any) (*domain.Onboarding, error) {
 	rows, err := d.Pool.Query(ctx, `SELECT `+onboardingColumns+` FROM onboardings WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: %s: %w", what, err)
 	}
-	o, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Onboarding])
+	o, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[domain.Onboarding])
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -237,14 +153,6 @@ func (d *DB) oneOnboarding(ctx context.Context, what, where string, args ...any)
 		return nil, fmt.Errorf("db: %s: %w", what, err)
 	}
 	return o, nil
-}
-
-// UsabilityChanged reports whether a save that moves usable from prev to
-// next is news: it became true or false and was not that before. Becoming
-// unknown again (the onboarding left connected) is not: its status change
-// tells.
-func UsabilityChanged(prev, next *bool) bool {
-	return next != nil && (prev == nil || *prev != *next)
 }
 
 // ErrStale is returned by SaveOnboarding when the row changed since it was
@@ -259,7 +167,7 @@ var ErrStale = errors.New("db: onboarding changed since it was read")
 // before, the OnUsabilityChange hook runs in the transaction too. StatusAt
 // moves to now when the status changes; the caller keeps NextCheckAt in step
 // with the status (the onboarding service does).
-func (d *DB) SaveOnboarding(ctx context.Context, o *Onboarding, prevStatus string, cause, actor string, events ...Event) error {
+func (d *DB) SaveOnboarding(ctx context.Context, o *domain.Onboarding, prevStatus domain.Status, cause domain.Cause, actor string, events ...domain.Event) error {
 	// What the UPDATE returns is kept only if the transaction commits: a
 	// rolled-back save (a failed event or hook) leaves o as it was read.
 	updatedAt, version, statusAt := o.UpdatedAt, o.Version, o.StatusAt
@@ -306,15 +214,15 @@ func (d *DB) SaveOnboarding(ctx context.Context, o *Onboarding, prevStatus strin
 			if o.ErrorMessage != nil {
 				msg = *o.ErrorMessage
 			}
-			if err := addEvent(ctx, q, Event{OnboardingID: o.ID, Kind: EventStatus, Cause: cause, Actor: actor,
-				FromStatus: prevStatus, ToStatus: o.Status, Message: msg}); err != nil {
+			if err := addEvent(ctx, q, domain.Event{OnboardingID: o.ID, Kind: domain.EventStatus, Cause: cause, Actor: actor,
+				FromStatus: string(prevStatus), ToStatus: string(o.Status), Message: msg}); err != nil {
 				return err
 			}
 			if err := d.statusChanged(ctx, q, o, prevStatus); err != nil {
 				return err
 			}
 		}
-		if UsabilityChanged(prevUsable, o.Usable) {
+		if domain.UsabilityChanged(prevUsable, o.Usable) {
 			return d.usabilityChanged(ctx, q, o, prevUsable)
 		}
 		return nil

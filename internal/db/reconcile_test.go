@@ -15,6 +15,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/migrations"
 )
 
@@ -138,14 +139,14 @@ func TestSaveOnboardingMovesStatusAt(t *testing.T) {
 	old := o.StatusAt
 	next := time.Now().Add(time.Minute).Truncate(time.Microsecond)
 	o.NextCheckAt = &next
-	if err := d.SaveOnboarding(ctx, o, db.StatusRequesting, db.CauseReconciler, ""); err != nil {
+	if err := d.SaveOnboarding(ctx, o, domain.StatusRequesting, domain.CauseReconciler, ""); err != nil {
 		t.Fatal(err)
 	}
 	if !o.StatusAt.Equal(old) {
 		t.Fatalf("status_at moved from %v to %v without a status change", old, o.StatusAt)
 	}
-	o.Status = db.StatusPending
-	if err := d.SaveOnboarding(ctx, o, db.StatusRequesting, db.CauseReconciler, ""); err != nil {
+	o.Status = domain.StatusPending
+	if err := d.SaveOnboarding(ctx, o, domain.StatusRequesting, domain.CauseReconciler, ""); err != nil {
 		t.Fatal(err)
 	}
 	got, err := d.OnboardingByID(ctx, o.ID)
@@ -178,7 +179,7 @@ func TestClaimDue(t *testing.T) {
 		org := []string{"314248295", "910825526", "974760673", "986105174"}[i]
 		o, err := d.CreateOnboarding(ctx, db.NewOnboarding{Ref: "ref-claim-" + c.name + "-aaaaaaaaaaaa", Product: "standard",
 			Kind: "standard", SystemID: "991825827_smartcloud", OrgNo: org, ExternalRef: org, Lang: "nb",
-			Cause: db.CauseCustomer, NextCheckAt: c.next})
+			Cause: domain.CauseCustomer, NextCheckAt: c.next})
 		if err != nil {
 			t.Fatal(err)
 		}

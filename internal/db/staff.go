@@ -9,26 +9,12 @@ import (
 	"fmt"
 	"net/mail"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
-
-// Staff roles, lowest first: viewers read, operators act, admins manage staff.
-const (
-	RoleViewer   = "viewer"
-	RoleOperator = "operator"
-	RoleAdmin    = "admin"
-)
-
-// Roles lists every role in rank order, lowest first.
-var Roles = []string{RoleViewer, RoleOperator, RoleAdmin}
-
-// RoleRank is a role's place in Roles, or -1 for an unknown role, so
-// "at least operator" is RoleRank(r) >= RoleRank(RoleOperator).
-func RoleRank(role string) int { return slices.Index(Roles, role) }
 
 // Audit actions written by the sign-in, the staff page and the staff command.
 const (
@@ -51,12 +37,12 @@ var ErrLastAdmin = errors.New("db: the last active admin")
 
 // Staff is one member of the vendor's support staff.
 type Staff struct {
-	ID           int64      `db:"id"`
-	Email        string     `db:"email"`
-	PasswordHash string     `db:"password_hash"`
-	Role         string     `db:"role"`
-	CreatedAt    time.Time  `db:"created_at"`
-	DisabledAt   *time.Time `db:"disabled_at"`
+	ID           int64       `db:"id"`
+	Email        string      `db:"email"`
+	PasswordHash string      `db:"password_hash"`
+	Role         domain.Role `db:"role"`
+	CreatedAt    time.Time   `db:"created_at"`
+	DisabledAt   *time.Time  `db:"disabled_at"`
 }
 
 const staffColumns = `id, email, password_hash, role, created_at, disabled_at`
@@ -81,7 +67,7 @@ func ValidEmail(email string) bool {
 type NewStaff struct {
 	Email        string
 	PasswordHash string
-	Role         string
+	Role         domain.Role
 	Actor        string
 	ActorID      *int64
 	IP           string
@@ -90,7 +76,7 @@ type NewStaff struct {
 // CreateStaff stores a new staff account and its audit entry in one
 // transaction. It returns ErrConflict when the email is taken.
 func (d *DB) CreateStaff(ctx context.Context, n NewStaff) (*Staff, error) {
-	if RoleRank(n.Role) < 0 {
+	if domain.RoleRank(n.Role) < 0 {
 		return nil, fmt.Errorf("db: create staff: unknown role %q", n.Role)
 	}
 	var s *Staff
@@ -191,7 +177,7 @@ func lockStaffChanges(ctx context.Context, q Querier) error {
 // isLastActiveAdmin reports whether s is an active admin and no other
 // account is one. Call it after lockStaffChanges.
 func isLastActiveAdmin(ctx context.Context, q Querier, s *Staff) (bool, error) {
-	if s.Role != RoleAdmin || s.DisabledAt != nil {
+	if s.Role != domain.RoleAdmin || s.DisabledAt != nil {
 		return false, nil
 	}
 	var others int
@@ -205,8 +191,8 @@ func isLastActiveAdmin(ctx context.Context, q Querier, s *Staff) (bool, error) {
 // an account already has changes and records nothing. It returns
 // ErrNotFound for an unknown id and ErrLastAdmin when the account is the
 // last active admin and the new role is not admin.
-func (d *DB) SetStaffRole(ctx context.Context, id int64, role string, by AuditEntry) (*Staff, error) {
-	if RoleRank(role) < 0 {
+func (d *DB) SetStaffRole(ctx context.Context, id int64, role domain.Role, by AuditEntry) (*Staff, error) {
+	if domain.RoleRank(role) < 0 {
 		return nil, fmt.Errorf("db: set staff role: unknown role %q", role)
 	}
 	var s *Staff
@@ -221,7 +207,7 @@ func (d *DB) SetStaffRole(ctx context.Context, id int64, role string, by AuditEn
 		if s.Role == role {
 			return nil
 		}
-		if role != RoleAdmin {
+		if role != domain.RoleAdmin {
 			if last, err := isLastActiveAdmin(ctx, q, s); err != nil {
 				return err
 			} else if last {

@@ -11,11 +11,12 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 func addStaff(t *testing.T, d *db.DB, email, role string) *db.Staff {
 	t.Helper()
-	s, err := d.CreateStaff(context.Background(), db.NewStaff{Email: email, PasswordHash: "$argon2id$test", Role: role, Actor: "cli"})
+	s, err := d.CreateStaff(context.Background(), db.NewStaff{Email: email, PasswordHash: "$argon2id$test", Role: domain.Role(role), Actor: "cli"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,11 +27,11 @@ func TestCreateStaff(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := addStaff(t, d, "  Alice@Example.COM ", db.RoleOperator)
-	if s.Email != "alice@example.com" || s.Role != db.RoleOperator || s.ID == 0 || s.DisabledAt != nil {
+	s := addStaff(t, d, "  Alice@Example.COM ", string(domain.RoleOperator))
+	if s.Email != "alice@example.com" || s.Role != domain.RoleOperator || s.ID == 0 || s.DisabledAt != nil {
 		t.Fatalf("created %+v", s)
 	}
-	if _, err := d.CreateStaff(ctx, db.NewStaff{Email: "ALICE@example.com", PasswordHash: "x", Role: db.RoleViewer}); !errors.Is(err, db.ErrConflict) {
+	if _, err := d.CreateStaff(ctx, db.NewStaff{Email: "ALICE@example.com", PasswordHash: "x", Role: domain.RoleViewer}); !errors.Is(err, db.ErrConflict) {
 		t.Fatalf("same email in another case: err = %v, want ErrConflict", err)
 	}
 	if _, err := d.CreateStaff(ctx, db.NewStaff{Email: "bob@example.com", PasswordHash: "x", Role: "root"}); err == nil {
@@ -43,7 +44,7 @@ func TestCreateStaff(t *testing.T) {
 	if _, err := d.StaffByEmail(ctx, "nobody@example.com"); !errors.Is(err, db.ErrNotFound) {
 		t.Fatalf("unknown email: err = %v, want ErrNotFound", err)
 	}
-	addStaff(t, d, "aaron@example.com", db.RoleAdmin)
+	addStaff(t, d, "aaron@example.com", string(domain.RoleAdmin))
 	list, err := d.ListStaff(ctx)
 	if err != nil || len(list) != 2 || list[0].Email != "aaron@example.com" || list[1].ID != s.ID || list[0].PasswordHash != "" {
 		t.Fatalf("list (without hashes): %v %+v", err, list)
@@ -59,10 +60,10 @@ func TestCreateStaff(t *testing.T) {
 
 func TestStaffRoleRank(t *testing.T) {
 	t.Parallel()
-	if !(db.RoleRank(db.RoleViewer) < db.RoleRank(db.RoleOperator) && db.RoleRank(db.RoleOperator) < db.RoleRank(db.RoleAdmin)) {
+	if !(domain.RoleRank(domain.RoleViewer) < domain.RoleRank(domain.RoleOperator) && domain.RoleRank(domain.RoleOperator) < domain.RoleRank(domain.RoleAdmin)) {
 		t.Fatal("roles must rank viewer < operator < admin")
 	}
-	if db.RoleRank("root") != -1 || db.RoleRank("") != -1 {
+	if domain.RoleRank("root") != -1 || domain.RoleRank("") != -1 {
 		t.Fatal("unknown roles rank -1")
 	}
 }
@@ -71,7 +72,7 @@ func TestStaffSession(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := addStaff(t, d, "alice@example.com", db.RoleViewer)
+	s := addStaff(t, d, "alice@example.com", string(domain.RoleViewer))
 	token, expires, err := d.CreateStaffSession(ctx, s.ID, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +92,7 @@ func TestStaffSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := d.StaffBySession(ctx, token)
-	if err != nil || got.Staff.ID != s.ID || got.Staff.Email != s.Email || got.Staff.Role != db.RoleViewer || !got.ExpiresAt.Equal(expires) {
+	if err != nil || got.Staff.ID != s.ID || got.Staff.Email != s.Email || got.Staff.Role != domain.RoleViewer || !got.ExpiresAt.Equal(expires) {
 		t.Fatalf("by session: %v %+v", err, got)
 	}
 	if got.Staff.PasswordHash != "" {
@@ -123,7 +124,7 @@ func TestStaffSessionRefused(t *testing.T) {
 			return token
 		}},
 		{"disabled through DisableStaff", func(t *testing.T, d *db.DB, s *db.Staff, token string) string {
-			addStaff(t, d, "boss@example.com", db.RoleAdmin) // alice is not the last admin
+			addStaff(t, d, "boss@example.com", string(domain.RoleAdmin)) // alice is not the last admin
 			if err := d.DisableStaff(context.Background(), s.ID, db.AuditEntry{Actor: "boss@example.com"}); err != nil {
 				t.Fatal(err)
 			}
@@ -141,7 +142,7 @@ func TestStaffSessionRefused(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			d := dbtest.New(t)
-			s := addStaff(t, d, "alice@example.com", db.RoleAdmin)
+			s := addStaff(t, d, "alice@example.com", string(domain.RoleAdmin))
 			token, _, err := d.CreateStaffSession(ctx, s.ID, time.Hour)
 			if err != nil {
 				t.Fatal(err)
@@ -164,7 +165,7 @@ func TestDeleteExpiredStaffSessions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := addStaff(t, d, "alice@example.com", db.RoleViewer)
+	s := addStaff(t, d, "alice@example.com", string(domain.RoleViewer))
 	live, _, err := d.CreateStaffSession(ctx, s.ID, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +197,7 @@ func TestAuditLog(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := addStaff(t, d, "alice@example.com", db.RoleOperator)
+	s := addStaff(t, d, "alice@example.com", string(domain.RoleOperator))
 	o, err := d.CreateOnboarding(ctx, newOnboarding("ref-audit-aaaaaaaaaa", "314248295"))
 	if err != nil {
 		t.Fatal(err)
@@ -307,7 +308,7 @@ func TestStaffByID(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := addStaff(t, d, "alice@example.com", db.RoleViewer)
+	s := addStaff(t, d, "alice@example.com", string(domain.RoleViewer))
 	if got, err := d.StaffByID(ctx, s.ID); err != nil || got.Email != s.Email {
 		t.Fatalf("by id: %v %+v", err, got)
 	}
@@ -320,34 +321,34 @@ func TestSetStaffRole(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	boss := addStaff(t, d, "boss@example.com", db.RoleAdmin)
-	alice := addStaff(t, d, "alice@example.com", db.RoleViewer)
+	boss := addStaff(t, d, "boss@example.com", string(domain.RoleAdmin))
+	alice := addStaff(t, d, "alice@example.com", string(domain.RoleViewer))
 	by := db.AuditEntry{StaffID: &boss.ID, Actor: boss.Email, IP: "192.0.2.5"}
 
-	got, err := d.SetStaffRole(ctx, alice.ID, db.RoleOperator, by)
-	if err != nil || got.Role != db.RoleOperator || got.PasswordHash != "" {
+	got, err := d.SetStaffRole(ctx, alice.ID, domain.RoleOperator, by)
+	if err != nil || got.Role != domain.RoleOperator || got.PasswordHash != "" {
 		t.Fatalf("promote: %v %+v", err, got)
 	}
-	if again, err := d.SetStaffRole(ctx, alice.ID, db.RoleOperator, by); err != nil || again.Role != db.RoleOperator {
+	if again, err := d.SetStaffRole(ctx, alice.ID, domain.RoleOperator, by); err != nil || again.Role != domain.RoleOperator {
 		t.Fatalf("the same role again: %v %+v", err, again)
 	}
 	if _, err := d.SetStaffRole(ctx, alice.ID, "root", by); err == nil {
 		t.Fatal("an unknown role must be refused")
 	}
-	if _, err := d.SetStaffRole(ctx, alice.ID+1000, db.RoleViewer, by); !errors.Is(err, db.ErrNotFound) {
+	if _, err := d.SetStaffRole(ctx, alice.ID+1000, domain.RoleViewer, by); !errors.Is(err, db.ErrNotFound) {
 		t.Fatalf("unknown id: err = %v, want ErrNotFound", err)
 	}
-	if _, err := d.SetStaffRole(ctx, boss.ID, db.RoleOperator, by); !errors.Is(err, db.ErrLastAdmin) {
+	if _, err := d.SetStaffRole(ctx, boss.ID, domain.RoleOperator, by); !errors.Is(err, db.ErrLastAdmin) {
 		t.Fatalf("demoting the last admin: err = %v, want ErrLastAdmin", err)
 	}
 	// A disabled admin does not count: boss is still the last active one.
-	dora := addStaff(t, d, "dora@example.com", db.RoleAdmin)
+	dora := addStaff(t, d, "dora@example.com", string(domain.RoleAdmin))
 	exec(t, d, `UPDATE staff SET disabled_at = now() WHERE id = $1`, dora.ID)
-	if _, err := d.SetStaffRole(ctx, boss.ID, db.RoleViewer, by); !errors.Is(err, db.ErrLastAdmin) {
+	if _, err := d.SetStaffRole(ctx, boss.ID, domain.RoleViewer, by); !errors.Is(err, db.ErrLastAdmin) {
 		t.Fatalf("demoting the last active admin: err = %v, want ErrLastAdmin", err)
 	}
 	// Promoting a disabled account, and then demoting it, are no threat.
-	if _, err := d.SetStaffRole(ctx, dora.ID, db.RoleViewer, by); err != nil {
+	if _, err := d.SetStaffRole(ctx, dora.ID, domain.RoleViewer, by); err != nil {
 		t.Fatal(err)
 	}
 
@@ -375,8 +376,8 @@ func TestDisableStaffLastAdmin(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	boss := addStaff(t, d, "boss@example.com", db.RoleAdmin)
-	alice := addStaff(t, d, "alice@example.com", db.RoleOperator)
+	boss := addStaff(t, d, "boss@example.com", string(domain.RoleAdmin))
+	alice := addStaff(t, d, "alice@example.com", string(domain.RoleOperator))
 	by := db.AuditEntry{Actor: "cli"}
 	if err := d.DisableStaff(ctx, boss.ID, by); !errors.Is(err, db.ErrLastAdmin) {
 		t.Fatalf("disabling the last admin: err = %v, want ErrLastAdmin", err)
@@ -414,8 +415,8 @@ func TestAdminsDemotingEachOther(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	for i := range 10 {
-		a := addStaff(t, d, fmt.Sprintf("a%d@example.com", i), db.RoleAdmin)
-		b := addStaff(t, d, fmt.Sprintf("b%d@example.com", i), db.RoleAdmin)
+		a := addStaff(t, d, fmt.Sprintf("a%d@example.com", i), string(domain.RoleAdmin))
+		b := addStaff(t, d, fmt.Sprintf("b%d@example.com", i), string(domain.RoleAdmin))
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		for j, pair := range [][2]*db.Staff{{a, b}, {b, a}} {
@@ -423,7 +424,7 @@ func TestAdminsDemotingEachOther(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				if j == 0 {
-					_, errs[j] = d.SetStaffRole(ctx, pair[1].ID, db.RoleViewer, db.AuditEntry{Actor: pair[0].Email})
+					_, errs[j] = d.SetStaffRole(ctx, pair[1].ID, domain.RoleViewer, db.AuditEntry{Actor: pair[0].Email})
 				} else {
 					errs[j] = d.DisableStaff(ctx, pair[1].ID, db.AuditEntry{Actor: pair[0].Email})
 				}
@@ -454,8 +455,8 @@ func TestSignIn(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	alice := addStaff(t, d, "alice@example.com", db.RoleOperator)
-	dora := addStaff(t, d, "dora@example.com", db.RoleViewer)
+	alice := addStaff(t, d, "alice@example.com", string(domain.RoleOperator))
+	dora := addStaff(t, d, "dora@example.com", string(domain.RoleViewer))
 	exec(t, d, `UPDATE staff SET disabled_at = now() WHERE id = $1`, dora.ID)
 	attempt := func(email string) db.SignInAttempt {
 		return db.SignInAttempt{Email: email, IP: "192.0.2.1", Since: time.Now().Add(-15 * time.Minute),
@@ -535,7 +536,7 @@ func TestSignInInParallel(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	addStaff(t, d, "alice@example.com", db.RoleOperator)
+	addStaff(t, d, "alice@example.com", string(domain.RoleOperator))
 	var (
 		mu      sync.Mutex
 		checked int

@@ -12,6 +12,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // hookCall is one run of the OnUsabilityChange hook.
@@ -35,7 +36,7 @@ func TestSaveOnboardingUsabilityHook(t *testing.T) {
 	d := dbtest.New(t)
 	var calls []hookCall
 	fail := false
-	d.OnUsabilityChange = func(ctx context.Context, tx pgx.Tx, o *db.Onboarding, prev *bool) error {
+	d.OnUsabilityChange = func(ctx context.Context, tx pgx.Tx, o *domain.Onboarding, prev *bool) error {
 		// In the transaction: the row there already holds the new value.
 		var inTx *bool
 		if err := tx.QueryRow(ctx, `SELECT usable FROM onboardings WHERE id = $1`, o.ID).Scan(&inTx); err != nil {
@@ -54,7 +55,7 @@ func TestSaveOnboardingUsabilityHook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Status = db.StatusConnected
+	o.Status = domain.StatusConnected
 	yes, no := true, false
 	now := time.Now()
 	steps := []struct {
@@ -70,10 +71,10 @@ func TestSaveOnboardingUsabilityHook(t *testing.T) {
 		{"forgotten: no news", nil, []hookCall{{"unknown", "true"}, {"true", "false"}}},
 		{"usable again", &yes, []hookCall{{"unknown", "true"}, {"true", "false"}, {"unknown", "true"}}},
 	}
-	prev := db.StatusRequesting
+	prev := domain.StatusRequesting
 	for _, st := range steps {
 		o.Usable, o.UsableSince, o.UsableCheckedAt = st.usable, &now, &now
-		if err := d.SaveOnboarding(ctx, o, prev, db.CauseReconciler, "job 1"); err != nil {
+		if err := d.SaveOnboarding(ctx, o, prev, domain.CauseReconciler, "job 1"); err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
 		prev = o.Status
@@ -86,7 +87,7 @@ func TestSaveOnboardingUsabilityHook(t *testing.T) {
 	fail = true
 	version := o.Version
 	o.Usable = &no
-	if err := d.SaveOnboarding(ctx, o, prev, db.CauseReconciler, "job 2"); err == nil {
+	if err := d.SaveOnboarding(ctx, o, prev, domain.CauseReconciler, "job 2"); err == nil {
 		t.Fatal("a failing hook did not fail the save")
 	}
 	got, err := d.OnboardingByID(ctx, o.ID)
@@ -109,14 +110,14 @@ func TestUsabilityRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
-	no, outcome, code, msg := false, db.UsableFailed, "MP-303", "MP-303 No approved system user"
-	o.Status = db.StatusConnected
+	no, outcome, code, msg := false, domain.UsableFailed, "MP-303", "MP-303 No approved system user"
+	o.Status = domain.StatusConnected
 	o.Usable, o.UsableSince, o.UsableCheckedAt, o.UsableOKAt = &no, &at, &at, &at
 	o.UsableOutcome, o.UsableCode, o.UsableMessage = &outcome, &code, &msg
-	check := db.Event{Kind: db.EventUsability, Cause: db.CauseStaff, Actor: "olga@example.com",
+	check := domain.Event{Kind: domain.EventUsability, Cause: domain.CauseStaff, Actor: "olga@example.com",
 		Operation: "POST maskinporten token (system user)", HTTPStatus: 400, AltinnCode: code,
-		LatencyMS: 17, ToStatus: db.UsableFailed, Message: "not usable: " + msg}
-	if err := d.SaveOnboarding(ctx, o, db.StatusRequesting, db.CauseStaff, "olga@example.com", check); err != nil {
+		LatencyMS: 17, ToStatus: domain.UsableFailed, Message: "not usable: " + msg}
+	if err := d.SaveOnboarding(ctx, o, domain.StatusRequesting, domain.CauseStaff, "olga@example.com", check); err != nil {
 		t.Fatal(err)
 	}
 	got, err := d.OnboardingByID(ctx, o.ID)
@@ -131,19 +132,19 @@ func TestUsabilityRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ev db.Event
+	var ev domain.Event
 	for _, e := range evs {
-		if e.Kind == db.EventUsability {
+		if e.Kind == domain.EventUsability {
 			ev = e
 		}
 	}
-	if ev.LatencyMS != 17 || ev.AltinnCode != code || ev.ToStatus != db.UsableFailed || ev.HTTPStatus != 400 || ev.Actor != "olga@example.com" {
+	if ev.LatencyMS != 17 || ev.AltinnCode != code || ev.ToStatus != domain.UsableFailed || ev.HTTPStatus != 400 || ev.Actor != "olga@example.com" {
 		t.Fatalf("the check's event: %+v", ev)
 	}
 	// An outcome the schema does not know is refused.
 	bad := "maybe"
 	o.UsableOutcome = &bad
-	if err := d.SaveOnboarding(ctx, o, db.StatusConnected, db.CauseStaff, ""); err == nil {
+	if err := d.SaveOnboarding(ctx, o, domain.StatusConnected, domain.CauseStaff, ""); err == nil {
 		t.Fatal("usable_outcome 'maybe' was stored")
 	}
 }
@@ -161,12 +162,12 @@ func TestListFiltersOnUsability(t *testing.T) {
 		status string
 		usable *bool
 	}{
-		{"310000019", db.StatusConnected, &yes},
-		{"310000027", db.StatusConnected, &no},
-		{"310000035", db.StatusConnected, nil},
-		{"310000043", db.StatusConnected, &yes},
-		{"310000051", db.StatusPending, nil},
-		{"310000078", db.StatusRevoked, nil},
+		{"310000019", string(domain.StatusConnected), &yes},
+		{"310000027", string(domain.StatusConnected), &no},
+		{"310000035", string(domain.StatusConnected), nil},
+		{"310000043", string(domain.StatusConnected), &yes},
+		{"310000051", string(domain.StatusPending), nil},
+		{"310000078", string(domain.StatusRevoked), nil},
 	}
 	ids := map[string]string{}
 	for i, r := range rows {
@@ -174,8 +175,8 @@ func TestListFiltersOnUsability(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		o.Status, o.Usable = r.status, r.usable
-		if err := d.SaveOnboarding(ctx, o, db.StatusRequesting, db.CauseSystem, ""); err != nil {
+		o.Status, o.Usable = domain.Status(r.status), r.usable
+		if err := d.SaveOnboarding(ctx, o, domain.StatusRequesting, domain.CauseSystem, ""); err != nil {
 			t.Fatal(err)
 		}
 		ids[o.ID] = r.org
@@ -208,7 +209,7 @@ func TestListFiltersOnUsability(t *testing.T) {
 		for _, c := range counts {
 			n += c
 		}
-		if n != len(tt.want) || (tt.filter != "" && counts[db.StatusConnected] != len(tt.want)) {
+		if n != len(tt.want) || (tt.filter != "" && counts[domain.StatusConnected] != len(tt.want)) {
 			t.Errorf("usability %q counts %v, want %d connected", tt.filter, counts, len(tt.want))
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // Webhook delivery statuses.
@@ -28,7 +29,7 @@ type WebhookEvent struct {
 }
 
 // statusChanged runs the OnStatusChange hook, if any, in q's transaction.
-func (d *DB) statusChanged(ctx context.Context, q Querier, o *Onboarding, prev string) error {
+func (d *DB) statusChanged(ctx context.Context, q Querier, o *domain.Onboarding, prev domain.Status) error {
 	if d.OnStatusChange == nil {
 		return nil
 	}
@@ -43,7 +44,7 @@ func (d *DB) statusChanged(ctx context.Context, q Querier, o *Onboarding, prev s
 }
 
 // usabilityChanged runs the OnUsabilityChange hook, if any, in q's transaction.
-func (d *DB) usabilityChanged(ctx context.Context, q Querier, o *Onboarding, prev *bool) error {
+func (d *DB) usabilityChanged(ctx context.Context, q Querier, o *domain.Onboarding, prev *bool) error {
 	if d.OnUsabilityChange == nil {
 		return nil
 	}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/views"
 )
@@ -35,7 +36,7 @@ type StaffStore interface {
 	ListStaff(ctx context.Context) ([]db.Staff, error)
 	StaffByID(ctx context.Context, id int64) (*db.Staff, error)
 	CreateStaff(ctx context.Context, n db.NewStaff) (*db.Staff, error)
-	SetStaffRole(ctx context.Context, id int64, role string, by db.AuditEntry) (*db.Staff, error)
+	SetStaffRole(ctx context.Context, id int64, role domain.Role, by db.AuditEntry) (*db.Staff, error)
 	DisableStaff(ctx context.Context, id int64, by db.AuditEntry) error
 }
 
@@ -80,15 +81,15 @@ func (h *Handler) adminRoutes(e *echo.Echo) {
 	e.GET(adminLoginPath, h.adminLoginForm)
 	e.POST(adminLoginPath, h.adminLogin)
 
-	g := e.Group("/admin", h.requireStaff(db.RoleViewer)) // also guards unknown /admin/… paths
+	g := e.Group("/admin", h.requireStaff(domain.RoleViewer)) // also guards unknown /admin/… paths
 	g.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, adminHomePath) })
 	g.GET("/", h.onboardingList) // the dashboard home is the onboarding list
 	g.POST("/logout", h.adminLogout)
 	h.onboardingRoutes(g)
 	h.insightRoutes(g)
 	h.campaignRoutes(g)
-	h.staffRoutes(g.Group("/staff", h.requireStaff(db.RoleAdmin)))
-	h.apiKeyRoutes(g.Group("/apikeys", h.requireStaff(db.RoleAdmin)))
+	h.staffRoutes(g.Group("/staff", h.requireStaff(domain.RoleAdmin)))
+	h.apiKeyRoutes(g.Group("/apikeys", h.requireStaff(domain.RoleAdmin)))
 	h.setupRoutes(g) // admin_setup.go: admins only
 }
 
@@ -97,10 +98,10 @@ func (h *Handler) adminRoutes(e *echo.Echo) {
 // afterwards) and anything else answers 401; a lower role answers 403. The
 // session is in the context for the handler: see staffFrom. A minRole that is
 // not a role lets nobody through.
-func (h *Handler) requireStaff(minRole string) echo.MiddlewareFunc {
-	need := db.RoleRank(minRole)
+func (h *Handler) requireStaff(minRole domain.Role) echo.MiddlewareFunc {
+	need := domain.RoleRank(minRole)
 	if need < 0 {
-		need = len(db.Roles)
+		need = len(domain.Roles)
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -117,7 +118,7 @@ func (h *Handler) requireStaff(minRole string) echo.MiddlewareFunc {
 				}
 				return h.adminError(c, http.StatusUnauthorized, "admin.error.401")
 			}
-			if db.RoleRank(s.Staff.Role) < need {
+			if domain.RoleRank(s.Staff.Role) < need {
 				return h.adminError(c, http.StatusForbidden, "admin.error.403")
 			}
 			return next(c)
@@ -160,7 +161,7 @@ func (h *Handler) adminPage(c echo.Context, titleKey string) views.AdminPage {
 	p := views.AdminPage{Page: h.page(c, i18n.T(langOf(c), titleKey)), LogoutURL: adminLogoutPath}
 	p.CSRF, _ = c.Get("csrf").(string)
 	if s := staffFrom(c); s != nil {
-		p.StaffEmail, p.StaffRole = s.Email, s.Role
+		p.StaffEmail, p.StaffRole = s.Email, string(s.Role)
 	}
 	return p
 }

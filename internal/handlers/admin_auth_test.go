@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // fakeStaff knows sessions by token; nothing else is used by requireStaff.
@@ -38,7 +39,7 @@ func (f *fakeStaff) StaffBySession(_ context.Context, token string) (*db.StaffSe
 func TestRequireStaff(t *testing.T) {
 	t.Parallel()
 	session := func(id int64, role string) *db.StaffSession {
-		return &db.StaffSession{Staff: db.Staff{ID: id, Email: role + "@example.com", Role: role}, ExpiresAt: time.Now().Add(time.Hour)}
+		return &db.StaffSession{Staff: db.Staff{ID: id, Email: role + "@example.com", Role: domain.Role(role)}, ExpiresAt: time.Now().Add(time.Hour)}
 	}
 	tests := []struct {
 		name     string
@@ -48,25 +49,25 @@ func TestRequireStaff(t *testing.T) {
 		status   int
 		location string
 	}{
-		{"no session, GET", http.MethodGet, "", db.RoleViewer, http.StatusSeeOther, "/admin/login?next=%2Fadmin%2Fthing%3Fq%3D1"},
-		{"no session, HEAD", http.MethodHead, "", db.RoleViewer, http.StatusSeeOther, "/admin/login?next=%2Fadmin%2Fthing%3Fq%3D1"},
-		{"no session, POST", http.MethodPost, "", db.RoleViewer, http.StatusUnauthorized, ""},
-		{"unknown token, GET", http.MethodGet, "stale", db.RoleViewer, http.StatusSeeOther, "/admin/login?next=%2Fadmin%2Fthing%3Fq%3D1"},
-		{"unknown token, POST", http.MethodPost, "stale", db.RoleOperator, http.StatusUnauthorized, ""},
-		{"viewer reads", http.MethodGet, "viewer", db.RoleViewer, http.StatusOK, ""},
-		{"viewer may not act", http.MethodPost, "viewer", db.RoleOperator, http.StatusForbidden, ""},
-		{"viewer may not look at operator pages", http.MethodGet, "viewer", db.RoleOperator, http.StatusForbidden, ""},
-		{"operator acts", http.MethodPost, "operator", db.RoleOperator, http.StatusOK, ""},
-		{"operator may not manage staff", http.MethodPost, "operator", db.RoleAdmin, http.StatusForbidden, ""},
-		{"admin does everything", http.MethodPost, "admin", db.RoleOperator, http.StatusOK, ""},
-		{"admin manages staff", http.MethodGet, "admin", db.RoleAdmin, http.StatusOK, ""},
+		{"no session, GET", http.MethodGet, "", string(domain.RoleViewer), http.StatusSeeOther, "/admin/login?next=%2Fadmin%2Fthing%3Fq%3D1"},
+		{"no session, HEAD", http.MethodHead, "", string(domain.RoleViewer), http.StatusSeeOther, "/admin/login?next=%2Fadmin%2Fthing%3Fq%3D1"},
+		{"no session, POST", http.MethodPost, "", string(domain.RoleViewer), http.StatusUnauthorized, ""},
+		{"unknown token, GET", http.MethodGet, "stale", string(domain.RoleViewer), http.StatusSeeOther, "/admin/login?next=%2Fadmin%2Fthing%3Fq%3D1"},
+		{"unknown token, POST", http.MethodPost, "stale", string(domain.RoleOperator), http.StatusUnauthorized, ""},
+		{"viewer reads", http.MethodGet, "viewer", string(domain.RoleViewer), http.StatusOK, ""},
+		{"viewer may not act", http.MethodPost, "viewer", string(domain.RoleOperator), http.StatusForbidden, ""},
+		{"viewer may not look at operator pages", http.MethodGet, "viewer", string(domain.RoleOperator), http.StatusForbidden, ""},
+		{"operator acts", http.MethodPost, "operator", string(domain.RoleOperator), http.StatusOK, ""},
+		{"operator may not manage staff", http.MethodPost, "operator", string(domain.RoleAdmin), http.StatusForbidden, ""},
+		{"admin does everything", http.MethodPost, "admin", string(domain.RoleOperator), http.StatusOK, ""},
+		{"admin manages staff", http.MethodGet, "admin", string(domain.RoleAdmin), http.StatusOK, ""},
 		{"an unknown required role lets nobody in", http.MethodGet, "admin", "root", http.StatusForbidden, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			store := &fakeStaff{sessions: map[string]*db.StaffSession{
-				"viewer": session(1, db.RoleViewer), "operator": session(2, db.RoleOperator), "admin": session(3, db.RoleAdmin),
+				"viewer": session(1, string(domain.RoleViewer)), "operator": session(2, string(domain.RoleOperator)), "admin": session(3, string(domain.RoleAdmin)),
 			}}
 			h := &Handler{Staff: store, Dev: true, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 			e := echo.New()
@@ -78,7 +79,7 @@ func TestRequireStaff(t *testing.T) {
 			}
 			// Two layers, as the dashboard has them: the group's viewer check,
 			// then the route's own.
-			e.Add(tt.method, "/admin/thing", ok, h.requireStaff(db.RoleViewer), h.requireStaff(tt.minRole))
+			e.Add(tt.method, "/admin/thing", ok, h.requireStaff(domain.RoleViewer), h.requireStaff(domain.Role(tt.minRole)))
 
 			req := httptest.NewRequest(tt.method, "/admin/thing?q=1", nil)
 			if tt.token != "" {
@@ -95,7 +96,7 @@ func TestRequireStaff(t *testing.T) {
 			}
 			switch tt.status {
 			case http.StatusOK:
-				if seen == nil || seen.Role != tt.token {
+				if seen == nil || string(seen.Role) != tt.token {
 					t.Errorf("staffFrom = %+v, want the %s", seen, tt.token)
 				}
 			case http.StatusForbidden, http.StatusUnauthorized:
@@ -226,7 +227,7 @@ func TestSignInNeverLogsThePassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := &memStaff{staff: map[string]*db.Staff{"alice@example.com": {ID: 1, Email: "alice@example.com", PasswordHash: hash, Role: db.RoleAdmin}},
+	store := &memStaff{staff: map[string]*db.Staff{"alice@example.com": {ID: 1, Email: "alice@example.com", PasswordHash: hash, Role: domain.RoleAdmin}},
 		sessions: map[string]*db.StaffSession{}}
 	logs := &syncBuffer{}
 	h := &Handler{Staff: store, Dev: true, StaffSessionTTL: time.Hour, SubmitPerMinute: 60,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/campaigns"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/views"
 )
@@ -59,7 +60,7 @@ func (h *Handler) campaignRoutes(g *echo.Group) {
 	if h.Campaigns == nil || h.CampaignStore == nil {
 		return
 	}
-	operator := h.requireStaff(db.RoleOperator)
+	operator := h.requireStaff(domain.RoleOperator)
 	g.GET("/campaigns", h.campaignList)
 	g.GET("/campaigns/new", h.newCampaignForm, operator)
 	g.POST("/campaigns", h.createCampaign, operator)
@@ -125,7 +126,7 @@ func (h *Handler) campaignForm(c echo.Context) views.CampaignForm {
 		Rate: strconv.FormatFloat(h.CampaignRate, 'f', -1, 64)}
 	lang := langOf(c)
 	for i, p := range h.Products {
-		m.Products = append(m.Products, views.ProductChoice{ID: p.ID, Name: h.productName(p.ID, lang), Kind: p.Kind, Checked: i == 0})
+		m.Products = append(m.Products, views.ProductChoice{ID: p.ID, Name: h.productName(p.ID, lang), Kind: string(p.Kind), Checked: i == 0})
 	}
 	return m
 }
@@ -235,8 +236,8 @@ func (h *Handler) createChangeCampaign(c echo.Context) error {
 var itemStates = []string{db.ItemQueued, db.ItemWorking, db.ItemDone, db.ItemFailed, db.ItemCancelled, db.ItemInvalid}
 
 // changeStatuses are a change request's statuses, in the order of its life.
-var changeStatuses = []string{db.ChangeRequesting, db.ChangePending, db.ChangeAccepted, db.ChangeRejected,
-	db.ChangeNoChange, db.ChangeFailed, db.ChangeCancelled}
+var changeStatuses = []string{string(domain.ChangeRequesting), string(domain.ChangePending), string(domain.ChangeAccepted), string(domain.ChangeRejected),
+	string(domain.ChangeNoChange), string(domain.ChangeFailed), string(domain.ChangeCancelled)}
 
 func (h *Handler) campaignDetail(c echo.Context, camp *db.Campaign) error {
 	ctx := c.Request().Context()
@@ -271,7 +272,7 @@ func (h *Handler) campaignDetail(c echo.Context, camp *db.Campaign) error {
 		}
 	} else {
 		for _, st := range listStatuses {
-			if st == db.StatusStarted {
+			if st == string(domain.StatusStarted) {
 				continue
 			}
 			m.Statuses = append(m.Statuses, views.CampaignCount{Key: st, Label: i18n.T(lang, "status."+st), Count: p.Statuses[st]})

@@ -8,8 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
 	"github.com/onboard-altinn/onboard/internal/orgno"
 	"github.com/onboard-altinn/onboard/views"
@@ -35,7 +35,7 @@ func (h *Handler) changesPage(c echo.Context) error {
 	lang := langOf(c)
 	m := views.ChangesPage{AdminPage: h.adminPage(c, "admin.changes.heading")}
 	for _, p := range h.Products {
-		cp := views.ChangeProduct{ID: p.ID, Name: p.DisplayName(lang), Agent: p.Kind == config.KindAgent,
+		cp := views.ChangeProduct{ID: p.ID, Name: p.DisplayName(lang), Agent: p.Kind == domain.KindAgent,
 			Grants: h.productView(p, lang).Grants}
 		if !cp.Agent {
 			list, total, err := h.Dashboard.LackingOnboardings(ctx, p.ID, p.Rights, p.AccessPackages, lackingShown)
@@ -72,13 +72,13 @@ func (h *Handler) changesPage(c echo.Context) error {
 // changeSection builds the detail page's change requests: what the system
 // user holds and lacks now, each change request with the actions on it, and
 // "request change" where the role and the onboarding allow it.
-func (h *Handler) changeSection(c echo.Context, o *db.Onboarding) (views.ChangeSection, error) {
+func (h *Handler) changeSection(c echo.Context, o *domain.Onboarding) (views.ChangeSection, error) {
 	lang := langOf(c)
 	crs, err := h.Dashboard.ChangeRequests(c.Request().Context(), o.ID)
 	if err != nil {
 		return views.ChangeSection{}, err
 	}
-	connected := o.Status == db.StatusConnected
+	connected := o.Status == domain.StatusConnected
 	s := views.ChangeSection{Agent: h.changeAgent(o), Show: connected || len(crs) > 0}
 	p, known := h.product(o.Product)
 	if connected && known && !s.Agent {
@@ -91,13 +91,13 @@ func (h *Handler) changeSection(c echo.Context, o *db.Onboarding) (views.ChangeS
 	live := false
 	base := detailPath(o.ID)
 	for _, cr := range crs {
-		r := views.ChangeRow{ID: cr.ID, Status: cr.Status, Created: when(c, cr.CreatedAt), Cause: cr.Cause, Actor: cr.Actor,
+		r := views.ChangeRow{ID: cr.ID, Status: string(cr.Status), Created: when(c, cr.CreatedAt), Cause: string(cr.Cause), Actor: cr.Actor,
 			Add:    grantViews(lang, cr.RequiredRights, cr.RequiredPackages),
 			Remove: grantViews(lang, cr.UnwantedRights, cr.UnwantedPackages)}
 		if cr.CheckedAt != nil {
 			r.Checked = when(c, *cr.CheckedAt)
 		}
-		if cr.Status == db.ChangePending && cr.ConfirmURL != nil {
+		if cr.Status == domain.ChangePending && cr.ConfirmURL != nil {
 			r.ConfirmURL = *cr.ConfirmURL
 		}
 		if cr.ErrorCode != nil {
@@ -123,11 +123,11 @@ func (h *Handler) changeSection(c echo.Context, o *db.Onboarding) (views.ChangeS
 
 // changeRefusal is the reason, as an i18n key, that a change request cannot
 // be asked for the onboarding, or "" when it can.
-func (h *Handler) changeRefusal(o *db.Onboarding) string {
+func (h *Handler) changeRefusal(o *domain.Onboarding) string {
 	if h.changeAgent(o) {
 		return "admin.change.err.agent"
 	}
-	if o.Status != db.StatusConnected {
+	if o.Status != domain.StatusConnected {
 		return "admin.change.err.notconnected"
 	}
 	if _, ok := h.product(o.Product); !ok {
@@ -138,7 +138,7 @@ func (h *Handler) changeRefusal(o *db.Onboarding) string {
 
 // confirmChange shows what a change request would ask the customer to
 // approve, with the form that sends it.
-func (h *Handler) confirmChange(c echo.Context, o *db.Onboarding) error {
+func (h *Handler) confirmChange(c echo.Context, o *domain.Onboarding) error {
 	if key := h.changeRefusal(o); key != "" {
 		return h.notPossible(c, o, key)
 	}
@@ -157,22 +157,22 @@ func (h *Handler) confirmChange(c echo.Context, o *db.Onboarding) error {
 // requestChange asks Altinn for a change request that brings the system
 // user to what its product asks for now, after confirmation. One already
 // live is followed instead of making another.
-func (h *Handler) requestChange(c echo.Context, o *db.Onboarding) error {
+func (h *Handler) requestChange(c echo.Context, o *domain.Onboarding) error {
 	if key := h.changeRefusal(o); key != "" {
 		return h.notPossible(c, o, key)
 	}
 	if !confirmed(c) {
 		return h.confirmChange(c, o)
 	}
-	return h.actChange(c, o, "change", AuditChange, func(ctx context.Context, actor string) (*db.ChangeRequest, error) {
-		return h.Onboardings.RequestChange(ctx, o, db.CauseStaff, actor)
+	return h.actChange(c, o, "change", AuditChange, func(ctx context.Context, actor string) (*domain.ChangeRequest, error) {
+		return h.Onboardings.RequestChange(ctx, o, domain.CauseStaff, actor)
 	})
 }
 
 // withChange loads the change request named by :cr for fn; it must belong
 // to the onboarding.
-func (h *Handler) withChange(fn func(echo.Context, *db.Onboarding, *db.ChangeRequest) error) func(echo.Context, *db.Onboarding) error {
-	return func(c echo.Context, o *db.Onboarding) error {
+func (h *Handler) withChange(fn func(echo.Context, *domain.Onboarding, *domain.ChangeRequest) error) func(echo.Context, *domain.Onboarding) error {
+	return func(c echo.Context, o *domain.Onboarding) error {
 		id := c.Param("cr")
 		if !db.IsUUID(id) {
 			return h.adminError(c, http.StatusNotFound, "admin.error.notfound")
@@ -189,43 +189,43 @@ func (h *Handler) withChange(fn func(echo.Context, *db.Onboarding, *db.ChangeReq
 }
 
 // refreshChange re-reads a live change request from Altinn now.
-func (h *Handler) refreshChange(c echo.Context, o *db.Onboarding, cr *db.ChangeRequest) error {
+func (h *Handler) refreshChange(c echo.Context, o *domain.Onboarding, cr *domain.ChangeRequest) error {
 	if !cr.Live() {
 		return h.notPossible(c, o, "admin.change.err.ended")
 	}
-	return h.actChange(c, o, "changerefresh", AuditChangeRefresh, func(ctx context.Context, actor string) (*db.ChangeRequest, error) {
-		return cr, h.Onboardings.RefreshChange(ctx, o, cr, db.CauseStaff, actor)
+	return h.actChange(c, o, "changerefresh", AuditChangeRefresh, func(ctx context.Context, actor string) (*domain.ChangeRequest, error) {
+		return cr, h.Onboardings.RefreshChange(ctx, o, cr, domain.CauseStaff, actor)
 	})
 }
 
 // changeCancelPage asks before withdrawing a change request.
-func (h *Handler) changeCancelPage(c echo.Context, o *db.Onboarding, cr *db.ChangeRequest) error {
+func (h *Handler) changeCancelPage(c echo.Context, o *domain.Onboarding, cr *domain.ChangeRequest) error {
 	return render(c, http.StatusOK, views.ActionConfirmPage(views.ActionConfirm{
 		AdminPage: h.adminPage(c, "admin.confirm.changecancel.heading"),
 		Action:    "changecancel", PostURL: detailPath(o.ID) + "/changes/" + cr.ID + "/cancel", BackURL: detailPath(o.ID),
-		OrgNo: orgno.Format(o.OrgNo), ProductName: h.productName(o.Product, langOf(c)), Status: o.Status,
+		OrgNo: orgno.Format(o.OrgNo), ProductName: h.productName(o.Product, langOf(c)), Status: string(o.Status),
 	}))
 }
 
 // cancelChange withdraws a live change request (deleted at Altinn), after
 // confirmation, so a new one can be asked for.
-func (h *Handler) cancelChange(c echo.Context, o *db.Onboarding, cr *db.ChangeRequest) error {
+func (h *Handler) cancelChange(c echo.Context, o *domain.Onboarding, cr *domain.ChangeRequest) error {
 	if !cr.Live() {
 		return h.notPossible(c, o, "admin.change.err.ended")
 	}
 	if c.Request().Method != http.MethodPost || !confirmed(c) {
 		return h.changeCancelPage(c, o, cr)
 	}
-	return h.actChange(c, o, "changecancel", AuditChangeCancel, func(ctx context.Context, actor string) (*db.ChangeRequest, error) {
-		return cr, h.Onboardings.CancelChange(ctx, o, cr, db.CauseStaff, actor)
+	return h.actChange(c, o, "changecancel", AuditChangeCancel, func(ctx context.Context, actor string) (*domain.ChangeRequest, error) {
+		return cr, h.Onboardings.CancelChange(ctx, o, cr, domain.CauseStaff, actor)
 	})
 }
 
 // actChange runs one staff action on a change request through the service
 // and records it as act does: an audit entry and a staff event, written even
 // when the action failed.
-func (h *Handler) actChange(c echo.Context, o *db.Onboarding, done, action string,
-	run func(ctx context.Context, actor string) (*db.ChangeRequest, error)) error {
+func (h *Handler) actChange(c echo.Context, o *domain.Onboarding, done, action string,
+	run func(ctx context.Context, actor string) (*domain.ChangeRequest, error)) error {
 	s := staffFrom(c)
 	if s == nil {
 		return h.adminError(c, http.StatusUnauthorized, "admin.error.401")
@@ -235,7 +235,7 @@ func (h *Handler) actChange(c echo.Context, o *db.Onboarding, done, action strin
 	msg := action + " by staff"
 	if cr != nil {
 		detail["change_request"], detail["status"] = cr.ID, cr.Status
-		msg += ": change request " + cr.ID + " " + cr.Status
+		msg += ": change request " + cr.ID + " " + string(cr.Status)
 		if cr.ErrorCode != nil {
 			detail["change_error_code"] = *cr.ErrorCode
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
 	"github.com/onboard-altinn/onboard/views"
 )
@@ -23,7 +24,7 @@ import (
 type InsightStore interface {
 	Funnel(ctx context.Context, from, to time.Time, zone string) (*db.Funnel, error)
 	KnownSystemUsers(ctx context.Context, ids []string) (map[string]string, error)
-	LiveOnboarding(ctx context.Context, systemID, orgNo, externalRef string) (*db.Onboarding, error)
+	LiveOnboarding(ctx context.Context, systemID, orgNo, externalRef string) (*domain.Onboarding, error)
 	AddAudit(ctx context.Context, e db.AuditEntry) error
 }
 
@@ -39,7 +40,7 @@ const defaultFunnelDays = 30
 func (h *Handler) insightRoutes(g *echo.Group) {
 	g.GET("/funnel", h.adminFunnel)
 	g.GET("/systemusers", h.adminSystemUsers)
-	g.POST("/systemusers/:id/import", h.adminImportSystemUser, h.requireStaff(db.RoleOperator))
+	g.POST("/systemusers/:id/import", h.adminImportSystemUser, h.requireStaff(domain.RoleOperator))
 }
 
 // adminFunnel shows how far the onboardings started in a period got: by
@@ -137,7 +138,7 @@ func (h *Handler) adminSystemUsers(c echo.Context) error {
 		m.Products = append(m.Products, views.SystemUsersProduct{ID: p.ID, Name: p.DisplayName(lang)})
 	}
 	if s := staffFrom(c); s != nil {
-		m.CanImport = db.RoleRank(s.Role) >= db.RoleRank(db.RoleOperator)
+		m.CanImport = domain.RoleRank(s.Role) >= domain.RoleRank(domain.RoleOperator)
 	}
 
 	var ids []string
@@ -155,7 +156,7 @@ func (h *Handler) adminSystemUsers(c echo.Context) error {
 			if m.Product != "" && (!ok || p.ID != m.Product) {
 				continue
 			}
-			row := views.SystemUserRow{ID: su.ID, OrgNo: su.ReporteeOrgNo, Agent: strings.EqualFold(su.UserType, config.KindAgent),
+			row := views.SystemUserRow{ID: su.ID, OrgNo: su.ReporteeOrgNo, Agent: strings.EqualFold(su.UserType, string(domain.KindAgent)),
 				ExternalRef: su.ExternalRef, Title: su.IntegrationTitle}
 			if !su.Created.IsZero() {
 				row.Created = when(c, su.Created)
@@ -232,7 +233,7 @@ func (h *Handler) adminImportSystemUser(c echo.Context) error {
 		return done(su.ID)
 	}
 
-	o, err := h.Onboardings.Import(ctx, *su, db.CauseStaff, s.Email)
+	o, err := h.Onboardings.Import(ctx, *su, domain.CauseStaff, s.Email)
 	switch {
 	case errors.Is(err, onboarding.ErrNoProduct):
 		return h.insightProblem(c, http.StatusUnprocessableEntity, "admin.systemusers.error.noproduct", nil)

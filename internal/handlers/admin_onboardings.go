@@ -19,6 +19,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/internal/maskinporten"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
@@ -30,18 +31,18 @@ import (
 // pages read and write.
 type DashboardStore interface {
 	ListOnboardings(ctx context.Context, f db.ListFilter) (db.ListPage, error)
-	CountByStatus(ctx context.Context, f db.ListFilter) (map[string]int, error)
-	EachOnboarding(ctx context.Context, f db.ListFilter, fn func(*db.Onboarding) error) error
-	OnboardingByID(ctx context.Context, id string) (*db.Onboarding, error)
-	Events(ctx context.Context, onboardingID string) ([]db.Event, error)
+	CountByStatus(ctx context.Context, f db.ListFilter) (map[domain.Status]int, error)
+	EachOnboarding(ctx context.Context, f db.ListFilter, fn func(*domain.Onboarding) error) error
+	OnboardingByID(ctx context.Context, id string) (*domain.Onboarding, error)
+	Events(ctx context.Context, onboardingID string) ([]domain.Event, error)
 	AuditLog(ctx context.Context, f db.AuditFilter) ([]db.AuditEntry, error)
 	AddAudit(ctx context.Context, e db.AuditEntry) error
-	RecordStaffAction(ctx context.Context, a db.AuditEntry, e db.Event) error
-	LiveOnboarding(ctx context.Context, systemID, orgNo, externalRef string) (*db.Onboarding, error)
+	RecordStaffAction(ctx context.Context, a db.AuditEntry, e domain.Event) error
+	LiveOnboarding(ctx context.Context, systemID, orgNo, externalRef string) (*domain.Onboarding, error)
 	// Change requests (admin_changes.go).
-	ChangeRequests(ctx context.Context, onboardingID string) ([]db.ChangeRequest, error)
-	ChangeRequestByID(ctx context.Context, id string) (*db.ChangeRequest, error)
-	LackingOnboardings(ctx context.Context, product string, rights, packages []string, limit int) ([]db.Onboarding, int, error)
+	ChangeRequests(ctx context.Context, onboardingID string) ([]domain.ChangeRequest, error)
+	ChangeRequestByID(ctx context.Context, id string) (*domain.ChangeRequest, error)
+	LackingOnboardings(ctx context.Context, product string, rights, packages []string, limit int) ([]domain.Onboarding, int, error)
 	LiveChangeCount(ctx context.Context, product string) (int, error)
 }
 
@@ -77,14 +78,14 @@ const (
 // listStatuses is every status, in the order of an onboarding's life, for
 // the row of counts and the status filter.
 var listStatuses = []string{
-	db.StatusStarted, db.StatusRequesting, db.StatusPending, db.StatusAccepted, db.StatusConnected,
-	db.StatusRejected, db.StatusExpired, db.StatusFailed, db.StatusCancelled, db.StatusRevoked,
+	string(domain.StatusStarted), string(domain.StatusRequesting), string(domain.StatusPending), string(domain.StatusAccepted), string(domain.StatusConnected),
+	string(domain.StatusRejected), string(domain.StatusExpired), string(domain.StatusFailed), string(domain.StatusCancelled), string(domain.StatusRevoked),
 }
 
 // onboardingRoutes wires the onboarding list, detail, actions and export
 // under /admin (the group already requires a viewer).
 func (h *Handler) onboardingRoutes(g *echo.Group) {
-	operator := h.requireStaff(db.RoleOperator)
+	operator := h.requireStaff(domain.RoleOperator)
 	g.GET("/onboardings", h.onboardingList)
 	g.GET("/onboardings.csv", h.onboardingCSV)
 	g.GET("/onboardings/new", h.newOnboardingForm, operator)
@@ -112,7 +113,7 @@ func (h *Handler) onboardingRoutes(g *echo.Group) {
 // pages offer only what the server would allow.
 func canAct(c echo.Context) bool {
 	s := staffFrom(c)
-	return s != nil && db.RoleRank(s.Role) >= db.RoleRank(db.RoleOperator)
+	return s != nil && domain.RoleRank(s.Role) >= domain.RoleRank(domain.RoleOperator)
 }
 
 // --- list ---
@@ -134,7 +135,7 @@ func parseListQuery(c echo.Context) (listQuery, bool) {
 		return q, false
 	}
 	q.form.Kind = p.Get("kind")
-	if q.form.Kind != "" && q.form.Kind != config.KindStandard && q.form.Kind != config.KindAgent {
+	if q.form.Kind != "" && q.form.Kind != string(domain.KindStandard) && q.form.Kind != string(domain.KindAgent) {
 		return q, false
 	}
 	q.form.Usability = p.Get("usability")
@@ -169,7 +170,7 @@ func parseListQuery(c echo.Context) (listQuery, bool) {
 		q.filter.Limit = n
 		q.form.Limit = strconv.Itoa(n)
 	}
-	q.filter.Status, q.filter.Kind, q.filter.Escalated, q.filter.Query = q.form.Status, q.form.Kind, q.form.Escalated, q.form.Query
+	q.filter.Status, q.filter.Kind, q.filter.Escalated, q.filter.Query = domain.Status(q.form.Status), domain.Kind(q.form.Kind), q.form.Escalated, q.form.Query
 	q.filter.Usability = q.form.Usability
 	return q, true
 }
@@ -260,17 +261,17 @@ func (h *Handler) onboardingList(c echo.Context) error {
 		withStatus := q.form
 		withStatus.Status = s
 		m.Counts = append(m.Counts, views.StatusCount{
-			Status: s, Count: counts[s], URL: withQuery(listPath, listValues(withStatus)), Active: q.form.Status == s,
+			Status: s, Count: counts[domain.Status(s)], URL: withQuery(listPath, listValues(withStatus)), Active: q.form.Status == s,
 		})
-		m.Total += counts[s]
+		m.Total += counts[domain.Status(s)]
 	}
 	for i := range page.Items {
 		o := &page.Items[i]
 		r := views.OnboardingRow{
 			ID: o.ID, URL: detailPath(o.ID), Created: when(c, o.CreatedAt),
-			OrgNo: orgno.Format(o.OrgNo), ProductName: h.productName(o.Product, lang), Kind: o.Kind,
-			Status: o.Status, Escalated: o.Escalated,
-			NotUsable: o.Status == db.StatusConnected && o.Usable != nil && !*o.Usable,
+			OrgNo: orgno.Format(o.OrgNo), ProductName: h.productName(o.Product, lang), Kind: string(o.Kind),
+			Status: string(o.Status), Escalated: o.Escalated,
+			NotUsable: o.Status == domain.StatusConnected && o.Usable != nil && !*o.Usable,
 		}
 		if o.CustomerRef != nil {
 			r.CustomerRef = *o.CustomerRef
@@ -353,7 +354,7 @@ func (h *Handler) onboardingCSV(c echo.Context) error {
 		return w.Write(csvHeader)
 	}
 	rows := 0
-	err := h.Dashboard.EachOnboarding(ctx, f, func(o *db.Onboarding) error {
+	err := h.Dashboard.EachOnboarding(ctx, f, func(o *domain.Onboarding) error {
 		if !started {
 			if err := start(); err != nil {
 				return err
@@ -396,7 +397,7 @@ func (h *Handler) onboardingCSV(c echo.Context) error {
 	return nil
 }
 
-func csvRecord(o *db.Onboarding) []string {
+func csvRecord(o *domain.Onboarding) []string {
 	str := func(p *string) string {
 		if p == nil {
 			return ""
@@ -410,8 +411,8 @@ func csvRecord(o *db.Onboarding) []string {
 		return t.UTC().Format(time.RFC3339)
 	}
 	rec := []string{
-		o.ID, o.Ref, tm(&o.CreatedAt), tm(&o.UpdatedAt), o.Product, o.Kind, o.SystemID, o.OrgNo, o.ExternalRef,
-		str(o.CustomerRef), o.Status, strconv.FormatBool(o.Escalated), str(o.AltinnRequestID), str(o.SystemUserID),
+		o.ID, o.Ref, tm(&o.CreatedAt), tm(&o.UpdatedAt), o.Product, string(o.Kind), o.SystemID, o.OrgNo, o.ExternalRef,
+		str(o.CustomerRef), string(o.Status), strconv.FormatBool(o.Escalated), str(o.AltinnRequestID), str(o.SystemUserID),
 		str(o.ErrorCode), str(o.ErrorMessage), tm(o.CheckedAt), tm(o.ConnectedAt),
 		usableCell(o), tm(o.UsableCheckedAt), tm(o.UsableOKAt), str(o.UsableCode),
 	}
@@ -423,8 +424,8 @@ func csvRecord(o *db.Onboarding) []string {
 
 // usableCell is the export's usable column: true or false once checked,
 // empty when not (or not connected).
-func usableCell(o *db.Onboarding) string {
-	if o.Usable == nil || o.Status != db.StatusConnected {
+func usableCell(o *domain.Onboarding) string {
+	if o.Usable == nil || o.Status != domain.StatusConnected {
 		return ""
 	}
 	return strconv.FormatBool(*o.Usable)
@@ -445,7 +446,7 @@ func csvSafe(v string) string {
 
 // withOnboarding loads the onboarding named by the :id parameter for fn; an
 // id that is not a uuid, or names nothing, is a 404 in the staff layout.
-func (h *Handler) withOnboarding(fn func(echo.Context, *db.Onboarding) error) echo.HandlerFunc {
+func (h *Handler) withOnboarding(fn func(echo.Context, *domain.Onboarding) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Param("id")
 		if !db.IsUUID(id) {
@@ -464,15 +465,15 @@ func (h *Handler) withOnboarding(fn func(echo.Context, *db.Onboarding) error) ec
 
 // What each action may be run on; the pages offer an action only where the
 // handler would run it.
-func refreshable(status string) bool { return status != db.StatusCancelled }
+func refreshable(status domain.Status) bool { return status != domain.StatusCancelled }
 
-func verifiable(status string) bool {
-	return status == db.StatusAccepted || status == db.StatusConnected
+func verifiable(status domain.Status) bool {
+	return status == domain.StatusAccepted || status == domain.StatusConnected
 }
 
-func renewable(status string) bool {
+func renewable(status domain.Status) bool {
 	switch status {
-	case db.StatusRejected, db.StatusExpired, db.StatusRevoked, db.StatusFailed:
+	case domain.StatusRejected, domain.StatusExpired, domain.StatusRevoked, domain.StatusFailed:
 		return true
 	}
 	return false
@@ -480,9 +481,9 @@ func renewable(status string) bool {
 
 // cancellable mirrors onboarding.Service.Cancel: an accepted or connected
 // onboarding has a system user that only the customer can delete.
-func cancellable(status string) bool {
+func cancellable(status domain.Status) bool {
 	switch status {
-	case db.StatusAccepted, db.StatusConnected, db.StatusCancelled:
+	case domain.StatusAccepted, domain.StatusConnected, domain.StatusCancelled:
 		return false
 	}
 	return true
@@ -510,7 +511,7 @@ var doneKeys = map[string]string{
 // onboardingDetail shows one onboarding: who, what was asked for, where it
 // stands and why, the confirm link, the actions the role allows, and its
 // whole history with the audit entries about it.
-func (h *Handler) onboardingDetail(c echo.Context, o *db.Onboarding) error {
+func (h *Handler) onboardingDetail(c echo.Context, o *domain.Onboarding) error {
 	ctx := c.Request().Context()
 	lang := langOf(c)
 	events, err := h.Dashboard.Events(ctx, o.ID)
@@ -524,8 +525,8 @@ func (h *Handler) onboardingDetail(c echo.Context, o *db.Onboarding) error {
 	m := views.OnboardingDetail{
 		AdminPage: h.adminPage(c, "admin.detail.heading"),
 		ID:        o.ID, Ref: o.Ref, OrgNo: orgno.Format(o.OrgNo), ProductID: o.Product,
-		ProductName: h.productName(o.Product, lang), Kind: o.Kind, SystemID: o.SystemID, ExternalRef: o.ExternalRef,
-		Status: o.Status, Escalated: o.Escalated, DoneKey: doneKeys[c.QueryParam("done")],
+		ProductName: h.productName(o.Product, lang), Kind: string(o.Kind), SystemID: o.SystemID, ExternalRef: o.ExternalRef,
+		Status: string(o.Status), Escalated: o.Escalated, DoneKey: doneKeys[c.QueryParam("done")],
 		Created: when(c, o.CreatedAt), Updated: when(c, o.UpdatedAt),
 		ListURL: listPath,
 	}
@@ -543,7 +544,7 @@ func (h *Handler) onboardingDetail(c echo.Context, o *db.Onboarding) error {
 	}
 	m.CustomerRef, m.ErrorCode, m.ErrorMessage = deref(o.CustomerRef), deref(o.ErrorCode), deref(o.ErrorMessage)
 	m.AltinnRequestID, m.SystemUserID = deref(o.AltinnRequestID), deref(o.SystemUserID)
-	if o.Status == db.StatusPending {
+	if o.Status == domain.StatusPending {
 		m.ConfirmURL = deref(o.ConfirmURL)
 	}
 	if o.CheckedAt != nil {
@@ -573,12 +574,12 @@ func (h *Handler) onboardingDetail(c echo.Context, o *db.Onboarding) error {
 	}
 	for _, e := range events {
 		ev := views.TimelineEvent{
-			At: when(c, e.At), Kind: e.Kind, Cause: e.Cause, Actor: e.Actor,
+			At: when(c, e.At), Kind: e.Kind, Cause: string(e.Cause), Actor: e.Actor,
 			FromStatus: e.FromStatus, ToStatus: e.ToStatus, Operation: e.Operation, HTTPStatus: e.HTTPStatus,
-			AltinnCode: e.AltinnCode, LatencyMS: e.LatencyMS, IsCall: e.Kind == db.EventAltinnCall,
+			AltinnCode: e.AltinnCode, LatencyMS: e.LatencyMS, IsCall: e.Kind == domain.EventAltinnCall,
 			Message: e.Message, RawJSON: prettyJSON(e.Raw),
 		}
-		if e.Kind == db.EventUsability {
+		if e.Kind == domain.EventUsability {
 			// A usability check: its outcome is not a status.
 			ev.FromStatus, ev.ToStatus = "", ""
 			ev.Outcome, ev.OutcomeKey = e.ToStatus, "usability.outcome."+e.ToStatus
@@ -619,39 +620,39 @@ func prettyJSON(raw json.RawMessage) string {
 // --- actions ---
 
 // serviceAction is one of the service's operations on an onboarding.
-type serviceAction func(ctx context.Context, o *db.Onboarding, cause, actor string) error
+type serviceAction func(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error
 
 // act runs one staff action through the service (which writes the Altinn
 // calls and status changes to the timeline, with the staff member as actor),
 // records it in the audit log and as a staff event in the timeline, and
 // sends the browser back to the detail page with a fixed message. The record
 // is written even when the service fails: the attempt is part of the story.
-func (h *Handler) act(c echo.Context, o *db.Onboarding, done, action string, run serviceAction) error {
+func (h *Handler) act(c echo.Context, o *domain.Onboarding, done, action string, run serviceAction) error {
 	s := staffFrom(c)
 	if s == nil { // requireStaff guarantees one; never act without an author
 		return h.adminError(c, http.StatusUnauthorized, "admin.error.401")
 	}
 	prev := o.Status
-	err := run(c.Request().Context(), o, db.CauseStaff, s.Email)
+	err := run(c.Request().Context(), o, domain.CauseStaff, s.Email)
 	detail := map[string]any{"from": prev, "to": o.Status, "result": "ok"}
 	if action == AuditTestConnection && err == nil && o.UsableOutcome != nil {
 		detail["outcome"] = *o.UsableOutcome
-		if o.UsableCode != nil && *o.UsableOutcome == db.UsableFailed {
+		if o.UsableCode != nil && *o.UsableOutcome == domain.UsableFailed {
 			detail["code"] = *o.UsableCode
 		}
 	}
-	msg := action + " by staff: " + prev + " → " + o.Status
+	msg := action + " by staff: " + string(prev) + " → " + string(o.Status)
 	superseded := errors.Is(err, onboarding.ErrSuperseded)
 	switch {
 	case superseded:
 		// Someone else changed it meanwhile; this action may not have
 		// happened, so it is recorded as such and the page shows the news.
 		detail["result"] = "superseded"
-		msg = action + " by staff was overtaken by a concurrent change; status " + o.Status
+		msg = action + " by staff was overtaken by a concurrent change; status " + string(o.Status)
 		err = nil
 	case err != nil:
 		detail["result"] = "error"
-		msg = action + " by staff failed; status " + o.Status
+		msg = action + " by staff failed; status " + string(o.Status)
 	}
 	if rerr := h.recordAction(c, s, action, o, detail, msg); rerr != nil {
 		if err == nil {
@@ -671,7 +672,7 @@ func (h *Handler) act(c echo.Context, o *db.Onboarding, done, action string, run
 // recordAction writes the audit entry and the staff event of an action. It
 // has a context of its own: once the action has happened it is recorded,
 // even if the browser has gone.
-func (h *Handler) recordAction(c echo.Context, s *db.Staff, action string, o *db.Onboarding, detail map[string]any, msg string) error {
+func (h *Handler) recordAction(c echo.Context, s *db.Staff, action string, o *domain.Onboarding, detail map[string]any, msg string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), 10*time.Second)
 	defer cancel()
 	if o.ErrorCode != nil {
@@ -680,12 +681,12 @@ func (h *Handler) recordAction(c echo.Context, s *db.Staff, action string, o *db
 	id := o.ID
 	return h.Dashboard.RecordStaffAction(ctx,
 		db.AuditEntry{StaffID: &s.ID, Actor: s.Email, Action: action, OnboardingID: &id, Detail: detail, IP: c.RealIP()},
-		db.Event{Message: msg})
+		domain.Event{Message: msg})
 }
 
 // actionFailed answers an action the service could not carry out with a
 // page that says why in words; the error itself goes to the log only.
-func (h *Handler) actionFailed(c echo.Context, o *db.Onboarding, err error) error {
+func (h *Handler) actionFailed(c echo.Context, o *domain.Onboarding, err error) error {
 	status, key := http.StatusInternalServerError, "admin.action.err.internal"
 	var (
 		prob *altinn.Problem
@@ -722,14 +723,14 @@ func (h *Handler) actionFailed(c echo.Context, o *db.Onboarding, err error) erro
 
 // notPossible refuses an action the onboarding's status does not allow,
 // before anything is called or written.
-func (h *Handler) notPossible(c echo.Context, o *db.Onboarding, key string) error {
+func (h *Handler) notPossible(c echo.Context, o *domain.Onboarding, key string) error {
 	m := views.ActionError{AdminPage: h.adminPage(c, "error.heading"), Status: http.StatusConflict,
 		Message: i18n.T(langOf(c), key), BackURL: detailPath(o.ID)}
 	return render(c, http.StatusConflict, views.ActionErrorPage(m))
 }
 
 // refreshOnboarding re-reads the onboarding from Altinn now.
-func (h *Handler) refreshOnboarding(c echo.Context, o *db.Onboarding) error {
+func (h *Handler) refreshOnboarding(c echo.Context, o *domain.Onboarding) error {
 	if !refreshable(o.Status) {
 		return h.notPossible(c, o, "admin.action.err.refresh")
 	}
@@ -739,7 +740,7 @@ func (h *Handler) refreshOnboarding(c echo.Context, o *db.Onboarding) error {
 // verifyOnboarding confirms the system user with byquery. The service's
 // Refresh does exactly that for accepted and connected onboardings; in any
 // other status there is no system user to verify.
-func (h *Handler) verifyOnboarding(c echo.Context, o *db.Onboarding) error {
+func (h *Handler) verifyOnboarding(c echo.Context, o *domain.Onboarding) error {
 	if !verifiable(o.Status) {
 		return h.notPossible(c, o, "admin.action.err.verify")
 	}
@@ -747,18 +748,18 @@ func (h *Handler) verifyOnboarding(c echo.Context, o *db.Onboarding) error {
 }
 
 // confirmPage asks before a destructive action.
-func (h *Handler) confirmPage(c echo.Context, o *db.Onboarding, action string) error {
+func (h *Handler) confirmPage(c echo.Context, o *domain.Onboarding, action string) error {
 	return render(c, http.StatusOK, views.ActionConfirmPage(views.ActionConfirm{
 		AdminPage: h.adminPage(c, "admin.confirm."+action+".heading"),
 		Action:    action, PostURL: detailPath(o.ID) + "/" + action, BackURL: detailPath(o.ID),
-		OrgNo: orgno.Format(o.OrgNo), ProductName: h.productName(o.Product, langOf(c)), Status: o.Status,
+		OrgNo: orgno.Format(o.OrgNo), ProductName: h.productName(o.Product, langOf(c)), Status: string(o.Status),
 		HasRequest: o.AltinnRequestID != nil,
 	}))
 }
 
 func confirmed(c echo.Context) bool { return c.FormValue("confirm") == "yes" }
 
-func (h *Handler) confirmRenew(c echo.Context, o *db.Onboarding) error {
+func (h *Handler) confirmRenew(c echo.Context, o *domain.Onboarding) error {
 	if !renewable(o.Status) {
 		return h.notPossible(c, o, "admin.action.err.renew")
 	}
@@ -767,7 +768,7 @@ func (h *Handler) confirmRenew(c echo.Context, o *db.Onboarding) error {
 
 // renewOnboarding deletes the old request at Altinn and makes a new one,
 // after confirmation.
-func (h *Handler) renewOnboarding(c echo.Context, o *db.Onboarding) error {
+func (h *Handler) renewOnboarding(c echo.Context, o *domain.Onboarding) error {
 	if !renewable(o.Status) {
 		return h.notPossible(c, o, "admin.action.err.renew")
 	}
@@ -777,7 +778,7 @@ func (h *Handler) renewOnboarding(c echo.Context, o *db.Onboarding) error {
 	return h.act(c, o, "renew", AuditRenew, h.Onboardings.Renew)
 }
 
-func (h *Handler) confirmCancel(c echo.Context, o *db.Onboarding) error {
+func (h *Handler) confirmCancel(c echo.Context, o *domain.Onboarding) error {
 	if !cancellable(o.Status) {
 		return h.notPossible(c, o, cancelRefusal(o.Status))
 	}
@@ -786,7 +787,7 @@ func (h *Handler) confirmCancel(c echo.Context, o *db.Onboarding) error {
 
 // cancelOnboarding deletes the request at Altinn and closes the onboarding,
 // after confirmation.
-func (h *Handler) cancelOnboarding(c echo.Context, o *db.Onboarding) error {
+func (h *Handler) cancelOnboarding(c echo.Context, o *domain.Onboarding) error {
 	if !cancellable(o.Status) {
 		return h.notPossible(c, o, cancelRefusal(o.Status))
 	}
@@ -796,8 +797,8 @@ func (h *Handler) cancelOnboarding(c echo.Context, o *db.Onboarding) error {
 	return h.act(c, o, "cancel", AuditCancel, h.Onboardings.Cancel)
 }
 
-func cancelRefusal(status string) string {
-	if status == db.StatusCancelled {
+func cancelRefusal(status domain.Status) string {
+	if status == domain.StatusCancelled {
 		return "admin.action.err.cancelled"
 	}
 	return "admin.action.err.notcancellable"
@@ -807,8 +808,8 @@ func cancelRefusal(status string) string {
 
 // usabilitySection shapes a connected onboarding's usability for its page;
 // other statuses show none (usability belongs to a connected system user).
-func (h *Handler) usabilitySection(c echo.Context, o *db.Onboarding, p config.Product) views.UsabilitySection {
-	if o.Status != db.StatusConnected {
+func (h *Handler) usabilitySection(c echo.Context, o *domain.Onboarding, p config.Product) views.UsabilitySection {
+	if o.Status != domain.StatusConnected {
 		return views.UsabilitySection{}
 	}
 	u := views.UsabilitySection{Show: true, Skipped: len(p.Scopes) == 0, State: usabilityState(o)}
@@ -821,7 +822,7 @@ func (h *Handler) usabilitySection(c echo.Context, o *db.Onboarding, p config.Pr
 	if o.UsableOKAt != nil {
 		u.LastOK = when(c, *o.UsableOKAt)
 	}
-	u.LastUnavailable = o.UsableOutcome != nil && *o.UsableOutcome == db.UsableUnavailable
+	u.LastUnavailable = o.UsableOutcome != nil && *o.UsableOutcome == domain.UsableUnavailable
 	if u.State == db.UsabilityNotUsable {
 		code := ""
 		if o.UsableCode != nil {
@@ -837,7 +838,7 @@ func (h *Handler) usabilitySection(c echo.Context, o *db.Onboarding, p config.Pr
 
 // usabilityState is a connected onboarding's usability as the list filter
 // names it: usable, not usable or not checked.
-func usabilityState(o *db.Onboarding) string {
+func usabilityState(o *domain.Onboarding) string {
 	switch {
 	case o.Usable == nil:
 		return db.UsabilityNotChecked
@@ -850,7 +851,7 @@ func usabilityState(o *db.Onboarding) string {
 // testable refuses a Test connection the onboarding does not allow: it is
 // not connected, or its product has no scopes to ask for. It returns the
 // refusal's i18n key, or "" when the test may run.
-func (h *Handler) testable(o *db.Onboarding) (config.Product, string) {
+func (h *Handler) testable(o *domain.Onboarding) (config.Product, string) {
 	if !onboarding.CanTestConnection(o.Status) {
 		return config.Product{}, "admin.action.err.testconnection"
 	}
@@ -864,7 +865,7 @@ func (h *Handler) testable(o *db.Onboarding) (config.Product, string) {
 	return p, ""
 }
 
-func (h *Handler) confirmTestConnection(c echo.Context, o *db.Onboarding) error {
+func (h *Handler) confirmTestConnection(c echo.Context, o *domain.Onboarding) error {
 	p, refusal := h.testable(o)
 	if refusal != "" {
 		return h.notPossible(c, o, refusal)
@@ -872,7 +873,7 @@ func (h *Handler) confirmTestConnection(c echo.Context, o *db.Onboarding) error 
 	return h.testConnectionPage(c, o, p)
 }
 
-func (h *Handler) testConnectionPage(c echo.Context, o *db.Onboarding, p config.Product) error {
+func (h *Handler) testConnectionPage(c echo.Context, o *domain.Onboarding, p config.Product) error {
 	return render(c, http.StatusOK, views.TestConnectionPage(views.TestConnectionConfirm{
 		AdminPage: h.adminPage(c, "admin.confirm.testconnection.heading"),
 		PostURL:   detailPath(o.ID) + "/testconnection", BackURL: detailPath(o.ID),
@@ -883,7 +884,7 @@ func (h *Handler) testConnectionPage(c echo.Context, o *db.Onboarding, p config.
 // testConnection asks Maskinporten for a system-user token for the
 // customer now, after confirmation, and shows the page with the answer.
 // The token is thrown away by the service; only the outcome is kept.
-func (h *Handler) testConnection(c echo.Context, o *db.Onboarding) error {
+func (h *Handler) testConnection(c echo.Context, o *domain.Onboarding) error {
 	p, refusal := h.testable(o)
 	if refusal != "" {
 		return h.notPossible(c, o, refusal)
@@ -903,7 +904,7 @@ func (h *Handler) renderNewForm(c echo.Context, status int, product, typed, errK
 		Action:    newPath, BackURL: listPath, Product: product, OrgNo: typed, ErrorKey: errKey,
 	}
 	for _, p := range h.Products {
-		m.Products = append(m.Products, views.ProductOption{ID: p.ID, Name: p.DisplayName(lang), Agent: p.Kind == config.KindAgent})
+		m.Products = append(m.Products, views.ProductOption{ID: p.ID, Name: p.DisplayName(lang), Agent: p.Kind == domain.KindAgent})
 	}
 	return render(c, status, views.NewOnboardingPage(m))
 }
@@ -946,7 +947,7 @@ func (h *Handler) createOnboarding(c echo.Context) error {
 		return err
 	}
 	o, started, err := h.Onboardings.Start(c.Request().Context(), onboarding.StartInput{
-		Product: productID, OrgNo: n, Lang: langOf(c), Cause: db.CauseStaff, Actor: s.Email,
+		Product: productID, OrgNo: n, Lang: langOf(c), Cause: domain.CauseStaff, Actor: s.Email,
 	})
 	if errors.Is(err, onboarding.ErrSuperseded) {
 		err, started = nil, false
@@ -966,7 +967,7 @@ func (h *Handler) createOnboarding(c echo.Context) error {
 	if !started {
 		msg = AuditCreate + " by staff found this live onboarding: status " + o.Status
 	}
-	if err := h.recordAction(c, s, AuditCreate, o, detail, msg); err != nil {
+	if err := h.recordAction(c, s, AuditCreate, o, detail, string(msg)); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, detailPath(o.ID)+"?done="+done)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/internal/setup"
 	"github.com/onboard-altinn/onboard/views"
@@ -29,7 +29,7 @@ const setupTimeout = 20 * time.Second
 
 // setupRoutes wires the Setup page (admins only; the group needs a viewer).
 func (h *Handler) setupRoutes(g *echo.Group) {
-	g.GET("/setup", h.adminSetup, h.requireStaff(db.RoleAdmin))
+	g.GET("/setup", h.adminSetup, h.requireStaff(domain.RoleAdmin))
 }
 
 // adminSetup runs the same checks as `onboard doctor` and shows, read-only,

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/views"
 )
@@ -40,7 +41,7 @@ func staffURL(id int64, action string) string {
 // staffList shows every account and the form to add one; after an action,
 // ?done= and ?id= say what happened to which account.
 func (h *Handler) staffList(c echo.Context) error {
-	m := views.StaffList{Add: views.StaffAddForm{Role: db.RoleViewer}}
+	m := views.StaffList{Add: views.StaffAddForm{Role: string(domain.RoleViewer)}}
 	switch c.QueryParam("done") {
 	case "role", "disabled":
 		m.DoneKey = "admin.staff.done." + c.QueryParam("done")
@@ -56,12 +57,12 @@ func (h *Handler) renderStaffList(c echo.Context, status int, m views.StaffList)
 		return err
 	}
 	m.AdminPage = h.adminPage(c, "admin.staff.heading")
-	m.Roles, m.AddURL = db.Roles, views.StaffPath
+	m.Roles, m.AddURL = roleNames(), views.StaffPath
 	me := staffFrom(c)
 	doneID := c.QueryParam("id")
 	for _, s := range list {
 		id := strconv.FormatInt(s.ID, 10)
-		r := views.StaffRow{ID: id, Email: s.Email, Role: s.Role, Created: s.CreatedAt.In(oslo).Format(time.DateOnly),
+		r := views.StaffRow{ID: id, Email: s.Email, Role: string(s.Role), Created: s.CreatedAt.In(oslo).Format(time.DateOnly),
 			Self: me != nil && me.ID == s.ID}
 		if s.DisabledAt != nil {
 			r.Disabled = s.DisabledAt.In(oslo).Format(time.DateOnly)
@@ -98,8 +99,8 @@ func (h *Handler) addStaff(c echo.Context) error {
 	switch {
 	case !db.ValidEmail(email):
 		form.ErrorKey = "admin.staff.err.email"
-	case db.RoleRank(form.Role) < 0:
-		form.Role, form.ErrorKey = db.RoleViewer, "admin.staff.err.role"
+	case domain.RoleRank(domain.Role(form.Role)) < 0:
+		form.Role, form.ErrorKey = string(domain.RoleViewer), "admin.staff.err.role"
 	}
 	if form.ErrorKey != "" {
 		return h.staffFormProblem(c, http.StatusBadRequest, form)
@@ -110,7 +111,7 @@ func (h *Handler) addStaff(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := h.Staff.CreateStaff(ctx, db.NewStaff{Email: email, PasswordHash: hash, Role: form.Role,
+	s, err := h.Staff.CreateStaff(ctx, db.NewStaff{Email: email, PasswordHash: hash, Role: domain.Role(form.Role),
 		Actor: me.Email, ActorID: &me.ID, IP: c.RealIP()})
 	if errors.Is(err, db.ErrConflict) {
 		form.ErrorKey = "admin.staff.err.exists"
@@ -123,7 +124,7 @@ func (h *Handler) addStaff(c echo.Context) error {
 		"by", me.Email, "staff_id", s.ID, "role", s.Role)
 	return render(c, http.StatusOK, views.StaffCreatedPage(views.StaffCreated{
 		AdminPage: h.adminPage(c, "admin.staff.created.heading"),
-		Email:     s.Email, Role: s.Role, Password: password, BackURL: views.StaffPath,
+		Email:     s.Email, Role: string(s.Role), Password: password, BackURL: views.StaffPath,
 	}))
 }
 
@@ -173,12 +174,12 @@ func staffAudit(c echo.Context, me *db.Staff) db.AuditEntry {
 // already changes and records nothing.
 func (h *Handler) setStaffRole(c echo.Context, me, s *db.Staff) error {
 	role := c.FormValue("role")
-	if db.RoleRank(role) < 0 {
+	if domain.RoleRank(domain.Role(role)) < 0 {
 		return h.staffProblem(c, http.StatusBadRequest, "admin.staff.err.role")
 	}
 	ctx, cancel := changeContext(c)
 	defer cancel()
-	if _, err := h.Staff.SetStaffRole(ctx, s.ID, role, staffAudit(c, me)); err != nil {
+	if _, err := h.Staff.SetStaffRole(ctx, s.ID, domain.Role(role), staffAudit(c, me)); err != nil {
 		return h.staffChangeFailed(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, views.StaffPath+"?done=role&id="+url.QueryEscape(strconv.FormatInt(s.ID, 10)))
@@ -194,7 +195,7 @@ func (h *Handler) confirmDisableStaff(c echo.Context, _, s *db.Staff) error {
 func (h *Handler) staffConfirmPage(c echo.Context, s *db.Staff) error {
 	return render(c, http.StatusOK, views.StaffDisableConfirmPage(views.StaffDisableConfirm{
 		AdminPage: h.adminPage(c, "admin.staff.confirm.heading"),
-		Email:     s.Email, Role: s.Role, PostURL: staffURL(s.ID, "disable"), BackURL: views.StaffPath,
+		Email:     s.Email, Role: string(s.Role), PostURL: staffURL(s.ID, "disable"), BackURL: views.StaffPath,
 	}))
 }
 
@@ -240,4 +241,13 @@ func (h *Handler) staffProblem(c echo.Context, status int, msgKey string) error 
 	return render(c, status, views.StaffErrorPage(views.StaffError{
 		AdminPage: h.adminPage(c, "error.heading"), Status: status, Message: i18n.T(langOf(c), msgKey), BackURL: views.StaffPath,
 	}))
+}
+
+// roleNames lists every role's name, lowest first, for the role pickers.
+func roleNames() []string {
+	names := make([]string, len(domain.Roles))
+	for i, r := range domain.Roles {
+		names[i] = string(r)
+	}
+	return names
 }

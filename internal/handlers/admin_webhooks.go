@@ -12,6 +12,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/webhooks"
 	"github.com/onboard-altinn/onboard/views"
 )
@@ -37,7 +38,7 @@ const webhookAttemptsShown = 20
 
 // webhookSection is the detail page's webhook section for o: its events,
 // newest first, each with its deliveries and their latest attempts.
-func (h *Handler) webhookSection(c echo.Context, o *db.Onboarding) (views.WebhookSection, error) {
+func (h *Handler) webhookSection(c echo.Context, o *domain.Onboarding) (views.WebhookSection, error) {
 	w := views.WebhookSection{Configured: h.Redeliver != nil}
 	if h.WebhookLog == nil {
 		return w, nil
@@ -104,7 +105,7 @@ func redeliverPath(onboardingID string, deliveryID int64) string {
 
 // redeliverWebhook sends one delivery of the onboarding's event again, now,
 // with a fresh retry schedule, and audits it (operators; the route checks).
-func (h *Handler) redeliverWebhook(c echo.Context, o *db.Onboarding) error {
+func (h *Handler) redeliverWebhook(c echo.Context, o *domain.Onboarding) error {
 	s := staffFrom(c)
 	if s == nil {
 		return h.adminError(c, http.StatusUnauthorized, "admin.error.401")
@@ -134,7 +135,7 @@ func (h *Handler) redeliverWebhook(c echo.Context, o *db.Onboarding) error {
 		OnboardingID: &oid, IP: c.RealIP(), Detail: map[string]any{
 			"delivery_id": before.ID, "event_id": before.EventID, "url": url,
 			"from": before.Status, "attempts": before.Attempts,
-		}}, db.Event{Message: AuditRedeliver + " by staff: event " + before.EventID + " to " + url}); err != nil {
+		}}, domain.Event{Message: AuditRedeliver + " by staff: event " + before.EventID + " to " + url}); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, detailPath(o.ID)+"?done=redeliver#webhooks")

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
 	"github.com/onboard-altinn/onboard/internal/orgno"
@@ -30,8 +31,8 @@ type APIStore interface {
 	ClaimIdempotencyKey(ctx context.Context, apiKeyID int64, key string, hash []byte) (*db.Idempotent, error)
 	SaveIdempotent(ctx context.Context, apiKeyID int64, key string, answer db.Idempotent) error
 	ReleaseIdempotencyKey(ctx context.Context, apiKeyID int64, key string) error
-	OnboardingByID(ctx context.Context, id string) (*db.Onboarding, error)
-	OnboardingsByCustomerRef(ctx context.Context, ref string) ([]db.Onboarding, error)
+	OnboardingByID(ctx context.Context, id string) (*domain.Onboarding, error)
+	OnboardingsByCustomerRef(ctx context.Context, ref string) ([]domain.Onboarding, error)
 	ListOnboardings(ctx context.Context, f db.ListFilter) (db.ListPage, error)
 
 	ListAPIKeys(ctx context.Context) ([]db.APIKey, error)
@@ -203,15 +204,15 @@ type apiListPage struct {
 // apiView shapes o for the API. The hand-off URL is where to send the
 // customer: Altinn's confirm page while a request waits for them, our
 // status page otherwise.
-func (h *Handler) apiView(o *db.Onboarding) apiOnboarding {
-	v := apiOnboarding{ID: o.ID, Ref: o.Ref, Product: o.Product, Kind: o.Kind, OrgNo: o.OrgNo, CustomerRef: o.CustomerRef,
-		Lang: o.Lang, Status: o.Status, SystemUserID: o.SystemUserID, ErrorCode: o.ErrorCode,
+func (h *Handler) apiView(o *domain.Onboarding) apiOnboarding {
+	v := apiOnboarding{ID: o.ID, Ref: o.Ref, Product: o.Product, Kind: string(o.Kind), OrgNo: o.OrgNo, CustomerRef: o.CustomerRef,
+		Lang: o.Lang, Status: string(o.Status), SystemUserID: o.SystemUserID, ErrorCode: o.ErrorCode,
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), HandoffURL: h.PublicURL + "/status/" + o.Ref}
-	if o.Status == db.StatusPending && o.ConfirmURL != nil && *o.ConfirmURL != "" {
+	if o.Status == domain.StatusPending && o.ConfirmURL != nil && *o.ConfirmURL != "" {
 		v.ConfirmURL = o.ConfirmURL
 		v.HandoffURL = *o.ConfirmURL
 	}
-	if o.Status == db.StatusConnected {
+	if o.Status == domain.StatusConnected {
 		v.Usability = h.apiUsability(o)
 	}
 	return v
@@ -219,7 +220,7 @@ func (h *Handler) apiView(o *db.Onboarding) apiOnboarding {
 
 // apiUsability shapes a connected onboarding's usability; its texts are
 // English, like the rest of the API.
-func (h *Handler) apiUsability(o *db.Onboarding) *apiUsability {
+func (h *Handler) apiUsability(o *domain.Onboarding) *apiUsability {
 	utc := func(t *time.Time) *time.Time {
 		if t == nil {
 			return nil
@@ -357,7 +358,7 @@ func (h *Handler) parseCreate(body []byte) (apiCreateRequest, *apiProblem) {
 
 func (h *Handler) startFromAPI(ctx context.Context, k *db.APIKey, in apiCreateRequest) (int, apiOnboarding, error) {
 	o, started, err := h.Onboardings.Start(ctx, onboarding.StartInput{Product: in.Product, OrgNo: in.OrgNo,
-		CustomerRef: in.CustomerRef, Lang: in.Lang, Cause: db.CauseAPI, Actor: "apikey:" + k.Prefix})
+		CustomerRef: in.CustomerRef, Lang: in.Lang, Cause: domain.CauseAPI, Actor: "apikey:" + k.Prefix})
 	if errors.Is(err, onboarding.ErrUnknownProduct) {
 		return 0, apiOnboarding{}, problem(http.StatusBadRequest, "product is not a configured product")
 	}
@@ -416,14 +417,14 @@ func (h *Handler) apiList(c echo.Context) error {
 		}
 		return c.JSON(http.StatusOK, out)
 	}
-	f := db.ListFilter{Status: q.Get("status"), Kind: q.Get("kind"), After: q.Get("cursor"), Usability: q.Get("usability")}
-	if f.Status != "" && !knownStatus(f.Status) {
+	f := db.ListFilter{Status: domain.Status(q.Get("status")), Kind: domain.Kind(q.Get("kind")), After: q.Get("cursor"), Usability: q.Get("usability")}
+	if f.Status != "" && !knownStatus(string(f.Status)) {
 		return problem(http.StatusBadRequest, "status is not an onboarding status")
 	}
 	if f.Usability != "" && !slices.Contains(db.UsabilityFilters, f.Usability) {
 		return problem(http.StatusBadRequest, "usability must be one of "+strings.Join(db.UsabilityFilters, ", "))
 	}
-	if !apiKinds[f.Kind] {
+	if !apiKinds[string(f.Kind)] {
 		return problem(http.StatusBadRequest, "kind must be standard or agent")
 	}
 	if s := q.Get("limit"); s != "" {
@@ -447,8 +448,8 @@ func (h *Handler) apiList(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-var apiStatuses = []string{db.StatusStarted, db.StatusRequesting, db.StatusPending, db.StatusAccepted, db.StatusConnected,
-	db.StatusRejected, db.StatusExpired, db.StatusFailed, db.StatusCancelled, db.StatusRevoked}
+var apiStatuses = []string{string(domain.StatusStarted), string(domain.StatusRequesting), string(domain.StatusPending), string(domain.StatusAccepted), string(domain.StatusConnected),
+	string(domain.StatusRejected), string(domain.StatusExpired), string(domain.StatusFailed), string(domain.StatusCancelled), string(domain.StatusRevoked)}
 
 func knownStatus(s string) bool {
 	for _, v := range apiStatuses {

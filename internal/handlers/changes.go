@@ -7,8 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
 	"github.com/onboard-altinn/onboard/internal/orgno"
@@ -21,7 +21,7 @@ func changePath(ref string) string { return "/change/" + ref }
 
 // changeByRef loads a change request by its return reference, and its
 // onboarding; anything unknown is a 404.
-func (h *Handler) changeByRef(c echo.Context, ref string) (*db.ChangeRequest, *db.Onboarding, error) {
+func (h *Handler) changeByRef(c echo.Context, ref string) (*domain.ChangeRequest, *domain.Onboarding, error) {
 	if !refPattern.MatchString(ref) {
 		return nil, nil, echo.ErrNotFound
 	}
@@ -42,7 +42,7 @@ func (h *Handler) changeByRef(c echo.Context, ref string) (*db.ChangeRequest, *d
 
 // ownsChange reports whether this browser may see the organisation behind a
 // change request: the one that started its onboarding (or the change).
-func (h *Handler) ownsChange(c echo.Context, o *db.Onboarding, cr *db.ChangeRequest) bool {
+func (h *Handler) ownsChange(c echo.Context, o *domain.Onboarding, cr *domain.ChangeRequest) bool {
 	return h.ownsFlow(c, o.Ref) || h.ownsFlow(c, cr.Ref)
 }
 
@@ -58,7 +58,7 @@ func (h *Handler) changeReturn(c echo.Context, ref string) error {
 	if err := h.Onboardings.RecordChangeReturn(ctx, cr, h.ownsChange(c, o, cr)); err != nil {
 		return err
 	}
-	if err := changeSettled(h.Onboardings.RefreshChange(ctx, o, cr, db.CauseCustomer, "")); err != nil {
+	if err := changeSettled(h.Onboardings.RefreshChange(ctx, o, cr, domain.CauseCustomer, "")); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, changePath(cr.Ref))
@@ -74,19 +74,19 @@ func (h *Handler) changeStatus(c echo.Context) error {
 		return err
 	}
 	if cr.Live() && (cr.CheckedAt == nil || time.Since(*cr.CheckedAt) >= h.MinRefreshInterval) {
-		if err := changeSettled(h.Onboardings.RefreshChange(c.Request().Context(), o, cr, db.CauseCustomer, "")); err != nil {
+		if err := changeSettled(h.Onboardings.RefreshChange(c.Request().Context(), o, cr, domain.CauseCustomer, "")); err != nil {
 			return err
 		}
 	}
 	lang := langOf(c)
 	m := views.ChangeOutcome{
 		Page: h.page(c, i18n.T(lang, "change.heading")),
-		Ref:  cr.Ref, Status: cr.Status, Vendor: h.Vendor, RefreshURL: changePath(cr.Ref),
+		Ref:  cr.Ref, Status: string(cr.Status), Vendor: h.Vendor, RefreshURL: changePath(cr.Ref),
 	}
 	if cr.ErrorCode != nil {
 		m.ErrorCode = *cr.ErrorCode
 	}
-	if cr.Status == db.ChangePending && cr.ConfirmURL != nil {
+	if cr.Status == domain.ChangePending && cr.ConfirmURL != nil {
 		m.ConfirmURL = *cr.ConfirmURL
 	}
 	if h.ownsChange(c, o, cr) {
@@ -126,10 +126,10 @@ func grantViews(lang string, rights, packages []string) []views.Grant {
 
 // changeAgent reports whether an onboarding's system user is an agent
 // (client) one, which Altinn cannot change.
-func (h *Handler) changeAgent(o *db.Onboarding) bool {
-	if o.Kind == config.KindAgent {
+func (h *Handler) changeAgent(o *domain.Onboarding) bool {
+	if o.Kind == domain.KindAgent {
 		return true
 	}
 	p, ok := h.product(o.Product)
-	return ok && p.Kind == config.KindAgent
+	return ok && p.Kind == domain.KindAgent
 }

@@ -16,7 +16,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/config"
-	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
 	"github.com/onboard-altinn/onboard/static"
@@ -25,27 +25,27 @@ import (
 
 // Onboardings is the service layer the wizard and the dashboard use.
 type Onboardings interface {
-	Start(ctx context.Context, in onboarding.StartInput) (*db.Onboarding, bool, error)
-	Continue(ctx context.Context, o *db.Onboarding, cause, actor string) error
-	Refresh(ctx context.Context, o *db.Onboarding, cause, actor string) error
-	Renew(ctx context.Context, o *db.Onboarding, cause, actor string) error
-	Cancel(ctx context.Context, o *db.Onboarding, cause, actor string) error
-	Import(ctx context.Context, su altinn.SystemUser, cause, actor string) (*db.Onboarding, error)
-	RecordReturn(ctx context.Context, o *db.Onboarding, withCookie bool) error
+	Start(ctx context.Context, in onboarding.StartInput) (*domain.Onboarding, bool, error)
+	Continue(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error
+	Refresh(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error
+	Renew(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error
+	Cancel(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error
+	Import(ctx context.Context, su altinn.SystemUser, cause domain.Cause, actor string) (*domain.Onboarding, error)
+	RecordReturn(ctx context.Context, o *domain.Onboarding, withCookie bool) error
 	// TestConnection proves a connected onboarding usable (usability).
-	TestConnection(ctx context.Context, o *db.Onboarding, cause, actor string) error
+	TestConnection(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error
 	// Change requests (changes.go, admin_changes.go).
-	RequestChange(ctx context.Context, o *db.Onboarding, cause, actor string) (*db.ChangeRequest, error)
-	RefreshChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, cause, actor string) error
-	CancelChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, cause, actor string) error
-	RecordChangeReturn(ctx context.Context, cr *db.ChangeRequest, withCookie bool) error
+	RequestChange(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) (*domain.ChangeRequest, error)
+	RefreshChange(ctx context.Context, o *domain.Onboarding, cr *domain.ChangeRequest, cause domain.Cause, actor string) error
+	CancelChange(ctx context.Context, o *domain.Onboarding, cr *domain.ChangeRequest, cause domain.Cause, actor string) error
+	RecordChangeReturn(ctx context.Context, cr *domain.ChangeRequest, withCookie bool) error
 }
 
 // Store is the part of the database the handlers read directly.
 type Store interface {
-	OnboardingByRef(ctx context.Context, ref string) (*db.Onboarding, error)
-	OnboardingByID(ctx context.Context, id string) (*db.Onboarding, error)
-	ChangeRequestByRef(ctx context.Context, ref string) (*db.ChangeRequest, error)
+	OnboardingByRef(ctx context.Context, ref string) (*domain.Onboarding, error)
+	OnboardingByID(ctx context.Context, id string) (*domain.Onboarding, error)
+	ChangeRequestByRef(ctx context.Context, ref string) (*domain.ChangeRequest, error)
 }
 
 // SystemUserLister lists a system's system users at Altinn (bysystem).
@@ -139,7 +139,7 @@ func (h *Handler) product(id string) (config.Product, bool) {
 }
 
 func (h *Handler) productView(p config.Product, lang string) views.Product {
-	v := views.Product{ID: p.ID, Name: p.DisplayName(lang), Agent: p.Kind == config.KindAgent, URL: "/onboard/" + p.ID}
+	v := views.Product{ID: p.ID, Name: p.DisplayName(lang), Agent: p.Kind == domain.KindAgent, URL: "/onboard/" + p.ID}
 	for _, r := range p.Rights {
 		v.Grants = append(v.Grants, views.Grant{Label: label(lang, "right."+r, r), ID: r})
 	}

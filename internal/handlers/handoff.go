@@ -12,7 +12,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/labstack/echo/v4"
 
-	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/handoff"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
@@ -67,7 +67,7 @@ func (h *Handler) handoffStart(c echo.Context) error {
 	// The rest of this request speaks the token's language too.
 	c.Request().AddCookie(&http.Cookie{Name: langCookie, Value: ho.Lang})
 	o, started, err := h.Onboardings.Start(c.Request().Context(), onboarding.StartInput{
-		Product: ho.Product, OrgNo: ho.OrgNo, CustomerRef: ho.CustomerRef, Lang: ho.Lang, Cause: db.CauseCustomer,
+		Product: ho.Product, OrgNo: ho.OrgNo, CustomerRef: ho.CustomerRef, Lang: ho.Lang, Cause: domain.CauseCustomer,
 	})
 	if errors.Is(err, onboarding.ErrUnknownProduct) {
 		return h.handoffRefused(c, token, http.StatusBadRequest, "handoff.err.product")

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/handoff"
 )
 
@@ -23,19 +24,19 @@ type refStore struct {
 	asked []string
 }
 
-func (s *refStore) OnboardingByRef(_ context.Context, ref string) (*db.Onboarding, error) {
+func (s *refStore) OnboardingByRef(_ context.Context, ref string) (*domain.Onboarding, error) {
 	s.asked = append(s.asked, ref)
 	if ref == s.known {
-		return &db.Onboarding{ID: "o1", Ref: ref, Status: db.StatusPending}, nil
+		return &domain.Onboarding{ID: "o1", Ref: ref, Status: domain.StatusPending}, nil
 	}
 	return nil, db.ErrNotFound
 }
 
-func (s *refStore) OnboardingByID(context.Context, string) (*db.Onboarding, error) {
+func (s *refStore) OnboardingByID(context.Context, string) (*domain.Onboarding, error) {
 	return nil, errors.New("refStore: OnboardingByID not expected")
 }
 
-func (s *refStore) ChangeRequestByRef(_ context.Context, ref string) (*db.ChangeRequest, error) {
+func (s *refStore) ChangeRequestByRef(_ context.Context, ref string) (*domain.ChangeRequest, error) {
 	s.asked = append(s.asked, ref)
 	return nil, db.ErrNotFound
 }
@@ -48,13 +49,13 @@ type refOnboardings struct {
 	withCookie          bool
 }
 
-func (o *refOnboardings) RecordReturn(_ context.Context, ob *db.Onboarding, withCookie bool) error {
+func (o *refOnboardings) RecordReturn(_ context.Context, ob *domain.Onboarding, withCookie bool) error {
 	o.returned, o.withCookie = append(o.returned, ob.Ref), withCookie
 	return nil
 }
 
-func (o *refOnboardings) Refresh(_ context.Context, ob *db.Onboarding, cause, _ string) error {
-	if cause != db.CauseCustomer {
+func (o *refOnboardings) Refresh(_ context.Context, ob *domain.Onboarding, cause domain.Cause, _ string) error {
+	if cause != domain.CauseCustomer {
 		return errors.New("refOnboardings: a return refreshes as the customer")
 	}
 	o.refreshed = append(o.refreshed, ob.Ref)

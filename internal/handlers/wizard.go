@@ -10,6 +10,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
 	"github.com/onboard-altinn/onboard/internal/orgno"
@@ -82,7 +83,7 @@ func (h *Handler) submit(c echo.Context) error {
 		return h.orgForm(c, p, http.StatusUnprocessableEntity, typed, orgErrorKeys[err])
 	}
 	o, started, err := h.Onboardings.Start(c.Request().Context(), onboarding.StartInput{
-		Product: p.ID, OrgNo: n, Lang: langOf(c), Cause: db.CauseCustomer,
+		Product: p.ID, OrgNo: n, Lang: langOf(c), Cause: domain.CauseCustomer,
 	})
 	if err := settled(err); err != nil {
 		return err
@@ -98,8 +99,8 @@ func (h *Handler) submit(c echo.Context) error {
 // sendOn sends the browser to Altinn when there is something to approve, and
 // to the status page otherwise. The confirm URL was checked against the
 // allowlist before it was stored.
-func (h *Handler) sendOn(c echo.Context, o *db.Onboarding) error {
-	if o.Status == db.StatusPending && o.ConfirmURL != nil && *o.ConfirmURL != "" {
+func (h *Handler) sendOn(c echo.Context, o *domain.Onboarding) error {
+	if o.Status == domain.StatusPending && o.ConfirmURL != nil && *o.ConfirmURL != "" {
 		return c.Redirect(http.StatusSeeOther, *o.ConfirmURL)
 	}
 	return c.Redirect(http.StatusSeeOther, "/status/"+o.Ref)
@@ -107,7 +108,7 @@ func (h *Handler) sendOn(c echo.Context, o *db.Onboarding) error {
 
 var refPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
 
-func (h *Handler) onboardingByRef(c echo.Context, ref string) (*db.Onboarding, error) {
+func (h *Handler) onboardingByRef(c echo.Context, ref string) (*domain.Onboarding, error) {
 	if !refPattern.MatchString(ref) {
 		return nil, echo.ErrNotFound
 	}
@@ -134,7 +135,7 @@ func (h *Handler) altinnReturn(c echo.Context) error {
 	if err := h.Onboardings.RecordReturn(c.Request().Context(), o, h.ownsFlow(c, ref)); err != nil {
 		return err
 	}
-	if err := settled(h.Onboardings.Refresh(c.Request().Context(), o, db.CauseCustomer, "")); err != nil {
+	if err := settled(h.Onboardings.Refresh(c.Request().Context(), o, domain.CauseCustomer, "")); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/status/"+o.Ref)
@@ -150,19 +151,19 @@ func (h *Handler) status(c echo.Context) error {
 		return err
 	}
 	if o.CheckedAt == nil || time.Since(*o.CheckedAt) >= h.MinRefreshInterval {
-		if err := settled(h.Onboardings.Refresh(c.Request().Context(), o, db.CauseCustomer, "")); err != nil {
+		if err := settled(h.Onboardings.Refresh(c.Request().Context(), o, domain.CauseCustomer, "")); err != nil {
 			return err
 		}
 	}
 	return h.renderOutcome(c, o)
 }
 
-func (h *Handler) renderOutcome(c echo.Context, o *db.Onboarding) error {
+func (h *Handler) renderOutcome(c echo.Context, o *domain.Onboarding) error {
 	lang := langOf(c)
 	p, _ := h.product(o.Product)
 	m := views.Outcome{
 		Page: h.page(c, i18n.T(lang, "outcome.heading")),
-		Ref:  o.Ref, Status: o.Status, Escalated: o.Escalated, Agent: o.Kind == config.KindAgent,
+		Ref:  o.Ref, Status: string(o.Status), Escalated: o.Escalated, Agent: o.Kind == domain.KindAgent,
 		Vendor: h.Vendor, RefreshURL: "/status/" + o.Ref, AltinnURL: h.AltinnPortalURL,
 	}
 	if o.ErrorCode != nil {
@@ -176,11 +177,11 @@ func (h *Handler) renderOutcome(c echo.Context, o *db.Onboarding) error {
 		if o.CheckedAt != nil {
 			m.CheckedAt = when(c, *o.CheckedAt)
 		}
-		if o.Status == db.StatusPending && o.ConfirmURL != nil {
+		if o.Status == domain.StatusPending && o.ConfirmURL != nil {
 			m.ConfirmURL = *o.ConfirmURL
 		}
 		switch o.Status {
-		case db.StatusRequesting, db.StatusFailed, db.StatusRejected, db.StatusExpired, db.StatusRevoked:
+		case domain.StatusRequesting, domain.StatusFailed, domain.StatusRejected, domain.StatusExpired, domain.StatusRevoked:
 			m.RetryAction = "/status/" + o.Ref + "/retry"
 		}
 	}
@@ -200,7 +201,7 @@ func (h *Handler) retry(c echo.Context) error {
 	if !h.ownsFlow(c, ref) {
 		return echo.ErrForbidden
 	}
-	if err := settled(h.Onboardings.Continue(c.Request().Context(), o, db.CauseCustomer, "")); err != nil {
+	if err := settled(h.Onboardings.Continue(c.Request().Context(), o, domain.CauseCustomer, "")); err != nil {
 		return err
 	}
 	return h.sendOn(c, o)

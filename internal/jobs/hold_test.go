@@ -9,7 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
-	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/jobs"
 )
 
@@ -25,7 +25,7 @@ func TestReconcileWorkerRespectsRetryAfter(t *testing.T) {
 		want      string // the service call made
 		wantNext  time.Time
 	}{
-		{"connected and held: looked at when the hold ends, not a day later", db.StatusConnected, now.Add(90 * time.Second), "", now.Add(90 * time.Second)},
+		{"connected and held: looked at when the hold ends, not a day later", string(domain.StatusConnected), now.Add(90 * time.Second), "", now.Add(90 * time.Second)},
 		{"held: no call, next check when the hold ends", "", now.Add(90 * time.Second), "", now.Add(90 * time.Second)},
 		{"held shorter than the schedule: the schedule", "", now.Add(10 * time.Second), "", now.Add(30 * time.Second)},
 		{"hold over: the check is made", "", now.Add(-time.Second), "refresh", time.Time{}},
@@ -33,8 +33,8 @@ func TestReconcileWorkerRespectsRetryAfter(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			svc := &fakeService{save: true}
-			status := cmp.Or(tt.status, db.StatusPending)
-			store := &fakeStore{o: &db.Onboarding{ID: "o1", Status: status, StatusAt: now.Add(-30 * time.Second), Version: 3}}
+			status := cmp.Or(domain.Status(tt.status), domain.StatusPending)
+			store := &fakeStore{o: &domain.Onboarding{ID: "o1", Status: status, StatusAt: now.Add(-30 * time.Second), Version: 3}}
 			w := &jobs.ReconcileWorker{Store: store, Onboardings: svc, SettleAfter: 2 * time.Minute,
 				Schedule:  jobs.Schedule{Waiting: []time.Duration{time.Minute, time.Hour}, Connected: 24 * time.Hour},
 				NotBefore: func() time.Time { return tt.notBefore },

@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
 )
 
@@ -45,13 +46,13 @@ func (ReconcileArgs) InsertOpts() river.InsertOpts {
 
 // Onboardings is the part of the onboarding service the reconciler uses.
 type Onboardings interface {
-	Refresh(ctx context.Context, o *db.Onboarding, cause, actor string) error
-	Continue(ctx context.Context, o *db.Onboarding, cause, actor string) error
+	Refresh(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error
+	Continue(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error
 }
 
 // Store is the part of the database the reconciler reads and writes directly.
 type Store interface {
-	OnboardingByID(ctx context.Context, id string) (*db.Onboarding, error)
+	OnboardingByID(ctx context.Context, id string) (*domain.Onboarding, error)
 	SetNextCheck(ctx context.Context, id string, version int, at *time.Time) error
 }
 
@@ -103,13 +104,13 @@ func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 	version := o.Version
 	now := w.now()
 	actor := "job " + strconv.FormatInt(job.ID, 10)
-	if nb := w.notBefore(); nb.After(now) && (Waiting(o.Status) || o.Status == db.StatusConnected) {
+	if nb := w.notBefore(); nb.After(now) && (Waiting(o.Status) || o.Status == domain.StatusConnected) {
 		// Altinn asked us to wait: look again once it may be asked. A
 		// connected onboarding that was due (its daily look, or a change
 		// request waiting on it) is looked at when the wait ends, not a
 		// day later.
 		next := w.nextCheck(o, now)
-		if o.Status == db.StatusConnected {
+		if o.Status == domain.StatusConnected {
 			next = &nb
 		}
 		if err := w.Store.SetNextCheck(ctx, o.ID, version, next); err != nil {
@@ -118,10 +119,10 @@ func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 		return nil
 	}
 	switch {
-	case o.Status == db.StatusRequesting && now.Sub(o.StatusAt) >= w.SettleAfter:
-		err = w.Onboardings.Continue(ctx, o, db.CauseReconciler, actor)
-	case Waiting(o.Status) || o.Status == db.StatusConnected:
-		err = w.Onboardings.Refresh(ctx, o, db.CauseReconciler, actor)
+	case o.Status == domain.StatusRequesting && now.Sub(o.StatusAt) >= w.SettleAfter:
+		err = w.Onboardings.Continue(ctx, o, domain.CauseReconciler, actor)
+	case Waiting(o.Status) || o.Status == domain.StatusConnected:
+		err = w.Onboardings.Refresh(ctx, o, domain.CauseReconciler, actor)
 	default:
 		// Final since it was enqueued: nothing to read.
 	}
@@ -147,7 +148,7 @@ func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 
 // nextCheck is the schedule's next look at o, but never before Altinn may
 // be called again.
-func (w *ReconcileWorker) nextCheck(o *db.Onboarding, now time.Time) *time.Time {
+func (w *ReconcileWorker) nextCheck(o *domain.Onboarding, now time.Time) *time.Time {
 	next := w.Schedule.NextCheck(o.Status, o.StatusAt, now)
 	if nb := w.notBefore(); next != nil && nb.After(*next) {
 		next = &nb

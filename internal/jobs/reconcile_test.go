@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/jobs"
 )
 
@@ -21,17 +22,17 @@ type fakeService struct {
 	err   error
 }
 
-func (f *fakeService) Refresh(_ context.Context, o *db.Onboarding, cause, actor string) error {
+func (f *fakeService) Refresh(_ context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error {
 	return f.record("refresh", o, cause, actor)
 }
 
-func (f *fakeService) Continue(_ context.Context, o *db.Onboarding, cause, actor string) error {
+func (f *fakeService) Continue(_ context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error {
 	return f.record("continue", o, cause, actor)
 }
 
-func (f *fakeService) record(what string, o *db.Onboarding, cause, actor string) error {
-	if cause != db.CauseReconciler || actor != "job 7" {
-		what += " (cause " + cause + ", actor " + actor + ")"
+func (f *fakeService) record(what string, o *domain.Onboarding, cause domain.Cause, actor string) error {
+	if cause != domain.CauseReconciler || actor != "job 7" {
+		what += " (cause " + string(cause) + ", actor " + actor + ")"
 	}
 	f.calls = append(f.calls, what)
 	if f.save {
@@ -41,11 +42,11 @@ func (f *fakeService) record(what string, o *db.Onboarding, cause, actor string)
 }
 
 type fakeStore struct {
-	o       *db.Onboarding
+	o       *domain.Onboarding
 	setNext []*time.Time
 }
 
-func (s *fakeStore) OnboardingByID(_ context.Context, id string) (*db.Onboarding, error) {
+func (s *fakeStore) OnboardingByID(_ context.Context, id string) (*domain.Onboarding, error) {
 	if s.o == nil || s.o.ID != id {
 		return nil, db.ErrNotFound
 	}
@@ -71,22 +72,22 @@ func TestReconcileWorkerDecides(t *testing.T) {
 		wantNext bool   // SetNextCheck called (nothing saved)
 		wantErr  bool
 	}{
-		{"pending is refreshed", db.StatusPending, time.Hour, true, nil, "refresh", false, false},
-		{"accepted is refreshed", db.StatusAccepted, time.Hour, true, nil, "refresh", false, false},
-		{"connected is verified", db.StatusConnected, 48 * time.Hour, true, nil, "refresh", false, false},
-		{"young requesting is only looked at: its customer may still be creating it", db.StatusRequesting, time.Minute, true, nil, "refresh", false, false},
-		{"old requesting is continued: lookup, then create", db.StatusRequesting, 3 * time.Minute, true, nil, "continue", false, false},
-		{"rejected since enqueued: nothing", db.StatusRejected, time.Hour, false, nil, "", true, false},
-		{"expired: nothing", db.StatusExpired, time.Hour, false, nil, "", true, false},
-		{"cancelled: nothing", db.StatusCancelled, time.Hour, false, nil, "", true, false},
-		{"nothing saved: next check set here", db.StatusPending, time.Hour, false, nil, "refresh", true, false},
-		{"save failed: next check set, error for River", db.StatusPending, time.Hour, false, errors.New("db down"), "refresh", true, true},
+		{"pending is refreshed", string(domain.StatusPending), time.Hour, true, nil, "refresh", false, false},
+		{"accepted is refreshed", string(domain.StatusAccepted), time.Hour, true, nil, "refresh", false, false},
+		{"connected is verified", string(domain.StatusConnected), 48 * time.Hour, true, nil, "refresh", false, false},
+		{"young requesting is only looked at: its customer may still be creating it", string(domain.StatusRequesting), time.Minute, true, nil, "refresh", false, false},
+		{"old requesting is continued: lookup, then create", string(domain.StatusRequesting), 3 * time.Minute, true, nil, "continue", false, false},
+		{"rejected since enqueued: nothing", string(domain.StatusRejected), time.Hour, false, nil, "", true, false},
+		{"expired: nothing", string(domain.StatusExpired), time.Hour, false, nil, "", true, false},
+		{"cancelled: nothing", string(domain.StatusCancelled), time.Hour, false, nil, "", true, false},
+		{"nothing saved: next check set here", string(domain.StatusPending), time.Hour, false, nil, "refresh", true, false},
+		{"save failed: next check set, error for River", string(domain.StatusPending), time.Hour, false, errors.New("db down"), "refresh", true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			svc := &fakeService{save: tt.save, err: tt.err}
-			store := &fakeStore{o: &db.Onboarding{ID: "o1", Status: tt.status, StatusAt: now.Add(-tt.age), Version: 3}}
+			store := &fakeStore{o: &domain.Onboarding{ID: "o1", Status: domain.Status(tt.status), StatusAt: now.Add(-tt.age), Version: 3}}
 			w := &jobs.ReconcileWorker{Store: store, Onboardings: svc, SettleAfter: 2 * time.Minute,
 				Schedule: jobs.Schedule{Waiting: []time.Duration{time.Minute}, Connected: time.Hour},
 				Now:      func() time.Time { return now }}

@@ -3,7 +3,7 @@ package jobs
 import (
 	"time"
 
-	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // Schedule says when an onboarding is next re-read from Altinn. The
@@ -23,9 +23,9 @@ type Schedule struct {
 // Waiting reports whether an onboarding in status is waiting for something
 // to happen at Altinn (the customer's decision, or our own request), so it
 // is re-read on the waiting schedule.
-func Waiting(status string) bool {
+func Waiting(status domain.Status) bool {
 	switch status {
-	case db.StatusRequesting, db.StatusPending, db.StatusAccepted:
+	case domain.StatusRequesting, domain.StatusPending, domain.StatusAccepted:
 		return true
 	}
 	return false
@@ -35,7 +35,7 @@ func Waiting(status string) bool {
 // at since, seen at now: always after now, or nil for a status nothing at
 // Altinn can change by itself (rejected, expired, failed, cancelled,
 // revoked: a person moves those on).
-func (s Schedule) NextCheck(status string, since, now time.Time) *time.Time {
+func (s Schedule) NextCheck(status domain.Status, since, now time.Time) *time.Time {
 	var t time.Time
 	switch {
 	case Waiting(status) && len(s.Waiting) > 0:
@@ -48,7 +48,7 @@ func (s Schedule) NextCheck(status string, since, now time.Time) *time.Time {
 		}
 		last := s.Waiting[len(s.Waiting)-1]
 		t = since.Add((age/last + 1) * last)
-	case status == db.StatusConnected && s.Connected > 0:
+	case status == domain.StatusConnected && s.Connected > 0:
 		t = now.Add(s.Connected)
 	default:
 		return nil

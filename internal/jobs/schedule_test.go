@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/jobs"
 )
 
@@ -24,31 +24,31 @@ func TestScheduleNextCheck(t *testing.T) {
 		age    time.Duration // now - since
 		want   time.Duration // next check - since; never for nil
 	}{
-		{"just created: first look after a minute", db.StatusRequesting, 0, time.Minute},
-		{"pending, brand new", db.StatusPending, 0, time.Minute},
-		{"pending, 30 s", db.StatusPending, 30 * time.Second, time.Minute},
-		{"pending, exactly 1 m: the next age, never now", db.StatusPending, time.Minute, 5 * time.Minute},
-		{"pending, 2 m", db.StatusPending, 2 * time.Minute, 5 * time.Minute},
-		{"pending, 14 m 59 s", db.StatusPending, 15*time.Minute - time.Second, 15 * time.Minute},
-		{"pending, 20 m", db.StatusPending, 20 * time.Minute, time.Hour},
-		{"pending, 2 h", db.StatusPending, 2 * time.Hour, 6 * time.Hour},
-		{"pending, 7 h", db.StatusPending, 7 * time.Hour, 24 * time.Hour},
-		{"pending, 24 h: then daily", db.StatusPending, 24 * time.Hour, 48 * time.Hour},
-		{"pending, 30 h", db.StatusPending, 30 * time.Hour, 48 * time.Hour},
-		{"pending, 100 days", db.StatusPending, 100 * 24 * time.Hour, 101 * 24 * time.Hour},
-		{"accepted, not verified yet", db.StatusAccepted, 3 * time.Minute, 5 * time.Minute},
-		{"requesting after an ambiguous create", db.StatusRequesting, 10 * time.Minute, 15 * time.Minute},
-		{"clock behind since: the first age", db.StatusPending, -time.Minute, time.Minute},
-		{"connected: a day after now", db.StatusConnected, 3 * time.Hour, 27 * time.Hour},
-		{"rejected: never", db.StatusRejected, time.Minute, never},
-		{"expired: never", db.StatusExpired, 200 * 24 * time.Hour, never},
-		{"failed: never", db.StatusFailed, 0, never},
-		{"cancelled: never", db.StatusCancelled, 0, never},
-		{"revoked: never", db.StatusRevoked, 0, never},
+		{"just created: first look after a minute", string(domain.StatusRequesting), 0, time.Minute},
+		{"pending, brand new", string(domain.StatusPending), 0, time.Minute},
+		{"pending, 30 s", string(domain.StatusPending), 30 * time.Second, time.Minute},
+		{"pending, exactly 1 m: the next age, never now", string(domain.StatusPending), time.Minute, 5 * time.Minute},
+		{"pending, 2 m", string(domain.StatusPending), 2 * time.Minute, 5 * time.Minute},
+		{"pending, 14 m 59 s", string(domain.StatusPending), 15*time.Minute - time.Second, 15 * time.Minute},
+		{"pending, 20 m", string(domain.StatusPending), 20 * time.Minute, time.Hour},
+		{"pending, 2 h", string(domain.StatusPending), 2 * time.Hour, 6 * time.Hour},
+		{"pending, 7 h", string(domain.StatusPending), 7 * time.Hour, 24 * time.Hour},
+		{"pending, 24 h: then daily", string(domain.StatusPending), 24 * time.Hour, 48 * time.Hour},
+		{"pending, 30 h", string(domain.StatusPending), 30 * time.Hour, 48 * time.Hour},
+		{"pending, 100 days", string(domain.StatusPending), 100 * 24 * time.Hour, 101 * 24 * time.Hour},
+		{"accepted, not verified yet", string(domain.StatusAccepted), 3 * time.Minute, 5 * time.Minute},
+		{"requesting after an ambiguous create", string(domain.StatusRequesting), 10 * time.Minute, 15 * time.Minute},
+		{"clock behind since: the first age", string(domain.StatusPending), -time.Minute, time.Minute},
+		{"connected: a day after now", string(domain.StatusConnected), 3 * time.Hour, 27 * time.Hour},
+		{"rejected: never", string(domain.StatusRejected), time.Minute, never},
+		{"expired: never", string(domain.StatusExpired), 200 * 24 * time.Hour, never},
+		{"failed: never", string(domain.StatusFailed), 0, never},
+		{"cancelled: never", string(domain.StatusCancelled), 0, never},
+		{"revoked: never", string(domain.StatusRevoked), 0, never},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := s.NextCheck(tt.status, since, since.Add(tt.age))
+			got := s.NextCheck(domain.Status(tt.status), since, since.Add(tt.age))
 			switch {
 			case tt.want == never && got != nil:
 				t.Fatalf("next check at age %v, want none", got.Sub(since))
@@ -73,7 +73,7 @@ func TestScheduleDueAtAges(t *testing.T) {
 	var ages []time.Duration
 	now := since
 	for now.Sub(since) < 72*time.Hour {
-		next := s.NextCheck(db.StatusPending, since, now)
+		next := s.NextCheck(domain.StatusPending, since, now)
 		now = *next // the reconciler looks exactly when due, and saves
 		ages = append(ages, now.Sub(since))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/jobs"
 )
 
@@ -19,7 +20,7 @@ type countingService struct {
 	calls map[string]int
 }
 
-func (c *countingService) Refresh(_ context.Context, o *db.Onboarding, _, _ string) error {
+func (c *countingService) Refresh(_ context.Context, o *domain.Onboarding, _ domain.Cause, _ string) error {
 	time.Sleep(20 * time.Millisecond)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -27,8 +28,8 @@ func (c *countingService) Refresh(_ context.Context, o *db.Onboarding, _, _ stri
 	return nil
 }
 
-func (c *countingService) Continue(ctx context.Context, o *db.Onboarding, cause, actor string) error {
-	return c.Refresh(ctx, o, cause, actor)
+func (c *countingService) Continue(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error {
+	return c.Refresh(ctx, o, domain.Cause(string(cause)), actor)
 }
 
 func (c *countingService) snapshot() map[string]int {
@@ -67,7 +68,7 @@ func TestSweepOnTwoInstances(t *testing.T) {
 		}
 		o, err := seed.CreateOnboarding(ctx, db.NewOnboarding{Ref: fmt.Sprintf("ref-sweep-%012d", i), Product: "standard",
 			Kind: "standard", SystemID: "991825827_smartcloud", OrgNo: org, ExternalRef: org, Lang: "nb",
-			Cause: db.CauseCustomer, NextCheckAt: next})
+			Cause: domain.CauseCustomer, NextCheckAt: next})
 		if err != nil {
 			t.Fatal(err)
 		}

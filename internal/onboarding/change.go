@@ -15,6 +15,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // ErrAgentChange is returned for an agent (client) system user: Altinn
@@ -53,7 +54,7 @@ func (c Change) Empty() bool {
 // Granted is what o's system user holds as far as we know: what was recorded
 // when it connected and moved by accepted change requests, or, for one from
 // before grants were recorded, what p asks for now.
-func Granted(o *db.Onboarding, p config.Product) (rights, packages []string) {
+func Granted(o *domain.Onboarding, p config.Product) (rights, packages []string) {
 	rights, packages = o.GrantedRights, o.GrantedPackages
 	if rights == nil {
 		rights = p.Rights
@@ -65,7 +66,7 @@ func Granted(o *db.Onboarding, p config.Product) (rights, packages []string) {
 }
 
 // Lacks compares what o's system user holds with what p asks for now.
-func Lacks(o *db.Onboarding, p config.Product) Change {
+func Lacks(o *domain.Onboarding, p config.Product) Change {
 	rights, packages := Granted(o, p)
 	return Change{
 		RequiredRights: missing(p.Rights, rights), UnwantedRights: missing(rights, p.Rights),
@@ -103,10 +104,10 @@ func missing(want, have []string) []string {
 // o is then revoked), ErrUnknownProduct, ErrSuperseded (a concurrent change
 // won; the returned change request and o hold the newer state), or a store
 // failure.
-func (s *Service) RequestChange(ctx context.Context, o *db.Onboarding, cause, actor string) (*db.ChangeRequest, error) {
+func (s *Service) RequestChange(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) (*domain.ChangeRequest, error) {
 	ctx, cancel := s.detach(ctx)
 	defer cancel()
-	if o.Kind == config.KindAgent {
+	if o.Kind == domain.KindAgent {
 		return nil, ErrAgentChange
 	}
 	live, err := s.DB.LiveChangeRequest(ctx, o.ID)
@@ -116,14 +117,14 @@ func (s *Service) RequestChange(ctx context.Context, o *db.Onboarding, cause, ac
 	case !errors.Is(err, db.ErrNotFound):
 		return nil, fmt.Errorf("onboarding: live change request: %w", err)
 	}
-	if o.Status != db.StatusConnected || o.SystemUserID == nil {
+	if o.Status != domain.StatusConnected || o.SystemUserID == nil {
 		return nil, ErrNotConnected
 	}
 	p, ok := s.product(o.Product)
 	if !ok {
 		return nil, ErrUnknownProduct
 	}
-	if p.Kind == config.KindAgent {
+	if p.Kind == domain.KindAgent {
 		return nil, ErrAgentChange
 	}
 	id, err := newUUID()
@@ -159,17 +160,17 @@ func (s *Service) RequestChange(ctx context.Context, o *db.Onboarding, cause, ac
 // correlation id instead, which Altinn answers with the one it has (or
 // NoChangeNeeded again), so it never makes two. A change request that has
 // ended is left as it is. Errors are as for RequestChange.
-func (s *Service) RefreshChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, cause, actor string) error {
+func (s *Service) RefreshChange(ctx context.Context, o *domain.Onboarding, cr *domain.ChangeRequest, cause domain.Cause, actor string) error {
 	ctx, cancel := s.detach(ctx)
 	defer cancel()
 	return s.settleChange(ctx, o, cr, s.continueChange(ctx, o, cr, cause, actor))
 }
 
-func (s *Service) continueChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, cause, actor string) error {
+func (s *Service) continueChange(ctx context.Context, o *domain.Onboarding, cr *domain.ChangeRequest, cause domain.Cause, actor string) error {
 	switch cr.Status {
-	case db.ChangeRequesting:
+	case domain.ChangeRequesting:
 		return s.sendChange(ctx, o, cr, cause, actor)
-	case db.ChangePending:
+	case domain.ChangePending:
 		return s.readChange(ctx, o, cr, cause, actor)
 	}
 	return nil
@@ -179,14 +180,14 @@ func (s *Service) continueChange(ctx context.Context, o *db.Onboarding, cr *db.C
 // one; Refresh of a connected onboarding (the reconciler's sweep, the status
 // page, staff) calls it. A lost race on the change request is no error here:
 // whoever won read it too.
-func (s *Service) refreshLiveChange(ctx context.Context, o *db.Onboarding, cause, actor string) error {
+func (s *Service) refreshLiveChange(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error {
 	cr, err := s.DB.LiveChangeRequest(ctx, o.ID)
 	switch {
 	case errors.Is(err, db.ErrNotFound):
 		return nil
 	case err != nil:
 		return fmt.Errorf("onboarding: live change request: %w", err)
-	case cr.Status != db.ChangePending:
+	case cr.Status != domain.ChangePending:
 		return nil // requesting: RequestChange and RefreshChange re-send it
 	}
 	if err := s.readChange(ctx, o, cr, cause, actor); !errors.Is(err, errChangeStale) {
@@ -201,7 +202,7 @@ var ErrChangeEnded = errors.New("onboarding: the change request has ended")
 
 // CancelChange withdraws a live change request: it is deleted at Altinn (if
 // it got there) and marked cancelled, so a new one can be made.
-func (s *Service) CancelChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, cause, actor string) error {
+func (s *Service) CancelChange(ctx context.Context, o *domain.Onboarding, cr *domain.ChangeRequest, cause domain.Cause, actor string) error {
 	ctx, cancel := s.detach(ctx)
 	defer cancel()
 	if !cr.Live() {
@@ -210,7 +211,7 @@ func (s *Service) CancelChange(ctx context.Context, o *db.Onboarding, cr *db.Cha
 	prev := cr.Status
 	start := time.Now()
 	err := s.Altinn.DeleteChangeRequest(ctx, cr.ID)
-	events := []db.Event{s.callEvent(cause, actor, "DELETE changerequest/vendor/{id}", start, 202, err, nil)}
+	events := []domain.Event{s.callEvent(cause, actor, "DELETE changerequest/vendor/{id}", start, 202, err, nil)}
 	if err != nil && !errors.Is(err, altinn.ErrNotFound) {
 		setChangeError(cr, CodeUnavailable, "could not delete the change request at Altinn: "+errorText(err))
 		if serr := s.saveChange(ctx, cr, prev, cause, actor, nil, events...); serr != nil {
@@ -218,23 +219,23 @@ func (s *Service) CancelChange(ctx context.Context, o *db.Onboarding, cr *db.Cha
 		}
 		return fmt.Errorf("onboarding: cancel change request: %w", err)
 	}
-	cr.Status, cr.ConfirmURL = db.ChangeCancelled, nil
+	cr.Status, cr.ConfirmURL = domain.ChangeCancelled, nil
 	clearChangeError(cr)
 	return s.settleChange(ctx, o, cr, s.saveChange(ctx, cr, prev, cause, actor, nil, events...))
 }
 
 // RecordChangeReturn notes that a browser came back on a change request's
 // redirect URL.
-func (s *Service) RecordChangeReturn(ctx context.Context, cr *db.ChangeRequest, withCookie bool) error {
+func (s *Service) RecordChangeReturn(ctx context.Context, cr *domain.ChangeRequest, withCookie bool) error {
 	msg := "customer returned from Altinn's change request page (" + cr.ID + ")"
 	if !withCookie {
 		msg += " (another browser)"
 	}
-	return s.DB.AddEvent(ctx, db.Event{OnboardingID: cr.OnboardingID, Kind: db.EventReturn, Cause: db.CauseCustomer, Message: msg})
+	return s.DB.AddEvent(ctx, domain.Event{OnboardingID: cr.OnboardingID, Kind: domain.EventReturn, Cause: domain.CauseCustomer, Message: msg})
 }
 
 // sendChange POSTs the change request with its stored correlation id.
-func (s *Service) sendChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, cause, actor string) error {
+func (s *Service) sendChange(ctx context.Context, o *domain.Onboarding, cr *domain.ChangeRequest, cause domain.Cause, actor string) error {
 	prev := cr.Status
 	start := time.Now()
 	res, created, err := s.Altinn.CreateChangeRequest(ctx, altinn.CreateChangeRequest{
@@ -247,7 +248,7 @@ func (s *Service) sendChange(ctx context.Context, o *db.Onboarding, cr *db.Chang
 	if created {
 		status = 201
 	}
-	events := []db.Event{s.changeCallEvent(cause, actor, "POST changerequest/vendor", start, status, err, res)}
+	events := []domain.Event{s.changeCallEvent(cause, actor, "POST changerequest/vendor", start, status, err, res)}
 	if err == nil {
 		return s.applyChange(ctx, o, cr, prev, res, cause, actor, events)
 	}
@@ -256,7 +257,7 @@ func (s *Service) sendChange(ctx context.Context, o *db.Onboarding, cr *db.Chang
 	case errors.As(err, &prob) && prob.Code == "AUTH-00015":
 		// No standard system user by that id at Altinn: an agent one (which
 		// cannot change), or one the customer deleted. byquery tells which.
-		cr.Status, cr.ConfirmURL = db.ChangeFailed, nil
+		cr.Status, cr.ConfirmURL = domain.ChangeFailed, nil
 		setChangeError(cr, prob.Code, errorText(err))
 		if err := s.saveChange(ctx, cr, prev, cause, actor, nil, events...); err != nil {
 			return err
@@ -266,7 +267,7 @@ func (s *Service) sendChange(ctx context.Context, o *db.Onboarding, cr *db.Chang
 			return err
 		}
 		switch {
-		case o.Status != db.StatusConnected:
+		case o.Status != domain.StatusConnected:
 			return ErrNotConnected
 		case o.SystemUserID != nil && (before == nil || *before != *o.SystemUserID):
 			// The customer's system user was replaced at Altinn: asking
@@ -279,7 +280,7 @@ func (s *Service) sendChange(ctx context.Context, o *db.Onboarding, cr *db.Chang
 		// sends the same correlation id and gets the stored one back.
 		setChangeError(cr, CodeUnavailable, errorText(err))
 	default:
-		cr.Status, cr.ConfirmURL = db.ChangeFailed, nil
+		cr.Status, cr.ConfirmURL = domain.ChangeFailed, nil
 		code := CodeAltinnRefuse
 		if prob != nil && prob.Code != "" {
 			code = prob.Code
@@ -290,16 +291,16 @@ func (s *Service) sendChange(ctx context.Context, o *db.Onboarding, cr *db.Chang
 }
 
 // readChange GETs a pending change request to learn the customer's decision.
-func (s *Service) readChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, cause, actor string) error {
+func (s *Service) readChange(ctx context.Context, o *domain.Onboarding, cr *domain.ChangeRequest, cause domain.Cause, actor string) error {
 	prev := cr.Status
 	start := time.Now()
 	res, err := s.Altinn.GetChangeRequest(ctx, cr.ID)
-	events := []db.Event{s.changeCallEvent(cause, actor, "GET changerequest/vendor/{id}", start, 200, err, res)}
+	events := []domain.Event{s.changeCallEvent(cause, actor, "GET changerequest/vendor/{id}", start, 200, err, res)}
 	switch {
 	case err == nil:
 		return s.applyChange(ctx, o, cr, prev, res, cause, actor, events)
 	case errors.Is(err, altinn.ErrNotFound):
-		cr.Status, cr.ConfirmURL = db.ChangeFailed, nil
+		cr.Status, cr.ConfirmURL = domain.ChangeFailed, nil
 		setChangeError(cr, CodeGone, "the change request no longer exists at Altinn")
 	default:
 		setChangeError(cr, CodeUnavailable, errorText(err))
@@ -310,23 +311,23 @@ func (s *Service) readChange(ctx context.Context, o *db.Onboarding, cr *db.Chang
 // applyChange sets the change request from what Altinn says about it; when
 // the change took effect (accepted, or nothing needed changing) the
 // onboarding's grants move with it in the same transaction.
-func (s *Service) applyChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, prev string, res *altinn.ChangeRequest, cause, actor string, events []db.Event) error {
+func (s *Service) applyChange(ctx context.Context, o *domain.Onboarding, cr *domain.ChangeRequest, prev domain.ChangeStatus, res *altinn.ChangeRequest, cause domain.Cause, actor string, events []domain.Event) error {
 	clearChangeError(cr)
 	var move *db.GrantMove
 	switch {
 	case res.Status == altinn.StatusNoChangeNeeded:
-		cr.Status, cr.ConfirmURL = db.ChangeNoChange, nil
+		cr.Status, cr.ConfirmURL = domain.ChangeNoChange, nil
 		move = s.grantMove(o)
 	case res.Status == altinn.StatusAccepted:
-		cr.Status, cr.ConfirmURL = db.ChangeAccepted, nil
+		cr.Status, cr.ConfirmURL = domain.ChangeAccepted, nil
 		move = s.grantMove(o)
 	case res.Status == altinn.StatusRejected || res.Status == altinn.StatusDenied:
-		cr.Status, cr.ConfirmURL = db.ChangeRejected, nil
+		cr.Status, cr.ConfirmURL = domain.ChangeRejected, nil
 	case res.TimedOut || strings.EqualFold(res.Status, altinn.StatusTimedout):
-		cr.Status, cr.ConfirmURL = db.ChangeFailed, nil
+		cr.Status, cr.ConfirmURL = domain.ChangeFailed, nil
 		setChangeError(cr, CodeChangeExpired, "the change request timed out at Altinn before the customer decided")
 	default: // New
-		cr.Status = db.ChangePending
+		cr.Status = domain.ChangePending
 		if err := s.checkConfirmURL(res.ConfirmURL); err != nil {
 			cr.ConfirmURL = nil
 			setChangeError(cr, CodeConfirmHost, err.Error())
@@ -341,7 +342,7 @@ func (s *Service) applyChange(ctx context.Context, o *db.Onboarding, cr *db.Chan
 // grantMove moves o's grants by a change that took effect, counting an
 // onboarding whose grants were never recorded as holding its product's
 // configuration.
-func (s *Service) grantMove(o *db.Onboarding) *db.GrantMove {
+func (s *Service) grantMove(o *domain.Onboarding) *db.GrantMove {
 	p, _ := s.product(o.Product)
 	return &db.GrantMove{Onboarding: o, BaseRights: grantList(p.Rights), BasePackages: grantList(p.AccessPackages)}
 }
@@ -352,9 +353,9 @@ var errChangeStale = errors.New("onboarding: change request changed since it was
 
 // saveChange stores cr with its events, as save does for onboardings: the
 // time Altinn was asked, and a context of its own.
-func (s *Service) saveChange(ctx context.Context, cr *db.ChangeRequest, prev, cause, actor string, move *db.GrantMove, events ...db.Event) error {
+func (s *Service) saveChange(ctx context.Context, cr *domain.ChangeRequest, prev domain.ChangeStatus, cause domain.Cause, actor string, move *db.GrantMove, events ...domain.Event) error {
 	for _, e := range events {
-		if e.Kind == db.EventAltinnCall {
+		if e.Kind == domain.EventAltinnCall {
 			now := s.now()
 			cr.CheckedAt = &now
 			break
@@ -378,8 +379,8 @@ func (s *Service) saveChange(ctx context.Context, cr *db.ChangeRequest, prev, ca
 	// daily one: the reconciler's look at the onboarding reads it too. The
 	// change request is saved already: a failure here is only logged (the
 	// onboarding's next save brings its look forward again, see save).
-	if cr.Status == db.ChangePending && s.Schedule != nil {
-		if at := s.Schedule.NextCheck(db.StatusPending, cr.CreatedAt, s.now()); at != nil {
+	if cr.Status == domain.ChangePending && s.Schedule != nil {
+		if at := s.Schedule.NextCheck(domain.StatusPending, cr.CreatedAt, s.now()); at != nil {
 			if err := s.DB.CheckOnboardingBy(sctx, cr.OnboardingID, *at); err != nil && s.Log != nil {
 				s.Log.WarnContext(ctx, "change request's next look not scheduled", "onboarding", cr.OnboardingID, "err", err)
 			}
@@ -391,20 +392,20 @@ func (s *Service) saveChange(ctx context.Context, cr *db.ChangeRequest, prev, ca
 // changeCheck is when a connected onboarding's pending change request is
 // next to be looked at, or nil when it has none (or it cannot be read: the
 // onboarding's own schedule then stands).
-func (s *Service) changeCheck(ctx context.Context, o *db.Onboarding, now time.Time) *time.Time {
-	if o.Status != db.StatusConnected || s.Schedule == nil {
+func (s *Service) changeCheck(ctx context.Context, o *domain.Onboarding, now time.Time) *time.Time {
+	if o.Status != domain.StatusConnected || s.Schedule == nil {
 		return nil
 	}
 	cr, err := s.DB.LiveChangeRequest(ctx, o.ID)
-	if err != nil || cr.Status != db.ChangePending {
+	if err != nil || cr.Status != domain.ChangePending {
 		return nil
 	}
-	return s.Schedule.NextCheck(db.StatusPending, cr.CreatedAt, now)
+	return s.Schedule.NextCheck(domain.StatusPending, cr.CreatedAt, now)
 }
 
 // settleChange turns a lost race into the winner's state, for the change
 // request (re-read) and for the onboarding (settle).
-func (s *Service) settleChange(ctx context.Context, o *db.Onboarding, cr *db.ChangeRequest, err error) error {
+func (s *Service) settleChange(ctx context.Context, o *domain.Onboarding, cr *domain.ChangeRequest, err error) error {
 	if errors.Is(err, errChangeStale) {
 		fresh, rerr := s.DB.ChangeRequestByID(context.WithoutCancel(ctx), cr.ID)
 		if rerr != nil {
@@ -418,13 +419,13 @@ func (s *Service) settleChange(ctx context.Context, o *db.Onboarding, cr *db.Cha
 
 // changeRedirectURL is where Altinn sends the customer back after deciding:
 // the one registered return path, with the change request's reference.
-func (s *Service) changeRedirectURL(cr *db.ChangeRequest) string {
+func (s *Service) changeRedirectURL(cr *domain.ChangeRequest) string {
 	return s.ReturnURL + "?ref=" + url.QueryEscape(cr.Ref)
 }
 
 // changeCallEvent is callEvent for change-request calls, keeping Altinn's
 // answer (as decoded) on the event.
-func (s *Service) changeCallEvent(cause, actor, op string, start time.Time, okStatus int, err error, res *altinn.ChangeRequest) db.Event {
+func (s *Service) changeCallEvent(cause domain.Cause, actor, op string, start time.Time, okStatus int, err error, res *altinn.ChangeRequest) domain.Event {
 	e := s.callEvent(cause, actor, op, start, okStatus, err, nil)
 	if err == nil && res != nil {
 		if b, merr := json.Marshal(res); merr == nil {
@@ -434,12 +435,12 @@ func (s *Service) changeCallEvent(cause, actor, op string, start time.Time, okSt
 	return e
 }
 
-func setChangeError(cr *db.ChangeRequest, code, msg string) {
+func setChangeError(cr *domain.ChangeRequest, code, msg string) {
 	msg = truncate(msg, 1000)
 	cr.ErrorCode, cr.ErrorMessage = &code, &msg
 }
 
-func clearChangeError(cr *db.ChangeRequest) { cr.ErrorCode, cr.ErrorMessage = nil, nil }
+func clearChangeError(cr *domain.ChangeRequest) { cr.ErrorCode, cr.ErrorMessage = nil, nil }
 
 // grantList is l as a never-nil slice: an empty grant is "none", not "unknown".
 func grantList(l []string) []string {

@@ -20,6 +20,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // Altinn is the part of the Altinn client the service uses.
@@ -55,7 +56,7 @@ var ErrUnknownProduct = errors.New("onboarding: unknown product")
 type CheckSchedule interface {
 	// NextCheck returns when to look next at an onboarding that entered
 	// status at since, or nil when nothing about it can change by itself.
-	NextCheck(status string, since, now time.Time) *time.Time
+	NextCheck(status domain.Status, since, now time.Time) *time.Time
 }
 
 // CallObserver is told about every Altinn call the service makes: its
@@ -91,7 +92,7 @@ type StartInput struct {
 	OrgNo       string // already validated
 	CustomerRef string
 	Lang        string
-	Cause       string
+	Cause       domain.Cause
 	Actor       string
 }
 
@@ -103,7 +104,7 @@ type StartInput struct {
 // started reports whether this call began something new (the onboarding, or
 // a new Altinn request for it): only then is the caller its starter, entitled
 // to see its details.
-func (s *Service) Start(ctx context.Context, in StartInput) (o *db.Onboarding, started bool, err error) {
+func (s *Service) Start(ctx context.Context, in StartInput) (o *domain.Onboarding, started bool, err error) {
 	ctx, cancel := s.detach(ctx)
 	defer cancel()
 	p, ok := s.product(in.Product)
@@ -121,7 +122,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (o *db.Onboarding, s
 	o, err = s.DB.CreateOnboarding(ctx, db.NewOnboarding{
 		Ref: ref, Product: p.ID, Kind: p.Kind, SystemID: p.SystemID, OrgNo: in.OrgNo, ExternalRef: extRef,
 		CustomerRef: in.CustomerRef, Lang: in.Lang, Cause: in.Cause, Actor: in.Actor,
-		NextCheckAt: s.nextCheck(db.StatusRequesting, s.now()),
+		NextCheckAt: s.nextCheck(domain.StatusRequesting, s.now()),
 	})
 	switch {
 	case err == nil:
@@ -146,22 +147,22 @@ func (s *Service) Start(ctx context.Context, in StartInput) (o *db.Onboarding, s
 // Continue moves an existing onboarding on: one that never reached Altinn is
 // sent again (after a lookup, so it is never created twice), one that ended
 // badly is renewed, and any other is re-read from Altinn.
-func (s *Service) Continue(ctx context.Context, o *db.Onboarding, cause, actor string) error {
+func (s *Service) Continue(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error {
 	ctx, cancel := s.detach(ctx)
 	defer cancel()
 	_, err := s.cont(ctx, o, cause, actor)
 	return s.settle(ctx, o, err)
 }
 
-func (s *Service) cont(ctx context.Context, o *db.Onboarding, cause, actor string) (created bool, err error) {
+func (s *Service) cont(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) (created bool, err error) {
 	switch o.Status {
-	case db.StatusRequesting:
+	case domain.StatusRequesting:
 		p, ok := s.product(o.Product)
 		if !ok {
 			return false, ErrUnknownProduct
 		}
 		return s.create(ctx, o, p, cause, actor, true)
-	case db.StatusRejected, db.StatusExpired, db.StatusFailed, db.StatusRevoked:
+	case domain.StatusRejected, domain.StatusExpired, domain.StatusFailed, domain.StatusRevoked:
 		return s.renew(ctx, o, cause, actor)
 	default:
 		return false, s.refresh(ctx, o, cause, actor)
@@ -170,20 +171,20 @@ func (s *Service) cont(ctx context.Context, o *db.Onboarding, cause, actor strin
 
 // Renew deletes the onboarding's old request at Altinn (if any) and creates a
 // new one, for rejected, expired, failed and revoked onboardings.
-func (s *Service) Renew(ctx context.Context, o *db.Onboarding, cause, actor string) error {
+func (s *Service) Renew(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error {
 	ctx, cancel := s.detach(ctx)
 	defer cancel()
 	_, err := s.renew(ctx, o, cause, actor)
 	return s.settle(ctx, o, err)
 }
 
-func (s *Service) renew(ctx context.Context, o *db.Onboarding, cause, actor string) (bool, error) {
+func (s *Service) renew(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) (bool, error) {
 	p, ok := s.product(o.Product)
 	if !ok {
 		return false, ErrUnknownProduct
 	}
 	prev := o.Status
-	var events []db.Event
+	var events []domain.Event
 	if o.AltinnRequestID != nil {
 		start := time.Now()
 		err := s.Altinn.DeleteRequest(ctx, *o.AltinnRequestID)
@@ -195,7 +196,7 @@ func (s *Service) renew(ctx context.Context, o *db.Onboarding, cause, actor stri
 	}
 	o.AltinnRequestID, o.ConfirmURL, o.SystemUserID, o.Escalated = nil, nil, nil, false
 	o.GrantedRights, o.GrantedPackages = nil, nil // the new system user's are set when it is connected
-	o.Status = db.StatusRequesting
+	o.Status = domain.StatusRequesting
 	clearError(o)
 	if err := s.save(ctx, o, prev, cause, actor, events...); err != nil {
 		return false, err
@@ -210,17 +211,17 @@ var ErrNotCancellable = errors.New("onboarding: a connected onboarding cannot be
 
 // Cancel deletes the onboarding's request at Altinn (if any) and closes the
 // onboarding, freeing its key for a new one.
-func (s *Service) Cancel(ctx context.Context, o *db.Onboarding, cause, actor string) error {
+func (s *Service) Cancel(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error {
 	ctx, cancel := s.detach(ctx)
 	defer cancel()
 	switch o.Status {
-	case db.StatusConnected, db.StatusAccepted:
+	case domain.StatusConnected, domain.StatusAccepted:
 		return ErrNotCancellable
-	case db.StatusCancelled:
+	case domain.StatusCancelled:
 		return nil
 	}
 	prev := o.Status
-	var events []db.Event
+	var events []domain.Event
 	if o.AltinnRequestID != nil {
 		start := time.Now()
 		err := s.Altinn.DeleteRequest(ctx, *o.AltinnRequestID)
@@ -233,7 +234,7 @@ func (s *Service) Cancel(ctx context.Context, o *db.Onboarding, cause, actor str
 			return fmt.Errorf("onboarding: cancel: %w", err)
 		}
 	}
-	o.Status = db.StatusCancelled
+	o.Status = domain.StatusCancelled
 	o.ConfirmURL = nil
 	clearError(o)
 	return s.settle(ctx, o, s.save(ctx, o, prev, cause, actor, events...))
@@ -243,9 +244,9 @@ func (s *Service) Cancel(ctx context.Context, o *db.Onboarding, cause, actor str
 // same kind (standard or agent) and the external ref the product gives its
 // system users (the organisation number by default).
 func ProductFor(ps []config.Product, su altinn.SystemUser) (config.Product, bool) {
-	kind := config.KindStandard
-	if strings.EqualFold(su.UserType, config.KindAgent) {
-		kind = config.KindAgent
+	kind := domain.KindStandard
+	if strings.EqualFold(su.UserType, string(domain.KindAgent)) {
+		kind = domain.KindAgent
 	}
 	for _, p := range ps {
 		ext := p.ExternalRef
@@ -265,7 +266,7 @@ var ErrNoProduct = errors.New("onboarding: no product matches this system user")
 
 // Import records a system user that the customer created outside the wizard
 // (directly in Altinn) as a connected onboarding of the matching product.
-func (s *Service) Import(ctx context.Context, su altinn.SystemUser, cause, actor string) (*db.Onboarding, error) {
+func (s *Service) Import(ctx context.Context, su altinn.SystemUser, cause domain.Cause, actor string) (*domain.Onboarding, error) {
 	p, found := ProductFor(s.Products, su)
 	if !found {
 		return nil, ErrNoProduct
@@ -277,7 +278,7 @@ func (s *Service) Import(ctx context.Context, su altinn.SystemUser, cause, actor
 	o, err := s.DB.ImportOnboarding(ctx, db.NewOnboarding{
 		Ref: ref, Product: p.ID, Kind: p.Kind, SystemID: su.SystemID, OrgNo: su.ReporteeOrgNo,
 		ExternalRef: su.ExternalRef, Lang: "nb", Cause: cause, Actor: actor,
-		NextCheckAt: s.nextCheck(db.StatusConnected, s.now()),
+		NextCheckAt: s.nextCheck(domain.StatusConnected, s.now()),
 		// What the product asks for is the best guess at what was granted in Altinn.
 		GrantedRights: grantList(p.Rights), GrantedPackages: grantList(p.AccessPackages),
 	}, su.ID)
@@ -299,9 +300,9 @@ func (s *Service) Import(ctx context.Context, su altinn.SystemUser, cause, actor
 // (any attempt after the first) it first asks Altinn whether an earlier
 // attempt did reach it, so an ambiguous outcome (timeout, 5xx after storing,
 // a crash before our commit) never makes two requests.
-func (s *Service) create(ctx context.Context, o *db.Onboarding, p config.Product, cause, actor string, lookupFirst bool) (bool, error) {
+func (s *Service) create(ctx context.Context, o *domain.Onboarding, p config.Product, cause domain.Cause, actor string, lookupFirst bool) (bool, error) {
 	prev := o.Status
-	var events []db.Event
+	var events []domain.Event
 	if lookupFirst {
 		req, evs, err := s.lookup(ctx, o, cause, actor, true)
 		events = evs
@@ -343,7 +344,7 @@ func (s *Service) create(ctx context.Context, o *db.Onboarding, p config.Product
 			// attempt looks it up by external ref before creating again.
 			setError(o, CodeUnavailable, errorText(err))
 		default:
-			o.Status = db.StatusFailed
+			o.Status = domain.StatusFailed
 			code := CodeAltinnRefuse
 			if prob != nil && prob.Code != "" {
 				code = prob.Code
@@ -356,7 +357,7 @@ func (s *Service) create(ctx context.Context, o *db.Onboarding, p config.Product
 }
 
 // post makes one create call of the onboarding's kind.
-func (s *Service) post(ctx context.Context, o *db.Onboarding, p config.Product, redirect, cause, actor string) (*altinn.Request, bool, []db.Event, error) {
+func (s *Service) post(ctx context.Context, o *domain.Onboarding, p config.Product, redirect string, cause domain.Cause, actor string) (*altinn.Request, bool, []domain.Event, error) {
 	var (
 		req     *altinn.Request
 		created bool
@@ -364,7 +365,7 @@ func (s *Service) post(ctx context.Context, o *db.Onboarding, p config.Product, 
 		op      string
 	)
 	start := time.Now()
-	if o.Kind == config.KindAgent {
+	if o.Kind == domain.KindAgent {
 		op = "POST request/vendor/agent"
 		req, created, err = s.Altinn.CreateAgentRequest(ctx, altinn.CreateAgentRequest{
 			SystemID: o.SystemID, PartyOrgNo: o.OrgNo, ExternalRef: o.ExternalRef,
@@ -381,12 +382,12 @@ func (s *Service) post(ctx context.Context, o *db.Onboarding, p config.Product, 
 	if created {
 		status = 201
 	}
-	return req, created, []db.Event{s.callEvent(cause, actor, op, start, status, err, req)}, err
+	return req, created, []domain.Event{s.callEvent(cause, actor, op, start, status, err, req)}, err
 }
 
 // redirectURL is where Altinn sends the customer back: the one registered
 // return path, with the onboarding's reference in the query.
-func (s *Service) redirectURL(o *db.Onboarding) string {
+func (s *Service) redirectURL(o *domain.Onboarding) string {
 	return s.ReturnURL + "?ref=" + url.QueryEscape(o.Ref)
 }
 
@@ -394,14 +395,14 @@ func (s *Service) redirectURL(o *db.Onboarding) string {
 // returns that request, or nil when there is none. With clearDead (only on
 // the way to creating a new one) a dead request, rejected or timed out before
 // anyone approved it, is deleted instead, so the key is free.
-func (s *Service) lookup(ctx context.Context, o *db.Onboarding, cause, actor string, clearDead bool) (*altinn.Request, []db.Event, error) {
+func (s *Service) lookup(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string, clearDead bool) (*altinn.Request, []domain.Event, error) {
 	op, get := "GET request/vendor/byexternalref", s.Altinn.GetRequestByExternalRef
-	if o.Kind == config.KindAgent {
+	if o.Kind == domain.KindAgent {
 		op, get = "GET request/vendor/agent/byexternalref", s.Altinn.GetAgentRequestByExternalRef
 	}
 	start := time.Now()
 	req, err := get(ctx, o.SystemID, o.OrgNo, o.ExternalRef)
-	events := []db.Event{s.callEvent(cause, actor, op, start, 200, err, req)}
+	events := []domain.Event{s.callEvent(cause, actor, op, start, 200, err, req)}
 	switch {
 	case errors.Is(err, altinn.ErrNotFound):
 		return nil, events, nil
@@ -424,23 +425,23 @@ func (s *Service) lookup(ctx context.Context, o *db.Onboarding, cause, actor str
 // Refresh re-reads the onboarding from Altinn: the request by id and, when it
 // is accepted or connected, the system user with byquery. It only reads:
 // creating and deleting are left to Continue and Renew.
-func (s *Service) Refresh(ctx context.Context, o *db.Onboarding, cause, actor string) error {
+func (s *Service) Refresh(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error {
 	ctx, cancel := s.detach(ctx)
 	defer cancel()
 	return s.settle(ctx, o, s.refresh(ctx, o, cause, actor))
 }
 
-func (s *Service) refresh(ctx context.Context, o *db.Onboarding, cause, actor string) error {
+func (s *Service) refresh(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error {
 	prev := o.Status
 	switch o.Status {
-	case db.StatusConnected:
-		if err := s.verify(ctx, o, prev, cause, actor, nil); err != nil || o.Status != db.StatusConnected {
+	case domain.StatusConnected:
+		if err := s.verify(ctx, o, prev, cause, actor, nil); err != nil || o.Status != domain.StatusConnected {
 			return err
 		}
 		// A change request waiting for the customer is looked at too, so one
 		// approved without coming back here is noticed (change.go).
 		return s.refreshLiveChange(ctx, o, cause, actor)
-	case db.StatusRequesting:
+	case domain.StatusRequesting:
 		// Not at Altinn as far as we know, but an earlier attempt's answer
 		// may have been lost: look.
 		req, events, err := s.lookup(ctx, o, cause, actor, false)
@@ -451,23 +452,23 @@ func (s *Service) refresh(ctx context.Context, o *db.Onboarding, cause, actor st
 			return s.apply(ctx, o, prev, req, cause, actor, events)
 		}
 		return s.save(ctx, o, prev, cause, actor, events...)
-	case db.StatusCancelled:
+	case domain.StatusCancelled:
 		return nil
 	}
 	if o.AltinnRequestID == nil {
 		return nil
 	}
 	op, get := "GET request/vendor/{id}", s.Altinn.GetRequest
-	if o.Kind == config.KindAgent {
+	if o.Kind == domain.KindAgent {
 		op, get = "GET request/vendor/agent/{id}", s.Altinn.GetAgentRequest
 	}
 	start := time.Now()
 	req, err := get(ctx, *o.AltinnRequestID)
-	events := []db.Event{s.callEvent(cause, actor, op, start, 200, err, req)}
+	events := []domain.Event{s.callEvent(cause, actor, op, start, 200, err, req)}
 	switch {
 	case err == nil:
 		return s.apply(ctx, o, prev, req, cause, actor, events)
-	case errors.Is(err, altinn.ErrNotFound) && o.Status == db.StatusAccepted:
+	case errors.Is(err, altinn.ErrNotFound) && o.Status == domain.StatusAccepted:
 		// Deleted with its system user by the customer, or never verified: byquery settles it.
 		return s.verify(ctx, o, prev, cause, actor, events)
 	case errors.Is(err, altinn.ErrNotFound):
@@ -480,7 +481,7 @@ func (s *Service) refresh(ctx context.Context, o *db.Onboarding, cause, actor st
 		case req != nil:
 			return s.apply(ctx, o, prev, req, cause, actor, events)
 		default:
-			o.Status = db.StatusFailed
+			o.Status = domain.StatusFailed
 			setError(o, CodeGone, "the request no longer exists at Altinn")
 		}
 		return s.save(ctx, o, prev, cause, actor, events...)
@@ -491,28 +492,28 @@ func (s *Service) refresh(ctx context.Context, o *db.Onboarding, cause, actor st
 }
 
 // apply sets the onboarding from what Altinn says about its request.
-func (s *Service) apply(ctx context.Context, o *db.Onboarding, prev string, req *altinn.Request, cause, actor string, events []db.Event) error {
+func (s *Service) apply(ctx context.Context, o *domain.Onboarding, prev domain.Status, req *altinn.Request, cause domain.Cause, actor string, events []domain.Event) error {
 	id := req.ID
 	o.AltinnRequestID = &id
 	o.Escalated = req.Escalated
 	clearError(o)
 	switch {
 	case req.Status == altinn.StatusAccepted:
-		if o.Status != db.StatusConnected {
+		if o.Status != domain.StatusConnected {
 			// What the approved request asked for is what its system user holds.
 			o.GrantedRights, o.GrantedPackages = rightIDs(req.Rights), packageURNs(req.AccessPackages)
 		}
-		o.Status = db.StatusAccepted
+		o.Status = domain.StatusAccepted
 		return s.verify(ctx, o, prev, cause, actor, events)
 	case req.Status == altinn.StatusTimedout:
 		// The legacy rule overwrote even accepted requests; a system user settles it.
 		return s.verify(ctx, o, prev, cause, actor, events)
 	case req.Status == altinn.StatusRejected || req.Status == altinn.StatusDenied:
-		o.Status = db.StatusRejected
+		o.Status = domain.StatusRejected
 	case req.Expired():
-		o.Status = db.StatusExpired
+		o.Status = domain.StatusExpired
 	default: // New
-		o.Status = db.StatusPending
+		o.Status = domain.StatusPending
 		if err := s.checkConfirmURL(req.ConfirmURL); err != nil {
 			o.ConfirmURL = nil
 			setError(o, CodeConfirmHost, err.Error())
@@ -526,7 +527,7 @@ func (s *Service) apply(ctx context.Context, o *db.Onboarding, prev string, req 
 
 // verify confirms the system user with byquery: found and not deleted means
 // connected; gone means revoked (when it was connected) or still only accepted.
-func (s *Service) verify(ctx context.Context, o *db.Onboarding, prev, cause, actor string, events []db.Event) error {
+func (s *Service) verify(ctx context.Context, o *domain.Onboarding, prev domain.Status, cause domain.Cause, actor string, events []domain.Event) error {
 	start := time.Now()
 	su, err := s.Altinn.SystemUserByQuery(ctx, o.SystemID, o.OrgNo, o.ExternalRef)
 	events = append(events, s.callEvent(cause, actor, "GET systemuser/vendor/byquery", start, 200, err, su))
@@ -535,7 +536,7 @@ func (s *Service) verify(ctx context.Context, o *db.Onboarding, prev, cause, act
 	case err == nil && !su.IsDeleted:
 		id := su.ID
 		o.SystemUserID = &id
-		if o.Status != db.StatusConnected {
+		if o.Status != domain.StatusConnected {
 			o.ConnectedAt = &now
 			if o.GrantedRights == nil && o.GrantedPackages == nil {
 				// Connected without reading its request (AUTH-00004, the legacy
@@ -544,7 +545,7 @@ func (s *Service) verify(ctx context.Context, o *db.Onboarding, prev, cause, act
 				o.GrantedRights, o.GrantedPackages = grantList(p.Rights), grantList(p.AccessPackages)
 			}
 		}
-		o.Status = db.StatusConnected
+		o.Status = domain.StatusConnected
 		o.Escalated = false
 		clearError(o)
 		if s.checkOnVerify(o, prev, cause) {
@@ -552,16 +553,16 @@ func (s *Service) verify(ctx context.Context, o *db.Onboarding, prev, cause, act
 		}
 	case err == nil || errors.Is(err, altinn.ErrNotFound):
 		switch o.Status {
-		case db.StatusConnected:
-			o.Status = db.StatusRevoked
+		case domain.StatusConnected:
+			o.Status = domain.StatusRevoked
 			setError(o, CodeGone, "the system user was deleted in Altinn")
-		case db.StatusAccepted, db.StatusRequesting:
+		case domain.StatusAccepted, domain.StatusRequesting:
 			// Altinn said accepted, or that a system user exists (AUTH-00004),
 			// but byquery does not find it (yet): say so and look again later.
 			setError(o, CodeNotVerified, "Altinn reports a system user that byquery does not find yet")
 		default:
 			// The legacy Timedout status on a request nobody approved.
-			o.Status = db.StatusExpired
+			o.Status = domain.StatusExpired
 			setError(o, CodeGone, "the request timed out at Altinn and no system user exists")
 		}
 	default:
@@ -571,12 +572,12 @@ func (s *Service) verify(ctx context.Context, o *db.Onboarding, prev, cause, act
 }
 
 // RecordReturn notes that a browser came back on the redirect URL.
-func (s *Service) RecordReturn(ctx context.Context, o *db.Onboarding, withCookie bool) error {
+func (s *Service) RecordReturn(ctx context.Context, o *domain.Onboarding, withCookie bool) error {
 	msg := "customer returned from Altinn"
 	if !withCookie {
 		msg += " (another browser)"
 	}
-	return s.DB.AddEvent(ctx, db.Event{OnboardingID: o.ID, Kind: db.EventReturn, Cause: db.CauseCustomer, Message: msg})
+	return s.DB.AddEvent(ctx, domain.Event{OnboardingID: o.ID, Kind: domain.EventReturn, Cause: domain.CauseCustomer, Message: msg})
 }
 
 // save stores o with its events. Whenever Altinn was asked, the time is kept
@@ -585,14 +586,14 @@ func (s *Service) RecordReturn(ctx context.Context, o *db.Onboarding, withCookie
 // schedule in the same write, so every status change carries its follow-up.
 // It uses a context of its own: once Altinn has answered, the answer is
 // recorded even if the customer's browser has gone.
-func (s *Service) save(ctx context.Context, o *db.Onboarding, prev, cause, actor string, events ...db.Event) error {
+func (s *Service) save(ctx context.Context, o *domain.Onboarding, prev domain.Status, cause domain.Cause, actor string, events ...domain.Event) error {
 	now := s.now()
-	if o.Status != db.StatusConnected {
+	if o.Status != domain.StatusConnected {
 		// Usability belongs to a connected system user (usability.go).
 		clearUsability(o)
 	}
 	for _, e := range events {
-		if e.Kind == db.EventAltinnCall {
+		if e.Kind == domain.EventAltinnCall {
 			o.CheckedAt = &now
 			break
 		}
@@ -641,7 +642,7 @@ var ErrSuperseded = errors.New("onboarding: superseded by a concurrent change")
 
 // settle turns a lost race into the winner's state: when another request
 // saved the onboarding first, o is re-read and ErrSuperseded returned.
-func (s *Service) settle(ctx context.Context, o *db.Onboarding, err error) error {
+func (s *Service) settle(ctx context.Context, o *domain.Onboarding, err error) error {
 	if !errors.Is(err, db.ErrStale) {
 		return err
 	}
@@ -689,7 +690,7 @@ func (s *Service) checkConfirmURL(raw string) error {
 
 // nextCheck is when the reconciler should first look at an onboarding that
 // enters status now, or nil without a schedule.
-func (s *Service) nextCheck(status string, now time.Time) *time.Time {
+func (s *Service) nextCheck(status domain.Status, now time.Time) *time.Time {
 	if s.Schedule == nil {
 		return nil
 	}
@@ -723,9 +724,9 @@ func isAmbiguous(err error) bool {
 // call (201 or 200 for a create, as the client tells them apart); on failure
 // it is the status Altinn answered, or 0 when no answer came. The call is
 // also reported to s.Calls, for metrics.
-func (s *Service) callEvent(cause, actor, op string, start time.Time, okStatus int, err error, body any) db.Event {
+func (s *Service) callEvent(cause domain.Cause, actor, op string, start time.Time, okStatus int, err error, body any) domain.Event {
 	took := time.Since(start)
-	e := db.Event{Kind: db.EventAltinnCall, Cause: cause, Actor: actor, Operation: op,
+	e := domain.Event{Kind: domain.EventAltinnCall, Cause: cause, Actor: actor, Operation: op,
 		LatencyMS: int(took.Milliseconds()), HTTPStatus: okStatus}
 	defer func() {
 		// A call held back by Retry-After was never sent: not a call to count.
@@ -760,12 +761,12 @@ func (s *Service) callEvent(cause, actor, op string, start time.Time, okStatus i
 	return e
 }
 
-func setError(o *db.Onboarding, code, msg string) {
+func setError(o *domain.Onboarding, code, msg string) {
 	msg = truncate(msg, 1000)
 	o.ErrorCode, o.ErrorMessage = &code, &msg
 }
 
-func clearError(o *db.Onboarding) { o.ErrorCode, o.ErrorMessage = nil, nil }
+func clearError(o *domain.Onboarding) { o.ErrorCode, o.ErrorMessage = nil, nil }
 
 func errorText(err error) string { return truncate(err.Error(), 1000) }
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/maskinporten"
 )
 
@@ -41,7 +41,7 @@ const tokenOperation = "POST maskinporten token (system user)"
 
 // CanTestConnection reports whether an onboarding in status can have its
 // connection tested (a system-user token asked for): only a connected one.
-func CanTestConnection(status string) bool { return status == db.StatusConnected }
+func CanTestConnection(status domain.Status) bool { return status == domain.StatusConnected }
 
 // TestConnection asks Maskinporten for a system-user token for o now, as
 // staff's "Test connection" does, and records the outcome on o and its
@@ -49,7 +49,7 @@ func CanTestConnection(status string) bool { return status == db.StatusConnected
 // did not answer: that is kept on o (not usable, or could not check).
 // Errors: ErrNotTestable, ErrUnknownProduct, ErrNoScopes, ErrSuperseded (a
 // concurrent save won; o holds the newer row), or a store failure.
-func (s *Service) TestConnection(ctx context.Context, o *db.Onboarding, cause, actor string) error {
+func (s *Service) TestConnection(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error {
 	ctx, cancel := s.detach(ctx)
 	defer cancel()
 	if !CanTestConnection(o.Status) {
@@ -80,13 +80,13 @@ func (s *Service) Checked(product string) bool {
 // throws the token away and sets o's usability from the answer. It returns
 // the check's event for the timeline: one that says it was skipped when the
 // product has no scopes, none at all without a token source.
-func (s *Service) checkUsable(ctx context.Context, o *db.Onboarding, cause, actor string) []db.Event {
+func (s *Service) checkUsable(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) []domain.Event {
 	p, ok := s.product(o.Product)
 	if !ok || s.Tokens == nil {
 		return nil
 	}
 	if len(p.Scopes) == 0 {
-		return []db.Event{{Kind: db.EventUsability, Cause: cause, Actor: actor, ToStatus: db.UsableSkipped,
+		return []domain.Event{{Kind: domain.EventUsability, Cause: cause, Actor: actor, ToStatus: domain.UsableSkipped,
 			Message: "not checked: no scopes configured for product " + p.ID}}
 	}
 	start := time.Now()
@@ -95,17 +95,17 @@ func (s *Service) checkUsable(ctx context.Context, o *db.Onboarding, cause, acto
 	took := time.Since(start)
 	now := s.now()
 	r := ClassifyToken(err)
-	e := db.Event{Kind: db.EventUsability, Cause: cause, Actor: actor, Operation: tokenOperation,
+	e := domain.Event{Kind: domain.EventUsability, Cause: cause, Actor: actor, Operation: tokenOperation,
 		LatencyMS: int(took.Milliseconds()), HTTPStatus: r.HTTPStatus, AltinnCode: r.Code, ToStatus: r.Outcome}
 	o.UsableCheckedAt, o.UsableOutcome = &now, &r.Outcome
 	scopes := strings.Join(p.Scopes, " ")
 	switch r.Outcome {
-	case db.UsableOK:
+	case domain.UsableOK:
 		setUsable(o, true, now)
 		o.UsableOKAt = &now
 		o.UsableCode, o.UsableMessage = nil, nil
 		e.Message = "usable: Maskinporten issued a system-user token for " + scopes + " (thrown away)"
-	case db.UsableFailed:
+	case domain.UsableFailed:
 		setUsable(o, false, now)
 		code, msg := r.Code, truncate(r.Message, 1000)
 		o.UsableCode, o.UsableMessage = &code, &msg
@@ -114,7 +114,7 @@ func (s *Service) checkUsable(ctx context.Context, o *db.Onboarding, cause, acto
 		// Could not check: what was known stands.
 		e.Message = "could not check: " + truncate(r.Message, 1000)
 	}
-	return []db.Event{e}
+	return []domain.Event{e}
 }
 
 // checkOnVerify reports whether a verify that found o's system user should
@@ -122,15 +122,15 @@ func (s *Service) checkUsable(ctx context.Context, o *db.Onboarding, cause, acto
 // status before), and at the reconciler's re-read of a connected one (the
 // revoke sweep), where a product without scopes is passed over quietly
 // rather than noted on the timeline every day.
-func (s *Service) checkOnVerify(o *db.Onboarding, prev, cause string) bool {
-	if prev != db.StatusConnected {
+func (s *Service) checkOnVerify(o *domain.Onboarding, prev domain.Status, cause domain.Cause) bool {
+	if prev != domain.StatusConnected {
 		return true
 	}
-	return cause == db.CauseReconciler && s.Checked(o.Product)
+	return cause == domain.CauseReconciler && s.Checked(o.Product)
 }
 
 // setUsable moves o's usability to v, and its since when that is news.
-func setUsable(o *db.Onboarding, v bool, now time.Time) {
+func setUsable(o *domain.Onboarding, v bool, now time.Time) {
 	if o.Usable == nil || *o.Usable != v {
 		o.Usable, o.UsableSince = &v, &now
 	}
@@ -139,7 +139,7 @@ func setUsable(o *db.Onboarding, v bool, now time.Time) {
 // clearUsability forgets o's usability when it is no longer connected: it
 // belonged to the system user that was connected, and a new one is checked
 // afresh.
-func clearUsability(o *db.Onboarding) {
+func clearUsability(o *domain.Onboarding) {
 	o.Usable, o.UsableSince, o.UsableCheckedAt, o.UsableOutcome = nil, nil, nil, nil
 	o.UsableOKAt, o.UsableCode, o.UsableMessage = nil, nil, nil
 }
@@ -159,11 +159,11 @@ type TokenResult struct {
 // or no answer, a 429 or a 5xx (could not check: nothing is known).
 func ClassifyToken(err error) TokenResult {
 	if err == nil {
-		return TokenResult{Outcome: db.UsableOK, HTTPStatus: http.StatusOK}
+		return TokenResult{Outcome: domain.UsableOK, HTTPStatus: http.StatusOK}
 	}
 	var mp *maskinporten.Error
 	if !errors.As(err, &mp) {
-		return TokenResult{Outcome: db.UsableUnavailable, Message: err.Error()}
+		return TokenResult{Outcome: domain.UsableUnavailable, Message: err.Error()}
 	}
 	r := TokenResult{HTTPStatus: mp.StatusCode, Message: mp.Description, Code: mp.MPCode()}
 	if r.Code == "" {
@@ -174,15 +174,15 @@ func ClassifyToken(err error) TokenResult {
 	}
 	switch {
 	case mp.StatusCode >= 500, mp.StatusCode == http.StatusTooManyRequests, mp.StatusCode == http.StatusRequestTimeout:
-		r.Outcome = db.UsableUnavailable
+		r.Outcome = domain.UsableUnavailable
 	case vendorCredentialFault(r.Code):
 		// The service's own key, client or clock: every customer's check
 		// would fail alike, so none is marked not usable (or sent a
 		// webhook) for it; onboard doctor and the Setup page name it.
-		r.Outcome = db.UsableUnavailable
+		r.Outcome = domain.UsableUnavailable
 		r.Message = "Maskinporten refused the service's own credentials (key, client id or clock; run onboard doctor): " + r.Message
 	default:
-		r.Outcome = db.UsableFailed
+		r.Outcome = domain.UsableFailed
 	}
 	return r
 }

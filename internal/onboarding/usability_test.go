@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/internal/maskinporten"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
@@ -103,22 +103,22 @@ func TestClassifyToken(t *testing.T) {
 		code    string
 		status  int
 	}{
-		{"issued", nil, db.UsableOK, "", 200},
-		{"MP-303", mp(400, "invalid_altinn_customer_configuration", "MP-303 No approved system user"), db.UsableFailed, "MP-303", 400},
-		{"MP-200", mp(400, "invalid_scope", "MP-200 Invalid scope."), db.UsableFailed, "MP-200", 400},
-		{"MP-250 as forbidden", mp(403, "forbidden", "MP-250 Consumer has not been granted access to the scope x"), db.UsableFailed, "MP-250", 403},
-		{"no MP code: the OAuth code stands in", mp(400, "invalid_scope", "Invalid scope"), db.UsableFailed, "invalid_scope", 400},
-		{"5xx", mp(503, "", "Service Unavailable"), db.UsableUnavailable, "", 503},
+		{"issued", nil, domain.UsableOK, "", 200},
+		{"MP-303", mp(400, "invalid_altinn_customer_configuration", "MP-303 No approved system user"), domain.UsableFailed, "MP-303", 400},
+		{"MP-200", mp(400, "invalid_scope", "MP-200 Invalid scope."), domain.UsableFailed, "MP-200", 400},
+		{"MP-250 as forbidden", mp(403, "forbidden", "MP-250 Consumer has not been granted access to the scope x"), domain.UsableFailed, "MP-250", 403},
+		{"no MP code: the OAuth code stands in", mp(400, "invalid_scope", "Invalid scope"), domain.UsableFailed, "invalid_scope", 400},
+		{"5xx", mp(503, "", "Service Unavailable"), domain.UsableUnavailable, "", 503},
 		// The vendor's own key, client or clock: not a customer's fault, so
 		// no customer is flipped to not usable for it.
-		{"MP-121 expired key", mp(400, "invalid_grant", "MP-121 Invalid assertion. Expired key"), db.UsableUnavailable, "MP-121", 400},
-		{"MP-130 clock", mp(400, "invalid_grant", "MP-130 JWT is expired"), db.UsableUnavailable, "MP-130", 400},
-		{"MP-100 client", mp(400, "invalid_grant", "MP-100 Client not found"), db.UsableUnavailable, "MP-100", 400},
-		{"invalid_grant without a code", mp(400, "invalid_grant", "Issue time is after now"), db.UsableUnavailable, "invalid_grant", 400},
-		{"500 with an MP code is still could-not-check", mp(500, "server_error", "MP-999 oops"), db.UsableUnavailable, "MP-999", 500},
-		{"429", mp(429, "", "slow down"), db.UsableUnavailable, "", 429},
-		{"no answer", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}, db.UsableUnavailable, "", 0},
-		{"timeout", context.DeadlineExceeded, db.UsableUnavailable, "", 0},
+		{"MP-121 expired key", mp(400, "invalid_grant", "MP-121 Invalid assertion. Expired key"), domain.UsableUnavailable, "MP-121", 400},
+		{"MP-130 clock", mp(400, "invalid_grant", "MP-130 JWT is expired"), domain.UsableUnavailable, "MP-130", 400},
+		{"MP-100 client", mp(400, "invalid_grant", "MP-100 Client not found"), domain.UsableUnavailable, "MP-100", 400},
+		{"invalid_grant without a code", mp(400, "invalid_grant", "Issue time is after now"), domain.UsableUnavailable, "invalid_grant", 400},
+		{"500 with an MP code is still could-not-check", mp(500, "server_error", "MP-999 oops"), domain.UsableUnavailable, "MP-999", 500},
+		{"429", mp(429, "", "slow down"), domain.UsableUnavailable, "", 429},
+		{"no answer", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}, domain.UsableUnavailable, "", 0},
+		{"timeout", context.DeadlineExceeded, domain.UsableUnavailable, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

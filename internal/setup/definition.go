@@ -13,6 +13,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/config"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // resourceAttr is the attribute id of a right's resource in the register.
@@ -69,7 +70,7 @@ func Definitions(cfg *config.Config) ([]Wanted, error) {
 		if len(p.SystemDescription) > 0 && !w.DescriptionSet {
 			w.System.Description, w.DescriptionSet = texts(p.SystemDescription), true
 		}
-		if p.Kind == config.KindStandard {
+		if p.Kind == domain.KindStandard {
 			for _, r := range p.Rights {
 				right := Right(r)
 				if !slices.ContainsFunc(w.System.Rights, func(h altinn.Right) bool { return SameRight(h, right) }) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/config"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/maskinporten"
 )
 
@@ -319,7 +320,7 @@ func (s *Service) checkAccess(st *state, p config.Product) Result {
 		return Result{ID: "access", Name: name, Status: Skip, Detail: T("setup.skip.system", p.SystemID)}
 	}
 	var missing []string
-	if p.Kind == config.KindStandard {
+	if p.Kind == domain.KindStandard {
 		for _, r := range p.Rights {
 			if !slices.ContainsFunc(sys.Rights, func(h altinn.Right) bool { return SameRight(h, Right(r)) }) {
 				missing = append(missing, r)
@@ -393,7 +394,7 @@ func (s *Service) checkKinds(ctx context.Context, st *state, p config.Product) R
 		case err != nil:
 			return Result{ID: "kinds", Name: name, Status: Skip, Detail: T("setup.skip.metadata", err.Error())}
 		}
-		if (p.Kind == config.KindAgent && !info.IsDelegable) || (p.Kind == config.KindStandard && !info.IsAssignable) {
+		if (p.Kind == domain.KindAgent && !info.IsDelegable) || (p.Kind == domain.KindStandard && !info.IsAssignable) {
 			wrong = append(wrong, urn)
 		}
 	}
@@ -402,7 +403,7 @@ func (s *Service) checkKinds(ctx context.Context, st *state, p config.Product) R
 	case len(unknown) > 0:
 		return Result{ID: "kinds", Name: name, Status: Fail, Detail: T("setup.detail.kinds.unknown", strings.Join(unknown, ", ")),
 			Fix: T("setup.fix.kinds.unknown", p.ID)}
-	case len(wrong) > 0 && p.Kind == config.KindAgent:
+	case len(wrong) > 0 && p.Kind == domain.KindAgent:
 		return Result{ID: "kinds", Name: name, Status: Fail, Detail: T("setup.detail.kinds.agent", strings.Join(wrong, ", ")),
 			Fix: T("setup.fix.kinds.agent", p.ID)}
 	case len(wrong) > 0:
@@ -410,7 +411,7 @@ func (s *Service) checkKinds(ctx context.Context, st *state, p config.Product) R
 			Fix: T("setup.fix.kinds.standard", p.ID)}
 	}
 	key := "setup.detail.kinds.ok.standard"
-	if p.Kind == config.KindAgent {
+	if p.Kind == domain.KindAgent {
 		key = "setup.detail.kinds.ok.agent"
 	}
 	return Result{ID: "kinds", Name: name, Status: OK, Detail: T(key)}

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/webhooks"
 )
 
@@ -29,8 +29,8 @@ func TestOutboxStoresTheUsabilityChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	su := "5e8a0c1d-0000-4000-8000-000000000001"
-	o.Status, o.SystemUserID = db.StatusConnected, &su
-	if err := d.SaveOnboarding(ctx, o, db.StatusRequesting, db.CauseCustomer, ""); err != nil {
+	o.Status, o.SystemUserID = domain.StatusConnected, &su
+	if err := d.SaveOnboarding(ctx, o, domain.StatusRequesting, domain.CauseCustomer, ""); err != nil {
 		t.Fatal(err)
 	}
 	if len(jobs.deliveryIDs()) != 0 {
@@ -60,7 +60,7 @@ func TestOutboxStoresTheUsabilityChange(t *testing.T) {
 	yes, no := true, false
 	at := time.Now().UTC().Truncate(time.Microsecond)
 	o.Usable, o.UsableSince, o.UsableOKAt = &yes, &at, &at
-	if err := d.SaveOnboarding(ctx, o, db.StatusConnected, db.CauseCustomer, ""); err != nil {
+	if err := d.SaveOnboarding(ctx, o, domain.StatusConnected, domain.CauseCustomer, ""); err != nil {
 		t.Fatal(err)
 	}
 	evs := payloads()
@@ -88,7 +88,7 @@ func TestOutboxStoresTheUsabilityChange(t *testing.T) {
 	}
 
 	// Checked again, still usable: nothing.
-	if err := d.SaveOnboarding(ctx, o, db.StatusConnected, db.CauseReconciler, ""); err != nil {
+	if err := d.SaveOnboarding(ctx, o, domain.StatusConnected, domain.CauseReconciler, ""); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(jobs.deliveryIDs()); n != 2 {
@@ -98,7 +98,7 @@ func TestOutboxStoresTheUsabilityChange(t *testing.T) {
 	// Not usable: the code, its meaning and Maskinporten's words.
 	code, msg := "MP-303", "MP-303 No approved system user"
 	o.Usable, o.UsableCode, o.UsableMessage = &no, &code, &msg
-	if err := d.SaveOnboarding(ctx, o, db.StatusConnected, db.CauseStaff, ""); err != nil {
+	if err := d.SaveOnboarding(ctx, o, domain.StatusConnected, domain.CauseStaff, ""); err != nil {
 		t.Fatal(err)
 	}
 	evs = payloads()
@@ -114,7 +114,7 @@ func TestOutboxStoresTheUsabilityChange(t *testing.T) {
 	// The enqueue fails: the change is rolled back with its event.
 	jobs.err = errors.New("queue down")
 	o.Usable, o.UsableCode, o.UsableMessage = &yes, nil, nil
-	if err := d.SaveOnboarding(ctx, o, db.StatusConnected, db.CauseReconciler, ""); err == nil {
+	if err := d.SaveOnboarding(ctx, o, domain.StatusConnected, domain.CauseReconciler, ""); err == nil {
 		t.Fatal("a save whose event could not be enqueued succeeded")
 	}
 	stored, err := d.OnboardingByID(ctx, o.ID)

@@ -27,6 +27,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
 )
@@ -45,23 +46,23 @@ type Event struct {
 // Onboarding is the onboarding as it is after the change. Fields without a
 // value are null.
 type Onboarding struct {
-	ID              string  `json:"id"`
-	Ref             string  `json:"ref"`
-	Product         string  `json:"product"`
-	Kind            string  `json:"kind"`
-	OrgNo           string  `json:"org_no"`
-	ExternalRef     string  `json:"external_ref"`
-	CustomerRef     *string `json:"customer_ref"`
-	Status          string  `json:"status"`
-	PreviousStatus  *string `json:"previous_status"` // null for a new onboarding
-	Escalated       bool    `json:"escalated"`
-	SystemUserID    *string `json:"system_user_id"`
-	AltinnRequestID *string `json:"altinn_request_id"`
+	ID              string         `json:"id"`
+	Ref             string         `json:"ref"`
+	Product         string         `json:"product"`
+	Kind            domain.Kind    `json:"kind"`
+	OrgNo           string         `json:"org_no"`
+	ExternalRef     string         `json:"external_ref"`
+	CustomerRef     *string        `json:"customer_ref"`
+	Status          domain.Status  `json:"status"`
+	PreviousStatus  *domain.Status `json:"previous_status"` // null for a new onboarding
+	Escalated       bool           `json:"escalated"`
+	SystemUserID    *string        `json:"system_user_id"`
+	AltinnRequestID *string        `json:"altinn_request_id"`
 }
 
 // NewEvent is the status_changed event for o, which moved from prev ("" for
 // a new onboarding) to its current status.
-func NewEvent(o *db.Onboarding, prev string, created time.Time) (Event, error) {
+func NewEvent(o *domain.Onboarding, prev domain.Status, created time.Time) (Event, error) {
 	id, err := newUUID()
 	if err != nil {
 		return Event{}, err
@@ -92,24 +93,24 @@ type ChangeEvent struct {
 // ChangeRequest is a change request as it is after the change, with the
 // onboarding it belongs to.
 type ChangeRequest struct {
-	ID                     string   `json:"id"` // the correlation id at Altinn
-	OnboardingID           string   `json:"onboarding_id"`
-	Product                string   `json:"product"`
-	OrgNo                  string   `json:"org_no"`
-	CustomerRef            *string  `json:"customer_ref"`
-	Status                 string   `json:"status"`
-	PreviousStatus         string   `json:"previous_status"`
-	RequiredRights         []string `json:"required_rights"`
-	UnwantedRights         []string `json:"unwanted_rights"`
-	RequiredAccessPackages []string `json:"required_access_packages"`
-	UnwantedAccessPackages []string `json:"unwanted_access_packages"`
-	ConfirmURL             *string  `json:"confirm_url"`
+	ID                     string              `json:"id"` // the correlation id at Altinn
+	OnboardingID           string              `json:"onboarding_id"`
+	Product                string              `json:"product"`
+	OrgNo                  string              `json:"org_no"`
+	CustomerRef            *string             `json:"customer_ref"`
+	Status                 domain.ChangeStatus `json:"status"`
+	PreviousStatus         domain.ChangeStatus `json:"previous_status"`
+	RequiredRights         []string            `json:"required_rights"`
+	UnwantedRights         []string            `json:"unwanted_rights"`
+	RequiredAccessPackages []string            `json:"required_access_packages"`
+	UnwantedAccessPackages []string            `json:"unwanted_access_packages"`
+	ConfirmURL             *string             `json:"confirm_url"`
 }
 
 // OnChangeStatus stores the event of change request c's move from prev and
 // enqueues its deliveries, in tx: the transaction of the change. It is the
 // db store's OnChangeStatus hook.
-func (b *Outbox) OnChangeStatus(ctx context.Context, tx pgx.Tx, c *db.ChangeRequest, prev string) error {
+func (b *Outbox) OnChangeStatus(ctx context.Context, tx pgx.Tx, c *domain.ChangeRequest, prev domain.ChangeStatus) error {
 	if len(b.URLs) == 0 {
 		return nil
 	}
@@ -161,16 +162,16 @@ type UsabilityEvent struct {
 // Usability is the onboarding as it is after the change, with its
 // usability. Fields without a value are null.
 type Usability struct {
-	ID           string  `json:"id"`
-	Ref          string  `json:"ref"`
-	Product      string  `json:"product"`
-	Kind         string  `json:"kind"`
-	OrgNo        string  `json:"org_no"`
-	ExternalRef  string  `json:"external_ref"`
-	CustomerRef  *string `json:"customer_ref"`
-	Status       string  `json:"status"`
-	SystemUserID *string `json:"system_user_id"`
-	Usable       bool    `json:"usable"`
+	ID           string        `json:"id"`
+	Ref          string        `json:"ref"`
+	Product      string        `json:"product"`
+	Kind         domain.Kind   `json:"kind"`
+	OrgNo        string        `json:"org_no"`
+	ExternalRef  string        `json:"external_ref"`
+	CustomerRef  *string       `json:"customer_ref"`
+	Status       domain.Status `json:"status"`
+	SystemUserID *string       `json:"system_user_id"`
+	Usable       bool          `json:"usable"`
 	// PreviousUsable is null when it had not been checked before.
 	PreviousUsable *bool `json:"previous_usable"`
 	// Code is Maskinporten's MP-nnn code when not usable, Reason what it
@@ -184,7 +185,7 @@ type Usability struct {
 // OnUsabilityChange stores the event of o's usability moving from prev (nil:
 // not checked) to o.Usable and enqueues its deliveries, in tx: the
 // transaction of the change. It is the db store's OnUsabilityChange hook.
-func (b *Outbox) OnUsabilityChange(ctx context.Context, tx pgx.Tx, o *db.Onboarding, prev *bool) error {
+func (b *Outbox) OnUsabilityChange(ctx context.Context, tx pgx.Tx, o *domain.Onboarding, prev *bool) error {
 	if len(b.URLs) == 0 || o.Usable == nil {
 		return nil
 	}
@@ -277,7 +278,7 @@ type Outbox struct {
 // OnStatusChange stores the event of o's change from prev and enqueues one
 // delivery job per URL, all in tx: the transaction of the change. It is the
 // db store's OnStatusChange hook.
-func (b *Outbox) OnStatusChange(ctx context.Context, tx pgx.Tx, o *db.Onboarding, prev string) error {
+func (b *Outbox) OnStatusChange(ctx context.Context, tx pgx.Tx, o *domain.Onboarding, prev domain.Status) error {
 	if len(b.URLs) == 0 {
 		return nil
 	}

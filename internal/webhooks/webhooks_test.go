@@ -18,6 +18,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/webhooks"
 )
 
@@ -106,7 +107,7 @@ func (f *fakeJobs) deliveryIDs() []int64 {
 
 func newOnboarding(ref, org string) db.NewOnboarding {
 	return db.NewOnboarding{Ref: ref, Product: "standard", Kind: "standard", SystemID: "991825827_smartcloud",
-		OrgNo: org, ExternalRef: org, CustomerRef: "cust-7", Lang: "nb", Cause: db.CauseCustomer}
+		OrgNo: org, ExternalRef: org, CustomerRef: "cust-7", Lang: "nb", Cause: domain.CauseCustomer}
 }
 
 func count(t *testing.T, d *db.DB, table string) int {
@@ -159,11 +160,11 @@ func TestOutboxStoresTheEventWithTheChange(t *testing.T) {
 
 	// A save that moves the status: one more event; one that does not: none.
 	prev := o.Status
-	o.Status = db.StatusPending
-	if err := d.SaveOnboarding(ctx, o, prev, db.CauseCustomer, ""); err != nil {
+	o.Status = domain.StatusPending
+	if err := d.SaveOnboarding(ctx, o, prev, domain.CauseCustomer, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.SaveOnboarding(ctx, o, o.Status, db.CauseCustomer, ""); err != nil {
+	if err := d.SaveOnboarding(ctx, o, o.Status, domain.CauseCustomer, ""); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, d, "webhook_events"); n != 2 {
@@ -180,8 +181,8 @@ func TestOutboxStoresTheEventWithTheChange(t *testing.T) {
 	// The enqueue fails: the status change is rolled back with it.
 	jobs.err = errors.New("queue down")
 	version := o.Version
-	o.Status = db.StatusRejected
-	if err := d.SaveOnboarding(ctx, o, db.StatusPending, db.CauseReconciler, ""); err == nil {
+	o.Status = domain.StatusRejected
+	if err := d.SaveOnboarding(ctx, o, domain.StatusPending, domain.CauseReconciler, ""); err == nil {
 		t.Fatal("a save whose event could not be enqueued succeeded")
 	}
 	if o.Version != version {
@@ -191,7 +192,7 @@ func TestOutboxStoresTheEventWithTheChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stored.Status != db.StatusPending || count(t, d, "webhook_events") != 2 {
+	if stored.Status != domain.StatusPending || count(t, d, "webhook_events") != 2 {
 		t.Fatalf("after the failed enqueue: status %q, %d events; want pending and 2", stored.Status, count(t, d, "webhook_events"))
 	}
 }

@@ -1,0 +1,60 @@
+package domain
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Cause is who or what made something happen: it travels with every event,
+// webhook and audit entry.
+type Cause string
+
+// Event causes.
+const (
+	CauseCustomer   Cause = "customer"
+	CauseReconciler Cause = "reconciler"
+	CauseStaff      Cause = "staff"
+	CauseAltinn     Cause = "altinn"
+	CauseSystem     Cause = "system"
+	CauseAPI        Cause = "api"
+	CauseCampaign   Cause = "campaign"
+)
+
+// Event kinds.
+const (
+	EventCreated    = "created"
+	EventAltinnCall = "altinn_call"
+	EventStatus     = "status"
+	EventReturn     = "return"
+	EventStaff      = "staff"
+	EventError      = "error"
+	// EventUsability is one usability check: a system-user token asked of
+	// Maskinporten (thrown away). Operation names the call, ToStatus the
+	// outcome (UsableOK, UsableFailed, UsableUnavailable or UsableSkipped),
+	// AltinnCode Maskinporten's MP code, LatencyMS how long it took.
+	EventUsability = "usability"
+	// EventChange is the timeline event of a change request's status
+	// moving; its from and to statuses are change request statuses, not the
+	// onboarding's.
+	EventChange = "change"
+)
+
+// Event is one entry in an onboarding's history. FromStatus and ToStatus
+// hold an onboarding Status for EventStatus, a ChangeStatus for EventChange
+// and a usability outcome for EventUsability, so they are plain strings.
+type Event struct {
+	ID           int64           `db:"id"`
+	OnboardingID string          `db:"onboarding_id"`
+	At           time.Time       `db:"at"`
+	Kind         string          `db:"kind"`
+	Cause        Cause           `db:"cause"`
+	Actor        string          `db:"actor"`
+	FromStatus   string          `db:"from_status"`
+	ToStatus     string          `db:"to_status"`
+	Operation    string          `db:"operation"`
+	HTTPStatus   int             `db:"http_status"`
+	AltinnCode   string          `db:"altinn_code"`
+	LatencyMS    int             `db:"latency_ms"`
+	Message      string          `db:"message"`
+	Raw          json.RawMessage `db:"raw"`
+}
