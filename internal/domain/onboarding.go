@@ -112,7 +112,7 @@ func UsabilityChanged(prev, next *bool) bool {
 // NotUsable reports whether the onboarding is connected but its system user
 // was last refused a token: connected in Altinn, yet the vendor cannot act.
 func (o *Onboarding) NotUsable() bool {
-	return o.Status == StatusConnected && o.Usable != nil && !*o.Usable
+	return HasUsability(o.Status) && o.Usable != nil && !*o.Usable
 }
 
 // Statuses lists every onboarding status in the order of its life, the
