@@ -13,23 +13,64 @@ import (
 	"github.com/onboard-altinn/onboard/internal/jobs"
 )
 
-// countingService counts the reconciler's calls per onboarding. Each call
-// takes a moment, so jobs on the two instances overlap.
+// countingService counts the reconciler's calls per onboarding. No call
+// ends before both instances have one under way, so jobs on the two
+// instances certainly overlap (rather than hopefully, by each taking a
+// moment): while the first instance's workers wait, the second fetches the
+// jobs they left.
 type countingService struct {
-	mu    sync.Mutex
-	calls map[string]int
+	mu      sync.Mutex
+	calls   map[string]int
+	working [2]bool
+	both    chan struct{} // closed once both instances have a call under way
 }
 
-func (c *countingService) Refresh(_ context.Context, o *domain.Onboarding, _ domain.Cause, _ string) error {
-	time.Sleep(20 * time.Millisecond)
+func newCountingService() *countingService {
+	return &countingService{calls: map[string]int{}, both: make(chan struct{})}
+}
+
+func (c *countingService) call(ctx context.Context, instance int, o *domain.Onboarding) error {
+	c.mu.Lock()
+	if !c.working[instance] {
+		c.working[instance] = true
+		if c.working[0] && c.working[1] {
+			close(c.both)
+		}
+	}
+	c.mu.Unlock()
+	select {
+	case <-c.both:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls[o.ID]++
 	return nil
 }
 
-func (c *countingService) Continue(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error {
-	return c.Refresh(ctx, o, domain.Cause(string(cause)), actor)
+// overlapped reports whether both instances have had a call under way at once.
+func (c *countingService) overlapped() bool {
+	select {
+	case <-c.both:
+		return true
+	default:
+		return false
+	}
+}
+
+// instanceService is the service as one instance's reconciler sees it.
+type instanceService struct {
+	*countingService
+	instance int
+}
+
+func (s instanceService) Refresh(ctx context.Context, o *domain.Onboarding, _ domain.Cause, _ string) error {
+	return s.call(ctx, s.instance, o)
+}
+
+func (s instanceService) Continue(ctx context.Context, o *domain.Onboarding, _ domain.Cause, _ string) error {
+	return s.call(ctx, s.instance, o)
 }
 
 func (c *countingService) snapshot() map[string]int {
@@ -79,15 +120,15 @@ func TestSweepOnTwoInstances(t *testing.T) {
 		}
 	}
 
-	svc := &countingService{calls: map[string]int{}}
-	for range 2 {
+	svc := newCountingService()
+	for instance := range 2 {
 		d, err := db.Open(ctx, u)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(d.Close)
 		client, err := jobs.NewClient(jobs.Config{
-			DB: d, Onboardings: svc, Schedule: jobs.Schedule{Waiting: []time.Duration{time.Hour}, Connected: 24 * time.Hour},
+			DB: d, Onboardings: instanceService{svc, instance}, Schedule: jobs.Schedule{Waiting: []time.Duration{time.Hour}, Connected: 24 * time.Hour},
 			SweepInterval: time.Second, OpTimeout: time.Second, Workers: 4, StopTimeout: 5 * time.Second,
 			FetchPollInterval: 200 * time.Millisecond, TestOnly: true,
 		})
@@ -109,7 +150,8 @@ func TestSweepOnTwoInstances(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for len(svc.snapshot()) < len(due) {
 		if time.Now().After(deadline) {
-			t.Fatalf("after 30 s only %d of %d due onboardings were reconciled", len(svc.snapshot()), len(due))
+			t.Fatalf("after 30 s only %d of %d due onboardings were reconciled (both instances working at once: %v)",
+				len(svc.snapshot()), len(due), svc.overlapped())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
