@@ -14,15 +14,6 @@ import (
 	"github.com/onboard-altinn/onboard/views"
 )
 
-// apiKeyRoutes wires the API keys page under /admin/apikeys. g is already
-// guarded by requireStaff(db.RoleAdmin): a key can do what the API does for
-// anyone who holds it, so only admins make and revoke them.
-func (h *Handler) apiKeyRoutes(g *echo.Group) {
-	g.GET("", h.apiKeyList)
-	g.POST("", h.addAPIKey)
-	g.POST("/:id/revoke", h.revokeAPIKey)
-}
-
 func (h *Handler) apiKeyList(c echo.Context) error {
 	m := views.APIKeyList{}
 	if c.QueryParam("done") == "revoked" {

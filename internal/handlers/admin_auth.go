@@ -74,25 +74,6 @@ const (
 	MaxPasswordLen = 1024
 )
 
-// adminRoutes wires the staff dashboard under /admin/. Sign-in is open;
-// everything else in the group needs a session, and routes that need more
-// than a viewer add h.requireStaff(db.RoleOperator) or (db.RoleAdmin).
-func (h *Handler) adminRoutes(e *echo.Echo) {
-	e.GET(adminLoginPath, h.adminLoginForm)
-	e.POST(adminLoginPath, h.adminLogin)
-
-	g := e.Group("/admin", h.requireStaff(domain.RoleViewer)) // also guards unknown /admin/… paths
-	g.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, adminHomePath) })
-	g.GET("/", h.onboardingList) // the dashboard home is the onboarding list
-	g.POST("/logout", h.adminLogout)
-	h.onboardingRoutes(g)
-	h.insightRoutes(g)
-	h.campaignRoutes(g)
-	h.staffRoutes(g.Group("/staff", h.requireStaff(domain.RoleAdmin)))
-	h.apiKeyRoutes(g.Group("/apikeys", h.requireStaff(domain.RoleAdmin)))
-	h.setupRoutes(g) // admin_setup.go: admins only
-}
-
 // requireStaff lets a request through only with a live staff session whose
 // role is at least minRole. Without one, a GET is sent to sign in (and back
 // afterwards) and anything else answers 401; a lower role answers 403. The

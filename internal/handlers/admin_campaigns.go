@@ -55,22 +55,6 @@ const (
 	AuditCampaignExport = "campaign.export"
 )
 
-// campaignRoutes wires the campaign pages under /admin.
-func (h *Handler) campaignRoutes(g *echo.Group) {
-	if h.Campaigns == nil || h.CampaignStore == nil {
-		return
-	}
-	operator := h.requireStaff(domain.RoleOperator)
-	g.GET("/campaigns", h.campaignList)
-	g.GET("/campaigns/new", h.newCampaignForm, operator)
-	g.POST("/campaigns", h.createCampaign, operator)
-	g.POST("/campaigns/change", h.createChangeCampaign, operator)
-	g.GET("/campaigns/:id", h.withCampaign(h.campaignDetail))
-	g.GET("/campaigns/:id/progress", h.withCampaign(h.campaignProgress))
-	g.GET("/campaigns/:id/links.csv", h.withCampaign(h.campaignLinks))
-	g.POST("/campaigns/:id/:action", h.withCampaign(h.campaignAct), operator)
-}
-
 func campaignPath(id string) string { return campaignsPath + "/" + id }
 
 func (h *Handler) withCampaign(fn func(echo.Context, *db.Campaign) error) echo.HandlerFunc {

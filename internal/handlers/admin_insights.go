@@ -35,14 +35,6 @@ const AuditSystemUserImport = "systemuser.import"
 // defaultFunnelDays is the period the funnel shows when none is chosen.
 const defaultFunnelDays = 30
 
-// insightRoutes wires the funnel and the system users page under /admin
-// (the group already requires a viewer; importing needs an operator).
-func (h *Handler) insightRoutes(g *echo.Group) {
-	g.GET("/funnel", h.adminFunnel)
-	g.GET("/systemusers", h.adminSystemUsers)
-	g.POST("/systemusers/:id/import", h.adminImportSystemUser, h.requireStaff(domain.RoleOperator))
-}
-
 // adminFunnel shows how far the onboardings started in a period got: by
 // default the last 30 days, today included, in Norwegian time. A date that
 // does not parse, a period that ends before it starts or one longer than

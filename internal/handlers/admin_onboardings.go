@@ -82,33 +82,6 @@ var listStatuses = []string{
 	string(domain.StatusRejected), string(domain.StatusExpired), string(domain.StatusFailed), string(domain.StatusCancelled), string(domain.StatusRevoked),
 }
 
-// onboardingRoutes wires the onboarding list, detail, actions and export
-// under /admin (the group already requires a viewer).
-func (h *Handler) onboardingRoutes(g *echo.Group) {
-	operator := h.requireStaff(domain.RoleOperator)
-	g.GET("/onboardings", h.onboardingList)
-	g.GET("/onboardings.csv", h.onboardingCSV)
-	g.GET("/onboardings/new", h.newOnboardingForm, operator)
-	g.POST("/onboardings/new", h.createOnboarding, operator)
-	g.GET("/onboardings/:id", h.withOnboarding(h.onboardingDetail))
-	g.POST("/onboardings/:id/refresh", h.withOnboarding(h.refreshOnboarding), operator)
-	g.POST("/onboardings/:id/verify", h.withOnboarding(h.verifyOnboarding), operator)
-	g.GET("/onboardings/:id/renew", h.withOnboarding(h.confirmRenew), operator)
-	g.POST("/onboardings/:id/renew", h.withOnboarding(h.renewOnboarding), operator)
-	g.GET("/onboardings/:id/cancel", h.withOnboarding(h.confirmCancel), operator)
-	g.POST("/onboardings/:id/cancel", h.withOnboarding(h.cancelOnboarding), operator)
-	g.GET("/onboardings/:id/testconnection", h.withOnboarding(h.confirmTestConnection), operator)
-	g.POST("/onboardings/:id/testconnection", h.withOnboarding(h.testConnection), operator)
-	g.POST("/onboardings/:id/webhooks/:delivery/redeliver", h.withOnboarding(h.redeliverWebhook), operator) // admin_webhooks.go
-	// Change requests (admin_changes.go).
-	g.GET("/changes", h.changesPage)
-	g.GET("/onboardings/:id/change", h.withOnboarding(h.confirmChange), operator)
-	g.POST("/onboardings/:id/change", h.withOnboarding(h.requestChange), operator)
-	g.POST("/onboardings/:id/changes/:cr/refresh", h.withOnboarding(h.withChange(h.refreshChange)), operator)
-	g.GET("/onboardings/:id/changes/:cr/cancel", h.withOnboarding(h.withChange(h.cancelChange)), operator)
-	g.POST("/onboardings/:id/changes/:cr/cancel", h.withOnboarding(h.withChange(h.cancelChange)), operator)
-}
-
 // canAct reports whether the signed-in staff member may run actions, so
 // pages offer only what the server would allow.
 func canAct(c echo.Context) bool {

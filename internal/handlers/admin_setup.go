@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/internal/setup"
 	"github.com/onboard-altinn/onboard/views"
@@ -26,11 +25,6 @@ type SetupChecker interface {
 // setupTimeout bounds the Setup page's calls to Altinn and Maskinporten, well
 // inside the request timeout.
 const setupTimeout = 20 * time.Second
-
-// setupRoutes wires the Setup page (admins only; the group needs a viewer).
-func (h *Handler) setupRoutes(g *echo.Group) {
-	g.GET("/setup", h.adminSetup, h.requireStaff(domain.RoleAdmin))
-}
 
 // adminSetup runs the same checks as `onboard doctor` and shows, read-only,
 // what `onboard system apply` would change. The lines carry the clients'

@@ -18,21 +18,6 @@ import (
 	"github.com/onboard-altinn/onboard/views"
 )
 
-// staffRoutes wires the staff page under /admin/staff. g is already
-// guarded by requireStaff(db.RoleAdmin): admins manage staff, and viewers
-// and operators get 403 on every URL in it.
-//
-// Adding an account makes its password here (generatePassword) and shows it
-// once, rather than taking one typed by the admin: a generated one is
-// strong, and nobody has to make one up on the spot.
-func (h *Handler) staffRoutes(g *echo.Group) {
-	g.GET("", h.staffList)
-	g.POST("", h.addStaff)
-	g.POST("/:id/role", h.withStaff(h.setStaffRole))
-	g.GET("/:id/disable", h.withStaff(h.confirmDisableStaff))
-	g.POST("/:id/disable", h.withStaff(h.disableStaff))
-}
-
 // staffURL is the path of an account's action.
 func staffURL(id int64, action string) string {
 	return views.StaffPath + "/" + strconv.FormatInt(id, 10) + "/" + action
@@ -83,7 +68,9 @@ func (h *Handler) renderStaffList(c echo.Context, status int, m views.StaffList)
 
 // addStaff creates an account with a generated password and shows the
 // password once. A bad email or role, or one that has an account already,
-// brings the form back with what was typed.
+// brings the form back with what was typed. The password is made here
+// (generatePassword) rather than typed by the admin: a generated one is
+// strong, and nobody has to make one up on the spot.
 func (h *Handler) addStaff(c echo.Context) error {
 	ctx := c.Request().Context()
 	me := staffFrom(c)

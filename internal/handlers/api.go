@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
-	"golang.org/x/time/rate"
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/domain"
@@ -54,32 +52,9 @@ var openAPIDoc []byte
 // OpenAPI is the OpenAPI 3 document of /api/v1, served at /api/openapi.json.
 func OpenAPI() []byte { return openAPIDoc }
 
-// apiRoutes wires the JSON API for the vendor's product. Every /api/v1 call
-// needs a live API key (Authorization: Bearer), looked up on every request
-// so a revoked key stops working at once; each key gets its own rate limit.
-func (h *Handler) apiRoutes(e *echo.Echo) {
-	e.GET("/api/openapi.json", func(c echo.Context) error {
-		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openAPIDoc)
-	})
-	limit := middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Limit(10), Burst: 100, ExpiresIn: 5 * time.Minute,
-		}),
-		IdentifierExtractor: func(c echo.Context) (string, error) {
-			if k, ok := c.Get(apiKeyCtx).(*db.APIKey); ok {
-				return k.Prefix, nil
-			}
-			return c.RealIP(), nil
-		},
-		DenyHandler: func(c echo.Context, _ string, _ error) error {
-			c.Response().Header().Set("Retry-After", "1")
-			return problem(http.StatusTooManyRequests, "too many requests for this API key")
-		},
-	})
-	g := e.Group("/api/v1", h.requireAPIKey, limit)
-	g.POST("/onboardings", h.apiCreate)
-	g.GET("/onboardings", h.apiList)
-	g.GET("/onboardings/:id", h.apiGet)
+// openAPIDocument serves the OpenAPI document (routes.go: apiRoutes).
+func openAPIDocument(c echo.Context) error {
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openAPIDoc)
 }
 
 // apiProblem is an error the API answers as application/problem+json (RFC 9457).

@@ -25,6 +25,9 @@ const readyTimeout = 2 * time.Second
 // cookies, no CSRF token.
 var opsPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
+// healthz answers a liveness probe: the process is up.
+func healthz(c echo.Context) error { return c.String(http.StatusOK, "ok") }
+
 // readyz answers a load balancer's readiness probe: 200 when the database
 // answers and its schema is current, 503 otherwise. The reason is logged,
 // never sent. Probes get plain text rather than the error page.

@@ -10,11 +10,14 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
 
+	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
 	"github.com/onboard-altinn/onboard/static"
 )
 
-// New builds the Echo server with every route and middleware.
+// New builds the Echo server: the middleware every request passes, then
+// every route (Routes).
 func New(h *Handler) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -63,24 +66,36 @@ func New(h *Handler) *echo.Echo {
 		},
 	}))
 
-	submitLimit := middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Limit(h.SubmitPerMinute / 60), Burst: max(3, int(h.SubmitPerMinute/4)), ExpiresIn: 5 * time.Minute,
-		}),
-		DenyHandler: func(c echo.Context, _ string, _ error) error { return echo.ErrTooManyRequests },
-	})
+	h.Routes(e)
+	return e
+}
 
-	// Status pages are reloaded by people waiting; a generous limit still
-	// stops one address from hammering them.
-	statusLimit := middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Limit(1), Burst: 30, ExpiresIn: 5 * time.Minute,
-		}),
-		DenyHandler: func(c echo.Context, _ string, _ error) error { return echo.ErrTooManyRequests },
-	})
+// Routes registers every route the server answers: one function per
+// surface, each listing every route of its surface with the route's own
+// middleware (rate limits, access checks), so this file is the one hop from
+// a URL to its handler. What every request passes (security headers, the
+// request timeout, body limits, CSRF) is in New. README.md's route list
+// (## Routes) is this table with a line on each route's purpose;
+// TestRoutesMatchREADME fails when the two differ.
+func (h *Handler) Routes(e *echo.Echo) {
+	h.customerRoutes(e)  // the wizard, status pages, hand-off, static files
+	h.dashboardRoutes(e) // /admin/: the support dashboard
+	h.apiRoutes(e)       // /api/: the JSON API for the vendor's product
+	h.opsRoutes(e)       // probes and metrics
+}
+
+// customerRoutes are the pages a customer sees (wizard.go, handoff.go,
+// changes.go), the language switch, and the files those pages load. None
+// needs a session: what a browser may see or do to an onboarding is decided
+// by its signed flow cookie (cookies.go). Routes that may call Altinn share
+// a per-address limit; status pages, reloaded by people waiting, get a
+// generous one of their own.
+func (h *Handler) customerRoutes(e *echo.Echo) {
+	submitLimit := addressLimit(rate.Limit(h.SubmitPerMinute/60), max(3, int(h.SubmitPerMinute/4)))
+	statusLimit := addressLimit(rate.Limit(1), 30)
 
 	e.GET("/", h.home)
-	e.GET("/start", h.handoffStart, submitLimit) // the vendor's signed hand-off
+	e.GET("/start", h.handoffStart, submitLimit) // handoff.go: the vendor's signed hand-off
 	e.GET("/onboard/:product", h.start)
 	e.GET("/onboard/:product/org", h.org)
 	e.POST("/onboard/:product/org", h.submit, submitLimit)
@@ -89,14 +104,143 @@ func New(h *Handler) *echo.Echo {
 	e.POST("/status/:ref/retry", h.retry, submitLimit)
 	e.GET("/change/:ref", h.changeStatus, statusLimit) // changes.go: a change request's outcome
 	e.GET("/lang/:lang", h.setLang)
-	h.adminRoutes(e)
-	h.apiRoutes(e)                                                                         // api.go: the JSON API for the vendor's product, keyed, no cookies
-	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") }) // the process is up
-	e.GET("/readyz", h.readyz)                                                             // and can do its work
-	e.GET("/metrics", h.metrics)
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 	e.GET(BrandPrefix+":hash/:name", h.brandFile) // brand.go: the vendor's logo and colours
-	return e
+}
+
+// dashboardRoutes is the support dashboard under /admin/ (admin_*.go).
+// Signing in is open; everything else is in the /admin group, which needs a
+// viewer's session, and so also guards unknown /admin/… paths before their
+// 404. Viewers read; a route that acts adds operator; staff, API keys (a key
+// can do whatever the API does) and Setup are admin only, their groups
+// guarding unknown paths under them too. Pages offer only what the role
+// allows (canAct), but these lines are what the server enforces.
+func (h *Handler) dashboardRoutes(e *echo.Echo) {
+	operator, admin := h.requireStaff(domain.RoleOperator), h.requireStaff(domain.RoleAdmin)
+
+	e.GET(adminLoginPath, h.adminLoginForm) // admin_auth.go
+	e.POST(adminLoginPath, h.adminLogin)
+
+	g := e.Group("/admin", h.requireStaff(domain.RoleViewer))
+	g.GET("", redirectTo(adminHomePath))
+	g.GET("/", h.onboardingList) // the dashboard home is the onboarding list
+	g.POST("/logout", h.adminLogout)
+
+	// Onboardings (admin_onboardings.go).
+	g.GET("/onboardings", h.onboardingList)
+	g.GET("/onboardings.csv", h.onboardingCSV)
+	g.GET("/onboardings/new", h.newOnboardingForm, operator)
+	g.POST("/onboardings/new", h.createOnboarding, operator)
+	g.GET("/onboardings/:id", h.withOnboarding(h.onboardingDetail))
+	g.POST("/onboardings/:id/refresh", h.withOnboarding(h.refreshOnboarding), operator)
+	g.POST("/onboardings/:id/verify", h.withOnboarding(h.verifyOnboarding), operator)
+	g.GET("/onboardings/:id/renew", h.withOnboarding(h.confirmRenew), operator)
+	g.POST("/onboardings/:id/renew", h.withOnboarding(h.renewOnboarding), operator)
+	g.GET("/onboardings/:id/cancel", h.withOnboarding(h.confirmCancel), operator)
+	g.POST("/onboardings/:id/cancel", h.withOnboarding(h.cancelOnboarding), operator)
+	g.GET("/onboardings/:id/testconnection", h.withOnboarding(h.confirmTestConnection), operator)
+	g.POST("/onboardings/:id/testconnection", h.withOnboarding(h.testConnection), operator)
+	g.POST("/onboardings/:id/webhooks/:delivery/redeliver", h.withOnboarding(h.redeliverWebhook), operator) // admin_webhooks.go
+
+	// Change requests (admin_changes.go).
+	g.GET("/changes", h.changesPage)
+	g.GET("/onboardings/:id/change", h.withOnboarding(h.confirmChange), operator)
+	g.POST("/onboardings/:id/change", h.withOnboarding(h.requestChange), operator)
+	g.POST("/onboardings/:id/changes/:cr/refresh", h.withOnboarding(h.withChange(h.refreshChange)), operator)
+	g.GET("/onboardings/:id/changes/:cr/cancel", h.withOnboarding(h.withChange(h.cancelChange)), operator)
+	g.POST("/onboardings/:id/changes/:cr/cancel", h.withOnboarding(h.withChange(h.cancelChange)), operator)
+
+	// The funnel and the system users at Altinn (admin_insights.go).
+	g.GET("/funnel", h.adminFunnel)
+	g.GET("/systemusers", h.adminSystemUsers)
+	g.POST("/systemusers/:id/import", h.adminImportSystemUser, operator)
+
+	// Bulk campaigns (admin_campaigns.go), when the service has them.
+	if h.Campaigns != nil && h.CampaignStore != nil {
+		g.GET("/campaigns", h.campaignList)
+		g.GET("/campaigns/new", h.newCampaignForm, operator)
+		g.POST("/campaigns", h.createCampaign, operator)
+		g.POST("/campaigns/change", h.createChangeCampaign, operator)
+		g.GET("/campaigns/:id", h.withCampaign(h.campaignDetail))
+		g.GET("/campaigns/:id/progress", h.withCampaign(h.campaignProgress))
+		g.GET("/campaigns/:id/links.csv", h.withCampaign(h.campaignLinks))
+		g.POST("/campaigns/:id/:action", h.withCampaign(h.campaignAct), operator)
+	}
+
+	// Staff accounts (admin_staff.go): admins only.
+	staff := g.Group("/staff", admin)
+	staff.GET("", h.staffList)
+	staff.POST("", h.addStaff)
+	staff.POST("/:id/role", h.withStaff(h.setStaffRole))
+	staff.GET("/:id/disable", h.withStaff(h.confirmDisableStaff))
+	staff.POST("/:id/disable", h.withStaff(h.disableStaff))
+
+	// API keys (admin_apikeys.go): admins only.
+	keys := g.Group("/apikeys", admin)
+	keys.GET("", h.apiKeyList)
+	keys.POST("", h.addAPIKey)
+	keys.POST("/:id/revoke", h.revokeAPIKey)
+
+	g.GET("/setup", h.adminSetup, admin) // admin_setup.go: the set-up checks
+}
+
+// apiRoutes is the JSON API for the vendor's product (api.go): its OpenAPI
+// document, open to all, and /api/v1, where every call needs a live API key
+// (Authorization: Bearer), looked up on every request so a revoked key stops
+// working at once, and each key gets its own rate limit. No cookies and no
+// CSRF; errors are problem+json.
+func (h *Handler) apiRoutes(e *echo.Echo) {
+	e.GET("/api/openapi.json", openAPIDocument)
+
+	g := e.Group("/api/v1", h.requireAPIKey, apiKeyLimit())
+	g.POST("/onboardings", h.apiCreate)
+	g.GET("/onboardings", h.apiList)
+	g.GET("/onboardings/:id", h.apiGet)
+}
+
+// opsRoutes are for machines (ops.go): plain text, no cookies, no CSRF
+// (opsPaths). /metrics wants its bearer token when one is configured.
+func (h *Handler) opsRoutes(e *echo.Echo) {
+	e.GET("/healthz", healthz) // the process is up
+	e.GET("/readyz", h.readyz) // and can do its work
+	e.GET("/metrics", h.metrics)
+}
+
+// addressLimit lets each client address make r requests a second, in
+// bursts of burst; beyond that it answers 429.
+func addressLimit(r rate.Limit, burst int) echo.MiddlewareFunc {
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: r, Burst: burst, ExpiresIn: 5 * time.Minute,
+		}),
+		DenyHandler: func(c echo.Context, _ string, _ error) error { return echo.ErrTooManyRequests },
+	})
+}
+
+// apiKeyLimit lets each API key make 10 requests a second, in bursts of
+// 100 (requests without a key count by address); beyond that it answers a
+// problem+json 429 with Retry-After.
+func apiKeyLimit() echo.MiddlewareFunc {
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(10), Burst: 100, ExpiresIn: 5 * time.Minute,
+		}),
+		IdentifierExtractor: func(c echo.Context) (string, error) {
+			if k, ok := c.Get(apiKeyCtx).(*db.APIKey); ok {
+				return k.Prefix, nil
+			}
+			return c.RealIP(), nil
+		},
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			c.Response().Header().Set("Retry-After", "1")
+			return problem(http.StatusTooManyRequests, "too many requests for this API key")
+		},
+	})
+}
+
+// redirectTo answers every request with a 303 to path.
+func redirectTo(path string) echo.HandlerFunc {
+	return func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, path) }
 }
 
 // csp allows no inline script at all, and lets forms lead only here and to
