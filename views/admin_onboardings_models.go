@@ -103,6 +103,7 @@ type OnboardingDetail struct {
 	ExternalRef     string
 	CustomerRef     string
 	Status          string
+	HelpKey         string // what the status means here, from its real cause (the error code too)
 	Escalated       bool
 	ErrorCode       string
 	ErrorMessage    string
@@ -177,6 +178,7 @@ type ActionError struct {
 	AdminPage
 	Status    int
 	Message   string
+	Hint      string // a further line, such as where to see what reached Altinn
 	RequestID string
 	BackURL   string
 }

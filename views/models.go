@@ -108,12 +108,20 @@ type Outcome struct {
 	Agent       bool
 	ConfirmURL  string // "continue to Altinn" link; only with Detail
 	ErrorCode   string
-	CSRF        string
-	RetryAction string // POST target for "try again"; empty when not offered
-	RefreshURL  string
-	CheckedAt   string
-	AltinnURL   string
-	BackURL     string // the vendor's product, when a hand-off started this onboarding
+	// NoteKey and HelpKey are the i18n keys of what the page says about
+	// where the onboarding stands and why, chosen from its real cause (the
+	// status and the error code) by the handler; for pending, NoteKey is a
+	// further line under its own words. HelpKey may be "". ContactUs adds
+	// how to reach the vendor.
+	NoteKey, HelpKey string
+	ContactUs        bool
+	CSRF             string
+	RetryAction      string // POST target for "try again"; empty when not offered
+	RetryKey         string // the "try again" button's label
+	RefreshURL       string
+	CheckedAt        string
+	AltinnURL        string
+	BackURL          string // the vendor's product, when a hand-off started this onboarding
 }
 
 // Error is the one error page.

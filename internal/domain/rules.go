@@ -81,9 +81,11 @@ type rule struct {
 
 // rulebook is the status machine. A status that has an Altinn request can
 // become whatever a re-read of that request shows (pending, accepted,
-// connected, rejected, expired) or failed when the request is gone; one
-// that ended can be renewed (requesting) or cancelled, except when a
-// system user exists.
+// connected, rejected, expired), and one still on its way fails when its
+// request is gone (but accepted, which byquery settles). One that ended
+// can be renewed (requesting) or cancelled, except when a system user
+// exists; its request being gone too changes nothing: what ended it stays
+// its cause.
 var rulebook = map[Status]rule{
 	// A row from before requests were stored first: it is sent on submit,
 	// and otherwise only read (when it has a request) or cancelled.
@@ -124,12 +126,12 @@ var rulebook = map[Status]rule{
 	// the old request still follows Altinn.
 	StatusRejected: {
 		moves: []Status{StatusRequesting, StatusPending, StatusAccepted, StatusConnected, StatusExpired,
-			StatusFailed, StatusCancelled},
+			StatusCancelled},
 		allows: []Action{ActionRefresh, ActionRenew, ActionCancel, ActionRetry},
 	},
 	StatusExpired: {
 		moves: []Status{StatusRequesting, StatusPending, StatusAccepted, StatusConnected, StatusRejected,
-			StatusFailed, StatusCancelled},
+			StatusCancelled},
 		allows: []Action{ActionRefresh, ActionRenew, ActionCancel, ActionRetry},
 	},
 	StatusFailed: {
@@ -137,9 +139,10 @@ var rulebook = map[Status]rule{
 			StatusExpired, StatusCancelled},
 		allows: []Action{ActionRefresh, ActionRenew, ActionCancel, ActionRetry},
 	},
+	// The system user was deleted in Altinn, and its request with it.
 	StatusRevoked: {
 		moves: []Status{StatusRequesting, StatusPending, StatusAccepted, StatusConnected, StatusRejected,
-			StatusExpired, StatusFailed, StatusCancelled},
+			StatusExpired, StatusCancelled},
 		allows: []Action{ActionRefresh, ActionRenew, ActionCancel, ActionRetry},
 	},
 	// Closed by staff, its request deleted at Altinn: final. Its key is

@@ -98,11 +98,11 @@ var moveTable = []struct {
 	{StatusPending /*  */, "- - . Y Y Y Y Y Y -"},
 	{StatusAccepted /* */, "- - Y . Y Y Y - - -"},
 	{StatusConnected /**/, "- - - - . - - - - Y"},
-	{StatusRejected /* */, "- Y Y Y Y . Y Y Y -"},
-	{StatusExpired /*  */, "- Y Y Y Y Y . Y Y -"},
+	{StatusRejected /* */, "- Y Y Y Y . Y - Y -"},
+	{StatusExpired /*  */, "- Y Y Y Y Y . - Y -"},
 	{StatusFailed /*   */, "- Y Y Y Y Y Y . Y -"},
 	{StatusCancelled /**/, "- - - - - - - - . -"},
-	{StatusRevoked /*  */, "- Y Y Y Y Y Y Y Y ."},
+	{StatusRevoked /*  */, "- Y Y Y Y Y Y - Y ."},
 }
 
 func TestEveryTransition(t *testing.T) {

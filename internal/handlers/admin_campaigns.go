@@ -255,7 +255,7 @@ func (h *Handler) campaignDetail(c echo.Context, camp *db.Campaign) error {
 			m.Statuses = append(m.Statuses, views.CampaignCount{Key: st, Label: i18n.T(lang, "campaign.crstatus."+st), Count: p.Statuses[st]})
 		}
 	} else {
-		for _, st := range listStatuses {
+		for _, st := range statusNames() {
 			if st == string(domain.StatusStarted) {
 				continue
 			}

@@ -78,10 +78,13 @@ func (h *Handler) changeSection(c echo.Context, o *domain.Onboarding) (views.Cha
 	if err != nil {
 		return views.ChangeSection{}, err
 	}
-	connected := o.Status == domain.StatusConnected
-	s := views.ChangeSection{Agent: h.changeAgent(o), Show: connected || len(crs) > 0}
+	// A status that allows a change shows what the system user holds and
+	// lacks (or, for an agent one, why it cannot change).
+	changeable := domain.Allows(o.Status, domain.ActionChange)
+	s := views.ChangeSection{Agent: h.changeAgent(o), Show: changeable || len(crs) > 0}
 	p, known := h.product(o.Product)
-	if connected && known && !s.Agent {
+	if changeable && known && !s.Agent {
+
 		rights, packages := onboarding.Granted(o, p)
 		s.Held = grantViews(lang, rights, packages)
 		d := onboarding.Lacks(o, p)
@@ -115,23 +118,28 @@ func (h *Handler) changeSection(c echo.Context, o *domain.Onboarding) (views.Cha
 		}
 		s.Rows = append(s.Rows, r)
 	}
-	if canAct(c) && connected && known && !s.Agent && !live {
+	if canAct(c) && h.changeRefusal(o) == "" && !live {
 		s.RequestURL = base + "/change"
 	}
 	return s, nil
 }
 
 // changeRefusal is the reason, as an i18n key, that a change request cannot
-// be asked for the onboarding, or "" when it can.
+// be asked for the onboarding, or "" when it can: the rulebook's refusal
+// (an agent system user, or not connected with a known system user), an
+// agent product, or a product no longer configured.
 func (h *Handler) changeRefusal(o *domain.Onboarding) string {
-	if h.changeAgent(o) {
-		return "admin.change.err.agent"
+	err := o.Check(domain.ActionChange)
+	switch {
+	case err == nil && h.changeAgent(o):
+		err = onboarding.ErrAgentChange // the product became an agent one
+	case err == nil:
+		if _, ok := h.product(o.Product); !ok {
+			err = onboarding.ErrUnknownProduct
+		}
 	}
-	if o.Status != domain.StatusConnected {
-		return "admin.change.err.notconnected"
-	}
-	if _, ok := h.product(o.Product); !ok {
-		return "admin.action.err.product"
+	if err != nil {
+		return failureOf(err).Key
 	}
 	return ""
 }
@@ -191,7 +199,7 @@ func (h *Handler) withChange(fn func(echo.Context, *domain.Onboarding, *domain.C
 // refreshChange re-reads a live change request from Altinn now.
 func (h *Handler) refreshChange(c echo.Context, o *domain.Onboarding, cr *domain.ChangeRequest) error {
 	if !cr.Live() {
-		return h.notPossible(c, o, "admin.change.err.ended")
+		return h.refuse(c, o, onboarding.ErrChangeEnded)
 	}
 	return h.actChange(c, o, "changerefresh", AuditChangeRefresh, func(ctx context.Context, actor string) (*domain.ChangeRequest, error) {
 		return cr, h.Onboardings.RefreshChange(ctx, o, cr, domain.CauseStaff, actor)
@@ -211,7 +219,7 @@ func (h *Handler) changeCancelPage(c echo.Context, o *domain.Onboarding, cr *dom
 // confirmation, so a new one can be asked for.
 func (h *Handler) cancelChange(c echo.Context, o *domain.Onboarding, cr *domain.ChangeRequest) error {
 	if !cr.Live() {
-		return h.notPossible(c, o, "admin.change.err.ended")
+		return h.refuse(c, o, onboarding.ErrChangeEnded)
 	}
 	if c.Request().Method != http.MethodPost || !confirmed(c) {
 		return h.changeCancelPage(c, o, cr)
@@ -257,14 +265,10 @@ func (h *Handler) actChange(c echo.Context, o *domain.Onboarding, done, action s
 		h.logger().ErrorContext(c.Request().Context(), "recording a failed staff action", "err", rerr)
 	}
 	switch {
-	case errors.Is(err, onboarding.ErrAgentChange):
-		return h.notPossible(c, o, "admin.change.err.agent")
-	case errors.Is(err, onboarding.ErrNotConnected):
-		return h.notPossible(c, o, "admin.change.err.notconnected")
-	case errors.Is(err, onboarding.ErrChangeEnded):
-		return h.notPossible(c, o, "admin.change.err.ended")
-	case errors.Is(err, onboarding.ErrSystemUserReplaced):
-		return h.notPossible(c, o, "admin.change.err.replaced")
+	case errors.Is(err, domain.ErrNotAllowed), errors.Is(err, onboarding.ErrChangeEnded),
+		errors.Is(err, onboarding.ErrSystemUserReplaced):
+		// Refused, by the rulebook or by Altinn's news: a 409 saying why.
+		return h.refuse(c, o, err)
 	case err != nil:
 		return h.actionFailed(c, o, err)
 	case superseded:

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -285,22 +284,18 @@ func systemIDs(ps []config.Product) []string {
 func (h *Handler) altinnProblem(c echo.Context, what string, err error) error {
 	rid := c.Response().Header().Get(echo.HeaderXRequestID)
 	h.logger().ErrorContext(c.Request().Context(), "altinn call failed: "+what, "request_id", rid, "err", err)
-	key := "admin.altinn.error.failed"
-	var netErr net.Error
-	switch {
-	case errors.Is(err, altinn.ErrNotFound):
-		key = "admin.altinn.error.notfound"
-	case errors.Is(err, altinn.ErrUnauthorized), errors.Is(err, altinn.ErrForbidden):
-		key = "admin.altinn.error.denied"
-	case errors.Is(err, altinn.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
-		key = "admin.altinn.error.unavailable"
+	f := failureOf(err)
+	if f.Status != http.StatusBadGateway {
+		// Not a kind of Altinn failure the map knows (a token or request
+		// that could not be built, say): still Altinn's call that failed.
+		f = failure{Status: http.StatusBadGateway, Key: "admin.altinn.error.failed"}
 	}
 	p := &views.AdminInsightProblem{RequestID: rid}
 	var prob *altinn.Problem
 	if errors.As(err, &prob) {
 		p.AltinnCode = prob.Code
 	}
-	return h.insightProblem(c, http.StatusBadGateway, key, p)
+	return h.insightProblem(c, f.Status, f.Key, p)
 }
 
 // insightProblem renders an error page of the insight pages; extra may add

@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,12 +15,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
-	"github.com/onboard-altinn/onboard/internal/maskinporten"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
 	"github.com/onboard-altinn/onboard/internal/orgno"
 	"github.com/onboard-altinn/onboard/views"
@@ -75,11 +72,14 @@ const (
 	AuditTestConnection = "onboarding.testconnection"
 )
 
-// listStatuses is every status, in the order of an onboarding's life, for
-// the row of counts and the status filter.
-var listStatuses = []string{
-	string(domain.StatusStarted), string(domain.StatusRequesting), string(domain.StatusPending), string(domain.StatusAccepted), string(domain.StatusConnected),
-	string(domain.StatusRejected), string(domain.StatusExpired), string(domain.StatusFailed), string(domain.StatusCancelled), string(domain.StatusRevoked),
+// statusNames is every status (domain.Statuses, in the order of an
+// onboarding's life) as the row of counts and the status filter name them.
+func statusNames() []string {
+	out := make([]string, len(domain.Statuses))
+	for i, s := range domain.Statuses {
+		out[i] = string(s)
+	}
+	return out
 }
 
 // canAct reports whether the signed-in staff member may run actions, so
@@ -104,7 +104,7 @@ func parseListQuery(c echo.Context) (listQuery, bool) {
 	var q listQuery
 	p := c.QueryParams()
 	q.form.Status = p.Get("status")
-	if q.form.Status != "" && !slices.Contains(listStatuses, q.form.Status) {
+	if _, ok := domain.ParseStatus(q.form.Status); q.form.Status != "" && !ok {
 		return q, false
 	}
 	q.form.Kind = p.Get("kind")
@@ -203,7 +203,8 @@ func (h *Handler) onboardingList(c echo.Context) error {
 	f.After = c.QueryParam("after")
 	page, err := h.Dashboard.ListOnboardings(ctx, f)
 	if errors.Is(err, db.ErrBadCursor) {
-		return h.adminError(c, http.StatusBadRequest, "admin.list.err.cursor")
+		fail := failureOf(err)
+		return h.adminError(c, fail.Status, fail.Key)
 	}
 	if err != nil {
 		return err
@@ -215,7 +216,7 @@ func (h *Handler) onboardingList(c echo.Context) error {
 
 	m := views.OnboardingList{
 		AdminPage: h.adminPage(c, "admin.list.heading"),
-		Action:    listPath, Filter: q.form, Statuses: listStatuses, UsabilityFilters: db.UsabilityFilters,
+		Action:    listPath, Filter: q.form, Statuses: statusNames(), UsabilityFilters: db.UsabilityFilters,
 		CSVURL:   withQuery(csvPath, listValues(q.form)),
 		Filtered: q.form != (views.ListFilterForm{Limit: q.form.Limit}),
 	}
@@ -230,7 +231,7 @@ func (h *Handler) onboardingList(c echo.Context) error {
 	noStatus := q.form
 	noStatus.Status = ""
 	m.AllURL = withQuery(listPath, listValues(noStatus))
-	for _, s := range listStatuses {
+	for _, s := range statusNames() {
 		withStatus := q.form
 		withStatus.Status = s
 		m.Counts = append(m.Counts, views.StatusCount{
@@ -244,7 +245,7 @@ func (h *Handler) onboardingList(c echo.Context) error {
 			ID: o.ID, URL: detailPath(o.ID), Created: when(c, o.CreatedAt),
 			OrgNo: orgno.Format(o.OrgNo), ProductName: h.productName(o.Product, lang), Kind: string(o.Kind),
 			Status: string(o.Status), Escalated: o.Escalated,
-			NotUsable: o.Status == domain.StatusConnected && o.Usable != nil && !*o.Usable,
+			NotUsable: o.NotUsable(),
 		}
 		if o.CustomerRef != nil {
 			r.CustomerRef = *o.CustomerRef
@@ -398,7 +399,7 @@ func csvRecord(o *domain.Onboarding) []string {
 // usableCell is the export's usable column: true or false once checked,
 // empty when not (or not connected).
 func usableCell(o *domain.Onboarding) string {
-	if o.Usable == nil || o.Status != domain.StatusConnected {
+	if o.Usable == nil || !domain.HasUsability(o.Status) {
 		return ""
 	}
 	return strconv.FormatBool(*o.Usable)
@@ -434,32 +435,6 @@ func (h *Handler) withOnboarding(fn func(echo.Context, *domain.Onboarding) error
 		}
 		return fn(c, o)
 	}
-}
-
-// What each action may be run on; the pages offer an action only where the
-// handler would run it.
-func refreshable(status domain.Status) bool { return status != domain.StatusCancelled }
-
-func verifiable(status domain.Status) bool {
-	return status == domain.StatusAccepted || status == domain.StatusConnected
-}
-
-func renewable(status domain.Status) bool {
-	switch status {
-	case domain.StatusRejected, domain.StatusExpired, domain.StatusRevoked, domain.StatusFailed:
-		return true
-	}
-	return false
-}
-
-// cancellable mirrors onboarding.Service.Cancel: an accepted or connected
-// onboarding has a system user that only the customer can delete.
-func cancellable(status domain.Status) bool {
-	switch status {
-	case domain.StatusAccepted, domain.StatusConnected, domain.StatusCancelled:
-		return false
-	}
-	return true
 }
 
 // doneKeys are the messages the detail page shows after an action, by the
@@ -516,8 +491,9 @@ func (h *Handler) onboardingDetail(c echo.Context, o *domain.Onboarding) error {
 		return *p
 	}
 	m.CustomerRef, m.ErrorCode, m.ErrorMessage = deref(o.CustomerRef), deref(o.ErrorCode), deref(o.ErrorMessage)
+	m.HelpKey = staffHelpKey(o.Status, m.ErrorCode)
 	m.AltinnRequestID, m.SystemUserID = deref(o.AltinnRequestID), deref(o.SystemUserID)
-	if o.Status == domain.StatusPending {
+	if o.Allows(domain.ActionConfirm) {
 		m.ConfirmURL = deref(o.ConfirmURL)
 	}
 	if o.CheckedAt != nil {
@@ -527,22 +503,18 @@ func (h *Handler) onboardingDetail(c echo.Context, o *domain.Onboarding) error {
 		m.Connected = when(c, *o.ConnectedAt)
 	}
 	if canAct(c) {
+		// The actions the rulebook allows; the handlers below refuse the rest.
 		m.CanAct = true
-		base := detailPath(o.ID)
-		if refreshable(o.Status) {
-			m.RefreshURL = base + "/refresh"
+		offer := func(a domain.Action) string {
+			if o.Allows(a) {
+				return detailPath(o.ID) + "/" + string(a)
+			}
+			return ""
 		}
-		if verifiable(o.Status) {
-			m.VerifyURL = base + "/verify"
-		}
-		if renewable(o.Status) {
-			m.RenewURL = base + "/renew"
-		}
-		if cancellable(o.Status) {
-			m.CancelURL = base + "/cancel"
-		}
-		if onboarding.CanTestConnection(o.Status) && len(p.Scopes) > 0 {
-			m.TestURL = base + "/testconnection"
+		m.RefreshURL, m.VerifyURL = offer(domain.ActionRefresh), offer(domain.ActionVerify)
+		m.RenewURL, m.CancelURL = offer(domain.ActionRenew), offer(domain.ActionCancel)
+		if _, refusal := h.testable(o); refusal == "" {
+			m.TestURL = offer(domain.ActionTestConnection)
 		}
 	}
 	for _, e := range events {
@@ -657,45 +629,35 @@ func (h *Handler) recordAction(c echo.Context, s *db.Staff, action string, o *do
 		domain.Event{Message: msg})
 }
 
-// actionFailed answers an action the service could not carry out with a
-// page that says why in words; the error itself goes to the log only.
+// actionFailed answers an action the service could not carry out (or the
+// rulebook refused) with a page that says why in words, as the error map
+// has them; the error itself goes to the log only.
 func (h *Handler) actionFailed(c echo.Context, o *domain.Onboarding, err error) error {
-	status, key := http.StatusInternalServerError, "admin.action.err.internal"
-	var (
-		prob *altinn.Problem
-		mp   *maskinporten.Error
-		nerr net.Error
-	)
-	switch {
-	case errors.Is(err, onboarding.ErrNotCancellable):
-		status, key = http.StatusConflict, "admin.action.err.notcancellable"
-	case errors.Is(err, onboarding.ErrUnknownProduct):
-		status, key = http.StatusConflict, "admin.action.err.product"
-	case errors.Is(err, onboarding.ErrNotTestable):
-		status, key = http.StatusConflict, "admin.action.err.testconnection"
-	case errors.Is(err, onboarding.ErrNoScopes):
-		status, key = http.StatusConflict, "admin.action.err.noscopes"
-	case errors.As(err, &prob), errors.As(err, &mp), errors.As(err, &nerr),
-		errors.Is(err, altinn.ErrUnavailable), errors.Is(err, altinn.ErrMalformed), errors.Is(err, context.DeadlineExceeded):
-		status, key = http.StatusBadGateway, "admin.action.err.altinn"
-	}
+	f := failureOf(err)
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
-	log := h.logger().With("request_id", reqID, "path", c.Path(), "onboarding", o.ID, "status", status)
-	if status >= 500 && status != http.StatusBadGateway {
+	log := h.logger().With("request_id", reqID, "path", c.Path(), "onboarding", o.ID, "status", f.Status)
+	if f.Status >= 500 && f.Status != http.StatusBadGateway {
 		log.ErrorContext(c.Request().Context(), "staff action failed", "err", err)
 	} else {
 		log.WarnContext(c.Request().Context(), "staff action failed", "err", err)
 	}
-	m := views.ActionError{AdminPage: h.adminPage(c, "error.heading"), Status: status,
-		Message: i18n.T(langOf(c), key), BackURL: detailPath(o.ID)}
-	if status >= 500 {
+	m := views.ActionError{AdminPage: h.adminPage(c, "error.heading"), Status: f.Status,
+		Message: i18n.T(langOf(c), f.Key), BackURL: detailPath(o.ID)}
+	if f.Status >= 500 {
 		m.RequestID = reqID
+		m.Hint = i18n.T(langOf(c), "admin.action.err.timeline")
 	}
-	return render(c, status, views.ActionErrorPage(m))
+	return render(c, f.Status, views.ActionErrorPage(m))
 }
 
-// notPossible refuses an action the onboarding's status does not allow,
-// before anything is called or written.
+// refuse answers an action the rulebook does not allow for o (its refusal,
+// err), before anything is called or written.
+func (h *Handler) refuse(c echo.Context, o *domain.Onboarding, err error) error {
+	return h.notPossible(c, o, failureOf(err).Key)
+}
+
+// notPossible refuses an action the onboarding does not allow, in the words
+// key names, before anything is called or written.
 func (h *Handler) notPossible(c echo.Context, o *domain.Onboarding, key string) error {
 	m := views.ActionError{AdminPage: h.adminPage(c, "error.heading"), Status: http.StatusConflict,
 		Message: i18n.T(langOf(c), key), BackURL: detailPath(o.ID)}
@@ -704,18 +666,19 @@ func (h *Handler) notPossible(c echo.Context, o *domain.Onboarding, key string) 
 
 // refreshOnboarding re-reads the onboarding from Altinn now.
 func (h *Handler) refreshOnboarding(c echo.Context, o *domain.Onboarding) error {
-	if !refreshable(o.Status) {
-		return h.notPossible(c, o, "admin.action.err.refresh")
+	if err := o.Check(domain.ActionRefresh); err != nil {
+		return h.refuse(c, o, err)
 	}
 	return h.act(c, o, "refresh", AuditRefresh, h.Onboardings.Refresh)
 }
 
 // verifyOnboarding confirms the system user with byquery. The service's
-// Refresh does exactly that for accepted and connected onboardings; in any
-// other status there is no system user to verify.
+// Refresh does exactly that for accepted and connected onboardings, the
+// statuses the rulebook allows it in; in any other there is no system user
+// to verify.
 func (h *Handler) verifyOnboarding(c echo.Context, o *domain.Onboarding) error {
-	if !verifiable(o.Status) {
-		return h.notPossible(c, o, "admin.action.err.verify")
+	if err := o.Check(domain.ActionVerify); err != nil {
+		return h.refuse(c, o, err)
 	}
 	return h.act(c, o, "verify", AuditVerify, h.Onboardings.Refresh)
 }
@@ -733,8 +696,8 @@ func (h *Handler) confirmPage(c echo.Context, o *domain.Onboarding, action strin
 func confirmed(c echo.Context) bool { return c.FormValue("confirm") == "yes" }
 
 func (h *Handler) confirmRenew(c echo.Context, o *domain.Onboarding) error {
-	if !renewable(o.Status) {
-		return h.notPossible(c, o, "admin.action.err.renew")
+	if err := o.Check(domain.ActionRenew); err != nil {
+		return h.refuse(c, o, err)
 	}
 	return h.confirmPage(c, o, "renew")
 }
@@ -742,8 +705,8 @@ func (h *Handler) confirmRenew(c echo.Context, o *domain.Onboarding) error {
 // renewOnboarding deletes the old request at Altinn and makes a new one,
 // after confirmation.
 func (h *Handler) renewOnboarding(c echo.Context, o *domain.Onboarding) error {
-	if !renewable(o.Status) {
-		return h.notPossible(c, o, "admin.action.err.renew")
+	if err := o.Check(domain.ActionRenew); err != nil {
+		return h.refuse(c, o, err)
 	}
 	if !confirmed(c) {
 		return h.confirmPage(c, o, "renew")
@@ -752,8 +715,8 @@ func (h *Handler) renewOnboarding(c echo.Context, o *domain.Onboarding) error {
 }
 
 func (h *Handler) confirmCancel(c echo.Context, o *domain.Onboarding) error {
-	if !cancellable(o.Status) {
-		return h.notPossible(c, o, cancelRefusal(o.Status))
+	if err := o.Check(domain.ActionCancel); err != nil {
+		return h.refuse(c, o, err)
 	}
 	return h.confirmPage(c, o, "cancel")
 }
@@ -761,8 +724,8 @@ func (h *Handler) confirmCancel(c echo.Context, o *domain.Onboarding) error {
 // cancelOnboarding deletes the request at Altinn and closes the onboarding,
 // after confirmation.
 func (h *Handler) cancelOnboarding(c echo.Context, o *domain.Onboarding) error {
-	if !cancellable(o.Status) {
-		return h.notPossible(c, o, cancelRefusal(o.Status))
+	if err := o.Check(domain.ActionCancel); err != nil {
+		return h.refuse(c, o, err)
 	}
 	if !confirmed(c) {
 		return h.confirmPage(c, o, "cancel")
@@ -770,19 +733,12 @@ func (h *Handler) cancelOnboarding(c echo.Context, o *domain.Onboarding) error {
 	return h.act(c, o, "cancel", AuditCancel, h.Onboardings.Cancel)
 }
 
-func cancelRefusal(status domain.Status) string {
-	if status == domain.StatusCancelled {
-		return "admin.action.err.cancelled"
-	}
-	return "admin.action.err.notcancellable"
-}
-
 // --- usability ---
 
 // usabilitySection shapes a connected onboarding's usability for its page;
 // other statuses show none (usability belongs to a connected system user).
 func (h *Handler) usabilitySection(c echo.Context, o *domain.Onboarding, p config.Product) views.UsabilitySection {
-	if o.Status != domain.StatusConnected {
+	if !domain.HasUsability(o.Status) {
 		return views.UsabilitySection{}
 	}
 	u := views.UsabilitySection{Show: true, Skipped: len(p.Scopes) == 0, State: usabilityState(o)}
@@ -821,19 +777,19 @@ func usabilityState(o *domain.Onboarding) string {
 	return db.UsabilityNotUsable
 }
 
-// testable refuses a Test connection the onboarding does not allow: it is
-// not connected, or its product has no scopes to ask for. It returns the
-// refusal's i18n key, or "" when the test may run.
+// testable refuses a Test connection the onboarding does not allow: the
+// rulebook refuses it (not connected), or its product has no scopes to ask
+// for. It returns the refusal's i18n key, or "" when the test may run.
 func (h *Handler) testable(o *domain.Onboarding) (config.Product, string) {
-	if !onboarding.CanTestConnection(o.Status) {
-		return config.Product{}, "admin.action.err.testconnection"
+	if err := o.Check(domain.ActionTestConnection); err != nil {
+		return config.Product{}, failureOf(err).Key
 	}
 	p, ok := h.product(o.Product)
 	if !ok {
-		return p, "admin.action.err.product"
+		return p, failureOf(onboarding.ErrUnknownProduct).Key
 	}
 	if len(p.Scopes) == 0 {
-		return p, "admin.action.err.noscopes"
+		return p, failureOf(onboarding.ErrNoScopes).Key
 	}
 	return p, ""
 }

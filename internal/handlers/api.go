@@ -74,23 +74,17 @@ func problem(status int, detail string) *apiProblem {
 }
 
 // writeProblem answers any error on an /api/ path: an *apiProblem as it is,
-// an echo.HTTPError by its code, anything else as a 500 (or a 503 while the
-// database is away) without internal text.
+// any other error as the error map has it (failureOf: an echo.HTTPError by
+// its code, a 503 while the database is away, a 500 for anything unknown),
+// its words in English and never the error's own text.
 func writeProblem(c echo.Context, err error) {
 	var p *apiProblem
-	var he *echo.HTTPError
-	switch {
-	case errors.As(err, &p):
-	case errors.As(err, &he):
-		p = problem(he.Code, "")
-		if he.Code == http.StatusMethodNotAllowed || he.Code == http.StatusNotFound {
-			p.Detail = "no such resource or method"
+	if !errors.As(err, &p) {
+		f := failureOf(err)
+		if f.RetryAfter != "" {
+			c.Response().Header().Set("Retry-After", f.RetryAfter)
 		}
-	case db.Unavailable(err):
-		c.Response().Header().Set("Retry-After", "5")
-		p = problem(http.StatusServiceUnavailable, "the service is briefly unavailable; try again")
-	default:
-		p = problem(http.StatusInternalServerError, "")
+		p = problem(f.Status, i18n.T("en", f.Key))
 	}
 	b, _ := json.Marshal(p)
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
@@ -183,11 +177,11 @@ func (h *Handler) apiView(o *domain.Onboarding) apiOnboarding {
 	v := apiOnboarding{ID: o.ID, Ref: o.Ref, Product: o.Product, Kind: string(o.Kind), OrgNo: o.OrgNo, CustomerRef: o.CustomerRef,
 		Lang: o.Lang, Status: string(o.Status), SystemUserID: o.SystemUserID, ErrorCode: o.ErrorCode,
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), HandoffURL: h.PublicURL + "/status/" + o.Ref}
-	if o.Status == domain.StatusPending && o.ConfirmURL != nil && *o.ConfirmURL != "" {
+	if o.Allows(domain.ActionConfirm) && o.ConfirmURL != nil && *o.ConfirmURL != "" {
 		v.ConfirmURL = o.ConfirmURL
 		v.HandoffURL = *o.ConfirmURL
 	}
-	if o.Status == domain.StatusConnected {
+	if domain.HasUsability(o.Status) {
 		v.Usability = h.apiUsability(o)
 	}
 	return v
@@ -259,11 +253,9 @@ func (h *Handler) apiCreate(c echo.Context) error {
 		norm, _ := json.Marshal(in)
 		prev, err := h.APIKeys.ClaimIdempotencyKey(ctx, k.ID, idem, db.RequestHash(norm))
 		switch {
-		case errors.Is(err, db.ErrIdempotencyMismatch):
-			return problem(http.StatusUnprocessableEntity, "this Idempotency-Key was used with a different request")
-		case errors.Is(err, db.ErrIdempotencyInProgress):
-			return problem(http.StatusConflict, "a request with this Idempotency-Key is still in progress")
 		case err != nil:
+			// A key used for another request (422) or still in progress
+			// (409), as the error map says, or the database.
 			return err
 		case prev != nil:
 			c.Response().Header().Set("Idempotent-Replayed", "true")
@@ -334,9 +326,6 @@ func (h *Handler) parseCreate(body []byte) (apiCreateRequest, *apiProblem) {
 func (h *Handler) startFromAPI(ctx context.Context, k *db.APIKey, in apiCreateRequest) (int, apiOnboarding, error) {
 	o, started, err := h.Onboardings.Start(ctx, onboarding.StartInput{Product: in.Product, OrgNo: in.OrgNo,
 		CustomerRef: in.CustomerRef, Lang: in.Lang, Cause: domain.CauseAPI, Actor: "apikey:" + k.Prefix})
-	if errors.Is(err, onboarding.ErrUnknownProduct) {
-		return 0, apiOnboarding{}, problem(http.StatusBadRequest, "product is not a configured product")
-	}
 	if err != nil {
 		return 0, apiOnboarding{}, err
 	}
@@ -393,7 +382,7 @@ func (h *Handler) apiList(c echo.Context) error {
 		return c.JSON(http.StatusOK, out)
 	}
 	f := db.ListFilter{Status: domain.Status(q.Get("status")), Kind: domain.Kind(q.Get("kind")), After: q.Get("cursor"), Usability: q.Get("usability")}
-	if f.Status != "" && !knownStatus(string(f.Status)) {
+	if _, ok := domain.ParseStatus(string(f.Status)); f.Status != "" && !ok {
 		return problem(http.StatusBadRequest, "status is not an onboarding status")
 	}
 	if f.Usability != "" && !slices.Contains(db.UsabilityFilters, f.Usability) {
@@ -410,27 +399,12 @@ func (h *Handler) apiList(c echo.Context) error {
 		f.Limit = n
 	}
 	page, err := h.APIKeys.ListOnboardings(ctx, f)
-	if errors.Is(err, db.ErrBadCursor) {
-		return problem(http.StatusBadRequest, "cursor is not one this API gave out")
-	}
 	if err != nil {
-		return err
+		return err // a cursor we never gave out is a 400 (the error map)
 	}
 	for i := range page.Items {
 		out.Items = append(out.Items, h.apiView(&page.Items[i]))
 	}
 	out.NextCursor = page.Next
 	return c.JSON(http.StatusOK, out)
-}
-
-var apiStatuses = []string{string(domain.StatusStarted), string(domain.StatusRequesting), string(domain.StatusPending), string(domain.StatusAccepted), string(domain.StatusConnected),
-	string(domain.StatusRejected), string(domain.StatusExpired), string(domain.StatusFailed), string(domain.StatusCancelled), string(domain.StatusRevoked)}
-
-func knownStatus(s string) bool {
-	for _, v := range apiStatuses {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

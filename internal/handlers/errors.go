@@ -2,47 +2,30 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
-	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/views"
 )
 
-// errorHandler turns every error into a page: known HTTP errors keep their
-// status, anything else is a 500 that is logged and never shown.
+// errorHandler turns every error into a page, or on /api/ a problem
+// document: its status and words are the error map's (failureOf), so a
+// known kind of failure says what it is and anything else is a 500 that is
+// logged and never shown. Customers get the general words for the status
+// where the map's are staff's.
 func (h *Handler) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status := http.StatusInternalServerError
-	var he *echo.HTTPError
-	if errors.As(err, &he) {
-		status = he.Code
-	}
-	var ap *apiProblem
-	if errors.As(err, &ap) {
-		status = ap.Status
-	}
-	if errors.Is(err, middleware.ErrCSRFInvalid) {
-		status = http.StatusForbidden
-	}
-	// The database restarting or out of reach is passing: say so (503, try
-	// again in a moment) rather than claim we broke.
-	if he == nil && db.Unavailable(err) {
-		status = http.StatusServiceUnavailable
-		c.Response().Header().Set("Retry-After", "5")
-	}
-	// A missing CSRF token is the same story to a person as a wrong one.
-	if status == http.StatusBadRequest && he != nil && isCSRFMessage(he.Message) {
-		status = http.StatusForbidden
+	f := failureOf(err)
+	status := f.Status
+	if f.RetryAfter != "" {
+		c.Response().Header().Set("Retry-After", f.RetryAfter)
 	}
 	log := h.logger().With("request_id", c.Response().Header().Get(echo.HeaderXRequestID),
 		"method", c.Request().Method, "path", c.Path(), "status", status)
@@ -63,24 +46,21 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 		return
 	}
 	lang := langOf(c)
-	key := "error." + strconv.Itoa(status)
-	msg := i18n.T(lang, key)
-	if msg == key {
-		if status >= 500 {
-			msg = i18n.T(lang, "error.500")
-		} else {
-			msg = i18n.T(lang, "error.400")
-		}
+	key := f.Key
+	if !isStaffPath(c) {
+		key = f.customerKey()
 	}
 	p := h.page(c, i18n.T(lang, "error.heading"))
-	if err := render(c, status, views.ErrorPage(views.Error{Page: p, Status: status, Message: msg})); err != nil {
+	if err := render(c, status, views.ErrorPage(views.Error{Page: p, Status: status, Message: i18n.T(lang, key)})); err != nil {
 		log.ErrorContext(c.Request().Context(), "error page failed", "err", err)
 	}
 }
 
-func isCSRFMessage(m any) bool {
-	s, _ := m.(string)
-	return strings.Contains(s, "csrf")
+// isStaffPath reports whether the request is for the dashboard, whose
+// staff may read the error map's words about the service's setup.
+func isStaffPath(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return p == "/admin" || strings.HasPrefix(p, "/admin/")
 }
 
 func (h *Handler) logger() *slog.Logger {

@@ -28,20 +28,6 @@ type HandoffVerifier interface {
 
 const backCookie = "onboard_back"
 
-// handoffRefusals maps why a token was refused to the page the customer
-// sees: never the wizard, never the reason's internal text.
-var handoffRefusals = []struct {
-	err    error
-	status int
-	key    string
-}{
-	{handoff.ErrExpired, http.StatusBadRequest, "handoff.err.expired"},
-	{handoff.ErrReplayed, http.StatusConflict, "handoff.err.used"},
-	{handoff.ErrReturnURL, http.StatusBadRequest, "handoff.err.return"},
-	{handoff.ErrProduct, http.StatusBadRequest, "handoff.err.product"},
-	{handoff.ErrInvalid, http.StatusBadRequest, "handoff.err.invalid"},
-}
-
 // handoffStart is /start?token=…: the vendor's product sends a signed-in
 // customer here. A valid token starts the onboarding for the organisation it
 // names and carries on exactly like a submitted number; anything else gets a
@@ -53,12 +39,12 @@ func (h *Handler) handoffStart(c echo.Context) error {
 	token := c.QueryParam("token")
 	ho, err := h.Handoff.Verify(c.Request().Context(), token)
 	if err != nil {
-		for _, r := range handoffRefusals {
-			if errors.Is(err, r.err) {
-				h.logger().WarnContext(c.Request().Context(), "hand-off refused",
-					"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "err", err)
-				return h.handoffRefused(c, token, r.status, r.key)
-			}
+		// Why a token was refused (the error map) gives the page the
+		// customer sees: never the wizard, never the reason's own text.
+		if f := failureOf(err); f.Status < 500 {
+			h.logger().WarnContext(c.Request().Context(), "hand-off refused",
+				"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "err", err)
+			return h.handoffRefused(c, token, f.Status, f.customerKey())
 		}
 		return err // the database: a 5xx page
 	}

@@ -96,11 +96,11 @@ func (h *Handler) submit(c echo.Context) error {
 	return h.sendOn(c, o)
 }
 
-// sendOn sends the browser to Altinn when there is something to approve, and
-// to the status page otherwise. The confirm URL was checked against the
-// allowlist before it was stored.
+// sendOn sends the browser to Altinn when there is something to approve
+// (the rulebook allows the confirm), and to the status page otherwise. The
+// confirm URL was checked against the allowlist before it was stored.
 func (h *Handler) sendOn(c echo.Context, o *domain.Onboarding) error {
-	if o.Status == domain.StatusPending && o.ConfirmURL != nil && *o.ConfirmURL != "" {
+	if o.Allows(domain.ActionConfirm) && o.ConfirmURL != nil && *o.ConfirmURL != "" {
 		return c.Redirect(http.StatusSeeOther, *o.ConfirmURL)
 	}
 	return c.Redirect(http.StatusSeeOther, "/status/"+o.Ref)
@@ -169,6 +169,9 @@ func (h *Handler) renderOutcome(c echo.Context, o *domain.Onboarding) error {
 	if o.ErrorCode != nil {
 		m.ErrorCode = *o.ErrorCode
 	}
+	// The words come from the real cause: the status and the error code.
+	t := outcomeTextOf(o.Status, m.ErrorCode)
+	m.NoteKey, m.HelpKey, m.ContactUs = t.Note, t.Help, t.Contact
 	if h.ownsFlow(c, o.Ref) {
 		m.Detail = true
 		m.OrgNo = orgno.Format(o.OrgNo)
@@ -177,21 +180,23 @@ func (h *Handler) renderOutcome(c echo.Context, o *domain.Onboarding) error {
 		if o.CheckedAt != nil {
 			m.CheckedAt = when(c, *o.CheckedAt)
 		}
-		if o.Status == domain.StatusPending && o.ConfirmURL != nil {
+		if o.Allows(domain.ActionConfirm) && o.ConfirmURL != nil {
 			m.ConfirmURL = *o.ConfirmURL
 		}
-		switch o.Status {
-		case domain.StatusRequesting, domain.StatusFailed, domain.StatusRejected, domain.StatusExpired, domain.StatusRevoked:
-			m.RetryAction = "/status/" + o.Ref + "/retry"
+		if o.Allows(domain.ActionRetry) {
+			m.RetryAction, m.RetryKey = "/status/"+o.Ref+"/retry", t.Retry
 		}
 	}
 	m.BackURL = h.backURL(c, o.Ref)
 	return render(c, http.StatusOK, views.OutcomePage(m))
 }
 
-// retry is "try again" on the status page: it resends a request that never
-// reached Altinn, or renews one that was rejected, expired or revoked. Only
-// the browser that started the onboarding may do it.
+// retry is "try again" on the status page: the service's Continue resends a
+// request that never reached Altinn, or renews one the rulebook allows
+// renewing (rejected, expired, failed or revoked); on a page out of date
+// (the onboarding moved on meanwhile) it re-reads it, and the browser goes
+// where it now stands. Only the browser that started the onboarding may do
+// it.
 func (h *Handler) retry(c echo.Context) error {
 	ref := c.Param("ref")
 	o, err := h.onboardingByRef(c, ref)

@@ -18,13 +18,15 @@ import (
 	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
-// ErrAgentChange is returned for an agent (client) system user: Altinn
-// cannot change one, so a new system user is needed instead.
-var ErrAgentChange = errors.New("onboarding: an agent (client) system user cannot be changed; a new system user is needed")
+// ErrAgentChange matches the refusal of a change for an agent (client)
+// system user: Altinn cannot change one, so a new system user is needed
+// instead (domain.ReasonAgent).
+var ErrAgentChange error = &domain.NotAllowedError{Action: domain.ActionChange, Reason: domain.ReasonAgent}
 
-// ErrNotConnected is returned when a change request is asked for an
-// onboarding that is not connected: only a verified system user can change.
-var ErrNotConnected = errors.New("onboarding: only a connected onboarding can get a change request")
+// ErrNotConnected matches the refusal of a change for an onboarding that is
+// not connected, or whose system user's id is not known: only a verified
+// system user can change (domain.ReasonStatus).
+var ErrNotConnected error = &domain.NotAllowedError{Action: domain.ActionChange, Reason: domain.ReasonStatus}
 
 // ErrSystemUserReplaced is returned when Altinn no longer knows the system
 // user a change request named, because the customer has a new one: asking
@@ -107,8 +109,12 @@ func missing(want, have []string) []string {
 func (s *Service) RequestChange(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) (*domain.ChangeRequest, error) {
 	ctx, cancel := s.detach(ctx)
 	defer cancel()
-	if o.Kind == domain.KindAgent {
-		return nil, ErrAgentChange
+	// The rulebook's refusal: an agent system user is refused outright; a
+	// live change request is followed whatever o's status has become since
+	// it was made, and only a new one needs o to allow the change.
+	refusal := o.Check(domain.ActionChange)
+	if errors.Is(refusal, ErrAgentChange) {
+		return nil, refusal
 	}
 	live, err := s.DB.LiveChangeRequest(ctx, o.ID)
 	switch {
@@ -117,8 +123,8 @@ func (s *Service) RequestChange(ctx context.Context, o *domain.Onboarding, cause
 	case !errors.Is(err, db.ErrNotFound):
 		return nil, fmt.Errorf("onboarding: live change request: %w", err)
 	}
-	if o.Status != domain.StatusConnected || o.SystemUserID == nil {
-		return nil, ErrNotConnected
+	if refusal != nil {
+		return nil, refusal
 	}
 	p, ok := s.product(o.Product)
 	if !ok {

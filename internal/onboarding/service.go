@@ -155,14 +155,15 @@ func (s *Service) Continue(ctx context.Context, o *domain.Onboarding, cause doma
 }
 
 func (s *Service) cont(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) (created bool, err error) {
-	switch o.Status {
-	case domain.StatusRequesting:
+	switch {
+	case o.Status == domain.StatusRequesting:
+		// Never reached Altinn as far as we know: send it (again).
 		p, ok := s.product(o.Product)
 		if !ok {
 			return false, ErrUnknownProduct
 		}
 		return s.create(ctx, o, p, cause, actor, true)
-	case domain.StatusRejected, domain.StatusExpired, domain.StatusFailed, domain.StatusRevoked:
+	case domain.Allows(o.Status, domain.ActionRenew):
 		return s.renew(ctx, o, cause, actor)
 	default:
 		return false, s.refresh(ctx, o, cause, actor)
@@ -170,8 +171,13 @@ func (s *Service) cont(ctx context.Context, o *domain.Onboarding, cause domain.C
 }
 
 // Renew deletes the onboarding's old request at Altinn (if any) and creates a
-// new one, for rejected, expired, failed and revoked onboardings.
+// new one, where the rulebook allows it (rejected, expired, failed and
+// revoked onboardings); elsewhere it returns the rulebook's refusal, a
+// *domain.NotAllowedError.
 func (s *Service) Renew(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error {
+	if err := o.Check(domain.ActionRenew); err != nil {
+		return err
+	}
 	ctx, cancel := s.detach(ctx)
 	defer cancel()
 	_, err := s.renew(ctx, o, cause, actor)
@@ -204,22 +210,22 @@ func (s *Service) renew(ctx context.Context, o *domain.Onboarding, cause domain.
 	return s.create(ctx, o, p, cause, actor, true)
 }
 
-// ErrNotCancellable is returned by Cancel for an onboarding whose system
-// user exists: deleting its request would not remove the system user, which
-// only the customer can delete in Altinn.
-var ErrNotCancellable = errors.New("onboarding: a connected onboarding cannot be cancelled here; the customer deletes the system user in Altinn")
+// ErrNotCancellable matches Cancel's refusal of an onboarding whose system
+// user exists (accepted or connected): deleting its request would not
+// remove the system user, which only the customer can delete in Altinn.
+var ErrNotCancellable error = &domain.NotAllowedError{Action: domain.ActionCancel, Reason: domain.ReasonSystemUser}
 
 // Cancel deletes the onboarding's request at Altinn (if any) and closes the
-// onboarding, freeing its key for a new one.
+// onboarding, freeing its key for a new one. Where the rulebook does not
+// allow it, it returns the refusal (a *domain.NotAllowedError): with the
+// reason ErrNotCancellable names for an accepted or connected onboarding,
+// domain.ReasonDone for one cancelled already.
 func (s *Service) Cancel(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error {
+	if err := o.Check(domain.ActionCancel); err != nil {
+		return err
+	}
 	ctx, cancel := s.detach(ctx)
 	defer cancel()
-	switch o.Status {
-	case domain.StatusConnected, domain.StatusAccepted:
-		return ErrNotCancellable
-	case domain.StatusCancelled:
-		return nil
-	}
 	prev := o.Status
 	var events []domain.Event
 	if o.AltinnRequestID != nil {
@@ -432,6 +438,9 @@ func (s *Service) Refresh(ctx context.Context, o *domain.Onboarding, cause domai
 }
 
 func (s *Service) refresh(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error {
+	if !domain.Allows(o.Status, domain.ActionRefresh) {
+		return nil // cancelled: nothing to read
+	}
 	prev := o.Status
 	switch o.Status {
 	case domain.StatusConnected:
@@ -452,8 +461,6 @@ func (s *Service) refresh(ctx context.Context, o *domain.Onboarding, cause domai
 			return s.apply(ctx, o, prev, req, cause, actor, events)
 		}
 		return s.save(ctx, o, prev, cause, actor, events...)
-	case domain.StatusCancelled:
-		return nil
 	}
 	if o.AltinnRequestID == nil {
 		return nil
@@ -480,9 +487,13 @@ func (s *Service) refresh(ctx context.Context, o *domain.Onboarding, cause domai
 			setError(o, CodeUnavailable, errorText(lerr))
 		case req != nil:
 			return s.apply(ctx, o, prev, req, cause, actor, events)
-		default:
+		case domain.CanMove(o.Status, domain.StatusFailed):
 			o.Status = domain.StatusFailed
 			setError(o, CodeGone, "the request no longer exists at Altinn")
+		default:
+			// It had ended (rejected, expired, revoked): its request going
+			// too (with the system user, say) changes nothing, and what
+			// ended it stays its cause (the rulebook has no such move).
 		}
 		return s.save(ctx, o, prev, cause, actor, events...)
 	default:
@@ -587,8 +598,13 @@ func (s *Service) RecordReturn(ctx context.Context, o *domain.Onboarding, withCo
 // It uses a context of its own: once Altinn has answered, the answer is
 // recorded even if the customer's browser has gone.
 func (s *Service) save(ctx context.Context, o *domain.Onboarding, prev domain.Status, cause domain.Cause, actor string, events ...domain.Event) error {
+	// Every move is one the rulebook has (domain/rules.go); any other is a
+	// bug here, refused before it is stored.
+	if err := domain.CheckMove(prev, o.Status); err != nil {
+		return fmt.Errorf("onboarding: save: %w", err)
+	}
 	now := s.now()
-	if o.Status != domain.StatusConnected {
+	if !domain.HasUsability(o.Status) {
 		// Usability belongs to a connected system user (usability.go).
 		clearUsability(o)
 	}

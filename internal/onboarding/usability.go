@@ -27,9 +27,10 @@ type SystemUserTokens interface {
 	SystemUserToken(ctx context.Context, su maskinporten.SystemUser, scopes ...string) (*maskinporten.Result, error)
 }
 
-// ErrNotTestable is returned by TestConnection for an onboarding that is not
-// connected: only a verified system user can be given a token.
-var ErrNotTestable = errors.New("onboarding: only a connected onboarding can be tested")
+// ErrNotTestable matches TestConnection's refusal of an onboarding the
+// rulebook does not allow it for (one not connected): only a verified
+// system user can be given a token.
+var ErrNotTestable error = &domain.NotAllowedError{Action: domain.ActionTestConnection}
 
 // ErrNoScopes is returned by TestConnection when the onboarding's product
 // has no scopes configured ("scopes" in ONBOARD_PRODUCTS): there is nothing
@@ -39,21 +40,18 @@ var ErrNoScopes = errors.New("onboarding: no scopes configured for this product;
 // tokenOperation names the usability check's call on the timeline.
 const tokenOperation = "POST maskinporten token (system user)"
 
-// CanTestConnection reports whether an onboarding in status can have its
-// connection tested (a system-user token asked for): only a connected one.
-func CanTestConnection(status domain.Status) bool { return status == domain.StatusConnected }
-
 // TestConnection asks Maskinporten for a system-user token for o now, as
 // staff's "Test connection" does, and records the outcome on o and its
 // timeline. Like Refresh it does not fail because Maskinporten said no or
 // did not answer: that is kept on o (not usable, or could not check).
-// Errors: ErrNotTestable, ErrUnknownProduct, ErrNoScopes, ErrSuperseded (a
-// concurrent save won; o holds the newer row), or a store failure.
+// Errors: the rulebook's refusal (matching ErrNotTestable),
+// ErrUnknownProduct, ErrNoScopes, ErrSuperseded (a concurrent save won; o
+// holds the newer row), or a store failure.
 func (s *Service) TestConnection(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error {
 	ctx, cancel := s.detach(ctx)
 	defer cancel()
-	if !CanTestConnection(o.Status) {
-		return ErrNotTestable
+	if err := o.Check(domain.ActionTestConnection); err != nil {
+		return err
 	}
 	p, ok := s.product(o.Product)
 	if !ok {
