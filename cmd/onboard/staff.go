@@ -16,7 +16,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/domain"
-	"github.com/onboard-altinn/onboard/internal/handlers"
+	"github.com/onboard-altinn/onboard/internal/password"
 )
 
 const staffUsage = `usage:
@@ -108,7 +108,7 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 			fmt.Fprintln(stderr, "Password (at least 12 characters; it shows as you type, so prefer piping it in):")
 		}
 	}
-	line, err := bufio.NewReader(io.LimitReader(stdin, handlers.MaxPasswordLen+2)).ReadString('\n')
+	line, err := bufio.NewReader(io.LimitReader(stdin, password.MaxLen+2)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("staff add: read password: %w", err)
 	}
@@ -116,10 +116,10 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 	switch {
 	case pw == "":
 		return "", errors.New("staff add: no password: give it as the first line of stdin")
-	case utf8.RuneCountInString(pw) < handlers.MinPasswordLen:
-		return "", fmt.Errorf("staff add: the password must be at least %d characters", handlers.MinPasswordLen)
-	case len(pw) > handlers.MaxPasswordLen:
-		return "", fmt.Errorf("staff add: the password must be at most %d bytes", handlers.MaxPasswordLen)
+	case utf8.RuneCountInString(pw) < password.MinLen:
+		return "", fmt.Errorf("staff add: the password must be at least %d characters", password.MinLen)
+	case len(pw) > password.MaxLen:
+		return "", fmt.Errorf("staff add: the password must be at most %d bytes", password.MaxLen)
 	}
 	return pw, nil
 }
@@ -133,7 +133,7 @@ func staffAdd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []
 	if err != nil {
 		return err
 	}
-	hash, err := handlers.HashPassword(pw)
+	hash, err := password.Hash(pw)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
 	"github.com/onboard-altinn/onboard/internal/domain"
-	"github.com/onboard-altinn/onboard/internal/handlers"
+	"github.com/onboard-altinn/onboard/internal/password"
 )
 
 const goodPassword = "correct horse battery staple"
@@ -58,7 +58,7 @@ func TestStaffAddAndList(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(s.PasswordHash, "$argon2id$") || !handlers.PasswordMatches(s.PasswordHash, pw) {
+		if !strings.HasPrefix(s.PasswordHash, "$argon2id$") || !password.Verify(s.PasswordHash, pw) {
 			t.Errorf("%s: the stored hash does not match the password from stdin", email)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/domain"
-	"github.com/onboard-altinn/onboard/internal/handlers"
+	"github.com/onboard-altinn/onboard/internal/password"
 )
 
 const staffPassword = "correct horse battery staple"
@@ -20,7 +20,7 @@ const staffPassword = "correct horse battery staple"
 // addStaff creates a staff account the way `onboard staff add` does.
 func (e *env) addStaff(email, role string) *db.Staff {
 	e.t.Helper()
-	hash, err := handlers.HashPassword(staffPassword)
+	hash, err := password.Hash(staffPassword)
 	if err != nil {
 		e.t.Fatal(err)
 	}

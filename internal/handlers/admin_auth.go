@@ -2,9 +2,6 @@ package handlers
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,11 +12,11 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/crypto/argon2"
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
+	"github.com/onboard-altinn/onboard/internal/password"
 	"github.com/onboard-altinn/onboard/views"
 )
 
@@ -65,13 +62,6 @@ const (
 	maxHashWait = 10 * time.Second
 
 	maxEmailLen = 254
-)
-
-// Staff passwords are at least MinPasswordLen characters (`onboard staff add`
-// checks) and at most MaxPasswordLen bytes (longer ones never sign in).
-const (
-	MinPasswordLen = 12
-	MaxPasswordLen = 1024
 )
 
 // requireStaff lets a request through only with a live staff session whose
@@ -201,12 +191,12 @@ func (h *Handler) adminLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	typed := strings.TrimSpace(c.FormValue("email"))
 	email := db.NormalizeEmail(typed)
-	password := c.FormValue("password")
+	pw := c.FormValue("password")
 	next := c.FormValue("next")
 	if len(typed) > maxEmailLen {
 		typed = typed[:maxEmailLen]
 	}
-	if email == "" || password == "" {
+	if email == "" || pw == "" {
 		return h.renderLogin(c, http.StatusUnauthorized, typed, next, "admin.signin.wrong")
 	}
 	if !db.ValidEmail(email) {
@@ -238,13 +228,13 @@ func (h *Handler) adminLogin(c echo.Context) error {
 		SessionTTL: h.staffSessionTTL(),
 	}, func(s *db.Staff) bool {
 		switch {
-		case len(password) > MaxPasswordLen:
+		case len(pw) > password.MaxLen:
 			return false
 		case s == nil:
-			_ = PasswordMatches(dummyHash, password) // the same work as for a real account
+			_ = password.Verify(password.Dummy, pw) // the same work as for a real account
 			return false
 		default:
-			return PasswordMatches(s.PasswordHash, password)
+			return password.Verify(s.PasswordHash, pw)
 		}
 	})
 	release()
@@ -314,24 +304,8 @@ func (h *Handler) staffSessionTTL() time.Duration {
 	return DefaultStaffSessionTTL
 }
 
-// Password hashing: argon2id with OWASP's recommended minimum (19 MiB, two
-// passes, one lane), stored in the PHC string format so the parameters can
-// be raised later without breaking stored hashes.
-const (
-	argonMemory  = 19 * 1024 // KiB
-	argonTime    = 2
-	argonThreads = 1
-	argonKeyLen  = 32
-	argonSaltLen = 16
-)
-
-// dummyHash is checked when the email is unknown, so that answer takes as
-// long as a wrong password. Nobody knows its password; its parameters must
-// stay those of HashPassword (a test checks).
-const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$0Hsb28++myoDo2jxZunKhg$WXmreMeyCzPW9SztIdAuDPWawcOVHvkt6TM80Lbfp9g"
-
-// maxConcurrentHashes caps the argon2id hashes running at once in this
-// process: each holds argonMemory (19 MiB), so a burst of sign-ins queues
+// maxConcurrentHashes caps the argon2id hashes (package password) running at
+// once in this process: each holds 19 MiB, so a burst of sign-ins queues
 // for a slot instead of taking the memory. It is also the most sign-ins
 // that hold a database connection at once (db.SignIn checks the password
 // inside its transaction).
@@ -356,91 +330,12 @@ func acquireHashSlot(ctx context.Context, wait time.Duration) (release func(), e
 	}
 }
 
-// hashPasswordInSlot is HashPassword inside a hash slot, for handlers.
-func hashPasswordInSlot(ctx context.Context, password string) (string, error) {
+// hashPasswordInSlot is password.Hash inside a hash slot, for handlers.
+func hashPasswordInSlot(ctx context.Context, plain string) (string, error) {
 	release, err := acquireHashSlot(ctx, maxHashWait)
 	if err != nil {
 		return "", err
 	}
 	defer release()
-	return HashPassword(password)
-}
-
-// HashPassword hashes a staff password with argon2id and a random salt.
-func HashPassword(password string) (string, error) {
-	salt := make([]byte, argonSaltLen)
-	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("handlers: password salt: %w", err)
-	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
-}
-
-// PasswordMatches reports whether password is the one hashed in hash (as
-// made by HashPassword), in constant time. A malformed hash matches nothing.
-func PasswordMatches(hash, password string) bool {
-	p, ok := parseArgon2id(hash)
-	if !ok {
-		return false
-	}
-	key := argon2.IDKey([]byte(password), p.salt, p.time, p.memory, p.threads, uint32(len(p.key)))
-	return subtle.ConstantTimeCompare(key, p.key) == 1
-}
-
-type argon2Params struct {
-	memory, time uint32
-	threads      uint8
-	salt, key    []byte
-}
-
-func parseArgon2id(hash string) (argon2Params, bool) {
-	var p argon2Params
-	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != "v="+strconv.Itoa(argon2.Version) {
-		return p, false
-	}
-	var threads uint32
-	params := strings.Split(parts[3], ",")
-	if len(params) != 3 {
-		return p, false
-	}
-	for i, dst := range []*uint32{&p.memory, &p.time, &threads} {
-		var ok bool
-		if *dst, ok = phcNumber(params[i], "mtp"[i:i+1]+"="); !ok {
-			return p, false
-		}
-	}
-	// Bounds keep a corrupt row from costing a gigabyte or a minute.
-	if p.memory < 8*1024 || p.memory > 1024*1024 || p.time < 1 || p.time > 16 || threads < 1 || threads > 16 {
-		return p, false
-	}
-	p.threads = uint8(threads)
-	var err error
-	if p.salt, err = base64.RawStdEncoding.DecodeString(parts[4]); err != nil || len(p.salt) < 8 {
-		return p, false
-	}
-	if p.key, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil || len(p.key) < 16 || len(p.key) > 64 {
-		return p, false
-	}
-	// One spelling per hash: the salt and key exactly as HashPassword
-	// writes them (no padding, stray bits or line breaks).
-	if base64.RawStdEncoding.EncodeToString(p.salt) != parts[4] || base64.RawStdEncoding.EncodeToString(p.key) != parts[5] {
-		return p, false
-	}
-	return p, true
-}
-
-// phcNumber reads "name=value" with value a decimal number written without
-// sign or leading zeros.
-func phcNumber(s, name string) (uint32, bool) {
-	v, ok := strings.CutPrefix(s, name)
-	if !ok {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(v, 10, 32)
-	if err != nil || strconv.FormatUint(n, 10) != v {
-		return 0, false
-	}
-	return uint32(n), true
+	return password.Hash(plain)
 }

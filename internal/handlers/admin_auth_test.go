@@ -19,6 +19,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/domain"
+	"github.com/onboard-altinn/onboard/internal/password"
 )
 
 // fakeStaff knows sessions by token; nothing else is used by requireStaff.
@@ -131,41 +132,6 @@ func TestAdminNext(t *testing.T) {
 	}
 }
 
-func TestPasswordHash(t *testing.T) {
-	t.Parallel()
-	h, err := HashPassword("correct horse battery staple")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") || strings.Contains(h, "correct horse") {
-		t.Fatalf("hash = %q", h)
-	}
-	if h2, _ := HashPassword("correct horse battery staple"); h2 == h {
-		t.Fatal("two hashes of one password must differ (random salt)")
-	}
-	if !PasswordMatches(h, "correct horse battery staple") {
-		t.Fatal("the right password must match")
-	}
-	for _, wrong := range []string{"", "correct horse battery stapl", "Correct horse battery staple"} {
-		if PasswordMatches(h, wrong) {
-			t.Errorf("%q must not match", wrong)
-		}
-	}
-	for _, bad := range []string{"", "plain", "$2a$12$abcdefghijklmnopqrstuv", strings.Replace(h, "m=19456", "m=99999999", 1),
-		strings.Replace(h, "t=2", "t=0", 1), strings.Replace(h, "$argon2id$", "$argon2i$", 1), h + "$x"} {
-		if PasswordMatches(bad, "correct horse battery staple") {
-			t.Errorf("a malformed hash %q must match nothing", bad)
-		}
-	}
-	// The dummy hash must cost what a real one does, or an unknown email
-	// answers faster than a wrong password.
-	dummy, ok := parseArgon2id(dummyHash)
-	if !ok || dummy.memory != argonMemory || dummy.time != argonTime || dummy.threads != argonThreads ||
-		len(dummy.key) != argonKeyLen || len(dummy.salt) != argonSaltLen {
-		t.Fatalf("dummyHash does not use HashPassword's parameters: %+v", dummy)
-	}
-}
-
 // memStaff is an in-memory StaffStore for tests that go through the whole
 // sign-in (without its rate limit); staff management is not in it.
 type memStaff struct {
@@ -222,8 +188,8 @@ func (m *memStaff) AddAudit(_ context.Context, e db.AuditEntry) error {
 // whole server and looks for the password in the logs and the audit entries.
 func TestSignInNeverLogsThePassword(t *testing.T) {
 	t.Parallel()
-	const password = "s3cret-Passw0rd-that-is-long"
-	hash, err := HashPassword(password)
+	const secret = "s3cret-Passw0rd-that-is-long"
+	hash, err := password.Hash(secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +203,7 @@ func TestSignInNeverLogsThePassword(t *testing.T) {
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-	for _, pw := range []string{password + "x", password} {
+	for _, pw := range []string{secret + "x", secret} {
 		res, err := client.Get(srv.URL + "/admin/login")
 		if err != nil {
 			t.Fatal(err)
@@ -254,23 +220,23 @@ func TestSignInNeverLogsThePassword(t *testing.T) {
 		}
 		body, _ = io.ReadAll(res.Body)
 		res.Body.Close()
-		if strings.Contains(string(body), password) {
+		if strings.Contains(string(body), secret) {
 			t.Fatalf("the response shows the password:\n%s", body)
 		}
-		if pw == password && (res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/") {
+		if pw == secret && (res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/") {
 			t.Fatalf("sign-in: %d %q", res.StatusCode, res.Header.Get("Location"))
 		}
 	}
 	if !strings.Contains(logs.String(), "/admin/login") {
 		t.Fatalf("the requests should have been logged:\n%s", logs.String())
 	}
-	if strings.Contains(logs.String(), password) {
+	if strings.Contains(logs.String(), secret) {
 		t.Fatalf("a log line holds the password:\n%s", logs.String())
 	}
 	if len(store.audit) != 2 || store.audit[0].Action != db.AuditSignInFailed || store.audit[1].Action != db.AuditSignIn {
 		t.Fatalf("audit = %+v", store.audit)
 	}
-	if strings.Contains(fmt.Sprintf("%+v", store.audit), password) {
+	if strings.Contains(fmt.Sprintf("%+v", store.audit), secret) {
 		t.Fatal("an audit entry holds the password")
 	}
 }

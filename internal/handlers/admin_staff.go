@@ -122,7 +122,7 @@ func (h *Handler) staffFormProblem(c echo.Context, status int, form views.StaffA
 }
 
 // generatePassword makes a new account's first password: 26 characters of
-// base32 from crypto/rand, 128 bits, well over MinPasswordLen.
+// base32 from crypto/rand, 128 bits, well over password.MinLen.
 func generatePassword() string { return rand.Text() }
 
 // withStaff loads the account named by :id, answering 404 when there is
