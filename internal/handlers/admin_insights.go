@@ -225,15 +225,16 @@ func (h *Handler) adminImportSystemUser(c echo.Context) error {
 	}
 
 	o, err := h.Onboardings.Import(ctx, *su, domain.CauseStaff, s.Email)
-	switch {
+	switch f := failureOf(err); {
 	case errors.Is(err, onboarding.ErrNoProduct):
-		return h.insightProblem(c, http.StatusUnprocessableEntity, "admin.systemusers.error.noproduct", nil)
+		return h.insightProblem(c, f.Status, f.Key, nil)
 	case errors.Is(err, db.ErrConflict):
+		// A live onboarding holds the key: the page links to it.
 		p := &views.AdminInsightProblem{}
 		if live, lerr := h.Insights.LiveOnboarding(ctx, su.SystemID, su.ReporteeOrgNo, su.ExternalRef); lerr == nil {
 			p.LinkURL, p.LinkKey = "/admin/onboardings/"+url.PathEscape(live.ID), "admin.systemusers.open"
 		}
-		return h.insightProblem(c, http.StatusConflict, "admin.systemusers.error.conflict", p)
+		return h.insightProblem(c, f.Status, f.Key, p)
 	case err != nil:
 		return err
 	}
