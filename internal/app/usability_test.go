@@ -293,7 +293,7 @@ func TestUsabilityInTheAPI(t *testing.T) {
 
 	get := func() map[string]any {
 		t.Helper()
-		res := e.api(doc, http.MethodGet, routeOne, "/api/v1/onboardings/"+o.ID, key, "")
+		res := e.api(doc, http.MethodGet, "/api/v1/onboardings/"+o.ID, key, "")
 		if res.status != http.StatusOK {
 			t.Fatalf("get: %d\n%s", res.status, res.body)
 		}
@@ -317,7 +317,7 @@ func TestUsabilityInTheAPI(t *testing.T) {
 		!strings.Contains(u["detail"].(string), "MP-303") || u["last_success_at"] == nil {
 		t.Fatalf("not usable: %v", u)
 	}
-	res := e.api(doc, http.MethodGet, routeList, "/api/v1/onboardings?usability=not_usable", key, "")
+	res := e.api(doc, http.MethodGet, "/api/v1/onboardings?usability=not_usable", key, "")
 	var list struct {
 		Items []struct {
 			ID        string          `json:"id"`
@@ -328,11 +328,11 @@ func TestUsabilityInTheAPI(t *testing.T) {
 		t.Fatalf("?usability=not_usable: %v %s", err, res.body)
 	}
 	// A pending onboarding has no usability: null.
-	res = e.api(doc, http.MethodGet, routeList, "/api/v1/onboardings?status=pending", key, "")
+	res = e.api(doc, http.MethodGet, "/api/v1/onboardings?status=pending", key, "")
 	if err := json.Unmarshal(res.body, &list); err != nil || len(list.Items) != 1 || string(list.Items[0].Usability) != "null" {
 		t.Fatalf("pending: %v %s", err, res.body)
 	}
-	if res := e.api(doc, http.MethodGet, routeList, "/api/v1/onboardings?usability=maybe", key, ""); res.status != http.StatusBadRequest {
+	if res := e.api(doc, http.MethodGet, "/api/v1/onboardings?usability=maybe", key, ""); res.status != http.StatusBadRequest {
 		t.Fatalf("?usability=maybe: %d", res.status)
 	}
 }
@@ -387,7 +387,7 @@ func TestUsabilityWithoutScopes(t *testing.T) {
 		!strings.Contains(res.body, html.EscapeString(i18n.T("nb", "admin.action.err.noscopes"))) {
 		t.Fatalf("Test connection without scopes: %d\n%s", res.status, res.body)
 	}
-	res := e.api(e.openAPI(), http.MethodGet, routeOne, "/api/v1/onboardings/"+o.ID, key, "")
+	res := e.api(e.openAPI(), http.MethodGet, "/api/v1/onboardings/"+o.ID, key, "")
 	u, _ := res.json(t)["usability"].(map[string]any)
 	if u == nil || u["state"] != "not_checked" || u["checked"] != false || u["reason"] != "Not checked: no scopes configured for this product." {
 		t.Fatalf("API: %s", res.body)
