@@ -6,6 +6,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -23,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -317,7 +319,7 @@ func (s *seedRows) Values() ([]any, error) {
 	var connectedAt *time.Time
 	if status != domain.StatusStarted && status != domain.StatusFailed {
 		requestID = randomUUID(r)
-		u := "https://authn.ui.tt02.altinn.no/authfront/ui/auth/vendorrequest?id=" + uuidString(requestID.Bytes) + "&DONTCHOOSEREPORTEE=true"
+		u := "https://authn.ui.tt02.altinn.no/authfront/ui/auth/vendorrequest?id=" + uuid.UUID(requestID.Bytes).String() + "&DONTCHOOSEREPORTEE=true"
 		confirmURL = &u
 	}
 	switch status {
@@ -390,19 +392,18 @@ func pickStatus(r *rand.Rand, age time.Duration) domain.Status {
 	return domain.StatusConnected
 }
 
+// randomUUID is a version 4 uuid made by google/uuid from r's bytes, so the
+// data set is the same for a seed.
 func randomUUID(r *rand.Rand) pgtype.UUID {
-	var u pgtype.UUID
-	for i := range u.Bytes {
-		u.Bytes[i] = byte(r.Uint32())
+	var b [16]byte
+	for i := range b {
+		b[i] = byte(r.Uint32())
 	}
-	u.Bytes[6] = u.Bytes[6]&0x0f | 0x40
-	u.Bytes[8] = u.Bytes[8]&0x3f | 0x80
-	u.Valid = true
-	return u
-}
-
-func uuidString(b [16]byte) string {
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	u, err := uuid.NewRandomFromReader(bytes.NewReader(b[:]))
+	if err != nil {
+		panic(err) // 16 bytes are there to read
+	}
+	return pgtype.UUID{Bytes: u, Valid: true}
 }
 
 // Measuring.

@@ -693,10 +693,10 @@ func cloneSystem(sys System) *System {
 // up: a seed system's internal id, a package or area whose id is not known here.
 func derivedGUID(key string) string {
 	sum := sha256.Sum256([]byte("onboard-sim:" + key))
-	b := sum[:16]
-	b[6] = b[6]&0x0f | 0x50
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	u := uuid.UUID(sum[:16])
+	u[6] = u[6]&0x0f | 0x50
+	u[8] = u[8]&0x3f | 0x80
+	return u.String()
 }
 
 // newUUID returns a random (version 4) UUID in lower-case hyphenated form,
