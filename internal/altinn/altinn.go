@@ -71,6 +71,7 @@ type Client struct {
 	baseErr  error    // why baseURL or tokens are unusable; returned by every call
 	tokens   TokenSource
 	hc       *http.Client
+	timeout  time.Duration    // each call's deadline (see httpClient)
 	now      func() time.Time // for Retry-After HTTP-dates
 	maxPages int              // loop guard for ListSystemUsers
 
@@ -85,10 +86,8 @@ type Client struct {
 // URL, or a nil tokens, makes every method return an error instead of
 // panicking here.
 func New(baseURL string, tokens TokenSource, hc *http.Client) *Client {
-	if hc == nil {
-		hc = &http.Client{Timeout: defaultTimeout}
-	}
-	c := &Client{tokens: tokens, hc: hc, now: time.Now, maxPages: defaultMaxPages}
+	c := &Client{tokens: tokens, now: time.Now, maxPages: defaultMaxPages}
+	c.hc, c.timeout = httpClient(hc)
 	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(baseURL), "/"))
 	switch {
 	case err != nil:
@@ -104,17 +103,77 @@ func New(baseURL string, tokens TokenSource, hc *http.Client) *Client {
 	return c
 }
 
+// httpClient is hc (nil: one with a 30 s timeout) as the clients use it: its
+// Timeout moves from the http.Client to a deadline on each call's context
+// (withTimeout), which bounds the call, its redirects and the reading of its
+// body alike, and fails it as "context deadline exceeded" whatever
+// RoundTripper carries it. (An http.Client times out a RoundTripper it does
+// not know, such as the service's metrics transport, by cancelling the
+// request, which reads as "request canceled".)
+func httpClient(hc *http.Client) (*http.Client, time.Duration) {
+	if hc == nil {
+		return &http.Client{}, defaultTimeout
+	}
+	if hc.Timeout <= 0 {
+		return hc, 0
+	}
+	cp := *hc
+	cp.Timeout = 0
+	return &cp, hc.Timeout
+}
+
+// withTimeout is ctx bounded by the client's timeout d (none: ctx as it is).
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
+}
+
 // endpoint is one call: what to send, and how to name it in errors.
 type endpoint struct {
 	method string
 	tmpl   string // path template for errors, e.g. "request/vendor/{id}"
-	url    string // absolute URL to call
-	scope  string
-	body   any // marshalled as JSON when non-nil
+	// name is the call's name in Operation when it is shorter than tmpl
+	// ("request/vendor/byexternalref"); "" means tmpl.
+	name  string
+	url   string // absolute URL to call
+	scope string
+	body  any // marshalled as JSON when non-nil
 }
 
 // op names the call in errors: "GET request/vendor/{id}".
 func (e endpoint) op() string { return e.method + " " + e.tmpl }
+
+// operation names the call in Operation.
+func (e endpoint) operation() string {
+	if e.name != "" {
+		return e.method + " " + e.name
+	}
+	return e.op()
+}
+
+type operationKey struct{}
+
+// withOperation is ctx carrying e's name for Operation.
+func withOperation(ctx context.Context, e endpoint) context.Context {
+	return context.WithValue(ctx, operationKey{}, e.operation())
+}
+
+// Operation names the Altinn call req is, as this package's clients name it
+// ("GET request/vendor/{id}", "GET systemuser/vendor/bysystem/{systemId}",
+// "GET accesspackages/package/urn/{urn}"): the same names as the calls on an
+// onboarding's timeline, and never an id or organisation number. A request
+// the clients did not make is "other". It is for an http.RoundTripper under
+// the clients (the service's metrics, internal/metrics.Transport), which
+// sees every request they send, each retry and page included, and none that
+// was held back (Retry-After) or never got a token.
+func Operation(req *http.Request) string {
+	if op, ok := req.Context().Value(operationKey{}).(string); ok {
+		return op
+	}
+	return "other"
+}
 
 // urlFor builds the absolute URL of rel (relative to .../systemuser/), whose
 // segments the caller has already escaped.
@@ -174,11 +233,13 @@ func (c *Client) do(ctx context.Context, e endpoint) (*response, error) {
 
 // send makes one HTTP request and reads the whole response.
 func (c *Client) send(ctx context.Context, e endpoint, payload []byte, token string) (int, http.Header, []byte, error) {
+	ctx, cancel := withTimeout(ctx, c.timeout)
+	defer cancel() // once the body is read
 	var body io.Reader
 	if payload != nil {
 		body = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(ctx, e.method, e.url, body)
+	req, err := http.NewRequestWithContext(withOperation(ctx, e), e.method, e.url, body)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("altinn: %s: build request: %w", e.op(), err)
 	}

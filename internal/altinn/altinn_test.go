@@ -553,8 +553,8 @@ func TestNewBaseURL(t *testing.T) {
 	})
 	t.Run("default http client", func(t *testing.T) {
 		c := New("https://platform.tt02.altinn.no", &fakeTokens{}, nil)
-		if c.hc == nil || c.hc.Timeout != 30*time.Second {
-			t.Errorf("default client = %+v, want 30 s timeout", c.hc)
+		if c.hc == nil || c.timeout != 30*time.Second {
+			t.Errorf("default client = %+v with calls bounded at %v, want 30 s", c.hc, c.timeout)
 		}
 	})
 }

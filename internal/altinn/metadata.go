@@ -42,6 +42,7 @@ type Metadata struct {
 	base    *url.URL
 	baseErr error
 	hc      *http.Client
+	timeout time.Duration // each call's deadline (see httpClient)
 	lang    string
 }
 
@@ -51,10 +52,8 @@ type Metadata struct {
 // timeout is used. A baseURL that is not an absolute http(s) URL makes every
 // call return an error.
 func NewMetadata(baseURL string, hc *http.Client) *Metadata {
-	if hc == nil {
-		hc = &http.Client{Timeout: defaultTimeout}
-	}
-	m := &Metadata{hc: hc, lang: "en"}
+	m := &Metadata{lang: "en"}
+	m.hc, m.timeout = httpClient(hc)
 	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(baseURL), "/"))
 	switch {
 	case err != nil:
@@ -84,7 +83,9 @@ func (m *Metadata) Package(ctx context.Context, urn string) (*PackageInfo, error
 		return nil, fmt.Errorf("altinn: %s: empty urn", e.op())
 	}
 	e.url = m.base.String() + metadataPath + "package/urn/" + segment(urn)
-	req, err := http.NewRequestWithContext(ctx, e.method, e.url, nil)
+	ctx, cancel := withTimeout(ctx, m.timeout)
+	defer cancel() // once the body is read
+	req, err := http.NewRequestWithContext(withOperation(ctx, e), e.method, e.url, nil)
 	if err != nil {
 		return nil, fmt.Errorf("altinn: %s: build request: %w", e.op(), err)
 	}

@@ -218,7 +218,7 @@ func (c *Client) GetAgentRequestByExternalRef(ctx context.Context, systemID, org
 func (c *Client) getRequestByRef(ctx context.Context, prefix, systemID, orgNo, externalRef string, agent bool) (*Request, error) {
 	e := endpoint{
 		method: http.MethodGet, tmpl: prefix + "{systemId}/{orgNo}/{externalRef}",
-		scope: ScopeRequestRead,
+		name: strings.TrimSuffix(prefix, "/"), scope: ScopeRequestRead,
 	}
 	if systemID == "" || orgNo == "" {
 		return nil, fmt.Errorf("altinn: %s: systemID and orgNo are required", e.op())

@@ -87,7 +87,9 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 	}
 	a.Metrics = metrics.NewRegistry()
 	m := newServiceMetrics(a.Metrics)
-	clients, err := Clients(cfg, key, metrics.Transport(nil, maskinportenEndpoint, m.mpLatency, m.mpErrors))
+	// Every Altinn and Maskinporten call is measured in one place: the
+	// clients' transports.
+	clients, err := Clients(cfg, key, m.transports())
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +105,6 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		// A renew is at most five Altinn calls in a row.
 		OpTimeout: 5*cfg.AltinnTimeout + 10*time.Second,
 		Schedule:  jobs.Schedule{Waiting: cfg.ReconcileSchedule, Connected: cfg.RevokeSweepInterval},
-		Calls:     m,
 		// Usability: a system-user token proves a connected customer usable.
 		Tokens: a.Maskinporten,
 	}
@@ -124,13 +125,12 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		if err != nil {
 			return nil, err
 		}
-		// Every status change stores its event and enqueues its deliveries
-		// in its own transaction; without URLs nothing is stored.
+		// The onboarding service writes every change's event, with its
+		// deliveries, in the change's own transaction; without URLs the
+		// outbox stores nothing.
 		a.Outbox = &webhooks.Outbox{URLs: cfg.WebhookURLs, Jobs: a.Jobs, DB: store}
+		a.Onboardings.Outbox = a.Outbox
 		if len(cfg.WebhookURLs) > 0 {
-			store.OnStatusChange = a.Outbox.OnStatusChange
-			store.OnChangeStatus = a.Outbox.OnChangeStatus
-			store.OnUsabilityChange = a.Outbox.OnUsabilityChange
 			redeliver = a.Outbox
 		}
 		a.Campaigns = &campaigns.Service{DB: store, Jobs: a.Jobs, Products: cfg.Products,
@@ -153,7 +153,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		Sim: cfg.AltinnEnv == config.EnvSim, Dev: cfg.Dev, SessionKey: sessionKey, ConfirmHosts: cfg.ConfirmHosts,
 		AltinnPortalURL: cfg.AltinnPortalURL, SubmitPerMinute: cfg.SubmitRateLimit, BehindProxy: cfg.BehindProxy, Log: log,
 		MinRefreshInterval: cfg.RefreshInterval, StaffSessionTTL: cfg.StaffSessionTTL,
-		Dashboard: store, Insights: store, SystemUsers: a.Altinn,
+		Dashboard: store, Insights: store,
 		Staff: store,
 		Ready: readiness(store), Metrics: metrics.Handler(a.Metrics, log), MetricsToken: cfg.MetricsToken,
 		Requests: metrics.NewHTTP(a.Metrics), WebhookLog: store, Redeliver: redeliver, Handoff: verifier,

@@ -405,7 +405,7 @@ func TestChangeNoChangeNeeded(t *testing.T) {
 	}
 	dashDoneAt(t, ob.post(path+"/change", url.Values{"_csrf": {csrfOf(t, detail)}, "confirm": {"yes"}}), o, "change")
 	a := e.dashStaffActed(o, olga, "onboarding.change", "POST changerequest/vendor")
-	if a.Detail["status"] != domain.ChangeNoChange || a.Detail["result"] != "ok" {
+	if a.Detail["status"] != string(domain.ChangeNoChange) || a.Detail["result"] != "ok" {
 		t.Fatalf("audit detail: %v", a.Detail)
 	}
 	if crs := e.changeRequests(o); len(crs) != 2 || crs[0].Status != domain.ChangeNoChange {

@@ -25,22 +25,30 @@ type ClientSet struct {
 	Metadata *altinn.Metadata
 }
 
+// Transports carry the clients' HTTP requests: the service measures every
+// call there (its metrics). A nil one is http.DefaultTransport.
+type Transports struct {
+	// Altinn carries the Altinn client's and the metadata client's requests.
+	Altinn http.RoundTripper
+	// Maskinporten carries the token requests.
+	Maskinporten http.RoundTripper
+}
+
 // Clients builds the Maskinporten, Altinn and metadata clients of cfg,
-// signing grants with key. mpTransport, when not nil, carries the token
-// requests (the service counts them). It does no I/O.
-func Clients(cfg *config.Config, key *rsa.PrivateKey, mpTransport http.RoundTripper) (*ClientSet, error) {
+// signing grants with key, over the transports t. It does no I/O.
+func Clients(cfg *config.Config, key *rsa.PrivateKey, t Transports) (*ClientSet, error) {
 	mp, err := maskinporten.New(maskinporten.Config{
 		Issuer: cfg.MaskinportenIssuer, ClientID: cfg.MaskinportenClientID, KeyID: cfg.MaskinportenKID, Key: key,
 		// A token fetch is part of an Altinn call: it waits no longer than one.
-		HTTPClient: &http.Client{Timeout: min(10*time.Second, cfg.AltinnTimeout), Transport: mpTransport},
+		HTTPClient: &http.Client{Timeout: min(10*time.Second, cfg.AltinnTimeout), Transport: t.Maskinporten},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	return &ClientSet{
 		Maskinporten: mp,
-		Altinn:       altinn.New(cfg.AltinnBaseURL, mp, &http.Client{Timeout: cfg.AltinnTimeout}),
-		Metadata:     altinn.NewMetadata(cfg.AltinnBaseURL, &http.Client{Timeout: cfg.AltinnTimeout}),
+		Altinn:       altinn.New(cfg.AltinnBaseURL, mp, &http.Client{Timeout: cfg.AltinnTimeout, Transport: t.Altinn}),
+		Metadata:     altinn.NewMetadata(cfg.AltinnBaseURL, &http.Client{Timeout: cfg.AltinnTimeout, Transport: t.Altinn}),
 	}, nil
 }
 
@@ -94,7 +102,7 @@ func SetupFor(cfg *config.Config) (*setup.Service, *ClientSet) {
 	if err != nil {
 		return &setup.Service{Config: cfg, KeyErr: err}, nil
 	}
-	c, err := Clients(cfg, key, nil)
+	c, err := Clients(cfg, key, Transports{})
 	if err != nil {
 		return &setup.Service{Config: cfg, KeyErr: err}, nil
 	}

@@ -4,20 +4,20 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/metrics"
 )
 
-// serviceMetrics are the call metrics of the two external systems. It is
-// the onboarding service's CallObserver.
+// serviceMetrics are the call metrics of the two external systems, each
+// measured in one place: the HTTP transport of its clients (transports).
 type serviceMetrics struct {
 	altinnLatency *prometheus.HistogramVec
 	altinnErrors  *prometheus.CounterVec
@@ -29,7 +29,7 @@ func newServiceMetrics(r prometheus.Registerer) *serviceMetrics {
 	m := &serviceMetrics{
 		altinnLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "onboard_altinn_request_duration_seconds",
-			Help:    "Latency of calls to Altinn's system user API, by operation.",
+			Help:    "Latency of calls to Altinn (the system user API, the system register, the access-package metadata), by operation.",
 			Buckets: metrics.LatencyBuckets,
 		}, []string{"operation"}),
 		altinnErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -50,15 +50,15 @@ func newServiceMetrics(r prometheus.Registerer) *serviceMetrics {
 	return m
 }
 
-// AltinnCall records one call the onboarding service made.
-func (m *serviceMetrics) AltinnCall(op string, took time.Duration, status int, err error) {
-	m.altinnLatency.WithLabelValues(op).Observe(took.Seconds())
-	if err != nil {
-		s := "none"
-		if status > 0 {
-			s = strconv.Itoa(status)
-		}
-		m.altinnErrors.WithLabelValues(op, s).Inc()
+// transports are the HTTP transports of the Altinn and Maskinporten clients:
+// every request they send is measured there, whoever asked for it (the
+// onboarding service, the dashboard's system-users page, the set-up checks,
+// the system register, the metadata lookups), once per request sent; a call
+// held back by Retry-After, or that never got a token, sends none.
+func (m *serviceMetrics) transports() Transports {
+	return Transports{
+		Altinn:       metrics.Transport(nil, altinn.Operation, m.altinnLatency, m.altinnErrors),
+		Maskinporten: metrics.Transport(nil, maskinportenEndpoint, m.mpLatency, m.mpErrors),
 	}
 }
 

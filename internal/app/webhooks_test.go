@@ -287,12 +287,12 @@ func TestWebhooksDeliverEveryStatusChangeOncePerURL(t *testing.T) {
 	// The last event carries the onboarding as it is now.
 	var last webhookBody
 	for _, r := range a.requests() {
-		if ev := decodeWebhook(t, r.body); ev.Type == "onboarding.status_changed" && ev.Data["status"] == domain.StatusConnected {
+		if ev := decodeWebhook(t, r.body); ev.Type == "onboarding.status_changed" && ev.Data["status"] == string(domain.StatusConnected) {
 			last = ev
 		}
 	}
 	want := map[string]any{
-		"id": o.ID, "ref": o.Ref, "product": o.Product, "kind": o.Kind, "org_no": o.OrgNo, "external_ref": o.ExternalRef,
+		"id": o.ID, "ref": o.Ref, "product": o.Product, "kind": string(o.Kind), "org_no": o.OrgNo, "external_ref": o.ExternalRef,
 		"customer_ref": nil, "status": "connected", "previous_status": changes[len(changes)-1][:strings.Index(changes[len(changes)-1], ">")],
 		"escalated": false, "system_user_id": *o.SystemUserID, "altinn_request_id": *o.AltinnRequestID,
 	}

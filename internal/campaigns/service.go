@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
@@ -55,6 +57,10 @@ type NewCampaign struct {
 	Rate        float64
 	Data        []byte // the uploaded file or the pasted list
 	CreatedBy   string
+	// By is the staff member who makes it, from where, with the audit
+	// action: the entry is written with the campaign, in its transaction.
+	// Nil: not audited.
+	By *db.AuditEntry
 }
 
 func (s *Service) product(id string) (config.Product, bool) {
@@ -101,13 +107,44 @@ func (s *Service) Create(ctx context.Context, n NewCampaign) (*db.Campaign, erro
 		return nil, err
 	}
 	Validate(items, connected)
-	return s.DB.CreateCampaign(ctx, db.Campaign{Kind: db.CampaignOnboard, Product: n.Product, Name: n.Name,
-		Concurrency: n.Concurrency, Rate: n.Rate, CreatedBy: n.CreatedBy}, items)
+	return s.create(ctx, db.Campaign{Kind: db.CampaignOnboard, Product: n.Product, Name: n.Name,
+		Concurrency: n.Concurrency, Rate: n.Rate, CreatedBy: n.CreatedBy}, items, n.By)
+}
+
+// create stores the campaign and, with by, its audit entry, in one
+// transaction.
+func (s *Service) create(ctx context.Context, c db.Campaign, items []db.NewCampaignItem, by *db.AuditEntry) (*db.Campaign, error) {
+	var out *db.Campaign
+	err := s.DB.Tx(ctx, func(tx pgx.Tx) (err error) {
+		if out, err = db.CreateCampaignTx(ctx, tx, c, items); err != nil {
+			return err
+		}
+		return audit(ctx, tx, by, out, map[string]any{"product": out.Product, "kind": out.Kind})
+	})
+	return out, err
+}
+
+// audit writes by's entry for campaign c through q, the transaction of what
+// it did, with detail and the campaign's id and name; nothing for a nil by.
+func audit(ctx context.Context, q db.Querier, by *db.AuditEntry, c *db.Campaign, detail map[string]any) error {
+	if by == nil {
+		return nil
+	}
+	e := *by
+	e.Detail = maps.Clone(by.Detail)
+	if e.Detail == nil {
+		e.Detail = map[string]any{}
+	}
+	maps.Copy(e.Detail, detail)
+	e.Detail["campaign"], e.Detail["name"] = c.ID, c.Name
+	return db.AddAudit(ctx, q, e)
 }
 
 // CreateChange makes a draft change-request campaign for every connected
-// customer of the product whose system user lacks what it now asks for.
-func (s *Service) CreateChange(ctx context.Context, productID, createdBy, name string) (*db.Campaign, error) {
+// customer of the product whose system user lacks what it now asks for. by,
+// when set, is the staff member who makes it, from where, with the audit
+// action: the entry is written with the campaign, in its transaction.
+func (s *Service) CreateChange(ctx context.Context, productID, createdBy, name string, by *db.AuditEntry) (*db.Campaign, error) {
 	p, ok := s.product(productID)
 	if !ok {
 		return nil, ErrProduct
@@ -139,8 +176,8 @@ func (s *Service) CreateChange(ctx context.Context, productID, createdBy, name s
 	if err := checkLimits(&n); err != nil {
 		return nil, err
 	}
-	return s.DB.CreateCampaign(ctx, db.Campaign{Kind: db.CampaignChange, Product: p.ID, Name: n.Name,
-		Concurrency: n.Concurrency, Rate: n.Rate, CreatedBy: createdBy}, items)
+	return s.create(ctx, db.Campaign{Kind: db.CampaignChange, Product: p.ID, Name: n.Name,
+		Concurrency: n.Concurrency, Rate: n.Rate, CreatedBy: createdBy}, items, by)
 }
 
 // Campaign actions.
@@ -175,25 +212,43 @@ func Actions(c *db.Campaign, failed int) []string {
 
 // Act runs one action and, when the campaign is to run, enqueues its run.
 func (s *Service) Act(ctx context.Context, id, action string) (*db.Campaign, error) {
-	var (
-		c   *db.Campaign
-		err error
-	)
-	switch action {
-	case ActionStart:
-		c, err = s.DB.SetCampaignStatus(ctx, id, []string{db.CampaignDraft}, db.CampaignRunning)
-	case ActionPause:
-		c, err = s.DB.SetCampaignStatus(ctx, id, []string{db.CampaignRunning}, db.CampaignPaused)
-	case ActionResume:
-		c, err = s.DB.SetCampaignStatus(ctx, id, []string{db.CampaignPaused}, db.CampaignRunning)
-	case ActionCancel:
-		c, err = s.DB.SetCampaignStatus(ctx, id, []string{db.CampaignDraft, db.CampaignRunning, db.CampaignPaused}, db.CampaignCancelled)
-	case ActionRetry:
-		if _, err = s.DB.RetryFailedItems(ctx, id); err == nil {
-			c, err = s.DB.CampaignByID(ctx, id)
+	return s.act(ctx, id, action, nil)
+}
+
+// StaffAct is Act for a staff member: by is who, from where, with the audit
+// action (and the detail known before, such as the status the page showed);
+// the entry, with the status the action left, is written in the action's
+// transaction.
+func (s *Service) StaffAct(ctx context.Context, id, action string, by db.AuditEntry) (*db.Campaign, error) {
+	return s.act(ctx, id, action, &by)
+}
+
+func (s *Service) act(ctx context.Context, id, action string, by *db.AuditEntry) (*db.Campaign, error) {
+	var c *db.Campaign
+	err := s.DB.InTx(ctx, func(q db.Querier) (err error) {
+		switch action {
+		case ActionStart:
+			c, err = db.SetCampaignStatusTx(ctx, q, id, []string{db.CampaignDraft}, db.CampaignRunning)
+		case ActionPause:
+			c, err = db.SetCampaignStatusTx(ctx, q, id, []string{db.CampaignRunning}, db.CampaignPaused)
+		case ActionResume:
+			c, err = db.SetCampaignStatusTx(ctx, q, id, []string{db.CampaignPaused}, db.CampaignRunning)
+		case ActionCancel:
+			c, err = db.SetCampaignStatusTx(ctx, q, id, []string{db.CampaignDraft, db.CampaignRunning, db.CampaignPaused}, db.CampaignCancelled)
+		case ActionRetry:
+			if _, err = db.RetryFailedItemsTx(ctx, q, id); err == nil {
+				c, err = db.CampaignByIDTx(ctx, q, id)
+			}
+		default:
+			return ErrState
 		}
-	default:
-		return nil, ErrState
+		if err != nil {
+			return err
+		}
+		return audit(ctx, q, by, c, map[string]any{"to": c.Status})
+	})
+	if errors.Is(err, ErrState) {
+		return nil, err
 	}
 	if errors.Is(err, db.ErrConflict) {
 		return nil, ErrState

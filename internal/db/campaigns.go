@@ -90,24 +90,29 @@ type NewCampaignItem struct {
 }
 
 // CreateCampaign stores a draft campaign with all its rows, valid and
-// invalid, in one transaction.
+// invalid, in one transaction (CreateCampaignTx).
 func (d *DB) CreateCampaign(ctx context.Context, c Campaign, items []NewCampaignItem) (*Campaign, error) {
 	var out *Campaign
-	err := d.InTx(ctx, func(q Querier) error {
-		rows, err := q.Query(ctx, `
-			INSERT INTO campaigns (kind, product, name, status, concurrency, rate, created_by)
-			VALUES ($1, $2, $3, 'draft', $4, $5, $6) RETURNING `+campaignColumns,
-			c.Kind, c.Product, c.Name, c.Concurrency, c.Rate, c.CreatedBy)
-		if err != nil {
-			return err
-		}
-		if out, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Campaign]); err != nil {
-			return err
-		}
-		tx, ok := q.(pgx.Tx)
-		if !ok {
-			return errors.New("not in a transaction")
-		}
+	err := d.Tx(ctx, func(tx pgx.Tx) (err error) {
+		out, err = CreateCampaignTx(ctx, tx, c, items)
+		return err
+	})
+	return out, err
+}
+
+// CreateCampaignTx is CreateCampaign in the caller's transaction tx, so what
+// goes with the campaign (the audit entry of the staff member who made it)
+// commits with it.
+func CreateCampaignTx(ctx context.Context, tx pgx.Tx, c Campaign, items []NewCampaignItem) (*Campaign, error) {
+	rows, err := tx.Query(ctx, `
+		INSERT INTO campaigns (kind, product, name, status, concurrency, rate, created_by)
+		VALUES ($1, $2, $3, 'draft', $4, $5, $6) RETURNING `+campaignColumns,
+		c.Kind, c.Product, c.Name, c.Concurrency, c.Rate, c.CreatedBy)
+	var out *Campaign
+	if err == nil {
+		out, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Campaign])
+	}
+	if err == nil {
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"campaign_items"},
 			[]string{"campaign_id", "line", "org_no", "customer_ref", "email", "problem", "problem_line", "state", "onboarding_id"},
 			pgx.CopyFromSlice(len(items), func(i int) ([]any, error) {
@@ -119,8 +124,7 @@ func (d *DB) CreateCampaign(ctx context.Context, c Campaign, items []NewCampaign
 				return []any{out.ID, it.Line, it.OrgNo, nullIfEmpty(it.CustomerRef), nullIfEmpty(it.Email),
 					nullIfEmpty(it.Problem), nullIfZero(it.ProblemLine), state, nullIfEmpty(it.OnboardingID)}, nil
 			}))
-		return err
-	})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("db: create campaign: %w", err)
 	}
@@ -143,21 +147,7 @@ func nullIfZero(n int) *int {
 
 // CampaignByID returns one campaign, or ErrNotFound.
 func (d *DB) CampaignByID(ctx context.Context, id string) (*Campaign, error) {
-	if !IsUUID(id) {
-		return nil, ErrNotFound
-	}
-	rows, err := d.Pool.Query(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = $1`, id)
-	if err != nil {
-		return nil, fmt.Errorf("db: campaign: %w", err)
-	}
-	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Campaign])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("db: campaign: %w", err)
-	}
-	return c, nil
+	return CampaignByIDTx(ctx, d.Pool, id)
 }
 
 // CampaignCounts returns, for each campaign id, its valid rows and those
@@ -199,39 +189,47 @@ func (d *DB) ListCampaigns(ctx context.Context, limit int) ([]Campaign, error) {
 	return cs, nil
 }
 
-// SetCampaignStatus moves a campaign to status to, but only from one of
-// the statuses in from; otherwise it returns ErrConflict (someone else moved
-// it first) or ErrNotFound. Cancelling also cancels every row not yet sent;
-// starting (from draft) stamps started_at.
+// SetCampaignStatus is SetCampaignStatusTx in a transaction of its own.
 func (d *DB) SetCampaignStatus(ctx context.Context, id string, from []string, to string) (*Campaign, error) {
+	var c *Campaign
+	err := d.InTx(ctx, func(q Querier) (err error) {
+		c, err = SetCampaignStatusTx(ctx, q, id, from, to)
+		return err
+	})
+	return c, err
+}
+
+// SetCampaignStatusTx moves a campaign to status to, but only from one of
+// the statuses in from, through q (the caller's transaction); otherwise it
+// returns ErrConflict (someone else moved it first) or ErrNotFound.
+// Cancelling also cancels every row not yet sent; starting (from draft)
+// stamps started_at.
+func SetCampaignStatusTx(ctx context.Context, q Querier, id string, from []string, to string) (*Campaign, error) {
 	if !IsUUID(id) {
 		return nil, ErrNotFound
 	}
+	rows, err := q.Query(ctx, `
+		UPDATE campaigns SET status = $3, updated_at = now(),
+			started_at = CASE WHEN $3 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
+			finished_at = CASE WHEN $3 IN ('cancelled', 'done') THEN now() ELSE NULL END
+		WHERE id = $1 AND status = ANY($2) RETURNING `+campaignColumns, id, from, to)
 	var c *Campaign
-	err := d.InTx(ctx, func(q Querier) error {
-		rows, err := q.Query(ctx, `
-			UPDATE campaigns SET status = $3, updated_at = now(),
-				started_at = CASE WHEN $3 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
-				finished_at = CASE WHEN $3 IN ('cancelled', 'done') THEN now() ELSE NULL END
-			WHERE id = $1 AND status = ANY($2) RETURNING `+campaignColumns, id, from, to)
-		if err != nil {
-			return err
-		}
+	if err == nil {
 		c, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Campaign])
-		if err != nil {
-			return err
-		}
-		if to == CampaignCancelled {
-			_, err = q.Exec(ctx, `UPDATE campaign_items SET state = 'cancelled', updated_at = now()
-				WHERE campaign_id = $1 AND state = 'queued'`, id)
-		}
-		return err
-	})
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		if _, gerr := d.CampaignByID(ctx, id); gerr != nil {
-			return nil, gerr
+		var exists bool
+		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = $1)`, id).Scan(&exists); err != nil {
+			return nil, fmt.Errorf("db: campaign status: %w", err)
+		}
+		if !exists {
+			return nil, ErrNotFound
 		}
 		return nil, ErrConflict
+	}
+	if err == nil && to == CampaignCancelled {
+		_, err = q.Exec(ctx, `UPDATE campaign_items SET state = 'cancelled', updated_at = now()
+			WHERE campaign_id = $1 AND state = 'queued'`, id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("db: campaign status: %w", err)
@@ -239,33 +237,55 @@ func (d *DB) SetCampaignStatus(ctx context.Context, id string, from []string, to
 	return c, nil
 }
 
-// RetryFailedItems queues a campaign's failed rows again (with fresh
-// attempts) and sets a done campaign running again; it returns how many rows.
+// RetryFailedItems is RetryFailedItemsTx in a transaction of its own.
 func (d *DB) RetryFailedItems(ctx context.Context, id string) (int, error) {
-	var n int64
-	err := d.InTx(ctx, func(q Querier) error {
-		// A paused campaign stays paused: its operator paused it for a reason.
-		tag, err := q.Exec(ctx, `UPDATE campaigns SET updated_at = now(), finished_at = NULL,
-				status = CASE WHEN status = 'paused' THEN 'paused' ELSE 'running' END
-			WHERE id = $1 AND status IN ('running', 'paused', 'done')`, id)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return ErrConflict
-		}
-		tag, err = q.Exec(ctx, `UPDATE campaign_items SET state = 'queued', attempts = 0, not_before = NULL, updated_at = now()
-			WHERE campaign_id = $1 AND state = 'failed'`, id)
-		n = tag.RowsAffected()
+	var n int
+	err := d.InTx(ctx, func(q Querier) (err error) {
+		n, err = RetryFailedItemsTx(ctx, q, id)
 		return err
 	})
-	if errors.Is(err, ErrConflict) {
-		return 0, err
+	return n, err
+}
+
+// RetryFailedItemsTx queues a campaign's failed rows again (with fresh
+// attempts) and sets a done campaign running again, through q (the caller's
+// transaction); it returns how many rows, and ErrConflict for a campaign
+// whose status does not allow it.
+func RetryFailedItemsTx(ctx context.Context, q Querier, id string) (int, error) {
+	// A paused campaign stays paused: its operator paused it for a reason.
+	tag, err := q.Exec(ctx, `UPDATE campaigns SET updated_at = now(), finished_at = NULL,
+			status = CASE WHEN status = 'paused' THEN 'paused' ELSE 'running' END
+		WHERE id = $1 AND status IN ('running', 'paused', 'done')`, id)
+	if err == nil && tag.RowsAffected() == 0 {
+		return 0, ErrConflict
+	}
+	if err == nil {
+		tag, err = q.Exec(ctx, `UPDATE campaign_items SET state = 'queued', attempts = 0, not_before = NULL, updated_at = now()
+			WHERE campaign_id = $1 AND state = 'failed'`, id)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("db: retry campaign rows: %w", err)
 	}
-	return int(n), nil
+	return int(tag.RowsAffected()), nil
+}
+
+// CampaignByIDTx is CampaignByID through q (the caller's transaction).
+func CampaignByIDTx(ctx context.Context, q Querier, id string) (*Campaign, error) {
+	if !IsUUID(id) {
+		return nil, ErrNotFound
+	}
+	rows, err := q.Query(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = $1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("db: campaign: %w", err)
+	}
+	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Campaign])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: campaign: %w", err)
+	}
+	return c, nil
 }
 
 // RequeueWorking puts rows left working by an earlier run (one that

@@ -118,96 +118,123 @@ type GrantMove struct {
 	BaseRights, BasePackages []string
 }
 
-// SaveChangeRequest writes c's status, confirm URL, error and checked time
-// if the row is still at c.Version (ErrStale otherwise), with events on its
-// onboarding's timeline and a change event when the status moved from prev.
-// With a GrantMove (the change took effect: accepted, or nothing needed
-// changing), the onboarding's granted rights and packages become what it
-// held plus c's required lists, less its unwanted ones, in the same
-// transaction. That write bumps the onboarding's version without checking
-// it, so a writer holding the older row re-reads rather than overwrite the
-// grants.
+// SaveChangeRequest is SaveChangeRequestTx in a transaction of its own, for
+// a save that nothing else goes out with. With a GrantMove whose Onboarding
+// is set, that onboarding gets the new grants, version and updated time once
+// they are committed.
 func (d *DB) SaveChangeRequest(ctx context.Context, c *domain.ChangeRequest, prev domain.ChangeStatus, cause domain.Cause, actor string, move *GrantMove, events ...domain.Event) error {
 	updatedAt, version := c.UpdatedAt, c.Version
-	var o domain.Onboarding
-	err := d.InTx(ctx, func(q Querier) error {
-		err := q.QueryRow(ctx, `
-			UPDATE change_requests SET status = $2, confirm_url = $3, error_code = $4, error_message = $5,
-				checked_at = $6, updated_at = now(), version = version + 1
-			WHERE id = $1 AND version = $7
-			RETURNING updated_at, version`,
-			c.ID, c.Status, c.ConfirmURL, c.ErrorCode, c.ErrorMessage, c.CheckedAt, c.Version).Scan(&c.UpdatedAt, &c.Version)
-		if errors.Is(err, pgx.ErrNoRows) {
-			var exists bool
-			if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM change_requests WHERE id = $1)`, c.ID).Scan(&exists); err != nil {
-				return err
-			}
-			if exists {
-				return ErrStale
-			}
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		for _, e := range events {
-			e.OnboardingID = c.OnboardingID
-			if err := addEvent(ctx, q, e); err != nil {
-				return err
-			}
-		}
-		if c.Status != prev {
-			msg := "change request " + c.ID
-			if c.ErrorMessage != nil {
-				msg += ": " + *c.ErrorMessage
-			}
-			if err := addEvent(ctx, q, domain.Event{OnboardingID: c.OnboardingID, Kind: domain.EventChange, Cause: cause, Actor: actor,
-				FromStatus: string(prev), ToStatus: string(c.Status), Message: msg}); err != nil {
-				return err
-			}
-			if d.OnChangeStatus != nil {
-				tx, ok := q.(pgx.Tx)
-				if !ok {
-					return errors.New("db: a change status hook needs a transaction")
-				}
-				if err := d.OnChangeStatus(ctx, tx, c, prev); err != nil {
-					return fmt.Errorf("change status hook: %w", err)
-				}
-			}
-		}
-		if move == nil {
-			return nil
-		}
-		var rights, packages []string
-		if err := q.QueryRow(ctx, `SELECT granted_rights, granted_packages FROM onboardings WHERE id = $1 FOR UPDATE`,
-			c.OnboardingID).Scan(&rights, &packages); err != nil {
-			return err
-		}
-		if rights == nil {
-			rights = move.BaseRights
-		}
-		if packages == nil {
-			packages = move.BasePackages
-		}
-		o.GrantedRights = moveGrants(rights, c.RequiredRights, c.UnwantedRights)
-		o.GrantedPackages = moveGrants(packages, c.RequiredPackages, c.UnwantedPackages)
-		return q.QueryRow(ctx, `
-			UPDATE onboardings SET granted_rights = $2, granted_packages = $3, updated_at = now(), version = version + 1
-			WHERE id = $1 RETURNING updated_at, version`,
-			c.OnboardingID, o.GrantedRights, o.GrantedPackages).Scan(&o.UpdatedAt, &o.Version)
+	var moved *MovedGrants
+	err := d.InTx(ctx, func(q Querier) (err error) {
+		moved, err = SaveChangeRequestTx(ctx, q, c, prev, cause, actor, move, events...)
+		return err
 	})
 	if err != nil {
 		c.UpdatedAt, c.Version = updatedAt, version
-		if errors.Is(err, ErrStale) || errors.Is(err, ErrNotFound) {
-			return err
-		}
-		return fmt.Errorf("db: save change request: %w", err)
+		return err
 	}
-	if move != nil && move.Onboarding != nil {
-		mo := move.Onboarding
-		mo.GrantedRights, mo.GrantedPackages, mo.UpdatedAt, mo.Version = o.GrantedRights, o.GrantedPackages, o.UpdatedAt, o.Version
+	if move != nil {
+		moved.ApplyTo(move.Onboarding)
 	}
 	return nil
+}
+
+// MovedGrants is what SaveChangeRequestTx made an onboarding's grants, with
+// the row's new version and updated time.
+type MovedGrants struct {
+	Rights, Packages []string
+	UpdatedAt        time.Time
+	Version          int
+}
+
+// ApplyTo gives o the moved grants, version and updated time; nothing for a
+// nil g or o.
+func (g *MovedGrants) ApplyTo(o *domain.Onboarding) {
+	if g == nil || o == nil {
+		return
+	}
+	o.GrantedRights, o.GrantedPackages, o.UpdatedAt, o.Version = g.Rights, g.Packages, g.UpdatedAt, g.Version
+}
+
+// SaveChangeRequestTx writes c's status, confirm URL, error and checked time
+// through q, the caller's transaction, if the row is still at c.Version
+// (ErrStale otherwise, ErrNotFound for no row), with events on its
+// onboarding's timeline and a change event when the status moved from prev.
+// With a GrantMove (the change took effect: accepted, or nothing needed
+// changing), the onboarding's granted rights and packages become what it
+// held plus c's required lists, less its unwanted ones, and are returned
+// (nil without a move). That write bumps the onboarding's version without
+// checking it, so a writer holding the older row re-reads rather than
+// overwrite the grants. It sets c's UpdatedAt and Version; a caller whose
+// transaction does not commit restores them itself (and applies the moved
+// grants only once it has committed).
+func SaveChangeRequestTx(ctx context.Context, q Querier, c *domain.ChangeRequest, prev domain.ChangeStatus, cause domain.Cause, actor string, move *GrantMove, events ...domain.Event) (*MovedGrants, error) {
+	moved, err := saveChangeRequest(ctx, q, c, prev, cause, actor, move, events)
+	if err != nil && !errors.Is(err, ErrStale) && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("db: save change request: %w", err)
+	}
+	return moved, err
+}
+
+func saveChangeRequest(ctx context.Context, q Querier, c *domain.ChangeRequest, prev domain.ChangeStatus, cause domain.Cause, actor string, move *GrantMove, events []domain.Event) (*MovedGrants, error) {
+	err := q.QueryRow(ctx, `
+		UPDATE change_requests SET status = $2, confirm_url = $3, error_code = $4, error_message = $5,
+			checked_at = $6, updated_at = now(), version = version + 1
+		WHERE id = $1 AND version = $7
+		RETURNING updated_at, version`,
+		c.ID, c.Status, c.ConfirmURL, c.ErrorCode, c.ErrorMessage, c.CheckedAt, c.Version).Scan(&c.UpdatedAt, &c.Version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		var exists bool
+		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM change_requests WHERE id = $1)`, c.ID).Scan(&exists); err != nil {
+			return nil, err
+		}
+		if exists {
+			return nil, ErrStale
+		}
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range events {
+		e.OnboardingID = c.OnboardingID
+		if err := addEvent(ctx, q, e); err != nil {
+			return nil, err
+		}
+	}
+	if c.Status != prev {
+		msg := "change request " + c.ID
+		if c.ErrorMessage != nil {
+			msg += ": " + *c.ErrorMessage
+		}
+		if err := addEvent(ctx, q, domain.Event{OnboardingID: c.OnboardingID, Kind: domain.EventChange, Cause: cause, Actor: actor,
+			FromStatus: string(prev), ToStatus: string(c.Status), Message: msg}); err != nil {
+			return nil, err
+		}
+	}
+	if move == nil {
+		return nil, nil
+	}
+	var rights, packages []string
+	if err := q.QueryRow(ctx, `SELECT granted_rights, granted_packages FROM onboardings WHERE id = $1 FOR UPDATE`,
+		c.OnboardingID).Scan(&rights, &packages); err != nil {
+		return nil, err
+	}
+	if rights == nil {
+		rights = move.BaseRights
+	}
+	if packages == nil {
+		packages = move.BasePackages
+	}
+	g := &MovedGrants{Rights: moveGrants(rights, c.RequiredRights, c.UnwantedRights),
+		Packages: moveGrants(packages, c.RequiredPackages, c.UnwantedPackages)}
+	if err := q.QueryRow(ctx, `
+		UPDATE onboardings SET granted_rights = $2, granted_packages = $3, updated_at = now(), version = version + 1
+		WHERE id = $1 RETURNING updated_at, version`,
+		c.OnboardingID, g.Rights, g.Packages).Scan(&g.UpdatedAt, &g.Version); err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
 // moveGrants is held plus add, less remove, sorted and without repeats;

@@ -19,7 +19,6 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
-	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/migrations"
 )
 
@@ -38,24 +37,12 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// DB is the store. Its methods are safe for concurrent use.
+// DB is the store. Its methods are safe for concurrent use. It has no
+// hooks: what goes out with a change (its webhook event, a staff action's
+// audit entry) is written by the caller in the change's transaction (Tx and
+// the *Tx functions, such as SaveOnboardingTx).
 type DB struct {
 	Pool *pgxpool.Pool
-	// OnStatusChange, when set, runs inside the transaction of every status
-	// change (CreateOnboarding and ImportOnboarding with prev "", and
-	// SaveOnboarding when the status moves), after the status and its event
-	// are written; an error rolls the change back. The app sets it to store
-	// the change's webhook event and enqueue its deliveries (River's
-	// InsertTx on tx), so an event exists exactly when its change does. Set
-	// it before the store is used.
-	OnStatusChange func(ctx context.Context, tx pgx.Tx, o *domain.Onboarding, prev domain.Status) error
-	// OnChangeStatus is the same for a change request whose status moves
-	// (SaveChangeRequest).
-	OnChangeStatus func(ctx context.Context, tx pgx.Tx, c *domain.ChangeRequest, prev domain.ChangeStatus) error
-	// OnUsabilityChange is the same for an onboarding whose usable becomes
-	// true or false (SaveOnboarding; see UsabilityChanged), with its value
-	// before (nil: not checked).
-	OnUsabilityChange func(ctx context.Context, tx pgx.Tx, o *domain.Onboarding, prev *bool) error
 }
 
 // Open connects to Postgres and checks that it answers.
@@ -229,6 +216,12 @@ func (d *DB) Ready(ctx context.Context) error {
 // InTx runs fn in a transaction, committing when fn returns nil and rolling
 // back otherwise.
 func (d *DB) InTx(ctx context.Context, fn func(q Querier) error) error {
+	return d.Tx(ctx, func(tx pgx.Tx) error { return fn(tx) })
+}
+
+// Tx is InTx for work that needs the pgx.Tx itself, such as River's InsertTx
+// (a webhook delivery's job enqueued with the change it tells about).
+func (d *DB) Tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	tx, err := d.Pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)

@@ -39,34 +39,41 @@ type NewOnboarding struct {
 }
 
 // CreateOnboarding stores a new onboarding in status requesting, with its
-// first event, before Altinn is called. It returns ErrConflict when a live
-// onboarding already holds the same Altinn key.
+// first event, before Altinn is called, in a transaction of its own (see
+// CreateOnboardingTx). It returns ErrConflict when a live onboarding already
+// holds the same Altinn key.
 func (d *DB) CreateOnboarding(ctx context.Context, n NewOnboarding) (*domain.Onboarding, error) {
 	var o *domain.Onboarding
-	err := d.InTx(ctx, func(q Querier) error {
-		var cref *string
-		if n.CustomerRef != "" {
-			cref = &n.CustomerRef
-		}
-		rows, err := q.Query(ctx, `
-			INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status, customer_ref, lang,
-				next_check_at, origin)
-			VALUES ($1, $2, $3, $4, $5, $6, 'requesting', $7, $8, $9, $10)
-			RETURNING `+onboardingColumns,
-			n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, cref, n.Lang, n.NextCheckAt, originOf(n.Cause))
-		if err != nil {
-			return err
-		}
-		o, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[domain.Onboarding])
-		if err != nil {
-			return err
-		}
-		if err := addEvent(ctx, q, domain.Event{OnboardingID: o.ID, Kind: domain.EventCreated, Cause: n.Cause, Actor: n.Actor,
-			ToStatus: string(domain.StatusRequesting), Message: "onboarding started for " + n.Product}); err != nil {
-			return err
-		}
-		return d.statusChanged(ctx, q, o, "")
+	err := d.InTx(ctx, func(q Querier) (err error) {
+		o, err = CreateOnboardingTx(ctx, q, n)
+		return err
 	})
+	return o, err
+}
+
+// CreateOnboardingTx is CreateOnboarding in the caller's transaction q, so
+// what goes out with the new onboarding (its webhook event) commits with it.
+// It returns ErrConflict when a live onboarding already holds the same Altinn
+// key; the transaction is then aborted.
+func CreateOnboardingTx(ctx context.Context, q Querier, n NewOnboarding) (*domain.Onboarding, error) {
+	var cref *string
+	if n.CustomerRef != "" {
+		cref = &n.CustomerRef
+	}
+	rows, err := q.Query(ctx, `
+		INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status, customer_ref, lang,
+			next_check_at, origin)
+		VALUES ($1, $2, $3, $4, $5, $6, 'requesting', $7, $8, $9, $10)
+		RETURNING `+onboardingColumns,
+		n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, cref, n.Lang, n.NextCheckAt, originOf(n.Cause))
+	var o *domain.Onboarding
+	if err == nil {
+		o, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[domain.Onboarding])
+	}
+	if err == nil {
+		err = addEvent(ctx, q, domain.Event{OnboardingID: o.ID, Kind: domain.EventCreated, Cause: n.Cause, Actor: n.Actor,
+			ToStatus: string(domain.StatusRequesting), Message: "onboarding started for " + n.Product})
+	}
 	if isUniqueViolation(err) {
 		return nil, ErrConflict
 	}
@@ -78,30 +85,36 @@ func (d *DB) CreateOnboarding(ctx context.Context, n NewOnboarding) (*domain.Onb
 
 // ImportOnboarding stores a system user that was made outside the wizard
 // (directly in Altinn's portal) as a connected onboarding, with its first
-// event. It returns ErrConflict when a live onboarding holds the key already.
+// event, in a transaction of its own (see ImportOnboardingTx). It returns
+// ErrConflict when a live onboarding holds the key already.
 func (d *DB) ImportOnboarding(ctx context.Context, n NewOnboarding, systemUserID string) (*domain.Onboarding, error) {
 	var o *domain.Onboarding
-	err := d.InTx(ctx, func(q Querier) error {
-		rows, err := q.Query(ctx, `
-			INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status, system_user_id,
-				connected_at, checked_at, customer_ref, lang, next_check_at, origin, granted_rights, granted_packages)
-			VALUES ($1, $2, $3, $4, $5, $6, 'connected', $7, now(), now(), NULLIF($8, ''), $9, $10, 'import', $11, $12)
-			RETURNING `+onboardingColumns,
-			n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, systemUserID, n.CustomerRef, n.Lang, n.NextCheckAt,
-			n.GrantedRights, n.GrantedPackages)
-		if err != nil {
-			return err
-		}
-		o, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[domain.Onboarding])
-		if err != nil {
-			return err
-		}
-		if err := addEvent(ctx, q, domain.Event{OnboardingID: o.ID, Kind: domain.EventCreated, Cause: n.Cause, Actor: n.Actor,
-			ToStatus: string(domain.StatusConnected), Message: "imported a system user created outside the wizard"}); err != nil {
-			return err
-		}
-		return d.statusChanged(ctx, q, o, "")
+	err := d.InTx(ctx, func(q Querier) (err error) {
+		o, err = ImportOnboardingTx(ctx, q, n, systemUserID)
+		return err
 	})
+	return o, err
+}
+
+// ImportOnboardingTx is ImportOnboarding in the caller's transaction q. It
+// returns ErrConflict when a live onboarding holds the key already; the
+// transaction is then aborted.
+func ImportOnboardingTx(ctx context.Context, q Querier, n NewOnboarding, systemUserID string) (*domain.Onboarding, error) {
+	rows, err := q.Query(ctx, `
+		INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status, system_user_id,
+			connected_at, checked_at, customer_ref, lang, next_check_at, origin, granted_rights, granted_packages)
+		VALUES ($1, $2, $3, $4, $5, $6, 'connected', $7, now(), now(), NULLIF($8, ''), $9, $10, 'import', $11, $12)
+		RETURNING `+onboardingColumns,
+		n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, systemUserID, n.CustomerRef, n.Lang, n.NextCheckAt,
+		n.GrantedRights, n.GrantedPackages)
+	var o *domain.Onboarding
+	if err == nil {
+		o, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[domain.Onboarding])
+	}
+	if err == nil {
+		err = addEvent(ctx, q, domain.Event{OnboardingID: o.ID, Kind: domain.EventCreated, Cause: n.Cause, Actor: n.Actor,
+			ToStatus: string(domain.StatusConnected), Message: "imported a system user created outside the wizard"})
+	}
 	if isUniqueViolation(err) {
 		return nil, ErrConflict
 	}
@@ -159,82 +172,90 @@ func (d *DB) oneOnboarding(ctx context.Context, what, where string, args ...any)
 // read: another request or instance saved newer news first.
 var ErrStale = errors.New("db: onboarding changed since it was read")
 
-// SaveOnboarding writes o's mutable fields and the given events in one
-// transaction, if the row is still at o.Version (ErrStale otherwise). When the
-// status differs from prevStatus a status event is added too, so the history
-// and the current status never disagree (and the OnStatusChange hook runs in
-// the same transaction). When Usable becomes true or false and was not that
-// before, the OnUsabilityChange hook runs in the transaction too. StatusAt
-// moves to now when the status changes; the caller keeps NextCheckAt in step
-// with the status (the onboarding service does).
+// SaveOnboarding writes o's mutable fields and the given events in a
+// transaction of its own: SaveOnboardingTx, for a save that nothing else
+// goes out with.
 func (d *DB) SaveOnboarding(ctx context.Context, o *domain.Onboarding, prevStatus domain.Status, cause domain.Cause, actor string, events ...domain.Event) error {
 	// What the UPDATE returns is kept only if the transaction commits: a
-	// rolled-back save (a failed event or hook) leaves o as it was read.
+	// rolled-back save leaves o as it was read.
 	updatedAt, version, statusAt := o.UpdatedAt, o.Version, o.StatusAt
 	err := d.InTx(ctx, func(q Querier) error {
-		// before is the row as it was: the version check makes it the row
-		// o was read as, so its usable is the value before this save.
-		var prevUsable *bool
-		row := q.QueryRow(ctx, `
-			UPDATE onboardings SET status = $2, escalated = $3, altinn_request_id = $4, confirm_url = $5,
-				system_user_id = $6, error_code = $7, error_message = $8, checked_at = $9, connected_at = $10,
-				status_at = CASE WHEN onboardings.status = $2 THEN onboardings.status_at ELSE now() END, next_check_at = $12,
-				granted_rights = $13, granted_packages = $14,
-				usable = $15, usable_since = $16, usable_checked_at = $17, usable_outcome = $18, usable_ok_at = $19,
-				usable_code = $20, usable_message = $21,
-				updated_at = now(), version = onboardings.version + 1
-			FROM (SELECT usable FROM onboardings WHERE id = $1) AS before
-			WHERE onboardings.id = $1 AND onboardings.version = $11
-			RETURNING onboardings.updated_at, onboardings.version, onboardings.status_at, before.usable`,
-			o.ID, o.Status, o.Escalated, o.AltinnRequestID, o.ConfirmURL, o.SystemUserID,
-			o.ErrorCode, o.ErrorMessage, o.CheckedAt, o.ConnectedAt, o.Version, o.NextCheckAt,
-			o.GrantedRights, o.GrantedPackages,
-			o.Usable, o.UsableSince, o.UsableCheckedAt, o.UsableOutcome, o.UsableOKAt, o.UsableCode, o.UsableMessage)
-		if err := row.Scan(&o.UpdatedAt, &o.Version, &o.StatusAt, &prevUsable); err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
-				var exists bool
-				if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM onboardings WHERE id = $1)`, o.ID).Scan(&exists); err != nil {
-					return err
-				}
-				if exists {
-					return ErrStale
-				}
-				return ErrNotFound
-			}
-			return err
-		}
-		for _, e := range events {
-			e.OnboardingID = o.ID
-			if err := addEvent(ctx, q, e); err != nil {
-				return err
-			}
-		}
-		if o.Status != prevStatus {
-			msg := ""
-			if o.ErrorMessage != nil {
-				msg = *o.ErrorMessage
-			}
-			if err := addEvent(ctx, q, domain.Event{OnboardingID: o.ID, Kind: domain.EventStatus, Cause: cause, Actor: actor,
-				FromStatus: string(prevStatus), ToStatus: string(o.Status), Message: msg}); err != nil {
-				return err
-			}
-			if err := d.statusChanged(ctx, q, o, prevStatus); err != nil {
-				return err
-			}
-		}
-		if domain.UsabilityChanged(prevUsable, o.Usable) {
-			return d.usabilityChanged(ctx, q, o, prevUsable)
-		}
-		return nil
+		_, err := SaveOnboardingTx(ctx, q, o, prevStatus, cause, actor, events...)
+		return err
 	})
 	if err != nil {
 		o.UpdatedAt, o.Version, o.StatusAt = updatedAt, version, statusAt
 	}
+	return err
+}
+
+// SaveOnboardingTx writes o's mutable fields and the given events through
+// q, the caller's transaction, if the row is still at o.Version (ErrStale
+// otherwise; ErrNotFound for no row, ErrConflict for a key another live
+// onboarding holds). When the status differs from prevStatus a status event
+// is added too, so the history and the current status never disagree.
+// StatusAt moves to now when the status changes; the caller keeps
+// NextCheckAt in step with the status (the onboarding service does). It
+// sets o's UpdatedAt, Version and StatusAt from the row, and returns usable
+// as it was before the save (nil: not checked), so the caller can tell a
+// usability change (domain.UsabilityChanged) and write what goes out with
+// it in the same transaction. A caller whose transaction does not commit
+// restores those fields itself.
+func SaveOnboardingTx(ctx context.Context, q Querier, o *domain.Onboarding, prevStatus domain.Status, cause domain.Cause, actor string, events ...domain.Event) (prevUsable *bool, err error) {
+	err = saveOnboarding(ctx, q, o, prevStatus, cause, actor, &prevUsable, events)
 	if isUniqueViolation(err) {
-		return ErrConflict
+		return nil, ErrConflict
 	}
 	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrStale) {
-		return fmt.Errorf("db: save onboarding: %w", err)
+		return nil, fmt.Errorf("db: save onboarding: %w", err)
 	}
-	return err
+	return prevUsable, err
+}
+
+func saveOnboarding(ctx context.Context, q Querier, o *domain.Onboarding, prevStatus domain.Status, cause domain.Cause, actor string, prevUsable **bool, events []domain.Event) error {
+	// before is the row as it was: the version check makes it the row o
+	// was read as, so its usable is the value before this save.
+	row := q.QueryRow(ctx, `
+		UPDATE onboardings SET status = $2, escalated = $3, altinn_request_id = $4, confirm_url = $5,
+			system_user_id = $6, error_code = $7, error_message = $8, checked_at = $9, connected_at = $10,
+			status_at = CASE WHEN onboardings.status = $2 THEN onboardings.status_at ELSE now() END, next_check_at = $12,
+			granted_rights = $13, granted_packages = $14,
+			usable = $15, usable_since = $16, usable_checked_at = $17, usable_outcome = $18, usable_ok_at = $19,
+			usable_code = $20, usable_message = $21,
+			updated_at = now(), version = onboardings.version + 1
+		FROM (SELECT usable FROM onboardings WHERE id = $1) AS before
+		WHERE onboardings.id = $1 AND onboardings.version = $11
+		RETURNING onboardings.updated_at, onboardings.version, onboardings.status_at, before.usable`,
+		o.ID, o.Status, o.Escalated, o.AltinnRequestID, o.ConfirmURL, o.SystemUserID,
+		o.ErrorCode, o.ErrorMessage, o.CheckedAt, o.ConnectedAt, o.Version, o.NextCheckAt,
+		o.GrantedRights, o.GrantedPackages,
+		o.Usable, o.UsableSince, o.UsableCheckedAt, o.UsableOutcome, o.UsableOKAt, o.UsableCode, o.UsableMessage)
+	if err := row.Scan(&o.UpdatedAt, &o.Version, &o.StatusAt, prevUsable); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			var exists bool
+			if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM onboardings WHERE id = $1)`, o.ID).Scan(&exists); err != nil {
+				return err
+			}
+			if exists {
+				return ErrStale
+			}
+			return ErrNotFound
+		}
+		return err
+	}
+	for _, e := range events {
+		e.OnboardingID = o.ID
+		if err := addEvent(ctx, q, e); err != nil {
+			return err
+		}
+	}
+	if o.Status == prevStatus {
+		return nil
+	}
+	msg := ""
+	if o.ErrorMessage != nil {
+		msg = *o.ErrorMessage
+	}
+	return addEvent(ctx, q, domain.Event{OnboardingID: o.ID, Kind: domain.EventStatus, Cause: cause, Actor: actor,
+		FromStatus: string(prevStatus), ToStatus: string(o.Status), Message: msg})
 }

@@ -15,8 +15,8 @@ import (
 	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
-// hookCall is one run of the OnUsabilityChange hook.
-type hookCall struct {
+// usabilityMove is one usability change a save reported.
+type usabilityMove struct {
 	prev, next string
 }
 
@@ -27,29 +27,36 @@ func boolText(b *bool) string {
 	return fmt.Sprint(*b)
 }
 
-// TestSaveOnboardingUsabilityHook: the hook runs in the save's transaction
-// exactly when usable becomes true or false and was not that before, and a
-// failing hook rolls the save back.
-func TestSaveOnboardingUsabilityHook(t *testing.T) {
+// TestSaveOnboardingTxReportsUsability: SaveOnboardingTx returns usable as
+// it was before the save, so the caller sees a usability change exactly when
+// usable becomes true or false and was not that before, with the row in its
+// transaction already holding the new value; a step after it that fails
+// rolls the save back.
+func TestSaveOnboardingTxReportsUsability(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	var calls []hookCall
-	fail := false
-	d.OnUsabilityChange = func(ctx context.Context, tx pgx.Tx, o *domain.Onboarding, prev *bool) error {
-		// In the transaction: the row there already holds the new value.
-		var inTx *bool
-		if err := tx.QueryRow(ctx, `SELECT usable FROM onboardings WHERE id = $1`, o.ID).Scan(&inTx); err != nil {
-			return err
-		}
-		if boolText(inTx) != boolText(o.Usable) {
-			return fmt.Errorf("the hook sees usable %s, want %s", boolText(inTx), boolText(o.Usable))
-		}
-		if fail {
-			return errors.New("hook failed")
-		}
-		calls = append(calls, hookCall{boolText(prev), boolText(o.Usable)})
-		return nil
+	var moves []usabilityMove
+	save := func(o *domain.Onboarding, prev domain.Status, actor string, fail bool) error {
+		return d.Tx(ctx, func(tx pgx.Tx) error {
+			before, err := db.SaveOnboardingTx(ctx, tx, o, prev, domain.CauseReconciler, actor)
+			if err != nil || !domain.UsabilityChanged(before, o.Usable) {
+				return err
+			}
+			// In the transaction: the row there already holds the new value.
+			var inTx *bool
+			if err := tx.QueryRow(ctx, `SELECT usable FROM onboardings WHERE id = $1`, o.ID).Scan(&inTx); err != nil {
+				return err
+			}
+			if boolText(inTx) != boolText(o.Usable) {
+				return fmt.Errorf("the transaction sees usable %s, want %s", boolText(inTx), boolText(o.Usable))
+			}
+			if fail {
+				return errors.New("what goes out with the change failed")
+			}
+			moves = append(moves, usabilityMove{boolText(before), boolText(o.Usable)})
+			return nil
+		})
 	}
 	o, err := d.CreateOnboarding(ctx, newOnboarding("ref-usable-00000001", "314248295"))
 	if err != nil {
@@ -61,42 +68,41 @@ func TestSaveOnboardingUsabilityHook(t *testing.T) {
 	steps := []struct {
 		name   string
 		usable *bool
-		want   []hookCall // all calls so far
+		want   []usabilityMove // all moves so far
 	}{
 		{"connected, not checked yet", nil, nil},
-		{"becomes usable", &yes, []hookCall{{"unknown", "true"}}},
-		{"still usable: no news", &yes, []hookCall{{"unknown", "true"}}},
-		{"becomes not usable", &no, []hookCall{{"unknown", "true"}, {"true", "false"}}},
-		{"still not usable", &no, []hookCall{{"unknown", "true"}, {"true", "false"}}},
-		{"forgotten: no news", nil, []hookCall{{"unknown", "true"}, {"true", "false"}}},
-		{"usable again", &yes, []hookCall{{"unknown", "true"}, {"true", "false"}, {"unknown", "true"}}},
+		{"becomes usable", &yes, []usabilityMove{{"unknown", "true"}}},
+		{"still usable: no news", &yes, []usabilityMove{{"unknown", "true"}}},
+		{"becomes not usable", &no, []usabilityMove{{"unknown", "true"}, {"true", "false"}}},
+		{"still not usable", &no, []usabilityMove{{"unknown", "true"}, {"true", "false"}}},
+		{"forgotten: no news", nil, []usabilityMove{{"unknown", "true"}, {"true", "false"}}},
+		{"usable again", &yes, []usabilityMove{{"unknown", "true"}, {"true", "false"}, {"unknown", "true"}}},
 	}
 	prev := domain.StatusRequesting
 	for _, st := range steps {
 		o.Usable, o.UsableSince, o.UsableCheckedAt = st.usable, &now, &now
-		if err := d.SaveOnboarding(ctx, o, prev, domain.CauseReconciler, "job 1"); err != nil {
+		if err := save(o, prev, "job 1", false); err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
 		prev = o.Status
-		if !slices.Equal(calls, st.want) {
-			t.Fatalf("%s: hook calls %v, want %v", st.name, calls, st.want)
+		if !slices.Equal(moves, st.want) {
+			t.Fatalf("%s: usability moves %v, want %v", st.name, moves, st.want)
 		}
 	}
 
-	// A failing hook undoes the save: the row keeps its usable, and o its version.
-	fail = true
+	// A failing step after the save undoes it: the row keeps its usable.
 	version := o.Version
 	o.Usable = &no
-	if err := d.SaveOnboarding(ctx, o, prev, domain.CauseReconciler, "job 2"); err == nil {
-		t.Fatal("a failing hook did not fail the save")
+	if err := save(o, prev, "job 2", true); err == nil {
+		t.Fatal("a failing step did not fail the transaction")
 	}
 	got, err := d.OnboardingByID(ctx, o.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Usable == nil || !*got.Usable || got.Version != version || o.Version != version {
-		t.Fatalf("after a failed hook: stored usable %s version %d (o %d), want true at %d",
-			boolText(got.Usable), got.Version, o.Version, version)
+	if got.Usable == nil || !*got.Usable || got.Version != version {
+		t.Fatalf("after a failed step: stored usable %s version %d, want true at %d",
+			boolText(got.Usable), got.Version, version)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // Webhook delivery statuses.
@@ -26,36 +25,6 @@ type WebhookEvent struct {
 	Type         string          `db:"type"`
 	Payload      json.RawMessage `db:"payload"`
 	CreatedAt    time.Time       `db:"created_at"`
-}
-
-// statusChanged runs the OnStatusChange hook, if any, in q's transaction.
-func (d *DB) statusChanged(ctx context.Context, q Querier, o *domain.Onboarding, prev domain.Status) error {
-	if d.OnStatusChange == nil {
-		return nil
-	}
-	tx, ok := q.(pgx.Tx)
-	if !ok {
-		return errors.New("db: a status change hook needs a transaction")
-	}
-	if err := d.OnStatusChange(ctx, tx, o, prev); err != nil {
-		return fmt.Errorf("status change hook: %w", err)
-	}
-	return nil
-}
-
-// usabilityChanged runs the OnUsabilityChange hook, if any, in q's transaction.
-func (d *DB) usabilityChanged(ctx context.Context, q Querier, o *domain.Onboarding, prev *bool) error {
-	if d.OnUsabilityChange == nil {
-		return nil
-	}
-	tx, ok := q.(pgx.Tx)
-	if !ok {
-		return errors.New("db: a usability change hook needs a transaction")
-	}
-	if err := d.OnUsabilityChange(ctx, tx, o, prev); err != nil {
-		return fmt.Errorf("usability change hook: %w", err)
-	}
-	return nil
 }
 
 // AddWebhookEvent stores ev and one pending delivery of it per URL through

@@ -23,8 +23,10 @@ import (
 // CampaignService is what the campaign pages ask of campaigns.Service.
 type CampaignService interface {
 	Create(ctx context.Context, n campaigns.NewCampaign) (*db.Campaign, error)
-	CreateChange(ctx context.Context, product, createdBy, name string) (*db.Campaign, error)
-	Act(ctx context.Context, id, action string) (*db.Campaign, error)
+	CreateChange(ctx context.Context, product, createdBy, name string, by *db.AuditEntry) (*db.Campaign, error)
+	// StaffAct runs an action and writes its audit entry (by) in its
+	// transaction; Create and CreateChange do so with NewCampaign.By and by.
+	StaffAct(ctx context.Context, id, action string, by db.AuditEntry) (*db.Campaign, error)
 }
 
 // CampaignStore is the part of the database the campaign pages read.
@@ -149,7 +151,7 @@ func (h *Handler) createCampaign(c echo.Context) error {
 		return fail(http.StatusUnprocessableEntity, "campaign.err.limits", "concurrency")
 	}
 	camp, err := h.Campaigns.Create(c.Request().Context(), campaigns.NewCampaign{Name: m.Name, Product: product,
-		Concurrency: conc, Rate: rate, Data: data, CreatedBy: s.Email})
+		Concurrency: conc, Rate: rate, Data: data, CreatedBy: s.Email, By: campaignAudit(c, s, AuditCampaignCreate)})
 	switch {
 	case errors.Is(err, campaigns.ErrName):
 		return fail(http.StatusUnprocessableEntity, "campaign.err.name", "name")
@@ -168,8 +170,13 @@ func (h *Handler) createCampaign(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	h.auditCampaign(c, s, AuditCampaignCreate, camp, map[string]any{"product": camp.Product, "kind": camp.Kind})
 	return c.Redirect(http.StatusSeeOther, campaignPath(camp.ID)+"?done=created")
+}
+
+// campaignAudit is who does a campaign action (s), from where and what, for
+// the campaigns service to write with the action, in its transaction.
+func campaignAudit(c echo.Context, s *db.Staff, action string) *db.AuditEntry {
+	return &db.AuditEntry{StaffID: &s.ID, Actor: s.Email, Action: action, IP: c.RealIP()}
 }
 
 // uploaded is the list: the file when one was chosen, else the pasted text.
@@ -200,7 +207,7 @@ func (h *Handler) createChangeCampaign(c echo.Context) error {
 	lang := langOf(c)
 	name := i18n.T(lang, "campaign.kind.change") + " · " + h.productName(product, lang) + " · " +
 		i18n.DateTime(lang, time.Now().In(oslo))
-	camp, err := h.Campaigns.CreateChange(c.Request().Context(), product, s.Email, name)
+	camp, err := h.Campaigns.CreateChange(c.Request().Context(), product, s.Email, name, campaignAudit(c, s, AuditCampaignCreate))
 	switch {
 	case errors.Is(err, campaigns.ErrProduct):
 		return h.adminError(c, http.StatusUnprocessableEntity, "campaign.err.product")
@@ -211,7 +218,6 @@ func (h *Handler) createChangeCampaign(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	h.auditCampaign(c, s, AuditCampaignCreate, camp, map[string]any{"product": camp.Product, "kind": camp.Kind})
 	return c.Redirect(http.StatusSeeOther, campaignPath(camp.ID)+"?done=created")
 }
 
@@ -338,7 +344,9 @@ func (h *Handler) campaignAct(c echo.Context, camp *db.Campaign) error {
 		campaigns.ActionCancel, campaigns.ActionRetry}, action) {
 		return h.adminError(c, http.StatusNotFound, "campaign.err.notfound")
 	}
-	after, err := h.Campaigns.Act(c.Request().Context(), camp.ID, action)
+	by := campaignAudit(c, s, "campaign."+action)
+	by.Detail = map[string]any{"from": camp.Status}
+	after, err := h.Campaigns.StaffAct(c.Request().Context(), camp.ID, action, *by)
 	switch {
 	case errors.Is(err, campaigns.ErrState):
 		return h.adminError(c, http.StatusConflict, "campaign.err.state")
@@ -348,7 +356,6 @@ func (h *Handler) campaignAct(c echo.Context, camp *db.Campaign) error {
 		// Done, but its run could not be queued now; the periodic kick will.
 		h.logger().WarnContext(c.Request().Context(), "campaign run not queued", "campaign", camp.ID, "err", err)
 	}
-	h.auditCampaign(c, s, "campaign."+action, after, map[string]any{"from": camp.Status, "to": after.Status})
 	return c.Redirect(http.StatusSeeOther, campaignPath(camp.ID)+"?done="+action)
 }
 
@@ -383,8 +390,9 @@ func (h *Handler) campaignLinks(c echo.Context, camp *db.Campaign) error {
 	return nil
 }
 
-// auditCampaign writes a campaign action to the audit log. It has a context
-// of its own: once done, an action is recorded even if the browser has gone.
+// auditCampaign writes what a staff member read of a campaign (its export)
+// to the audit log: it changes nothing, so it goes on its own, with a
+// context of its own, written even if the browser has gone.
 func (h *Handler) auditCampaign(c echo.Context, s *db.Staff, action string, camp *db.Campaign, detail map[string]any) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), 10*time.Second)
 	defer cancel()

@@ -84,7 +84,6 @@ func (h *Handler) changeSection(c echo.Context, o *domain.Onboarding) (views.Cha
 	s := views.ChangeSection{Agent: h.changeAgent(o), Show: changeable || len(crs) > 0}
 	p, known := h.product(o.Product)
 	if changeable && known && !s.Agent {
-
 		rights, packages := onboarding.Granted(o, p)
 		s.Held = grantViews(lang, rights, packages)
 		d := onboarding.Lacks(o, p)
@@ -238,31 +237,22 @@ func (h *Handler) actChange(c echo.Context, o *domain.Onboarding, done, action s
 	if s == nil {
 		return h.adminError(c, http.StatusUnauthorized, "admin.error.401")
 	}
-	cr, err := run(c.Request().Context(), s.Email)
-	detail := map[string]any{"result": "ok"}
-	msg := action + " by staff"
-	if cr != nil {
-		detail["change_request"], detail["status"] = cr.ID, cr.Status
-		msg += ": change request " + cr.ID + " " + string(cr.Status)
-		if cr.ErrorCode != nil {
-			detail["change_error_code"] = *cr.ErrorCode
+	// The service records the action with its last write (as act says).
+	var cr *domain.ChangeRequest
+	describe := func(out onboarding.Outcome) (map[string]any, string) {
+		if out.Change == nil {
+			out.Change = cr // one it wrote nothing about: the change request run returned
 		}
+		return describeChange(action, out)
 	}
+	err := h.Onboardings.Audited(c.Request().Context(), actionAudit(c, s, action, describe), o,
+		func(ctx context.Context) (err error) {
+			cr, err = run(ctx, s.Email)
+			return err
+		})
 	superseded := errors.Is(err, onboarding.ErrSuperseded)
-	switch {
-	case superseded:
-		detail["result"] = "superseded"
-		msg = action + " by staff was overtaken by a concurrent change"
+	if superseded {
 		err = nil
-	case err != nil:
-		detail["result"] = "error"
-		msg += " failed"
-	}
-	if rerr := h.recordAction(c, s, action, o, detail, msg); rerr != nil {
-		if err == nil {
-			return rerr
-		}
-		h.logger().ErrorContext(c.Request().Context(), "recording a failed staff action", "err", rerr)
 	}
 	switch {
 	case errors.Is(err, domain.ErrNotAllowed), errors.Is(err, onboarding.ErrChangeEnded),
@@ -275,4 +265,27 @@ func (h *Handler) actChange(c echo.Context, o *domain.Onboarding, done, action s
 		return c.Redirect(http.StatusSeeOther, detailPath(o.ID))
 	}
 	return c.Redirect(http.StatusSeeOther, detailPath(o.ID)+"?done="+done)
+}
+
+// describeChange is how a change-request action's audit entry and staff
+// event read: the change request and its status, the result and the error
+// codes it and its onboarding are left with.
+func describeChange(action string, out onboarding.Outcome) (map[string]any, string) {
+	detail := map[string]any{"result": out.Result}
+	msg := action + " by staff"
+	if cr := out.Change; cr != nil {
+		detail["change_request"], detail["status"] = cr.ID, cr.Status
+		msg += ": change request " + cr.ID + " " + string(cr.Status)
+		if cr.ErrorCode != nil {
+			detail["change_error_code"] = *cr.ErrorCode
+		}
+	}
+	switch out.Result {
+	case onboarding.ResultSuperseded:
+		msg = action + " by staff was overtaken by a concurrent change"
+	case onboarding.ResultError:
+		msg += " failed"
+	}
+	withErrorCode(detail, out.Onboarding)
+	return detail, msg
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -24,7 +23,6 @@ type InsightStore interface {
 	Funnel(ctx context.Context, from, to time.Time, zone string) (*db.Funnel, error)
 	KnownSystemUsers(ctx context.Context, ids []string) (map[string]string, error)
 	LiveOnboarding(ctx context.Context, systemID, orgNo, externalRef string) (*domain.Onboarding, error)
-	AddAudit(ctx context.Context, e db.AuditEntry) error
 }
 
 // AuditSystemUserImport is the audit action of importing a system user made
@@ -133,8 +131,8 @@ func (h *Handler) adminSystemUsers(c echo.Context) error {
 	}
 
 	var ids []string
-	for _, systemID := range systemIDs(products) {
-		users, err := h.SystemUsers.ListSystemUsers(ctx, systemID)
+	for _, systemID := range onboarding.SystemIDs(products) {
+		users, err := h.Onboardings.SystemUsers(ctx, systemID)
 		if err != nil {
 			return h.altinnProblem(c, "listing system users", err)
 		}
@@ -209,7 +207,7 @@ func (h *Handler) adminImportSystemUser(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, back+sep+"imported="+url.QueryEscape(suID))
 	}
 
-	su, err := h.findSystemUser(ctx, id)
+	su, err := h.Onboardings.FindSystemUser(ctx, id)
 	if err != nil {
 		return h.altinnProblem(c, "reading the system user to import", err)
 	}
@@ -224,7 +222,17 @@ func (h *Handler) adminImportSystemUser(c echo.Context) error {
 		return done(su.ID)
 	}
 
-	o, err := h.Onboardings.Import(ctx, *su, domain.CauseStaff, s.Email)
+	// Imported and recorded by the service: the audit entry goes with the
+	// new onboarding, in its transaction.
+	describe := func(onboarding.Outcome) (map[string]any, string) {
+		return map[string]any{"system_user_id": su.ID, "system_id": su.SystemID, "org_no": su.ReporteeOrgNo,
+			"external_ref": su.ExternalRef, "user_type": su.UserType}, ""
+	}
+	var o *domain.Onboarding
+	err = h.Onboardings.Audited(ctx, actionAudit(c, s, AuditSystemUserImport, describe), nil, func(ctx context.Context) (err error) {
+		o, err = h.Onboardings.Import(ctx, *su, domain.CauseStaff, s.Email)
+		return err
+	})
 	switch f := failureOf(err); {
 	case errors.Is(err, onboarding.ErrNoProduct):
 		return h.insightProblem(c, f.Status, f.Key, nil)
@@ -240,43 +248,7 @@ func (h *Handler) adminImportSystemUser(c echo.Context) error {
 	}
 	h.logger().InfoContext(ctx, "imported a system user", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
 		"staff", s.Email, "system_user_id", su.ID, "onboarding_id", o.ID)
-	if err := h.Insights.AddAudit(ctx, db.AuditEntry{
-		StaffID: &s.ID, Actor: s.Email, Action: AuditSystemUserImport, OnboardingID: &o.ID, IP: c.RealIP(),
-		Detail: map[string]any{"system_user_id": su.ID, "system_id": su.SystemID, "org_no": su.ReporteeOrgNo,
-			"external_ref": su.ExternalRef, "user_type": su.UserType},
-	}); err != nil {
-		return err
-	}
 	return done(su.ID)
-}
-
-// findSystemUser reads the system user with id from Altinn, looking through
-// the systems of every configured product; nil when Altinn does not list it
-// (deleted, or not one of ours).
-func (h *Handler) findSystemUser(ctx context.Context, id string) (*altinn.SystemUser, error) {
-	for _, systemID := range systemIDs(h.Products) {
-		users, err := h.SystemUsers.ListSystemUsers(ctx, systemID)
-		if err != nil {
-			return nil, err
-		}
-		for _, su := range users {
-			if strings.EqualFold(su.ID, id) && !su.IsDeleted && su.SystemID == systemID {
-				return &su, nil
-			}
-		}
-	}
-	return nil, nil
-}
-
-// systemIDs are the products' system ids, each once, in the products' order.
-func systemIDs(ps []config.Product) []string {
-	var ids []string
-	for _, p := range ps {
-		if !slices.Contains(ids, p.SystemID) {
-			ids = append(ids, p.SystemID)
-		}
-	}
-	return ids
 }
 
 // altinnProblem answers an Altinn failure with a page that says what kind of

@@ -34,7 +34,6 @@ type DashboardStore interface {
 	Events(ctx context.Context, onboardingID string) ([]domain.Event, error)
 	AuditLog(ctx context.Context, f db.AuditFilter) ([]db.AuditEntry, error)
 	AddAudit(ctx context.Context, e db.AuditEntry) error
-	RecordStaffAction(ctx context.Context, a db.AuditEntry, e domain.Event) error
 	LiveOnboarding(ctx context.Context, systemID, orgNo, externalRef string) (*domain.Onboarding, error)
 	// Change requests (admin_changes.go).
 	ChangeRequests(ctx context.Context, onboardingID string) ([]domain.ChangeRequest, error)
@@ -567,66 +566,66 @@ func prettyJSON(raw json.RawMessage) string {
 // serviceAction is one of the service's operations on an onboarding.
 type serviceAction func(ctx context.Context, o *domain.Onboarding, cause domain.Cause, actor string) error
 
-// act runs one staff action through the service (which writes the Altinn
-// calls and status changes to the timeline, with the staff member as actor),
-// records it in the audit log and as a staff event in the timeline, and
-// sends the browser back to the detail page with a fixed message. The record
-// is written even when the service fails: the attempt is part of the story.
+// act runs one staff action through the service, which writes the Altinn
+// calls and status changes to the timeline, with the staff member as actor,
+// and the action's audit entry and staff event in the transaction of its
+// last write (onboarding.Service.Audited; an action that writes nothing is
+// recorded too: the attempt is part of the story). It sends the browser
+// back to the detail page with a fixed message.
 func (h *Handler) act(c echo.Context, o *domain.Onboarding, done, action string, run serviceAction) error {
 	s := staffFrom(c)
 	if s == nil { // requireStaff guarantees one; never act without an author
 		return h.adminError(c, http.StatusUnauthorized, "admin.error.401")
 	}
-	prev := o.Status
-	err := run(c.Request().Context(), o, domain.CauseStaff, s.Email)
-	detail := map[string]any{"from": prev, "to": o.Status, "result": "ok"}
-	if action == AuditTestConnection && err == nil && o.UsableOutcome != nil {
-		detail["outcome"] = *o.UsableOutcome
-		if o.UsableCode != nil && *o.UsableOutcome == domain.UsableFailed {
-			detail["code"] = *o.UsableCode
-		}
-	}
-	msg := action + " by staff: " + string(prev) + " → " + string(o.Status)
-	superseded := errors.Is(err, onboarding.ErrSuperseded)
+	err := h.Onboardings.Audited(c.Request().Context(), actionAudit(c, s, action, describeAction(action)), o,
+		func(ctx context.Context) error { return run(ctx, o, domain.CauseStaff, s.Email) })
 	switch {
-	case superseded:
+	case errors.Is(err, onboarding.ErrSuperseded):
 		// Someone else changed it meanwhile; this action may not have
 		// happened, so it is recorded as such and the page shows the news.
-		detail["result"] = "superseded"
-		msg = action + " by staff was overtaken by a concurrent change; status " + string(o.Status)
-		err = nil
-	case err != nil:
-		detail["result"] = "error"
-		msg = action + " by staff failed; status " + string(o.Status)
-	}
-	if rerr := h.recordAction(c, s, action, o, detail, msg); rerr != nil {
-		if err == nil {
-			return rerr
-		}
-		h.logger().ErrorContext(c.Request().Context(), "recording a failed staff action", "err", rerr)
-	}
-	if err != nil {
-		return h.actionFailed(c, o, err)
-	}
-	if superseded {
 		return c.Redirect(http.StatusSeeOther, detailPath(o.ID))
+	case err != nil:
+		return h.actionFailed(c, o, err)
 	}
 	return c.Redirect(http.StatusSeeOther, detailPath(o.ID)+"?done="+done)
 }
 
-// recordAction writes the audit entry and the staff event of an action. It
-// has a context of its own: once the action has happened it is recorded,
-// even if the browser has gone.
-func (h *Handler) recordAction(c echo.Context, s *db.Staff, action string, o *domain.Onboarding, detail map[string]any, msg string) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), 10*time.Second)
-	defer cancel()
-	if o.ErrorCode != nil {
+// actionAudit is who does a staff action (s), from where and what, for the
+// service to record with the action; describe is how its entry reads.
+func actionAudit(c echo.Context, s *db.Staff, action string, describe func(onboarding.Outcome) (map[string]any, string)) onboarding.Audit {
+	return onboarding.Audit{StaffID: s.ID, Actor: s.Email, IP: c.RealIP(), Action: action, Describe: describe}
+}
+
+// describeAction is how an onboarding action's audit entry and staff event
+// read: the status before and after, the result, the error code the
+// onboarding is left with and, for a test connection, its outcome.
+func describeAction(action string) func(onboarding.Outcome) (map[string]any, string) {
+	return func(out onboarding.Outcome) (map[string]any, string) {
+		o := out.Onboarding
+		detail := map[string]any{"from": out.From, "to": o.Status, "result": out.Result}
+		if action == AuditTestConnection && out.Result == onboarding.ResultOK && o.UsableOutcome != nil {
+			detail["outcome"] = *o.UsableOutcome
+			if o.UsableCode != nil && *o.UsableOutcome == domain.UsableFailed {
+				detail["code"] = *o.UsableCode
+			}
+		}
+		msg := action + " by staff: " + string(out.From) + " → " + string(o.Status)
+		switch out.Result {
+		case onboarding.ResultSuperseded:
+			msg = action + " by staff was overtaken by a concurrent change; status " + string(o.Status)
+		case onboarding.ResultError:
+			msg = action + " by staff failed; status " + string(o.Status)
+		}
+		withErrorCode(detail, o)
+		return detail, msg
+	}
+}
+
+// withErrorCode adds the error code o is left with to an audit entry's detail.
+func withErrorCode(detail map[string]any, o *domain.Onboarding) {
+	if o != nil && o.ErrorCode != nil {
 		detail["error_code"] = *o.ErrorCode
 	}
-	id := o.ID
-	return h.Dashboard.RecordStaffAction(ctx,
-		db.AuditEntry{StaffID: &s.ID, Actor: s.Email, Action: action, OnboardingID: &id, Detail: detail, IP: c.RealIP()},
-		domain.Event{Message: msg})
 }
 
 // actionFailed answers an action the service could not carry out (or the
@@ -875,9 +874,19 @@ func (h *Handler) createOnboarding(c echo.Context) error {
 	} else if !errors.Is(err, db.ErrNotFound) {
 		return err
 	}
-	o, started, err := h.Onboardings.Start(c.Request().Context(), onboarding.StartInput{
-		Product: productID, OrgNo: n, Lang: langOf(c), Cause: domain.CauseStaff, Actor: s.Email,
-	})
+	// Started and recorded by the service: the audit entry and staff event
+	// go with the onboarding's last write.
+	var (
+		o       *domain.Onboarding
+		started bool
+	)
+	err = h.Onboardings.Audited(c.Request().Context(), actionAudit(c, s, AuditCreate, describeCreate), nil,
+		func(ctx context.Context) (err error) {
+			o, started, err = h.Onboardings.Start(ctx, onboarding.StartInput{
+				Product: productID, OrgNo: n, Lang: langOf(c), Cause: domain.CauseStaff, Actor: s.Email,
+			})
+			return err
+		})
 	if errors.Is(err, onboarding.ErrSuperseded) {
 		err, started = nil, false
 	}
@@ -891,13 +900,20 @@ func (h *Handler) createOnboarding(c echo.Context) error {
 	if !started {
 		done = "exists"
 	}
-	detail := map[string]any{"product": o.Product, "org_no": o.OrgNo, "started": started, "status": o.Status}
-	msg := AuditCreate + " by staff: status " + o.Status
-	if !started {
-		msg = AuditCreate + " by staff found this live onboarding: status " + o.Status
-	}
-	if err := h.recordAction(c, s, AuditCreate, o, detail, string(msg)); err != nil {
-		return err
-	}
 	return c.Redirect(http.StatusSeeOther, detailPath(o.ID)+"?done="+done)
+}
+
+// describeCreate is how a create on a customer's behalf reads in the audit
+// log: what was asked for and whether it began anything (overtaken by a
+// concurrent start, it found the live onboarding instead).
+func describeCreate(out onboarding.Outcome) (map[string]any, string) {
+	o := out.Onboarding
+	started := out.Started && out.Result != onboarding.ResultSuperseded
+	detail := map[string]any{"product": o.Product, "org_no": o.OrgNo, "started": started, "status": o.Status}
+	msg := AuditCreate + " by staff: status " + string(o.Status)
+	if !started {
+		msg = AuditCreate + " by staff found this live onboarding: status " + string(o.Status)
+	}
+	withErrorCode(detail, o)
+	return detail, msg
 }

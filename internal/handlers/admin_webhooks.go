@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,7 +25,9 @@ type WebhookLog interface {
 // Redeliverer sends one delivery of an onboarding's event again
 // (webhooks.Outbox).
 type Redeliverer interface {
-	Redeliver(ctx context.Context, onboardingID string, deliveryID int64) (*db.WebhookDelivery, error)
+	// by is who asks, from where and the action: the audit entry and the
+	// staff event are written in the redelivery's transaction.
+	Redeliver(ctx context.Context, onboardingID string, deliveryID int64, by db.AuditEntry) (*db.WebhookDelivery, error)
 }
 
 // AuditRedeliver is the audit action of sending a webhook delivery again.
@@ -117,25 +118,14 @@ func (h *Handler) redeliverWebhook(c echo.Context, o *domain.Onboarding) error {
 	if err != nil || id <= 0 {
 		return h.adminError(c, http.StatusNotFound, "admin.webhooks.err.notfound")
 	}
-	before, err := h.Redeliver.Redeliver(c.Request().Context(), o.ID, id)
+	_, err = h.Redeliver.Redeliver(c.Request().Context(), o.ID, id,
+		db.AuditEntry{StaffID: &s.ID, Actor: s.Email, Action: AuditRedeliver, IP: c.RealIP()})
 	switch {
 	case errors.Is(err, db.ErrNotFound):
 		return h.adminError(c, http.StatusNotFound, "admin.webhooks.err.notfound")
 	case errors.Is(err, webhooks.ErrEndpointGone):
 		return h.notPossible(c, o, "admin.webhooks.err.gone")
 	case err != nil:
-		return err
-	}
-	url := config.RedactURL(before.URL)
-	// Recorded with a context of its own: the delivery is enqueued already.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), 10*time.Second)
-	defer cancel()
-	oid := o.ID
-	if err := h.Dashboard.RecordStaffAction(ctx, db.AuditEntry{StaffID: &s.ID, Actor: s.Email, Action: AuditRedeliver,
-		OnboardingID: &oid, IP: c.RealIP(), Detail: map[string]any{
-			"delivery_id": before.ID, "event_id": before.EventID, "url": url,
-			"from": before.Status, "attempts": before.Attempts,
-		}}, domain.Event{Message: AuditRedeliver + " by staff: event " + before.EventID + " to " + url}); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, detailPath(o.ID)+"?done=redeliver#webhooks")

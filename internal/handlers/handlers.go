@@ -39,6 +39,13 @@ type Onboardings interface {
 	RefreshChange(ctx context.Context, o *domain.Onboarding, cr *domain.ChangeRequest, cause domain.Cause, actor string) error
 	CancelChange(ctx context.Context, o *domain.Onboarding, cr *domain.ChangeRequest, cause domain.Cause, actor string) error
 	RecordChangeReturn(ctx context.Context, cr *domain.ChangeRequest, withCookie bool) error
+	// Audited runs one staff action and records it (who, from where, what
+	// it did) in the transaction of the action's last write.
+	Audited(ctx context.Context, a onboarding.Audit, o *domain.Onboarding, run func(ctx context.Context) error) error
+	// SystemUsers lists a system's system users at Altinn (bysystem), and
+	// FindSystemUser reads one of the products' systems' by id.
+	SystemUsers(ctx context.Context, systemID string) ([]altinn.SystemUser, error)
+	FindSystemUser(ctx context.Context, id string) (*altinn.SystemUser, error)
 }
 
 // Store is the part of the database the handlers read directly.
@@ -46,11 +53,6 @@ type Store interface {
 	OnboardingByRef(ctx context.Context, ref string) (*domain.Onboarding, error)
 	OnboardingByID(ctx context.Context, id string) (*domain.Onboarding, error)
 	ChangeRequestByRef(ctx context.Context, ref string) (*domain.ChangeRequest, error)
-}
-
-// SystemUserLister lists a system's system users at Altinn (bysystem).
-type SystemUserLister interface {
-	ListSystemUsers(ctx context.Context, systemID string) ([]altinn.SystemUser, error)
 }
 
 // Handler holds what the wizard's handlers need.
@@ -78,8 +80,6 @@ type Handler struct {
 	Dashboard DashboardStore
 	// Insights reads the funnel and known system users.
 	Insights InsightStore
-	// SystemUsers lists system users at Altinn, for those made outside the wizard.
-	SystemUsers SystemUserLister
 	// Ready reports whether the service can do its work (/readyz): the
 	// database answers and its schema is current.
 	Ready func(ctx context.Context) error

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/config"
@@ -220,6 +221,7 @@ func (s *Service) CancelChange(ctx context.Context, o *domain.Onboarding, cr *do
 	events := []domain.Event{s.callEvent(cause, actor, "DELETE changerequest/vendor/{id}", start, 202, err, nil)}
 	if err != nil && !errors.Is(err, altinn.ErrNotFound) {
 		setChangeError(cr, CodeUnavailable, "could not delete the change request at Altinn: "+errorText(err))
+		noteFailing(ctx) // CancelChange returns err after this save
 		if serr := s.saveChange(ctx, cr, prev, cause, actor, nil, events...); serr != nil {
 			return s.settleChange(ctx, o, cr, serr)
 		}
@@ -265,10 +267,11 @@ func (s *Service) sendChange(ctx context.Context, o *domain.Onboarding, cr *doma
 		// cannot change), or one the customer deleted. byquery tells which.
 		cr.Status, cr.ConfirmURL = domain.ChangeFailed, nil
 		setChangeError(cr, prob.Code, errorText(err))
-		if err := s.saveChange(ctx, cr, prev, cause, actor, nil, events...); err != nil {
+		if err := s.saveChangeStep(ctx, cr, prev, cause, actor, nil, events...); err != nil {
 			return err
 		}
 		before := o.SystemUserID
+		noteFailing(ctx) // whatever byquery says, the change fails after verify's save
 		if err := s.verify(ctx, o, o.Status, cause, actor, nil); err != nil {
 			return err
 		}
@@ -360,6 +363,18 @@ var errChangeStale = errors.New("onboarding: change request changed since it was
 // saveChange stores cr with its events, as save does for onboardings: the
 // time Altinn was asked, and a context of its own.
 func (s *Service) saveChange(ctx context.Context, cr *domain.ChangeRequest, prev domain.ChangeStatus, cause domain.Cause, actor string, move *db.GrantMove, events ...domain.Event) error {
+	return s.writeChange(ctx, true, cr, prev, cause, actor, move, events...)
+}
+
+// saveChangeStep is saveChange for a write that is not its operation's
+// last, as saveStep is for save.
+func (s *Service) saveChangeStep(ctx context.Context, cr *domain.ChangeRequest, prev domain.ChangeStatus, cause domain.Cause, actor string, move *db.GrantMove, events ...domain.Event) error {
+	return s.writeChange(ctx, false, cr, prev, cause, actor, move, events...)
+}
+
+// writeChange is saveChange and saveChangeStep: last says whether this is
+// the operation's last write.
+func (s *Service) writeChange(ctx context.Context, last bool, cr *domain.ChangeRequest, prev domain.ChangeStatus, cause domain.Cause, actor string, move *db.GrantMove, events ...domain.Event) error {
 	for _, e := range events {
 		if e.Kind == domain.EventAltinnCall {
 			now := s.now()
@@ -369,12 +384,35 @@ func (s *Service) saveChange(ctx context.Context, cr *domain.ChangeRequest, prev
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err := s.DB.SaveChangeRequest(sctx, cr, prev, cause, actor, move, events...)
+	// One transaction: the change, its webhook event and, for a staff
+	// action's last write, the action's audit entry.
+	touch(ctx, nil, cr)
+	audit := recordWith(ctx, last)
+	updatedAt, version := cr.UpdatedAt, cr.Version
+	var moved *db.MovedGrants
+	err := s.DB.Tx(sctx, func(tx pgx.Tx) (err error) {
+		if moved, err = db.SaveChangeRequestTx(sctx, tx, cr, prev, cause, actor, move, events...); err != nil {
+			return err
+		}
+		if cr.Status != prev {
+			if err := s.outbox().AddChangeEvent(sctx, tx, cr, prev); err != nil {
+				return err
+			}
+		}
+		return audit.addWith(sctx, tx, nil, cr)
+	})
+	audit.settle(err)
+	if err != nil {
+		cr.UpdatedAt, cr.Version = updatedAt, version // kept only if it committed
+	}
 	if errors.Is(err, db.ErrStale) {
 		return errChangeStale
 	}
 	if err != nil {
 		return fmt.Errorf("onboarding: save change request: %w", err)
+	}
+	if move != nil {
+		moved.ApplyTo(move.Onboarding)
 	}
 	if cr.Status != prev && s.Log != nil {
 		s.Log.InfoContext(ctx, "change request status", "onboarding", cr.OnboardingID, "change_request", cr.ID,

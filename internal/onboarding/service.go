@@ -17,6 +17,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
@@ -59,13 +61,6 @@ type CheckSchedule interface {
 	NextCheck(status domain.Status, since, now time.Time) *time.Time
 }
 
-// CallObserver is told about every Altinn call the service makes: its
-// operation ("GET request/vendor/{id}"), how long it took, the HTTP status
-// (0 when no answer came) and the error, if any.
-type CallObserver interface {
-	AltinnCall(op string, took time.Duration, status int, err error)
-}
-
 // Service starts and follows onboardings.
 type Service struct {
 	DB           *db.DB
@@ -79,8 +74,9 @@ type Service struct {
 	// Schedule sets each onboarding's next_check_at on every save, in the
 	// same transaction as its status. Nil leaves next_check_at alone.
 	Schedule CheckSchedule
-	// Calls, when set, observes every Altinn call (metrics).
-	Calls CallObserver
+	// Outbox, when set, stores each change's webhook event in the change's
+	// transaction (record.go); nil: no webhooks.
+	Outbox Outbox
 	// Tokens, when set, gets system-user tokens from Maskinporten to prove
 	// connected onboardings usable (usability.go); nil: never checked.
 	Tokens SystemUserTokens
@@ -119,13 +115,23 @@ func (s *Service) Start(ctx context.Context, in StartInput) (o *domain.Onboardin
 	if err != nil {
 		return nil, false, err
 	}
-	o, err = s.DB.CreateOnboarding(ctx, db.NewOnboarding{
-		Ref: ref, Product: p.ID, Kind: p.Kind, SystemID: p.SystemID, OrgNo: in.OrgNo, ExternalRef: extRef,
-		CustomerRef: in.CustomerRef, Lang: in.Lang, Cause: in.Cause, Actor: in.Actor,
-		NextCheckAt: s.nextCheck(domain.StatusRequesting, s.now()),
+	// The new onboarding and its webhook event, in one transaction; not a
+	// staff action's last write (create follows).
+	err = s.DB.Tx(ctx, func(tx pgx.Tx) (err error) {
+		o, err = db.CreateOnboardingTx(ctx, tx, db.NewOnboarding{
+			Ref: ref, Product: p.ID, Kind: p.Kind, SystemID: p.SystemID, OrgNo: in.OrgNo, ExternalRef: extRef,
+			CustomerRef: in.CustomerRef, Lang: in.Lang, Cause: in.Cause, Actor: in.Actor,
+			NextCheckAt: s.nextCheck(domain.StatusRequesting, s.now()),
+		})
+		if err != nil {
+			return err
+		}
+		return s.outbox().AddStatusEvent(ctx, tx, o, "")
 	})
 	switch {
 	case err == nil:
+		touch(ctx, o, nil)
+		noteStarted(ctx)
 		_, err = s.create(ctx, o, p, in.Cause, in.Actor, false)
 		return o, true, s.settle(ctx, o, err)
 	case errors.Is(err, db.ErrConflict):
@@ -204,7 +210,7 @@ func (s *Service) renew(ctx context.Context, o *domain.Onboarding, cause domain.
 	o.GrantedRights, o.GrantedPackages = nil, nil // the new system user's are set when it is connected
 	o.Status = domain.StatusRequesting
 	clearError(o)
-	if err := s.save(ctx, o, prev, cause, actor, events...); err != nil {
+	if err := s.saveStep(ctx, o, prev, cause, actor, events...); err != nil {
 		return false, err
 	}
 	return s.create(ctx, o, p, cause, actor, true)
@@ -234,6 +240,7 @@ func (s *Service) Cancel(ctx context.Context, o *domain.Onboarding, cause domain
 		events = append(events, s.callEvent(cause, actor, "DELETE request/vendor/{id}", start, 202, err, nil))
 		if err != nil && !errors.Is(err, altinn.ErrNotFound) {
 			setError(o, CodeUnavailable, "could not delete the request at Altinn: "+errorText(err))
+			noteFailing(ctx) // Cancel returns err after this save
 			if serr := s.save(ctx, o, prev, cause, actor, events...); serr != nil {
 				return s.settle(ctx, o, serr)
 			}
@@ -281,13 +288,28 @@ func (s *Service) Import(ctx context.Context, su altinn.SystemUser, cause domain
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.DB.ImportOnboarding(ctx, db.NewOnboarding{
-		Ref: ref, Product: p.ID, Kind: p.Kind, SystemID: su.SystemID, OrgNo: su.ReporteeOrgNo,
-		ExternalRef: su.ExternalRef, Lang: "nb", Cause: cause, Actor: actor,
-		NextCheckAt: s.nextCheck(domain.StatusConnected, s.now()),
-		// What the product asks for is the best guess at what was granted in Altinn.
-		GrantedRights: grantList(p.Rights), GrantedPackages: grantList(p.AccessPackages),
-	}, su.ID)
+	// The imported onboarding, its webhook event and, for staff, the
+	// import's audit entry, in one transaction.
+	var o *domain.Onboarding
+	audit := recordWith(ctx, true)
+	err = s.DB.Tx(ctx, func(tx pgx.Tx) (err error) {
+		o, err = db.ImportOnboardingTx(ctx, tx, db.NewOnboarding{
+			Ref: ref, Product: p.ID, Kind: p.Kind, SystemID: su.SystemID, OrgNo: su.ReporteeOrgNo,
+			ExternalRef: su.ExternalRef, Lang: "nb", Cause: cause, Actor: actor,
+			NextCheckAt: s.nextCheck(domain.StatusConnected, s.now()),
+			// What the product asks for is the best guess at what was granted in Altinn.
+			GrantedRights: grantList(p.Rights), GrantedPackages: grantList(p.AccessPackages),
+		}, su.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.outbox().AddStatusEvent(ctx, tx, o, ""); err != nil {
+			return err
+		}
+		touch(ctx, o, nil)
+		return audit.addWith(ctx, tx, o, nil)
+	})
+	audit.settle(err)
 	if err != nil {
 		return nil, err
 	}
@@ -387,6 +409,7 @@ func (s *Service) post(ctx context.Context, o *domain.Onboarding, p config.Produ
 	status := 200
 	if created {
 		status = 201
+		noteStarted(ctx)
 	}
 	return req, created, []domain.Event{s.callEvent(cause, actor, op, start, status, err, req)}, err
 }
@@ -598,6 +621,19 @@ func (s *Service) RecordReturn(ctx context.Context, o *domain.Onboarding, withCo
 // It uses a context of its own: once Altinn has answered, the answer is
 // recorded even if the customer's browser has gone.
 func (s *Service) save(ctx context.Context, o *domain.Onboarding, prev domain.Status, cause domain.Cause, actor string, events ...domain.Event) error {
+	return s.write(ctx, true, o, prev, cause, actor, events...)
+}
+
+// saveStep is save for a write that is not its operation's last (more
+// follows: another save, a call to Altinn), so it does not carry a staff
+// action's audit entry (record.go).
+func (s *Service) saveStep(ctx context.Context, o *domain.Onboarding, prev domain.Status, cause domain.Cause, actor string, events ...domain.Event) error {
+	return s.write(ctx, false, o, prev, cause, actor, events...)
+}
+
+// write is save and saveStep: last says whether this is the operation's
+// last write.
+func (s *Service) write(ctx context.Context, last bool, o *domain.Onboarding, prev domain.Status, cause domain.Cause, actor string, events ...domain.Event) error {
 	// Every move is one the rulebook has (domain/rules.go); any other is a
 	// bug here, refused before it is stored.
 	if err := domain.CheckMove(prev, o.Status); err != nil {
@@ -632,7 +668,30 @@ func (s *Service) save(ctx context.Context, o *domain.Onboarding, prev domain.St
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := s.DB.SaveOnboarding(sctx, o, prev, cause, actor, events...); err != nil {
+	// One transaction: the change, its webhook events and, for a staff
+	// action's last write, the action's audit entry.
+	touch(ctx, o, nil)
+	audit, kept := recordWith(ctx, last), snapshot(o)
+	err := s.DB.Tx(sctx, func(tx pgx.Tx) error {
+		prevUsable, err := db.SaveOnboardingTx(sctx, tx, o, prev, cause, actor, events...)
+		if err != nil {
+			return err
+		}
+		if o.Status != prev {
+			if err := s.outbox().AddStatusEvent(sctx, tx, o, prev); err != nil {
+				return err
+			}
+		}
+		if domain.UsabilityChanged(prevUsable, o.Usable) {
+			if err := s.outbox().AddUsabilityEvent(sctx, tx, o, prevUsable); err != nil {
+				return err
+			}
+		}
+		return audit.addWith(sctx, tx, o, nil)
+	})
+	audit.settle(err)
+	if err != nil {
+		kept.restore(o) // what the UPDATE set is kept only if it committed
 		return fmt.Errorf("onboarding: save: %w", err)
 	}
 	if o.Status != prev && s.Log != nil {
@@ -738,18 +797,12 @@ func isAmbiguous(err error) bool {
 // callEvent records one Altinn call. On success the client does not report
 // the status line, so okStatus is the status the contract gives for that
 // call (201 or 200 for a create, as the client tells them apart); on failure
-// it is the status Altinn answered, or 0 when no answer came. The call is
-// also reported to s.Calls, for metrics.
+// it is the status Altinn answered, or 0 when no answer came. (The call's
+// metrics are the Altinn client's transport's: internal/metrics.)
 func (s *Service) callEvent(cause domain.Cause, actor, op string, start time.Time, okStatus int, err error, body any) domain.Event {
 	took := time.Since(start)
 	e := domain.Event{Kind: domain.EventAltinnCall, Cause: cause, Actor: actor, Operation: op,
 		LatencyMS: int(took.Milliseconds()), HTTPStatus: okStatus}
-	defer func() {
-		// A call held back by Retry-After was never sent: not a call to count.
-		if s.Calls != nil && !errors.Is(err, altinn.ErrHeld) {
-			s.Calls.AltinnCall(op, took, e.HTTPStatus, err)
-		}
-	}()
 	var prob *altinn.Problem
 	switch {
 	case err == nil:

@@ -23,14 +23,17 @@ func TestOutboxStoresTheUsabilityChange(t *testing.T) {
 	d := dbtest.New(t)
 	jobs := &fakeJobs{}
 	urls := []string{"https://a.example/hooks", "https://b.example/hooks"}
-	d.OnUsabilityChange = (&webhooks.Outbox{URLs: urls, Jobs: jobs, DB: d}).OnUsabilityChange
-	o, err := d.CreateOnboarding(ctx, newOnboarding("ref-wh-usable-00001", "314248295"))
+	// Made and connected through an outbox without URLs (it stores
+	// nothing), so the deliveries counted are the usability events.
+	w := withOutbox{d, &webhooks.Outbox{URLs: urls, Jobs: jobs, DB: d}}
+	quiet := withOutbox{d, &webhooks.Outbox{Jobs: jobs, DB: d}}
+	o, err := quiet.create(ctx, newOnboarding("ref-wh-usable-00001", "314248295"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	su := "5e8a0c1d-0000-4000-8000-000000000001"
 	o.Status, o.SystemUserID = domain.StatusConnected, &su
-	if err := d.SaveOnboarding(ctx, o, domain.StatusRequesting, domain.CauseCustomer, ""); err != nil {
+	if err := quiet.save(ctx, o, domain.StatusRequesting, domain.CauseCustomer); err != nil {
 		t.Fatal(err)
 	}
 	if len(jobs.deliveryIDs()) != 0 {
@@ -60,7 +63,7 @@ func TestOutboxStoresTheUsabilityChange(t *testing.T) {
 	yes, no := true, false
 	at := time.Now().UTC().Truncate(time.Microsecond)
 	o.Usable, o.UsableSince, o.UsableOKAt = &yes, &at, &at
-	if err := d.SaveOnboarding(ctx, o, domain.StatusConnected, domain.CauseCustomer, ""); err != nil {
+	if err := w.save(ctx, o, domain.StatusConnected, domain.CauseCustomer); err != nil {
 		t.Fatal(err)
 	}
 	evs := payloads()
@@ -88,7 +91,7 @@ func TestOutboxStoresTheUsabilityChange(t *testing.T) {
 	}
 
 	// Checked again, still usable: nothing.
-	if err := d.SaveOnboarding(ctx, o, domain.StatusConnected, domain.CauseReconciler, ""); err != nil {
+	if err := w.save(ctx, o, domain.StatusConnected, domain.CauseReconciler); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(jobs.deliveryIDs()); n != 2 {
@@ -98,7 +101,7 @@ func TestOutboxStoresTheUsabilityChange(t *testing.T) {
 	// Not usable: the code, its meaning and Maskinporten's words.
 	code, msg := "MP-303", "MP-303 No approved system user"
 	o.Usable, o.UsableCode, o.UsableMessage = &no, &code, &msg
-	if err := d.SaveOnboarding(ctx, o, domain.StatusConnected, domain.CauseStaff, ""); err != nil {
+	if err := w.save(ctx, o, domain.StatusConnected, domain.CauseStaff); err != nil {
 		t.Fatal(err)
 	}
 	evs = payloads()
@@ -114,7 +117,7 @@ func TestOutboxStoresTheUsabilityChange(t *testing.T) {
 	// The enqueue fails: the change is rolled back with its event.
 	jobs.err = errors.New("queue down")
 	o.Usable, o.UsableCode, o.UsableMessage = &yes, nil, nil
-	if err := d.SaveOnboarding(ctx, o, domain.StatusConnected, domain.CauseReconciler, ""); err == nil {
+	if err := w.save(ctx, o, domain.StatusConnected, domain.CauseReconciler); err == nil {
 		t.Fatal("a save whose event could not be enqueued succeeded")
 	}
 	stored, err := d.OnboardingByID(ctx, o.ID)

@@ -2,10 +2,11 @@
 // onboarding's status, of its usability and of a change request's status: a
 // signed JSON event POSTed to each configured URL.
 //
-// The Outbox runs inside the transaction of each status change (the db
-// store's OnStatusChange hook): it stores the event, one delivery per URL
-// and a River job per delivery, so an event exists exactly when its change
-// does and is never lost to a crash. The Worker makes one attempt per job
+// The onboarding service calls the Outbox inside the transaction of each
+// change (AddStatusEvent, AddUsabilityEvent, AddChangeEvent, next to the
+// db.Save*Tx that writes the change): it stores the event, one delivery per
+// URL and a River job per delivery, so an event exists exactly when its
+// change does and is never lost to a crash. The Worker makes one attempt per job
 // run, records it, and on failure returns an error so River retries with
 // exponential backoff until the maximum age has passed; then the delivery
 // is failed. A delivery's job is unique while it waits or runs, so any
@@ -26,6 +27,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
@@ -107,10 +109,9 @@ type ChangeRequest struct {
 	ConfirmURL             *string             `json:"confirm_url"`
 }
 
-// OnChangeStatus stores the event of change request c's move from prev and
-// enqueues its deliveries, in tx: the transaction of the change. It is the
-// db store's OnChangeStatus hook.
-func (b *Outbox) OnChangeStatus(ctx context.Context, tx pgx.Tx, c *domain.ChangeRequest, prev domain.ChangeStatus) error {
+// AddChangeEvent stores the event of change request c's move from prev and
+// enqueues its deliveries, in tx: the transaction of the change.
+func (b *Outbox) AddChangeEvent(ctx context.Context, tx pgx.Tx, c *domain.ChangeRequest, prev domain.ChangeStatus) error {
 	if len(b.URLs) == 0 {
 		return nil
 	}
@@ -182,10 +183,10 @@ type Usability struct {
 	LastSuccessAt *time.Time `json:"last_success_at"`
 }
 
-// OnUsabilityChange stores the event of o's usability moving from prev (nil:
-// not checked) to o.Usable and enqueues its deliveries, in tx: the
-// transaction of the change. It is the db store's OnUsabilityChange hook.
-func (b *Outbox) OnUsabilityChange(ctx context.Context, tx pgx.Tx, o *domain.Onboarding, prev *bool) error {
+// AddUsabilityEvent stores the event of o's usability moving from prev
+// (nil: not checked) to o.Usable and enqueues its deliveries, in tx: the
+// transaction of the change.
+func (b *Outbox) AddUsabilityEvent(ctx context.Context, tx pgx.Tx, o *domain.Onboarding, prev *bool) error {
 	if len(b.URLs) == 0 || o.Usable == nil {
 		return nil
 	}
@@ -263,11 +264,11 @@ type Jobs interface {
 
 // Transactor runs work in one database transaction.
 type Transactor interface {
-	InTx(ctx context.Context, fn func(q db.Querier) error) error
+	Tx(ctx context.Context, fn func(tx pgx.Tx) error) error
 }
 
-// Outbox turns status changes into stored events and delivery jobs, and
-// sends a delivery again when staff ask.
+// Outbox turns changes into stored events and delivery jobs, and sends a
+// delivery again when staff ask. Without URLs it stores nothing.
 type Outbox struct {
 	// URLs are the endpoints every event goes to; none: nothing is stored.
 	URLs []string
@@ -275,10 +276,10 @@ type Outbox struct {
 	DB   Transactor
 }
 
-// OnStatusChange stores the event of o's change from prev and enqueues one
-// delivery job per URL, all in tx: the transaction of the change. It is the
-// db store's OnStatusChange hook.
-func (b *Outbox) OnStatusChange(ctx context.Context, tx pgx.Tx, o *domain.Onboarding, prev domain.Status) error {
+// AddStatusEvent stores the event of o's change from prev ("" for a new
+// onboarding) and enqueues one delivery job per URL, all in tx: the
+// transaction of the change.
+func (b *Outbox) AddStatusEvent(ctx context.Context, tx pgx.Tx, o *domain.Onboarding, prev domain.Status) error {
 	if len(b.URLs) == 0 {
 		return nil
 	}
@@ -319,17 +320,15 @@ func (b *Outbox) store(ctx context.Context, tx pgx.Tx, ev db.WebhookEvent) error
 var ErrEndpointGone = errors.New("webhooks: the delivery's URL is no longer configured")
 
 // Redeliver makes an onboarding's delivery pending again, with a fresh
-// maximum age and backoff, and enqueues its job now, in one transaction. It
-// returns the delivery as it was before. It returns db.ErrNotFound when the
-// onboarding has no such delivery and ErrEndpointGone when its URL is no
-// longer configured.
-func (b *Outbox) Redeliver(ctx context.Context, onboardingID string, deliveryID int64) (*db.WebhookDelivery, error) {
+// maximum age and backoff, enqueues its job now and records the staff
+// action (by: who, from where, what) in the audit log and on the
+// onboarding's timeline, all in one transaction. It returns the delivery as
+// it was before. It returns db.ErrNotFound when the onboarding has no such
+// delivery and ErrEndpointGone when its URL is no longer configured; then
+// nothing is written.
+func (b *Outbox) Redeliver(ctx context.Context, onboardingID string, deliveryID int64, by db.AuditEntry) (*db.WebhookDelivery, error) {
 	var before *db.WebhookDelivery
-	err := b.DB.InTx(ctx, func(q db.Querier) error {
-		tx, ok := q.(pgx.Tx)
-		if !ok {
-			return errors.New("webhooks: redeliver: InTx did not give a pgx.Tx")
-		}
+	err := b.DB.Tx(ctx, func(tx pgx.Tx) error {
 		var err error
 		if before, err = db.ResetWebhookDelivery(ctx, tx, onboardingID, deliveryID); err != nil {
 			return err
@@ -337,7 +336,14 @@ func (b *Outbox) Redeliver(ctx context.Context, onboardingID string, deliveryID 
 		if !slices.Contains(b.URLs, before.URL) {
 			return ErrEndpointGone
 		}
-		return b.enqueueNow(ctx, tx, deliveryID)
+		if err := b.enqueueNow(ctx, tx, deliveryID); err != nil {
+			return err
+		}
+		url := config.RedactURL(before.URL)
+		by.OnboardingID = &onboardingID
+		by.Detail = map[string]any{"delivery_id": before.ID, "event_id": before.EventID, "url": url,
+			"from": before.Status, "attempts": before.Attempts}
+		return db.AddStaffAction(ctx, tx, by, domain.Event{Message: by.Action + " by staff: event " + before.EventID + " to " + url})
 	})
 	if err != nil {
 		return nil, err

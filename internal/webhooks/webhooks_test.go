@@ -105,6 +105,47 @@ func (f *fakeJobs) deliveryIDs() []int64 {
 	return ids
 }
 
+// withOutbox writes changes as the onboarding service does: each change
+// with, beside it in its transaction, what the outbox stores for it.
+type withOutbox struct {
+	d   *db.DB
+	box *webhooks.Outbox
+}
+
+func (w withOutbox) create(ctx context.Context, n db.NewOnboarding) (*domain.Onboarding, error) {
+	var o *domain.Onboarding
+	err := w.d.Tx(ctx, func(tx pgx.Tx) (err error) {
+		if o, err = db.CreateOnboardingTx(ctx, tx, n); err != nil {
+			return err
+		}
+		return w.box.AddStatusEvent(ctx, tx, o, "")
+	})
+	return o, err
+}
+
+func (w withOutbox) save(ctx context.Context, o *domain.Onboarding, prev domain.Status, cause domain.Cause) error {
+	updatedAt, version, statusAt := o.UpdatedAt, o.Version, o.StatusAt
+	err := w.d.Tx(ctx, func(tx pgx.Tx) error {
+		before, err := db.SaveOnboardingTx(ctx, tx, o, prev, cause, "")
+		if err != nil {
+			return err
+		}
+		if o.Status != prev {
+			if err := w.box.AddStatusEvent(ctx, tx, o, prev); err != nil {
+				return err
+			}
+		}
+		if domain.UsabilityChanged(before, o.Usable) {
+			return w.box.AddUsabilityEvent(ctx, tx, o, before)
+		}
+		return nil
+	})
+	if err != nil {
+		o.UpdatedAt, o.Version, o.StatusAt = updatedAt, version, statusAt
+	}
+	return err
+}
+
 func newOnboarding(ref, org string) db.NewOnboarding {
 	return db.NewOnboarding{Ref: ref, Product: "standard", Kind: "standard", SystemID: "991825827_smartcloud",
 		OrgNo: org, ExternalRef: org, CustomerRef: "cust-7", Lang: "nb", Cause: domain.CauseCustomer}
@@ -125,9 +166,9 @@ func TestOutboxStoresTheEventWithTheChange(t *testing.T) {
 	d := dbtest.New(t)
 	jobs := &fakeJobs{}
 	urls := []string{"https://a.example/hooks", "https://b.example/hooks"}
-	d.OnStatusChange = (&webhooks.Outbox{URLs: urls, Jobs: jobs, DB: d}).OnStatusChange
+	w := withOutbox{d, &webhooks.Outbox{URLs: urls, Jobs: jobs, DB: d}}
 
-	o, err := d.CreateOnboarding(ctx, newOnboarding("ref-wh-aaaaaaaaaaaa", "314248295"))
+	o, err := w.create(ctx, newOnboarding("ref-wh-aaaaaaaaaaaa", "314248295"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,10 +202,10 @@ func TestOutboxStoresTheEventWithTheChange(t *testing.T) {
 	// A save that moves the status: one more event; one that does not: none.
 	prev := o.Status
 	o.Status = domain.StatusPending
-	if err := d.SaveOnboarding(ctx, o, prev, domain.CauseCustomer, ""); err != nil {
+	if err := w.save(ctx, o, prev, domain.CauseCustomer); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.SaveOnboarding(ctx, o, o.Status, domain.CauseCustomer, ""); err != nil {
+	if err := w.save(ctx, o, o.Status, domain.CauseCustomer); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, d, "webhook_events"); n != 2 {
@@ -182,7 +223,7 @@ func TestOutboxStoresTheEventWithTheChange(t *testing.T) {
 	jobs.err = errors.New("queue down")
 	version := o.Version
 	o.Status = domain.StatusRejected
-	if err := d.SaveOnboarding(ctx, o, domain.StatusPending, domain.CauseReconciler, ""); err == nil {
+	if err := w.save(ctx, o, domain.StatusPending, domain.CauseReconciler); err == nil {
 		t.Fatal("a save whose event could not be enqueued succeeded")
 	}
 	if o.Version != version {
@@ -201,8 +242,8 @@ func TestOutboxWithoutURLsStoresNothing(t *testing.T) {
 	t.Parallel()
 	d := dbtest.New(t)
 	jobs := &fakeJobs{}
-	d.OnStatusChange = (&webhooks.Outbox{Jobs: jobs, DB: d}).OnStatusChange
-	if _, err := d.CreateOnboarding(context.Background(), newOnboarding("ref-wh-bbbbbbbbbbbb", "314248295")); err != nil {
+	w := withOutbox{d, &webhooks.Outbox{Jobs: jobs, DB: d}}
+	if _, err := w.create(context.Background(), newOnboarding("ref-wh-bbbbbbbbbbbb", "314248295")); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, d, "webhook_events"); n != 0 || len(jobs.deliveryIDs()) != 0 {
@@ -250,11 +291,10 @@ func (r *receiver) count() int {
 func oneDelivery(t *testing.T, d *db.DB, url string) int64 {
 	t.Helper()
 	jobs := &fakeJobs{}
-	d.OnStatusChange = (&webhooks.Outbox{URLs: []string{url}, Jobs: jobs, DB: d}).OnStatusChange
-	if _, err := d.CreateOnboarding(context.Background(), newOnboarding("ref-wh-cccccccccccc", "314248295")); err != nil {
+	w := withOutbox{d, &webhooks.Outbox{URLs: []string{url}, Jobs: jobs, DB: d}}
+	if _, err := w.create(context.Background(), newOnboarding("ref-wh-cccccccccccc", "314248295")); err != nil {
 		t.Fatal(err)
 	}
-	d.OnStatusChange = nil
 	return jobs.deliveryIDs()[0]
 }
 
