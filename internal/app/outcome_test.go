@@ -14,7 +14,9 @@ import (
 )
 
 // says reports whether a page holds the bokmål text of key.
-func says(p page, key string) bool { return strings.Contains(p.body, html.EscapeString(i18n.T("nb", key))) }
+func says(p page, key string) bool {
+	return strings.Contains(p.body, html.EscapeString(i18n.T("nb", key)))
+}
 
 // TestOutcomeRequestGone: a pending request that disappears at Altinn fails
 // the onboarding with request_gone, and the customer's page says so (the
