@@ -91,6 +91,19 @@ func TestLostAnswers(t *testing.T) {
 			},
 		},
 		{
+			name: "create lost; cancelling finds the request by external ref and deletes it", want: domain.StatusCancelled, ever: 1, live: 0,
+			run: func(e *env) *domain.Onboarding {
+				o := e.requesting(true)
+				if err := e.svc.Cancel(e.ctx, o, domain.CauseStaff, "staff@example.no"); err != nil {
+					e.t.Fatal(err)
+				}
+				if calls := e.altinn.Calls(); !equal(calls, []string{opByExtRef, opDelete}) {
+					e.t.Errorf("cancel made calls %v, want the lookup and the delete", calls)
+				}
+				return e.settled(e.must(o, domain.StatusCancelled))
+			},
+		},
+		{
 			name: "cancel's delete lost; cancelling again finds it gone and closes", want: domain.StatusCancelled, ever: 1, live: 0,
 			run: func(e *env) *domain.Onboarding {
 				o := e.pending()

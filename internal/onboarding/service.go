@@ -234,6 +234,27 @@ func (s *Service) Cancel(ctx context.Context, o *domain.Onboarding, cause domain
 	defer cancel()
 	prev := o.Status
 	var events []domain.Event
+	if o.AltinnRequestID == nil && (o.Status == domain.StatusRequesting || o.Status == domain.StatusStarted) {
+		// Its create may have reached Altinn with the answer lost: look it
+		// up by external ref, so cancelling leaves no live request behind.
+		req, evs, err := s.lookup(ctx, o, cause, actor, false)
+		events = append(events, evs...)
+		switch {
+		case err != nil:
+			setError(o, CodeUnavailable, "could not look up the request at Altinn: "+errorText(err))
+			noteFailing(ctx) // Cancel returns err after this save
+			if serr := s.save(ctx, o, prev, cause, actor, events...); serr != nil {
+				return s.settle(ctx, o, serr)
+			}
+			return fmt.Errorf("onboarding: cancel: %w", err)
+		case req != nil && req.Status == altinn.StatusAccepted:
+			// The customer approved it meanwhile: a system user exists,
+			// which only the customer can delete. Refresh shows it.
+			return &domain.NotAllowedError{Action: domain.ActionCancel, Status: o.Status, Reason: domain.ReasonSystemUser}
+		case req != nil:
+			o.AltinnRequestID = &req.ID
+		}
+	}
 	if o.AltinnRequestID != nil {
 		start := time.Now()
 		err := s.Altinn.DeleteRequest(ctx, *o.AltinnRequestID)

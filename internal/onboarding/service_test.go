@@ -470,8 +470,8 @@ func TestTransitions(t *testing.T) {
 			},
 		},
 		{
-			name: "cancel requesting that never reached Altinn -> cancelled, no call", from: requestingNotStored, act: cancelAction,
-			want: domain.StatusCancelled, path: []domain.Status{domain.StatusCancelled},
+			name: "cancel requesting that never reached Altinn -> cancelled, after a lookup finds nothing", from: requestingNotStored, act: cancelAction,
+			want: domain.StatusCancelled, path: []domain.Status{domain.StatusCancelled}, calls: []string{opByExtRef},
 		},
 		{
 			name: "cancel rejected -> cancelled, deleted at Altinn", from: (*env).rejected, act: cancelAction,
