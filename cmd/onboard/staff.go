@@ -95,7 +95,7 @@ func parseStaffAdd(args []string) (email string, role domain.Role, err error) {
 	if addr, perr := mail.ParseAddress(email); perr != nil || addr.Address != email || len(email) > 254 {
 		return "", "", fmt.Errorf("staff add: %q is not an email address", email)
 	}
-	if domain.RoleRank(role) < 0 {
+	if !role.Valid() {
 		return "", "", fmt.Errorf("staff add: --role must be viewer, operator or admin, not %q", role)
 	}
 	return email, role, nil
@@ -200,7 +200,7 @@ func staffRole(ctx context.Context, cfg *config.Config, log *slog.Logger, args [
 		return err
 	}
 	role := domain.Role(args[1])
-	if domain.RoleRank(role) < 0 {
+	if !role.Valid() {
 		return errors.New("staff role: the role must be viewer, operator or admin")
 	}
 	store, err := openCurrentDB(ctx, cfg, log)

@@ -76,7 +76,7 @@ type NewStaff struct {
 // CreateStaff stores a new staff account and its audit entry in one
 // transaction. It returns ErrConflict when the email is taken.
 func (d *DB) CreateStaff(ctx context.Context, n NewStaff) (*Staff, error) {
-	if domain.RoleRank(n.Role) < 0 {
+	if !n.Role.Valid() {
 		return nil, fmt.Errorf("db: create staff: unknown role %q", n.Role)
 	}
 	var s *Staff
@@ -192,7 +192,7 @@ func isLastActiveAdmin(ctx context.Context, q Querier, s *Staff) (bool, error) {
 // ErrNotFound for an unknown id and ErrLastAdmin when the account is the
 // last active admin and the new role is not admin.
 func (d *DB) SetStaffRole(ctx context.Context, id int64, role domain.Role, by AuditEntry) (*Staff, error) {
-	if domain.RoleRank(role) < 0 {
+	if !role.Valid() {
 		return nil, fmt.Errorf("db: set staff role: unknown role %q", role)
 	}
 	var s *Staff

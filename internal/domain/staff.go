@@ -20,4 +20,7 @@ var Roles = []Role{RoleViewer, RoleOperator, RoleAdmin}
 func RoleRank(role Role) int { return slices.Index(Roles, role) }
 
 // AtLeast reports whether r ranks at or above min.
-func (r Role) AtLeast(min Role) bool { return RoleRank(r) >= 0 && RoleRank(r) >= RoleRank(min) }
+func (r Role) AtLeast(min Role) bool { return r.Valid() && RoleRank(r) >= RoleRank(min) }
+
+// Valid reports whether r is one of Roles.
+func (r Role) Valid() bool { return RoleRank(r) >= 0 }

@@ -127,7 +127,7 @@ func (h *Handler) adminSystemUsers(c echo.Context) error {
 		m.Products = append(m.Products, views.SystemUsersProduct{ID: p.ID, Name: p.DisplayName(lang)})
 	}
 	if s := staffFrom(c); s != nil {
-		m.CanImport = domain.RoleRank(s.Role) >= domain.RoleRank(domain.RoleOperator)
+		m.CanImport = s.Role.AtLeast(domain.RoleOperator)
 	}
 
 	var ids []string

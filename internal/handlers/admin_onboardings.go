@@ -85,7 +85,7 @@ func statusNames() []string {
 // pages offer only what the server would allow.
 func canAct(c echo.Context) bool {
 	s := staffFrom(c)
-	return s != nil && domain.RoleRank(s.Role) >= domain.RoleRank(domain.RoleOperator)
+	return s != nil && s.Role.AtLeast(domain.RoleOperator)
 }
 
 // --- list ---

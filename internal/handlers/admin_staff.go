@@ -86,7 +86,7 @@ func (h *Handler) addStaff(c echo.Context) error {
 	switch {
 	case !db.ValidEmail(email):
 		form.ErrorKey = "admin.staff.err.email"
-	case domain.RoleRank(domain.Role(form.Role)) < 0:
+	case !domain.Role(form.Role).Valid():
 		form.Role, form.ErrorKey = string(domain.RoleViewer), "admin.staff.err.role"
 	}
 	if form.ErrorKey != "" {
@@ -161,7 +161,7 @@ func staffAudit(c echo.Context, me *db.Staff) db.AuditEntry {
 // already changes and records nothing.
 func (h *Handler) setStaffRole(c echo.Context, me, s *db.Staff) error {
 	role := c.FormValue("role")
-	if domain.RoleRank(domain.Role(role)) < 0 {
+	if !domain.Role(role).Valid() {
 		return h.staffProblem(c, http.StatusBadRequest, "admin.staff.err.role")
 	}
 	ctx, cancel := changeContext(c)

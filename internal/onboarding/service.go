@@ -234,6 +234,15 @@ func (s *Service) Cancel(ctx context.Context, o *domain.Onboarding, cause domain
 	defer cancel()
 	prev := o.Status
 	var events []domain.Event
+	// failAt records what Altinn did not answer and returns err.
+	failAt := func(what string, err error) error {
+		setError(o, CodeUnavailable, "could not "+what+" the request at Altinn: "+errorText(err))
+		noteFailing(ctx) // Cancel returns err after this save
+		if serr := s.save(ctx, o, prev, cause, actor, events...); serr != nil {
+			return s.settle(ctx, o, serr)
+		}
+		return fmt.Errorf("onboarding: cancel: %w", err)
+	}
 	if o.AltinnRequestID == nil && (o.Status == domain.StatusRequesting || o.Status == domain.StatusStarted) {
 		// Its create may have reached Altinn with the answer lost: look it
 		// up by external ref, so cancelling leaves no live request behind.
@@ -241,15 +250,14 @@ func (s *Service) Cancel(ctx context.Context, o *domain.Onboarding, cause domain
 		events = append(events, evs...)
 		switch {
 		case err != nil:
-			setError(o, CodeUnavailable, "could not look up the request at Altinn: "+errorText(err))
-			noteFailing(ctx) // Cancel returns err after this save
+			return failAt("look up", err)
+		case req != nil && req.Status == altinn.StatusAccepted:
+			// The customer approved it meanwhile: a system user exists,
+			// which only the customer can delete. Refresh shows it; the
+			// lookup stays on the timeline.
 			if serr := s.save(ctx, o, prev, cause, actor, events...); serr != nil {
 				return s.settle(ctx, o, serr)
 			}
-			return fmt.Errorf("onboarding: cancel: %w", err)
-		case req != nil && req.Status == altinn.StatusAccepted:
-			// The customer approved it meanwhile: a system user exists,
-			// which only the customer can delete. Refresh shows it.
 			return &domain.NotAllowedError{Action: domain.ActionCancel, Status: o.Status, Reason: domain.ReasonSystemUser}
 		case req != nil:
 			o.AltinnRequestID = &req.ID
@@ -260,12 +268,7 @@ func (s *Service) Cancel(ctx context.Context, o *domain.Onboarding, cause domain
 		err := s.Altinn.DeleteRequest(ctx, *o.AltinnRequestID)
 		events = append(events, s.callEvent(cause, actor, "DELETE request/vendor/{id}", start, 202, err, nil))
 		if err != nil && !errors.Is(err, altinn.ErrNotFound) {
-			setError(o, CodeUnavailable, "could not delete the request at Altinn: "+errorText(err))
-			noteFailing(ctx) // Cancel returns err after this save
-			if serr := s.save(ctx, o, prev, cause, actor, events...); serr != nil {
-				return s.settle(ctx, o, serr)
-			}
-			return fmt.Errorf("onboarding: cancel: %w", err)
+			return failAt("delete", err)
 		}
 	}
 	o.Status = domain.StatusCancelled
