@@ -297,6 +297,22 @@ func (f *fakeAltinn) SystemUserByQuery(_ context.Context, systemID, orgNo, exter
 	return nil, bareNotFound
 }
 
+// ListSystemUsers lists the system's system users, a deleted one marked
+// IsDeleted.
+func (f *fakeAltinn) ListSystemUsers(_ context.Context, systemID string) ([]altinn.SystemUser, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []altinn.SystemUser
+	for _, u := range f.users {
+		if u.SystemID == systemID {
+			su := u.SystemUser
+			su.IsDeleted = u.deleted
+			out = append(out, su)
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeAltinn) CreateChangeRequest(_ context.Context, r altinn.CreateChangeRequest) (*altinn.ChangeRequest, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

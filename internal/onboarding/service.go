@@ -35,6 +35,9 @@ type Altinn interface {
 	GetAgentRequestByExternalRef(ctx context.Context, systemID, orgNo, externalRef string) (*altinn.Request, error)
 	DeleteRequest(ctx context.Context, id string) error
 	SystemUserByQuery(ctx context.Context, systemID, orgNo, externalRef string) (*altinn.SystemUser, error)
+	// ListSystemUsers lists a system's system users (the dashboard's
+	// system-users page, systemusers.go).
+	ListSystemUsers(ctx context.Context, systemID string) ([]altinn.SystemUser, error)
 	// Change requests (change.go).
 	CreateChangeRequest(ctx context.Context, r altinn.CreateChangeRequest) (*altinn.ChangeRequest, bool, error)
 	GetChangeRequest(ctx context.Context, id string) (*altinn.ChangeRequest, error)

@@ -2,7 +2,6 @@ package onboarding
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 
@@ -10,25 +9,12 @@ import (
 	"github.com/onboard-altinn/onboard/internal/config"
 )
 
-// SystemUserLister is the part of the Altinn client that lists a system's
-// system users (GET systemuser/vendor/bysystem/{systemId}).
-type SystemUserLister interface {
-	ListSystemUsers(ctx context.Context, systemID string) ([]altinn.SystemUser, error)
-}
-
-// errNoLister is returned when the service's Altinn cannot list system users.
-var errNoLister = errors.New("onboarding: the Altinn client cannot list system users")
-
 // SystemUsers lists the system users Altinn has for the system, deleted
 // ones included, for the dashboard's system-users page. Like every Altinn
 // call it is measured by the Altinn client's transport; it belongs to no
 // onboarding, so it is on no timeline.
 func (s *Service) SystemUsers(ctx context.Context, systemID string) ([]altinn.SystemUser, error) {
-	l, ok := s.Altinn.(SystemUserLister)
-	if !ok {
-		return nil, errNoLister
-	}
-	return l.ListSystemUsers(ctx, systemID)
+	return s.Altinn.ListSystemUsers(ctx, systemID)
 }
 
 // FindSystemUser reads the system user with id from Altinn, looking through
