@@ -30,7 +30,10 @@ func T(lang, key string, args ...any) string {
 	}
 	s, ok := m[key]
 	if !ok {
-		return key
+		// A text not (yet) in nynorsk reads in bokmål, as Altinn does.
+		if s, ok = messages[Default][key]; !ok {
+			return key
+		}
 	}
 	if len(args) > 0 {
 		return fmt.Sprintf(s, args...)
@@ -881,6 +884,9 @@ func Number(lang string, n int) string {
 // would make one of the texts silently win, so it panics at start.
 func add(more map[string]map[string]string) {
 	for lang, m := range more {
+		if messages[lang] == nil {
+			messages[lang] = map[string]string{}
+		}
 		for k, v := range m {
 			if _, dup := messages[lang][k]; dup {
 				panic("i18n: key defined twice: " + lang + " " + k)
