@@ -112,6 +112,9 @@ type Handler struct {
 	CampaignStore       CampaignStore
 	CampaignConcurrency int
 	CampaignRate        float64
+	// Register looks the customer's number up in Enhetsregisteret (nil:
+	// no lookup; the wizard goes on without a name). See register.go.
+	Register Register
 	// Setup runs the set-up checks for the admins' Setup page (nil: no
 	// page). See admin_setup.go.
 	Setup       SetupChecker

@@ -93,6 +93,9 @@ type StartInput struct {
 	Lang        string
 	Cause       domain.Cause
 	Actor       string
+	// OrgName is the organisation's name from Enhetsregisteret, as the
+	// customer confirmed it ("": not looked up or not found; stored as NULL).
+	OrgName string
 }
 
 // Start finds or creates the live onboarding for the product and org, and
