@@ -14,7 +14,7 @@ export ONBOARD_DATA_DIR ?= $(CURDIR)/.data
 DB = DATABASE_URL="$${DATABASE_URL:-$$(scripts/devdb.sh start)}"; export DATABASE_URL;
 
 .DEFAULT_GOAL := help
-.PHONY: staff-add doctor help run test test-short generate check-generated lint bench migrate build db-start db-stop psql clean
+.PHONY: staff-add doctor help run test test-short generate check-generated vendor-css lint bench migrate build db-start db-stop psql clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,6 +35,9 @@ generate: ## regenerate the templ views
 
 check-generated: ## fail when a *_templ.go file is stale
 	@scripts/check-generated.sh
+
+vendor-css: ## fetch Designsystemet's CSS and Altinn theme (pinned, npm pack) into static/designsystemet/; commit the result
+	@scripts/designsystemet.sh
 
 # Linters at pinned versions, run with `go run` (nothing to install; the module
 # proxy serves them). staticcheck's 2025.1-style tags are not module versions:

@@ -1,5 +1,7 @@
-// Package static holds the embedded stylesheet, images and the one script, served under
-// content-hashed URLs so browsers may cache them for a year.
+// Package static holds the embedded stylesheets, images and the one script, served under
+// content-hashed URLs so browsers may cache them for a year. designsystemet/ is
+// Digdir's Designsystemet CSS and its Altinn theme, vendored by
+// scripts/designsystemet.sh (make vendor-css) with their licences.
 package static
 
 import (
@@ -12,17 +14,30 @@ import (
 	"strings"
 )
 
-//go:embed *.css *.svg *.js
+//go:embed *.css *.svg *.js designsystemet
 var files embed.FS
+
+// Designsystemet's files, in the order a page links them: the components,
+// then the tokens of the Altinn theme they read.
+const (
+	DesignsystemetCSS   = "designsystemet/index.css"
+	DesignsystemetTheme = "designsystemet/altinn.css"
+)
 
 var hashes = func() map[string]string {
 	m := map[string]string{}
-	entries, _ := fs.ReadDir(files, ".")
-	for _, e := range entries {
-		b, _ := fs.ReadFile(files, e.Name())
+	_ = fs.WalkDir(files, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(files, name)
+		if err != nil {
+			return err
+		}
 		sum := sha256.Sum256(b)
-		m[e.Name()] = hex.EncodeToString(sum[:])[:12]
-	}
+		m[name] = hex.EncodeToString(sum[:])[:12]
+		return nil
+	})
 	return m
 }()
 
@@ -30,7 +45,7 @@ var hashes = func() map[string]string {
 const Prefix = "/static/"
 
 // URL returns the cache-busting URL of an embedded file, e.g.
-// "/static/3f2a9c1b0d4e/style.css".
+// "/static/3f2a9c1b0d4e/style.css" or "/static/9b0c…/designsystemet/index.css".
 func URL(name string) string { return Prefix + hashes[name] + "/" + name }
 
 // Handler serves URL(name) paths. A hash that does not match the file's
@@ -40,7 +55,7 @@ func Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rest := strings.TrimPrefix(r.URL.Path, Prefix)
 		hash, name, ok := strings.Cut(rest, "/")
-		if !ok || hashes[name] == "" || hashes[name] != hash || path.Base(name) != name {
+		if !ok || hashes[name] == "" || hashes[name] != hash {
 			http.NotFound(w, r)
 			return
 		}
@@ -56,6 +71,8 @@ func Handler() http.Handler {
 			w.Header().Set("Content-Type", "image/svg+xml")
 		case ".js":
 			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		default: // designsystemet/LICENSE, VERSION
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		}
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		_, _ = w.Write(b)
