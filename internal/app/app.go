@@ -23,6 +23,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/onboard-altinn/onboard/internal/altinn"
+	"github.com/onboard-altinn/onboard/internal/brreg"
 	"github.com/onboard-altinn/onboard/internal/campaigns"
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
@@ -65,6 +66,9 @@ type App struct {
 	// sends their rows (nil without a database); tests shorten its back-off.
 	Campaigns      *campaigns.Service
 	CampaignRunner *campaigns.Runner
+	// Register looks organisation names up in Enhetsregisteret (the
+	// simulator's in sim mode; nil when ONBOARD_BRREG_URL is off).
+	Register *brreg.Client
 }
 
 // Scopes the vendor token asks for: one token serves every vendor call.
@@ -163,6 +167,11 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 	}
 	if a.Campaigns != nil {
 		h.Campaigns, h.CampaignStore = a.Campaigns, store
+	}
+	if cfg.BrregURL != "" {
+		a.Register = brreg.New(cfg.BrregURL, &http.Client{Timeout: cfg.BrregTimeout})
+		a.Register.Timeout = cfg.BrregTimeout
+		h.Register = a.Register
 	}
 	a.Web = handlers.New(h)
 	return a, nil

@@ -131,6 +131,12 @@ type Config struct {
 
 	Brand Brand // ONBOARD_BRAND_* and ONBOARD_SUPPORT_*: the vendor's look (brand.go)
 
+	// BrregURL is Enhetsregisteret's API base (ONBOARD_BRREG_URL; default
+	// per environment, "" when "off": no name lookup); BrregTimeout bounds
+	// one lookup (ONBOARD_BRREG_TIMEOUT, at most 2s).
+	BrregURL     string
+	BrregTimeout time.Duration
+
 	publicDefaulted, simDefaulted bool
 }
 
@@ -151,6 +157,9 @@ func (c *Config) Bind(app, sim string) {
 		}
 		if c.AltinnPortalURL == old+"/" {
 			c.AltinnPortalURL = c.SimPublicURL + "/"
+		}
+		if c.BrregURL == old+SimBrregPath {
+			c.BrregURL = c.SimPublicURL + SimBrregPath
 		}
 		oldHost, newHost := strings.TrimPrefix(old, "http://"), strings.TrimPrefix(c.SimPublicURL, "http://")
 		for i, h := range c.ConfirmHosts {
@@ -391,6 +400,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		errs = append(errs, errors.New("ONBOARD_WEBHOOK_MAX_AGE must be a duration of at least 24h, such as 48h"))
 	}
 	errs = append(errs, c.loadHandoff(get, secret)...)
+	errs = append(errs, c.loadBrreg(get)...)
 	var brandErrs []error
 	c.Brand, brandErrs = loadBrand(get)
 	errs = append(errs, brandErrs...)
@@ -398,6 +408,44 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
+}
+
+// SimBrregPath is where the simulator serves its fake Enhetsregisteret.
+const SimBrregPath = "/enhetsregisteret/api"
+
+// Enhetsregisteret per environment (shared/brreg.md §5): TT02's synthetic
+// (Tenor) organisations are only in Brønnøysund's ppe copy.
+var brregDefaults = map[string]string{
+	EnvTT02: "https://data.ppe.brreg.no/enhetsregisteret/api",
+	EnvProd: "https://data.brreg.no/enhetsregisteret/api",
+}
+
+// loadBrreg reads the Enhetsregisteret lookup's settings. The simulator
+// serves its own fake register; a custom environment has none unless one
+// is named, as its organisations need not be in either real one.
+func (c *Config) loadBrreg(get func(k, def string) string) []error {
+	var errs []error
+	def := brregDefaults[c.AltinnEnv]
+	if c.AltinnEnv == EnvSim {
+		def = c.SimPublicURL + SimBrregPath
+	}
+	if def == "" {
+		def = "off"
+	}
+	switch v := strings.TrimRight(get("ONBOARD_BRREG_URL", def), "/"); strings.ToLower(v) {
+	case "off", "none":
+	default:
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("ONBOARD_BRREG_URL %q must be an absolute http(s) URL without a query, or off", v))
+		}
+		c.BrregURL = v
+	}
+	d, err := time.ParseDuration(get("ONBOARD_BRREG_TIMEOUT", "2s"))
+	if err != nil || d <= 0 || d > 2*time.Second {
+		errs = append(errs, errors.New("ONBOARD_BRREG_TIMEOUT must be a positive duration of at most 2s, such as 2s (the customer waits for it)"))
+	}
+	c.BrregTimeout = d
+	return errs
 }
 
 // loadHandoff reads the signed hand-off settings (/start?token=…). The
@@ -576,6 +624,7 @@ func (c *Config) Redacted() map[string]any {
 		"brand_name": c.Brand.Name, "brand_logo": set(len(c.Brand.Logo) > 0),
 		"brand_primary_color": c.Brand.Primary, "brand_accent_color": c.Brand.Accent,
 		"support_email": c.Brand.SupportEmail, "support_phone": c.Brand.SupportPhone, "support_url": c.Brand.SupportURL,
+		"brreg_url": c.BrregURL, "brreg_timeout": c.BrregTimeout.String(),
 	}
 }
 
