@@ -21,7 +21,13 @@ type Page struct {
 	BrandName   string // empty: app.title in the page's language
 	BrandCSSURL string // generated colour stylesheet, linked after CSSURL; empty: none
 	Support     Support
+	// LangLinks switch to each other language and back to this page.
+	LangLinks []LangLink
 }
+
+// LangLink is one link of the language switch: its language's code, its
+// name in that language ("Norsk (nynorsk)") and the switch's URL.
+type LangLink struct{ Lang, Name, URL string }
 
 // Support is the vendor's support contact, shown in the footer of every
 // customer page and where a page says "contact us".

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/onboard-altinn/onboard/internal/i18n"
+	"github.com/onboard-altinn/onboard/views"
 )
 
 const (
@@ -71,22 +72,52 @@ func (h *Handler) sign(payload string) []byte {
 }
 
 // langOf picks the language: the switch's cookie, then Accept-Language,
-// then bokmål.
+// then bokmål. The dashboard speaks bokmål and English only (staffLangs), so
+// a nynorsk reader gets bokmål there.
 func langOf(c echo.Context) string {
+	lang := i18n.Default
 	if ck, err := c.Cookie(langCookie); err == nil && i18n.Supported(ck.Value) {
-		return ck.Value
+		lang = ck.Value
+	} else if l := i18n.FromAcceptLanguage(c.Request().Header.Get("Accept-Language")); l != "" {
+		lang = l
 	}
-	if l := i18n.FromAcceptLanguage(c.Request().Header.Get("Accept-Language")); l != "" {
-		return l
+	if staffPath(c.Request().URL.Path) && !slices.Contains(staffLangs, lang) {
+		return i18n.Default
 	}
-	return i18n.Default
+	return lang
 }
 
-func otherLang(lang string) string {
-	if lang == "en" {
-		return "nb"
+// staffLangs are the dashboard's languages: its texts (admin.*) are in
+// bokmål and English.
+var staffLangs = []string{"nb", "en"}
+
+// staffPath reports whether path is on the dashboard (dashboardRoutes).
+func staffPath(path string) bool { return path == "/admin" || strings.HasPrefix(path, "/admin/") }
+
+// langLinks are the language switch's links on a page in lang: one per other
+// language (on the dashboard only its own), each named in its own language
+// and leading back to next.
+func langLinks(lang, next string, staff bool) []views.LangLink {
+	var out []views.LangLink
+	for _, l := range i18n.Others(lang) {
+		if staff && !slices.Contains(staffLangs, l) {
+			continue
+		}
+		out = append(out, views.LangLink{Lang: l, Name: i18n.T(l, "lang.name."+l),
+			URL: "/lang/" + l + "?next=" + url.QueryEscape(next)})
 	}
-	return "en"
+	return out
+}
+
+// switchURL is the two-language switch's link (views.Page.LangURL, until the
+// layouts list LangLinks): to English, and from English to bokmål.
+func switchURL(links []views.LangLink) string {
+	for _, l := range links {
+		if l.Lang == "en" {
+			return l.URL
+		}
+	}
+	return links[0].URL
 }
 
 // localPath accepts only a path on this site, never another host

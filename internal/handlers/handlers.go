@@ -7,7 +7,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -126,14 +125,15 @@ func (h *Handler) page(c echo.Context, title string) views.Page {
 	lang := langOf(c)
 	p := views.Page{
 		Lang: lang, Title: title, Sim: h.Sim,
-		LangURL: "/lang/" + otherLang(lang) + "?next=" + url.QueryEscape(c.Request().URL.RequestURI()),
-		CSSURL:  static.URL("style.css"), LogoURL: static.URL("logo.svg"), LogoType: "image/svg+xml",
+		LangLinks: langLinks(lang, c.Request().URL.RequestURI(), staffPath(c.Request().URL.Path)),
+		CSSURL:    static.URL("style.css"), LogoURL: static.URL("logo.svg"), LogoType: "image/svg+xml",
 		BrandName: h.Brand.Name, Support: h.support(),
 	}
 	if b := h.brand(); b.LogoURL() != "" {
 		p.LogoURL, p.LogoType = b.LogoURL(), h.Brand.LogoType
 	}
 	p.BrandCSSURL = h.brand().CSSURL()
+	p.LangURL = switchURL(p.LangLinks)
 	return p
 }
 

@@ -83,7 +83,8 @@ func (h *Handler) handoffRefused(c echo.Context, token string, status int, key s
 	p := h.page(c, i18n.T(lang, "handoff.err.heading"))
 	p.Lang = lang
 	// The switch must not carry the token along in its link.
-	p.LangURL = "/lang/" + otherLang(lang) + "?next=%2F"
+	p.LangLinks = langLinks(lang, "/", false)
+	p.LangURL = switchURL(p.LangLinks)
 	return render(c, status, views.ErrorPage(views.Error{Page: p, Status: status, Message: i18n.T(lang, key)}))
 }
 

@@ -12,14 +12,34 @@ import (
 	"golang.org/x/text/language"
 )
 
-// Languages offered, default first.
-var Languages = []string{"nb", "en"}
+// Languages offered, default first: bokmål, nynorsk and English, as Altinn
+// speaks them.
+var Languages = []string{"nb", "nn", "en"}
 
 // Default is the language used when nothing else is known.
 const Default = "nb"
 
 // Supported reports whether lang is offered.
-func Supported(lang string) bool { _, ok := messages[lang]; return ok }
+func Supported(lang string) bool {
+	for _, l := range Languages {
+		if l == lang {
+			return true
+		}
+	}
+	return false
+}
+
+// Others are the offered languages other than lang, in Languages' order:
+// the language switch's links.
+func Others(lang string) []string {
+	var out []string
+	for _, l := range Languages {
+		if l != lang {
+			out = append(out, l)
+		}
+	}
+	return out
+}
 
 // T returns the text for key in lang, formatted with args. A missing key
 // shows itself, so it is noticed (and TestEveryKeyInEveryLanguage fails).
@@ -42,8 +62,8 @@ func T(lang, key string, args ...any) string {
 }
 
 // matcher matches the languages a browser asks for against Languages, by
-// CLDR's data: regional variants (en-GB, nb-NO), Norwegian (no) and
-// nynorsk (nn) for bokmål.
+// CLDR's data: regional variants (en-GB, nb-NO, nn-NO), and Norwegian (no)
+// for bokmål.
 var matcher = func() language.Matcher {
 	tags := make([]language.Tag, len(Languages))
 	for i, l := range Languages {
@@ -56,8 +76,7 @@ var matcher = func() language.Matcher {
 // among those offered, or "" when it asks for none of them (or cannot be
 // read). The header's tags are taken in order of their q-values (q=0: not
 // wanted), and the first one the matcher is highly confident of wins:
-// "nn, en;q=0.9" is bokmål, as a nynorsk reader would rather have it than
-// English.
+// "nn, en;q=0.9" is nynorsk.
 func FromAcceptLanguage(h string) string {
 	tags, _, err := language.ParseAcceptLanguage(h)
 	if err != nil {

@@ -7,13 +7,19 @@ import (
 
 func TestEveryKeyInEveryLanguage(t *testing.T) {
 	t.Parallel()
-	for _, a := range Languages {
-		for _, b := range Languages {
+	for _, a := range []string{"nb", "en"} {
+		for _, b := range []string{"nb", "en"} {
 			for k := range messages[a] {
 				if _, ok := messages[b][k]; !ok {
 					t.Errorf("key %q is in %s but missing in %s", k, a, b)
 				}
 			}
+		}
+	}
+	// A nynorsk text is for a key bokmål has too.
+	for k := range messages["nn"] {
+		if _, ok := messages["nb"][k]; !ok {
+			t.Errorf("key %q is in nn but missing in nb", k)
 		}
 	}
 }
@@ -25,8 +31,15 @@ func TestFromAcceptLanguage(t *testing.T) {
 		{"norwegian", "nb-NO,nb;q=0.9", "nb"},
 		{"no maps to nb", "no", "nb"},
 		{"no with a region", "no-NO", "nb"},
-		{"nynorsk maps to nb", "nn", "nb"},
-		{"nynorsk before english", "nn-NO, en;q=0.9", "nb"},
+		{"nynorsk", "nn", "nn"},
+		{"nynorsk before english", "nn, en;q=0.9", "nn"},
+		{"nynorsk with a region", "nn-NO, en;q=0.9", "nn"},
+		{"bokmål before nynorsk", "nb, nn;q=0.9", "nb"},
+		{"nynorsk before bokmål", "nn, nb;q=0.9", "nn"},
+		{"no before nynorsk", "no, nn;q=0.5", "nb"},
+		{"english before nynorsk", "en, nn;q=0.5", "en"},
+		{"nynorsk, case", "NN-no", "nn"},
+		{"english, GB", "en-GB", "en"},
 		{"english with a region", "en-US", "en"},
 		{"english, norwegian region", "en-NO", "en"},
 		{"case and underscore", "EN_us", "en"},

@@ -38,7 +38,9 @@ func TestEveryUsedKeyExists(t *testing.T) {
 		}
 		for _, m := range usedKey.FindAllStringSubmatch(string(b), -1) {
 			seen++
-			for _, lang := range Languages {
+			// nb and en have every key; nynorsk falls back to bokmål
+			// (TestEveryKeyInEveryLanguage holds it to the customer keys).
+			for _, lang := range []string{Default, "en"} {
 				if _, ok := messages[lang][m[1]]; !ok {
 					t.Errorf("%s uses key %q, missing in %s", f, m[1], lang)
 				}
