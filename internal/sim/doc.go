@@ -81,6 +81,35 @@
 // rights with AUTH.VLD-00017), the seed systems' rights, and with Seed.AnyResource
 // every plausible id as a delegable resource of type Default.
 //
+// Brønnøysund's Enhetsregisteret (open, as data.brreg.no; brreg.go), where the
+// wizard reads the company's name:
+//
+//	GET /enhetsregisteret/api/enheter/{orgnr}
+//	GET /enhetsregisteret/api/underenheter/{orgnr}
+//
+// A malformed number (not nine digits, or a wrong mod-11 check digit) is a 400;
+// an organisation of the seed answers its name in upper case, as the register
+// writes names ("LUNEFULL HANDLEKRAFTIG TIGER AS"); with Seed.AnyValidOrg every
+// other valid number is an AS named from its digits 6-8 (BrregName, e.g.
+// 311093363 is "NORDRE ELV KONSULT AS"), else a 404. The answers are HAL-ish
+// (_links.self) in the versioned media type the client asks for
+// (application/vnd.brreg.enhetsregisteret.enhet.v2+json, or underenhet), else
+// application/json. Special numbers, all valid mod-11:
+//
+//	319900004  deleted: 200 with slettedato 2023-06-30 (few fields)    BrregDeleted
+//	319900012  removed: 410 {"organisasjonsnummer","slettedato"}       BrregRemoved
+//	319900020  unknown: 404 on /enheter and on /underenheter           BrregUnknown
+//	319900039  a sub-unit (BEDR): 404 on /enheter, 200 on /underenheter
+//	           with overordnetEnhet 314248295 (the demo customer)      BrregSubUnit
+//	319900047  bankrupt: konkurs true                                  BrregBankrupt
+//	319900055  being wound up: underAvvikling true                     BrregWindingUp
+//	319900063  the register down: 503                                  BrregUnavailable
+//	319900071  slow: answers after 3 s (past the service's 2 s limit)  BrregSlow
+//
+// Only BrregSubUnit is a sub-unit: every other number is a 404 on /underenheter.
+// Faults apply here as everywhere, e.g. {"path":"/enhetsregisteret/api/","hang":true}
+// or {"path":"/enhetsregisteret/api/enheter/","status":429}.
+//
 // Confirm page (the customer's side):
 //
 //	GET|POST /accessmanagement/ui/systemuser/request?id=...

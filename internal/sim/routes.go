@@ -50,6 +50,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /accessmanagement/api/v1/meta/info/accesspackages/package/urn/{urnValue}", s.handlePackageByURN)
 	mux.HandleFunc("GET /resourceregistry/api/v1/resource/{id}", s.handleResource)
 
+	// Brønnøysund's Enhetsregisteret, as the wizard reads names (brreg.go).
+	mux.HandleFunc("GET "+brregBase+"/enheter/{orgnr}", s.handleBrreg(false))
+	mux.HandleFunc("GET "+brregBase+"/underenheter/{orgnr}", s.handleBrreg(true))
+
 	// The customer's side.
 	csrf := http.NewCrossOriginProtection()
 	mux.HandleFunc("GET "+confirmBase+"/request", s.handleConfirmPage(false))
