@@ -16,9 +16,9 @@ func init() {
 			"admin.altinn.error.token":  "Maskinporten ga oss ikke et token for Altinn. Kjør onboard doctor for å sjekke nøkkelen, klienten og scopene.",
 			"admin.action.err.timeline": "Tidslinjen viser hva som nådde Altinn.",
 
-			"outcome.gone":        "Forespørselen finnes ikke lenger i Altinn. Den kan være slettet der, for eksempel sammen med systembrukeren.",
+			"outcome.gone":        "Forespørselen finnes ikke lenger i Altinn. Den kan være slettet der, for eksempel sammen med systemtilgangen.",
 			"outcome.gone.help":   "Lag en ny forespørsel og godkjenn den i Altinn.",
-			"outcome.notverified": "Altinn sier at det allerede finnes en systembruker, men vi har ikke funnet den ennå. Vi sjekker igjen; last siden på nytt om litt.",
+			"outcome.notverified": "Altinn sier at det allerede finnes en systemtilgang, men vi har ikke funnet den ennå. Vi sjekker igjen; last siden på nytt om litt.",
 
 			"admin.status.help.failed.gone":            "Forespørselen finnes ikke lenger i Altinn (slettet der, kanskje sammen med systembrukeren). Forny for å lage en ny.",
 			"admin.status.help.requesting.notverified": "Altinn sier at det finnes en systembruker (AUTH-00004), men byquery finner den ikke ennå. Neste sjekk ser etter den igjen.",
@@ -33,9 +33,9 @@ func init() {
 			"admin.altinn.error.token":  "Maskinporten did not give us a token for Altinn. Run onboard doctor to check the key, the client and the scopes.",
 			"admin.action.err.timeline": "The timeline shows what reached Altinn.",
 
-			"outcome.gone":        "The request no longer exists in Altinn. It may have been deleted there, for example together with the system user.",
+			"outcome.gone":        "The request no longer exists in Altinn. It may have been deleted there, for example together with the system access.",
 			"outcome.gone.help":   "Make a new request and approve it in Altinn.",
-			"outcome.notverified": "Altinn says a system user exists already, but we have not found it yet. We will look again; reload the page in a moment.",
+			"outcome.notverified": "Altinn says the system access exists already, but we have not found it yet. We will look again; reload the page in a moment.",
 
 			"admin.status.help.failed.gone":            "The request no longer exists at Altinn (deleted there, perhaps together with the system user). Renew to make a new one.",
 			"admin.status.help.requesting.notverified": "Altinn says a system user exists (AUTH-00004), but byquery does not find it yet. The next check looks for it again.",
