@@ -16,6 +16,12 @@ type Page struct {
 	LangURL string // switches to the other language and back to this page
 	CSSURL  string
 	LogoURL string
+	// DesignCSSURLs are Designsystemet's stylesheets (the components, then
+	// the Altinn theme's tokens), linked before CSSURL, which builds on them.
+	DesignCSSURLs []string
+	// Vendor is the vendor's name as customers know it (ONBOARD_VENDOR_NAME),
+	// named in the header beside the product.
+	Vendor string
 	// The vendor's look (ONBOARD_BRAND_*, ONBOARD_SUPPORT_*).
 	LogoType    string // the logo's content type, for the icon link
 	BrandName   string // empty: app.title in the page's language

@@ -98,7 +98,9 @@ func TestVendorBrandingOnCustomerPages(t *testing.T) {
 	css := b.get(e.web.URL + cssURL)
 	if css.status != http.StatusOK || !strings.HasPrefix(css.header.Get("Content-Type"), "text/css") ||
 		css.header.Get("Cache-Control") != "public, max-age=31536000, immutable" ||
-		!strings.Contains(css.body, "--brand: #7a1f5c;") || !strings.Contains(css.body, "--brand-dark: #4d1139;") {
+		!strings.Contains(css.body, "--ds-color-accent-base-default: #7a1f5c;") ||
+		!strings.Contains(css.body, "--ds-color-accent-base-hover: #4d1139;") ||
+		!strings.Contains(css.body, "--ds-color-accent-base-contrast-default: #ffffff;") {
 		t.Fatalf("brand.css: %d %q %q\n%s", css.status, css.header.Get("Content-Type"), css.header.Get("Cache-Control"), css.body)
 	}
 	if css.header.Get("Set-Cookie") != "" {

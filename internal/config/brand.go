@@ -170,3 +170,26 @@ func darken(hex string, f float64) string {
 	c := channels(hex)
 	return fmt.Sprintf("#%02x%02x%02x", int(c[0]*f), int(c[1]*f), int(c[2]*f))
 }
+
+// Contrast is the WCAG contrast ratio of two colours (#rrggbb), at least 1.
+func Contrast(a, b string) float64 {
+	la, lb := luminance(a), luminance(b)
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+// Mix is the colour t of the way from a to b (#rrggbb): Mix(c, "#ffffff", 0.9)
+// is a light tint of c.
+func Mix(a, b string, t float64) string {
+	ca, cb := channels(a), channels(b)
+	var out [3]int
+	for i := range 3 {
+		out[i] = int(math.Round(ca[i] + (cb[i]-ca[i])*t))
+	}
+	return fmt.Sprintf("#%02x%02x%02x", out[0], out[1], out[2])
+}
+
+// Darken scales a colour's channels by f (0 black … 1 unchanged).
+func Darken(hex string, f float64) string { return darken(hex, f) }

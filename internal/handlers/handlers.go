@@ -127,7 +127,8 @@ func (h *Handler) page(c echo.Context, title string) views.Page {
 		Lang: lang, Title: title, Sim: h.Sim,
 		LangLinks: langLinks(lang, c.Request().URL.RequestURI(), staffPath(c.Request().URL.Path)),
 		CSSURL:    static.URL("style.css"), LogoURL: static.URL("logo.svg"), LogoType: "image/svg+xml",
-		BrandName: h.Brand.Name, Support: h.support(),
+		BrandName: h.Brand.Name, Support: h.support(), Vendor: h.Vendor,
+		DesignCSSURLs: []string{static.URL(static.DesignsystemetCSS), static.URL(static.DesignsystemetTheme)},
 	}
 	if b := h.brand(); b.LogoURL() != "" {
 		p.LogoURL, p.LogoType = b.LogoURL(), h.Brand.LogoType

@@ -1,0 +1,11 @@
+package i18n
+
+// The layout's frame (views/layout.templ): the language switch's name for
+// screen readers.
+func init() {
+	add(map[string]map[string]string{
+		"nb": {"lang.nav.label": "Språk"},
+		"nn": {"lang.nav.label": "Språk"},
+		"en": {"lang.nav.label": "Language"},
+	})
+}
