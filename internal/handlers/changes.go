@@ -96,7 +96,7 @@ func (h *Handler) changeStatus(c echo.Context) error {
 		m.Add = grantViews(lang, cr.RequiredRights, cr.RequiredPackages)
 		m.Remove = grantViews(lang, cr.UnwantedRights, cr.UnwantedPackages)
 		if cr.CheckedAt != nil {
-			m.CheckedAt = when(c, *cr.CheckedAt)
+			m.CheckedAt = whenCustomer(c, *cr.CheckedAt)
 		}
 	}
 	return render(c, http.StatusOK, views.ChangeOutcomePage(m))

@@ -178,7 +178,7 @@ func (h *Handler) renderOutcome(c echo.Context, o *domain.Onboarding) error {
 		m.ProductName = p.DisplayName(lang)
 		m.CSRF, _ = c.Get("csrf").(string)
 		if o.CheckedAt != nil {
-			m.CheckedAt = when(c, *o.CheckedAt)
+			m.CheckedAt = whenCustomer(c, *o.CheckedAt)
 		}
 		if o.Allows(domain.ActionConfirm) && o.ConfirmURL != nil {
 			m.ConfirmURL = *o.ConfirmURL
@@ -223,9 +223,13 @@ func (h *Handler) setLang(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, localPath(c.QueryParam("next")))
 }
 
-// when shows a moment in Norwegian time, written the way the page's
-// language writes dates.
+// when shows a moment on the dashboard in Norwegian time, written the way
+// the page's language writes dates (i18n.DateTime, with seconds).
 func when(c echo.Context, t time.Time) string { return i18n.DateTime(langOf(c), t.In(oslo)) }
+
+// whenCustomer shows a moment on a customer page in Norwegian time, one way
+// per language: "2. desember 2026 kl. 14:05" (i18n.When).
+func whenCustomer(c echo.Context, t time.Time) string { return i18n.When(langOf(c), t.In(oslo)) }
 
 var oslo = func() *time.Location {
 	if l, err := time.LoadLocation("Europe/Oslo"); err == nil {

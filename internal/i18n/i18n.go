@@ -865,9 +865,9 @@ var messages = map[string]map[string]string{
 	},
 }
 
-// DateTime formats a moment as people write it in lang: "24.11.2026 14:05:09"
-// in Norwegian, "24 Nov 2026, 14:05:09" in English. The caller picks the
-// time zone.
+// DateTime formats a moment as the dashboard writes it in lang: "24.11.2026
+// 14:05:09" in bokmål and nynorsk, "24 Nov 2026, 14:05:09" in English. The
+// caller picks the time zone. Customer pages write When's words instead.
 func DateTime(lang string, t time.Time) string {
 	if lang == "en" {
 		return t.Format("2 Jan 2006, 15:04:05")
@@ -876,7 +876,8 @@ func DateTime(lang string, t time.Time) string {
 }
 
 // Number formats a whole number with the language's thousands separator:
-// "1 234 567" (a non-breaking space) in Norwegian, "1,234,567" in English.
+// "1 234 567" (a non-breaking space) in bokmål and nynorsk, "1,234,567" in
+// English.
 func Number(lang string, n int) string {
 	s := strconv.Itoa(n)
 	neg := strings.HasPrefix(s, "-")

@@ -152,6 +152,7 @@ func TestDatesAndNumbersFollowTheLanguage(t *testing.T) {
 	at := time.Date(2026, 11, 24, 14, 5, 9, 0, time.UTC)
 	for _, tt := range []struct{ lang, date, number string }{
 		{"nb", "24.11.2026 14:05:09", "1\u00a0234\u00a0567"},
+		{"nn", "24.11.2026 14:05:09", "1\u00a0234\u00a0567"},
 		{"en", "24 Nov 2026, 14:05:09", "1,234,567"},
 	} {
 		if got := DateTime(tt.lang, at); got != tt.date {
@@ -161,10 +162,55 @@ func TestDatesAndNumbersFollowTheLanguage(t *testing.T) {
 			t.Errorf("Number(%s) = %q, want %q", tt.lang, got, tt.number)
 		}
 	}
-	if got := Number("en", -1000); got != "-1,000" {
-		t.Errorf("Number(-1000) = %q", got)
+	for _, tt := range []struct {
+		lang string
+		n    int
+		want string
+	}{
+		{"en", -1000, "-1,000"},
+		{"nb", 999, "999"},
+		{"nn", 1000, "1\u00a0000"},
+		{"nn", -12345, "-12\u00a0345"},
+		{"en", 0, "0"},
+		{"en", 100000, "100,000"},
+	} {
+		if got := Number(tt.lang, tt.n); got != tt.want {
+			t.Errorf("Number(%s, %d) = %q, want %q", tt.lang, tt.n, got, tt.want)
+		}
 	}
-	if got := Number("nb", 999); got != "999" {
-		t.Errorf("Number(999) = %q", got)
+}
+
+// TestCustomerDates: a customer page writes a moment one way per language,
+// with the month's name.
+func TestCustomerDates(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		lang       string
+		at         time.Time
+		date, when string
+	}{
+		{"nb", time.Date(2026, 12, 2, 14, 5, 9, 0, time.UTC), "2. desember 2026", "2. desember 2026 kl.\u00a014:05"},
+		{"nn", time.Date(2026, 12, 2, 14, 5, 9, 0, time.UTC), "2. desember 2026", "2. desember 2026 kl.\u00a014:05"},
+		{"en", time.Date(2026, 12, 2, 14, 5, 9, 0, time.UTC), "2 December 2026", "2 December 2026 at 14:05"},
+		{"nb", time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC), "31. januar 2027", "31. januar 2027 kl.\u00a000:00"},
+		{"nn", time.Date(2026, 5, 17, 9, 30, 0, 0, time.UTC), "17. mai 2026", "17. mai 2026 kl.\u00a009:30"},
+		{"en", time.Date(2026, 5, 17, 23, 59, 59, 0, time.UTC), "17 May 2026", "17 May 2026 at 23:59"},
+		{"xx", time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC), "1. mars 2026", "1. mars 2026 kl.\u00a008:00"},
+	} {
+		if got := Date(tt.lang, tt.at); got != tt.date {
+			t.Errorf("Date(%s, %v) = %q, want %q", tt.lang, tt.at, got, tt.date)
+		}
+		if got := When(tt.lang, tt.at); got != tt.when {
+			t.Errorf("When(%s, %v) = %q, want %q", tt.lang, tt.at, got, tt.when)
+		}
+	}
+	// Every month has its name in every language.
+	for _, lang := range Languages {
+		for m := time.January; m <= time.December; m++ {
+			got := Date(lang, time.Date(2026, m, 1, 0, 0, 0, 0, time.UTC))
+			if !regexp.MustCompile(`^1\.? \pL{3,} 2026$`).MatchString(got) {
+				t.Errorf("Date(%s, %s) = %q", lang, m, got)
+			}
+		}
 	}
 }
