@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/onboard-altinn/onboard/internal/domain"
@@ -33,7 +34,9 @@ type ListFilter struct {
 	CreatedTo   time.Time     // exclusive; zero = open
 	// Query searches exact matches, each backed by an index: an organisation
 	// number (spaces allowed), an Altinn request id, onboarding id or system
-	// user id (a uuid), an external ref, a customer ref, or our return ref.
+	// user id (a uuid), an external ref, a customer ref, or our return ref;
+	// and the start of an organisation's name, ignoring case (from
+	// MinNamePrefix characters).
 	Query string
 	After string // opaque keyset cursor from ListPage.Next; "" = first page
 	Limit int    // default 50, max 500
@@ -231,7 +234,23 @@ func (w *where) search(q string) {
 	if refPattern.MatchString(q) {
 		alts = append(alts, "ref = "+text)
 	}
+	// The name's start, case-insensitively, from MinNamePrefix characters
+	// (fewer would count a large share of the table): a range scan of
+	// onboardings_org_name_prefix (migrations/00015), as the prefix is a
+	// constant once Postgres plans with the value. lower() is Postgres's on
+	// both sides, so the index and the search agree on every letter.
+	if name := strings.Join(strings.Fields(q), " "); utf8.RuneCountInString(name) >= MinNamePrefix {
+		alts = append(alts, "lower(org_name) LIKE lower("+w.arg(likeEscape(name))+") || '%'")
+	}
 	w.add("(" + strings.Join(alts, " OR ") + ")")
+}
+
+// MinNamePrefix is the fewest characters a search matches names by.
+const MinNamePrefix = 3
+
+// likeEscape makes s match itself in a LIKE pattern (escape character \).
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // A cursor is the created_at (in microseconds, Postgres's precision) and id

@@ -14,7 +14,8 @@ const onboardingColumns = `id, ref, product, kind, system_id, org_no, external_r
 	altinn_request_id, confirm_url, system_user_id, error_code, error_message, customer_ref, lang,
 	created_at, updated_at, checked_at, connected_at, version, status_at, next_check_at,
 	granted_rights, granted_packages,
-	usable, usable_since, usable_checked_at, usable_outcome, usable_ok_at, usable_code, usable_message`
+	usable, usable_since, usable_checked_at, usable_outcome, usable_ok_at, usable_code, usable_message,
+	org_name, origin`
 
 // NewOnboarding is what the wizard (or staff, or the API) knows when an
 // onboarding starts.
@@ -36,6 +37,8 @@ type NewOnboarding struct {
 	// holds (ImportOnboarding); CreateOnboarding ignores them.
 	GrantedRights   []string
 	GrantedPackages []string
+	// OrgName is the name from Enhetsregisteret ("": stored as NULL).
+	OrgName string
 }
 
 // CreateOnboarding stores a new onboarding in status requesting, with its
@@ -62,10 +65,10 @@ func CreateOnboardingTx(ctx context.Context, q Querier, n NewOnboarding) (*domai
 	}
 	rows, err := q.Query(ctx, `
 		INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status, customer_ref, lang,
-			next_check_at, origin)
-		VALUES ($1, $2, $3, $4, $5, $6, 'requesting', $7, $8, $9, $10)
+			next_check_at, origin, org_name)
+		VALUES ($1, $2, $3, $4, $5, $6, 'requesting', $7, $8, $9, $10, NULLIF($11, ''))
 		RETURNING `+onboardingColumns,
-		n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, cref, n.Lang, n.NextCheckAt, originOf(n.Cause))
+		n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, cref, n.Lang, n.NextCheckAt, originOf(n.Cause), n.OrgName)
 	var o *domain.Onboarding
 	if err == nil {
 		o, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[domain.Onboarding])
@@ -102,11 +105,11 @@ func (d *DB) ImportOnboarding(ctx context.Context, n NewOnboarding, systemUserID
 func ImportOnboardingTx(ctx context.Context, q Querier, n NewOnboarding, systemUserID string) (*domain.Onboarding, error) {
 	rows, err := q.Query(ctx, `
 		INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status, system_user_id,
-			connected_at, checked_at, customer_ref, lang, next_check_at, origin, granted_rights, granted_packages)
-		VALUES ($1, $2, $3, $4, $5, $6, 'connected', $7, now(), now(), NULLIF($8, ''), $9, $10, 'import', $11, $12)
+			connected_at, checked_at, customer_ref, lang, next_check_at, origin, granted_rights, granted_packages, org_name)
+		VALUES ($1, $2, $3, $4, $5, $6, 'connected', $7, now(), now(), NULLIF($8, ''), $9, $10, 'import', $11, $12, NULLIF($13, ''))
 		RETURNING `+onboardingColumns,
 		n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, systemUserID, n.CustomerRef, n.Lang, n.NextCheckAt,
-		n.GrantedRights, n.GrantedPackages)
+		n.GrantedRights, n.GrantedPackages, n.OrgName)
 	var o *domain.Onboarding
 	if err == nil {
 		o, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[domain.Onboarding])

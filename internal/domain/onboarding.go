@@ -87,7 +87,22 @@ type Onboarding struct {
 	// its error_description. Nil while usable or unknown.
 	UsableCode    *string `db:"usable_code"`
 	UsableMessage *string `db:"usable_message"`
+
+	// OrgName is the organisation's name from Enhetsregisteret as the
+	// customer confirmed it; nil when it was never looked up. For display
+	// and search only.
+	OrgName *string `db:"org_name"`
+
+	// Origin is where the onboarding started: OriginWizard (a customer in a
+	// browser: the wizard or the vendor's hand-off), "staff", "api",
+	// "campaign" or "import".
+	Origin string `db:"origin"`
 }
+
+// OriginWizard is the Origin of an onboarding a customer started in a
+// browser (the wizard or the hand-off): only there is its status page's
+// "the person who started it sees the details" true.
+const OriginWizard = "wizard"
 
 // Outcomes of a usability check (Onboarding.UsableOutcome, and the to_status
 // of its EventUsability).

@@ -95,7 +95,29 @@ type StartInput struct {
 	Actor       string
 	// OrgName is the organisation's name from Enhetsregisteret, as the
 	// customer confirmed it ("": not looked up or not found; stored as NULL).
+	// Only a new onboarding takes it: one that exists keeps what it has.
 	OrgName string
+	// OnlyNew starts only a new onboarding: when one holds the Altinn key
+	// already, Start returns it untouched (no Altinn call, no renewal) with
+	// ErrExists, so a browser that did not start it cannot undo or renew a
+	// customer's decision.
+	OnlyNew bool
+}
+
+// ErrExists is Start's answer with OnlyNew when a live onboarding holds the
+// key already; the onboarding is returned as stored.
+var ErrExists = errors.New("onboarding: an onboarding for this organisation exists already")
+
+// maxOrgName is the longest name stored (the column's check, in characters).
+const maxOrgName = 250
+
+// orgName is a name as stored: trimmed, at most maxOrgName characters.
+func orgName(s string) string {
+	s = strings.TrimSpace(s)
+	if r := []rune(s); len(r) > maxOrgName {
+		s = strings.TrimSpace(string(r[:maxOrgName]))
+	}
+	return s
 }
 
 // Start finds or creates the live onboarding for the product and org, and
@@ -128,6 +150,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (o *domain.Onboardin
 			Ref: ref, Product: p.ID, Kind: p.Kind, SystemID: p.SystemID, OrgNo: in.OrgNo, ExternalRef: extRef,
 			CustomerRef: in.CustomerRef, Lang: in.Lang, Cause: in.Cause, Actor: in.Actor,
 			NextCheckAt: s.nextCheck(domain.StatusRequesting, s.now()),
+			OrgName:     orgName(in.OrgName),
 		})
 		if err != nil {
 			return err
@@ -144,6 +167,9 @@ func (s *Service) Start(ctx context.Context, in StartInput) (o *domain.Onboardin
 		o, err = s.DB.LiveOnboarding(ctx, p.SystemID, in.OrgNo, extRef)
 		if err != nil {
 			return nil, false, fmt.Errorf("onboarding: find existing: %w", err)
+		}
+		if in.OnlyNew {
+			return o, false, ErrExists
 		}
 		if o.Product != p.ID {
 			// Another product holds this Altinn key; follow that onboarding rather than fight over it.
