@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/onboard-altinn/onboard/internal/domain"
 )
@@ -61,4 +62,31 @@ func TestFlowNynorsk(t *testing.T) {
 	if login.status != http.StatusOK || !strings.Contains(login.body, `<html lang="nb">`) {
 		t.Errorf("the dashboard's sign-in for a nynorsk reader: %d, want bokmål:\n%s", login.status, login.body)
 	}
+}
+
+// TestHandoffNynorsk: a vendor's hand-off may ask for nynorsk; the
+// onboarding keeps it, every page after it speaks it, and a refused token
+// that asks for nynorsk is refused in nynorsk.
+func TestHandoffNynorsk(t *testing.T) {
+	t.Parallel()
+	e := handoffEnv(t, nil)
+	b := e.browser()
+	claims := e.handoffClaims()
+	claims["lang"] = "nn"
+	res := e.handoff(b, signHS(t, claims, handoffSecret))
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("hand-off in nynorsk: %d, want 303\n%s", res.status, res.body)
+	}
+	if o := e.onboardingForOrg(org); o.Lang != "nn" {
+		t.Fatalf("onboarding lang %q, want nn", o.Lang)
+	}
+	outcome := e.returnTo(b, e.decide(b, res.location, "approve").location)
+	if !strings.Contains(outcome.body, `<html lang="nn">`) || !strings.Contains(outcome.body, "Tilbake til SmartCloud") ||
+		!strings.Contains(outcome.body, "er kopla til verksemda") {
+		t.Fatalf("the status page after a nynorsk hand-off is not in nynorsk:\n%s", outcome.body)
+	}
+
+	expired := e.handoffClaims()
+	expired["lang"], expired["iat"], expired["exp"] = "nn", time.Now().Add(-time.Hour).Unix(), time.Now().Add(-59*time.Minute).Unix()
+	refused(t, e.handoff(e.browser(), signHS(t, expired, handoffSecret)), http.StatusBadRequest, "Lenka du kom frå, har gått ut")
 }

@@ -53,7 +53,7 @@ func checkAccepted(t *testing.T, v *handoff.Verifier, h *handoff.Handoff) {
 	if h.CustomerRef == "" || len(h.CustomerRef) > 200 || h.CustomerRef != strings.TrimSpace(h.CustomerRef) {
 		t.Fatalf("accepted customer_ref %q", h.CustomerRef)
 	}
-	if h.Lang != "nb" && h.Lang != "en" {
+	if h.Lang != "nb" && h.Lang != "nn" && h.Lang != "en" {
 		t.Fatalf("accepted lang %q", h.Lang)
 	}
 	if !slices.Contains([]string{"standard", "agent"}, h.Product) {
@@ -127,6 +127,8 @@ func FuzzVerifyClaims(f *testing.F) {
 	f.Add("314248296", "c", "nb", "https://app.vendor.example/", "", "j", int64(0), int64(60))
 	f.Add("314248295", "", "nb", "https://app.vendor.example/", "", "j", int64(0), int64(60))
 	f.Add("314248295", "c", "se", "https://app.vendor.example/", "", "j", int64(0), int64(60))
+	f.Add("314248295", "c", "nn", "https://app.vendor.example/", "", "j", int64(0), int64(60))
+	f.Add("314248295", "c", "no", "https://app.vendor.example/", "", "j", int64(0), int64(60))
 	f.Add("314248295", "c", "nb", "http://app.vendor.example/", "", "j", int64(0), int64(60))
 	f.Add("314248295", "c", "nb", "https://evil.example/", "", "j", int64(0), int64(60))
 	f.Add("314248295", "c", "nb", "https://app.vendor.example.evil.example/", "", "j", int64(0), int64(60))
@@ -170,7 +172,7 @@ func FuzzVerifyClaims(f *testing.F) {
 			iat <= leeway && iat+life >= -leeway && life <= int64(5*time.Minute/time.Second) &&
 			jti != "" && len(jti) <= 200 &&
 			strings.TrimSpace(ref) != "" && len(strings.TrimSpace(ref)) <= 200 &&
-			(lang == "nb" || lang == "en") &&
+			(lang == "nb" || lang == "nn" || lang == "en") &&
 			v.CheckReturnURL(returnURL) == nil &&
 			(product == "" || product == "standard" || product == "agent")
 		if err != nil {

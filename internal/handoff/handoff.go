@@ -22,6 +22,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/internal/orgno"
 )
 
@@ -222,8 +223,8 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Handoff, error) {
 	if h.CustomerRef == "" || len(h.CustomerRef) > 200 {
 		return nil, fmt.Errorf("%w: customer_ref is required (at most 200 characters)", ErrInvalid)
 	}
-	if h.Lang != "nb" && h.Lang != "en" {
-		return nil, fmt.Errorf("%w: lang %q: want nb or en", ErrInvalid, h.Lang)
+	if !i18n.Supported(h.Lang) {
+		return nil, fmt.Errorf("%w: lang %q: want one of %s", ErrInvalid, h.Lang, strings.Join(i18n.Languages, ", "))
 	}
 	if h.ReturnURL == "" {
 		return nil, fmt.Errorf("%w: return_url is required", ErrInvalid)
