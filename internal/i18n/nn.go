@@ -96,7 +96,7 @@ func init() {
 			"error.502":                    "Ei teneste vi er avhengige av, svarte ikkje. Prøv igjen om litt.",
 			"error.503":                    "Tenesta er mellombels utilgjengeleg. Prøv igjen om litt.",
 			"error.home":                   "Til framsida",
-			"error.cursor":                 "Lenka til neste side (cursor) er ikkje ei vi har gjeve ut. Byrja på første side igjen.",
+			"error.cursor":                 "Lenka til neste side (cursor) er ikkje ei vi har gjeve ut. Start på første side igjen.",
 			"error.idempotency.mismatch":   "Denne Idempotency-Key er brukt for ein annan førespurnad.",
 			"error.idempotency.inprogress": "Ein førespurnad med denne Idempotency-Key er framleis i gang.",
 
