@@ -340,7 +340,7 @@ func AdminChangesPage(m ChangesPage) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					if len(p.Rows) > 0 {
-						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<div class=\"table-wrap\"><table class=\"ds-table\" data-testid=\"lacking\"><caption class=\"visually-hidden\">")
+						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<div class=\"table-wrap\" tabindex=\"0\"><table class=\"ds-table\" data-testid=\"lacking\"><caption class=\"visually-hidden\">")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
