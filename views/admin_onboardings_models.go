@@ -29,6 +29,7 @@ type OnboardingRow struct {
 	URL         string
 	Created     string
 	OrgNo       string
+	OrgName     string
 	ProductName string
 	Kind        string
 	Status      string
@@ -96,6 +97,7 @@ type OnboardingDetail struct {
 	ID              string
 	Ref             string
 	OrgNo           string
+	OrgName         string
 	ProductID       string
 	ProductName     string
 	Kind            string

@@ -249,6 +249,9 @@ func (h *Handler) onboardingList(c echo.Context) error {
 		if o.CustomerRef != nil {
 			r.CustomerRef = *o.CustomerRef
 		}
+		if o.OrgName != nil {
+			r.OrgName = *o.OrgName
+		}
 		if o.ErrorCode != nil {
 			r.ErrorCode = *o.ErrorCode
 		}
@@ -283,6 +286,7 @@ var csvHeader = []string{
 	"customer_ref", "status", "escalated", "altinn_request_id", "system_user_id", "error_code",
 	"error_message", "checked_at", "connected_at",
 	"usable", "usable_checked_at", "usable_ok_at", "usable_code",
+	"org_name",
 }
 
 // onboardingCSV streams the filtered list as CSV, row by row from the
@@ -388,6 +392,7 @@ func csvRecord(o *domain.Onboarding) []string {
 		str(o.CustomerRef), string(o.Status), strconv.FormatBool(o.Escalated), str(o.AltinnRequestID), str(o.SystemUserID),
 		str(o.ErrorCode), str(o.ErrorMessage), tm(o.CheckedAt), tm(o.ConnectedAt),
 		usableCell(o), tm(o.UsableCheckedAt), tm(o.UsableOKAt), str(o.UsableCode),
+		str(o.OrgName),
 	}
 	for i, v := range rec {
 		rec[i] = csvSafe(v)
@@ -478,6 +483,9 @@ func (h *Handler) onboardingDetail(c echo.Context, o *domain.Onboarding) error {
 		ListURL: listPath,
 	}
 	m.Title = m.OrgNo + " · " + m.ProductName
+	if o.OrgName != nil {
+		m.OrgName = *o.OrgName
+	}
 	p, known := h.product(o.Product)
 	if known {
 		m.Grants = h.productView(p, lang).Grants

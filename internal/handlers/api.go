@@ -135,6 +135,7 @@ type apiOnboarding struct {
 	Product      string    `json:"product"`
 	Kind         string    `json:"kind"`
 	OrgNo        string    `json:"org_no"`
+	OrgName      *string   `json:"org_name"`
 	CustomerRef  *string   `json:"customer_ref"`
 	Lang         string    `json:"lang"`
 	Status       string    `json:"status"`
@@ -175,7 +176,7 @@ type apiListPage struct {
 // status page otherwise.
 func (h *Handler) apiView(o *domain.Onboarding) apiOnboarding {
 	v := apiOnboarding{ID: o.ID, Ref: o.Ref, Product: o.Product, Kind: string(o.Kind), OrgNo: o.OrgNo, CustomerRef: o.CustomerRef,
-		Lang: o.Lang, Status: string(o.Status), SystemUserID: o.SystemUserID, ErrorCode: o.ErrorCode,
+		OrgName: o.OrgName, Lang: o.Lang, Status: string(o.Status), SystemUserID: o.SystemUserID, ErrorCode: o.ErrorCode,
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), HandoffURL: h.PublicURL + "/status/" + o.Ref}
 	if o.Allows(domain.ActionConfirm) && o.ConfirmURL != nil && *o.ConfirmURL != "" {
 		v.ConfirmURL = o.ConfirmURL
