@@ -79,9 +79,11 @@ func texts(nb, nn, en string) map[string]string {
 type builtinPackage struct {
 	code, id, area, kind string
 	nb, nn, en           string
-	// descNB and descEN describe the package; empty gives a generic text.
-	descNB, descEN string
-	person         bool
+	// descNB, descNN and descEN describe the package; an empty descNB gives
+	// a generic text in all three, an empty descNN or descEN none (bokmål's
+	// is served, as Altinn does for a missing translation).
+	descNB, descNN, descEN string
+	person                 bool
 }
 
 // builtinCatalogue is a part of Access Management's package list, with the ids
@@ -92,9 +94,15 @@ type builtinPackage struct {
 var builtinCatalogue = []builtinPackage{
 	// Ordinary: assignable and client-delegable.
 	{code: "skatt-naering", id: "1dba50d6-f604-48e9-bd41-82321b13e85c", area: "skatt-avgift-regnskap-og-toll", kind: kindOrdinary,
-		nb: "Skatt næring", nn: "Skatt næring", en: "Business tax"},
+		nb: "Skatt næring", nn: "Skatt næring", en: "Business tax",
+		descNB: "Gir tilgang til tjenester knyttet til skatt for næringsdrivende, som skattemelding og skatteoppgjør.",
+		descNN: "Gir tilgang til tenester knytte til skatt for næringsdrivande, som skattemelding og skatteoppgjer.",
+		descEN: "Gives access to services for business taxation, such as the tax return and the tax settlement."},
 	{code: "skattegrunnlag", id: "4c859601-9b2b-4662-af39-846f4117ad7a", area: "skatt-avgift-regnskap-og-toll", kind: kindOrdinary,
-		nb: "Skattegrunnlag", nn: "Skattegrunnlag", en: "Tax base"},
+		nb: "Skattegrunnlag", nn: "Skattegrunnlag", en: "Tax base",
+		descNB: "Gir tilgang til tjenester for å hente og rapportere opplysninger som inngår i skattegrunnlaget.",
+		descNN: "Gir tilgang til tenester for å hente og rapportere opplysningar som inngår i skattegrunnlaget.",
+		descEN: "Gives access to services for fetching and reporting information that forms the tax base."},
 	{code: "merverdiavgift", id: "9a61b136-7810-4939-ab6d-84938e9a12c6", area: "skatt-avgift-regnskap-og-toll", kind: kindOrdinary,
 		nb: "Merverdiavgift", nn: "Meirverdiavgift", en: "Value added tax"},
 	{code: "regnskap-okonomi-rapport", id: "b4e69b54-895e-42c5-bf0d-861a571cd282", area: "skatt-avgift-regnskap-og-toll", kind: kindOrdinary,
@@ -121,26 +129,32 @@ var builtinCatalogue = []builtinPackage{
 	{code: "regnskapsforer-med-signeringsrettighet", id: "955d5779-3e2b-4098-b11d-0431dc41ddbe", area: "fullmakter-for-regnskapsforer", kind: kindClientOnly,
 		nb: "Regnskapsfører med signeringsrettighet", nn: "Rekneskapsførar med signeringsrett", en: "Accountant with signing rights",
 		descNB: "Gir regnskapsfører tilgang til å signere på vegne av kunden for alle tjenester som krever signeringsrett.",
+		descNN: "Gir rekneskapsførar tilgang til å signere på vegner av kunden for alle tenester som krev signeringsrett.",
 		descEN: "Allows an accountant to sign on behalf of the client for all services that require signing rights."},
 	{code: "regnskapsforer-uten-signeringsrettighet", id: "a5f7f72a-9b89-445d-85bb-06f678a3d4d1", area: "fullmakter-for-regnskapsforer", kind: kindClientOnly,
 		nb: "Regnskapsfører uten signeringsrettighet", nn: "Rekneskapsførar utan signeringsrett", en: "Accountant without signing rights",
 		descNB: "Gir regnskapsfører tilgang til alle tjenester for kunden som ikke krever signeringsrett.",
+		descNN: "Gir rekneskapsførar tilgang til alle tenester for kunden som ikkje krev signeringsrett.",
 		descEN: "Allows an accountant to perform all services for the client that do not require signing rights."},
 	{code: "regnskapsforer-lonn", id: "43becc6a-8c6c-4e9e-bb2f-08fe588ada21", area: "fullmakter-for-regnskapsforer", kind: kindClientOnly,
 		nb: "Regnskapsfører lønn", nn: "Rekneskapsførar løn", en: "Accountant salary",
 		descNB: "Gir regnskapsfører tilgang til å rapportere lønn for kunden.",
+		descNN: "Gir rekneskapsførar tilgang til å rapportere løn for kunden.",
 		descEN: "Allows an accountant to report salaries for the client."},
 	{code: "ansvarlig-revisor", id: "2f176732-b1e9-449b-9918-090d1fa986f6", area: "fullmakter-for-revisor", kind: kindClientOnly,
 		nb: "Ansvarlig revisor", nn: "Ansvarleg revisor", en: "Auditor in charge",
 		descNB: "Gir revisor tilgang til å opptre som ansvarlig revisor for kunden.",
+		descNN: "Gir revisor tilgang til å opptre som ansvarleg revisor for kunden.",
 		descEN: "Allows an auditor to act as the auditor in charge for the client."},
 	{code: "revisormedarbeider", id: "96120c32-389d-46eb-8212-0a6540540c25", area: "fullmakter-for-revisor", kind: kindClientOnly,
 		nb: "Revisormedarbeider", nn: "Revisormedarbeidar", en: "Assistant auditor",
 		descNB: "Gir revisor tilgang til å opptre som revisormedarbeider for kunden.",
+		descNN: "Gir revisor tilgang til å opptre som revisormedarbeidar for kunden.",
 		descEN: "Allows an auditor to act as an assistant auditor for the client."},
 	{code: "forretningsforer-eiendom", id: "0195efb8-7c80-7cf2-bcc8-720a3fb39d44", area: "fullmakter-for-forretningsforer", kind: kindClientOnly,
 		nb: "Forretningsfører eiendom", nn: "Forretningsførar eigedom", en: "Business manager real estate",
 		descNB: "Gir forretningsfører for borettslag og eierseksjonssameier tilgang til å opptre på vegne av kunden.",
+		descNN: "Gir forretningsførar for burettslag og eigarseksjonssameige tilgang til å opptre på vegner av kunden.",
 		descEN: "Allows the business manager of a housing cooperative or condominium to act on behalf of the client."},
 
 	// Admin-type: assignable, not delegable.
@@ -195,7 +209,7 @@ func builtinPackages() map[string]*accessPackage {
 			p.assignable = true
 		}
 		if b.descNB != "" {
-			p.description = texts(b.descNB, "", b.descEN)
+			p.description = texts(b.descNB, b.descNN, b.descEN)
 		} else {
 			p.description = texts(
 				"Denne tilgangspakken gir fullmakter til tjenester knyttet til "+strings.ToLower(b.nb)+".",
@@ -399,11 +413,14 @@ var notDelegableTypes = []string{resourceTypeMaskinporten, "Altinn2Service", "Co
 
 // resource is a resource of the Resource Registry.
 type resource struct {
-	identifier   string
-	title        map[string]string
-	description  map[string]string
-	resourceType string
-	owner        *competentAuthority
+	identifier  string
+	title       map[string]string
+	description map[string]string
+	// rightDescription says what a right on the resource lets one do; the
+	// title when nil.
+	rightDescription map[string]string
+	resourceType     string
+	owner            *competentAuthority
 }
 
 // competentAuthority is a resource's owner.
@@ -428,7 +445,10 @@ func builtinResources() map[string]*resource {
 	list := []*resource{
 		{identifier: "ske-krav-og-betalinger", resourceType: resourceTypeDefault, owner: skatteetaten,
 			title:       texts("Krav og betalinger", "Krav og betalingar", "Claims and payments"),
-			description: texts("Se krav og betalinger hos Skatteetaten.", "", "See claims and payments at the Norwegian Tax Administration.")},
+			description: texts("Se krav og betalinger hos Skatteetaten.", "Sjå krav og betalingar hos Skatteetaten.", "See claims and payments at the Norwegian Tax Administration."),
+			rightDescription: texts("Gir tilgang til å se virksomhetens krav, innbetalinger og saldo hos Skatteetaten.",
+				"Gir tilgang til å sjå krava, innbetalingane og saldoen til verksemda hos Skatteetaten.",
+				"Gives access to see the organisation's claims, payments and balance at the Norwegian Tax Administration.")},
 		{identifier: "ske-innrapportering-a-melding", resourceType: resourceTypeDefault, owner: skatteetaten,
 			title:       texts("A-melding", "A-melding", "A-message"),
 			description: texts("Innrapportering av a-melding.", "", "Reporting of the a-message.")},
@@ -506,7 +526,10 @@ func (s *Server) handleResource(w http.ResponseWriter, r *http.Request) {
 		Visible: true, Status: "Completed",
 	}
 	if out.Delegable {
-		out.RightDescription = res.title
+		out.RightDescription = res.rightDescription
+		if out.RightDescription == nil {
+			out.RightDescription = res.title
+		}
 	}
 	if o := res.owner; o != nil {
 		out.HasCompetentAuthority = &competentAuthJSON{Name: o.name, Organization: o.orgNo, Orgcode: o.orgCode}

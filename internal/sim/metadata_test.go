@@ -245,3 +245,34 @@ func TestMaskinportenClock(t *testing.T) {
 		t.Errorf("after the skew is removed: %d %v", status, body)
 	}
 }
+
+// TestDefaultProductTexts: every package and right the default products use
+// (internal/config: demoRight, demoPackage, demoAgentPackages) has its name
+// and description in bokmål, nynorsk and English, each its own.
+func TestDefaultProductTexts(t *testing.T) {
+	e := newEnv(t)
+	for _, urn := range []string{pkgSkatt, pkgLonn, "urn:altinn:accesspackage:regnskapsforer-med-signeringsrettighet"} {
+		seen := map[string]string{}
+		for _, lang := range []string{"nb", "nn", "en"} {
+			m := e.getAnon(packageRoute+url.PathEscape(urn), map[string]string{"Accept-Language": lang}).json(t)
+			name, _ := m["name"].(string)
+			desc, _ := m["description"].(string)
+			if name == "" || desc == "" {
+				t.Errorf("%s %s: name %q description %q", urn, lang, name, desc)
+			}
+			if other, dup := seen[desc]; dup {
+				t.Errorf("%s: the description in %s is %s's", urn, lang, other)
+			}
+			seen[desc] = lang
+		}
+	}
+	m := e.getAnon("/resourceregistry/api/v1/resource/ske-krav-og-betalinger", nil).json(t)
+	for _, field := range []string{"title", "description", "rightDescription"} {
+		texts, _ := m[field].(map[string]any)
+		for _, lang := range []string{"nb", "nn", "en"} {
+			if s, _ := texts[lang].(string); s == "" {
+				t.Errorf("ske-krav-og-betalinger: no %s in %s", field, lang)
+			}
+		}
+	}
+}
