@@ -29,6 +29,12 @@ type ChangeOutcome struct {
 	Add         []Grant
 	Remove      []Grant
 	CheckedAt   string
+	// AutoRefresh: a waiting change reloads itself every RefreshSeconds
+	// (an HTTP Refresh header); RefreshToggleURL turns that off, or on
+	// again ("": not waiting).
+	AutoRefresh      bool
+	RefreshSeconds   int
+	RefreshToggleURL string
 }
 
 // ChangeTone is how a change request status reads at a glance (a CSS class).

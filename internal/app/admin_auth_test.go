@@ -197,7 +197,7 @@ func TestAdminSignInAndOut(t *testing.T) {
 
 func TestAdminSessionCookieSecureOutsideDev(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, map[string]string{"ONBOARD_DEV": "false", "ONBOARD_PUBLIC_URL": "https://onboard.example"})
+	e := newEnv(t, map[string]string{"ONBOARD_DEV": "false", "ONBOARD_SUPPORT_EMAIL": "support@example.com", "ONBOARD_PUBLIC_URL": "https://onboard.example"})
 	e.addStaff("alice@example.com", string(domain.RoleViewer))
 	// The CSRF cookie is Secure too, so this plain-HTTP client carries it by hand.
 	b := e.browser()

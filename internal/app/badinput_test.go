@@ -25,9 +25,15 @@ func TestInvalidOrgNumbersKeepWhatWasTyped(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := e.browser()
-			res := e.submitOrg(b, "standard", tt.typed)
-			if res.status != http.StatusUnprocessableEntity {
-				t.Fatalf("status %d, want 422", res.status)
+			// Post/redirect/get: the refused number comes back by a 303 to
+			// the form (a GET), never as the POST's own page.
+			post := e.submitOrg(b, "standard", tt.typed)
+			if post.status != http.StatusSeeOther || !strings.HasPrefix(post.location, "/onboard/standard/org?") {
+				t.Fatalf("status %d Location %q, want 303 to the form", post.status, post.location)
+			}
+			res := b.get(e.web.URL + post.location)
+			if res.status != http.StatusOK {
+				t.Fatalf("the form after a refused number: %d", res.status)
 			}
 			if !strings.Contains(res.body, tt.message) || !strings.Contains(res.body, `aria-invalid="true"`) {
 				t.Fatalf("the inline message %q tied to the field is missing:\n%s", tt.message, res.body)
@@ -141,7 +147,7 @@ func TestLanguageSwitchIsNoOpenRedirect(t *testing.T) {
 
 func TestSecurityHeadersAndCookies(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, map[string]string{"ONBOARD_DEV": "false", "ONBOARD_PUBLIC_URL": "https://onboard.example.com"})
+	e := newEnv(t, map[string]string{"ONBOARD_DEV": "false", "ONBOARD_SUPPORT_EMAIL": "support@example.com", "ONBOARD_PUBLIC_URL": "https://onboard.example.com"})
 	b := e.browser()
 	req, _ := http.NewRequest(http.MethodGet, e.web.URL+"/onboard/standard/org", nil)
 	req.Header.Set("X-Forwarded-Proto", "https") // as behind the TLS-terminating proxy
@@ -160,7 +166,7 @@ func TestSecurityHeadersAndCookies(t *testing.T) {
 		}
 	}
 	// The flow cookie (which browser started which onboarding) is set on submit.
-	submit := b.post(e.web.URL+"/onboard/standard/org", url.Values{"orgno": {org}, "_csrf": {csrfOf(t, res)}})
+	submit := b.post(e.web.URL+"/onboard/standard/confirm", url.Values{"orgno": {org}, "checked": {"false"}, "_csrf": {csrfOf(t, res)}})
 	cookies := append(res.header.Values("Set-Cookie"), submit.header.Values("Set-Cookie")...)
 	flow := false
 	for _, c := range cookies {
@@ -183,7 +189,7 @@ func TestSubmitIsRateLimited(t *testing.T) {
 	b := e.browser()
 	limited := false
 	for i := 0; i < 6; i++ {
-		res := e.submitOrg(b, "standard", "123")
+		res := e.submitAndConfirm(b, "standard", org)
 		if res.status == http.StatusTooManyRequests {
 			limited = true
 			if !strings.Contains(res.body, "Vent et minutt") {
@@ -208,7 +214,7 @@ func TestStatusPageThrottlesAltinnReads(t *testing.T) {
 			e.app.Sim.Inject(sim.Fault{Method: http.MethodPost, Path: vendorPath, Status: 503})
 			want = domain.StatusRequesting
 		}
-		e.submitOrg(e.browser(), "standard", org)
+		e.submitAndConfirm(e.browser(), "standard", org)
 		o := e.onboardingForOrg(org)
 		before := e.app.Sim.Stats().Calls
 		for i := 0; i < 5; i++ {

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/onboard-altinn/onboard/internal/config"
 )
 
 const brandLogoSVG = `<?xml version="1.0"?>
@@ -38,7 +40,7 @@ func TestVendorBrandingOnCustomerPages(t *testing.T) {
 	b := e.browser()
 
 	// The status page of a started onboarding (waiting at Altinn).
-	if res := e.submitOrg(b, "standard", org); res.status != http.StatusSeeOther {
+	if res := e.submitAndConfirm(b, "standard", org); res.status != http.StatusSeeOther {
 		t.Fatalf("submit: %d", res.status)
 	}
 	ref := e.onboardingForOrg(org).Ref
@@ -115,13 +117,14 @@ func TestVendorBrandingOnCustomerPages(t *testing.T) {
 }
 
 // Without branding the pages keep the service's own look: no brand.css, the
-// default name and no support footer.
+// default name, and in the simulator the example support contact.
 func TestNoBrandingKeepsDefaults(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	res := e.browser().get(e.web.URL + "/onboard/standard")
 	if res.status != http.StatusOK || !strings.Contains(res.body, "Koble til Altinn</span>") ||
-		strings.Contains(res.body, "/brand/") || strings.Contains(res.body, `data-testid="support"`) {
+		strings.Contains(res.body, "/brand/") || !strings.Contains(res.body, `data-testid="support"`) ||
+		!strings.Contains(res.body, config.SimSupportEmail) {
 		t.Fatalf("default look changed:\n%s", res.body)
 	}
 }

@@ -275,7 +275,7 @@ func TestFaults(t *testing.T) {
 			start := time.Now()
 			var o *domain.Onboarding
 			if tt.on == "create" {
-				res := e.submitOrg(b, "standard", org)
+				res := e.submitAndConfirm(b, "standard", org)
 				customerPage(t, "submit", res)
 				o = e.onboardingForOrg(org)
 				switch {

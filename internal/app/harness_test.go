@@ -203,7 +203,8 @@ func csrfOf(t *testing.T, p page) string {
 	return m[1]
 }
 
-// submitOrg opens the org-number step of product and submits orgNo.
+// submitOrg opens the org-number step of product and submits orgNo; the
+// answer is a 303: to the form with the error, or to the confirm page.
 func (e *env) submitOrg(b *browser, product, orgNo string) page {
 	e.t.Helper()
 	form := b.get(e.web.URL + "/onboard/" + product + "/org")
@@ -211,6 +212,45 @@ func (e *env) submitOrg(b *browser, product, orgNo string) page {
 		e.t.Fatalf("org step: %d", form.status)
 	}
 	return b.post(e.web.URL+"/onboard/"+product+"/org", url.Values{"orgno": {orgNo}, "_csrf": {csrfOf(e.t, form)}})
+}
+
+// submitAndConfirm submits orgNo for product, says yes on the "is this the
+// right company?" page and returns the answer to that (a 303 to Altinn,
+// the status page or the known page).
+func (e *env) submitAndConfirm(b *browser, product, orgNo string) page {
+	e.t.Helper()
+	return e.confirmOrg(b, product, e.companyPage(b, product, orgNo))
+}
+
+// companyPage submits orgNo for product, which must be a 303 to the
+// confirm page, and opens that.
+func (e *env) companyPage(b *browser, product, orgNo string) page {
+	e.t.Helper()
+	res := e.submitOrg(b, product, orgNo)
+	if res.status != http.StatusSeeOther || !strings.HasPrefix(res.location, "/onboard/"+product+"/confirm?") {
+		e.t.Fatalf("org step: %d Location %q, want 303 to the confirm page\n%s", res.status, res.location, res.body)
+	}
+	cp := b.get(e.web.URL + res.location)
+	if cp.status != http.StatusOK || !strings.Contains(cp.body, `data-testid="org-confirm"`) {
+		e.t.Fatalf("confirm page: %d\n%s", cp.status, cp.body)
+	}
+	return cp
+}
+
+var (
+	hiddenOrgRE     = regexp.MustCompile(`name="orgno" value="([0-9]{9})"`)
+	hiddenCheckedRE = regexp.MustCompile(`name="checked" value="(true|false)"`)
+)
+
+// confirmOrg says "yes, continue to Altinn" on a confirm page of product.
+func (e *env) confirmOrg(b *browser, product string, cp page) page {
+	e.t.Helper()
+	n, ch := hiddenOrgRE.FindStringSubmatch(cp.body), hiddenCheckedRE.FindStringSubmatch(cp.body)
+	if n == nil || ch == nil {
+		e.t.Fatalf("no confirm form on the page:\n%s", cp.body)
+	}
+	return b.post(e.web.URL+"/onboard/"+product+"/confirm",
+		url.Values{"orgno": {n[1]}, "checked": {ch[1]}, "_csrf": {csrfOf(e.t, cp)}})
 }
 
 // decide clicks a button on the simulator's confirm page and returns the

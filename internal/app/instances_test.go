@@ -133,7 +133,8 @@ func TestInstancesShareSessions(t *testing.T) {
 	if form.status != http.StatusOK {
 		t.Fatalf("form from instance 1: %d", form.status)
 	}
-	res := b.post(c.webs[1].URL+"/onboard/standard/org", url.Values{"orgno": {org}, "_csrf": {csrfOf(t, form)}})
+	// The company confirmed (the confirm step's form) on instance 2.
+	res := b.post(c.webs[1].URL+"/onboard/standard/confirm", url.Values{"orgno": {org}, "checked": {"false"}, "_csrf": {csrfOf(t, form)}})
 	if res.status != http.StatusSeeOther || !strings.HasPrefix(res.location, c.sim.URL+"/accessmanagement/") {
 		t.Fatalf("submit to instance 2 with instance 1's form: %d %q, want a 303 to Altinn\n%s", res.status, res.location, res.body)
 	}
@@ -205,7 +206,7 @@ func TestInstancesHandleEachChangeOnce(t *testing.T) {
 		b := e.browser()
 		w := c.webs[i%3].URL
 		form := b.get(w + "/onboard/standard/org")
-		res := b.post(w+"/onboard/standard/org", url.Values{"orgno": {orgNo}, "_csrf": {csrfOf(t, form)}})
+		res := b.post(w+"/onboard/standard/confirm", url.Values{"orgno": {orgNo}, "checked": {"false"}, "_csrf": {csrfOf(t, form)}})
 		if res.status != http.StatusSeeOther || !strings.HasPrefix(res.location, c.sim.URL) {
 			t.Fatalf("submit %s on instance %d: %d %q", orgNo, i%3+1, res.status, res.location)
 		}

@@ -40,7 +40,8 @@ func TestFlowNynorsk(t *testing.T) {
 	start := b.get(e.web.URL + "/onboard/standard")
 	nynorsk("the start page", start, "tilgang i Altinn", "systemtilgang", "tilgangsstyrar")
 	form := b.get(e.web.URL + "/onboard/standard/org")
-	nynorsk("the number page", form, "Gå vidare til Altinn")
+	nynorsk("the number page", form, "Gå vidare")
+	nynorsk("the company page", e.companyPage(b, "standard", "314 248 295"), "Er dette rett verksemd?", "Ja, gå vidare til Altinn")
 
 	confirm := e.startFlow(b, "standard", "314 248 295")
 	back := e.decide(b, confirm, "approve")

@@ -285,7 +285,7 @@ func TestReconcileAmbiguousCreateAfterStore(t *testing.T) {
 	e := newEnv(t, map[string]string{"ONBOARD_ALTINN_TIMEOUT": "1s"})
 	remove := e.app.Sim.Inject(sim.Fault{Method: http.MethodPost, Path: vendorPath, Status: 500, AfterStore: true, Times: 1})
 	defer remove()
-	e.submitOrg(e.browser(), "standard", org)
+	e.submitAndConfirm(e.browser(), "standard", org)
 	o := e.onboardingForOrg(org)
 	if o.Status != domain.StatusRequesting {
 		t.Fatalf("after the ambiguous create: %q, want requesting", o.Status)

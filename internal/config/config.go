@@ -108,6 +108,7 @@ type Config struct {
 	BehindProxy     bool          // ONBOARD_BEHIND_PROXY: take the client address from X-Forwarded-For
 	Vendor          string        // ONBOARD_VENDOR_NAME, as customers know the vendor
 	AltinnPortalURL string        // ONBOARD_ALTINN_PORTAL_URL, linked from the "delegate clients" step
+	VendorURL       string        // ONBOARD_VENDOR_URL: the connected page's "Back to <vendor>" (journey.go)
 
 	ReconcileSchedule   []time.Duration // ONBOARD_RECONCILE_SCHEDULE: ages at which a waiting onboarding is re-read
 	RevokeSweepInterval time.Duration   // ONBOARD_REVOKE_SWEEP_INTERVAL: how often a connected one is re-read
@@ -404,6 +405,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	var brandErrs []error
 	c.Brand, brandErrs = loadBrand(get)
 	errs = append(errs, brandErrs...)
+	errs = append(errs, c.loadJourney(get)...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -625,6 +627,7 @@ func (c *Config) Redacted() map[string]any {
 		"brand_primary_color": c.Brand.Primary, "brand_accent_color": c.Brand.Accent,
 		"support_email": c.Brand.SupportEmail, "support_phone": c.Brand.SupportPhone, "support_url": c.Brand.SupportURL,
 		"brreg_url": c.BrregURL, "brreg_timeout": c.BrregTimeout.String(),
+		"vendor_url": c.VendorURL,
 	}
 }
 

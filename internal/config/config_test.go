@@ -64,7 +64,7 @@ func TestRealEnvironmentsFillInURLs(t *testing.T) {
 			"ONBOARD_ALTINN_ENV": tt.env, "ONBOARD_PUBLIC_URL": "https://onboard.example.com/",
 			"ONBOARD_MASKINPORTEN_CLIENT_ID": "client", "ONBOARD_MASKINPORTEN_KID": "kid",
 			"ONBOARD_MASKINPORTEN_KEY_FILE": key, "ONBOARD_SESSION_KEY_FILE": session,
-			"ONBOARD_METRICS_TOKEN": "secret-scrape-token",
+			"ONBOARD_METRICS_TOKEN": "secret-scrape-token", "ONBOARD_SUPPORT_URL": "https://help.example.com/",
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", tt.env, err)

@@ -19,7 +19,7 @@ func TestWebhookSettings(t *testing.T) {
 	}
 	prod := map[string]string{
 		"ONBOARD_DEV": "false", "ONBOARD_PUBLIC_URL": "https://onboard.example.com",
-		"ONBOARD_SESSION_KEY": strings.Repeat("s", 32),
+		"ONBOARD_SESSION_KEY": strings.Repeat("s", 32), "ONBOARD_SUPPORT_EMAIL": "support@example.com",
 	}
 	with := func(base map[string]string, kv ...string) map[string]string {
 		m := map[string]string{}

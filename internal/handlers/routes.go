@@ -98,7 +98,10 @@ func (h *Handler) customerRoutes(e *echo.Echo) {
 	e.GET("/start", h.handoffStart, submitLimit) // handoff.go: the vendor's signed hand-off
 	e.GET("/onboard/:product", h.start)
 	e.GET("/onboard/:product/org", h.org)
-	e.POST("/onboard/:product/org", h.submit, submitLimit)
+	e.POST("/onboard/:product/org", h.submit)                     // wizard.go: 303 to the form or the confirm page
+	e.GET("/onboard/:product/confirm", h.confirmOrg, statusLimit) // "is this the right company?" (Enhetsregisteret)
+	e.POST("/onboard/:product/confirm", h.submitConfirmed, submitLimit)
+	e.GET("/onboard/:product/known", h.known)     // someone else's organisation: nothing about it
 	e.GET("/return", h.altinnReturn, submitLimit) // config.ReturnPath: the URL registered at Altinn
 	e.GET("/status/:ref", h.status, statusLimit)
 	e.POST("/status/:ref/retry", h.retry, submitLimit)
