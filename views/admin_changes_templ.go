@@ -220,7 +220,7 @@ func AdminChangesPage(m ChangesPage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = grants(p.Grants).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = staffGrants(p.Grants).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -682,7 +682,7 @@ func changeSection(p AdminPage, s ChangeSection) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = grants(s.Held).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = staffGrants(s.Held).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -705,7 +705,7 @@ func changeSection(p AdminPage, s ChangeSection) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = grants(s.Lacks).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = staffGrants(s.Lacks).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -728,7 +728,7 @@ func changeSection(p AdminPage, s ChangeSection) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = grants(s.Extra).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = staffGrants(s.Extra).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -925,7 +925,7 @@ func changeSection(p AdminPage, s ChangeSection) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = grants(r.Add).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = staffGrants(r.Add).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -948,7 +948,7 @@ func changeSection(p AdminPage, s ChangeSection) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = grants(r.Remove).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = staffGrants(r.Remove).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -1376,7 +1376,7 @@ func ChangeConfirmPage(m ChangeConfirm) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = grants(m.Add).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = staffGrants(m.Add).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1403,7 +1403,7 @@ func ChangeConfirmPage(m ChangeConfirm) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = grants(m.Remove).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = staffGrants(m.Remove).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -2337,7 +2337,7 @@ func OnboardingDetailPage(m OnboardingDetail) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = grants(m.Grants).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = staffGrants(m.Grants).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

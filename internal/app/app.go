@@ -27,6 +27,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/campaigns"
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/grants"
 	"github.com/onboard-altinn/onboard/internal/handlers"
 	"github.com/onboard-altinn/onboard/internal/handoff"
 	"github.com/onboard-altinn/onboard/internal/jobs"
@@ -153,7 +154,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	h := &handlers.Handler{
-		Onboardings: a.Onboardings, Store: store, Products: cfg.Products, Vendor: cfg.Vendor, VendorURL: cfg.VendorURL,
+		Onboardings: a.Onboardings, Store: store, Products: cfg.Products, Vendor: cfg.Vendor,
 		Sim: cfg.AltinnEnv == config.EnvSim, Dev: cfg.Dev, SessionKey: sessionKey, ConfirmHosts: cfg.ConfirmHosts,
 		AltinnPortalURL: cfg.AltinnPortalURL, SubmitPerMinute: cfg.SubmitRateLimit, BehindProxy: cfg.BehindProxy, Log: log,
 		MinRefreshInterval: cfg.RefreshInterval, StaffSessionTTL: cfg.StaffSessionTTL,
@@ -164,6 +165,8 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		APIKeys: store, PublicURL: cfg.PublicURL, Brand: cfg.Brand,
 		CampaignConcurrency: cfg.CampaignConcurrency, CampaignRate: cfg.CampaignRate,
 		Setup: a.Setup,
+		// Customers see Altinn's names and descriptions of what they grant.
+		Grants: grants.New(a.Metadata, log),
 	}
 	if a.Campaigns != nil {
 		h.Campaigns, h.CampaignStore = a.Campaigns, store

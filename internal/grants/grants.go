@@ -119,6 +119,21 @@ func (c *Cache) Name(ctx context.Context, kind Kind, id, lang string) Text {
 	return Text{Name: Readable(id)}
 }
 
+// Names names rights and packages in lang at once, as Name does, waiting
+// for Altinn at most Wait in all.
+func (c *Cache) Names(ctx context.Context, lang string, rights, packages []string) (r, p []Text) {
+	r, p = make([]Text, len(rights)), make([]Text, len(packages))
+	var wg sync.WaitGroup
+	for i, id := range rights {
+		wg.Go(func() { r[i] = c.Name(ctx, Right, id, lang) })
+	}
+	for i, id := range packages {
+		wg.Go(func() { p[i] = c.Name(ctx, Package, id, lang) })
+	}
+	wg.Wait()
+	return r, p
+}
+
 // Warm fetches every id of kind in every offered language, so the first
 // customers need not wait. It returns when all are fetched or ctx is done.
 func (c *Cache) Warm(ctx context.Context, kind Kind, ids ...string) {

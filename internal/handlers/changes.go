@@ -93,15 +93,12 @@ func (h *Handler) changeStatus(c echo.Context) error {
 		m.Detail = true
 		m.OrgNo = orgno.Format(o.OrgNo)
 		m.ProductName = h.productName(o.Product, lang)
-		m.Add = grantViews(lang, cr.RequiredRights, cr.RequiredPackages)
-		m.Remove = grantViews(lang, cr.UnwantedRights, cr.UnwantedPackages)
+		m.Add = h.namedGrants(c.Request().Context(), lang, cr.RequiredRights, cr.RequiredPackages)
+		m.Remove = h.namedGrants(c.Request().Context(), lang, cr.UnwantedRights, cr.UnwantedPackages)
 		if cr.CheckedAt != nil {
 			m.CheckedAt = whenCustomer(c, *cr.CheckedAt)
 		}
 	}
-	wait := cr.Status == domain.ChangePending || cr.Status == domain.ChangeRequesting
-	m.AutoRefresh, m.RefreshToggleURL = autoRefresh(c, wait, m.RefreshURL)
-	m.RefreshSeconds = refreshAfter
 	return render(c, http.StatusOK, views.ChangeOutcomePage(m))
 }
 

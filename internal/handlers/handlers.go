@@ -16,6 +16,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/domain"
+	"github.com/onboard-altinn/onboard/internal/grants"
 	"github.com/onboard-altinn/onboard/internal/i18n"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
 	"github.com/onboard-altinn/onboard/static"
@@ -104,9 +105,6 @@ type Handler struct {
 	// Brand is the vendor's look: name, logo, colours and support contact
 	// on every customer page (brand.go).
 	Brand config.Brand
-	// VendorURL is the vendor's product (ONBOARD_VENDOR_URL; "": none),
-	// the connected page's "Back to <vendor>" when no hand-off named one.
-	VendorURL string
 	// Campaigns runs bulk campaigns and CampaignStore reads them (both nil:
 	// no campaign pages); a new campaign's pace defaults to
 	// CampaignConcurrency at once and CampaignRate a second.
@@ -119,7 +117,10 @@ type Handler struct {
 	Register Register
 	// Setup runs the set-up checks for the admins' Setup page (nil: no
 	// page). See admin_setup.go.
-	Setup       SetupChecker
+	Setup SetupChecker
+	// Grants names rights and access packages in words from Altinn's
+	// metadata (nil: the service's own names). See productView.
+	Grants      *grants.Cache
 	brandOnce   sync.Once
 	brandAssets *brandAssets
 }
@@ -145,15 +146,29 @@ func (h *Handler) product(id string) (config.Product, bool) {
 	return config.FindProduct(h.Products, id)
 }
 
+// productView is a product as a page shows it, its rights and packages
+// named in words (namedGrants).
 func (h *Handler) productView(p config.Product, lang string) views.Product {
 	v := views.Product{ID: p.ID, Name: p.DisplayName(lang), Agent: p.Kind == domain.KindAgent, URL: "/onboard/" + p.ID}
-	for _, r := range p.Rights {
-		v.Grants = append(v.Grants, views.Grant{Label: label(lang, "right."+r, r), ID: r})
-	}
-	for _, a := range p.AccessPackages {
-		v.Grants = append(v.Grants, views.Grant{Label: label(lang, "package."+a, a), ID: a})
-	}
+	// The cache bounds its own wait (a second, once a day at most), so a
+	// page needs no context of its own here.
+	v.Grants = h.namedGrants(context.Background(), lang, p.Rights, p.AccessPackages)
 	return v
+}
+
+// namedGrants names rights and access packages as Altinn does in lang (the
+// Grants cache), else by the service's own names, else the id in words:
+// Label and Description are for customers, ID for staff only.
+func (h *Handler) namedGrants(ctx context.Context, lang string, rights, packages []string) []views.Grant {
+	rs, ps := h.Grants.Names(ctx, lang, rights, packages)
+	gs := make([]views.Grant, 0, len(rights)+len(packages))
+	for i, r := range rights {
+		gs = append(gs, views.Grant{Label: rs[i].Name, Description: rs[i].Description, ID: r})
+	}
+	for i, a := range packages {
+		gs = append(gs, views.Grant{Label: ps[i].Name, Description: ps[i].Description, ID: a})
+	}
+	return gs
 }
 
 func label(lang, key, fallback string) string {
