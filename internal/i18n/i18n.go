@@ -93,8 +93,6 @@ func FromAcceptLanguage(h string) string {
 var messages = map[string]map[string]string{
 	"nb": {
 		"app.title":                    "Koble til Altinn",
-		"lang.switch":                  "English",
-		"lang.switch.label":            "Change language to English",
 		"skip":                         "Hopp til innholdet",
 		"sim.banner":                   "Testmodus: Altinn er simulert. Ingen ekte tilganger blir gitt.",
 		"start.heading":                "Gi %s tilgang i Altinn",
@@ -479,8 +477,6 @@ var messages = map[string]map[string]string{
 	},
 	"en": {
 		"app.title":                    "Connect to Altinn",
-		"lang.switch":                  "Norsk",
-		"lang.switch.label":            "Bytt språk til norsk",
 		"skip":                         "Skip to content",
 		"sim.banner":                   "Test mode: Altinn is simulated. No real access is granted.",
 		"start.heading":                "Give %s access in Altinn",

@@ -7,11 +7,9 @@ package i18n
 func init() {
 	add(map[string]map[string]string{
 		"nn": {
-			"app.title":         "Kople til Altinn",
-			"lang.switch":       "English",
-			"lang.switch.label": "Change language to English",
-			"skip":              "Hopp til innhaldet",
-			"sim.banner":        "Testmodus: Altinn er simulert. Ingen ekte tilgangar blir gjevne.",
+			"app.title":  "Kople til Altinn",
+			"skip":       "Hopp til innhaldet",
+			"sim.banner": "Testmodus: Altinn er simulert. Ingen ekte tilgangar blir gjevne.",
 
 			"start.heading":  "Gje %s tilgang i Altinn",
 			"start.lead":     "For at %s skal kunne sende og hente opplysningar for verksemda di, må verksemda gje systemet tilgang i Altinn. Det blir kalla ein systemtilgang.",
