@@ -585,7 +585,7 @@ func (e *env) dashStaffActed(o *domain.Onboarding, s *db.Staff, action string, o
 	return *entry
 }
 
-var dashConfirmURLRE = regexp.MustCompile(`<input type="text" class="copy" id="confirm-url" readonly value="([^"]*)"[^>]*data-testid="confirm-url"`)
+var dashConfirmURLRE = regexp.MustCompile(`<input type="text" class="[^"]*\bcopy" id="confirm-url" readonly value="([^"]*)"[^>]*data-testid="confirm-url"`)
 
 // dashConfirmURL is the copyable confirm link on a detail page, "" if none.
 func dashConfirmURL(p page) string {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -43,10 +44,8 @@ func TestBrowserDesignsystemetPhone(t *testing.T) {
 	chromium := chromiumPath(t)
 	e := newEnv(t, nil)
 	e.addStaff("olga@example.com", string(domain.RoleAdmin))
-	connected := e.browser()
-	e.returnTo(connected, e.decide(connected, e.startFlow(connected, "standard", org), "approve").location)
-	e.startFlow(e.browser(), "standard", "310000019")
-	pending := e.onboardingForOrg("310000019")
+	e.dashSeed(dashRow{orgNo: org, kind: "standard", status: string(domain.StatusConnected), created: time.Now().Add(-time.Hour)})
+	pending := e.dashSeed(dashRow{orgNo: "310000019", kind: "standard", status: string(domain.StatusPending), created: time.Now()})
 
 	b := newTab(t, chromium, screenshotDir(t), flow{product: "ds-390", width: 390, height: 844, phone: true})
 	b.prefix = "ds-390"
@@ -58,7 +57,7 @@ func TestBrowserDesignsystemetPhone(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=onboardings]`)))
 	for _, p := range []struct{ name, lang, path string }{
 		{"admin-list", "nb", "/admin/"},
-		{"admin-detail", "nb", "/admin/onboardings/" + pending.ID},
+		{"admin-detail", "nb", "/admin/onboardings/" + pending.id},
 		{"admin-funnel", "en", "/admin/funnel"},
 		{"admin-systemusers", "nb", "/admin/systemusers"},
 		{"admin-staff", "nb", "/admin/staff"},
