@@ -110,6 +110,39 @@ type OrgForm struct {
 	ErrorKey string // i18n key of the field's error, empty when valid
 }
 
+// OrgConfirm asks "is this the right company?" with what
+// Enhetsregisteret says of the number, before the customer goes to Altinn.
+type OrgConfirm struct {
+	Page
+	Product   Product
+	OrgNo     string // "123 456 789"
+	Number    string // the nine digits, posted on
+	Checked   bool   // the register answered; false: the name could not be checked
+	Name      string
+	Form      string // the organisation form in words ("Aksjeselskap"), or its code
+	Bankrupt  bool
+	WindingUp bool
+	// ParentOrgNo ("123 456 789") and ParentURL are set when the number is
+	// a sub-unit's: the legal entity it belongs to, offered instead.
+	ParentOrgNo string
+	ParentURL   string
+	Action      string // POST: start, then Altinn
+	ChangeURL   string // back to the form, the number filled in
+	CSRF        string
+}
+
+// Known is the one page a browser gets that typed the number of an
+// organisation someone else has an onboarding for: the same whatever its
+// status, with nothing about it but that it exists.
+type Known struct {
+	Page
+	OrgNo     string // what the browser typed, "123 456 789"
+	Vendor    string
+	ChangeURL string
+	AltinnURL string
+	VendorURL string // "": the vendor's address is not configured
+}
+
 // Outcome shows where an onboarding stands.
 type Outcome struct {
 	Page
@@ -118,11 +151,16 @@ type Outcome struct {
 	Escalated   bool
 	Detail      bool // the browser that started it: show organisation details and actions
 	OrgNo       string
+	OrgName     string // from Enhetsregisteret, as confirmed; "" when unknown
 	ProductName string
-	Vendor      string
-	Agent       bool
-	ConfirmURL  string // "continue to Altinn" link; only with Detail
-	ErrorCode   string
+	// ByCustomer: a customer started it in a browser (the wizard or the
+	// hand-off), so "the person who started it sees the details" is true.
+	ByCustomer bool
+	StartURL   string // the product's start page, for starting again
+	Vendor     string
+	Agent      bool
+	ConfirmURL string // "continue to Altinn" link; only with Detail
+	ErrorCode  string
 	// NoteKey and HelpKey are the i18n keys of what the page says about
 	// where the onboarding stands and why, chosen from its real cause (the
 	// status and the error code) by the handler; for pending, NoteKey is a
@@ -136,8 +174,17 @@ type Outcome struct {
 	RefreshURL       string
 	CheckedAt        string
 	AltinnURL        string
-	BackURL          string // the vendor's product, when a hand-off started this onboarding
+	BackURL          string // the vendor's product: the hand-off's return URL, else ONBOARD_VENDOR_URL
+	// AutoRefresh: the page reloads itself every RefreshSeconds (an HTTP
+	// Refresh header); RefreshToggleURL turns that off, or on again.
+	AutoRefresh      bool
+	RefreshSeconds   int
+	RefreshToggleURL string
 }
+
+// Waiting reports whether the onboarding waits for someone or something, so
+// the page offers the refresh toggle.
+func (m Outcome) Waiting() bool { return m.RefreshToggleURL != "" }
 
 // Error is the one error page.
 type Error struct {

@@ -154,7 +154,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	h := &handlers.Handler{
-		Onboardings: a.Onboardings, Store: store, Products: cfg.Products, Vendor: cfg.Vendor,
+		Onboardings: a.Onboardings, Store: store, Products: cfg.Products, Vendor: cfg.Vendor, VendorURL: cfg.VendorURL,
 		Sim: cfg.AltinnEnv == config.EnvSim, Dev: cfg.Dev, SessionKey: sessionKey, ConfirmHosts: cfg.ConfirmHosts,
 		AltinnPortalURL: cfg.AltinnPortalURL, SubmitPerMinute: cfg.SubmitRateLimit, BehindProxy: cfg.BehindProxy, Log: log,
 		MinRefreshInterval: cfg.RefreshInterval, StaffSessionTTL: cfg.StaffSessionTTL,

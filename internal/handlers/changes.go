@@ -99,6 +99,9 @@ func (h *Handler) changeStatus(c echo.Context) error {
 			m.CheckedAt = whenCustomer(c, *cr.CheckedAt)
 		}
 	}
+	wait := cr.Status == domain.ChangePending || cr.Status == domain.ChangeRequesting
+	m.AutoRefresh, m.RefreshToggleURL = autoRefresh(c, wait, m.RefreshURL)
+	m.RefreshSeconds = refreshAfter
 	return render(c, http.StatusOK, views.ChangeOutcomePage(m))
 }
 

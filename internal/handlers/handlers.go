@@ -105,6 +105,9 @@ type Handler struct {
 	// Brand is the vendor's look: name, logo, colours and support contact
 	// on every customer page (brand.go).
 	Brand config.Brand
+	// VendorURL is the vendor's product (ONBOARD_VENDOR_URL; "": none),
+	// the connected page's "Back to <vendor>" when no hand-off named one.
+	VendorURL string
 	// Campaigns runs bulk campaigns and CampaignStore reads them (both nil:
 	// no campaign pages); a new campaign's pace defaults to
 	// CampaignConcurrency at once and CampaignRate a second.
