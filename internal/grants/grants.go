@@ -106,7 +106,9 @@ func New(src Source, log *slog.Logger) *Cache {
 // It waits at most Wait for Altinn, and not at all while an answer is fresh
 // or a failure recent.
 func (c *Cache) Name(ctx context.Context, kind Kind, id, lang string) Text {
-	if t, ok := c.lookup(ctx, kind, id, lang); ok && t.Name != "" {
+	// A name that is just the id (the simulator's made-up resources) is
+	// no name.
+	if t, ok := c.lookup(ctx, kind, id, lang); ok && t.Name != "" && t.Name != id {
 		return t
 	}
 	prefix := "right."

@@ -352,7 +352,11 @@ func TestAgainstTheSimulator(t *testing.T) {
 			t.Errorf("%s %s: %+v, want %q with a description", tc.id, tc.lang, got, tc.want)
 		}
 	}
-	if n := calls.Load(); n != warmed {
-		t.Errorf("%d calls after Warm, want none", n-warmed)
+	rs, ps := c.Names(ctx, "en", []string{krav, "ukjent-ressurs"}, []string{skattegrunnlag})
+	if len(rs) != 2 || rs[0].Name != "Claims and payments" || rs[1].Name != "Ukjent ressurs" || len(ps) != 1 || ps[0].Name != "Tax base" {
+		t.Errorf("Names: %+v %+v", rs, ps)
+	}
+	if n := calls.Load(); n != warmed+1 { // only the unknown resource
+		t.Errorf("%d calls after Warm, want 1", n-warmed)
 	}
 }
