@@ -801,7 +801,8 @@ func TestCheckFails(t *testing.T) {
 			name: "production confirm host and Maskinporten in TT02",
 			vars: map[string]string{"ONBOARD_ALTINN_ENV": "tt02", "ONBOARD_MASKINPORTEN_CLIENT_ID": "c", "ONBOARD_SESSION_KEY": strings.Repeat("k", 32),
 				"ONBOARD_MASKINPORTEN_KID": "k", "ONBOARD_MASKINPORTEN_KEY": "x", "ONBOARD_PUBLIC_URL": "https://onboard.example",
-				"ONBOARD_ALTINN_CONFIRM_HOSTS": "am.ui.altinn.no", "ONBOARD_MASKINPORTEN_ISSUER": "https://maskinporten.no/"},
+				"ONBOARD_ALTINN_CONFIRM_HOSTS": "am.ui.altinn.no", "ONBOARD_MASKINPORTEN_ISSUER": "https://maskinporten.no/",
+				"ONBOARD_SUPPORT_EMAIL": "support@smartcloud.example"},
 			setup: func(_ *Service, _ *fakeProber, r *fakeRegister) {
 				r.systems[sysID].ClientIDs = []string{"c"}
 				r.systems[sysID].AllowedRedirectURLs = []string{"https://onboard.example/return"}
