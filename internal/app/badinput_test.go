@@ -236,13 +236,18 @@ func TestDatesFollowTheLanguage(t *testing.T) {
 	b := e.browser()
 	e.startFlow(b, "standard", org)
 	o := e.onboardingForOrg(org)
-	nb := b.get(e.web.URL + "/status/" + o.Ref)
-	if !regexp.MustCompile(`\d\d\.\d\d\.20\d\d \d\d:\d\d:\d\d`).MatchString(nb.body) {
-		t.Fatalf("bokmål page should write dates as dd.mm.yyyy:\n%s", nb.body)
-	}
-	b.get(e.web.URL + "/lang/en?next=/")
-	en := b.get(e.web.URL + "/status/" + o.Ref)
-	if !regexp.MustCompile(`\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) 20\d\d, \d\d:\d\d:\d\d`).MatchString(en.body) {
-		t.Fatalf("English page should write dates as d Mon yyyy:\n%s", en.body)
+	for _, c := range []struct{ lang, want string }{
+		{"nb", `\d{1,2}\.[\s\x{a0}](januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember)[\s\x{a0}]20\d\d[\s\x{a0}]kl\.[\s\x{a0}]\d\d:\d\d`},
+		{"nn", `\d{1,2}\.[\s\x{a0}](januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember)[\s\x{a0}]20\d\d[\s\x{a0}]kl\.[\s\x{a0}]\d\d:\d\d`},
+		{"en", `\d{1,2}[\s\x{a0}](January|February|March|April|May|June|July|August|September|October|November|December)[\s\x{a0}]20\d\d[\s\x{a0}]at[\s\x{a0}]\d\d:\d\d`},
+	} {
+		b.get(e.web.URL + "/lang/" + c.lang + "?next=/")
+		page := b.get(e.web.URL + "/status/" + o.Ref)
+		if !regexp.MustCompile(c.want).MatchString(page.body) {
+			t.Errorf("%s page should write the last check as %s:\n%s", c.lang, c.want, page.body)
+		}
+		if regexp.MustCompile(`\d\d\.\d\d\.20\d\d`).MatchString(page.body) {
+			t.Errorf("%s page writes a date in numbers too: one format per language", c.lang)
+		}
 	}
 }
