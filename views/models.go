@@ -129,6 +129,10 @@ type OrgConfirm struct {
 	Action      string // POST: start, then Altinn
 	ChangeURL   string // back to the form, the number filled in
 	CSRF        string
+	// Reservation is the signed return reference this page reserved for
+	// the onboarding its "yes" starts (posted back as is), so a browser
+	// whose "yes" was cut off by a crash is still its starter on the retry.
+	Reservation string
 }
 
 // Known is the one page a browser gets that typed the number of an

@@ -454,6 +454,9 @@ type customer struct {
 	org     string
 	c       *http.Client
 	pending chan result
+	// sent is the last "yes, this company" form posted: a retry posts it
+	// again, as a browser's reload of a broken-off page does.
+	sent url.Values
 }
 
 type result struct {
@@ -487,8 +490,41 @@ func (c *customer) post() result {
 		return result{err: err}
 	}
 	res.Body.Close()
+	// The number is good: "is this the right company?", and yes.
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/onboard/standard/confirm?") {
+		return result{status: res.StatusCode, location: loc}
+	}
+	res, err = c.c.Get(c.web + res.Header.Get("Location"))
+	if err != nil {
+		return result{err: err}
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	m, ch := csrfField.FindSubmatch(body), checkedField.FindSubmatch(body)
+	if m == nil || ch == nil {
+		return result{err: fmt.Errorf("no confirm form on the company page (%d)", res.StatusCode)}
+	}
+	form := url.Values{"orgno": {c.org}, "checked": {string(ch[1])}, "_csrf": {string(m[1])}}
+	if r := reservationField.FindSubmatch(body); r != nil {
+		form.Set("reservation", string(r[1]))
+	}
+	c.sent = form
+	return c.postConfirm(form)
+}
+
+func (c *customer) postConfirm(form url.Values) result {
+	res, err := c.c.PostForm(c.web+"/onboard/standard/confirm", form)
+	if err != nil {
+		return result{err: err}
+	}
+	res.Body.Close()
 	return result{status: res.StatusCode, location: res.Header.Get("Location")}
 }
+
+var (
+	checkedField     = regexp.MustCompile(`name="checked" value="(true|false)"`)
+	reservationField = regexp.MustCompile(`name="reservation" value="([^"]+)"`)
+)
 
 func (c *customer) submitAsync() {
 	c.pending = make(chan result, 1)
@@ -515,8 +551,20 @@ func (c *customer) submit() string {
 	return r.location
 }
 
-// resubmit is the customer trying again after the page broke off.
-func (c *customer) resubmit() { c.t.Helper(); c.submit() }
+// resubmit is the customer trying again after the page broke off: the
+// browser posts the company page's form again, and must be sent to Altinn
+// (it started the onboarding, though the answer that said so was lost).
+func (c *customer) resubmit() {
+	c.t.Helper()
+	if c.sent == nil {
+		c.submit()
+		return
+	}
+	r := c.postConfirm(c.sent)
+	if r.err != nil || r.status != http.StatusSeeOther || !strings.Contains(r.location, "/accessmanagement/ui/systemuser/request?id=") {
+		c.t.Fatalf("%s: resubmit: %d %q %v, want a 303 to Altinn's confirm page", c.org, r.status, r.location, r.err)
+	}
+}
 
 // approveAndReturn approves at Altinn's confirm page and follows Altinn
 // back to the return URL.

@@ -63,6 +63,10 @@ func TestBrowserKeyboard(t *testing.T) {
 	b.do("type a valid number", chromedp.KeyEvent("314 248 295"))
 	b.tabTo(`[data-testid=submit]`, 1)
 	b.do("press Enter on submit", chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=confirm-company]`)))
+	b.shot("company")
+	b.tabTo(`[data-testid=confirm-company]`, 20)
+	b.do("press Enter on yes, this company", chromedp.KeyEvent(kb.Enter),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=sim-approve]`)))
 	b.shot("altinn")
 

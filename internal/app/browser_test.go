@@ -81,7 +81,12 @@ func walkWizard(t *testing.T, b *tab, e *env, f flow) {
 	b.shot("org-error")
 
 	b.do("submit a valid number", chromedp.Clear(orgno), chromedp.SendKeys(orgno, "314 248 295"),
-		b.click(`[data-testid=submit]`), chromedp.WaitVisible(chromedp.CSS(`[data-testid=sim-approve]`)))
+		b.click(`[data-testid=submit]`), chromedp.WaitVisible(chromedp.CSS(`[data-testid=confirm-company]`)))
+	// Before anything goes to Altinn the customer sees whose number it is.
+	b.wantText("[data-testid=company-name]", "LUNEFULL HANDLEKRAFTIG TIGER AS")
+	b.shot("company")
+	b.do("confirm the company", b.click(`[data-testid=confirm-company]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=sim-approve]`)))
 	if loc := get(b, "the confirm page's URL", chromedp.Location()); !strings.HasPrefix(loc, e.sim.URL+"/") {
 		t.Fatalf("after submit the browser is at %q, want the simulator's confirm page under %s", loc, e.sim.URL)
 	}

@@ -240,17 +240,27 @@ func (e *env) companyPage(b *browser, product, orgNo string) page {
 var (
 	hiddenOrgRE     = regexp.MustCompile(`name="orgno" value="([0-9]{9})"`)
 	hiddenCheckedRE = regexp.MustCompile(`name="checked" value="(true|false)"`)
+	reservationRE   = regexp.MustCompile(`name="reservation" value="([^"]+)"`)
 )
 
 // confirmOrg says "yes, continue to Altinn" on a confirm page of product.
 func (e *env) confirmOrg(b *browser, product string, cp page) page {
 	e.t.Helper()
+	return b.post(e.web.URL+"/onboard/"+product+"/confirm", confirmForm(e.t, cp))
+}
+
+// confirmForm is the form a confirm page's "yes" posts: every hidden field.
+func confirmForm(t *testing.T, cp page) url.Values {
+	t.Helper()
 	n, ch := hiddenOrgRE.FindStringSubmatch(cp.body), hiddenCheckedRE.FindStringSubmatch(cp.body)
 	if n == nil || ch == nil {
-		e.t.Fatalf("no confirm form on the page:\n%s", cp.body)
+		t.Fatalf("no confirm form on the page:\n%s", cp.body)
 	}
-	return b.post(e.web.URL+"/onboard/"+product+"/confirm",
-		url.Values{"orgno": {n[1]}, "checked": {ch[1]}, "_csrf": {csrfOf(e.t, cp)}})
+	form := url.Values{"orgno": {n[1]}, "checked": {ch[1]}, "_csrf": {csrfOf(t, cp)}}
+	if r := reservationRE.FindStringSubmatch(cp.body); r != nil {
+		form.Set("reservation", r[1])
+	}
+	return form
 }
 
 // decide clicks a button on the simulator's confirm page and returns the

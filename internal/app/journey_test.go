@@ -227,6 +227,60 @@ func TestStrangerLearnsNothing(t *testing.T) {
 	_ = outcome
 }
 
+// A "yes" whose answer never came back (the service crashed after storing
+// the onboarding, before the flow cookie reached the browser) is posted
+// again by the browser: the company page reserved the onboarding's
+// reference, so the retry is its starter's and goes on to the same Altinn
+// request. A reservation that is forged, or made for another number, makes
+// nobody a starter.
+func TestRetryOfALostYesGoesOn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	b := e.browser()
+	form := confirmForm(t, e.companyPage(b, "standard", org))
+	if form.Get("reservation") == "" {
+		t.Fatal("the company page reserves no reference")
+	}
+	confirmAt := e.web.URL + "/onboard/standard/confirm"
+	first := b.post(confirmAt, form)
+	if first.status != http.StatusSeeOther || !strings.HasPrefix(first.location, e.sim.URL+"/") {
+		t.Fatalf("yes: %d %q, want a 303 to Altinn", first.status, first.location)
+	}
+	o := e.onboardingForOrg(org)
+	if !strings.HasPrefix(form.Get("reservation"), o.Ref+".") {
+		t.Fatalf("the onboarding's reference %q is not the one reserved (%q)", o.Ref, form.Get("reservation"))
+	}
+	// The answer is lost: the browser never got the flow cookie.
+	web, _ := url.Parse(e.web.URL)
+	b.c.Jar.SetCookies(web, []*http.Cookie{{Name: "onboard_flow", Value: "", Path: "/", MaxAge: -1}})
+	again := b.post(confirmAt, form)
+	if again.status != http.StatusSeeOther || again.location != first.location {
+		t.Fatalf("the retried yes: %d %q, want a 303 to the same Altinn request %q", again.status, again.location, first.location)
+	}
+	if n := len(e.app.Sim.Requests()); n != 1 {
+		t.Fatalf("Altinn holds %d requests after the retry, want 1", n)
+	}
+	// Now the browser holds the flow cookie: its status page has the details.
+	if st := b.get(e.web.URL + "/status/" + o.Ref); !strings.Contains(st.body, `data-testid="outcome"`) {
+		t.Fatalf("after the retry the starter's status page has no outcome:\n%s", st.body)
+	}
+
+	const other = "311093363"
+	for name, reservation := range map[string]func(stranger *browser) string{
+		"forged":           func(*browser) string { return o.Ref + ".AAAA" },
+		"unsigned":         func(*browser) string { return o.Ref },
+		"another number's": func(s *browser) string { return confirmForm(t, e.companyPage(s, "standard", other)).Get("reservation") },
+	} {
+		stranger := e.browser()
+		f := confirmForm(t, e.companyPage(stranger, "standard", org))
+		f.Set("reservation", reservation(stranger))
+		res := stranger.post(confirmAt, f)
+		if res.status != http.StatusSeeOther || res.location != "/onboard/standard/known?orgno="+org {
+			t.Errorf("%s reservation: %d %q, want the neutral page", name, res.status, res.location)
+		}
+	}
+}
+
 func TestRefreshHeaderOnWaitingPagesOnly(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)

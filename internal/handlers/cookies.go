@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/onboard-altinn/onboard/internal/i18n"
+	"github.com/onboard-altinn/onboard/internal/onboarding"
 	"github.com/onboard-altinn/onboard/views"
 )
 
@@ -63,6 +64,37 @@ func (h *Handler) addFlow(c echo.Context, ref string) {
 		Name: flowCookie, Value: payload + "." + base64.RawURLEncoding.EncodeToString(h.sign(payload)),
 		Path: "/", MaxAge: 60 * 60 * 24 * 30, HttpOnly: true, Secure: !h.Dev, SameSite: http.SameSiteLaxMode,
 	})
+}
+
+// reserve makes the company page's reservation for product and n: a fresh
+// return reference and its signature, bound to the product and the number
+// so it reserves nothing else ("" when no random reference can be made).
+func (h *Handler) reserve(product, n string) string {
+	ref, err := onboarding.NewRef()
+	if err != nil {
+		return ""
+	}
+	return ref + "." + base64.RawURLEncoding.EncodeToString(h.signReservation(product, n, ref))
+}
+
+// reserved is the return reference a posted reservation holds, when it is
+// one this service made for product and n; "" otherwise.
+func (h *Handler) reserved(product, n, reservation string) string {
+	ref, sig, ok := strings.Cut(reservation, ".")
+	if !ok || ref == "" {
+		return ""
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, h.signReservation(product, n, ref)) {
+		return ""
+	}
+	return ref
+}
+
+func (h *Handler) signReservation(product, n, ref string) []byte {
+	m := hmac.New(sha256.New, h.SessionKey)
+	m.Write([]byte("reserve:" + product + ":" + n + ":" + ref))
+	return m.Sum(nil)
 }
 
 func (h *Handler) sign(payload string) []byte {

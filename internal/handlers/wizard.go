@@ -204,7 +204,7 @@ func (h *Handler) confirmOrg(c echo.Context) error {
 		Page:    h.page(c, i18n.T(lang, "confirm.heading")),
 		Product: h.productView(p, lang), OrgNo: orgno.Format(n), Number: n,
 		Action: confirmPath(p.ID), ChangeURL: orgPath(p.ID) + "?orgno=" + url.QueryEscape(orgno.Format(n)),
-		CSRF: csrf, Checked: checked,
+		CSRF: csrf, Checked: checked, Reservation: h.reserve(p.ID, n),
 	}
 	if checked {
 		m.Name, m.Bankrupt, m.WindingUp = e.Name, e.Bankrupt, e.WindingUp
@@ -248,11 +248,17 @@ func (h *Handler) submitConfirmed(c echo.Context) error {
 		}
 	}
 	ctx := c.Request().Context()
+	// The reference the company page reserved: when this "yes" is a retry
+	// of one a crash cut off, the onboarding found holds it, and this
+	// browser is its starter although it never got the flow cookie.
+	ref := h.reserved(p.ID, n, c.FormValue("reservation"))
 	o, started, err := h.Onboardings.Start(ctx, onboarding.StartInput{
-		Product: p.ID, OrgNo: n, Lang: langOf(c), Cause: domain.CauseCustomer, OrgName: name, OnlyNew: true,
+		Product: p.ID, OrgNo: n, Lang: langOf(c), Cause: domain.CauseCustomer, OrgName: name, OnlyNew: true, Ref: ref,
 	})
 	if errors.Is(err, onboarding.ErrExists) {
-		if !h.ownsFlow(c, o.Ref) {
+		if ref != "" && o.Ref == ref {
+			started = true
+		} else if !h.ownsFlow(c, o.Ref) {
 			// Someone else's onboarding: nothing about it, nothing done to it.
 			return c.Redirect(http.StatusSeeOther, knownPath(p.ID)+"?orgno="+n)
 		}

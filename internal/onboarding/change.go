@@ -138,7 +138,7 @@ func (s *Service) RequestChange(ctx context.Context, o *domain.Onboarding, cause
 	if err != nil {
 		return nil, err
 	}
-	ref, err := newRef()
+	ref, err := NewRef()
 	if err != nil {
 		return nil, err
 	}

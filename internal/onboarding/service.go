@@ -102,6 +102,11 @@ type StartInput struct {
 	// ErrExists, so a browser that did not start it cannot undo or renew a
 	// customer's decision.
 	OnlyNew bool
+	// Ref is the return reference the caller reserved for a new onboarding
+	// (NewRef); "" makes one. A new onboarding takes it, so the caller can
+	// tell on a retry that the onboarding found is the one it started. When
+	// an onboarding that has ended holds it already, a new one is made.
+	Ref string
 }
 
 // ErrExists is Start's answer with OnlyNew when a live onboarding holds the
@@ -139,9 +144,11 @@ func (s *Service) Start(ctx context.Context, in StartInput) (o *domain.Onboardin
 	if extRef == "" {
 		extRef = in.OrgNo
 	}
-	ref, err := newRef()
-	if err != nil {
-		return nil, false, err
+	ref := in.Ref
+	if ref == "" {
+		if ref, err = NewRef(); err != nil {
+			return nil, false, err
+		}
 	}
 	// The new onboarding and its webhook event, in one transaction; not a
 	// staff action's last write (create follows).
@@ -165,6 +172,12 @@ func (s *Service) Start(ctx context.Context, in StartInput) (o *domain.Onboardin
 		return o, true, s.settle(ctx, o, err)
 	case errors.Is(err, db.ErrConflict):
 		o, err = s.DB.LiveOnboarding(ctx, p.SystemID, in.OrgNo, extRef)
+		if errors.Is(err, db.ErrNotFound) && in.Ref != "" {
+			// No live onboarding: the reserved reference is an ended one's
+			// (a form posted again long after); start with a fresh one.
+			in.Ref = ""
+			return s.Start(ctx, in)
+		}
 		if err != nil {
 			return nil, false, fmt.Errorf("onboarding: find existing: %w", err)
 		}
@@ -340,7 +353,7 @@ func (s *Service) Import(ctx context.Context, su altinn.SystemUser, cause domain
 	if !found {
 		return nil, ErrNoProduct
 	}
-	ref, err := newRef()
+	ref, err := NewRef()
 	if err != nil {
 		return nil, err
 	}
@@ -932,9 +945,9 @@ func packages(urns []string) []altinn.AccessPackage {
 	return out
 }
 
-// newRef makes the short unguessable return reference put in redirectUrl's
+// NewRef makes the short unguessable return reference put in redirectUrl's
 // query: 128 random bits, base64url, 22 characters.
-func newRef() (string, error) {
+func NewRef() (string, error) {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("onboarding: random ref: %w", err)

@@ -552,3 +552,33 @@ func renewedCheck(t *testing.T, e *env, o *domain.Onboarding) {
 		t.Errorf("renewed onboarding keeps the old system user %s / grants %v / usable %v", str(o.SystemUserID), o.GrantedRights, o.Usable)
 	}
 }
+
+// Start takes the reference its caller reserved (the company page's), so a
+// retry can tell the onboarding it finds is the one it started; OnlyNew
+// then answers ErrExists with that onboarding. When an ended (cancelled)
+// onboarding holds the reference, a new one gets a fresh reference.
+func TestStartTakesTheReservedRef(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, newDB(t))
+	ref, err := onboarding.NewRef()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := onboarding.StartInput{Product: "regnskap", OrgNo: e.org, Lang: "nb", Cause: domain.CauseCustomer, OnlyNew: true, Ref: ref}
+	o, started, err := e.svc.Start(e.ctx, in)
+	if err != nil || !started || o.Ref != ref {
+		t.Fatalf("Start with a reserved ref: ref %q started %v err %v, want ref %q, started", o.Ref, started, err, ref)
+	}
+	again, started, err := e.svc.Start(e.ctx, in)
+	if !errors.Is(err, onboarding.ErrExists) || started || again.ID != o.ID {
+		t.Fatalf("the retry: onboarding %s started %v err %v, want ErrExists with onboarding %s", again.ID, started, err, o.ID)
+	}
+	if err := e.svc.Cancel(e.ctx, o, domain.CauseStaff, "staff@example.no"); err != nil {
+		t.Fatal(err)
+	}
+	fresh, started, err := e.svc.Start(e.ctx, in)
+	if err != nil || !started || fresh.ID == o.ID || fresh.Ref == ref {
+		t.Fatalf("after a cancel: onboarding %s ref %q started %v err %v, want a new one with a fresh ref", fresh.ID, fresh.Ref, started, err)
+	}
+	e.altinn.Calls()
+}
