@@ -37,6 +37,27 @@ const (
 	// moving; its from and to statuses are change request statuses, not the
 	// onboarding's.
 	EventChange = "change"
+	// EventMail is one email to the customer (issue 12): Operation names
+	// the message (MailLink, MailReminder, MailEscalated, MailConnected),
+	// ToStatus its outcome (MailSent, MailOutbox, MailFailed, MailRefused),
+	// Message the recipient's error when it was not sent.
+	EventMail = "mail"
+)
+
+// The messages of EventMail (its Operation).
+const (
+	MailLink      = "link"      // the approval link, for an onboarding a campaign, the API or staff made
+	MailReminder  = "reminder"  // a reminder while it waits
+	MailEscalated = "escalated" // the request waits for someone else to approve
+	MailConnected = "connected" // the receipt
+)
+
+// The outcomes of EventMail (its ToStatus).
+const (
+	MailSent    = "sent"    // the SMTP server took it
+	MailOutbox  = "outbox"  // kept in the built-in outbox (sim and dev): not sent
+	MailFailed  = "failed"  // a try failed and will be retried
+	MailRefused = "refused" // refused for good (a bounce, a 5xx): not retried
 )
 
 // Event is one entry in an onboarding's history. FromStatus and ToStatus
