@@ -260,6 +260,8 @@ type Jobs interface {
 	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	InsertManyTx(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 	JobCancelTx(ctx context.Context, tx pgx.Tx, jobID int64) (*rivertype.JobRow, error)
+	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	JobRetry(ctx context.Context, id int64) (*rivertype.JobRow, error)
 }
 
 // Transactor runs work in one database transaction.
@@ -328,6 +330,7 @@ var ErrEndpointGone = errors.New("webhooks: the delivery's URL is no longer conf
 // nothing is written.
 func (b *Outbox) Redeliver(ctx context.Context, onboardingID string, deliveryID int64, by db.AuditEntry) (*db.WebhookDelivery, error) {
 	var before *db.WebhookDelivery
+	var running int64
 	err := b.DB.Tx(ctx, func(tx pgx.Tx) error {
 		var err error
 		if before, err = db.ResetWebhookDelivery(ctx, tx, onboardingID, deliveryID); err != nil {
@@ -336,7 +339,7 @@ func (b *Outbox) Redeliver(ctx context.Context, onboardingID string, deliveryID 
 		if !slices.Contains(b.URLs, before.URL) {
 			return ErrEndpointGone
 		}
-		if err := b.enqueueNow(ctx, tx, deliveryID); err != nil {
+		if running, err = b.enqueueNow(ctx, tx, deliveryID); err != nil {
 			return err
 		}
 		url := config.RedactURL(before.URL)
@@ -348,32 +351,74 @@ func (b *Outbox) Redeliver(ctx context.Context, onboardingID string, deliveryID 
 	if err != nil {
 		return nil, err
 	}
+	if running != 0 {
+		// The job is River's "running" still: either its attempt is under
+		// way (it sees the reset when it records the attempt, and snoozes
+		// briefly) or its attempt is recorded and River has not yet stored
+		// the retry an hour on. Either way it is brought forward once River
+		// lets go of it, without keeping the staff member's page waiting.
+		go b.retryWhenDone(context.WithoutCancel(ctx), running)
+	}
 	return before, nil
 }
 
 // enqueueNow inserts the delivery's job. A job still waiting (a retry
 // scheduled for later) is cancelled and replaced, so the delivery is tried
-// now and its backoff starts again; a job running now is left to finish:
-// its attempt is the redelivery.
-func (b *Outbox) enqueueNow(ctx context.Context, tx pgx.Tx, deliveryID int64) error {
+// now and its backoff starts again. A job running now cannot be replaced:
+// its id is returned, for retryWhenDone.
+func (b *Outbox) enqueueNow(ctx context.Context, tx pgx.Tx, deliveryID int64) (running int64, err error) {
 	res, err := b.Jobs.InsertTx(ctx, tx, Args{DeliveryID: deliveryID}, nil)
 	if err != nil {
-		return fmt.Errorf("webhooks: enqueue: %w", err)
+		return 0, fmt.Errorf("webhooks: enqueue: %w", err)
 	}
-	if !res.UniqueSkippedAsDuplicate || res.Job.State == rivertype.JobStateRunning {
-		return nil
+	if !res.UniqueSkippedAsDuplicate {
+		return 0, nil
+	}
+	if res.Job.State == rivertype.JobStateRunning {
+		return res.Job.ID, nil
 	}
 	if _, err := b.Jobs.JobCancelTx(ctx, tx, res.Job.ID); err != nil {
-		return fmt.Errorf("webhooks: replace job %d: %w", res.Job.ID, err)
+		return 0, fmt.Errorf("webhooks: replace job %d: %w", res.Job.ID, err)
 	}
 	res, err = b.Jobs.InsertTx(ctx, tx, Args{DeliveryID: deliveryID}, nil)
 	if err != nil {
-		return fmt.Errorf("webhooks: enqueue: %w", err)
+		return 0, fmt.Errorf("webhooks: enqueue: %w", err)
 	}
 	if res.UniqueSkippedAsDuplicate {
-		return fmt.Errorf("webhooks: job %d for delivery %d could not be replaced", res.Job.ID, deliveryID)
+		return 0, fmt.Errorf("webhooks: job %d for delivery %d could not be replaced", res.Job.ID, deliveryID)
 	}
-	return nil
+	return 0, nil
+}
+
+// retryWhenDone waits until River has finished the running job id (its
+// worker has returned and the outcome is stored), then makes it available
+// now when it waits for a retry or a snooze. A job that completed (the
+// attempt delivered) or was given up is left as it is. It gives up after
+// the longest an attempt can take, and more.
+func (b *Outbox) retryWhenDone(ctx context.Context, id int64) {
+	ctx, cancel := context.WithTimeout(ctx, RequestTimeout+time.Minute)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		job, err := b.Jobs.JobGet(ctx, id)
+		if err != nil {
+			return
+		}
+		switch job.State {
+		case rivertype.JobStateRunning:
+		case rivertype.JobStateRetryable, rivertype.JobStateScheduled:
+			_, _ = b.Jobs.JobRetry(ctx, id)
+			return
+		default:
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // newUUID returns a random (version 4) UUID in lower-case hyphenated form.

@@ -95,6 +95,14 @@ func (f *fakeJobs) JobCancelTx(context.Context, pgx.Tx, int64) (*rivertype.JobRo
 	return nil, errors.New("not used")
 }
 
+func (f *fakeJobs) JobGet(context.Context, int64) (*rivertype.JobRow, error) {
+	return nil, errors.New("not used")
+}
+
+func (f *fakeJobs) JobRetry(context.Context, int64) (*rivertype.JobRow, error) {
+	return nil, errors.New("not used")
+}
+
 func (f *fakeJobs) deliveryIDs() []int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
