@@ -265,3 +265,38 @@ func TestBrowserBackAfterTypo(t *testing.T) {
 	}
 	b.shot("form-after-back")
 }
+
+// TestBrowserBusyWhileAltinnIsSlow: while Altinn takes its time to make the
+// request, the company page's "yes" says it is working (the busy line
+// shown, the button disabled), so the customer neither waits in silence
+// nor sends it twice; then Altinn's page comes.
+func TestBrowserBusyWhileAltinnIsSlow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the browser test does not run with -short")
+	}
+	t.Parallel()
+	chromium := chromiumPath(t)
+	e := newEnv(t, nil)
+	b := newTab(t, chromium, screenshotDir(t), flow{product: "standard", width: 1280, height: 900})
+	b.prefix = "busy"
+	e.app.Sim.Inject(sim.Fault{Method: http.MethodPost, Path: "/authentication/api/v1/systemuser/request/vendor",
+		Latency: 1500 * time.Millisecond, Times: 1})
+
+	b.do("open the company page", chromedp.Navigate(e.web.URL+"/onboard/standard/confirm?orgno="+org),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=confirm-company]`)))
+	if get(b, "the busy line before the click", chromedp.Evaluate[bool](`document.querySelector("[data-testid=busy]").hidden`)) != true {
+		t.Fatal("the busy line shows before anything was sent")
+	}
+	b.do("say yes", b.click(`[data-testid=confirm-company]`))
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`(() => { const busy = document.querySelector("[data-testid=busy]"),
+		yes = document.querySelector("[data-testid=confirm-company]");
+		return busy !== null && !busy.hidden && busy.textContent.includes("Altinn") && yes !== null && yes.disabled; })()`,
+		chromedp.WithPollingTimeout(time.Second))); err != nil {
+		t.Fatalf("while Altinn is slow the page shows no busy state (the busy line about Altinn shown, the button disabled): %v", err)
+	}
+	b.do("wait for Altinn", chromedp.WaitVisible(chromedp.CSS(`[data-testid=sim-approve]`)))
+	if n := len(e.app.Sim.Requests()); n != 1 {
+		t.Errorf("Altinn holds %d requests, want 1", n)
+	}
+	b.noConsoleErrors()
+}
