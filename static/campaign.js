@@ -1,8 +1,9 @@
 // Follows a running campaign's progress without reloading the page: every
 // two seconds it reads the progress JSON and updates the bar and the
-// counts. When the campaign stops running it reloads once, so the page
-// shows the actions that now apply. Without JavaScript the page refreshes
-// itself instead (a <noscript> refresh).
+// counts. When the campaign stops running it reloads once, without the
+// action's banner, so the page shows the state and actions that now
+// apply. Without JavaScript the page refreshes itself instead (a
+// <noscript> refresh).
 (function () {
 	"use strict";
 	var live = document.querySelector("[data-testid=campaign-live]");
@@ -34,8 +35,13 @@
 				text.textContent = template.replace("{finished}", fmt.format(p.finished)).replace("{valid}", fmt.format(p.valid));
 				setCounts("item-", p.items);
 				setCounts("status-", p.statuses);
+				setCounts("customer-", p.customers || {});
 				if (p.status !== "running") {
-					window.location.reload();
+					// Reload without the action's banner (?done=start): it
+					// described a state that has ended.
+					var u = new URL(window.location.href);
+					u.searchParams.delete("done");
+					window.location.replace(u.toString());
 					return;
 				}
 				setTimeout(tick, 2000);

@@ -9,6 +9,9 @@ const CampaignsPath = "/admin/campaigns"
 type CampaignRow struct {
 	URL, Name, ProductName, Kind, Status, Created, CreatedBy string
 	Valid, Finished                                          int
+	// Customers are what its customers did, the groups with any (the
+	// campaign's own status is Status).
+	Customers []CampaignCount
 }
 
 // CampaignList is the campaigns page.
@@ -77,7 +80,25 @@ type CampaignView struct {
 	ConfirmURL, BackURL                 string
 	ExportURL, ProgressURL              string
 	Live                                bool // running: the page follows its progress
-	Done                                string
+	// Done is the action whose banner shows: only while the campaign is
+	// still in the state that action left it in.
+	Done string
+	// Now says where the campaign stands now, in words: its own status and
+	// whether its customers still have to answer.
+	Now CampaignNow
+	// Customers are the valid rows by what their customers did (unsent,
+	// waiting, connected, rejected, …), apart from the campaign's status.
+	Customers []CampaignCount
+	// Reminded customers were sent Reminders email reminders in all since
+	// the start; Connected connected (a change campaign: approved) since.
+	Reminded, Reminders, Connected int
+}
+
+// CampaignNow is a campaign's state in one sentence.
+type CampaignNow struct {
+	Key  string // draft, running, paused, cancelled, waiting, answered
+	Text string
+	Tone string // ok, wait or neutral
 }
 
 // campaignTone colours a campaign's status badge.
@@ -89,6 +110,15 @@ func campaignTone(status string) string {
 		return "wait"
 	}
 	return "bad"
+}
+
+// campaignNowColor colours the sentence of where a campaign stands.
+// (green once every customer has answered, else information).
+func campaignNowColor(tone string) string {
+	if tone == "ok" {
+		return dsColor(tone)
+	}
+	return "info"
 }
 
 // CampaignScriptURL is campaign.js, which follows a running campaign's

@@ -38,6 +38,10 @@ type CampaignStore interface {
 	CampaignItems(ctx context.Context, campaignID, state string, limit int) ([]db.CampaignItem, error)
 	EachCampaignLink(ctx context.Context, c *db.Campaign, fn func(db.CampaignLink) error) error
 	AddAudit(ctx context.Context, e db.AuditEntry) error
+	// CampaignReach and CampaignStatusCounts are what the customers did
+	// (campaign_state.go).
+	CampaignReach(ctx context.Context, c *db.Campaign) (db.CampaignReach, error)
+	CampaignStatusCounts(ctx context.Context, ids []string) (map[string]map[string]int, error)
 }
 
 const (
@@ -93,13 +97,23 @@ func (h *Handler) campaignList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	statuses, err := h.CampaignStore.CampaignStatusCounts(ctx, ids)
+	if err != nil {
+		return err
+	}
 	for i := range cs {
 		camp := &cs[i]
 		n := counts[camp.ID]
-		m.Rows = append(m.Rows, views.CampaignRow{URL: campaignPath(camp.ID), Name: camp.Name,
+		row := views.CampaignRow{URL: campaignPath(camp.ID), Name: camp.Name,
 			ProductName: h.productName(camp.Product, lang), Kind: camp.Kind, Status: camp.Status,
 			Created: i18n.DateTime(lang, camp.CreatedAt.In(oslo)), CreatedBy: camp.CreatedBy,
-			Valid: n[0], Finished: n[1]})
+			Valid: n[0], Finished: n[1]}
+		for _, g := range customerCounts(camp.Kind, n[0], statuses[camp.ID], lang) {
+			if g.Count > 0 {
+				row.Customers = append(row.Customers, g)
+			}
+		}
+		m.Rows = append(m.Rows, row)
 	}
 	return render(c, http.StatusOK, views.CampaignsPage(m))
 }
@@ -287,11 +301,119 @@ func (h *Handler) campaignDetail(c echo.Context, camp *db.Campaign) error {
 			m.Actions = append(m.Actions, ca)
 		}
 	}
-	if done := c.QueryParam("done"); done == "created" || slices.Contains([]string{campaigns.ActionStart,
-		campaigns.ActionPause, campaigns.ActionResume, campaigns.ActionCancel, campaigns.ActionRetry}, done) {
+	// The banner after an action says what the action did only while the
+	// campaign is still in the state it left: a later visit, or the reload
+	// when a running campaign ends, shows the state that is true now.
+	if done := c.QueryParam("done"); slices.Contains(doneStates[done], camp.Status) {
 		m.Done = done
 	}
+	m.Customers = customerCounts(camp.Kind, p.Valid, p.Statuses, lang)
+	reach, err := h.CampaignStore.CampaignReach(ctx, camp)
+	if err != nil {
+		return err
+	}
+	m.Reminded, m.Reminders, m.Connected = reach.Reminded, reach.Reminders, reach.Connected
+	m.Now = campaignNow(camp, p, m.Customers, lang)
 	return render(c, http.StatusOK, views.CampaignPage(m))
+}
+
+// doneStates are, for each ?done= banner, the campaign statuses in which
+// what it says is still true.
+var doneStates = map[string][]string{
+	"created":              {db.CampaignDraft},
+	campaigns.ActionStart:  {db.CampaignRunning},
+	campaigns.ActionResume: {db.CampaignRunning},
+	campaigns.ActionPause:  {db.CampaignPaused},
+	campaigns.ActionCancel: {db.CampaignCancelled},
+	campaigns.ActionRetry:  {db.CampaignRunning, db.CampaignPaused},
+}
+
+// Customer groups: what a campaign's customers did, apart from the
+// campaign's own status (it sends; they answer, or not). An onboarding
+// campaign's customers wait (requesting, pending, accepted), connect, reject,
+// expire, fail, are cancelled or revoked; a change campaign's approve, need
+// no change, reject, fail or are cancelled. Unsent rows have no customer
+// answer yet.
+const (
+	groupUnsent  = "unsent"
+	groupWaiting = "waiting"
+)
+
+var (
+	onboardGroups = []string{groupUnsent, groupWaiting, string(domain.StatusConnected), string(domain.StatusRejected),
+		string(domain.StatusExpired), string(domain.StatusFailed), string(domain.StatusCancelled), string(domain.StatusRevoked)}
+	changeGroups = []string{groupUnsent, groupWaiting, string(domain.ChangeAccepted), string(domain.ChangeNoChange),
+		string(domain.ChangeRejected), string(domain.ChangeFailed), string(domain.ChangeCancelled)}
+)
+
+// customerGroup is the group of a campaign's customer whose onboarding (or
+// change request) has status.
+func customerGroup(kind, status string) string {
+	waiting := []string{string(domain.StatusStarted), string(domain.StatusRequesting), string(domain.StatusPending), string(domain.StatusAccepted)}
+	if kind == db.CampaignChange {
+		waiting = []string{string(domain.ChangeRequesting), string(domain.ChangePending)}
+	}
+	if slices.Contains(waiting, status) {
+		return groupWaiting
+	}
+	return status
+}
+
+// customerCounts counts a campaign's valid rows by customer group, from the
+// counts of their onboardings' (or change requests') statuses; rows
+// without one yet are unsent.
+func customerCounts(kind string, valid int, statuses map[string]int, lang string) []views.CampaignCount {
+	groups, prefix := onboardGroups, "campaign.customers."
+	if kind == db.CampaignChange {
+		groups, prefix = changeGroups, "campaign.crcustomers."
+	}
+	n := map[string]int{}
+	reached := 0
+	for st, k := range statuses {
+		n[customerGroup(kind, st)] += k
+		reached += k
+	}
+	n[groupUnsent] = max(valid-reached, 0)
+	out := make([]views.CampaignCount, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, views.CampaignCount{Key: g, Label: i18n.T(lang, prefix+g), Count: n[g]})
+	}
+	return out
+}
+
+// campaignNow says in one sentence where a campaign stands now: its own
+// status (what it has sent) and, once it has sent everything, whether its
+// customers are still to answer.
+func campaignNow(camp *db.Campaign, p db.CampaignProgress, customers []views.CampaignCount, lang string) views.CampaignNow {
+	num := func(k int) string { return i18n.Number(lang, k) }
+	sent, waiting := p.Items[db.ItemDone], 0
+	for _, g := range customers {
+		if g.Key == groupWaiting {
+			waiting = g.Count
+		}
+	}
+	now := views.CampaignNow{Tone: "wait"}
+	switch camp.Status {
+	case db.CampaignDraft:
+		now.Key, now.Text = "draft", i18n.T(lang, "campaign.now.draft", num(p.Valid))
+	case db.CampaignRunning:
+		now.Key, now.Text = "running", i18n.T(lang, "campaign.now.running", num(sent), num(p.Valid))
+	case db.CampaignPaused:
+		now.Key, now.Text = "paused", i18n.T(lang, "campaign.now.paused", num(sent), num(p.Valid))
+	case db.CampaignCancelled:
+		now.Key, now.Text, now.Tone = "cancelled", i18n.T(lang, "campaign.now.cancelled", num(sent), num(p.Valid)), "neutral"
+	case db.CampaignDone:
+		switch {
+		case waiting > 0:
+			now.Key, now.Text = "waiting", i18n.T(lang, "campaign.now.waiting", num(sent), num(waiting))
+		default:
+			now.Key, now.Text, now.Tone = "answered", i18n.T(lang, "campaign.now.answered", num(sent)), "ok"
+		}
+		if failed := p.Items[db.ItemFailed]; failed > 0 {
+			now.Text += " " + i18n.T(lang, "campaign.now.failed", num(failed))
+		}
+	}
+	return now
 }
 
 // problemRows lists up to reportRows rows in state, with their problem (or
@@ -326,11 +448,16 @@ func (h *Handler) campaignProgress(c echo.Context, camp *db.Campaign) error {
 	if err != nil {
 		return err
 	}
+	customers := map[string]int{}
+	for _, g := range customerCounts(camp.Kind, p.Valid, p.Statuses, langOf(c)) {
+		customers[g.Key] = g.Count
+	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, struct {
 		Status string `json:"status"`
 		db.CampaignProgress
-	}{camp.Status, p})
+		Customers map[string]int `json:"customers"` // by customer group (customerCounts)
+	}{camp.Status, p, customers})
 }
 
 // campaignAct runs start, pause, resume, cancel or retry.
