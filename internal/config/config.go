@@ -132,6 +132,8 @@ type Config struct {
 
 	Brand Brand // ONBOARD_BRAND_* and ONBOARD_SUPPORT_*: the vendor's look (brand.go)
 
+	Mail Mail // ONBOARD_SMTP_*, ONBOARD_MAIL_* and ONBOARD_REMINDER_*: email to customers (mail.go)
+
 	// BrregURL is Enhetsregisteret's API base (ONBOARD_BRREG_URL; default
 	// per environment, "" when "off": no name lookup); BrregTimeout bounds
 	// one lookup (ONBOARD_BRREG_TIMEOUT, at most 2s).
@@ -406,6 +408,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.Brand, brandErrs = loadBrand(get)
 	errs = append(errs, brandErrs...)
 	errs = append(errs, c.loadJourney(get)...)
+	errs = append(errs, c.loadMail(get, secret)...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -628,6 +631,10 @@ func (c *Config) Redacted() map[string]any {
 		"support_email": c.Brand.SupportEmail, "support_phone": c.Brand.SupportPhone, "support_url": c.Brand.SupportURL,
 		"brreg_url": c.BrregURL, "brreg_timeout": c.BrregTimeout.String(),
 		"vendor_url": c.VendorURL,
+		"smtp_host":  c.Mail.SMTPHost, "smtp_port": c.Mail.SMTPPort, "smtp_tls": c.Mail.SMTPTLS,
+		"smtp_username": c.Mail.SMTPUsername, "smtp_password": set(c.Mail.SMTPPassword != ""),
+		"mail_from": c.Mail.From, "mail_outbox": c.Mail.Outbox, "reminder_ages": durations(c.Mail.ReminderAges),
+		"reminder_before_expiry": c.Mail.ExpiryReminder.String(), "mail_interval": c.Mail.Interval.String(),
 	}
 }
 

@@ -65,25 +65,29 @@ type MailCandidate struct {
 
 // MailCandidates lists up to limit onboardings owed message (a domain.Mail*
 // message) that they have not been queued yet: with an address and not
-// opted out; the link, escalated and reminders while pending with a link,
-// the receipt once connected after a link was queued. For reminders, every
-// pending onboarding whose link was queued is listed, with its last
+// opted out; the link (or, when escalated already, the escalated message
+// instead), escalated and reminders while pending with a link, the receipt
+// once connected after a link went (sent, or kept in the outbox: a refused
+// address gets nothing more). For reminders, every pending onboarding whose
+// link went is listed, with its last
 // reminder: the caller decides by age which one is due.
 func MailCandidates(ctx context.Context, q Querier, message string, limit int) ([]MailCandidate, error) {
 	var where string
 	switch message {
 	case domain.MailLink:
-		where = `o.status = 'pending' AND o.confirm_url IS NOT NULL AND NOT EXISTS
+		// An onboarding escalated already gets the escalated message
+		// (with the link) instead.
+		where = `o.status = 'pending' AND NOT o.escalated AND o.confirm_url IS NOT NULL AND NOT EXISTS
 			(SELECT 1 FROM mail_messages m WHERE m.onboarding_id = o.id AND m.message = 'link')`
 	case domain.MailEscalated:
 		where = `o.status = 'pending' AND o.escalated AND o.confirm_url IS NOT NULL AND NOT EXISTS
 			(SELECT 1 FROM mail_messages m WHERE m.onboarding_id = o.id AND m.message = 'escalated')`
 	case domain.MailReminder:
 		where = `o.status = 'pending' AND o.confirm_url IS NOT NULL AND EXISTS
-			(SELECT 1 FROM mail_messages m WHERE m.onboarding_id = o.id AND m.message = 'link')`
+			(SELECT 1 FROM mail_messages m WHERE m.onboarding_id = o.id AND m.message IN ('link', 'escalated') AND m.status IN ('sent', 'outbox'))`
 	case domain.MailConnected:
 		where = `o.status = 'connected' AND EXISTS
-			(SELECT 1 FROM mail_messages m WHERE m.onboarding_id = o.id AND m.message = 'link')
+			(SELECT 1 FROM mail_messages m WHERE m.onboarding_id = o.id AND m.message IN ('link', 'escalated') AND m.status IN ('sent', 'outbox'))
 			AND NOT EXISTS (SELECT 1 FROM mail_messages m WHERE m.onboarding_id = o.id AND m.message = 'connected')`
 	default:
 		return nil, fmt.Errorf("db: mail candidates: unknown message %q", message)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/campaigns"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/mail"
 	"github.com/onboard-altinn/onboard/internal/webhooks"
 )
 
@@ -62,6 +63,9 @@ type Config struct {
 	// CampaignKick is how often running campaigns without a run get one
 	// (after a crash); default 30s.
 	CampaignKick time.Duration
+	// Mail, when set, emails customers: a periodic sweep queues what is
+	// due, and send jobs run in a queue of their own (mail.Queue).
+	Mail *mail.Workers
 	// WebhookRetention is how long a webhook event whose deliveries have
 	// ended is kept (default 90 days); see PruneWorker.
 	WebhookRetention time.Duration
@@ -132,6 +136,21 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(kick), func() (river.JobArgs, *river.InsertOpts) {
 			return campaigns.KickArgs{}, &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: kick}}
 		}, &river.PeriodicJobOpts{ID: "campaign_kick", RunOnStart: true}))
+	}
+	if cfg.Mail != nil {
+		if err := river.AddWorkerSafely(workers, cfg.Mail.Send); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		if err := river.AddWorkerSafely(workers, cfg.Mail.Sweep); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		queues[mail.Queue] = river.QueueConfig{MaxWorkers: max(cfg.Workers, 1)}
+		every := cmp.Or(cfg.Mail.Interval, time.Minute)
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(every), func() (river.JobArgs, *river.InsertOpts) {
+			// Unique per interval, as the reconcile sweep; the messages'
+			// own uniqueness is what keeps each one single.
+			return mail.SweepArgs{}, &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: every}}
+		}, &river.PeriodicJobOpts{ID: "mail_sweep", RunOnStart: true}))
 	}
 	sweepEvery := cfg.SweepInterval
 	sweep := river.NewPeriodicJob(river.PeriodicInterval(sweepEvery), func() (river.JobArgs, *river.InsertOpts) {
