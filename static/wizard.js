@@ -7,8 +7,13 @@
 //  - A button with data-copy="<input id>" appears (its data-copy-wrap
 //    is hidden without script), and copies that input's
 //    value (the escalated request's link), saying so in its status line.
+//    The dashboard uses the same buttons (views/copy.templ: copyButton)
+//    for approval links, API keys and one-time passwords.
+// The script may be included more than once on a page; it runs once.
 (function () {
 	"use strict";
+	if (window.onboardWizardJS) return;
+	window.onboardWizardJS = true;
 
 	function reset(form) {
 		form.removeAttribute("data-submitted");

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/onboard-altinn/onboard/internal/i18n"
 )
 
 // Paths of the insight pages, for their navigation.
@@ -220,4 +222,14 @@ type AdminInsightProblem struct {
 	LinkKey    string
 	BackURL    string
 	BackKey    string
+}
+
+// DayLabel is a YYYY-MM-DD day as the dashboard writes dates in lang
+// (i18n.Date: "2. desember 2026"); one it cannot read stays as it is.
+func DayLabel(lang, iso string) string {
+	d, err := time.Parse(time.DateOnly, iso)
+	if err != nil {
+		return iso
+	}
+	return i18n.Date(lang, d)
 }

@@ -60,9 +60,18 @@ type OnboardingList struct {
 	Filtered         bool   // some filter or search is in force
 }
 
-// TimelineEvent is one event in an onboarding's history.
+// TimelineEvent is one line of an onboarding's history (newest first):
+// Text says what happened in the page's language; the rest is for data
+// attributes and the technical details staff may open. A line may stand
+// for several identical reads (Count > 1), from First to At.
 type TimelineEvent struct {
 	At         string
+	AtISO      string // RFC 3339, UTC: the <time datetime>
+	Text       string // the line in words (handlers/timeline.go)
+	Count      int    // how many identical events the line stands for; 1 for one
+	First      string // the oldest of them, when Count > 1
+	FirstISO   string
+	Repeat     string // "3 times, first …, last …" when Count > 1
 	Kind       string
 	Cause      string
 	Actor      string
@@ -77,16 +86,29 @@ type TimelineEvent struct {
 	// unavailable, skipped) and OutcomeKey its i18n key; "" on other events.
 	Outcome    string
 	OutcomeKey string
-	Message    string
+	Message    string // the stored technical text (Altinn's error, say), for staff; "" when the line says it all
 	RawJSON    string // pretty-printed; "" when the event has none
+}
+
+// HasTech reports whether the line has technical details to show.
+func (e TimelineEvent) HasTech() bool {
+	return e.IsCall || e.Message != "" || e.AltinnCode != "" || e.RawJSON != ""
+}
+
+// AuditField is one labelled field of an audit entry's details.
+type AuditField struct {
+	Key   string // the detail's name in the stored JSON
+	Label string
+	Value string // in words where the page knows them
 }
 
 // AuditRow is one audit log entry about an onboarding.
 type AuditRow struct {
 	At     string
+	AtISO  string
 	Actor  string
 	Action string
-	Detail string // compact JSON
+	Fields []AuditField
 	IP     string
 }
 

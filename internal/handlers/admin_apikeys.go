@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -29,7 +28,7 @@ func (h *Handler) renderAPIKeys(c echo.Context, status int, m views.APIKeyList) 
 	}
 	m.AdminPage, m.AddURL = h.adminPage(c, "admin.apikeys.heading"), views.APIKeysPath
 	for _, k := range keys {
-		r := views.APIKeyRow{Name: k.Name, Prefix: k.Prefix, Created: k.CreatedAt.In(oslo).Format(time.DateOnly)}
+		r := views.APIKeyRow{Name: k.Name, Prefix: k.Prefix, Created: day(c, k.CreatedAt)}
 		if k.CreatedBy != nil {
 			r.CreatedBy = *k.CreatedBy
 		}
@@ -37,7 +36,7 @@ func (h *Handler) renderAPIKeys(c echo.Context, status int, m views.APIKeyList) 
 			r.LastUsed = when(c, *k.LastUsedAt)
 		}
 		if k.RevokedAt != nil {
-			r.Revoked = k.RevokedAt.In(oslo).Format(time.DateOnly)
+			r.Revoked = day(c, *k.RevokedAt)
 		} else {
 			r.RevokeURL = views.APIKeysPath + "/" + strconv.FormatInt(k.ID, 10) + "/revoke"
 		}

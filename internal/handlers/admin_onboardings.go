@@ -524,29 +524,10 @@ func (h *Handler) onboardingDetail(c echo.Context, o *domain.Onboarding) error {
 			m.TestURL = offer(domain.ActionTestConnection)
 		}
 	}
-	for _, e := range events {
-		ev := views.TimelineEvent{
-			At: when(c, e.At), Kind: e.Kind, Cause: string(e.Cause), Actor: e.Actor,
-			FromStatus: e.FromStatus, ToStatus: e.ToStatus, Operation: e.Operation, HTTPStatus: e.HTTPStatus,
-			AltinnCode: e.AltinnCode, LatencyMS: e.LatencyMS, IsCall: e.Kind == domain.EventAltinnCall,
-			Message: e.Message, RawJSON: prettyJSON(e.Raw),
-		}
-		if e.Kind == domain.EventUsability {
-			// A usability check: its outcome is not a status.
-			ev.FromStatus, ev.ToStatus = "", ""
-			ev.Outcome, ev.OutcomeKey = e.ToStatus, "usability.outcome."+e.ToStatus
-			ev.IsCall = e.Operation != ""
-		}
-		m.Events = append(m.Events, ev)
-	}
+	m.Events = timeline(lang, events) // timeline.go: newest first, in words, reads folded
 	for _, a := range audit {
-		r := views.AuditRow{At: when(c, a.At), Actor: a.Actor, Action: a.Action, IP: a.IP}
-		if a.Detail != nil {
-			if b, err := json.Marshal(a.Detail); err == nil {
-				r.Detail = string(b)
-			}
-		}
-		m.Audit = append(m.Audit, r)
+		m.Audit = append(m.Audit, views.AuditRow{At: when(c, a.At), AtISO: a.At.UTC().Format(time.RFC3339),
+			Actor: a.Actor, Action: a.Action, IP: a.IP, Fields: auditFields(lang, a)})
 	}
 	if m.Webhooks, err = h.webhookSection(c, o); err != nil {
 		return err

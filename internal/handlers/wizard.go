@@ -460,9 +460,13 @@ func (h *Handler) setLang(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, localPath(c.QueryParam("next")))
 }
 
-// when shows a moment on the dashboard in Norwegian time, written the way
-// the page's language writes dates (i18n.DateTime, with seconds).
-func when(c echo.Context, t time.Time) string { return i18n.DateTime(langOf(c), t.In(oslo)) }
+// when shows a moment on the dashboard in Norwegian time, in the same words
+// as the customer pages (i18n.When): one date format per language.
+func when(c echo.Context, t time.Time) string { return i18n.When(langOf(c), t.In(oslo)) }
+
+// day shows a date on the dashboard, in Norwegian time: "2. desember 2026"
+// (i18n.Date).
+func day(c echo.Context, t time.Time) string { return i18n.Date(langOf(c), t.In(oslo)) }
 
 // whenCustomer shows a moment on a customer page in Norwegian time, one way
 // per language: "2. desember 2026 kl. 14:05" (i18n.When).

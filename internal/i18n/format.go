@@ -26,8 +26,7 @@ func Date(lang string, t time.Time) string {
 
 // When writes a moment as every customer page does: "2. desember 2026 kl.
 // 14:05" in bokmål and nynorsk, "2 December 2026 at 14:05" in English. The
-// caller picks the time zone. The dashboard writes DateTime's numeric form,
-// with seconds.
+// caller picks the time zone. The dashboard writes the same (DateTime).
 func When(lang string, t time.Time) string {
 	if norwegian(lang) {
 		return Date(lang, t) + " kl.\u00a0" + t.Format("15:04")

@@ -861,15 +861,12 @@ var messages = map[string]map[string]string{
 	},
 }
 
-// DateTime formats a moment as the dashboard writes it in lang: "24.11.2026
-// 14:05:09" in bokmål and nynorsk, "24 Nov 2026, 14:05:09" in English. The
-// caller picks the time zone. Customer pages write When's words instead.
-func DateTime(lang string, t time.Time) string {
-	if lang == "en" {
-		return t.Format("2 Jan 2006, 15:04:05")
-	}
-	return t.Format("02.01.2006 15:04:05")
-}
+// DateTime formats a moment as the dashboard writes it in lang: the same
+// words as every customer page (When): "24. november 2026 kl. 14:05" in
+// bokmål and nynorsk, "24 November 2026 at 14:05" in English, so the whole
+// service has one date format per language (issue 12). The caller picks the
+// time zone.
+func DateTime(lang string, t time.Time) string { return When(lang, t) }
 
 // Number formats a whole number with the language's thousands separator:
 // "1 234 567" (a non-breaking space) in bokmål and nynorsk, "1,234,567" in

@@ -151,9 +151,9 @@ func TestDatesAndNumbersFollowTheLanguage(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 24, 14, 5, 9, 0, time.UTC)
 	for _, tt := range []struct{ lang, date, number string }{
-		{"nb", "24.11.2026 14:05:09", "1\u00a0234\u00a0567"},
-		{"nn", "24.11.2026 14:05:09", "1\u00a0234\u00a0567"},
-		{"en", "24 Nov 2026, 14:05:09", "1,234,567"},
+		{"nb", "24. november 2026 kl.\u00a014:05", "1\u00a0234\u00a0567"},
+		{"nn", "24. november 2026 kl.\u00a014:05", "1\u00a0234\u00a0567"},
+		{"en", "24 November 2026 at 14:05", "1,234,567"},
 	} {
 		if got := DateTime(tt.lang, at); got != tt.date {
 			t.Errorf("DateTime(%s) = %q, want %q", tt.lang, got, tt.date)

@@ -255,7 +255,14 @@ func (act *staffAction) add(ctx context.Context, q db.Querier, result string, o 
 		}
 		return nil
 	}
-	return db.AddStaffAction(ctx, q, e, domain.Event{Message: msg})
+	// The event names the action and, for one on the onboarding itself, the
+	// status before and after, so the timeline can say it in words
+	// (handlers/timeline.go) instead of showing msg.
+	ev := domain.Event{Message: msg, Operation: act.Action}
+	if o != nil && cr == nil {
+		ev.FromStatus, ev.ToStatus = string(act.from), string(o.Status)
+	}
+	return db.AddStaffAction(ctx, q, e, ev)
 }
 
 // onboardingSnapshot is what SaveOnboardingTx sets on o, to put back when
