@@ -28,6 +28,9 @@ type StaffRow struct {
 	Self       bool   // the signed-in admin's own account
 	RoleURL    string
 	DisableURL string
+	// ResetURL asks to reset the account's password (an active account
+	// not the admin's own), "" when not offered.
+	ResetURL string
 }
 
 // StaffAddForm is the add form as typed, with its error.

@@ -35,6 +35,8 @@ type StaffStore interface {
 	CreateStaff(ctx context.Context, n db.NewStaff) (*db.Staff, error)
 	SetStaffRole(ctx context.Context, id int64, role domain.Role, by db.AuditEntry) (*db.Staff, error)
 	DisableStaff(ctx context.Context, id int64, by db.AuditEntry) error
+
+	PasswordStore // admin_account.go: changing and resetting passwords
 }
 
 const (

@@ -56,6 +56,7 @@ func (h *Handler) renderStaffList(c echo.Context, status int, m views.StaffList)
 			r.RoleURL = staffURL(s.ID, "role")
 			if s.DisabledAt == nil {
 				r.DisableURL = staffURL(s.ID, "disable")
+				r.ResetURL = staffURL(s.ID, "reset")
 			}
 		}
 		if m.DoneKey != "" && id == doneID {
