@@ -360,9 +360,9 @@ func AdminFunnelPage(m AdminFunnel) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var23 string
-					templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(m.T("admin.funnel.imported", m.Imported))
+					templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(m.T("admin.funnel.imported", i18n.Number(m.Lang, m.Imported)))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `admin_insights.templ`, Line: 51, Col: 132}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `admin_insights.templ`, Line: 51, Col: 153}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var23))
 					if templ_7745c5c3_Err != nil {
@@ -789,9 +789,9 @@ func funnelChart(p AdminPage, c FunnelChart) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var51 string
-			templ_7745c5c3_Var51, templ_7745c5c3_Err = templ.JoinStringErrs(p.T("admin.funnel.chart.day", DayLabel(p.Lang, d.Date), d.Started, d.Connected))
+			templ_7745c5c3_Var51, templ_7745c5c3_Err = templ.JoinStringErrs(p.T("admin.funnel.chart.day", DayLabel(p.Lang, d.Date), i18n.Number(p.Lang, d.Started), i18n.Number(p.Lang, d.Connected)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `admin_insights.templ`, Line: 102, Col: 93}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `admin_insights.templ`, Line: 102, Col: 135}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var51))
 			if templ_7745c5c3_Err != nil {
@@ -1384,9 +1384,9 @@ func AdminSystemUsersPage(m AdminSystemUsers) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var89 string
-					templ_7745c5c3_Var89, templ_7745c5c3_Err = templ.JoinStringErrs(m.T("admin.systemusers.unknowncount", g.Unknown, len(g.Users)))
+					templ_7745c5c3_Var89, templ_7745c5c3_Err = templ.JoinStringErrs(m.T("admin.systemusers.unknowncount", i18n.Number(m.Lang, g.Unknown), i18n.Number(m.Lang, len(g.Users))))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `admin_insights.templ`, Line: 167, Col: 139}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `admin_insights.templ`, Line: 167, Col: 181}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var89))
 					if templ_7745c5c3_Err != nil {

@@ -132,9 +132,10 @@ func TestAdminFunnel(t *testing.T) {
 		t.Errorf("median 3 h and p90 7 h 36 min expected:\n%s", res.body)
 	}
 	insightCheckChart(t, res, 3)
-	for _, day := range []string{`<tr data-date="2025-03-01"><th scope="row">2025-03-01</th><td class="num">5</td><td class="num">5</td>`,
-		`<tr data-date="2025-03-02"><th scope="row">2025-03-02</th><td class="num">0</td><td class="num">0</td>`,
-		`<tr data-date="2025-03-03"><th scope="row">2025-03-03</th><td class="num">2</td><td class="num">0</td>`} {
+	// The days in words, as every date on the dashboard (i18n.Date).
+	for _, day := range []string{`<tr data-date="2025-03-01"><th scope="row">1. mars 2025</th><td class="num">5</td><td class="num">5</td>`,
+		`<tr data-date="2025-03-02"><th scope="row">2. mars 2025</th><td class="num">0</td><td class="num">0</td>`,
+		`<tr data-date="2025-03-03"><th scope="row">3. mars 2025</th><td class="num">2</td><td class="num">0</td>`} {
 		if !strings.Contains(res.body, day) {
 			t.Errorf("the numbers table lacks %s", day)
 		}

@@ -47,10 +47,10 @@ func (h *Handler) renderStaffList(c echo.Context, status int, m views.StaffList)
 	doneID := c.QueryParam("id")
 	for _, s := range list {
 		id := strconv.FormatInt(s.ID, 10)
-		r := views.StaffRow{ID: id, Email: s.Email, Role: string(s.Role), Created: s.CreatedAt.In(oslo).Format(time.DateOnly),
+		r := views.StaffRow{ID: id, Email: s.Email, Role: string(s.Role), Created: day(c, s.CreatedAt),
 			Self: me != nil && me.ID == s.ID}
 		if s.DisabledAt != nil {
-			r.Disabled = s.DisabledAt.In(oslo).Format(time.DateOnly)
+			r.Disabled = day(c, *s.DisabledAt)
 		}
 		if !r.Self {
 			r.RoleURL = staffURL(s.ID, "role")
