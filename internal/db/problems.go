@@ -1,0 +1,217 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/onboard-altinn/onboard/internal/domain"
+)
+
+// The Problems page (issue 12): everything support should look at, in one
+// place. Each section is a count and the newest rows, at most
+// ProblemQuery.Limit of them.
+
+// Why an onboarding is stuck (StuckOnboarding.Reason).
+const (
+	// StuckRequesting: written before Altinn was called and still not
+	// settled, long after the reconciler should have looked it up.
+	StuckRequesting = "requesting"
+	// StuckAccepted: approved at Altinn, but byquery has not found the
+	// system user since.
+	StuckAccepted = "accepted"
+	// StuckOverdue: waiting (or connected) and its reconciler check is far
+	// past due: the background jobs are not reaching it.
+	StuckOverdue = "overdue"
+)
+
+// ProblemQuery says what counts as a problem and how many rows of each
+// section to read.
+type ProblemQuery struct {
+	// StuckAfter: a requesting or accepted onboarding older than this in its
+	// status is stuck.
+	StuckAfter time.Duration
+	// OverdueAfter: a check due longer ago than this is overdue.
+	OverdueAfter time.Duration
+	// Limit bounds each section's rows (not its count).
+	Limit int
+	// Now is the moment the ages count to (zero: the database's now()).
+	Now time.Time
+}
+
+// StuckOnboarding is an onboarding that is stuck, and why.
+type StuckOnboarding struct {
+	domain.Onboarding
+	Reason string // StuckRequesting, StuckAccepted or StuckOverdue
+}
+
+// ProblemWebhook is a webhook delivery failing (pending after a failed
+// attempt) or given up (failed), with its onboarding.
+type ProblemWebhook struct {
+	WebhookDelivery
+	OrgNo   string  `db:"org_no"`
+	OrgName *string `db:"org_name"`
+	Product string  `db:"product"`
+}
+
+// ProblemMail is one email to a customer that the mail server refused for
+// good (an EventMail event with to_status MailRefused), with its
+// onboarding, while no later mail to that customer has gone out.
+type ProblemMail struct {
+	EventID      int64     `db:"id"`
+	OnboardingID string    `db:"onboarding_id"`
+	At           time.Time `db:"at"`
+	Message      string    `db:"operation"` // which mail: link, reminder, escalated, connected
+	Reason       string    `db:"message"`   // the server's answer
+	OrgNo        string    `db:"org_no"`
+	OrgName      *string   `db:"org_name"`
+	Product      string    `db:"product"`
+}
+
+// Problems is the Problems page's sections, each with its count.
+type Problems struct {
+	Webhooks       []ProblemWebhook
+	WebhookCount   int
+	NotUsable      []domain.Onboarding
+	NotUsableCount int
+	Failed         []domain.Onboarding
+	FailedCount    int
+	Stuck          []StuckOnboarding
+	StuckCount     int
+	Mail           []ProblemMail
+	MailCount      int
+}
+
+// Total is how many problems there are in all.
+func (p *Problems) Total() int {
+	return p.WebhookCount + p.NotUsableCount + p.FailedCount + p.StuckCount + p.MailCount
+}
+
+// Problems reads every section of the Problems page, in one transaction.
+func (d *DB) Problems(ctx context.Context, pq ProblemQuery) (*Problems, error) {
+	if pq.Limit <= 0 {
+		pq.Limit = 100
+	}
+	var now any // NULL: the database's clock
+	if !pq.Now.IsZero() {
+		now = pq.Now
+	}
+	p := &Problems{}
+	err := d.InTx(ctx, func(q Querier) error {
+		if err := problemWebhooks(ctx, q, pq.Limit, p); err != nil {
+			return err
+		}
+		if err := problemOnboardings(ctx, q, `o.status = 'connected' AND o.usable = false`, `o.usable_since DESC NULLS LAST, o.id`,
+			pq.Limit, nil, &p.NotUsable, &p.NotUsableCount); err != nil {
+			return fmt.Errorf("not usable: %w", err)
+		}
+		if err := problemOnboardings(ctx, q, `o.status = 'failed'`, `o.status_at DESC, o.id`,
+			pq.Limit, nil, &p.Failed, &p.FailedCount); err != nil {
+			return fmt.Errorf("failed: %w", err)
+		}
+		if err := problemStuck(ctx, q, pq, now, p); err != nil {
+			return fmt.Errorf("stuck: %w", err)
+		}
+		return problemMail(ctx, q, pq.Limit, p)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: problems: %w", err)
+	}
+	return p, nil
+}
+
+const problemWebhookWhere = ` WHERE (d.status = 'failed' OR (d.status = 'pending' AND d.last_error IS NOT NULL))`
+
+func problemWebhooks(ctx context.Context, q Querier, limit int, p *Problems) error {
+	if err := q.QueryRow(ctx, `SELECT count(*) FROM webhook_deliveries d`+problemWebhookWhere).Scan(&p.WebhookCount); err != nil {
+		return fmt.Errorf("webhooks: %w", err)
+	}
+	rows, err := q.Query(ctx, `
+		SELECT d.id, d.event_id, e.onboarding_id, e.type, e.payload, e.created_at AS event_created_at, d.url,
+			d.status, d.attempts, d.retry_since, d.next_attempt_at, d.last_attempt_at, d.last_status_code,
+			d.last_error, d.delivered_at, o.org_no, o.org_name, o.product
+		FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id JOIN onboardings o ON o.id = e.onboarding_id`+
+		problemWebhookWhere+` ORDER BY d.last_attempt_at DESC NULLS LAST, d.id DESC LIMIT $1`, limit)
+	if err == nil {
+		p.Webhooks, err = pgx.CollectRows(rows, pgx.RowToStructByName[ProblemWebhook])
+	}
+	if err != nil {
+		return fmt.Errorf("webhooks: %w", err)
+	}
+	return nil
+}
+
+// problemOnboardings counts the onboardings where holds and reads the
+// first limit of them in order.
+func problemOnboardings(ctx context.Context, q Querier, where, order string, limit int, args []any,
+	out *[]domain.Onboarding, count *int) error {
+	if err := q.QueryRow(ctx, `SELECT count(*) FROM onboardings o WHERE `+where, args...).Scan(count); err != nil {
+		return err
+	}
+	rows, err := q.Query(ctx, `SELECT `+prefixed("o.", onboardingColumns)+` FROM onboardings o WHERE `+where+
+		` ORDER BY `+order+fmt.Sprintf(` LIMIT %d`, limit), args...)
+	if err != nil {
+		return err
+	}
+	*out, err = pgx.CollectRows(rows, pgx.RowToStructByName[domain.Onboarding])
+	return err
+}
+
+// stuckReason is the SQL of why an onboarding is stuck ($1 now or NULL,
+// $2 StuckAfter, $3 OverdueAfter), NULL when it is not.
+const stuckReason = `CASE
+	WHEN o.status = 'requesting' AND o.status_at < coalesce($1::timestamptz, now()) - $2::double precision * interval '1 second' THEN 'requesting'
+	WHEN o.status = 'accepted' AND o.status_at < coalesce($1::timestamptz, now()) - $2::double precision * interval '1 second' THEN 'accepted'
+	WHEN o.status IN ('requesting', 'pending', 'accepted', 'connected')
+	     AND o.next_check_at < coalesce($1::timestamptz, now()) - $3::double precision * interval '1 second' THEN 'overdue'
+	END`
+
+func problemStuck(ctx context.Context, q Querier, pq ProblemQuery, now any, p *Problems) error {
+	// The arms each use an index: status (onboardings_status_created) and
+	// the due checks (onboardings_next_check).
+	where := `((o.status IN ('requesting', 'accepted') AND o.status_at < coalesce($1::timestamptz, now()) - $2::double precision * interval '1 second')
+		OR (o.next_check_at < coalesce($1::timestamptz, now()) - $3::double precision * interval '1 second' AND o.status IN ('requesting', 'pending', 'accepted', 'connected')))`
+	args := []any{now, pq.StuckAfter.Seconds(), pq.OverdueAfter.Seconds()}
+	if err := q.QueryRow(ctx, `SELECT count(*) FROM onboardings o WHERE `+where, args...).Scan(&p.StuckCount); err != nil {
+		return err
+	}
+	rows, err := q.Query(ctx, `SELECT `+prefixed("o.", onboardingColumns)+`, `+stuckReason+` AS reason
+		FROM onboardings o WHERE `+where+` ORDER BY o.status_at, o.id LIMIT $4`, append(args, pq.Limit)...)
+	if err != nil {
+		return err
+	}
+	p.Stuck, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (StuckOnboarding, error) {
+		s, err := pgx.RowToStructByName[struct {
+			domain.Onboarding
+			Reason string `db:"reason"`
+		}](row)
+		return StuckOnboarding{Onboarding: s.Onboarding, Reason: s.Reason}, err
+	})
+	return err
+}
+
+// refusedMailWhere picks the refused messages after which no mail to that
+// customer went out: one sent later (the address fixed) settles it.
+const refusedMailWhere = ` WHERE e.kind = '` + domain.EventMail + `' AND e.to_status = '` + domain.MailRefused + `'
+	AND NOT EXISTS (SELECT 1 FROM onboarding_events l WHERE l.onboarding_id = e.onboarding_id AND l.id > e.id
+		AND l.kind = '` + domain.EventMail + `' AND l.to_status IN ('` + domain.MailSent + `', '` + domain.MailOutbox + `'))`
+
+func problemMail(ctx context.Context, q Querier, limit int, p *Problems) error {
+	if err := q.QueryRow(ctx, `SELECT count(*) FROM onboarding_events e`+refusedMailWhere).Scan(&p.MailCount); err != nil {
+		return fmt.Errorf("mail: %w", err)
+	}
+	rows, err := q.Query(ctx, `
+		SELECT e.id, e.onboarding_id, e.at, coalesce(e.operation, '') AS operation, coalesce(e.message, '') AS message,
+			o.org_no, o.org_name, o.product
+		FROM onboarding_events e JOIN onboardings o ON o.id = e.onboarding_id`+refusedMailWhere+`
+		ORDER BY e.at DESC, e.id DESC LIMIT $1`, limit)
+	if err == nil {
+		p.Mail, err = pgx.CollectRows(rows, pgx.RowToStructByName[ProblemMail])
+	}
+	if err != nil {
+		return fmt.Errorf("mail: %w", err)
+	}
+	return nil
+}

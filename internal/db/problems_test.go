@@ -1,0 +1,126 @@
+package db_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
+)
+
+// TestProblemRules: which onboardings each section of the Problems page
+// holds, and why a stuck one is stuck, on a fixed clock.
+func TestProblemRules(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	q := db.ProblemQuery{StuckAfter: 15 * time.Minute, OverdueAfter: time.Hour, Limit: 10, Now: now}
+	orgs := []string{"310000019", "310000027", "310000035", "310000043", "310000051", "310000078", "310000086", "310000094", "310000108", "310000116"}
+	type want struct {
+		notUsable, failed bool
+		stuck             string
+	}
+	var cases []problemCase
+	for i, c := range []struct {
+		name      string
+		status    string
+		statusAge time.Duration  // how long ago the status was entered
+		nextCheck *time.Duration // how long ago the next check was due (nil: none)
+		usable    *bool
+		want      want
+	}{
+		{name: "requesting, young", status: "requesting", statusAge: 14 * time.Minute},
+		{name: "requesting, old", status: "requesting", statusAge: 16 * time.Minute, want: want{stuck: db.StuckRequesting}},
+		{name: "accepted, old", status: "accepted", statusAge: time.Hour, want: want{stuck: db.StuckAccepted}},
+		{name: "pending, old, checked on time", status: "pending", statusAge: 30 * 24 * time.Hour, nextCheck: ptr(-time.Hour)},
+		{name: "pending, check overdue", status: "pending", statusAge: time.Hour, nextCheck: ptr(61 * time.Minute), want: want{stuck: db.StuckOverdue}},
+		{name: "pending, check a little late", status: "pending", statusAge: time.Hour, nextCheck: ptr(59 * time.Minute)},
+		{name: "connected, not usable", status: "connected", statusAge: time.Hour, usable: ptr(false), want: want{notUsable: true}},
+		{name: "connected, usable", status: "connected", statusAge: time.Hour, usable: ptr(true)},
+		{name: "failed", status: "failed", statusAge: time.Hour, want: want{failed: true}},
+		{name: "rejected is the customer's answer", status: "rejected", statusAge: time.Hour, nextCheck: ptr(2 * time.Hour)},
+	} {
+		o, err := d.CreateOnboarding(ctx, newOnboarding(fmt.Sprintf("problem-ref-%09d", i), orgs[i]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var next *time.Time
+		if c.nextCheck != nil {
+			at := now.Add(-*c.nextCheck)
+			next = &at
+		}
+		if _, err := d.Pool.Exec(ctx, `UPDATE onboardings SET status = $2, status_at = $3, next_check_at = $4, usable = $5 WHERE id = $1`,
+			o.ID, c.status, now.Add(-c.statusAge), next, c.usable); err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, problemCase{id: o.ID, name: c.name, notUsable: c.want.notUsable, failed: c.want.failed, stuck: c.want.stuck})
+	}
+	p, err := d.Problems(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := func(list []domain.Onboarding, id string) bool {
+		for _, o := range list {
+			if o.ID == id {
+				return true
+			}
+		}
+		return false
+	}
+	stuck := map[string]string{}
+	for _, s := range p.Stuck {
+		stuck[s.ID] = s.Reason
+	}
+	for _, c := range cases {
+		if got := in(p.NotUsable, c.id); got != c.notUsable {
+			t.Errorf("%s: not usable %v, want %v", c.name, got, c.notUsable)
+		}
+		if got := in(p.Failed, c.id); got != c.failed {
+			t.Errorf("%s: failed %v, want %v", c.name, got, c.failed)
+		}
+		if stuck[c.id] != c.stuck {
+			t.Errorf("%s: stuck %q, want %q", c.name, stuck[c.id], c.stuck)
+		}
+	}
+	if p.NotUsableCount != len(p.NotUsable) || p.FailedCount != len(p.Failed) || p.StuckCount != len(p.Stuck) ||
+		p.StuckCount != 3 || p.WebhookCount != 0 || p.MailCount != 0 || p.Total() != 5 {
+		t.Errorf("counts: %+v", p)
+	}
+
+	// Refused mail: listed until a later message to the customer goes out.
+	mail := func(id, outcome string) {
+		if err := d.AddEvent(ctx, domain.Event{OnboardingID: id, Kind: domain.EventMail, Cause: domain.CauseSystem,
+			Operation: domain.MailReminder, ToStatus: outcome, Message: "550 no such user"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mail(cases[0].id, domain.MailRefused)
+	mail(cases[1].id, domain.MailRefused)
+	mail(cases[1].id, domain.MailFailed) // a try that failed settles nothing
+	mail(cases[2].id, domain.MailRefused)
+	mail(cases[2].id, domain.MailSent) // the address was fixed
+	if p, err = d.Problems(ctx, q); err != nil || p.MailCount != 2 || len(p.Mail) != 2 ||
+		p.Mail[0].Reason != "550 no such user" || p.Mail[0].Message != domain.MailReminder {
+		t.Fatalf("refused mail (%v): %+v", err, p.Mail)
+	}
+	for _, m := range p.Mail {
+		if m.OnboardingID == cases[2].id {
+			t.Errorf("a refusal followed by a sent message is listed")
+		}
+	}
+
+	// The limit bounds the rows, not the count.
+	q.Limit = 1
+	if p, err = d.Problems(ctx, q); err != nil || len(p.Stuck) != 1 || p.StuckCount != 3 {
+		t.Errorf("limited to 1: %d stuck rows of %d (%v)", len(p.Stuck), p.StuckCount, err)
+	}
+}
+
+type problemCase struct {
+	id, name, stuck   string
+	notUsable, failed bool
+}

@@ -1,0 +1,48 @@
+package views
+
+// ProblemsPath is the Problems page, for the navigation.
+const ProblemsPath = "/admin/problems"
+
+// ProblemsView is the Problems page: every section, each with its count,
+// in the order support reads them.
+type ProblemsView struct {
+	AdminPage
+	Total    int // problems in all sections
+	Sections []ProblemSection
+	Done     string // "redeliver" after sending a delivery again
+}
+
+// ProblemSection is one kind of problem: its rows (the newest, at most a
+// hundred) and how many there are.
+type ProblemSection struct {
+	Key           string // webhooks, notusable, failed, stuck, mail
+	Heading, Lead string
+	Empty         string // said when there are none
+	Count         int
+	More          string // "the newest 100 of 250", when not all are listed
+	Rows          []ProblemRow
+}
+
+// ProblemRow is one problem, with the customer whose onboarding it is.
+type ProblemRow struct {
+	ID           string // the delivery's, event's or onboarding's id
+	URL          string // the onboarding's page
+	OrgNo        string
+	OrgName      string
+	ProductName  string
+	Tag          string // what it is, in a word or two
+	Tone         string // bad or wait
+	Code         string // an error code (AUTH-…, MP-…), when there is one
+	Detail       string // what happened, in our words
+	Raw          string // what the other side said (Altinn, Maskinporten, the mail server), or the URL
+	When         string
+	RedeliverURL string // a webhook delivery an operator may send again
+}
+
+// problemCountColor colours a section's count: green for none.
+func problemCountColor(n int) string {
+	if n == 0 {
+		return "success"
+	}
+	return "danger"
+}
