@@ -143,3 +143,44 @@ func TestTimelineInWords(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyStatesAndCopyButtons: every dashboard list that can be empty
+// says so in words (the onboardings with none yet and with no match, the
+// API keys, the campaigns), and the texts to copy (the API key shown once,
+// a waiting onboarding's confirm link) have a copy button that is hidden
+// without script, with the script on the page; the text itself is a
+// readonly input to select by hand.
+func TestEmptyStatesAndCopyButtons(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	admin, _ := e.dashStaff("ada@example.com", string(domain.RoleAdmin))
+	for _, tc := range []struct{ path, want string }{
+		{"/admin/", `data-testid="no-rows">Ingen tilkoblinger ennå.`},
+		{"/admin/?q=999999999", `data-testid="no-rows">Ingen tilkoblinger passer med filtrene.`},
+		{"/admin/apikeys", `data-testid="no-apikeys">Ingen API-nøkler ennå.`},
+		{"/admin/campaigns", `data-testid="no-campaigns">`},
+	} {
+		if p := admin.get(e.web.URL + tc.path); p.status != http.StatusOK || !strings.Contains(p.body, tc.want) {
+			t.Errorf("%s (%d) lacks %s", tc.path, p.status, tc.want)
+		}
+	}
+	copyable := func(p page, id string) {
+		t.Helper()
+		for _, want := range []string{`id="` + id + `"`, ` readonly`, `<span class="copy-button" hidden data-copy-wrap>`,
+			`data-copy="` + id + `"`, `data-copied="Kopiert."`, `/wizard.js"`} {
+			if !strings.Contains(p.body, want) {
+				t.Errorf("the copy button for %s: the page lacks %s", id, want)
+			}
+		}
+		if n := strings.Count(p.body, `/wizard.js"`); n != 1 {
+			t.Errorf("the copy script is on the page %d times, want once", n)
+		}
+	}
+	list := admin.get(e.web.URL + "/admin/apikeys")
+	copyable(admin.post(e.web.URL+"/admin/apikeys", url.Values{"_csrf": {csrfOf(t, list)}, "name": {"erp"}}), "new-key")
+	if p := admin.get(e.web.URL + "/admin/apikeys"); strings.Contains(p.body, `data-testid="no-apikeys"`) || !strings.Contains(p.body, `data-testid="apikey-row"`) {
+		t.Error("with a key, the API keys page lists it instead of saying there are none")
+	}
+	e.startFlow(e.browser(), "standard", org)
+	copyable(admin.get(e.web.URL+"/admin/onboardings/"+e.onboardingForOrg(org).ID), "confirm-url")
+}
