@@ -107,8 +107,10 @@ type AuditRow struct {
 	At     string
 	AtISO  string
 	Actor  string
-	Action string
-	Fields []AuditField
+	Action string // the action's name in the log ("onboarding.refresh")
+	// ActionText is the action in words, "" for one the page has no words for.
+	ActionText string
+	Fields     []AuditField
 	IP     string
 }
 
@@ -194,6 +196,9 @@ type NewOnboardingForm struct {
 	Product  string // the chosen product
 	OrgNo    string // what was typed, kept after an error
 	ErrorKey string // i18n key of the form's error, "" when there is none
+	// Email is the customer's address the service mails the link to
+	// (optional); EmailErrorKey says why it was refused.
+	Email, EmailErrorKey string
 }
 
 // ActionError is an action's error page, with the way back to the

@@ -527,7 +527,7 @@ func (h *Handler) onboardingDetail(c echo.Context, o *domain.Onboarding) error {
 	m.Events = timeline(lang, events) // timeline.go: newest first, in words, reads folded
 	for _, a := range audit {
 		m.Audit = append(m.Audit, views.AuditRow{At: when(c, a.At), AtISO: a.At.UTC().Format(time.RFC3339),
-			Actor: a.Actor, Action: a.Action, IP: a.IP, Fields: auditFields(lang, a)})
+			Actor: a.Actor, Action: a.Action, ActionText: auditAction(lang, a.Action), IP: a.IP, Fields: auditFields(lang, a)})
 	}
 	if m.Webhooks, err = h.webhookSection(c, o); err != nil {
 		return err
@@ -869,6 +869,10 @@ func (h *Handler) createOnboarding(c echo.Context) error {
 		o       *domain.Onboarding
 		started bool
 	)
+	email := strings.TrimSpace(c.FormValue("email"))
+	if email != "" && !validEmail(email) {
+		return h.renderNewFormEmail(c, productID, typed, email)
+	}
 	err = h.Onboardings.Audited(c.Request().Context(), actionAudit(c, s, AuditCreate, describeCreate), nil,
 		func(ctx context.Context) (err error) {
 			o, started, err = h.Onboardings.Start(ctx, onboarding.StartInput{
@@ -883,6 +887,9 @@ func (h *Handler) createOnboarding(c echo.Context) error {
 		return h.renderNewForm(c, http.StatusUnprocessableEntity, "", typed, "admin.new.err.product")
 	}
 	if err != nil {
+		return err
+	}
+	if err := h.setMailContact(c.Request().Context(), o.ID, email); err != nil {
 		return err
 	}
 	done := "create"

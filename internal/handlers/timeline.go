@@ -306,6 +306,14 @@ func mailText(lang string, e domain.Event, w string) string {
 	return sentence(lang, "admin.tl.mail.other", w, msg)
 }
 
+// auditAction is an audit entry's action in words, "" for one without.
+func auditAction(lang, action string) string {
+	if t := i18n.T(lang, "admin.audit.action."+action); t != "admin.audit.action."+action {
+		return t
+	}
+	return ""
+}
+
 // auditFields is an audit entry's detail as labelled fields, in a fixed
 // order (known fields first, as auditFieldOrder lists them, then the rest
 // by name), each value in words where it has some: statuses, results,

@@ -322,3 +322,22 @@ func TestAuditFields(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditAction: every action the service audits has words in nb and
+// en; an unknown one has none (the page shows its name).
+func TestAuditAction(t *testing.T) {
+	t.Parallel()
+	for _, a := range []string{AuditRefresh, AuditVerify, AuditRenew, AuditCancel, AuditCreate, AuditExport, AuditTestConnection,
+		AuditChange, AuditChangeRefresh, AuditChangeCancel, AuditRedeliver, AuditSystemUserImport, AuditCampaignCreate, AuditCampaignExport,
+		db.AuditAPIKeyCreate, db.AuditAPIKeyRevoke, db.AuditStaffCreated, db.AuditStaffDisable, db.AuditStaffRole, db.AuditSignIn,
+		db.AuditSignInFailed, db.AuditSignOut, db.AuditPasswordChanged, db.AuditPasswordChangeFailed, db.AuditPasswordReset,
+		db.AuditPasswordResetUsed} {
+		nb, en := auditAction("nb", a), auditAction("en", a)
+		if nb == "" || en == "" || nb == en && nb != "Administrator" {
+			t.Errorf("%s: %q / %q", a, nb, en)
+		}
+	}
+	if got := auditAction("nb", "no.such"); got != "" {
+		t.Errorf("unknown action: %q", got)
+	}
+}
