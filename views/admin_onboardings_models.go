@@ -111,7 +111,7 @@ type AuditRow struct {
 	// ActionText is the action in words, "" for one the page has no words for.
 	ActionText string
 	Fields     []AuditField
-	IP     string
+	IP         string
 }
 
 // OnboardingDetail is everything support knows about one onboarding, with
