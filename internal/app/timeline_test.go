@@ -142,6 +142,13 @@ func TestTimelineInWords(t *testing.T) {
 			t.Errorf("%s: a numeric date on the page: %s", lang, d)
 		}
 	}
+	// The dashboard speaks bokmål and English; a staff member who chose
+	// nynorsk reads it in bokmål, timeline included.
+	staff.get(e.web.URL + "/lang/nn?next=/admin/")
+	if p := staff.get(path); !strings.Contains(p.body, `<html lang="nb"`) || timelineOf(t, p)[0].text != timelineOf(t, staff.get(path))[0].text ||
+		!strings.Contains(html.UnescapeString(p.body), "Kunden startet tilkoblingen.") {
+		t.Errorf("nn: the detail page should be in bokmål")
+	}
 }
 
 // TestEmptyStatesAndCopyButtons: every dashboard list that can be empty
