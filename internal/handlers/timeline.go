@@ -22,17 +22,22 @@ import (
 // kind, cause, actor, statuses and operation (eventText), never from the
 // English message it was stored with, which stays with the HTTP status,
 // Altinn's code and the latency on the line's technical part. Repeated
-// identical reads (the same GET with the same answer, by the same cause,
-// with nothing in between: every status view's check) fold into one line
-// with a count and the first and last time. events come oldest first, as
-// db.Events returns them.
+// identical reads (the same GET with the same answer, or the same
+// connection test with the same outcome, by the same cause) between two
+// events that change something fold into one line with a count and the
+// first and last time: every status view's check, or the background job's
+// check of a connected customer (a byquery and a test, again and again),
+// is one line each. events come oldest first, as db.Events returns them.
 func timeline(lang string, events []domain.Event) []views.TimelineEvent {
 	var out []views.TimelineEvent
-	var last *domain.Event // the newest event of out's last line
+	run := map[string]int{} // the reads since the last event that is not one: key → line
 	for i := len(events) - 1; i >= 0; i-- {
 		e := events[i]
-		if n := len(out); n > 0 && foldable(*last, e) {
-			ev := &out[n-1]
+		key, read := readKey(e)
+		if !read {
+			clear(run)
+		} else if n, ok := run[key]; ok {
+			ev := &out[n]
 			ev.Count++
 			ev.First = when2(lang, e.At)
 			ev.FirstISO = e.At.UTC().Format(time.RFC3339)
@@ -40,23 +45,31 @@ func timeline(lang string, events []domain.Event) []views.TimelineEvent {
 			continue
 		}
 		out = append(out, timelineEvent(lang, e))
-		last = &events[i]
+		if read {
+			run[key] = len(out) - 1
+		}
 	}
 	return out
 }
 
+// readKey tells whether e only read something (a GET to Altinn, a
+// connection test) and, if so, what makes two such reads the same: what
+// was read, by whom, and the answer. A write, a status change, a staff
+// action or an email is never a read: it is always its own line, and reads
+// on either side of it do not fold together.
+func readKey(e domain.Event) (string, bool) {
+	switch {
+	case e.Kind == domain.EventAltinnCall && strings.HasPrefix(e.Operation, "GET "):
+	case e.Kind == domain.EventUsability && e.Operation != "":
+	default:
+		return "", false
+	}
+	return strings.Join([]string{e.Kind, e.Operation, strconv.Itoa(e.HTTPStatus), e.AltinnCode, string(e.Cause), e.Actor,
+		e.ToStatus, e.Message}, "\x00"), true
+}
+
 // when2 is a moment on the dashboard: Oslo time, the language's words.
 func when2(lang string, t time.Time) string { return i18n.When(lang, t.In(oslo)) }
-
-// foldable reports whether b repeats a: two calls that read (GET) the same
-// thing, by the same cause and actor, with the same answer. Only reads
-// fold: a write, a status change or a staff action is always its own line.
-func foldable(a, b domain.Event) bool {
-	return a.Kind == domain.EventAltinnCall && b.Kind == domain.EventAltinnCall &&
-		strings.HasPrefix(a.Operation, "GET ") && a.Operation == b.Operation &&
-		a.HTTPStatus == b.HTTPStatus && a.AltinnCode == b.AltinnCode &&
-		a.Cause == b.Cause && a.Actor == b.Actor && a.Message == b.Message
-}
 
 // timelineEvent is one event as a line of the page.
 func timelineEvent(lang string, e domain.Event) views.TimelineEvent {

@@ -215,15 +215,24 @@ func TestEventText(t *testing.T) {
 	}
 }
 
-// TestTimeline: newest first; identical reads with nothing between fold
-// into one line with a count and the first and last time; a read with
-// another answer, a status change or a staff action stands alone.
+// TestTimeline: newest first; identical reads between two events that
+// change something fold into one line with a count and the first and last
+// time, also when two kinds of read alternate (the background job's lookup
+// and test); a read with another answer or cause stands apart, and a status
+// change, a write or a staff action is always its own line.
 func TestTimeline(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 12, 2, 13, 0, 0, 0, time.UTC) // 14:00 in Oslo
 	min := func(m int) time.Time { return at.Add(time.Duration(m) * time.Minute) }
 	read := func(m int, cause domain.Cause, status int) domain.Event {
 		return domain.Event{Kind: domain.EventAltinnCall, At: min(m), Cause: cause, Operation: "GET request/vendor/{id}", HTTPStatus: status}
+	}
+	byquery := func(m int) domain.Event {
+		return domain.Event{Kind: domain.EventAltinnCall, At: min(m), Cause: domain.CauseReconciler, Operation: "GET systemuser/vendor/byquery", HTTPStatus: 200}
+	}
+	test := func(m int, outcome string) domain.Event {
+		return domain.Event{Kind: domain.EventUsability, At: min(m), Cause: domain.CauseReconciler, Operation: "POST maskinporten token (system user)",
+			ToStatus: outcome}
 	}
 	events := []domain.Event{ // oldest first, as db.Events gives them
 		{Kind: domain.EventCreated, At: min(0), Cause: domain.CauseCustomer, ToStatus: "requesting"},
@@ -235,6 +244,10 @@ func TestTimeline(t *testing.T) {
 		read(8, domain.CauseReconciler, 200),
 		{Kind: domain.EventStatus, At: min(8), Cause: domain.CauseReconciler, FromStatus: "pending", ToStatus: "connected"},
 		read(9, domain.CauseReconciler, 200), read(10, domain.CauseReconciler, 200),
+		// The background job's checks of a connected customer: a lookup and
+		// a test, again and again; the test's outcome changes once.
+		byquery(11), test(11, domain.UsableOK), byquery(12), test(12, domain.UsableOK), byquery(13), test(13, domain.UsableFailed),
+		byquery(14), test(14, domain.UsableOK),
 	}
 	for _, lang := range []string{"nb", "en"} {
 		got := timeline(lang, events)
@@ -242,7 +255,11 @@ func TestTimeline(t *testing.T) {
 		for _, ev := range got {
 			shape = append(shape, ev.Kind+":"+string(rune('0'+ev.Count)))
 		}
-		want := "altinn_call:2 status:1 altinn_call:1 altinn_call:1 altinn_call:1 altinn_call:3 status:1 altinn_call:1 created:1"
+		// Newest first: the tests (3 usable, 1 not), the lookups (4), the
+		// request read twice since the status change; before it, the
+		// reconciler's two good reads around one unanswered, the customer's
+		// three status views.
+		want := "usability:3 altinn_call:4 usability:1 altinn_call:2 status:1 altinn_call:2 altinn_call:1 altinn_call:3 status:1 altinn_call:1 created:1"
 		if s := strings.Join(shape, " "); s != want {
 			t.Fatalf("%s: lines %s, want %s", lang, s, want)
 		}
@@ -251,7 +268,7 @@ func TestTimeline(t *testing.T) {
 				t.Errorf("%s: line %d (%s) is newer than line %d (%s)", lang, i, got[i].AtISO, i-1, got[i-1].AtISO)
 			}
 		}
-		folded := got[5]
+		folded := got[7]
 		if folded.FirstISO != min(1).Format(time.RFC3339) || folded.AtISO != min(5).Format(time.RFC3339) {
 			t.Errorf("%s: folded from %s to %s, want 14:01 to 14:05", lang, folded.FirstISO, folded.AtISO)
 		}
@@ -262,8 +279,11 @@ func TestTimeline(t *testing.T) {
 		if folded.Repeat != wantRepeat {
 			t.Errorf("%s: repeat %q, want %q", lang, folded.Repeat, wantRepeat)
 		}
-		if got[0].Repeat == "" || got[0].Count != 2 {
-			t.Errorf("%s: the newest two reads should fold: %+v", lang, got[0])
+		if got[1].Repeat == "" || got[1].Count != 4 || got[1].FirstISO != min(11).Format(time.RFC3339) || got[1].AtISO != min(14).Format(time.RFC3339) {
+			t.Errorf("%s: the lookups between the tests should fold into one: %+v", lang, got[1])
+		}
+		if got[0].Outcome != domain.UsableOK || got[0].Count != 3 || got[2].Outcome != domain.UsableFailed {
+			t.Errorf("%s: the tests fold by outcome: %+v / %+v", lang, got[0], got[2])
 		}
 	}
 	if got := timeline("nb", nil); len(got) != 0 {
