@@ -1,16 +1,24 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/onboard-altinn/onboard/internal/app"
+	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/db/dbtest"
 	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
@@ -369,7 +377,7 @@ func TestAccountResetCodes(t *testing.T) {
 
 	// Typed: the sign-in page leads to the form.
 	login := e.browser().get(e.web.URL + "/admin/login")
-	if !strings.Contains(login.body, `href="/admin/reset" data-testid="reset-link"`) {
+	if !strings.Contains(login.body, `href="/admin/reset" data-testid="use-code-link"`) {
 		t.Fatalf("the sign-in page should lead to the code form:\n%s", login.body)
 	}
 	old, _, _ := e.resetPassword(admin, bob)
@@ -425,5 +433,156 @@ func TestAccountResetCodes(t *testing.T) {
 	}
 	if res := admin.get(e.web.URL + staffPath(bob, "reset")); res.status != http.StatusConflict {
 		t.Fatalf("resetting a disabled account: %d, want 409", res.status)
+	}
+}
+
+// lockedBuffer is a log the server writes to while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// newLoggedEnv is newEnv (without the simulator's server) whose every log
+// line, down to debug, goes to the returned buffer.
+func newLoggedEnv(t *testing.T) (*env, *lockedBuffer) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := testVars(t, dbtest.NewURL(t), ln.Addr().String(), "http://"+ln.Addr().String())
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := db.Open(context.Background(), cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	logs := &lockedBuffer{}
+	a, err := app.Build(cfg, store, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, app: a, db: store}
+	e.web = &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.Web}}
+	e.web.Start()
+	t.Cleanup(e.web.Close)
+	return e, logs
+}
+
+// TestAccountSecretsNotLogged: a reset code, the passwords typed and the
+// session cookie's token are in no log line, whatever happens to them:
+// made, opened, refused (a short password, a typo), used, opened again;
+// a password changed and a wrong one tried. Two uses of one code at the
+// same moment: one sets the password, the other is told the code is used.
+func TestAccountSecretsNotLogged(t *testing.T) {
+	t.Parallel()
+	e, logs := newLoggedEnv(t)
+	e.addStaff("boss@example.com", string(domain.RoleAdmin))
+	vic := e.addStaff("vic@example.com", string(domain.RoleViewer))
+	admin := e.signedIn("boss@example.com")
+	const vicPw, bossPw = "vic's secret new passphrase", "boss's secret new passphrase"
+
+	code, link, _ := e.resetPassword(admin, vic)
+	if res := e.useReset(e.browser(), link, "short", "short"); res.status != http.StatusBadRequest {
+		t.Fatalf("short: %d", res.status)
+	}
+	typo := e.browser()
+	form := typo.get(e.web.URL + "/admin/reset")
+	if res := typo.post(e.web.URL+"/admin/reset", url.Values{"_csrf": {csrfOf(t, form)}, "code": {code + "X"}, "new": {vicPw}, "confirm": {vicPw}}); res.status != http.StatusBadRequest {
+		t.Fatalf("a typo: %d", res.status)
+	}
+
+	// Two browsers post the same code at once.
+	browsers := []*browser{e.browser(), e.browser()}
+	forms := make([]url.Values, len(browsers))
+	for i, b := range browsers {
+		f := b.get(link)
+		forms[i] = url.Values{"_csrf": {csrfOf(t, f)}, "code": {db.NormalizeResetCode(code)}, "via": {"link"},
+			"new": {vicPw + strconv.Itoa(i)}, "confirm": {vicPw + strconv.Itoa(i)}}
+	}
+	statuses := make([]int, len(browsers))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, b := range browsers {
+		wg.Go(func() {
+			<-start
+			req, _ := http.NewRequest(http.MethodPost, e.web.URL+"/admin/reset", strings.NewReader(forms[i].Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			res, err := b.c.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			statuses[i] = res.StatusCode
+		})
+	}
+	close(start)
+	wg.Wait()
+	won := -1
+	for i, s := range statuses {
+		if s == http.StatusSeeOther {
+			won = i
+		} else if s != http.StatusGone {
+			t.Fatalf("statuses %v: want one 303 and one 410", statuses)
+		}
+	}
+	if won < 0 || statuses[0] == statuses[1] {
+		t.Fatalf("statuses %v: want one 303 and one 410", statuses)
+	}
+	if !e.signsIn("vic@example.com", vicPw+strconv.Itoa(won)) || e.signsIn("vic@example.com", vicPw+strconv.Itoa(1-won)) {
+		t.Fatal("the password should be the one of the use that won")
+	}
+	if reason, _ := resetProblem(t, e.browser().get(link)); reason != "used" {
+		t.Fatalf("the link again: %s", reason)
+	}
+
+	if res := e.changePassword(admin, "a wrong password typed", bossPw, bossPw); res.status != http.StatusBadRequest {
+		t.Fatalf("wrong current: %d", res.status)
+	}
+	if res := e.changePassword(admin, staffPassword, bossPw, bossPw); res.status != http.StatusSeeOther {
+		t.Fatalf("change: %d", res.status)
+	}
+
+	all := logs.String()
+	if !strings.Contains(all, "staff password reset") || !strings.Contains(all, "staff password changed") {
+		t.Fatalf("the log should say what happened:\n%s", all)
+	}
+	u, _ := url.Parse(e.web.URL)
+	var tokens []string
+	for _, b := range append(browsers, admin) {
+		for _, c := range b.c.Jar.Cookies(&url.URL{Scheme: "http", Host: u.Host, Path: "/admin/"}) {
+			if c.Name == "onboard_staff" {
+				tokens = append(tokens, c.Value)
+			}
+		}
+	}
+	if len(tokens) != 2 {
+		t.Fatalf("want the staff cookies of the winner and the admin, got %d", len(tokens))
+	}
+	secrets := append([]string{code, db.NormalizeResetCode(code), strings.ToLower(db.NormalizeResetCode(code)),
+		vicPw, bossPw, staffPassword, "a wrong password typed"}, tokens...)
+	for _, s := range secrets {
+		if strings.Contains(all, s) {
+			t.Errorf("a log line holds a secret (%.6s…)", s)
+		}
+	}
+	if a := e.auditText(); strings.Contains(a, db.NormalizeResetCode(code)) || strings.Contains(a, vicPw) {
+		t.Error("the audit log holds a secret")
 	}
 }
