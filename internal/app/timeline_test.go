@@ -153,8 +153,8 @@ func TestTimelineInWords(t *testing.T) {
 
 // TestEmptyStatesAndCopyButtons: every dashboard list that can be empty
 // says so in words (the onboardings with none yet and with no match, the
-// API keys, the campaigns), and the texts to copy (the API key shown once,
-// a waiting onboarding's confirm link) have a copy button that is hidden
+// API keys, the campaigns), and the texts to copy (the API key and a new
+// account's password shown once, a waiting onboarding's confirm link) have a copy button that is hidden
 // without script, with the script on the page; the text itself is a
 // readonly input to select by hand.
 func TestEmptyStatesAndCopyButtons(t *testing.T) {
@@ -190,4 +190,7 @@ func TestEmptyStatesAndCopyButtons(t *testing.T) {
 	}
 	e.startFlow(e.browser(), "standard", org)
 	copyable(admin.get(e.web.URL+"/admin/onboardings/"+e.onboardingForOrg(org).ID), "confirm-url")
+	staffList := admin.get(e.web.URL + "/admin/staff")
+	copyable(admin.post(e.web.URL+"/admin/staff", url.Values{"_csrf": {csrfOf(t, staffList)}, "email": {"nils@example.com"}, "role": {"viewer"}}),
+		"new-password")
 }
