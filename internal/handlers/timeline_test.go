@@ -361,3 +361,24 @@ func TestAuditAction(t *testing.T) {
 		t.Errorf("unknown action: %q", got)
 	}
 }
+
+// FuzzEventText: whatever an event holds (an old staff message read for
+// its statuses, an unknown kind, cause or operation), its line is a
+// sentence without a format error or a raw key, in both languages.
+func FuzzEventText(f *testing.F) {
+	f.Add("staff", "staff", "", "", "", "onboarding.refresh by staff: pending → connected")
+	f.Add("staff", "staff", "", "", "", "onboarding.cancel by staff failed; status pending")
+	f.Add("staff", "staff", "onboarding.create", "", "pending", "onboarding.create by staff found this live onboarding: status pending")
+	f.Add("altinn_call", "reconciler", "GET request/vendor/{id}", "", "", "")
+	f.Add("mail", "system", "reminder", "", "refused", "550")
+	f.Add("weird", "nobody", "x", "y", "z", "status  → ")
+	f.Fuzz(func(t *testing.T, kind, cause, op, from, to, msg string) {
+		e := domain.Event{Kind: kind, Cause: domain.Cause(cause), Operation: op, FromStatus: from, ToStatus: to, Message: msg}
+		for _, lang := range []string{"nb", "en"} {
+			s := eventText(lang, e)
+			if !strings.HasSuffix(s, ".") || strings.Contains(s, "%!") || strings.Contains(s, "admin.tl.") {
+				t.Fatalf("%s: %q for %+v", lang, s, e)
+			}
+		}
+	})
+}
