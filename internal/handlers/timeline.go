@@ -183,6 +183,10 @@ var staffActions = map[string]string{
 	AuditRedeliver:      "redeliver",
 }
 
+// mailStop is the operation of the mail event recorded when the customer
+// opts out by the link in an email (mail.OpStop).
+const mailStop = "stop"
+
 // mailMessages are the messages of a mail event, in admin.tl.mail.what.*.
 var mailMessages = []string{domain.MailLink, domain.MailReminder, domain.MailEscalated, domain.MailConnected}
 
@@ -308,6 +312,9 @@ func mailText(lang string, e domain.Event, w string) string {
 	what := "other"
 	if slices.Contains(mailMessages, e.Operation) {
 		what = e.Operation
+	}
+	if e.Operation == mailStop {
+		return i18n.T(lang, "admin.tl.mail.stop")
 	}
 	msg := i18n.T(lang, "admin.tl.mail.what."+what)
 	switch e.ToStatus {

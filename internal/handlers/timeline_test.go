@@ -137,6 +137,8 @@ func timelineCases() []timelineCase {
 				[]string{what[0], words[0]}, []string{what[1], words[1]}})
 		}
 	}
+	cs = append(cs, timelineCase{"mail stop", domain.Event{Kind: domain.EventMail, Operation: mailStop, Message: "the customer stopped the emails"},
+		[]string{"Kunden ba om å ikke få flere e-poster"}, []string{"The customer asked for no more emails"}})
 	return cs
 }
 
