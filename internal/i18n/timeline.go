@@ -79,6 +79,7 @@ func init() {
 			"admin.tl.mail.failed":                            "E-posten med %s kom ikke fram ennå. Tjenesten prøver igjen.",
 			"admin.tl.mail.refused":                           "E-posten med %s ble avvist hos mottakeren og sendes ikke igjen.",
 			"admin.tl.mail.other":                             "%s: e-post med %s.",
+			"admin.cause.campaign":                            "kampanje", // the change requests' cause tag (i18n.go has the others)
 			"admin.tl.mail.stop":                              "Kunden ba om å ikke få flere e-poster om denne tilkoblingen.",
 			"admin.tl.mail.what.link":                         "lenken for godkjenning",
 			"admin.tl.mail.what.reminder":                     "en påminnelse",
@@ -217,6 +218,7 @@ func init() {
 			"admin.tl.mail.failed":                            "The email with %s has not got through yet. The service tries again.",
 			"admin.tl.mail.refused":                           "The email with %s was refused by the recipient and is not sent again.",
 			"admin.tl.mail.other":                             "%s: email with %s.",
+			"admin.cause.campaign":                            "campaign",
 			"admin.tl.mail.stop":                              "The customer asked for no more emails about this onboarding.",
 			"admin.tl.mail.what.link":                         "the approval link",
 			"admin.tl.mail.what.reminder":                     "a reminder",
