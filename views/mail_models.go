@@ -22,20 +22,21 @@ const MailAdminPath = "/admin/mail"
 // MailAdmin lists every message, newest first, and the pause switch.
 type MailAdmin struct {
 	AdminPage
-	// ModeKey says how mail goes (admin.mail.mode.*); ModeArg is the SMTP
-	// host.
-	ModeKey, ModeArg string
-	Paused           bool
-	PausedBy         string
-	PausedAt         string
-	CanPause         bool // an admin
-	PauseURL         string
-	DoneKey          string
-	Rows             []MailRow
+	// Mode says how mail goes, in words.
+	Mode     string
+	Paused   bool
+	PausedBy string
+	PausedAt string
+	CanPause bool // an admin
+	PauseURL string
+	DoneKey  string
+	Rows     []MailRow
 }
 
 // MailRow is one message.
 type MailRow struct {
-	At, To, Kind, Subject, Status, StatusColor, Error, Text, HTML string
-	OnboardingURL                                                 string
+	At, To, Kind, Subject, Status, StatusColor, Error string
+	// Text is the plain text, paragraph by paragraph.
+	Text          []string
+	OnboardingURL string
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/handlers"
 	"github.com/onboard-altinn/onboard/internal/handoff"
 	"github.com/onboard-altinn/onboard/internal/jobs"
+	"github.com/onboard-altinn/onboard/internal/mail"
 	"github.com/onboard-altinn/onboard/internal/maskinporten"
 	"github.com/onboard-altinn/onboard/internal/metrics"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
@@ -70,6 +71,9 @@ type App struct {
 	// Register looks organisation names up in Enhetsregisteret (the
 	// simulator's in sim mode; nil when ONBOARD_BRREG_URL is off).
 	Register *brreg.Client
+	// Mail is the email jobs (nil when mail is off); tests set its
+	// workers' clock and back-off before starting Jobs.
+	Mail *mail.Workers
 }
 
 // Scopes the vendor token asks for: one token serves every vendor call.
@@ -114,7 +118,11 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		Tokens: a.Maskinporten,
 	}
 	var redeliver handlers.Redeliverer
+	var mailPages *handlers.MailPages
 	if store != nil {
+		if a.Mail, mailPages, err = newMail(cfg, store, log); err != nil {
+			return nil, err
+		}
 		a.Webhooks = newWebhookWorker(cfg, store, a.Metrics, log)
 		a.CampaignRunner = &campaigns.Runner{DB: store, Onboardings: a.Onboardings, Log: log,
 			MaxAttempts: 5, Backoff: 10 * time.Second, MaxBackoff: 5 * time.Minute,
@@ -125,7 +133,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 			SweepInterval: cfg.SweepInterval, OpTimeout: a.Onboardings.OpTimeout, Workers: cfg.JobWorkers,
 			StopTimeout: JobStopTimeout, AltinnNotBefore: a.Onboardings.NotBefore, Log: log,
 			Webhooks: a.Webhooks, Campaigns: a.CampaignRunner, CampaignKick: cfg.CampaignKick,
-			WebhookRetention: cfg.WebhookRetention,
+			WebhookRetention: cfg.WebhookRetention, Mail: a.Mail,
 		})
 		if err != nil {
 			return nil, err
@@ -158,7 +166,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		Sim: cfg.AltinnEnv == config.EnvSim, Dev: cfg.Dev, SessionKey: sessionKey, ConfirmHosts: cfg.ConfirmHosts,
 		AltinnPortalURL: cfg.AltinnPortalURL, SubmitPerMinute: cfg.SubmitRateLimit, BehindProxy: cfg.BehindProxy, Log: log,
 		MinRefreshInterval: cfg.RefreshInterval, StaffSessionTTL: cfg.StaffSessionTTL,
-		Dashboard: store, Insights: store,
+		Dashboard: store, Insights: store, Problems: store,
 		Staff: store,
 		Ready: readiness(store), Metrics: metrics.Handler(a.Metrics, log), MetricsToken: cfg.MetricsToken,
 		Requests: metrics.NewHTTP(a.Metrics), WebhookLog: store, Redeliver: redeliver, Handoff: verifier,
@@ -171,6 +179,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 	if a.Campaigns != nil {
 		h.Campaigns, h.CampaignStore = a.Campaigns, store
 	}
+	h.Mail = mailPages
 	if cfg.BrregURL != "" {
 		a.Register = brreg.New(cfg.BrregURL, &http.Client{Timeout: cfg.BrregTimeout})
 		a.Register.Timeout = cfg.BrregTimeout

@@ -869,6 +869,10 @@ func (h *Handler) createOnboarding(c echo.Context) error {
 		o       *domain.Onboarding
 		started bool
 	)
+	email := strings.TrimSpace(c.FormValue("email"))
+	if email != "" && !validEmail(email) {
+		return h.renderNewFormEmail(c, productID, typed, email)
+	}
 	err = h.Onboardings.Audited(c.Request().Context(), actionAudit(c, s, AuditCreate, describeCreate), nil,
 		func(ctx context.Context) (err error) {
 			o, started, err = h.Onboardings.Start(ctx, onboarding.StartInput{
@@ -883,6 +887,9 @@ func (h *Handler) createOnboarding(c echo.Context) error {
 		return h.renderNewForm(c, http.StatusUnprocessableEntity, "", typed, "admin.new.err.product")
 	}
 	if err != nil {
+		return err
+	}
+	if err := h.setMailContact(c.Request().Context(), o.ID, email); err != nil {
 		return err
 	}
 	done := "create"

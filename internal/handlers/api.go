@@ -225,6 +225,8 @@ type apiCreateRequest struct {
 	OrgNo       string `json:"org_no"`
 	CustomerRef string `json:"customer_ref"`
 	Lang        string `json:"lang"`
+	// Email, when given, is where the customer's mail goes (mail.go).
+	Email string `json:"email,omitempty"`
 }
 
 var orgErrDetail = map[error]string{
@@ -291,7 +293,7 @@ func (h *Handler) parseCreate(body []byte) (apiCreateRequest, *apiProblem) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		return in, problem(http.StatusBadRequest, "the body must be a JSON object with org_no and optional product, customer_ref, lang")
+		return in, problem(http.StatusBadRequest, "the body must be a JSON object with org_no and optional product, customer_ref, lang, email")
 	}
 	if dec.More() {
 		return in, problem(http.StatusBadRequest, "the body must hold one JSON object")
@@ -321,6 +323,10 @@ func (h *Handler) parseCreate(body []byte) (apiCreateRequest, *apiProblem) {
 	if !i18n.Supported(in.Lang) {
 		return in, problem(http.StatusBadRequest, "lang must be one of "+strings.Join(i18n.Languages, ", "))
 	}
+	in.Email = strings.TrimSpace(in.Email)
+	if in.Email != "" && !validEmail(in.Email) {
+		return in, problem(http.StatusBadRequest, "email must be a bare email address of at most 320 characters")
+	}
 	return in, nil
 }
 
@@ -333,6 +339,9 @@ func (h *Handler) startFromAPI(ctx context.Context, k *db.APIKey, in apiCreateRe
 	if o.Product != in.Product {
 		return 0, apiOnboarding{}, problem(http.StatusConflict,
 			"this organisation is being connected for another product that uses the same Altinn system")
+	}
+	if err := h.setMailContact(ctx, o.ID, in.Email); err != nil {
+		return 0, apiOnboarding{}, err
 	}
 	status := http.StatusOK
 	if started {

@@ -94,6 +94,8 @@ type Handler struct {
 	// nothing is offered). See admin_webhooks.go.
 	WebhookLog WebhookLog
 	Redeliver  Redeliverer
+	// Problems reads the Problems page (admin_problems.go).
+	Problems ProblemStore
 	// Handoff checks the vendor product's signed /start tokens (nil: the
 	// hand-off is not configured and /start is a 404). See handoff.go.
 	Handoff HandoffVerifier
@@ -123,7 +125,10 @@ type Handler struct {
 	Setup SetupChecker
 	// Grants names rights and access packages in words from Altinn's
 	// metadata (nil: the service's own names). See productView.
-	Grants      *grants.Cache
+	Grants *grants.Cache
+	// Mail serves the customer's opt-out page and the dashboard's mail
+	// page (nil: the service makes no mail). See mail.go.
+	Mail        *MailPages
 	brandOnce   sync.Once
 	brandAssets *brandAssets
 }

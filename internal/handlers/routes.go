@@ -14,6 +14,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
 	"github.com/onboard-altinn/onboard/static"
+	"github.com/onboard-altinn/onboard/views"
 )
 
 // New builds the Echo server: the middleware every request passes, then
@@ -107,6 +108,8 @@ func (h *Handler) customerRoutes(e *echo.Echo) {
 	e.POST("/status/:ref/retry", h.retry, submitLimit)
 	e.GET("/change/:ref", h.changeStatus, statusLimit) // changes.go: a change request's outcome
 	e.GET("/lang/:lang", h.setLang)
+	e.GET(views.MailStopPath+":id", h.mailStop, statusLimit) // mail.go: a message's opt-out link (signed)
+	e.POST(views.MailStopPath+":id", h.mailStop, submitLimit)
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 	e.GET(BrandPrefix+":hash/:name", h.brandFile) // brand.go: the vendor's logo and colours
 }
@@ -123,11 +126,18 @@ func (h *Handler) dashboardRoutes(e *echo.Echo) {
 
 	e.GET(adminLoginPath, h.adminLoginForm) // admin_auth.go
 	e.POST(adminLoginPath, h.adminLogin)
+	// A new password with an admin's one-time reset code (admin_account.go),
+	// signed out; limited per address, as the code is checked before hashing.
+	resetLimit := addressLimit(rate.Limit(1), 20)
+	e.GET(views.ResetPath, h.resetForm, resetLimit)
+	e.POST(views.ResetPath, h.resetSubmit, resetLimit)
 
 	g := e.Group("/admin", h.requireStaff(domain.RoleViewer))
 	g.GET("", redirectTo(adminHomePath))
 	g.GET("/", h.onboardingList) // the dashboard home is the onboarding list
 	g.POST("/logout", h.adminLogout)
+	g.GET("/account/password", h.accountPasswordForm) // admin_account.go: one's own password
+	g.POST("/account/password", h.changeOwnPassword)
 
 	// Onboardings (admin_onboardings.go).
 	g.GET("/onboardings", h.onboardingList)
@@ -170,6 +180,10 @@ func (h *Handler) dashboardRoutes(e *echo.Echo) {
 		g.POST("/campaigns/:id/:action", h.withCampaign(h.campaignAct), operator)
 	}
 
+	// Support's one place for problems (admin_problems.go).
+	g.GET("/problems", h.problemsPage)
+	g.POST("/problems/webhooks/:delivery/redeliver", h.redeliverProblem, operator)
+
 	// Staff accounts (admin_staff.go): admins only.
 	staff := g.Group("/staff", admin)
 	staff.GET("", h.staffList)
@@ -177,6 +191,8 @@ func (h *Handler) dashboardRoutes(e *echo.Echo) {
 	staff.POST("/:id/role", h.withStaff(h.setStaffRole))
 	staff.GET("/:id/disable", h.withStaff(h.confirmDisableStaff))
 	staff.POST("/:id/disable", h.withStaff(h.disableStaff))
+	staff.GET("/:id/reset", h.withStaff(h.confirmResetStaff)) // admin_account.go
+	staff.POST("/:id/reset", h.withStaff(h.resetStaffPassword))
 
 	// API keys (admin_apikeys.go): admins only.
 	keys := g.Group("/apikeys", admin)
@@ -185,6 +201,11 @@ func (h *Handler) dashboardRoutes(e *echo.Echo) {
 	keys.POST("/:id/revoke", h.revokeAPIKey)
 
 	g.GET("/setup", h.adminSetup, admin) // admin_setup.go: the set-up checks
+
+	// Email to customers (mail.go): every message, and the pause (admins);
+	// 404 when the service makes no mail.
+	g.GET("/mail", h.mailAdmin)
+	g.POST("/mail/pause", h.mailPause, admin)
 }
 
 // apiRoutes is the JSON API for the vendor's product (api.go): its OpenAPI
