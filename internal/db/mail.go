@@ -11,10 +11,10 @@ import (
 	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
-// Mail message statuses (mail_messages.status). MailQueued and MailRetrying
-// wait for their job; the others are final. Sent, outbox and refused are
-// domain.MailSent, MailOutbox and MailRefused; a try that failed and will be
-// retried is domain.MailFailed.
+// Mail message statuses (mail_messages.status) beside domain.MailSent,
+// MailOutbox and MailRefused (final) and domain.MailFailed (a try failed and
+// it is tried again): MailQueued waits for its first try, MailSkipped is
+// final.
 const (
 	MailQueued  = "queued"
 	MailSkipped = "skipped" // the customer opted out before it went

@@ -2,7 +2,6 @@ package mail
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -136,9 +135,6 @@ func (w *SweepWorker) queue(ctx context.Context, client *river.Client[pgx.Tx], c
 		n = 1
 		return nil
 	})
-	if errors.Is(err, context.Canceled) {
-		return n, err
-	}
 	return n, err
 }
 
