@@ -533,11 +533,21 @@ func TestMailOutboxAndPause(t *testing.T) {
 		t.Fatalf("while paused the link is %q", s)
 	}
 
+	// The other customer connects while the mail is paused: its link is no
+	// longer due and is not sent.
+	o2 := e.onboardingForOrg(orgs[1])
+	waitFor(t, 20*time.Second, "the second link queued", func() bool { return mailStatus(t, e.db, o2.ID, domain.MailLink, 0) == db.MailQueued })
+	cust := e.browser()
+	e.returnTo(cust, e.decide(cust, *o2.ConfirmURL, "approve").location)
+
 	mp = ab.get(e.web.URL + "/admin/mail")
 	if p := ab.post(e.web.URL+"/admin/mail/pause", url.Values{"paused": {"false"}, "_csrf": {csrfOf(t, mp)}}); p.status != http.StatusSeeOther {
 		t.Fatalf("resume: %d", p.status)
 	}
 	waitFor(t, 20*time.Second, "the link in the outbox", func() bool { return mailStatus(t, e.db, o.ID, domain.MailLink, 0) == domain.MailOutbox })
+	waitFor(t, 20*time.Second, "the connected customer's link skipped", func() bool {
+		return mailStatus(t, e.db, o2.ID, domain.MailLink, 0) == db.MailSkipped
+	})
 	found := false
 	for _, ev := range e.events(o) {
 		found = found || (ev.Kind == domain.EventMail && ev.Operation == domain.MailLink && ev.ToStatus == domain.MailOutbox)

@@ -17,7 +17,7 @@ import (
 // final.
 const (
 	MailQueued  = "queued"
-	MailSkipped = "skipped" // the customer opted out before it went
+	MailSkipped = "skipped" // not sent: the customer opted out, or its moment passed while it waited
 )
 
 // MailMessage is one email to an onboarding's customer.
@@ -296,4 +296,23 @@ func (d *DB) MailOptedOut(ctx context.Context, onboardingID string) (bool, error
 		return false, fmt.Errorf("db: mail opted out: %w", err)
 	}
 	return out, nil
+}
+
+// MailStillDue reports whether message (a domain.Mail* message) is still
+// worth sending to an onboarding: the link, the escalated message and the
+// reminders only while it is pending, the receipt while it is connected. A
+// message that waited (a pause, retries) past its moment is skipped.
+func (d *DB) MailStillDue(ctx context.Context, onboardingID, message string) (bool, error) {
+	var status string
+	err := d.Pool.QueryRow(ctx, `SELECT status FROM onboardings WHERE id = $1`, onboardingID).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("db: mail still due: %w", err)
+	}
+	if message == domain.MailConnected {
+		return status == string(domain.StatusConnected), nil
+	}
+	return status == string(domain.StatusPending), nil
 }

@@ -58,7 +58,7 @@ func init() {
 			"admin.mail.status.sent":    "Sendt",
 			"admin.mail.status.outbox":  "I utboksen",
 			"admin.mail.status.refused": "Avvist",
-			"admin.mail.status.skipped": "Ikke sendt (avmeldt)",
+			"admin.mail.status.skipped": "Ikke sendt (avmeldt eller ikke lenger aktuell)",
 			"admin.mail.show":           "Vis teksten",
 		},
 		"nn": {
@@ -136,7 +136,7 @@ func init() {
 			"admin.mail.status.sent":    "Sent",
 			"admin.mail.status.outbox":  "In the outbox",
 			"admin.mail.status.refused": "Refused",
-			"admin.mail.status.skipped": "Not sent (opted out)",
+			"admin.mail.status.skipped": "Not sent (opted out, or no longer due)",
 			"admin.mail.show":           "Show the text",
 		},
 	})

@@ -65,6 +65,7 @@ type Store interface {
 	RecordMailOutcome(ctx context.Context, id int64, status, errText string, at time.Time, ev domain.Event) (bool, error)
 	MailPaused(ctx context.Context) (bool, string, *time.Time, error)
 	MailOptedOut(ctx context.Context, onboardingID string) (bool, error)
+	MailStillDue(ctx context.Context, onboardingID, message string) (bool, error)
 }
 
 // SendWorker sends one message per job: through Sender, or without one
@@ -131,7 +132,15 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	if err != nil {
 		return fmt.Errorf("mail: message %d: %w", m.ID, err)
 	}
-	if out {
+	due := false
+	if !out {
+		if due, err = w.Store.MailStillDue(ctx, m.OnboardingID, m.Message); err != nil {
+			return fmt.Errorf("mail: message %d: %w", m.ID, err)
+		}
+	}
+	if out || !due {
+		// Opted out, or the moment has passed (a reminder to a customer
+		// who connected while it waited): not sent.
 		_, err := w.Store.RecordMailOutcome(ctx, m.ID, db.MailSkipped, "", w.now(), domain.Event{})
 		return err
 	}
