@@ -264,3 +264,60 @@ func mapValues(m map[string]string) []string {
 	}
 	return out
 }
+
+// TestProblemsAndCampaignWithRealMail: with the in-process SMTP server, a
+// campaign's customers are mailed their link; the server refuses one
+// address (550), and the Problems page lists that customer's refused link
+// mail with the server's words, linked to its onboarding, and not the one
+// whose mail went. Three days on (the mail jobs' test clock) the waiting
+// customer is reminded, and the campaign page counts that reminder.
+func TestProblemsAndCampaignWithRealMail(t *testing.T) {
+	t.Parallel()
+	srv := newSMTPServer(t)
+	e := newEnv(t, mailSettings(srv))
+	clock := &mailClock{}
+	e.app.Mail.Sweep.Now = clock.now
+	e.addStaff("olga@example.com", string(domain.RoleOperator))
+	b := e.browser()
+	e.signIn(b, "olga@example.com", staffPassword, "")
+	b.get(e.web.URL + "/lang/en")
+	orgs := distinctOrgs(1900, 2)
+	list := orgs[0] + ";k-0;anna@example.com\n" + orgs[1] + ";k-1;refused@example.com\n"
+	id := campaignIDOf(t, e.postCampaign(b, "Mail problems", "standard", list, true, "2", "50"))
+	e.startJobs()
+	e.campaignAction(b, id, "start")
+	waitCampaign(t, e.db, id, db.CampaignDone, 30*time.Second)
+	anna, refused := e.onboardingForOrg(orgs[0]), e.onboardingForOrg(orgs[1])
+	waitMail(t, srv, "anna@example.com", 1)
+	waitFor(t, 20*time.Second, "the refused link on the timeline", func() bool {
+		for _, ev := range e.events(refused) {
+			if ev.Kind == domain.EventMail && ev.ToStatus == domain.MailRefused {
+				return true
+			}
+		}
+		return false
+	})
+
+	p := b.get(e.web.URL + problemsPath)
+	rows := problemRows(t, p, "mail")
+	if len(rows) != 1 || mapValues(rows)[0] != "/admin/onboardings/"+refused.ID || countOf(t, p, "problems-mail") != 1 {
+		t.Fatalf("refused mail rows %v, want customer %s's", rows, refused.OrgNo)
+	}
+	if !strings.Contains(p.body, "The approval link") || !strings.Contains(p.body, "no such user here") {
+		t.Errorf("the refused mail row lacks the message or the server's words")
+	}
+	if strings.Contains(p.body, anna.ID) {
+		t.Errorf("the customer whose mail went is on the Problems page")
+	}
+
+	// Three days on, the waiting customer is reminded; the campaign counts it.
+	clock.set(3*day + time.Minute)
+	waitMail(t, srv, "anna@example.com", 2)
+	waitFor(t, 20*time.Second, "the reminder counted", func() bool {
+		return countOf(t, b.get(e.web.URL+"/admin/campaigns/"+id), "reminded") == 1
+	})
+	cp := b.get(e.web.URL + "/admin/campaigns/" + id)
+	if !strings.Contains(cp.body, `data-reminders="1"`) || countOf(t, cp, "customer-waiting") != 2 {
+		t.Errorf("campaign page: reminders or waiting customers wrong:\n%s", cp.body)
+	}
+}
