@@ -36,7 +36,7 @@ type StaffResetConfirm struct {
 	AdminPage
 	Email    string
 	Role     string
-	TTLHours int
+	TTL      string // how long the code will work, in words ("24 timer")
 	PostURL  string
 	BackURL  string
 }

@@ -278,6 +278,9 @@ func TestAccountResetByAdmin(t *testing.T) {
 		t.Fatal("nothing reset yet")
 	}
 
+	if confirm := admin.get(e.web.URL + staffPath(alice, "reset")); !strings.Contains(confirm.body, "Koden virker én gang, i 24 timer.") {
+		t.Fatalf("the confirmation should say the code's life (24 h by default):\n%s", confirm.body)
+	}
 	code, link, shown := e.resetPassword(admin, alice)
 	if cc := shown.header.Get("Cache-Control"); cc != "no-store" {
 		t.Fatalf("the code's page must not be cached: %q", cc)
@@ -370,10 +373,14 @@ func TestAccountResetByAdmin(t *testing.T) {
 // account's code stops working.
 func TestAccountResetCodes(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil)
+	e := newEnv(t, map[string]string{"ONBOARD_STAFF_RESET_TTL": "2h"})
 	e.addStaff("boss@example.com", string(domain.RoleAdmin))
 	bob := e.addStaff("bob@example.com", string(domain.RoleOperator))
 	admin := e.signedIn("boss@example.com")
+	// The code's life is the setting's.
+	if confirm := admin.get(e.web.URL + staffPath(bob, "reset")); !strings.Contains(confirm.body, "Koden virker én gang, i 2 timer.") {
+		t.Fatalf("the confirmation should say the code's life:\n%s", confirm.body)
+	}
 
 	// Typed: the sign-in page leads to the form.
 	login := e.browser().get(e.web.URL + "/admin/login")
@@ -381,6 +388,11 @@ func TestAccountResetCodes(t *testing.T) {
 		t.Fatalf("the sign-in page should lead to the code form:\n%s", login.body)
 	}
 	old, _, _ := e.resetPassword(admin, bob)
+	var life float64
+	if err := e.db.Pool.QueryRow(context.Background(), `SELECT extract(epoch FROM expires_at - created_at) FROM staff_password_resets
+		WHERE staff_id = $1 AND used_at IS NULL`, bob.ID).Scan(&life); err != nil || life < 7190 || life > 7210 {
+		t.Fatalf("the code works for %v s (%v), want 2 h", life, err)
+	}
 	code, _, _ := e.resetPassword(admin, bob)
 	if reason, status := resetProblem(t, e.browser().get(e.web.URL+"/admin/reset?code="+db.NormalizeResetCode(old))); reason != "unknown" || status != http.StatusNotFound {
 		t.Fatalf("a replaced code: %s %d", reason, status)

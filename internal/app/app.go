@@ -165,7 +165,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		Onboardings: a.Onboardings, Store: store, Products: cfg.Products, Vendor: cfg.Vendor, VendorURL: cfg.VendorURL,
 		Sim: cfg.AltinnEnv == config.EnvSim, Dev: cfg.Dev, SessionKey: sessionKey, ConfirmHosts: cfg.ConfirmHosts,
 		AltinnPortalURL: cfg.AltinnPortalURL, SubmitPerMinute: cfg.SubmitRateLimit, BehindProxy: cfg.BehindProxy, Log: log,
-		MinRefreshInterval: cfg.RefreshInterval, StaffSessionTTL: cfg.StaffSessionTTL,
+		MinRefreshInterval: cfg.RefreshInterval, StaffSessionTTL: cfg.StaffSessionTTL, StaffResetTTL: cfg.StaffResetTTL,
 		Dashboard: store, Insights: store, Problems: store,
 		Staff: store,
 		Ready: readiness(store), Metrics: metrics.Handler(a.Metrics, log), MetricsToken: cfg.MetricsToken,

@@ -105,6 +105,7 @@ type Config struct {
 	AltinnTimeout   time.Duration // ONBOARD_ALTINN_TIMEOUT for each Altinn call
 	RefreshInterval time.Duration // ONBOARD_STATUS_REFRESH_INTERVAL: a status page re-reads Altinn at most this often
 	StaffSessionTTL time.Duration // ONBOARD_STAFF_SESSION_TTL: how long a staff sign-in lasts
+	StaffResetTTL   time.Duration // ONBOARD_STAFF_RESET_TTL: how long an admin's password reset code works
 	BehindProxy     bool          // ONBOARD_BEHIND_PROXY: take the client address from X-Forwarded-For
 	Vendor          string        // ONBOARD_VENDOR_NAME, as customers know the vendor
 	AltinnPortalURL string        // ONBOARD_ALTINN_PORTAL_URL, linked from the "delegate clients" step
@@ -361,6 +362,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if c.StaffSessionTTL, err = time.ParseDuration(get("ONBOARD_STAFF_SESSION_TTL", "8h")); err != nil || c.StaffSessionTTL <= 0 {
 		errs = append(errs, errors.New("ONBOARD_STAFF_SESSION_TTL must be a positive duration such as 8h"))
+	}
+	if c.StaffResetTTL, err = time.ParseDuration(get("ONBOARD_STAFF_RESET_TTL", "24h")); err != nil || c.StaffResetTTL < time.Minute || c.StaffResetTTL > 30*24*time.Hour {
+		errs = append(errs, errors.New("ONBOARD_STAFF_RESET_TTL must be a duration from 1m to 720h, such as 24h"))
 	}
 	if c.ReconcileSchedule, err = parseAges(get("ONBOARD_RECONCILE_SCHEDULE", "1m,5m,15m,1h,6h,24h")); err != nil {
 		errs = append(errs, fmt.Errorf("ONBOARD_RECONCILE_SCHEDULE: %w", err))

@@ -29,7 +29,8 @@ type PasswordStore interface {
 }
 
 const (
-	// DefaultResetTTL is how long an admin's reset code works.
+	// DefaultResetTTL is how long an admin's reset code works when
+	// Handler.StaffResetTTL is not set.
 	DefaultResetTTL = 24 * time.Hour
 
 	// A staff member's own password change is refused for signInWindow
@@ -151,7 +152,12 @@ func (h *Handler) passwordLimited(c echo.Context) error {
 		ErrorKey: "admin.account.err.limited", ErrorField: "current"})
 }
 
-func (h *Handler) resetTTL() time.Duration { return DefaultResetTTL }
+func (h *Handler) resetTTL() time.Duration {
+	if h.StaffResetTTL > 0 {
+		return h.StaffResetTTL
+	}
+	return DefaultResetTTL
+}
 
 // confirmResetStaff asks before resetting another account's password.
 func (h *Handler) confirmResetStaff(c echo.Context, _, s *db.Staff) error {
@@ -164,7 +170,7 @@ func (h *Handler) confirmResetStaff(c echo.Context, _, s *db.Staff) error {
 func (h *Handler) resetConfirmPage(c echo.Context, s *db.Staff) error {
 	return render(c, http.StatusOK, views.StaffResetConfirmPage(views.StaffResetConfirm{
 		AdminPage: h.adminPage(c, "admin.reset.confirm.heading"),
-		Email:     s.Email, Role: string(s.Role), TTLHours: int(h.resetTTL().Hours()),
+		Email:     s.Email, Role: string(s.Role), TTL: ttlWords(langOf(c), h.resetTTL()),
 		PostURL: staffURL(s.ID, "reset"), BackURL: views.StaffPath,
 	}))
 }
@@ -199,6 +205,14 @@ func (h *Handler) resetStaffPassword(c echo.Context, me, s *db.Staff) error {
 		Link:    h.PublicURL + views.ResetPath + "?code=" + url.QueryEscape(r.Code),
 		Expires: i18n.When(lang, r.Expires.In(oslo)), BackURL: views.StaffPath,
 	}))
+}
+
+// ttlWords is how long a reset code works, in whole hours or minutes.
+func ttlWords(lang string, d time.Duration) string {
+	if d >= time.Hour && d%time.Hour == 0 {
+		return i18n.T(lang, "admin.reset.hours", int(d/time.Hour))
+	}
+	return i18n.T(lang, "admin.reset.minutes", max(1, int(d/time.Minute)))
 }
 
 // groupCode writes a code in groups of four, to read aloud or type.

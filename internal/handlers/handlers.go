@@ -76,6 +76,9 @@ type Handler struct {
 	Staff StaffStore
 	// StaffSessionTTL is how long a staff session lasts (default 8h).
 	StaffSessionTTL time.Duration
+	// StaffResetTTL is how long an admin's password reset code works
+	// (default DefaultResetTTL, 24h).
+	StaffResetTTL time.Duration
 	// Dashboard reads the onboarding list, history and audit log.
 	Dashboard DashboardStore
 	// Insights reads the funnel and known system users.

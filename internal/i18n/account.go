@@ -26,7 +26,9 @@ func init() {
 
 			"admin.reset.action":          "Tilbakestill passord",
 			"admin.reset.confirm.heading": "Tilbakestille passordet?",
-			"admin.reset.confirm.explain": "Det gamle passordet slutter å virke med en gang, og den ansatte blir logget ut overalt. Du får en engangskode og en lenke som du gir den ansatte på en trygg måte. Med den velger de et nytt passord. Koden virker én gang, i %d timer.",
+			"admin.reset.confirm.explain": "Det gamle passordet slutter å virke med en gang, og den ansatte blir logget ut overalt. Du får en engangskode og en lenke som du gir den ansatte på en trygg måte. Med den velger de et nytt passord. Koden virker én gang, i %s.",
+			"admin.reset.hours":           "%d timer",
+			"admin.reset.minutes":         "%d minutter",
 			"admin.reset.confirm.submit":  "Tilbakestill passordet",
 			"admin.reset.created.heading": "Engangskoden er laget",
 			"admin.reset.created.expires": "Virker til",
@@ -78,7 +80,9 @@ func init() {
 
 			"admin.reset.action":          "Reset password",
 			"admin.reset.confirm.heading": "Reset the password?",
-			"admin.reset.confirm.explain": "The old password stops working at once, and the staff member is signed out everywhere. You get a one-time code and a link to give them by a safe channel; with it they choose a new password. The code works once, for %d hours.",
+			"admin.reset.confirm.explain": "The old password stops working at once, and the staff member is signed out everywhere. You get a one-time code and a link to give them by a safe channel; with it they choose a new password. The code works once, for %s.",
+			"admin.reset.hours":           "%d hours",
+			"admin.reset.minutes":         "%d minutes",
 			"admin.reset.confirm.submit":  "Reset the password",
 			"admin.reset.created.heading": "The one-time code is ready",
 			"admin.reset.created.expires": "Works until",
