@@ -22,6 +22,9 @@ const (
 	// StuckAccepted: approved at Altinn, but byquery has not found the
 	// system user since.
 	StuckAccepted = "accepted"
+	// StuckExpired: pending for longer than Altinn keeps a request, so
+	// Altinn has timed it out, and the reconciler has not noticed.
+	StuckExpired = "expired"
 	// StuckOverdue: waiting (or connected) and its reconciler check is far
 	// past due: the background jobs are not reaching it.
 	StuckOverdue = "overdue"
@@ -35,6 +38,10 @@ type ProblemQuery struct {
 	StuckAfter time.Duration
 	// OverdueAfter: a check due longer ago than this is overdue.
 	OverdueAfter time.Duration
+	// ExpiredAfter: a pending onboarding longer than this in pending should
+	// have been found expired (Altinn's request lifetime and some slack);
+	// zero: not looked for.
+	ExpiredAfter time.Duration
 	// Limit bounds each section's rows (not its count).
 	Limit int
 	// Now is the moment the ages count to (zero: the database's now()).
@@ -160,10 +167,12 @@ func problemOnboardings(ctx context.Context, q Querier, where, order string, lim
 }
 
 // stuckReason is the SQL of why an onboarding is stuck ($1 now or NULL,
-// $2 StuckAfter, $3 OverdueAfter), NULL when it is not.
+// $2 StuckAfter, $3 OverdueAfter, $4 ExpiredAfter or NULL), NULL when it
+// is not.
 const stuckReason = `CASE
 	WHEN o.status = 'requesting' AND o.status_at < coalesce($1::timestamptz, now()) - $2::double precision * interval '1 second' THEN 'requesting'
 	WHEN o.status = 'accepted' AND o.status_at < coalesce($1::timestamptz, now()) - $2::double precision * interval '1 second' THEN 'accepted'
+	WHEN o.status = 'pending' AND o.status_at < coalesce($1::timestamptz, now()) - $4::double precision * interval '1 second' THEN 'expired'
 	WHEN o.status IN ('requesting', 'pending', 'accepted', 'connected')
 	     AND o.next_check_at < coalesce($1::timestamptz, now()) - $3::double precision * interval '1 second' THEN 'overdue'
 	END`
@@ -172,13 +181,18 @@ func problemStuck(ctx context.Context, q Querier, pq ProblemQuery, now any, p *P
 	// The arms each use an index: status (onboardings_status_created) and
 	// the due checks (onboardings_next_check).
 	where := `((o.status IN ('requesting', 'accepted') AND o.status_at < coalesce($1::timestamptz, now()) - $2::double precision * interval '1 second')
+		OR (o.status = 'pending' AND o.status_at < coalesce($1::timestamptz, now()) - $4::double precision * interval '1 second')
 		OR (o.next_check_at < coalesce($1::timestamptz, now()) - $3::double precision * interval '1 second' AND o.status IN ('requesting', 'pending', 'accepted', 'connected')))`
-	args := []any{now, pq.StuckAfter.Seconds(), pq.OverdueAfter.Seconds()}
+	var expired any // NULL: not looked for
+	if pq.ExpiredAfter > 0 {
+		expired = pq.ExpiredAfter.Seconds()
+	}
+	args := []any{now, pq.StuckAfter.Seconds(), pq.OverdueAfter.Seconds(), expired}
 	if err := q.QueryRow(ctx, `SELECT count(*) FROM onboardings o WHERE `+where, args...).Scan(&p.StuckCount); err != nil {
 		return err
 	}
 	rows, err := q.Query(ctx, `SELECT `+prefixed("o.", onboardingColumns)+`, `+stuckReason+` AS reason
-		FROM onboardings o WHERE `+where+` ORDER BY o.status_at, o.id LIMIT $4`, append(args, pq.Limit)...)
+		FROM onboardings o WHERE `+where+` ORDER BY o.status_at, o.id LIMIT $5`, append(args, pq.Limit)...)
 	if err != nil {
 		return err
 	}

@@ -18,8 +18,8 @@ func TestProblemRules(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
-	q := db.ProblemQuery{StuckAfter: 15 * time.Minute, OverdueAfter: time.Hour, Limit: 10, Now: now}
-	orgs := []string{"310000019", "310000027", "310000035", "310000043", "310000051", "310000078", "310000086", "310000094", "310000108", "310000116"}
+	q := db.ProblemQuery{StuckAfter: 15 * time.Minute, OverdueAfter: time.Hour, ExpiredAfter: 181 * 24 * time.Hour, Limit: 10, Now: now}
+	orgs := []string{"310000019", "310000027", "310000035", "310000043", "310000051", "310000078", "310000086", "310000094", "310000108", "310000116", "310000124"}
 	type want struct {
 		notUsable, failed bool
 		stuck             string
@@ -37,6 +37,7 @@ func TestProblemRules(t *testing.T) {
 		{name: "requesting, old", status: "requesting", statusAge: 16 * time.Minute, want: want{stuck: db.StuckRequesting}},
 		{name: "accepted, old", status: "accepted", statusAge: time.Hour, want: want{stuck: db.StuckAccepted}},
 		{name: "pending, old, checked on time", status: "pending", statusAge: 30 * 24 * time.Hour, nextCheck: ptr(-time.Hour)},
+		{name: "pending past Altinn's lifetime", status: "pending", statusAge: 182 * 24 * time.Hour, nextCheck: ptr(-time.Hour), want: want{stuck: db.StuckExpired}},
 		{name: "pending, check overdue", status: "pending", statusAge: time.Hour, nextCheck: ptr(61 * time.Minute), want: want{stuck: db.StuckOverdue}},
 		{name: "pending, check a little late", status: "pending", statusAge: time.Hour, nextCheck: ptr(59 * time.Minute)},
 		{name: "connected, not usable", status: "connected", statusAge: time.Hour, usable: ptr(false), want: want{notUsable: true}},
@@ -87,7 +88,7 @@ func TestProblemRules(t *testing.T) {
 		}
 	}
 	if p.NotUsableCount != len(p.NotUsable) || p.FailedCount != len(p.Failed) || p.StuckCount != len(p.Stuck) ||
-		p.StuckCount != 3 || p.WebhookCount != 0 || p.MailCount != 0 || p.Total() != 5 {
+		p.StuckCount != 4 || p.WebhookCount != 0 || p.MailCount != 0 || p.Total() != 6 {
 		t.Errorf("counts: %+v", p)
 	}
 
@@ -115,7 +116,7 @@ func TestProblemRules(t *testing.T) {
 
 	// The limit bounds the rows, not the count.
 	q.Limit = 1
-	if p, err = d.Problems(ctx, q); err != nil || len(p.Stuck) != 1 || p.StuckCount != 3 {
+	if p, err = d.Problems(ctx, q); err != nil || len(p.Stuck) != 1 || p.StuckCount != 4 {
 		t.Errorf("limited to 1: %d stuck rows of %d (%v)", len(p.Stuck), p.StuckCount, err)
 	}
 }

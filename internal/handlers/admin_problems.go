@@ -32,6 +32,10 @@ const (
 	// problemOverdueAfter: a reconciler check this far past due is not
 	// being made (the jobs are not running, or cannot reach it).
 	problemOverdueAfter = time.Hour
+	// problemExpiredAfter: a request pending this long has timed out at
+	// Altinn (config.RequestLifetime) and the reconciler's daily look at
+	// it is overdue.
+	problemExpiredAfter = config.RequestLifetime + 24*time.Hour
 	// problemRows is how many rows each section lists (its count is all).
 	problemRows = 100
 )
@@ -44,7 +48,7 @@ func (h *Handler) problemsPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	lang := langOf(c)
 	ps, err := h.Problems.Problems(ctx, db.ProblemQuery{StuckAfter: problemStuckAfter,
-		OverdueAfter: problemOverdueAfter, Limit: problemRows})
+		OverdueAfter: problemOverdueAfter, ExpiredAfter: problemExpiredAfter, Limit: problemRows})
 	if err != nil {
 		return err
 	}
