@@ -221,6 +221,12 @@ func TestProblemsPage(t *testing.T) {
 	if e.dashCount("audit_log") != audits {
 		t.Fatalf("a refused redeliver was audited")
 	}
+	// River has finished the given-up attempt's job first. (A redeliver in
+	// the moment between the attempt being recorded and River marking its
+	// job cancelled is lost: webhooks.Outbox.retryWhenDone leaves a job that
+	// ended cancelled alone. Left for the webhooks owner; see the report.)
+	gid, _ := strconv.ParseInt(givenUp[0], 10, 64)
+	e.waitJobStates(gid, "cancelled")
 	res := operator.post(target, url.Values{"_csrf": {csrfOf(t, op)}})
 	if res.status != http.StatusSeeOther || res.location != problemsPath+"?done=redeliver#webhooks" {
 		t.Fatalf("redeliver: %d Location %q\n%s", res.status, res.location, res.body)
