@@ -34,11 +34,11 @@ type AccountPassword struct {
 // password, which also signs it out everywhere.
 type StaffResetConfirm struct {
 	AdminPage
-	Email    string
-	Role     string
-	TTL      string // how long the code will work, in words ("24 timer")
-	PostURL  string
-	BackURL  string
+	Email   string
+	Role    string
+	TTL     string // how long the code will work, in words ("24 timer")
+	PostURL string
+	BackURL string
 }
 
 // StaffResetCreated shows a reset code and its link once: only a hash of

@@ -392,9 +392,8 @@ func (b *Outbox) enqueueNow(ctx context.Context, tx pgx.Tx, deliveryID int64) (r
 
 // retryWhenDone waits until River has finished the running job id (its
 // worker has returned and the outcome is stored), then makes it available
-// now when it waits for a retry or a snooze. A job that completed (the
-// attempt delivered) or was given up is left as it is. It gives up after
-// the longest an attempt can take, and more.
+// now, whatever it ended as. It gives up after the longest an attempt can
+// take, and more.
 func (b *Outbox) retryWhenDone(ctx context.Context, id int64) {
 	ctx, cancel := context.WithTimeout(ctx, RequestTimeout+time.Minute)
 	defer cancel()
@@ -405,12 +404,13 @@ func (b *Outbox) retryWhenDone(ctx context.Context, id int64) {
 		if err != nil {
 			return
 		}
-		switch job.State {
-		case rivertype.JobStateRunning:
-		case rivertype.JobStateRetryable, rivertype.JobStateScheduled:
+		if job.State != rivertype.JobStateRunning {
+			// Waiting for a retry or a snooze, or finished (given up,
+			// cancelled, or completed by an attempt made before the reset):
+			// made available now. The worker sends only while the delivery
+			// is pending, so a job whose attempt was the redelivery does
+			// nothing more.
 			_, _ = b.Jobs.JobRetry(ctx, id)
-			return
-		default:
 			return
 		}
 		select {
