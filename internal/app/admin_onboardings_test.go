@@ -455,24 +455,32 @@ func dashLens(pages [][]string) []int {
 func TestAdminOnboardingsCSV(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	orgs := dashOrgNos(8)
 	at := time.Date(2025, 5, 1, 10, 0, 0, 0, time.UTC)
 	refs := []string{
-		`Kunde, AS`,              // a comma
-		`Sier "hei"`,             // quotes
-		"to\nlinjer",             // a newline
-		`=HYPERLINK("http://x")`, // formulas
-		`+47 123`,                //
-		`-2+3`,                   //
-		`@SUM(A1)`,               //
-		"\t=1",                   // a tab before a formula
+		`Kunde, AS`,               // a comma
+		`Sier "hei"`,              // quotes
+		"to\nlinjer",              // a newline
+		`=HYPERLINK("http://x")`,  // formulas
+		`+47 123`,                 //
+		`-2+3`,                    //
+		`@SUM(A1)`,                //
+		"\t=1",                    // a tab before a formula
+		`ACME;=cmd|' /C calc'!A0`, // the pentest's: a formula after a ; (issue 13)
+		"a\n@SUM(A1)",             // and after a line break
 	}
+	// What the export says for each: an apostrophe before each formula
+	// trigger that starts the value or follows a separator.
+	wants := []string{
+		`Kunde, AS`, `Sier "hei"`, "to\nlinjer", `'=HYPERLINK("http://x")`, `'+47 123`, `'-2+3`, `'@SUM(A1)`,
+		"'\t'=1", `ACME;'=cmd|' /C calc'!A0`, "a\n'@SUM(A1)",
+	}
+	orgs := dashOrgNos(len(refs) + 1)
 	var rows []dashRow
 	for i, ref := range refs {
 		rows = append(rows, e.dashSeed(dashRow{orgNo: orgs[i], kind: string(domain.KindStandard), status: string(domain.StatusPending),
 			customerRef: ref, requestID: uuid.NewString(), created: at.Add(time.Duration(i) * time.Minute)}))
 	}
-	other := e.dashSeed(dashRow{orgNo: dashOrgNos(9)[8], kind: string(domain.KindAgent), status: string(domain.StatusConnected),
+	other := e.dashSeed(dashRow{orgNo: orgs[len(refs)], kind: string(domain.KindAgent), status: string(domain.StatusConnected),
 		customerRef: "agent-one", created: at.Add(time.Hour)})
 	b, _ := e.dashStaff("vera@example.com", string(domain.RoleViewer))
 
@@ -495,11 +503,7 @@ func TestAdminOnboardingsCSV(t *testing.T) {
 	}
 	wantRef := map[string]string{}
 	for i, r := range rows {
-		want := refs[i]
-		if strings.ContainsAny(want[:1], "=+-@\t") {
-			want = "'" + want
-		}
-		wantRef[r.id] = want
+		wantRef[r.id] = wants[i]
 	}
 	for i, rec := range records[1:] {
 		if len(rec) != len(header) {
@@ -519,7 +523,7 @@ func TestAdminOnboardingsCSV(t *testing.T) {
 			t.Errorf("created_at %q", rec[col("created_at")])
 		}
 	}
-	for _, raw := range []string{`"Kunde, AS"`, `"Sier ""hei"""`, "\"to\nlinjer\"", `"'=HYPERLINK(""http://x"")"`, `,'@SUM(A1),`} {
+	for _, raw := range []string{`"Kunde, AS"`, `"Sier ""hei"""`, "\"to\nlinjer\"", `"'=HYPERLINK(""http://x"")"`, `,'@SUM(A1),`, `,ACME;'=cmd|' /C calc'!A0,`} {
 		if !strings.Contains(res.body, raw) {
 			t.Errorf("the body lacks %q", raw)
 		}

@@ -410,15 +410,42 @@ func usableCell(o *domain.Onboarding) string {
 }
 
 // csvSafe keeps a spreadsheet from running a cell as a formula (CSV
-// injection): a cell that starts with = + - @ (or a tab or carriage return,
-// which some spreadsheets skip before looking) gets a leading apostrophe.
+// injection). A spreadsheet may split a cell further than our CSV does: a
+// Norwegian Excel splits our comma-separated line on ; (where our quotes
+// do not start its fields, so they do not hold), others on tabs or line
+// breaks, and some strip a quote before a field. So an apostrophe goes
+// before every formula trigger (= + - @, or a tab or carriage return, which
+// some spreadsheets skip before looking) that starts the value or follows
+// a separator (; , tab, CR, LF or "), and no piece of the cell, however it
+// is split, starts a formula. Plain negative numbers get one too (-1 reads
+// '-1): none of our columns holds one, and "-2+3" is a formula.
 // Customer references and Altinn's error texts are not ours to trust.
 func csvSafe(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
+	var b strings.Builder
+	start := true // at the value's start or just after a separator
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if start && strings.IndexByte(csvTriggers, c) >= 0 {
+			if b.Len() == 0 && i > 0 {
+				b.WriteString(v[:i])
+			}
+			b.WriteByte('\'')
+		}
+		if b.Len() > 0 {
+			b.WriteByte(c)
+		}
+		start = strings.IndexByte(csvSeparators, c) >= 0
 	}
-	return v
+	if b.Len() == 0 {
+		return v
+	}
+	return b.String()
 }
+
+const (
+	csvTriggers   = "=+-@\t\r"
+	csvSeparators = ";,\t\r\n\""
+)
 
 // --- detail ---
 
