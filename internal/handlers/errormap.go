@@ -55,6 +55,9 @@ func as[T error]() func(error) bool {
 // failures come before the database's, since a transport error of an HTTP
 // call would otherwise look like the database being away.
 var errorRules = []errorRule{
+	// Text the service cannot store (checkText).
+	{"bad text", is(errBadText), http.StatusBadRequest, "error.badtext"},
+
 	// The wizard's hand-off links.
 	{"hand-off expired", is(handoff.ErrExpired), http.StatusBadRequest, "handoff.err.expired"},
 	{"hand-off used", is(handoff.ErrReplayed), http.StatusConflict, "handoff.err.used"},

@@ -44,6 +44,9 @@ func TestErrorMap(t *testing.T) {
 		{"csrf invalid", middleware.ErrCSRFInvalid, 403, "error.403", "", ""},
 		{"api problem", problem(http.StatusUnauthorized, "an API key is needed"), 401, "error.400", "", ""},
 
+		// Text the service cannot store.
+		{"bad text", errBadText, 400, "error.badtext", "", ""},
+
 		// Hand-off links.
 		{"hand-off expired", handoff.ErrExpired, 400, "handoff.err.expired", "", ""},
 		{"hand-off replayed", fmt.Errorf("handoff: %w", handoff.ErrReplayed), 409, "handoff.err.used", "", ""},
@@ -138,6 +141,7 @@ func (*net503) Temporary() bool { return true }
 func TestErrorMapRowsAreReached(t *testing.T) {
 	t.Parallel()
 	examples := map[string]error{
+		"bad text":         errBadText,
 		"hand-off expired": handoff.ErrExpired, "hand-off used": handoff.ErrReplayed, "hand-off return URL": handoff.ErrReturnURL,
 		"hand-off product": handoff.ErrProduct, "hand-off invalid": handoff.ErrInvalid,
 		"transition the rulebook lacks": &domain.TransitionError{From: domain.StatusConnected, To: domain.StatusPending},

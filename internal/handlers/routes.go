@@ -31,6 +31,7 @@ func New(h *Handler) *echo.Echo {
 
 	e.Use(h.observeRequests()) // ops.go: request metrics, outermost so the status is the one sent
 	e.Use(middleware.Recover())
+	e.Use(dropBadRequestID) // requestid.go: a client's X-Request-Id only if 1-64 of [A-Za-z0-9._-], else RequestID makes one
 	e.Use(middleware.RequestID())
 	e.Use(h.requestLogger())
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
@@ -55,6 +56,7 @@ func New(h *Handler) *echo.Echo {
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "16K", Skipper: isUpload}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxUpload,
 		Skipper: func(c echo.Context) bool { return !isUpload(c) }}))
+	e.Use(checkText) // input.go: valid UTF-8 without NUL, the one check on the way in
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "form:_csrf",
 		CookieName:     "onboard_csrf",

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -210,6 +211,13 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Handoff, error) {
 	}
 	if c.ExpiresAt.Sub(c.IssuedAt.Time) > v.cfg.MaxAge {
 		return nil, fmt.Errorf("%w: lifetime %s is longer than %s", ErrExpired, c.ExpiresAt.Sub(c.IssuedAt.Time), v.cfg.MaxAge)
+	}
+	for name, s := range map[string]string{"jti": c.ID, "customer_ref": c.CustomerRef, "org": c.Org, "lang": c.Lang,
+		"return_url": c.ReturnURL, "product": c.Product} {
+		// Stored or shown: Postgres refuses invalid UTF-8 and NUL.
+		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			return nil, fmt.Errorf("%w: %s is not valid UTF-8 or holds a NUL", ErrInvalid, name)
+		}
 	}
 	if c.ID == "" || len(c.ID) > 200 {
 		return nil, fmt.Errorf("%w: jti is required (at most 200 characters)", ErrInvalid)

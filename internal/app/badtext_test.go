@@ -1,0 +1,111 @@
+package app_test
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/onboard-altinn/onboard/internal/domain"
+)
+
+// TestTextThatCannotBeStoredIsRefused sends the penetration test's inputs
+// (issue 13): a NUL or invalid UTF-8 in a search, the CSV export, the
+// API's body and query, an API key's name, a campaign's name and a signed
+// hand-off token. Each is a 400 with words (a page, or problem+json on the
+// API), never a 500, and nothing is stored.
+func TestTextThatCannotBeStoredIsRefused(t *testing.T) {
+	t.Parallel()
+	e := handoffEnv(t, nil)
+	viewer, _ := e.dashStaff("vera@example.com", string(domain.RoleViewer))
+	admin, _ := e.dashStaff("ada@example.com", string(domain.RoleAdmin))
+	key := e.createAPIKey(admin, "the vendor's product")
+	const words = "Teksten inneholder tegn vi ikke kan lese"
+
+	for _, path := range []string{"/admin/onboardings?q=%00", "/admin/onboardings?q=%FF", "/admin/onboardings.csv?q=%FF",
+		"/admin/onboardings?q=a%00b&status=pending"} {
+		p := viewer.get(e.web.URL + path)
+		if p.status != http.StatusBadRequest || !strings.Contains(p.body, words) {
+			t.Errorf("GET %s: %d, want 400 with the words\n%.300s", path, p.status, p.body)
+		}
+	}
+
+	for _, tc := range []struct{ method, path, body string }{
+		{http.MethodPost, "/api/v1/onboardings", `{"org_no":"` + org + `","customer_ref":"a\u0000b"}`},
+		{http.MethodPost, "/api/v1/onboardings", "{\"org_no\":\"" + org + "\",\"customer_ref\":\"a\xffb\"}"},
+		{http.MethodPost, "/api/v1/onboardings", `{"org_no":"` + org + `","a\u0000":"b"}`},
+		{http.MethodGet, "/api/v1/onboardings?customer_ref=%FF", ""},
+	} {
+		a := e.api(nil, tc.method, tc.path, key, tc.body)
+		if a.status != http.StatusBadRequest || a.header.Get("Content-Type") != "application/problem+json" ||
+			!strings.Contains(string(a.body), "cannot read") {
+			t.Errorf("%s %s %q: %d %s %s, want a 400 problem", tc.method, tc.path, tc.body, a.status, a.header.Get("Content-Type"), a.body)
+		}
+	}
+	// A backslash before u0000 is no NUL: the customer's reference is kept as typed.
+	if a := e.api(nil, http.MethodPost, "/api/v1/onboardings", key, `{"org_no":"`+org+`","customer_ref":"a\\u0000b"}`); a.status >= 400 {
+		t.Errorf("an escaped backslash before u0000 was refused: %d %s", a.status, a.body)
+	}
+
+	list := admin.get(e.web.URL + "/admin/apikeys")
+	if p := admin.post(e.web.URL+"/admin/apikeys", map[string][]string{"_csrf": {csrfOf(t, list)}, "name": {"key\x00"}}); p.status != http.StatusBadRequest ||
+		!strings.Contains(p.body, words) {
+		t.Errorf("an API key named with a NUL: %d, want 400\n%.300s", p.status, p.body)
+	}
+	if p := e.postCampaign(admin, "Kampanje \xff", "standard", "310000018\n", true, "1", "1"); p.status != http.StatusBadRequest ||
+		!strings.Contains(p.body, words) {
+		t.Errorf("a campaign named with byte 0xFF: %d, want 400\n%.300s", p.status, p.body)
+	}
+
+	for _, claim := range []string{"customer_ref", "jti"} {
+		c := e.handoffClaims()
+		c[claim] = "a\x00b"
+		p := e.handoff(e.browser(), signHS(t, c, handoffSecret))
+		if p.status != http.StatusBadRequest {
+			t.Errorf("a hand-off with a NUL in %s: %d, want 400\n%.300s", claim, p.status, p.body)
+		}
+	}
+
+	for table, want := range map[string]int{"campaigns": 0, "api_keys": 1, "handoff_jtis": 0} {
+		if n := e.dashCount(table); n != want {
+			t.Errorf("%d rows in %s, want %d", n, table, want)
+		}
+	}
+	// One onboarding: the escaped backslash's.
+	if n := e.countOnboardings(); n != 1 {
+		t.Errorf("%d onboardings stored, want only the one with the escaped backslash", n)
+	}
+}
+
+// TestRequestIDsAreOursOrValid: a client's X-Request-Id is taken only when
+// it is a plain id (1 to 64 of A-Z, a-z, 0-9, '.', '_', '-'); anything else
+// (spaces, a forged log field, too long) is replaced by one the service
+// makes, so no client writes into the log through it.
+func TestRequestIDsAreOursOrValid(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	plain := regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+	for sent, kept := range map[string]bool{
+		"3f2b6c1e-0d4a-4b8e-9c7a-5e1f2a3b4c5d": true,
+		"abc.DEF_123":                          true,
+		`x" level=ERROR msg="forged`:           false,
+		"two words":                            false,
+		strings.Repeat("a", 65):                false,
+		"ære":                                  false,
+	} {
+		req, _ := http.NewRequest(http.MethodGet, e.web.URL+"/onboard/standard", nil)
+		req.Header.Set("X-Request-Id", sent)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		got := res.Header.Get("X-Request-Id")
+		if kept && got != sent {
+			t.Errorf("a plain id %q came back as %q, want it kept", sent, got)
+		}
+		if !kept && (got == sent || !plain.MatchString(got)) {
+			t.Errorf("the id %q came back as %q, want one the service made", sent, got)
+		}
+	}
+}
