@@ -109,3 +109,38 @@ func TestRequestIDsAreOursOrValid(t *testing.T) {
 		}
 	}
 }
+
+// TestBadAPIKeysAreLimitedBeforeTheLookup: an address that keeps sending
+// unknown or missing keys gets a 429 problem (Retry-After) after twenty,
+// before any key is looked up; a good key's requests never count.
+func TestBadAPIKeysAreLimitedBeforeTheLookup(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	admin, _ := e.dashStaff("ada@example.com", string(domain.RoleAdmin))
+	key := e.createAPIKey(admin, "the vendor's product")
+	for range 150 { // good keys spend nothing of the address's allowance for bad ones
+		if a := e.api(nil, http.MethodGet, "/api/v1/onboardings?limit=1", key, ""); a.status == http.StatusTooManyRequests {
+			break // the key's own limit (burst 100)
+		}
+	}
+	var statuses []int
+	for i := range 25 {
+		bad := "onb_unknown_" + strings.Repeat("x", i)
+		if i%2 == 0 {
+			bad = "" // no key at all counts too
+		}
+		a := e.api(nil, http.MethodGet, "/api/v1/onboardings", bad, "")
+		statuses = append(statuses, a.status)
+		if a.status == http.StatusTooManyRequests && (a.header.Get("Retry-After") == "" || a.header.Get("Content-Type") != "application/problem+json") {
+			t.Fatalf("the 429 has Retry-After %q and Content-Type %q, want a problem document with Retry-After", a.header.Get("Retry-After"), a.header.Get("Content-Type"))
+		}
+	}
+	for i, s := range statuses {
+		if want := http.StatusUnauthorized; i < 20 && s != want {
+			t.Fatalf("bad key %d: %d, want %d (statuses %v)", i, s, want, statuses)
+		}
+	}
+	if last := statuses[len(statuses)-1]; last != http.StatusTooManyRequests {
+		t.Fatalf("after 25 bad keys in a row the answer is %d, want 429 (statuses %v)", last, statuses)
+	}
+}

@@ -104,14 +104,21 @@ func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path,
 func (h *Handler) requireAPIKey(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Response().Header().Set("Cache-Control", "no-store")
+		addr := c.RealIP()
+		if h.badKeys.blocked(addr) {
+			c.Response().Header().Set("Retry-After", "1")
+			return problem(http.StatusTooManyRequests, "too many requests without a valid API key from this address")
+		}
 		auth := c.Request().Header.Get(echo.HeaderAuthorization)
 		scheme, key, ok := strings.Cut(auth, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
+			h.badKeys.refused(addr)
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="onboard"`)
 			return problem(http.StatusUnauthorized, "an API key is needed: Authorization: Bearer <key>")
 		}
 		k, err := h.APIKeys.APIKeyByKey(c.Request().Context(), strings.TrimSpace(key))
 		if errors.Is(err, db.ErrNotFound) {
+			h.badKeys.refused(addr)
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="onboard", error="invalid_token"`)
 			return problem(http.StatusUnauthorized, "the API key is unknown or revoked")
 		}

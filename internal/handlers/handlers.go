@@ -57,6 +57,9 @@ type Store interface {
 
 // Handler holds what the wizard's handlers need.
 type Handler struct {
+	// badKeys holds back addresses that keep sending bad API keys (badkeys.go).
+	badKeys badKeys
+
 	Onboardings     Onboardings
 	Store           Store
 	Products        []config.Product
