@@ -118,7 +118,8 @@ type Config struct {
 	CampaignConcurrency int             // ONBOARD_CAMPAIGN_CONCURRENCY: a new campaign's Altinn operations at once
 	CampaignRate        float64         // ONBOARD_CAMPAIGN_RATE: a new campaign's Altinn operations started per second
 	CampaignKick        time.Duration   // ONBOARD_CAMPAIGN_KICK_INTERVAL: how soon a campaign left by a crashed instance is taken up
-	MetricsToken        []byte          // ONBOARD_METRICS_TOKEN(_FILE): bearer token /metrics asks for (secret); empty: open
+	MetricsToken        []byte          // ONBOARD_METRICS_TOKEN(_FILE): bearer token /metrics asks for (secret); empty: open in dev or with MetricsOpen, refused otherwise
+	MetricsOpen         bool            // ONBOARD_METRICS_OPEN: /metrics without a token outside dev too (default false)
 
 	WebhookURLs   []string      // ONBOARD_WEBHOOK_URLS: endpoints of the vendor's product that receive every status change
 	WebhookSecret []byte        // ONBOARD_WEBHOOK_SECRET(_FILE): 32+ bytes signing each event (secret); required with URLs
@@ -247,6 +248,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.Vendor = get("ONBOARD_VENDOR_NAME", "SmartCloud")
 	if c.BehindProxy, err = strconv.ParseBool(get("ONBOARD_BEHIND_PROXY", "false")); err != nil {
 		errs = append(errs, fmt.Errorf("ONBOARD_BEHIND_PROXY: %w", err))
+	}
+	if c.MetricsOpen, err = strconv.ParseBool(get("ONBOARD_METRICS_OPEN", "false")); err != nil {
+		errs = append(errs, fmt.Errorf("ONBOARD_METRICS_OPEN: %w", err))
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 		errs = append(errs, fmt.Errorf("ONBOARD_PUBLIC_URL %q must be an absolute http(s) URL without a query", c.PublicURL))

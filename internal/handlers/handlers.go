@@ -94,7 +94,10 @@ type Handler struct {
 	// of every request the server answers.
 	Metrics      http.Handler
 	MetricsToken []byte
-	Requests     RequestObserver
+	// MetricsOpen serves /metrics without a token; without either it is
+	// refused (dev, or ONBOARD_METRICS_OPEN, opens it).
+	MetricsOpen bool
+	Requests    RequestObserver
 	// WebhookLog reads an onboarding's webhook deliveries for its detail
 	// page; Redeliver sends one again (nil when no URLs are configured:
 	// nothing is offered). See admin_webhooks.go.

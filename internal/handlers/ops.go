@@ -45,7 +45,8 @@ func (h *Handler) readyz(c echo.Context) error {
 }
 
 // metrics serves the metrics in Prometheus' text format, behind a bearer
-// token when one is configured.
+// token when one is configured; without one only when MetricsOpen (dev, or
+// explicitly opened), so an instance outside dev never shows them to all.
 func (h *Handler) metrics(c echo.Context) error {
 	if len(h.MetricsToken) > 0 {
 		got := []byte(c.Request().Header.Get(echo.HeaderAuthorization))
@@ -54,6 +55,8 @@ func (h *Handler) metrics(c echo.Context) error {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="metrics"`)
 			return c.String(http.StatusUnauthorized, "unauthorized\n")
 		}
+	} else if !h.MetricsOpen {
+		return c.String(http.StatusForbidden, "metrics are closed: set ONBOARD_METRICS_TOKEN (or ONBOARD_METRICS_OPEN=true)\n")
 	}
 	if h.Metrics == nil {
 		return echo.ErrNotFound
