@@ -144,3 +144,28 @@ func TestBadAPIKeysAreLimitedBeforeTheLookup(t *testing.T) {
 		t.Fatalf("after 25 bad keys in a row the answer is %d, want 429 (statuses %v)", last, statuses)
 	}
 }
+
+// TestBigUploadsNeedALiveSession (issue 13): a campaign's upload may be
+// large only for a live staff session; a made-up onboard_staff cookie gets
+// the small limit (a 413 for a 1 MB body), and a signed-in operator's
+// large list is read.
+func TestBigUploadsNeedALiveSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	big := strings.Repeat("310000018\n", 100_000) // 1 MB
+	req, _ := http.NewRequest(http.MethodPost, e.web.URL+"/admin/campaigns", strings.NewReader(big))
+	req.Header.Set("Content-Type", "text/plain")
+	req.AddCookie(&http.Cookie{Name: "onboard_staff", Value: "made-up"})
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a 1 MB upload with a made-up staff cookie: %d, want 413 before anything reads it", res.StatusCode)
+	}
+	op, _ := e.dashStaff("olga@example.com", string(domain.RoleOperator))
+	if p := e.postCampaign(op, "Stor liste", "standard", big, false, "1", "1"); p.status == http.StatusRequestEntityTooLarge {
+		t.Fatalf("a signed-in operator's 1 MB list: %d, want it read", p.status)
+	}
+}

@@ -43,15 +43,16 @@ func New(h *Handler) *echo.Echo {
 	}))
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: 45 * time.Second}))
 	// Every body is small but a campaign's upload, which gets a limit of
-	// its own, and only from a browser with a staff session cookie (whether
-	// it is live is checked later); both come before anything reads the body
-	// (CSRF does).
+	// its own, and only from a browser with a live staff session; both come
+	// before anything reads the body (CSRF does).
 	isUpload := func(c echo.Context) bool {
 		if c.Request().Method != http.MethodPost || c.Path() != campaignsPath {
 			return false
 		}
-		_, err := c.Cookie(staffCookie)
-		return err == nil
+		// A live session, looked up (once; staffSession keeps it), not any
+		// cookie: a made-up one gets the small limit.
+		s, err := h.staffSession(c)
+		return err == nil && s != nil
 	}
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "16K", Skipper: isUpload}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxUpload,
