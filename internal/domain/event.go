@@ -2,7 +2,9 @@ package domain
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Cause is who or what made something happen: it travels with every event,
@@ -78,4 +80,22 @@ type Event struct {
 	LatencyMS    int             `db:"latency_ms"`
 	Message      string          `db:"message"`
 	Raw          json.RawMessage `db:"raw"`
+}
+
+// maxErrorText is the longest error text an event or an attempt keeps.
+const maxErrorText = 300
+
+// OneLine is a failure's words as the timeline and the dashboard store and
+// show them (a webhook attempt's error, a mail's refusal): one line, valid
+// UTF-8, at most 300 bytes, cut at a character with "…".
+func OneLine(s string) string {
+	s = strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ")
+	if len(s) > maxErrorText {
+		cut := maxErrorText
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -182,19 +181,8 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	return nil
 }
 
-// errorText is an error as stored and shown: one line, valid UTF-8, at most
-// 300 bytes.
-func errorText(err error) string {
-	s := strings.Join(strings.Fields(strings.ToValidUTF8(err.Error(), "�")), " ")
-	if len(s) > 300 {
-		cut := 300
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
-}
+// errorText is an error as stored and shown (domain.OneLine).
+func errorText(err error) string { return domain.OneLine(err.Error()) }
 
 func (w *SendWorker) now() time.Time {
 	if w.Now != nil {

@@ -11,13 +11,12 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/riverqueue/river"
 
 	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
 // RequestTimeout bounds one POST to an endpoint.
@@ -217,29 +216,14 @@ func (w *Worker) send(ctx context.Context, d *db.WebhookDelivery, at time.Time) 
 		return res.StatusCode, nil
 	}
 	msg := "HTTP " + strconv.Itoa(res.StatusCode)
-	if s := oneLine(snippet); s != "" {
+	if s := domain.OneLine(string(snippet)); s != "" {
 		msg += ": " + s
 	}
 	return res.StatusCode, errors.New(msg)
 }
 
-// errorText is an attempt's error as stored and shown to staff: one line,
-// valid UTF-8, at most 300 bytes.
-func errorText(err error) string {
-	return oneLine([]byte(err.Error()))
-}
-
-func oneLine(b []byte) string {
-	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(b), "�")), " ")
-	if len(s) > 300 {
-		cut := 300
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
-}
+// errorText is an attempt's error as stored and shown to staff.
+func errorText(err error) string { return domain.OneLine(err.Error()) }
 
 func (w *Worker) now() time.Time {
 	if w.Now != nil {
