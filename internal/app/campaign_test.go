@@ -257,6 +257,38 @@ func TestCampaignFormErrors(t *testing.T) {
 	}
 }
 
+// TestCampaignPastedWithoutMultipart: the form posted urlencoded (a script,
+// or a browser that lost the form's enctype) cannot carry a file but its
+// pasted list is read like the multipart one's, not refused as too large
+// (issue 13: it answered 413 "Filen er for stor" for a 22-line paste).
+func TestCampaignPastedWithoutMultipart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.addStaff("olga@example.com", string(domain.RoleOperator))
+	b := e.browser()
+	e.signIn(b, "olga@example.com", staffPassword, "")
+	orgs := distinctOrgs(700, 22)
+	form := b.get(e.web.URL + "/admin/campaigns/new")
+	p := b.post(e.web.URL+"/admin/campaigns", url.Values{"_csrf": {csrfOf(t, form)}, "name": {"Pasted"},
+		"product": {"standard"}, "concurrency": {"2"}, "rate": {"5"}, "paste": {"orgnr\n" + strings.Join(orgs, "\n")}})
+	id := campaignIDOf(t, p)
+	c, err := e.db.CampaignByID(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := e.db.CampaignProgress(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, n := range prog.Items {
+		total += n
+	}
+	if total != len(orgs) {
+		t.Fatalf("the campaign holds %d rows (%v), want the %d pasted", total, prog.Items, len(orgs))
+	}
+}
+
 // TestCampaignRateLimit: starts are spaced by the campaign's rate, measured
 // on the times the service called Altinn.
 func TestCampaignRateLimit(t *testing.T) {

@@ -193,10 +193,12 @@ func campaignAudit(c echo.Context, s *db.Staff, action string) *db.AuditEntry {
 	return &db.AuditEntry{StaffID: &s.ID, Actor: s.Email, Action: action, IP: c.RealIP()}
 }
 
-// uploaded is the list: the file when one was chosen, else the pasted text.
+// uploaded is the list: the file when one was chosen, else the pasted text
+// (also from a form posted urlencoded, by a script or a browser without the
+// form's enctype, which cannot carry a file).
 func uploaded(c echo.Context) ([]byte, error) {
 	fh, err := c.FormFile("file")
-	if errors.Is(err, http.ErrMissingFile) || (err == nil && fh.Size == 0) {
+	if errors.Is(err, http.ErrMissingFile) || errors.Is(err, http.ErrNotMultipart) || (err == nil && fh.Size == 0) {
 		return []byte(c.FormValue("paste")), nil
 	}
 	if err != nil {
