@@ -264,6 +264,13 @@ func (h *Handler) submitConfirmed(c echo.Context) error {
 		}
 		// This browser started it: carry on as with a new one.
 		err = h.Onboardings.Continue(ctx, o, domain.CauseCustomer, "")
+		if errors.Is(err, onboarding.ErrSuperseded) && o.Status == domain.StatusRequesting {
+			// Another instance's save came first (the reconciler, after a
+			// restart) but the request is not at Altinn yet as far as the
+			// fresh copy says: carry on once more. Create looks up at Altinn
+			// before it sends, so the request is never made twice.
+			err = h.Onboardings.Continue(ctx, o, domain.CauseCustomer, "")
+		}
 	}
 	if err := settled(err); err != nil {
 		return err
