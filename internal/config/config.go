@@ -221,7 +221,10 @@ func Load(getenv func(string) string) (*Config, error) {
 		err  error
 	)
 	c := &Config{
-		Addr:        get("ONBOARD_ADDR", ":8080"),
+		// Loopback by default, like the simulator: listening on every
+		// interface is a choice (ONBOARD_ADDR=:8080; the image and the
+		// Kubernetes manifests make it).
+		Addr:        get("ONBOARD_ADDR", "127.0.0.1:8080"),
 		DataDir:     get("ONBOARD_DATA_DIR", ".data"),
 		LogLevel:    get("ONBOARD_LOG_LEVEL", "info"),
 		DatabaseURL: get("DATABASE_URL", ""),

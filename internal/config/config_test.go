@@ -21,6 +21,8 @@ func TestSimDefaults(t *testing.T) {
 	}
 	checks := map[string][2]string{
 		"env":            {c.AltinnEnv, "sim"},
+		"addr":           {c.Addr, "127.0.0.1:8080"},
+		"sim addr":       {c.SimAddr, "127.0.0.1:8081"},
 		"public url":     {c.PublicURL, "http://localhost:8080"},
 		"return url":     {c.ReturnURL(), "http://localhost:8080/return"},
 		"altinn":         {c.AltinnBaseURL, "http://localhost:8081"},
