@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 	_ "time/tzdata" // Europe/Oslo on machines without zoneinfo
@@ -172,13 +173,19 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	web := newServer(a.Web, log)
+	var draining atomic.Bool
+	web := newServer(notReadyWhile(&draining, a.Web), log)
 	servers := []*http.Server{web}
 	lns := []net.Listener{appLn}
-	// Shut down in order: the web service drains its requests, then the
-	// background jobs finish (they may still call the simulator), then the
-	// simulator goes.
-	steps := []shutdownStep{{name: "web", stop: web.Shutdown}}
+	// Shut down in order: the load balancer is told to stop sending (the
+	// drain), the web service finishes its requests, then the background
+	// jobs finish (they may still call the simulator), then the simulator
+	// goes.
+	var steps []shutdownStep
+	if cfg.ShutdownDrain > 0 {
+		steps = append(steps, shutdownStep{name: "drain", stop: drain(&draining, cfg.ShutdownDrain)})
+	}
+	steps = append(steps, shutdownStep{name: "web", stop: web.Shutdown, keep: webShutdownMin})
 	if a.Jobs != nil {
 		// The jobs run detached from ctx: a signal stops them gracefully,
 		// after the web service, rather than cancelling them mid-call.
@@ -286,6 +293,36 @@ func newServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
+// notReadyWhile answers the readiness probe 503 while draining is set, and
+// passes everything else on: the instance keeps serving while the load
+// balancer takes it out.
+func notReadyWhile(draining *atomic.Bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/readyz" && draining.Load() {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "shutting down\n")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// drain is the shutdown's first step: not ready, still serving, for d (or
+// until its share of the budget ends).
+func drain(draining *atomic.Bool, d time.Duration) func(context.Context) error {
+	return func(ctx context.Context) error {
+		draining.Store(true)
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		return nil
+	}
+}
+
 // shutdownStep is one part of the program to stop, in order.
 type shutdownStep struct {
 	name string
@@ -300,10 +337,12 @@ type shutdownStep struct {
 // process.
 const shutdownBudget = 30 * time.Second
 
-// The shortest time the later steps keep for themselves: the background jobs
-// (their soft stop, then their contexts cancelled) and the simulator (which
-// the jobs may still be calling, so it stops last).
+// The shortest time the later steps keep for themselves: the web service's
+// requests in flight (after the drain), the background jobs (their soft
+// stop, then their contexts cancelled) and the simulator (which the jobs may
+// still be calling, so it stops last).
 const (
+	webShutdownMin  = 10 * time.Second
 	jobsShutdownMin = 5 * time.Second
 	simShutdownMin  = 5 * time.Second
 )

@@ -74,6 +74,66 @@ func TestRunServesTheWizard(t *testing.T) {
 	stopAndWait(t, cancel, done)
 }
 
+// TestRunDrainsBeforeItStops: at a shutdown with ONBOARD_SHUTDOWN_DRAIN,
+// /readyz turns 503 at once while the pages are still served, so a load
+// balancer takes the instance out before it stops taking connections; then
+// it ends within the shutdown budget.
+func TestRunDrainsBeforeItStops(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"DATABASE_URL":           dbtest.NewEmptyURL(t),
+		"ONBOARD_ADDR":           "127.0.0.1:0",
+		"ONBOARD_SIM_ADDR":       "127.0.0.1:0",
+		"ONBOARD_DATA_DIR":       t.TempDir(),
+		"ONBOARD_SHUTDOWN_DRAIN": "5s",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l, done := start(ctx, t, []string{"serve"}, env)
+	get := func(path string) (int, string, error) {
+		res, err := http.Get("http://" + l.Addr + path)
+		if err != nil {
+			return 0, "", err
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b), nil
+	}
+	if st, _, err := get("/readyz"); err != nil || st != http.StatusOK {
+		t.Fatalf("/readyz before the shutdown: %d %v", st, err)
+	}
+	began := time.Now()
+	cancel()
+	deadline := time.Now().Add(4 * time.Second)
+	for {
+		st, body, err := get("/readyz")
+		if err != nil {
+			t.Fatalf("/readyz refused during the drain (after %v): %v", time.Since(began), err)
+		}
+		if st == http.StatusServiceUnavailable && strings.Contains(body, "shutting down") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz still %d %q %v after the shutdown began", st, body, time.Since(began))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st, body, err := get("/onboard/standard/org"); err != nil || st != http.StatusOK || !strings.Contains(body, `name="orgno"`) {
+		t.Fatalf("a page during the drain: %d %v", st, err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run after shutdown: %v", err)
+		}
+		if took := time.Since(began); took < 5*time.Second {
+			t.Errorf("run ended %v after the signal, before its 5 s drain", took)
+		}
+	case <-time.After(shutdownBudget + 5*time.Second):
+		t.Fatal("run did not shut down within its budget")
+	}
+}
+
 // TestRunSimAlone starts `onboard sim`, the simulator a vendor can test its
 // own integration against, and gets a token from it with the dev key.
 func TestRunSimAlone(t *testing.T) {

@@ -7,8 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/onboard-altinn/onboard/internal/config"
 )
 
 // TestShutdownSharesOneBudget runs the shutdown steps of `onboard serve` in
@@ -182,4 +187,50 @@ func TestStopJobs(t *testing.T) {
 			t.Errorf("the hard stop ends at %v, want the step's deadline %v", f.hardDeadline, end)
 		}
 	})
+}
+
+// TestDrainComesFirstAndLeavesTheRest: the drain step (ONBOARD_SHUTDOWN_DRAIN)
+// runs before the web service stops and may use only what the web service's
+// requests, the jobs and the simulator do not keep.
+func TestDrainComesFirstAndLeavesTheRest(t *testing.T) {
+	t.Parallel()
+	var draining atomic.Bool
+	var order []string
+	var drainEnds time.Time
+	steps := []shutdownStep{
+		{name: "drain", stop: func(ctx context.Context) error {
+			drainEnds, _ = ctx.Deadline()
+			order = append(order, "drain")
+			return drain(&draining, time.Millisecond)(ctx)
+		}},
+		{name: "web", keep: webShutdownMin, stop: func(context.Context) error {
+			if !draining.Load() {
+				t.Error("the web service stopped before the drain began")
+			}
+			order = append(order, "web")
+			return nil
+		}},
+		{name: "jobs", keep: jobsShutdownMin, stop: func(context.Context) error { order = append(order, "jobs"); return nil }},
+		{name: "simulator", keep: simShutdownMin, stop: func(context.Context) error { order = append(order, "simulator"); return nil }},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	before := time.Now()
+	if err := serveUntilDone(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil, steps); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(order, ",") != "drain,web,jobs,simulator" {
+		t.Fatalf("steps ran as %v", order)
+	}
+	if most := shutdownBudget - webShutdownMin - jobsShutdownMin - simShutdownMin; drainEnds.Sub(before) > most+time.Second {
+		t.Errorf("the drain may run %v, want at most %v", drainEnds.Sub(before), most)
+	}
+	if most := shutdownBudget - webShutdownMin - jobsShutdownMin - simShutdownMin; most < config.MaxShutdownDrain {
+		t.Errorf("the budget leaves the drain %v, less than ONBOARD_SHUTDOWN_DRAIN's %v", most, config.MaxShutdownDrain)
+	}
+	rec := httptest.NewRecorder()
+	notReadyWhile(&draining, http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz while draining: %d", rec.Code)
+	}
 }

@@ -114,6 +114,7 @@ type Config struct {
 	ReconcileSchedule   []time.Duration // ONBOARD_RECONCILE_SCHEDULE: ages at which a waiting onboarding is re-read
 	RevokeSweepInterval time.Duration   // ONBOARD_REVOKE_SWEEP_INTERVAL: how often a connected one is re-read
 	SweepInterval       time.Duration   // ONBOARD_SWEEP_INTERVAL: how often due onboardings are looked for
+	ShutdownDrain       time.Duration   // ONBOARD_SHUTDOWN_DRAIN: at a shutdown, /readyz answers 503 this long while the service still serves, so the load balancer stops sending (part of the 30 s)
 	JobWorkers          int             // ONBOARD_JOB_WORKERS: background jobs run at once per instance
 	CampaignConcurrency int             // ONBOARD_CAMPAIGN_CONCURRENCY: a new campaign's Altinn operations at once
 	CampaignRate        float64         // ONBOARD_CAMPAIGN_RATE: a new campaign's Altinn operations started per second
@@ -382,6 +383,13 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.SweepInterval, err = time.ParseDuration(get("ONBOARD_SWEEP_INTERVAL", "30s")); err != nil || c.SweepInterval < time.Second {
 		errs = append(errs, errors.New("ONBOARD_SWEEP_INTERVAL must be a duration of at least 1s, such as 30s"))
 	}
+	drain := "5s"
+	if c.Dev {
+		drain = "0s" // nobody balances a laptop's load
+	}
+	if c.ShutdownDrain, err = time.ParseDuration(get("ONBOARD_SHUTDOWN_DRAIN", drain)); err != nil || c.ShutdownDrain < 0 || c.ShutdownDrain > MaxShutdownDrain {
+		errs = append(errs, fmt.Errorf("ONBOARD_SHUTDOWN_DRAIN must be a duration from 0s to %v, such as 5s", MaxShutdownDrain))
+	}
 	if c.JobWorkers, err = strconv.Atoi(get("ONBOARD_JOB_WORKERS", "10")); err != nil || c.JobWorkers < 1 || c.JobWorkers > 1000 {
 		errs = append(errs, errors.New("ONBOARD_JOB_WORKERS must be a whole number from 1 to 1000"))
 	}
@@ -524,6 +532,10 @@ func parseAges(s string) ([]time.Duration, error) {
 // endpoint may be down for a night and still get every event.
 const MinWebhookMaxAge = 24 * time.Hour
 
+// MaxShutdownDrain bounds ONBOARD_SHUTDOWN_DRAIN: the drain comes out of the
+// 30 s shutdown, and the requests in flight and the jobs need the rest.
+const MaxShutdownDrain = 10 * time.Second
+
 // parseWebhookURLs reads the comma-separated endpoint URLs. Each is an
 // absolute https URL; plain http is allowed only in dev and only to a
 // loopback host (a receiver on the developer's own machine, or a test's).
@@ -629,7 +641,7 @@ func (c *Config) Redacted() map[string]any {
 		"maskinporten_key": set(len(c.MaskinportenKeyPEM) > 0), "session_key": set(len(c.SessionKey) > 0),
 		"sim_addr": c.SimAddr, "products": ids, "return_url": c.ReturnURL(),
 		"reconcile_schedule": durations(c.ReconcileSchedule), "revoke_sweep_interval": c.RevokeSweepInterval.String(),
-		"sweep_interval": c.SweepInterval.String(), "job_workers": c.JobWorkers,
+		"sweep_interval": c.SweepInterval.String(), "job_workers": c.JobWorkers, "shutdown_drain": c.ShutdownDrain.String(),
 		"campaign_concurrency": c.CampaignConcurrency, "campaign_rate": c.CampaignRate,
 		"campaign_kick_interval": c.CampaignKick.String(),
 		"metrics_token":          set(len(c.MetricsToken) > 0),
