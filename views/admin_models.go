@@ -23,6 +23,9 @@ type AdminLogin struct {
 	Next     string // where to go after signing in; a local /admin path
 	Email    string // what was typed, kept after a failed attempt (never the password)
 	ErrorKey string // i18n key of the form's error, empty when there is none
+	// ErrorText is the error in words when it needs more than its key (the
+	// sign-in throttle's "try again in …"), and ErrorHint a line after it.
+	ErrorText, ErrorHint string
 }
 
 // AdminError is an error page inside the staff layout, such as "your role

@@ -31,6 +31,9 @@ type StaffRow struct {
 	// ResetURL asks to reset the account's password (an active account
 	// not the admin's own), "" when not offered.
 	ResetURL string
+	// UnlockURL clears the account's sign-in throttle (an active account
+	// not the admin's own), "" when not offered.
+	UnlockURL string
 }
 
 // StaffAddForm is the add form as typed, with its error.

@@ -33,10 +33,12 @@ const (
 	// Handler.StaffResetTTL is not set.
 	DefaultResetTTL = 24 * time.Hour
 
-	// A staff member's own password change is refused for signInWindow
+	// A staff member's own password change is refused for passwordWindow
 	// once the account has this many wrong current passwords since its
 	// last change: a session left open is no way to guess the password.
-	maxPasswordFailures = maxFailuresPerEmail
+	// (Only the session's holder can try, so this holds back no one else.)
+	passwordWindow      = 15 * time.Minute
+	maxPasswordFailures = 5
 )
 
 func rules() views.PasswordRules {
@@ -103,7 +105,7 @@ func (h *Handler) changeOwnPassword(c echo.Context) error {
 	if m.ErrorKey != "" {
 		return h.renderAccountPassword(c, http.StatusBadRequest, m)
 	}
-	since := time.Now().Add(-signInWindow)
+	since := time.Now().Add(-passwordWindow)
 	// A first look before any hashing; ChangePassword counts again under
 	// its lock.
 	if n, err := h.Staff.PasswordFailures(ctx, me.ID, since); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -23,7 +24,7 @@ import (
 // StaffStore is the part of the database staff sign-in and the staff page
 // (admin_staff.go) use.
 type StaffStore interface {
-	FailedSignIns(ctx context.Context, email, ip string, since time.Time) (byEmail, byIP int, err error)
+	SignInFailures(ctx context.Context, email, ip string) (domain.SignInFailures, error)
 	SignIn(ctx context.Context, a db.SignInAttempt, check func(s *db.Staff) bool) (db.SignInResult, error)
 	StaffBySession(ctx context.Context, token string) (*db.StaffSession, error)
 	DeleteStaffSession(ctx context.Context, token string) error
@@ -35,6 +36,7 @@ type StaffStore interface {
 	CreateStaff(ctx context.Context, n db.NewStaff) (*db.Staff, error)
 	SetStaffRole(ctx context.Context, id int64, role domain.Role, by db.AuditEntry) (*db.Staff, error)
 	DisableStaff(ctx context.Context, id int64, by db.AuditEntry) error
+	UnlockSignIn(ctx context.Context, id int64, by db.AuditEntry) (*db.Staff, error)
 
 	PasswordStore // admin_account.go: changing and resetting passwords
 }
@@ -51,13 +53,6 @@ const (
 	// DefaultStaffSessionTTL is how long a staff session lasts when
 	// Handler.StaffSessionTTL is not set.
 	DefaultStaffSessionTTL = 8 * time.Hour
-
-	// Sign-in is refused for signInWindow once an email has this many
-	// failures since its last success, or an address this many failures. The
-	// counts come from the audit log, so they hold across instances.
-	signInWindow        = 15 * time.Minute
-	maxFailuresPerEmail = 5
-	maxFailuresPerIP    = 20
 
 	// maxHashWait is how long a sign-in waits for a free hash slot (see
 	// hashSlots) before it is told to try again.
@@ -185,10 +180,12 @@ func (h *Handler) adminLoginForm(c echo.Context) error {
 // adminLogin checks an email and password. Every failure gets the same
 // answer (401 and "wrong email or password") after the same work: an unknown
 // or disabled account is checked against a dummy hash. Failures are counted
-// in the audit log, which is also what rate-limits them: db.SignIn counts,
-// checks and records under a per-email lock, so parallel attempts cannot
-// all slip under the limit. What was typed as the email is recorded as the
-// failure's actor only when it is an email address.
+// in the audit log, which is also what throttles them (domain.SignInWait):
+// db.SignIn counts, checks and records under a per-email lock, so parallel
+// attempts cannot all slip through. The throttle only ever delays, and says
+// for how long; an unknown email is throttled like a known one. What was
+// typed as the email is recorded as the failure's actor only when it is an
+// email address.
 func (h *Handler) adminLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	typed := strings.TrimSpace(c.FormValue("email"))
@@ -205,16 +202,15 @@ func (h *Handler) adminLogin(c echo.Context) error {
 		email = "" // counted by address only, and audited as db.NotAnEmailActor
 	}
 	ip := c.RealIP()
-	since := time.Now().Add(-signInWindow)
 
 	// A first look, before waiting for a hash slot, turns a flood at a
-	// locked email away cheaply; db.SignIn looks again under its lock.
-	byEmail, byIP, err := h.Staff.FailedSignIns(ctx, email, ip, since)
+	// held-back email away cheaply; db.SignIn looks again under its lock.
+	f, err := h.Staff.SignInFailures(ctx, email, ip)
 	if err != nil {
 		return err
 	}
-	if byEmail >= maxFailuresPerEmail || byIP >= maxFailuresPerIP {
-		return h.signInLimited(c, typed, next, byEmail >= maxFailuresPerEmail, byIP >= maxFailuresPerIP)
+	if wait, limit := domain.SignInWait(f); wait > 0 {
+		return h.signInLimited(c, typed, next, wait, limit)
 	}
 
 	release, err := acquireHashSlot(ctx, maxHashWait)
@@ -226,8 +222,8 @@ func (h *Handler) adminLogin(c echo.Context) error {
 	}
 	defer release()
 	res, err := h.Staff.SignIn(ctx, db.SignInAttempt{
-		Email: email, IP: ip, Since: since, MaxByEmail: maxFailuresPerEmail, MaxByIP: maxFailuresPerIP,
-		SessionTTL: h.staffSessionTTL(),
+		Email: email, IP: ip, SessionTTL: h.staffSessionTTL(),
+		Throttle: func(f domain.SignInFailures) time.Duration { w, _ := domain.SignInWait(f); return w },
 	}, func(s *db.Staff) bool {
 		switch {
 		case len(pw) > password.MaxLen:
@@ -244,7 +240,8 @@ func (h *Handler) adminLogin(c echo.Context) error {
 		return err
 	}
 	if res.Limited {
-		return h.signInLimited(c, typed, next, res.ByEmail >= maxFailuresPerEmail, res.ByIP >= maxFailuresPerIP)
+		_, limit := domain.SignInWait(res.Failures)
+		return h.signInLimited(c, typed, next, res.Wait, limit)
 	}
 	if res.Staff == nil {
 		return h.renderLogin(c, http.StatusUnauthorized, typed, next, "admin.signin.wrong")
@@ -264,15 +261,32 @@ func (h *Handler) adminLogin(c echo.Context) error {
 		Name: staffCookie, Value: res.Token, Path: staffCookiePath, Expires: res.Expires,
 		MaxAge: max(1, int(time.Until(res.Expires).Seconds())), HttpOnly: true, Secure: !h.Dev, SameSite: http.SameSiteLaxMode,
 	})
+	h.rotateCSRF(c) // the session's forms have a token of their own (csrf.go); the browser's starts afresh too
 	return c.Redirect(http.StatusSeeOther, adminNext(next))
 }
 
-// signInLimited answers a sign-in refused by the rate limit.
-func (h *Handler) signInLimited(c echo.Context, typed, next string, byEmail, byIP bool) error {
-	h.logger().WarnContext(c.Request().Context(), "staff sign-in rate limited", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
-		"remote_ip", c.RealIP(), "by_email", byEmail, "by_ip", byIP)
-	c.Response().Header().Set("Retry-After", strconv.Itoa(int(signInWindow.Seconds())))
-	return h.renderLogin(c, http.StatusTooManyRequests, typed, next, "admin.signin.limited")
+// signInLimited answers a sign-in the throttle holds back: 429, a
+// Retry-After header, and the page saying in words when to try again. When
+// it is the address's rule and the service does not read the client's
+// address from the proxy, the log says what may be wrong: everyone behind
+// one proxy shares its address.
+func (h *Handler) signInLimited(c echo.Context, typed, next string, wait time.Duration, limit domain.SignInLimit) error {
+	ctx := c.Request().Context()
+	secs := int(math.Ceil(wait.Seconds()))
+	h.logger().WarnContext(ctx, "staff sign-in throttled", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+		"remote_ip", c.RealIP(), "rule", string(limit), "retry_after_s", secs)
+	if limit == domain.LimitAddress && !h.BehindProxy {
+		h.logger().WarnContext(ctx, "many failed staff sign-ins from one address; if the service runs behind a proxy or load balancer, "+
+			"set ONBOARD_BEHIND_PROXY=true so each client is counted by its own address", "remote_ip", c.RealIP())
+	}
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	lang := langOf(c)
+	return render(c, http.StatusTooManyRequests, views.AdminLoginPage(views.AdminLogin{
+		AdminPage: h.adminPage(c, "admin.signin.heading"),
+		Action:    adminLoginPath, Next: adminNext(next), Email: typed,
+		ErrorKey: "admin.signin.wait", ErrorText: i18n.T(lang, "admin.signin.wait", i18n.WaitWords(lang, time.Duration(secs)*time.Second)),
+		ErrorHint: i18n.T(lang, "admin.signin.wait.hint"),
+	}))
 }
 
 // adminLogout ends the session on the server, so the cookie is worthless
@@ -291,6 +305,7 @@ func (h *Handler) adminLogout(c echo.Context) error {
 		}
 	}
 	h.clearStaffCookie(c)
+	h.rotateCSRF(c)
 	return c.Redirect(http.StatusSeeOther, adminLoginPath)
 }
 

@@ -175,8 +175,8 @@ func (m *memStaff) DeleteStaffSession(_ context.Context, token string) error {
 
 func (m *memStaff) DeleteExpiredStaffSessions(context.Context) (int64, error) { return 0, nil }
 
-func (m *memStaff) FailedSignIns(context.Context, string, string, time.Time) (int, int, error) {
-	return 0, 0, nil
+func (m *memStaff) SignInFailures(context.Context, string, string) (domain.SignInFailures, error) {
+	return domain.SignInFailures{Now: time.Now()}, nil
 }
 
 func (m *memStaff) AddAudit(_ context.Context, e db.AuditEntry) error {

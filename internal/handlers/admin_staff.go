@@ -28,7 +28,7 @@ func staffURL(id int64, action string) string {
 func (h *Handler) staffList(c echo.Context) error {
 	m := views.StaffList{Add: views.StaffAddForm{Role: string(domain.RoleViewer)}}
 	switch c.QueryParam("done") {
-	case "role", "disabled":
+	case "role", "disabled", "unlocked":
 		m.DoneKey = "admin.staff.done." + c.QueryParam("done")
 	}
 	return h.renderStaffList(c, http.StatusOK, m)
@@ -57,6 +57,7 @@ func (h *Handler) renderStaffList(c echo.Context, status int, m views.StaffList)
 			if s.DisabledAt == nil {
 				r.DisableURL = staffURL(s.ID, "disable")
 				r.ResetURL = staffURL(s.ID, "reset")
+				r.UnlockURL = staffURL(s.ID, "unlock")
 			}
 		}
 		if m.DoneKey != "" && id == doneID {
@@ -201,6 +202,21 @@ func (h *Handler) disableStaff(c echo.Context, me, s *db.Staff) error {
 	h.logger().InfoContext(c.Request().Context(), "staff account disabled", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
 		"by", me.Email, "staff_id", s.ID)
 	return c.Redirect(http.StatusSeeOther, views.StaffPath+"?done=disabled&id="+url.QueryEscape(strconv.FormatInt(s.ID, 10)))
+}
+
+// unlockStaffSignIn clears another account's sign-in throttle (see
+// domain.SignInWait): its email's failures, from every address, no longer
+// count. For the real person held back by someone guessing their password;
+// audited like every staff action.
+func (h *Handler) unlockStaffSignIn(c echo.Context, me, s *db.Staff) error {
+	ctx, cancel := changeContext(c)
+	defer cancel()
+	if _, err := h.Staff.UnlockSignIn(ctx, s.ID, staffAudit(c, me)); err != nil {
+		return h.staffChangeFailed(c, err)
+	}
+	h.logger().InfoContext(c.Request().Context(), "staff sign-in throttle cleared", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+		"by", me.Email, "staff_id", s.ID)
+	return c.Redirect(http.StatusSeeOther, views.StaffPath+"?done=unlocked&id="+url.QueryEscape(strconv.FormatInt(s.ID, 10)))
 }
 
 // changeContext lets a staff change, once asked for, finish and be audited

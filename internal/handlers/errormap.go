@@ -120,6 +120,8 @@ func failureOf(err error) failure {
 		return failure{Status: ap.Status, Key: statusKey(ap.Status)}
 	case errors.Is(err, middleware.ErrCSRFInvalid):
 		return failure{Status: http.StatusForbidden, Key: "error.403"}
+	case errors.Is(err, errCrossSite): // csrf.go
+		return failure{Status: http.StatusForbidden, Key: "error.crosssite"}
 	case errors.As(err, &he):
 		status := he.Code
 		if s, _ := he.Message.(string); status == http.StatusBadRequest && strings.Contains(s, "csrf") {

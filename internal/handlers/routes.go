@@ -58,16 +58,11 @@ func New(h *Handler) *echo.Echo {
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxUpload,
 		Skipper: func(c echo.Context) bool { return !isUpload(c) }}))
 	e.Use(checkText) // input.go: valid UTF-8 without NUL, the one check on the way in
-	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "form:_csrf",
-		CookieName:     "onboard_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   !h.Dev,
-		CookieSameSite: http.SameSiteLaxMode,
-		Skipper: func(c echo.Context) bool {
-			return strings.HasPrefix(c.Path(), static.Prefix) || strings.HasPrefix(c.Path(), BrandPrefix) || opsPaths[c.Path()] || isAPI(c)
-		},
+	// csrf.go: the token from the body or X-CSRF-Token only, bound to the
+	// staff session, other sites' posts refused. Not for static files,
+	// machines (ops) or the API, which has keys and no cookies.
+	e.Use(h.csrf(func(c echo.Context) bool {
+		return strings.HasPrefix(c.Path(), static.Prefix) || strings.HasPrefix(c.Path(), BrandPrefix) || opsPaths[c.Path()] || isAPI(c)
 	}))
 
 	h.Routes(e)
@@ -196,6 +191,7 @@ func (h *Handler) dashboardRoutes(e *echo.Echo) {
 	staff.POST("/:id/disable", h.withStaff(h.disableStaff))
 	staff.GET("/:id/reset", h.withStaff(h.confirmResetStaff)) // admin_account.go
 	staff.POST("/:id/reset", h.withStaff(h.resetStaffPassword))
+	staff.POST("/:id/unlock", h.withStaff(h.unlockStaffSignIn)) // clears the sign-in throttle
 
 	// API keys (admin_apikeys.go): admins only.
 	keys := g.Group("/apikeys", admin)
