@@ -32,11 +32,16 @@ var authCodes = map[int]struct {
 	21: {http.StatusBadRequest, "The RedirectUri was not found or not valid."},
 	23: {http.StatusUnauthorized, "Can't resolve the Organisation Number for the Vendor from the Token."},
 	26: {http.StatusBadRequest, "No redirect uris are set for the system"},
+	// Client delegation (clientdelegation.md §4); the titles are the
+	// simulator's, the statuses of 38 and 80 UNCONFIRMED.
+	38: {http.StatusNotFound, "Delegation not found"},
 	58: {http.StatusBadRequest, "No AccessPackages found, an Agent SystemUser must have at least one"},
 	59: {http.StatusBadRequest, "No AccessPackages or Single Rights found, a SystemUser must have at least one"},
 	63: {http.StatusBadRequest, "One or more accesspackage is not found in the referenced system in the System Register."},
 	64: {http.StatusBadRequest, "One or more access packages cannot be delegated. Either they are intended for clients or they cannot be delegated further."},
 	65: {http.StatusBadRequest, "One or more access packages cannot be delegated because they are not intended for client relationships"},
+	79: {http.StatusBadRequest, "Client not found"},
+	80: {http.StatusBadRequest, "The client does not have all the access packages of the system user"},
 }
 
 // problem is an RFC 9457 problem as Altinn writes it. Altinn's own problems have a

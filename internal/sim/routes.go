@@ -64,6 +64,21 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST "+confirmBase+"/changerequest", csrf.Handler(http.HandlerFunc(s.handleChangeAction)))
 	mux.HandleFunc("GET /logged-out", s.handleLoggedOut)
 
+	// ID-porten (idporten.go) and Altinn's token exchange for its tokens.
+	mux.HandleFunc("GET "+idportenBase+"/.well-known/openid-configuration", s.handleDiscovery)
+	mux.HandleFunc("GET "+idportenBase+"/jwks.json", s.handleIDPortenJWKS)
+	mux.HandleFunc("GET "+idportenBase+"/authorize", s.handleAuthorize)
+	mux.Handle("POST "+idportenBase+"/authorize", csrf.Handler(http.HandlerFunc(s.handleAuthorizeChoice)))
+	mux.HandleFunc(idportenBase+"/token", s.handleIDPortenToken) // any method: non-POST gets an OAuth error
+	mux.HandleFunc("GET "+exchangePath, s.handleExchange)
+
+	// Client delegation for agent system users (clientdelegation.go).
+	mux.HandleFunc("GET "+enduserBase+"/agents", s.handleAgents)
+	mux.HandleFunc("GET "+enduserBase+"/clients/available", s.handleAvailableClients)
+	mux.HandleFunc("GET "+enduserBase+"/clients", s.handleDelegatedClients)
+	mux.HandleFunc("POST "+enduserBase+"/clients", s.handleAddClient)
+	mux.HandleFunc("DELETE "+enduserBase+"/clients", s.handleRemoveClient)
+
 	// Admin API for people testing without Go.
 	mux.HandleFunc("GET /_sim/requests", s.adminListRequests)
 	mux.HandleFunc("POST /_sim/requests/{id}/{action}", s.adminRequestAction)
@@ -75,6 +90,11 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("DELETE /_sim/faults", s.adminClearFaults)
 	mux.HandleFunc("DELETE /_sim/faults/{id}", s.adminRemoveFault)
 	mux.HandleFunc("POST /_sim/clock", s.adminClock)
+	mux.HandleFunc("GET /_sim/clientdelegations", s.adminListDelegations)
+	mux.HandleFunc("GET /_sim/firms/{orgNo}/clients", s.adminFirmClients)
+	mux.HandleFunc("GET /_sim/persons", s.adminPersons)
+	mux.HandleFunc("POST /_sim/systemusers/{id}/clients/{client}", s.adminClientDelegation)
+	mux.HandleFunc("DELETE /_sim/systemusers/{id}/clients/{client}", s.adminClientDelegation)
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_sim/") {

@@ -28,6 +28,16 @@ type Seed struct {
 	AnyResource bool `json:"anyResource"`
 	// Clients are the Maskinporten clients.
 	Clients []Client `json:"clients"`
+	// Firms are the organisations that others have made their accountant,
+	// auditor or business manager: Access Management's facilitators, with the
+	// clients an agent system user of theirs may be given (clientseed.go).
+	Firms []Firm `json:"firms,omitempty"`
+	// Persons are the people ID-porten can log in, with their roles and access
+	// packages in Altinn.
+	Persons []Person `json:"persons,omitempty"`
+	// IDPortenClients are the ID-porten (OpenID Connect) clients; the app adds
+	// its own with AddIDPortenClient, as it adds its Maskinporten client.
+	IDPortenClients []IDPortenClient `json:"idportenClients,omitempty"`
 }
 
 // System is a system registered by a vendor in Altinn's system register.
@@ -142,7 +152,10 @@ const defaultSystemVendor = "991825827"
 // (assignable and client-delegable) and two client-only packages, a handful of named
 // test organisations, AnyValidOrg so that any org number with a valid check digit
 // exists, and AnyResource so that rights on any plausible resource id can be
-// registered. The system holds client-only packages, so it is not visible in the
+// registered. It also has the accounting firm Fjellheim Regnskap AS with 320
+// clients and the auditing firm Vestland Revisjon AS with a few, and the test
+// persons ID-porten's picker offers (DefaultFirms, DefaultPersons). The system
+// holds client-only packages, so it is not visible in the
 // portal (isVisible false), as the register demands. It has no Maskinporten clients;
 // the caller adds its own with AddClient and AddClientID.
 func DefaultSeed() Seed {
@@ -178,6 +191,8 @@ func DefaultSeed() Seed {
 		},
 		AnyValidOrg: true,
 		AnyResource: true,
+		Firms:       DefaultFirms(),
+		Persons:     DefaultPersons(),
 	}
 }
 
@@ -245,7 +260,7 @@ func (s Seed) validate() error {
 			return fmt.Errorf("org %q: orgNo is not 9 digits", o.OrgNo)
 		}
 	}
-	return nil
+	return s.validateDelegationSeed()
 }
 
 // checkRegisteredRedirectURL applies the system register's rule for allowed redirect

@@ -72,6 +72,9 @@ type Config struct {
 	Now func() time.Time
 	// TokenLifetime is the expires_in of issued access tokens; 599 s when zero.
 	TokenLifetime time.Duration
+	// IDPortenTokenLifetime is the lifetime of ID-porten's access and id
+	// tokens, and so of the Altinn tokens exchanged for them; 120 s when zero.
+	IDPortenTokenLifetime time.Duration
 	// TimeoutMode is TimeoutCurrent (the default: timedOut=true after 180 days, status
 	// unchanged) or TimeoutLegacy10d (status reads Timedout after 10 days, and a new
 	// POST for the key creates a fresh request).
@@ -126,9 +129,12 @@ type Server struct {
 	userSeq   int
 	changes   map[string]*changeRequest // by id, the vendor's correlation-id
 	changeSeq int
-	faults    []*faultEntry
-	faultSeq  int
-	stats     Stats
+	// ID-porten and client delegation (idporten.go, clientdelegation.go).
+	idp      idportenState
+	cd       delegationState
+	faults   []*faultEntry
+	faultSeq int
+	stats    Stats
 	// gen counts changes to the state kept in the state file; state is nil
 	// when it is kept in memory only (see state.go).
 	gen   uint64
@@ -186,6 +192,12 @@ type Stats struct {
 	RequestsCreated int `json:"requestsCreated"`
 	// ChangeRequestsCreated counts 201 answers to change-request creates.
 	ChangeRequestsCreated int `json:"changeRequestsCreated"`
+	// ClientsAdded counts clients delegated to agent system users (API and
+	// portal); ClientsAddedAgain the adds of a client already delegated,
+	// which change nothing; ClientsRemoved the removals.
+	ClientsAdded      int `json:"clientsAdded"`
+	ClientsAddedAgain int `json:"clientsAddedAgain"`
+	ClientsRemoved    int `json:"clientsRemoved"`
 	// Calls counts calls per route pattern, e.g.
 	// "POST /authentication/api/v1/systemuser/request/vendor". Calls answered by an
 	// injected fault are counted too.
@@ -283,6 +295,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	for _, o := range cfg.Seed.Orgs {
 		s.orgs[o.OrgNo] = o.Name
+	}
+	if err := s.initDelegation(cfg); err != nil {
+		return nil, err
 	}
 	if cfg.StatePath != "" {
 		if err := s.openState(cfg.StatePath, cfg.Seed); err != nil {
@@ -558,6 +573,7 @@ func (s *Server) DeleteSystemUser(systemUserID string) error {
 	if r := s.requests[id]; r != nil {
 		r.deleted = true
 	}
+	s.removeDelegationsOfLocked(id)
 	s.changedLocked()
 	s.mu.Unlock()
 	s.logf("sim: system user %s deleted by the customer", id)

@@ -50,6 +50,11 @@ type savedState struct {
 	ChangeSeq      int               `json:"changeSeq"`
 	// WorldOffset is how far the admin clock has moved Altinn's clock.
 	WorldOffset time.Duration `json:"worldOffset"`
+	// ClientDelegations are the clients delegated to agent system users
+	// (added in version 1 without a version change: a file without them
+	// has none).
+	ClientDelegations   []savedDelegation `json:"clientDelegations,omitempty"`
+	ClientDelegationSeq int               `json:"clientDelegationSeq,omitempty"`
 }
 
 // fields copies the Server's own saved fields into st (save) or back (load).
@@ -59,6 +64,31 @@ func (st *savedState) fields(s *Server, save bool) {
 	field(save, &st.UserSeq, &s.userSeq)
 	field(save, &st.ChangeSeq, &s.changeSeq)
 	field(save, &st.WorldOffset, &s.worldOffset)
+	field(save, &st.ClientDelegationSeq, &s.cd.seq)
+}
+
+// savedDelegation is a client delegation in the state file.
+type savedDelegation struct {
+	SystemUserID     string    `json:"systemUserId"`
+	ClientID         string    `json:"clientId"`
+	ClientOrgNo      string    `json:"clientOrgNo"`
+	FacilitatorOrgNo string    `json:"facilitatorOrgNo"`
+	By               string    `json:"by,omitempty"`
+	Via              string    `json:"via"`
+	Created          time.Time `json:"created"`
+	Seq              int       `json:"seq"`
+}
+
+// fields copies d into sd (save) or sd into d (load), one line a field.
+func (sd *savedDelegation) fields(d *delegation, save bool) {
+	field(save, &sd.SystemUserID, &d.agent)
+	field(save, &sd.ClientID, &d.client)
+	field(save, &sd.ClientOrgNo, &d.clientOrgNo)
+	field(save, &sd.FacilitatorOrgNo, &d.facilitator)
+	field(save, &sd.By, &d.by)
+	field(save, &sd.Via, &d.via)
+	field(save, &sd.Created, &d.created)
+	field(save, &sd.Seq, &d.seq)
 }
 
 // savedRequest is a request in the state file.
@@ -362,6 +392,19 @@ func (s *Server) restoreLocked(st *savedState, fp string) error {
 		s.changes[c.id] = c
 		s.changeSeq = max(s.changeSeq, c.seq)
 	}
+	for i := range st.ClientDelegations {
+		d := &delegation{}
+		st.ClientDelegations[i].fields(d, false)
+		k := delegationKey{d.agent, d.client}
+		if err := checkSaved("client delegation of system user", d.agent, d.seq, s.cd.delegations[k] != nil); err != nil {
+			return err
+		}
+		if g, ok := parseGUID(d.client); !ok || g != d.client {
+			return fmt.Errorf("client delegation: client id %q is not a GUID", d.client)
+		}
+		s.cd.delegations[k] = d
+		s.cd.seq = max(s.cd.seq, d.seq)
+	}
 	return nil
 }
 
@@ -410,6 +453,11 @@ func (s *Server) snapshotLocked() *savedState {
 		st.ChangeRequests[i].fields(c, true)
 		i++
 	}
+	for _, d := range s.cd.delegations {
+		var sd savedDelegation
+		sd.fields(d, true)
+		st.ClientDelegations = append(st.ClientDelegations, sd)
+	}
 	return st
 }
 
@@ -420,6 +468,7 @@ func (st *savedState) sort() {
 	slices.SortFunc(st.Requests, func(a, b savedRequest) int { return a.Seq - b.Seq })
 	slices.SortFunc(st.SystemUsers, func(a, b savedSystemUser) int { return a.Seq - b.Seq })
 	slices.SortFunc(st.ChangeRequests, func(a, b savedChange) int { return a.Seq - b.Seq })
+	slices.SortFunc(st.ClientDelegations, func(a, b savedDelegation) int { return a.Seq - b.Seq })
 }
 
 // seedFingerprint is a hash of the seed's systems, to notice a changed seed.
@@ -550,7 +599,7 @@ func (s *Server) durable(h http.Handler) http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/token" || strings.HasPrefix(r.URL.Path, "/_sim/faults") {
+		if r.URL.Path == "/token" || strings.HasPrefix(r.URL.Path, "/_sim/faults") || strings.HasPrefix(r.URL.Path, idportenBase+"/") {
 			h.ServeHTTP(w, r)
 			return
 		}

@@ -75,6 +75,8 @@ type vldError struct {
 	path string
 	// ext is an optional extension key and value, e.g. "Invalid Urn Details : ".
 	ext []string
+	// title replaces the code's title in vldTitles when set.
+	title string
 }
 
 // vldTitles are Altinn's titles of the system register's validation errors
@@ -108,11 +110,15 @@ func vld(code int, path string, ext ...string) vldError {
 func writeValidation(w http.ResponseWriter, errs []vldError) {
 	items := make([]json.RawMessage, 0, len(errs))
 	for _, e := range errs {
+		title := vldTitles[e.code]
+		if e.title != "" {
+			title = e.title
+		}
 		b, _ := json.Marshal(struct {
 			Code  string   `json:"code"`
 			Title string   `json:"title"`
 			Paths []string `json:"paths"`
-		}{fmt.Sprintf("AUTH.VLD-%05d", e.code), vldTitles[e.code], []string{e.path}})
+		}{fmt.Sprintf("AUTH.VLD-%05d", e.code), title, []string{e.path}})
 		for i := 0; i+1 < len(e.ext); i += 2 {
 			kb, _ := json.Marshal(e.ext[i])
 			vb, _ := json.Marshal(e.ext[i+1])
