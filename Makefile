@@ -14,7 +14,7 @@ export ONBOARD_DATA_DIR ?= $(CURDIR)/.data
 DB = DATABASE_URL="$${DATABASE_URL:-$$(scripts/devdb.sh start)}"; export DATABASE_URL;
 
 .DEFAULT_GOAL := help
-.PHONY: staff-add doctor help run test test-short generate check-generated vendor-css lint bench migrate build db-start db-stop psql clean
+.PHONY: staff-add doctor help run test test-short generate check-generated vendor-css lint bench migrate build db-start db-stop psql clean image deploy-check
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,7 +22,7 @@ help: ## list the targets
 run: ## start Postgres if needed, apply migrations, serve the wizard with the simulator on http://localhost:8080
 	@$(DB) $(GO) run ./cmd/onboard serve
 
-test: check-generated lint ## every test: unit, Postgres integration, whole-app and browser (installs Postgres, chromium and axe-core if missing)
+test: check-generated lint deploy-check ## every test: unit, Postgres integration, whole-app and browser (installs Postgres, chromium and axe-core if missing)
 	@$(DB) export CHROMIUM="$${CHROMIUM:-$$(scripts/chromium.sh)}"; \
 		export AXE_JS="$${AXE_JS:-$$(scripts/axe.sh)}"; \
 		$(GO) test -race -count=1 -timeout 30m ./...
@@ -68,6 +68,22 @@ staff-add: ## add a dashboard account: make staff-add EMAIL=you@example.com ROLE
 migrate: ## apply database migrations
 	@$(DB) $(GO) run ./cmd/onboard migrate
 
+# The container image and the Kubernetes manifests live in deploy/, a Go
+# module of its own: go-containerregistry, kustomize and kubeconform (pinned
+# in deploy/go.mod) never change the versions the service is built with.
+IMAGE_TAR ?= dist/onboard-image.tar
+IMAGE_TAG ?= onboard:dev
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+
+image: ## build the container image without Docker into dist/onboard-image.tar, tagged onboard:dev (docker load -i, crane push)
+	@cd deploy && SOURCE_DATE_EPOCH="$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 0)}" \
+		$(GO) run ./image -src $(CURDIR) -o $(abspath $(IMAGE_TAR)) -tag $(IMAGE_TAG) -ca $(CA_BUNDLE) \
+		-version $(VERSION) -revision "$$(git rev-parse HEAD 2>/dev/null || true)"
+
+deploy-check: ## the image test (builds it, reads it back) and the Kubernetes manifests rendered and validated offline, strictly
+	@cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
+
 build: ## build bin/onboard
 	$(GO) build -o bin/onboard ./cmd/onboard
 
@@ -80,6 +96,6 @@ db-stop: ## stop the private Postgres
 psql: ## psql on the dev database
 	@scripts/devdb.sh psql
 
-clean: ## stop Postgres and remove local state (.pgdata, .data, bin)
+clean: ## stop Postgres and remove local state (.pgdata, .data, bin, dist)
 	-@scripts/devdb.sh stop
-	rm -rf .pgdata .data bin
+	rm -rf .pgdata .data bin dist
