@@ -81,9 +81,9 @@ func (p *Problem) Error() string {
 	b.WriteString("altinn: ")
 	b.WriteString(strconv.Itoa(p.Status))
 	if p.Code != "" {
-		b.WriteString(" " + p.Code)
+		b.WriteString(" " + flat(p.Code))
 	}
-	msg := p.Title
+	msg := flat(p.Title)
 	if msg == "" {
 		msg = oneLine(p.Body, maxMessageChars)
 	}
@@ -94,16 +94,16 @@ func (p *Problem) Error() string {
 		b.WriteString(": " + msg)
 	}
 	if p.Detail != "" && p.Detail != p.Title {
-		b.WriteString(": " + p.Detail)
+		b.WriteString(": " + flat(p.Detail))
 	}
 	for _, k := range sortedKeys(p.Extensions) {
 		if k == "statusDescription" || k == "instance" {
 			continue // restate the status or the path; noise in a log line
 		}
-		b.WriteString(" [" + k + ": " + oneLine(p.Extensions[k], maxMessageChars) + "]")
+		b.WriteString(" [" + flat(k) + ": " + oneLine(p.Extensions[k], maxMessageChars) + "]")
 	}
 	for _, k := range sortedKeys(p.Errors) {
-		b.WriteString(" [" + k + ": " + oneLine(strings.Join(p.Errors[k], " "), maxMessageChars) + "]")
+		b.WriteString(" [" + flat(k) + ": " + oneLine(strings.Join(p.Errors[k], " "), maxMessageChars) + "]")
 	}
 	return b.String()
 }
@@ -233,11 +233,13 @@ func stringify(v json.RawMessage) string {
 	if string(v) == "null" {
 		return ""
 	}
+	// Compact JSON keeps the bytes as sent: invalid UTF-8 inside a string
+	// is dropped, as decoding a string would have replaced it.
 	var b bytes.Buffer
 	if json.Compact(&b, v) == nil {
-		return b.String()
+		return strings.ToValidUTF8(b.String(), "")
 	}
-	return string(v)
+	return strings.ToValidUTF8(string(v), "")
 }
 
 // retryAfter reads a Retry-After header given in seconds or as an HTTP-date.
@@ -272,6 +274,10 @@ func truncateUTF8(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// flat collapses whitespace in s (line breaks too), so what Altinn wrote
+// stays on Error's one line.
+func flat(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // oneLine collapses whitespace in s and cuts it to n runes, for log lines.
 func oneLine(s string, n int) string {
