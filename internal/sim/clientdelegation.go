@@ -204,7 +204,7 @@ func queryGUID(r *http.Request, name string) (string, *problem) {
 	return g, nil
 }
 
-// vldTitled is one AUTH.VLD error with Altinn's message for it.
+// writeVLD writes one AUTH.VLD error with Altinn's message for it.
 func writeVLD(w http.ResponseWriter, code int, title, param string) {
 	writeValidation(w, []vldError{{code: code, path: param, title: title}})
 }
@@ -485,9 +485,8 @@ func (s *Server) removeDelegationLocked(u *systemUser, client, by string) error 
 	return nil
 }
 
-// resolveClientLocked reads a client given as a party UUID or an org number
-// of the system user's owner's clients. The caller holds s.mu.
-func (s *Server) resolveClientLocked(u *systemUser, client string) string {
+// resolveClientLocked reads a client given as a party UUID or an org number.
+func (s *Server) resolveClientLocked(client string) string {
 	if g, ok := parseGUID(client); ok {
 		return g
 	}
@@ -522,7 +521,7 @@ func (s *Server) DelegateClient(systemUserID, client string) error {
 	s.mu.Lock()
 	u, err := s.agentUserLocked(systemUserID)
 	if err == nil {
-		_, err = s.delegateLocked(u, s.resolveClientLocked(u, client), "", ViaPortal)
+		_, err = s.delegateLocked(u, s.resolveClientLocked(client), "", ViaPortal)
 	}
 	s.mu.Unlock()
 	return s.commitAfter(err)
@@ -535,7 +534,7 @@ func (s *Server) RemoveClientDelegation(systemUserID, client string) error {
 	s.mu.Lock()
 	u, err := s.agentUserLocked(systemUserID)
 	if err == nil {
-		err = s.removeDelegationLocked(u, s.resolveClientLocked(u, client), "")
+		err = s.removeDelegationLocked(u, s.resolveClientLocked(client), "")
 	}
 	s.mu.Unlock()
 	return s.commitAfter(err)

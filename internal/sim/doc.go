@@ -6,7 +6,11 @@
 //   - Altinn's system register vendor API under /authentication/api/v1/systemregister/,
 //     with the access-package metadata and Resource Registry it checks against,
 //   - the Altinn confirm page where a person at the customer approves, rejects or
-//     escalates a request, or approves or rejects a change request.
+//     escalates a request, or approves or rejects a change request,
+//   - ID-porten (OpenID Connect, with a test-person picker instead of a login),
+//     Altinn's exchange of its tokens, and Altinn's client-delegation API with
+//     which an accountant adds the firm's clients to an agent system user
+//     (clientdelegation.md).
 //
 // It is the backend the service uses when it runs without credentials, and the one all
 // tests run against. It is written from the contract notes in shared/altinn
@@ -110,6 +114,91 @@
 // Faults apply here as everywhere, e.g. {"path":"/enhetsregisteret/api/","hang":true}
 // or {"path":"/enhetsregisteret/api/enheter/","status":429}.
 //
+// ID-porten (issuer = PublicURL + "/idporten", no trailing slash; idporten.go):
+//
+//	GET  /idporten/.well-known/openid-configuration
+//	GET  /idporten/authorize       the test-person picker ("Simulert ID-porten – ingen ekte innlogging")
+//	POST /idporten/authorize       the picker's form: a code (or access_denied) to the redirect URI
+//	POST /idporten/token           authorization_code and refresh_token grants
+//	GET  /idporten/jwks.json
+//
+// authorize follows clientdelegation.md §7: response_type=code only, a known
+// client_id and one of its redirect URIs matched exactly (else an error page, never
+// a redirect), scope with openid (others must be registered on the client: by
+// default altinn:clientdelegations.read and .write), state, nonce and a PKCE
+// code_challenge with method S256 all required (plain or none is invalid_request),
+// acr_values idporten-loa-substantial (the default) or idporten-loa-high. Other
+// errors go to the redirect URI with error, error_description, state and iss
+// (RFC 9207), as does the code. The picker lists the seed's persons with their
+// roles; it needs no JavaScript (and allows none). token authenticates the client
+// by the one method it is registered with: private_key_jwt (client_assertion with
+// a registered kid, RS256/384/512, iss = sub = client_id, aud = the issuer, exp -
+// iat at most 120 s, iat within 10 s, a jti used once), client_secret_basic or
+// client_secret_post; a failure is 401 invalid_client. A code lasts 60 s, is
+// spent by its first redemption (even a failed one), must come with the same
+// redirect_uri and a code_verifier whose S256 is the challenge (else
+// invalid_grant). The answer has an id_token (RS256 with kid: iss, aud =
+// client_id, pairwise sub, pid, nonce, acr, amr ["TestID"], iat, exp, auth_time,
+// sid, locale), an access_token (a JWT "by value": client_id, client_amr,
+// aud "unspecified", sub, pid, acr, amr, scope without openid, iat, exp,
+// auth_time, jti), token_type Bearer, expires_in (Config.IDPortenTokenLifetime,
+// 120 s by default), scope and a refresh_token (2 h, spent on use). Clients come
+// from Seed.IDPortenClients and AddIDPortenClient (DevIDPortenClient is the
+// service's: client id onboard-dev-idporten, redirect URI <service public
+// URL>/idporten/callback, private_key_jwt).
+//
+// Altinn's token exchange (clientdelegation.md §1):
+//
+//	GET /authentication/api/v1/exchange/id-porten     Authorization: Bearer <ID-porten access token>
+//
+// It checks the signature against ID-porten's key and the lifetime (10 s skew),
+// not iss or aud; no pid or acr, or a person not in the seed, is a 401 (as is a
+// Maskinporten token: another key); no scope starting with altinn: a 403 (so the
+// id_token, which has no scope, is refused). 200 answers the Altinn JWT as
+// text/plain: ID-porten's claims, iss = PublicURL + "/authentication/api/v1/openid/",
+// urn:altinn:userid, urn:altinn:partyid, urn:altinn:party:uuid and
+// urn:altinn:authlevel (substantial 3, high 4), with the access token's exp.
+//
+// Client delegation (base /authentication/api/v1/enduser/systemuser; clientdelegation.go):
+//
+//	GET    .../agents?party={orgno}                   scope altinn:clientdelegations.read
+//	GET    .../clients/available?agent={id}           read
+//	GET    .../clients?agent={id}                     read
+//	POST   .../clients?agent={id}&client={party uuid} altinn:clientdelegations.write
+//	DELETE .../clients?agent={id}&client={party uuid} write
+//
+// They take only an Altinn token from the exchange (a Maskinporten or raw ID-porten
+// token is a 401, empty body) and check, in §3's order: the scope (403, empty); a
+// non-GUID agent or client (400 with errors); agent missing or zero, or not a live
+// system user (400 STD-00000 with AUTH.VLD-00014), a standard one (AUTH.VLD-00015);
+// client missing or zero (AUTH.VLD-00016); the owner in Register (404 "System
+// Owner not Found"); the PDP check (403, empty): the person holds
+// klientadministrator or hovedadministrator, or KLADM or HADM, at the owner, at
+// authentication level 3 or more. Then: available lists the owner's live clients
+// that gave it any of the system user's packages; clients lists those delegated,
+// in the order added; POST needs packages on the system user (AUTH-00063), the
+// client among the available ones (AUTH-00079 "Client not found", 400) holding
+// every package (AUTH-00080, 400), and answers {"agent","client"}; DELETE answers
+// the same, or 404 AUTH-00038 when the client is not delegated. Lists are
+// {"links":{},"systemUserInformation":{...},"data":[{clientId,
+// clientOrganizationNumber, clientOrganizationName}]}, never paged. agents
+// answers every live agent system user of the org, from every vendor (404 "Party
+// not found" for an org not in Register).
+//
+// The seed (DefaultFirms, DefaultPersons): Fjellheim Regnskap AS (310000019) has
+// 320 live clients, the seed's named organisations first and then valid numbers
+// from 312100000 up with names made of their digits; every 40th from the 8th has
+// the firm as business manager (forretningsforer-eiendom), from the 20th gave it
+// only regnskapsforer-lonn, from the 32nd only regnskapsforer-uten-
+// signeringsrettighet; the rest have it as accountant (all three regnskapsforer
+// packages). 319900004 (BrregDeleted) is a deleted client, never available. Vestland
+// Revisjon AS (315000009) audits four organisations and keeps the books of two.
+// Persons: 15838540063 Kari Fjellheim (klientadministrator at Fjellheim Regnskap),
+// 02879040089 Henrik Dahl (HADM there), 24917240082 Vera Vestrheim
+// (klientadministrator at Vestland Revisjon only) and 11886840073 Ola Berg (works
+// at Fjellheim Regnskap without a role). A client's party UUID is derived from
+// its org number, so it is the same at every start.
+//
 // Confirm page (the customer's side):
 //
 //	GET|POST /accessmanagement/ui/systemuser/request?id=...
@@ -136,6 +225,11 @@
 //	DELETE /_sim/faults                         remove all faults
 //	DELETE /_sim/faults/{id}                    remove one fault
 //	POST   /_sim/clock                          {"offset":"240h"} moves the clock forward
+//	GET    /_sim/clientdelegations              every client delegation (see ClientDelegationInfo)
+//	POST   /_sim/systemusers/{id}/clients/{c}   add client c (party UUID or org number) as in Altinn's portal (204)
+//	DELETE /_sim/systemusers/{id}/clients/{c}   remove it as in the portal (204; 404 AUTH-00038)
+//	GET    /_sim/firms/{orgNo}/clients          the firm's clients: relationship, packages, deleted
+//	GET    /_sim/persons                        the test persons and their roles
 //
 // The admin clock, like Server.SetNow, ages requests and system users (timedOut,
 // legacy Timedout) but leaves the checks of grants and access tokens on the real clock
@@ -189,10 +283,15 @@
 // is replaced atomically (a temporary file, fsync, rename) and readable by its
 // owner only. A change that cannot be saved is answered with a 500.
 //
+// The client delegations are kept too (in the same file version: a file without
+// them has none); a system user deleted by the customer loses its delegations.
+//
 // Not kept: organisations, the package and resource catalogues and the
 // Maskinporten clients (they come from the seed and AddClient at every start),
-// the token-signing key (a restart makes clients fetch new tokens, as after a
-// 401), faults, Stats and used grant ids. When the seed's systems differ from
+// the firms' clients, the persons and the ID-porten clients (seed and
+// AddIDPortenClient), the token-signing keys (a restart makes clients fetch new
+// tokens, as after a 401, and ends every ID-porten login: codes, refresh tokens
+// and exchanged Altinn tokens no longer work), faults, Stats and used grant ids. When the seed's systems differ from
 // those the file was saved with, the seed's systems replace the saved ones
 // (StateInfo.SeedChanged). A file New cannot read is an error that names it;
 // deleting the file starts afresh from the seed.
@@ -226,4 +325,28 @@
 //     of Altinn's (about 30 of some 220 packages); English and Nynorsk names are
 //     Altinn's where known here.
 //   - x5c (certificate) grants are not simulated.
+//   - ID-porten: there is no login, session, SSO, logout or consent; the picker
+//     logs anyone in at the acr asked for. Codes, refresh tokens and the signing
+//     key live in memory. Access tokens are always JWTs (that Altinn's scopes are
+//     issued "by value" is UNCONFIRMED, clientdelegation.md §1). The lifetimes (60 s
+//     codes, 120 s tokens, 2 h refresh tokens) are the simulator's choice; that a
+//     failed redemption spends the code follows RFC 6749's advice. ID-porten's
+//     real authorize endpoint is on another host (login.idporten.no); here every
+//     endpoint is under the issuer. ui_locales and prompt are accepted and ignored.
+//   - Exchange: a person must be in the seed ("unknown in Altinn" is a 401);
+//     ?test=true is ignored, as in Altinn's code.
+//   - Client delegation, where the notes are UNCONFIRMED: available is filtered to
+//     clients holding any of the system user's packages (Access Management's
+//     filter; whether it wants any or all is not known), so a client that gave
+//     only some of them is listed and refused with AUTH-00080 on POST. Adding a
+//     client already delegated answers 200 as the first time and stores nothing
+//     twice (Access Management's delegation is taken to be idempotent). Removing
+//     one that is not delegated is 404 AUTH-00038. The titles of AUTH-00038/79/80
+//     and the AUTH.VLD-00014..16 messages are the simulator's words. A deleted
+//     organisation is not available (Access Management is taken to drop its
+//     relationships); what happens to existing delegations when a client drops
+//     its accountant is not simulated. ClientInfo carries no access packages, as
+//     in the notes' shape; the admin API's firm list shows them.
+//   - The portal routes (systemuser/agent/{party}/...) are not simulated; the admin
+//     API stands in for them.
 package sim
