@@ -252,52 +252,10 @@ func TestAdminSignInIsNoOpenRedirect(t *testing.T) {
 	}
 }
 
-func TestAdminSignInRateLimit(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, nil)
-	e.addStaff("alice@example.com", string(domain.RoleViewer))
-	e.addStaff("bob@example.com", string(domain.RoleViewer))
-
-	// Five wrong passwords for one email, then even the right one waits.
-	for i := range 5 {
-		if res := e.signIn(e.browser(), "alice@example.com", "wrong password "+string(rune('a'+i)), ""); res.status != http.StatusUnauthorized {
-			t.Fatalf("failure %d: %d", i+1, res.status)
-		}
-	}
-	res := e.signIn(e.browser(), "alice@example.com", staffPassword, "")
-	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") != "900" ||
-		!strings.Contains(res.body, "For mange mislykkede forsøk. Vent 15 minutter og prøv igjen.") {
-		t.Fatalf("sixth attempt: %d Retry-After %q\n%s", res.status, res.header.Get("Retry-After"), res.body)
-	}
-	if strings.Contains(res.header.Get("Set-Cookie"), "onboard_staff=") {
-		t.Fatal("a limited attempt must not sign in")
-	}
-	// Another account from the same address still gets in.
-	if res := e.signIn(e.browser(), "bob@example.com", staffPassword, ""); res.status != http.StatusSeeOther {
-		t.Fatalf("bob: %d", res.status)
-	}
-
-	// An address that has failed 20 times (any emails) is held back too.
-	if _, err := e.db.Pool.Exec(context.Background(), `
-		INSERT INTO audit_log (actor, action, ip)
-		SELECT 'guess' || g || '@example.com', 'staff.sign_in_failed', '127.0.0.1' FROM generate_series(1, 15) g`); err != nil {
-		t.Fatal(err)
-	}
-	if res := e.signIn(e.browser(), "bob@example.com", staffPassword, ""); res.status != http.StatusTooManyRequests {
-		t.Fatalf("after 20 failures from the address: %d, want 429", res.status)
-	}
-	// Old failures fall out of the window.
-	if _, err := e.db.Pool.Exec(context.Background(), `UPDATE audit_log SET at = at - interval '16 minutes'`); err != nil {
-		t.Fatal(err)
-	}
-	if res := e.signIn(e.browser(), "alice@example.com", staffPassword, ""); res.status != http.StatusSeeOther {
-		t.Fatalf("after the window: %d", res.status)
-	}
-}
-
 // TestAdminSignInRateLimitInParallel fires wrong passwords for one email all
-// at once: the limit is counted and recorded atomically per email, so no
-// more than five are checked (401) and every other one waits (429).
+// at once: the throttle is counted and recorded atomically per email, so no
+// more than the free failures are checked (401) and every other one is held
+// back (429). The throttle's other rules: signin_throttle_test.go.
 func TestAdminSignInRateLimitInParallel(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
@@ -340,8 +298,8 @@ func TestAdminSignInRateLimitInParallel(t *testing.T) {
 	for _, s := range statuses {
 		count[s]++
 	}
-	if count[http.StatusUnauthorized] > 5 || count[http.StatusUnauthorized]+count[http.StatusTooManyRequests] != n {
-		t.Fatalf("statuses %v: want at most 5 × 401 and the rest 429", count)
+	if count[http.StatusUnauthorized] > domain.SignInPair.Free || count[http.StatusUnauthorized]+count[http.StatusTooManyRequests] != n {
+		t.Fatalf("statuses %v: want at most %d × 401 and the rest 429", count, domain.SignInPair.Free)
 	}
 	if got := len(e.auditActions("alice@example.com")); got != count[http.StatusUnauthorized] {
 		t.Fatalf("%d failures audited for %d answered 401", got, count[http.StatusUnauthorized])

@@ -330,3 +330,78 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// heldBackStaff is memStaff with failures that hold every attempt back.
+type heldBackStaff struct {
+	*memStaff
+	f domain.SignInFailures
+}
+
+func (h heldBackStaff) SignInFailures(context.Context, string, string) (domain.SignInFailures, error) {
+	return h.f, nil
+}
+
+// TestSignInHeldBack: the throttle's answer is a 429 with Retry-After and
+// the wait in words; when it is the address's rule and the service does not
+// read addresses from a proxy, the log names ONBOARD_BEHIND_PROXY.
+func TestSignInHeldBack(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	tests := []struct {
+		name        string
+		f           domain.SignInFailures
+		behindProxy bool
+		retryAfter  string
+		words       string
+		hint        bool
+	}{
+		{"one address, many emails", domain.SignInFailures{Address: domain.Failures{N: 1000, Last: now}, Now: now}, false, "10", "Try again in 10 seconds.", true},
+		{"the same, read from the proxy", domain.SignInFailures{Address: domain.Failures{N: 1000, Last: now}, Now: now}, true, "10", "Try again in 10 seconds.", false},
+		{"one address, one email", domain.SignInFailures{Pair: domain.Failures{N: 50, Last: now}, Now: now}, false, "300", "Try again in 5 minutes.", false},
+		{"many addresses, one email", domain.SignInFailures{Email: domain.Failures{N: 50, Last: now}, Now: now}, false, "30", "Try again in 30 seconds.", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			logs := &syncBuffer{}
+			store := heldBackStaff{&memStaff{staff: map[string]*db.Staff{}, sessions: map[string]*db.StaffSession{}}, tt.f}
+			h := &Handler{Staff: store, Dev: true, SubmitPerMinute: 60, BehindProxy: tt.behindProxy,
+				Log: slog.New(slog.NewTextHandler(logs, nil))}
+			srv := httptest.NewServer(New(h))
+			defer srv.Close()
+			jar, _ := cookiejar.New(nil)
+			client := &http.Client{Jar: jar}
+			get, _ := http.NewRequest(http.MethodGet, srv.URL+"/admin/login", nil)
+			get.Header.Set("Accept-Language", "en")
+			res, err := client.Do(get)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(body)
+			if m == nil {
+				t.Fatalf("no CSRF token:\n%s", body)
+			}
+			post, _ := http.NewRequest(http.MethodPost, srv.URL+"/admin/login", strings.NewReader(url.Values{
+				"email": {"alice@example.com"}, "password": {"whatever"}, "_csrf": {string(m[1])}}.Encode()))
+			post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			post.Header.Set("Accept-Language", "en")
+			res, err = client.Do(post)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ = io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") != tt.retryAfter || !strings.Contains(string(body), tt.words) {
+				t.Fatalf("%d Retry-After %q, want 429 %s and %q\n%s", res.StatusCode, res.Header.Get("Retry-After"), tt.retryAfter, tt.words, body)
+			}
+			if len(store.audit) != 0 {
+				t.Errorf("a held-back attempt is no failure: %+v", store.audit)
+			}
+			if hint := strings.Contains(logs.String(), "ONBOARD_BEHIND_PROXY"); hint != tt.hint {
+				t.Errorf("log names ONBOARD_BEHIND_PROXY: %v, want %v\n%s", hint, tt.hint, logs.String())
+			}
+		})
+	}
+}

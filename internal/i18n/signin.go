@@ -16,7 +16,6 @@ func init() {
 			"admin.signin.wait.hint":    "Kontoen er ikke låst: vent, og logg inn med riktig passord. En administrator kan også oppheve ventetiden.",
 			"admin.signin.wait.second":  "1 sekund",
 			"admin.signin.wait.seconds": "%d sekunder",
-			"admin.signin.wait.minute":  "1 minutt",
 			"admin.signin.wait.minutes": "%d minutter",
 
 			"admin.staff.unlock":        "Opphev ventetid",
@@ -34,7 +33,6 @@ func init() {
 			"admin.signin.wait.hint":    "The account is not locked: wait, then sign in with the right password. An administrator can also clear the wait.",
 			"admin.signin.wait.second":  "1 second",
 			"admin.signin.wait.seconds": "%d seconds",
-			"admin.signin.wait.minute":  "1 minute",
 			"admin.signin.wait.minutes": "%d minutes",
 
 			"admin.staff.unlock":        "Clear sign-in delay",
@@ -57,9 +55,5 @@ func WaitWords(lang string, d time.Duration) string {
 	case secs <= 90:
 		return T(lang, "admin.signin.wait.seconds", secs)
 	}
-	mins := (secs + 59) / 60
-	if mins == 1 {
-		return T(lang, "admin.signin.wait.minute")
-	}
-	return T(lang, "admin.signin.wait.minutes", mins)
+	return T(lang, "admin.signin.wait.minutes", (secs+59)/60)
 }
