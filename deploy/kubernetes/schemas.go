@@ -20,10 +20,9 @@ import (
 )
 
 // The Kubernetes version the manifests are validated against, and the
-// module whose zip carries its api/openapi-spec/swagger.json. 1.34 has the
-// preStop sleep action GA; managed clusters of 1.30 and later have it (beta,
-// on by default). ModuleSum pins the zip (go.sum's h1: form), so a changed
-// download is refused.
+// module whose zip carries its api/openapi-spec/swagger.json. (The kinds and
+// fields the manifests use are all in 1.23 and later.) ModuleSum pins the
+// zip (go.sum's h1: form), so a changed download is refused.
 const (
 	KubernetesVersion = "1.34.4"
 	Module            = "k8s.io/kubernetes"

@@ -242,11 +242,15 @@ func TestManifestsFitTheService(t *testing.T) {
 		co.str("startupProbe", "httpGet", "path") != "/readyz" {
 		t.Error("probes: readiness and startup on /readyz, liveness on /healthz")
 	}
-	// Grace: the preStop sleep, then the service's 30 s shutdown budget.
-	sleep := co.num("lifecycle", "preStop", "sleep", "seconds")
+	// Grace: a preStop sleep if any, then the service's 30 s shutdown
+	// budget (its drain included), and a margin.
+	sleep := max(co.num("lifecycle", "preStop", "sleep", "seconds"), 0)
 	grace := obj(pod).num("terminationGracePeriodSeconds")
-	if sleep < 5 || grace < sleep+30+5 {
+	if grace < sleep+30+5 {
 		t.Errorf("preStop sleep %d s, grace %d s: the grace must cover the sleep, the 30 s shutdown and a margin", sleep, grace)
+	}
+	if co.get("lifecycle", "preStop", "exec") != nil {
+		t.Error("a preStop exec needs a shell or a program the image does not have")
 	}
 	for _, x := range []struct {
 		name string
