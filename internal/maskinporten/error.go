@@ -53,12 +53,16 @@ func parseError(status int, body []byte) *Error {
 		URI         string `json:"error_uri"`
 	}
 	if json.Unmarshal(body, &oe) == nil && (oe.Error != "" || oe.Description != "") {
-		e.Code, e.Description, e.URI = oe.Error, oe.Description, oe.URI
+		// On one line, as Error promises: a description may hold line breaks.
+		e.Code, e.Description, e.URI = flat(oe.Error), flat(oe.Description), flat(oe.URI)
 		return e
 	}
 	e.Description = truncate(body)
 	return e
 }
+
+// flat collapses the whitespace in s, line breaks too.
+func flat(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // truncate returns the start of a non-JSON body (an HTML error page, say) as
 // one short line of valid UTF-8.

@@ -311,7 +311,10 @@ func (c *Client) exchange(ctx context.Context, scope string, details any) (*Resu
 	}
 	res.AccessToken, res.Scope = tr.AccessToken, tr.Scope
 	if tr.ExpiresIn > 0 {
-		res.ExpiresIn = time.Duration(tr.ExpiresIn) * time.Second
+		// Capped where a Duration ends: a larger expires_in would wrap round
+		// to a negative (or a short) lifetime.
+		const maxSeconds = int64(1<<63-1) / int64(time.Second)
+		res.ExpiresIn = time.Duration(min(tr.ExpiresIn, maxSeconds)) * time.Second
 	}
 	return res, nil
 }
