@@ -20,7 +20,8 @@ const AuditSignInUnlocked = "staff.sign_in_unlocked"
 // email from ip, by the throttle's three rules (domain.SignInFailures),
 // each within its rule's window: for the pair and the email since the
 // email's last unlock and the pair's or the email's last success, for the
-// address since its last success. The counts come from the audit log, so
+// address since its last success; and whether the pair has ever succeeded
+// (KnownPair). The counts come from the audit log, so
 // they hold across instances and restarts. Outside SignIn's lock it is only
 // a first look: see SignIn. email "" (not an email address) counts by
 // address only, as does an ip that does not parse by email only.
@@ -74,9 +75,10 @@ func signInFailures(ctx context.Context, q Querier, email, ip string) (domain.Si
 			   AND a.action = '`+AuditSignInFailed+`' AND a.id > addr_ok AND a.at > clock_timestamp() - make_interval(secs => $5::float8)),
 			(SELECT max(a.at) FROM audit_log a, resets WHERE $2::inet IS NOT NULL AND a.ip = $2::inet
 			   AND a.action = '`+AuditSignInFailed+`' AND a.id > addr_ok AND a.at > clock_timestamp() - make_interval(secs => $5::float8)),
+			(SELECT pair_ok > 0 FROM resets),
 			clock_timestamp()`,
 		email, addr, domain.SignInPair.Window.Seconds(), domain.SignInEmail.Window.Seconds(), domain.SignInAddress.Window.Seconds(),
-	).Scan(&f.Pair.N, &pairLast, &f.Email.N, &emailLast, &f.Address.N, &addrLast, &f.Now)
+	).Scan(&f.Pair.N, &pairLast, &f.Email.N, &emailLast, &f.Address.N, &addrLast, &f.KnownPair, &f.Now)
 	for _, l := range []struct {
 		dst *time.Time
 		src *time.Time

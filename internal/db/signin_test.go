@@ -59,6 +59,11 @@ func TestSignInFailures(t *testing.T) {
 	audit("alice@example.com", db.AuditSignIn, "192.0.2.1")
 	check("after a success here", "alice@example.com", "192.0.2.1", counts{0, 0, 0})
 	check("after a success elsewhere", "alice@example.com", "192.0.2.2", counts{2, 0, 2})
+	for ip, want := range map[string]bool{"192.0.2.1": true, "192.0.2.2": false} {
+		if f, err := d.SignInFailures(ctx, "alice@example.com", ip); err != nil || f.KnownPair != want {
+			t.Errorf("known pair from %s: %v (%v), want %v", ip, f.KnownPair, err, want)
+		}
+	}
 
 	// An admin's unlock clears the email's counts from every address.
 	audit("alice@example.com", db.AuditSignInFailed, "192.0.2.3")

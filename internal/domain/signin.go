@@ -52,7 +52,12 @@ type SignInFailures struct {
 	Pair    Failures // this address for this email; reset by its success or an admin's unlock
 	Email   Failures // this email from any address; reset by its success or an unlock
 	Address Failures // this address for any email; reset by a success from it
-	Now     time.Time
+	// KnownPair: this address has signed in as this email before. Then the
+	// email's rule, which is about guesses from elsewhere, does not hold
+	// the attempt back: the real person at their usual address is never
+	// slowed by someone else's guessing (the pair's own rule still holds).
+	KnownPair bool
+	Now       time.Time
 }
 
 // SignInLimit names the rule that holds an attempt back.
@@ -95,6 +100,9 @@ func SignInWait(f SignInFailures) (time.Duration, SignInLimit) {
 		{SignInEmail, f.Email, LimitEmail},
 		{SignInAddress, f.Address, LimitAddress},
 	} {
+		if r.limit == LimitEmail && f.KnownPair {
+			continue
+		}
 		if w := r.rule.Wait(r.f, f.Now); w > wait {
 			wait, limit = w, r.limit
 		}

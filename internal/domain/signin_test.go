@@ -71,6 +71,8 @@ func TestSignInWait(t *testing.T) {
 		{"many addresses, one email: at most 30 s", SignInFailures{Email: Failures{500, now}, Now: now}, 30 * time.Second, LimitEmail},
 		{"one address, many emails: at most 10 s", SignInFailures{Pair: Failures{1, now}, Email: Failures{1, now}, Address: Failures{5000, now}, Now: now}, 10 * time.Second, LimitAddress},
 		{"the longest wait wins", SignInFailures{Pair: Failures{3, now}, Email: Failures{25, now}, Now: now}, 30 * time.Second, LimitEmail},
+		{"many addresses, one email, from an address that signed in as it before", SignInFailures{Email: Failures{500, now}, KnownPair: true, Now: now}, 0, LimitNone},
+		{"a known address still has its own back-off", SignInFailures{Pair: Failures{4, now}, Email: Failures{500, now}, KnownPair: true, Now: now}, 10 * time.Second, LimitPair},
 		{"waited out", SignInFailures{Pair: Failures{4, now.Add(-11 * time.Second)}, Email: Failures{25, now.Add(-31 * time.Second)}, Now: now}, 0, LimitNone},
 	}
 	for _, tt := range tests {
