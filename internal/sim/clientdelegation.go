@@ -59,6 +59,9 @@ type firmClient struct {
 	uuid, orgNo, name, rel string
 	packages               []string
 	deleted                bool
+	// ended is set by EndClientRelationship: the client no longer has the
+	// firm as its facilitator (kept in the state file).
+	ended bool
 }
 
 // delegationKey is a system user and a client party.
@@ -94,6 +97,8 @@ type FirmClientInfo struct {
 	Relationship string   `json:"relationship"`
 	Packages     []string `json:"packages"`
 	Deleted      bool     `json:"deleted,omitempty"`
+	// Ended is a relationship ended since the seed (EndClientRelationship).
+	Ended bool `json:"ended,omitempty"`
 }
 
 // initDelegation sets up the firms, persons and ID-porten from the seed.
@@ -397,7 +402,7 @@ func (s *Server) facilitatorClientsLocked(u *systemUser) []*firmClient {
 	}
 	var out []*firmClient
 	for _, c := range f.clients {
-		if !c.deleted && slices.ContainsFunc(u.packages, func(p string) bool { return slices.Contains(c.packages, p) }) {
+		if !c.deleted && !c.ended && slices.ContainsFunc(u.packages, func(p string) bool { return slices.Contains(c.packages, p) }) {
 			out = append(out, c)
 		}
 	}
@@ -569,7 +574,7 @@ func (s *Server) FirmClients(orgNo string) []FirmClientInfo {
 	out := make([]FirmClientInfo, 0, len(f.clients))
 	for _, c := range f.clients {
 		out = append(out, FirmClientInfo{ClientID: c.uuid, OrgNo: c.orgNo, Name: c.name, Relationship: c.rel,
-			Packages: slices.Clone(c.packages), Deleted: c.deleted})
+			Packages: slices.Clone(c.packages), Deleted: c.deleted, Ended: c.ended})
 	}
 	return out
 }
@@ -634,4 +639,67 @@ func (s *Server) adminClientDelegation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// EndClientRelationship ends a client's relationship to its firm, as when
+// the client takes another accountant in Enhetsregisteret or its explicit
+// delegation is withdrawn: it is no longer available, so adding it is
+// AUTH-00079. Delegations already made stay (whether Access Management
+// removes them is UNCONFIRMED). client is the party UUID or the org number.
+// It returns ErrNotFound for a firm or client the seed does not have.
+func (s *Server) EndClientRelationship(firmOrgNo, client string) error {
+	s.mu.Lock()
+	var c *firmClient
+	if f := s.cd.firms[firmOrgNo]; f != nil {
+		c = f.byUUID[s.resolveClientLocked(client)]
+	}
+	if c == nil {
+		s.mu.Unlock()
+		return ErrNotFound
+	}
+	if !c.ended {
+		c.ended = true
+		s.changedLocked()
+		s.logf("sim: client %s no longer has %s as facilitator", c.orgNo, firmOrgNo)
+	}
+	s.mu.Unlock()
+	return s.commit()
+}
+
+// adminEndClient serves POST /_sim/firms/{orgNo}/clients/{client}/end.
+func (s *Server) adminEndClient(w http.ResponseWriter, r *http.Request) {
+	if err := s.EndClientRelationship(r.PathValue("orgNo"), r.PathValue("client")); err != nil {
+		writeAdminError(w, http.StatusNotFound, "no such firm or client")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// endedLocked lists the ended relationships, for the state file. The caller
+// holds s.mu.
+func (s *Server) endedLocked() []savedEnded {
+	var out []savedEnded
+	for _, f := range s.cd.firms {
+		for _, c := range f.clients {
+			if c.ended {
+				out = append(out, savedEnded{FirmOrgNo: f.orgNo, ClientOrgNo: c.orgNo})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b savedEnded) int {
+		return strings.Compare(a.FirmOrgNo+a.ClientOrgNo, b.FirmOrgNo+b.ClientOrgNo)
+	})
+	return out
+}
+
+// restoreEndedLocked applies saved ended relationships; one the seed no
+// longer has is dropped. The caller holds s.mu.
+func (s *Server) restoreEndedLocked(ended []savedEnded) {
+	for _, e := range ended {
+		if f := s.cd.firms[e.FirmOrgNo]; f != nil {
+			if c := f.byUUID[partyUUID(e.ClientOrgNo)]; c != nil {
+				c.ended = true
+			}
+		}
+	}
 }

@@ -453,3 +453,71 @@ func FuzzClientQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestEndClientRelationship checks that a client that leaves the firm after
+// it was listed cannot be added (AUTH-00079), keeps a delegation made before,
+// and stays ended after a restart.
+func TestEndClientRelationship(t *testing.T) {
+	se := newStateEnv(t, filepath.Join(t.TempDir(), "state.json"))
+	se.addIDPClients()
+	agent := se.approvedAgent(se.token(), FirmOrgNo)
+	tok := se.altinnToken(PersonClientAdmin)
+	kept, leaving := seedFirmClient(t, 0), seedFirmClient(t, 1)
+	if err := se.sim.DelegateClient(agent, kept.OrgNo); err != nil {
+		t.Fatal(err)
+	}
+	if r := se.do("POST", "/_sim/firms/"+FirmOrgNo+"/clients/"+leaving.OrgNo+"/end", "", nil); r.status != http.StatusNoContent {
+		t.Fatalf("end: %d %s", r.status, r.body)
+	}
+	if err := se.sim.EndClientRelationship(FirmOrgNo, kept.OrgNo); err != nil {
+		t.Fatal(err)
+	}
+	if err := se.sim.EndClientRelationship(FirmOrgNo, "123456785"); err == nil {
+		t.Error("ending an unknown client")
+	}
+	check := func(e *env, tok string) {
+		t.Helper()
+		if code, _ := problemCode(t, e.do("POST", clientsPath("/clients", agent, partyUUID(leaving.OrgNo)), tok, nil)); code != "AUTH-00079" {
+			t.Errorf("add of a client that left: %s", code)
+		}
+		avail := decodeClientList(t, e.do("GET", clientsPath("/clients/available", agent, ""), tok, nil))
+		if len(avail.Data) != FirmClientCount-18 {
+			t.Errorf("available: %d", len(avail.Data))
+		}
+		if got := decodeClientList(t, e.do("GET", clientsPath("/clients", agent, ""), tok, nil)); len(got.Data) != 1 || got.Data[0].ClientOrg != kept.OrgNo {
+			t.Errorf("delegated: %+v", got.Data)
+		}
+	}
+	check(se.env, tok)
+	se2 := se.restart()
+	se2.addIDPClients()
+	check(se2.env, se2.altinnToken(PersonClientAdmin))
+	if f := se2.sim.FirmClients(FirmOrgNo); !f[1].Ended || f[2].Ended {
+		t.Errorf("ended flags %+v %+v", f[1], f[2])
+	}
+}
+
+// TestGeneratedFirm checks a big firm for the benchmark: 1,000 clients, all
+// available and delegable.
+func TestGeneratedFirm(t *testing.T) {
+	big := GeneratedFirm("315000017", "Stor Regnskap AS", 31300000, 1000)
+	e := newEnv(t, func(c *Config) {
+		c.Seed.Firms = append(c.Seed.Firms, big)
+		c.Seed.Persons = append(c.Seed.Persons, Person{PID: "30859240085", Name: "Stor Admin", Roles: []PersonRole{{OrgNo: big.OrgNo, Roles: []string{"KLADM"}}}})
+	})
+	e.addIDPClients()
+	agent := e.approvedAgent(e.token(), big.OrgNo)
+	tok := e.altinnToken("30859240085")
+	avail := decodeClientList(t, e.do("GET", clientsPath("/clients/available", agent, ""), tok, nil))
+	if len(avail.Data) != 1000 {
+		t.Fatalf("available: %d", len(avail.Data))
+	}
+	for _, c := range avail.Data[:50] {
+		if r := e.do("POST", clientsPath("/clients", agent, c.ClientID), tok, nil); r.status != http.StatusOK {
+			t.Fatalf("add %s: %d %s", c.ClientOrg, r.status, r.body)
+		}
+	}
+	if n := len(e.sim.ClientDelegations()); n != 50 {
+		t.Errorf("%d delegations", n)
+	}
+}

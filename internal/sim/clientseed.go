@@ -208,6 +208,18 @@ func DevIDPortenClient(serviceURL, keyID, publicKeyPEM string) IDPortenClient {
 	}
 }
 
+// GeneratedFirm is a firm with n clients that all have it as accountant
+// (regnskapsforer), with valid org numbers from base (8 digits, followed by
+// the check digit) up, named from their digits: for benchmarks and big seeds,
+// e.g. GeneratedFirm("315000017", "Stor Regnskap AS", 31300000, 1000).
+func GeneratedFirm(orgNo, name string, base, n int) Firm {
+	f := Firm{OrgNo: orgNo, Name: name}
+	for _, o := range generatedOrgs(base, n) {
+		f.Clients = append(f.Clients, FirmClient{OrgNo: o, Name: BrregName("", o), Relationship: RelRegnskapsforer})
+	}
+	return f
+}
+
 // generatedOrgs returns n valid org numbers from base (8 digits) up.
 func generatedOrgs(base, n int) []string {
 	var out []string

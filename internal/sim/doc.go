@@ -228,7 +228,8 @@
 //	GET    /_sim/clientdelegations              every client delegation (see ClientDelegationInfo)
 //	POST   /_sim/systemusers/{id}/clients/{c}   add client c (party UUID or org number) as in Altinn's portal (204)
 //	DELETE /_sim/systemusers/{id}/clients/{c}   remove it as in the portal (204; 404 AUTH-00038)
-//	GET    /_sim/firms/{orgNo}/clients          the firm's clients: relationship, packages, deleted
+//	GET    /_sim/firms/{orgNo}/clients          the firm's clients: relationship, packages, deleted, ended
+//	POST   /_sim/firms/{orgNo}/clients/{c}/end  client c leaves the firm: no longer available, an add is AUTH-00079 (204)
 //	GET    /_sim/persons                        the test persons and their roles
 //
 // The admin clock, like Server.SetNow, ages requests and system users (timedOut,
@@ -283,8 +284,9 @@
 // is replaced atomically (a temporary file, fsync, rename) and readable by its
 // owner only. A change that cannot be saved is answered with a 500.
 //
-// The client delegations are kept too (in the same file version: a file without
-// them has none); a system user deleted by the customer loses its delegations.
+// The client delegations and the client relationships ended through the admin
+// API are kept too (in the same file version: a file without them has none); a
+// system user deleted by the customer loses its delegations.
 //
 // Not kept: organisations, the package and resource catalogues and the
 // Maskinporten clients (they come from the seed and AddClient at every start),

@@ -92,6 +92,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /_sim/clock", s.adminClock)
 	mux.HandleFunc("GET /_sim/clientdelegations", s.adminListDelegations)
 	mux.HandleFunc("GET /_sim/firms/{orgNo}/clients", s.adminFirmClients)
+	mux.HandleFunc("POST /_sim/firms/{orgNo}/clients/{client}/end", s.adminEndClient)
 	mux.HandleFunc("GET /_sim/persons", s.adminPersons)
 	mux.HandleFunc("POST /_sim/systemusers/{id}/clients/{client}", s.adminClientDelegation)
 	mux.HandleFunc("DELETE /_sim/systemusers/{id}/clients/{client}", s.adminClientDelegation)

@@ -55,6 +55,14 @@ type savedState struct {
 	// has none).
 	ClientDelegations   []savedDelegation `json:"clientDelegations,omitempty"`
 	ClientDelegationSeq int               `json:"clientDelegationSeq,omitempty"`
+	// EndedClients are client relationships ended since the seed.
+	EndedClients []savedEnded `json:"endedClients,omitempty"`
+}
+
+// savedEnded is an ended client relationship in the state file.
+type savedEnded struct {
+	FirmOrgNo   string `json:"firmOrgNo"`
+	ClientOrgNo string `json:"clientOrgNo"`
 }
 
 // fields copies the Server's own saved fields into st (save) or back (load).
@@ -405,6 +413,7 @@ func (s *Server) restoreLocked(st *savedState, fp string) error {
 		s.cd.delegations[k] = d
 		s.cd.seq = max(s.cd.seq, d.seq)
 	}
+	s.restoreEndedLocked(st.EndedClients)
 	return nil
 }
 
@@ -458,6 +467,7 @@ func (s *Server) snapshotLocked() *savedState {
 		sd.fields(d, true)
 		st.ClientDelegations = append(st.ClientDelegations, sd)
 	}
+	st.EndedClients = s.endedLocked()
 	return st
 }
 
