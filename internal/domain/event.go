@@ -87,9 +87,10 @@ const maxErrorText = 300
 
 // OneLine is a failure's words as the timeline and the dashboard store and
 // show them (a webhook attempt's error, a mail's refusal): one line, valid
-// UTF-8, at most 300 bytes, cut at a character with "…".
+// UTF-8 without NUL (Postgres stores neither), at most 300 bytes, cut at a
+// character with "…".
 func OneLine(s string) string {
-	s = strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ")
+	s = strings.Join(strings.Fields(strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", " ")), " ")
 	if len(s) > maxErrorText {
 		cut := maxErrorText
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
