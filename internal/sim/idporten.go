@@ -601,11 +601,12 @@ func (s *Server) idportenToken(r *http.Request, w http.ResponseWriter) (map[stri
 // with; another method, an unknown client or bad credentials are
 // invalid_client (401).
 func (s *Server) authenticateClient(r *http.Request, f url.Values) (*idpClient, *oauthError) {
+	user, pass, basic := r.BasicAuth()
 	invalid := func(format string, args ...any) *oauthError {
 		e := oauthErr(http.StatusUnauthorized, "invalid_client", format, args...)
+		e.wwwAuthBasic = basic // RFC 6749 §5.2: a failed Authorization header gets a challenge
 		return e
 	}
-	user, pass, basic := r.BasicAuth()
 	assertion := f.Get("client_assertion")
 	id := f.Get("client_id")
 	var method string
@@ -645,9 +646,7 @@ func (s *Server) authenticateClient(r *http.Request, f url.Values) (*idpClient, 
 	defer s.mu.Unlock()
 	cl := s.idp.clients[id]
 	if cl == nil {
-		e := invalid("Unknown client %q.", id)
-		e.wwwAuthBasic = basic
-		return nil, e
+		return nil, invalid("Unknown client %q.", id)
 	}
 	if cl.method != method {
 		return nil, invalid("The client is registered with %s, not %s.", cl.method, method)
@@ -660,9 +659,7 @@ func (s *Server) authenticateClient(r *http.Request, f url.Values) (*idpClient, 
 		}
 		sum := sha256.Sum256([]byte(secret))
 		if subtle.ConstantTimeCompare(sum[:], cl.secretHash[:]) != 1 {
-			e := invalid("Client authentication failed.")
-			e.wwwAuthBasic = basic
-			return nil, e
+			return nil, invalid("Client authentication failed.")
 		}
 	case AuthPrivateKeyJWT:
 		if e := s.checkClientAssertionLocked(cl, assertion); e != nil {

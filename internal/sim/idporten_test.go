@@ -575,3 +575,48 @@ func pemOf(k *rsa.PublicKey) string {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }
+
+// TestIDPortenClientSecretBasic checks client_secret_basic: the right secret
+// gets the tokens, a wrong one 401 invalid_client with a Basic challenge, and
+// a key client's empty Basic header (as x/oauth2's auto-detection sends first)
+// is refused before the code is spent.
+func TestIDPortenClientSecretBasic(t *testing.T) {
+	e := newEnv(t)
+	e.addIDPClients()
+	const basicClient = "test-basic-client"
+	if err := e.sim.AddIDPortenClient(IDPortenClient{ClientID: basicClient, RedirectURIs: []string{idpRedirect}, AuthMethod: AuthClientSecretBasic, Secret: clientSecret}); err != nil {
+		t.Fatal(err)
+	}
+	post := func(form url.Values, user, pass string) (int, http.Header, map[string]any) {
+		req, _ := http.NewRequest("POST", e.url+idportenBase+"/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(url.QueryEscape(user), url.QueryEscape(pass))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, resp.Header, body
+	}
+	p := authzParams()
+	p.Set("client_id", basicClient)
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {e.code(p, PersonClientAdmin)}, "redirect_uri": {idpRedirect}, "code_verifier": {testVerifier}}
+	st, h, body := post(form, basicClient, "wrong-secret-but-long")
+	if st != http.StatusUnauthorized || body["error"] != "invalid_client" || !strings.HasPrefix(h.Get("WWW-Authenticate"), "Basic") {
+		t.Errorf("wrong secret: %d %v %v", st, h, body)
+	}
+	if st, _, body := post(form, basicClient, clientSecret); st != http.StatusOK || body["id_token"] == nil {
+		t.Errorf("right secret: %d %v", st, body)
+	}
+
+	f := e.codeForm(e.code(authzParams(), PersonClientAdmin))
+	if st, _, body := post(f, idpClientID, ""); st != http.StatusUnauthorized || body["error"] != "invalid_client" {
+		t.Errorf("empty Basic for a key client: %d %v", st, body)
+	}
+	f.Set("client_assertion", e.assertion(idpClientID, nil))
+	if st, body := e.idpToken(f); st != http.StatusOK {
+		t.Errorf("the code after a refused client authentication: %d %v", st, body)
+	}
+}
