@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -519,5 +520,40 @@ func TestGeneratedFirm(t *testing.T) {
 	}
 	if n := len(e.sim.ClientDelegations()); n != 50 {
 		t.Errorf("%d delegations", n)
+	}
+}
+
+// TestClientDelegationConcurrentAdds checks that adds of the same clients at
+// once store each client once.
+func TestClientDelegationConcurrentAdds(t *testing.T) {
+	e := newEnv(t)
+	e.addIDPClients()
+	agent := e.approvedAgent(e.token(), FirmOrgNo)
+	tok := e.altinnToken(PersonClientAdmin)
+	clients := decodeClientList(t, e.do("GET", clientsPath("/clients/available", agent, ""), tok, nil)).Data[:10]
+	errs := make(chan error, 40)
+	for w := 0; w < 4; w++ {
+		go func() {
+			for _, c := range clients {
+				req, _ := http.NewRequest("POST", e.url+clientsPath("/clients", agent, c.ClientID), nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := http.DefaultClient.Do(req)
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = errors.New(resp.Status)
+					}
+				}
+				errs <- err
+			}
+		}()
+	}
+	for i := 0; i < 40; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := e.sim.Stats(); st.ClientsAdded != 10 || st.ClientsAddedAgain != 30 || len(e.sim.ClientDelegations()) != 10 {
+		t.Errorf("stats %+v, %d delegations", st, len(e.sim.ClientDelegations()))
 	}
 }
