@@ -231,6 +231,7 @@
 //	GET    /_sim/firms/{orgNo}/clients          the firm's clients: relationship, packages, deleted, ended
 //	POST   /_sim/firms/{orgNo}/clients/{c}/end  client c leaves the firm: no longer available, an add is AUTH-00079 (204)
 //	GET    /_sim/persons                        the test persons and their roles
+//	POST   /_sim/idporten/clients               register an ID-porten client given as IDPortenClient JSON (201)
 //
 // The admin clock, like Server.SetNow, ages requests and system users (timedOut,
 // legacy Timedout) but leaves the checks of grants and access tokens on the real clock

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	_ "embed"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -261,7 +262,6 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		"authorization_endpoint":                           iss + "/authorize",
 		"token_endpoint":                                   iss + "/token",
 		"jwks_uri":                                         iss + "/jwks.json",
-		"end_session_endpoint":                             iss + "/endsession",
 		"response_types_supported":                         []string{"code"},
 		"response_modes_supported":                         []string{"query"},
 		"grant_types_supported":                            []string{"authorization_code", "refresh_token"},
@@ -275,7 +275,6 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		"ui_locales_supported":                             []string{"nb", "nn", "en", "se"},
 		"claims_supported":                                 []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "pid", "sid", "locale"},
 		"authorization_response_iss_parameter_supported":   true,
-		"frontchannel_logout_supported":                    true,
 	})
 }
 
@@ -970,4 +969,22 @@ func (s *Server) verifyAltinnToken(h string) (*personToken, error) {
 	lv, _ := claims["urn:altinn:authlevel"].(string)
 	_, _ = fmt.Sscan(lv, &pt.authLevel)
 	return pt, nil
+}
+
+// adminAddIDPortenClient serves POST /_sim/idporten/clients: an
+// IDPortenClient as JSON registers (or replaces) an ID-porten client, for
+// people running the simulator on its own.
+func (s *Server) adminAddIDPortenClient(w http.ResponseWriter, r *http.Request) {
+	var c IDPortenClient
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		writeAdminError(w, http.StatusBadRequest, "bad ID-porten client: "+err.Error())
+		return
+	}
+	if err := s.AddIDPortenClient(c); err != nil {
+		writeAdminError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"clientId": c.ClientID})
 }

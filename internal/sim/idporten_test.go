@@ -620,3 +620,25 @@ func TestIDPortenClientSecretBasic(t *testing.T) {
 		t.Errorf("the code after a refused client authentication: %d %v", st, body)
 	}
 }
+
+// TestAdminIDPortenClient registers a client over the admin API and logs in with it.
+func TestAdminIDPortenClient(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("POST", "/_sim/idporten/clients", "", map[string]any{"clientId": secretClient, "redirectUris": []string{idpRedirect},
+		"authMethod": AuthClientSecretPost, "secret": clientSecret})
+	if r.status != http.StatusCreated {
+		t.Fatalf("add: %d %s", r.status, r.body)
+	}
+	p := authzParams()
+	p.Set("client_id", secretClient)
+	f := url.Values{"grant_type": {"authorization_code"}, "code": {e.code(p, PersonClientAdmin)}, "redirect_uri": {idpRedirect},
+		"code_verifier": {testVerifier}, "client_id": {secretClient}, "client_secret": {clientSecret}}
+	if st, b := e.idpToken(f); st != http.StatusOK {
+		t.Errorf("token: %d %v", st, b)
+	}
+	for _, body := range []any{"{", map[string]any{"clientId": "x"}, map[string]any{"clientId": "x", "redirectUris": []string{idpRedirect}, "secret": "short", "authMethod": AuthClientSecretPost}, map[string]any{"clientid2": 1}} {
+		if r := e.do("POST", "/_sim/idporten/clients", "", body); r.status != http.StatusBadRequest {
+			t.Errorf("%v: %d", body, r.status)
+		}
+	}
+}

@@ -94,6 +94,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /_sim/firms/{orgNo}/clients", s.adminFirmClients)
 	mux.HandleFunc("POST /_sim/firms/{orgNo}/clients/{client}/end", s.adminEndClient)
 	mux.HandleFunc("GET /_sim/persons", s.adminPersons)
+	mux.HandleFunc("POST /_sim/idporten/clients", s.adminAddIDPortenClient)
 	mux.HandleFunc("POST /_sim/systemusers/{id}/clients/{client}", s.adminClientDelegation)
 	mux.HandleFunc("DELETE /_sim/systemusers/{id}/clients/{client}", s.adminClientDelegation)
 
