@@ -1,10 +1,13 @@
 package altinn
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -122,5 +125,65 @@ func FuzzParseProblem(f *testing.F) {
 			t.Fatalf("Error() is not one line of valid UTF-8: %q", msg)
 		}
 		_ = p.Codes()
+	})
+}
+
+// FuzzMetadata is Altinn's package metadata and Resource Registry
+// answering anything (any status, any body): Package and Resource never
+// panic, and either answer an error or a package with its urn (a resource
+// with its identifier), never a zero value; a resource's texts in any
+// language come trimmed.
+func FuzzMetadata(f *testing.F) {
+	for _, s := range []struct {
+		status int
+		body   string
+	}{
+		{200, `{"id":"1d71e7c7-2d0c-4f3f-a1b2-000000000001","urn":"urn:altinn:accesspackage:regnskapsforer-lonn","name":"Regnskapsfører lønn","description":"x","isAssignable":false,"isDelegable":true}`},
+		{200, `{"identifier":"ske-krav-og-betalinger","title":{"nb":" Krav og betalinger ","en":"Claims"},"description":{"nb":"x"},"rightDescription":{},"resourceType":"GenericAccessResource","delegable":true}`},
+		{200, `{}`}, {200, `null`}, {200, `[]`}, {200, `{"urn":12}`}, {204, ``}, {404, `{"title":"Not Found"}`},
+		{500, "<html>\x00</html>"}, {200, "{\"identifier\":\"\xff\",\"urn\":\"\xff\"}"},
+	} {
+		f.Add(s.status, []byte(s.body))
+	}
+	var (
+		mu     sync.Mutex
+		status int
+		body   []byte
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		st, b := status, body
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(st)
+		_, _ = w.Write(b)
+	}))
+	f.Cleanup(srv.Close)
+	m := NewMetadata(srv.URL, srv.Client())
+	f.Fuzz(func(t *testing.T, st int, b []byte) {
+		if st < 200 || st > 599 {
+			st = 200 + (st%400+400)%400
+		}
+		mu.Lock()
+		status, body = st, b
+		mu.Unlock()
+		p, err := m.PackageIn(context.Background(), "urn:altinn:accesspackage:regnskapsforer-lonn", "nn")
+		if err == nil && (p == nil || p.URN == "") || err != nil && p != nil {
+			t.Fatalf("PackageIn on %d %q = %+v, %v", st, b, p, err)
+		}
+		r, err := m.Resource(context.Background(), "ske-krav-og-betalinger")
+		if err == nil && (r == nil || r.Identifier == "") || err != nil && r != nil {
+			t.Fatalf("Resource on %d %q = %+v, %v", st, b, r, err)
+		}
+		if r != nil {
+			for _, lang := range []string{"nb", "nn", "en", "se", ""} {
+				txt := r.In(lang)
+				for _, s := range []string{txt.Title, txt.Description, txt.RightDescription} {
+					if s != strings.TrimSpace(s) {
+						t.Fatalf("resource text %q is not trimmed", s)
+					}
+				}
+			}
+		}
 	})
 }
