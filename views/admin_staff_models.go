@@ -31,8 +31,10 @@ type StaffRow struct {
 	// ResetURL asks to reset the account's password (an active account
 	// not the admin's own), "" when not offered.
 	ResetURL string
-	// UnlockURL clears the account's sign-in throttle (an active account
-	// not the admin's own), "" when not offered.
+	// Failures is the account's failed sign-ins in the last hour since its
+	// last success; UnlockURL clears them, the sign-in throttle (an active
+	// account not the admin's own, with failures), "" when not offered.
+	Failures  int
 	UnlockURL string
 }
 

@@ -294,8 +294,14 @@ func TestAdminUnlocksSignIn(t *testing.T) {
 	if !strings.Contains(list.body, `action="`+staffPath(alice, "unlock")+`"`) || !strings.Contains(list.body, "Opphev ventetid for innlogging for alice@example.com") {
 		t.Fatalf("no unlock form for alice on the staff page:\n%s", list.body)
 	}
+	if !strings.Contains(list.body, "Feil passord siste time: "+strconv.Itoa(domain.SignInPair.Free)) {
+		t.Fatalf("alice's failures are not shown:\n%s", list.body)
+	}
 	if strings.Contains(list.body, `action="`+staffPath(e.staffNamed("boss@example.com"), "unlock")+`"`) {
 		t.Fatal("an admin is offered to unlock their own account")
+	}
+	if strings.Contains(list.body, `action="`+staffPath(e.staffNamed("vera@example.com"), "unlock")+`"`) {
+		t.Fatal("an account without failures is offered an unlock")
 	}
 	if res := admin.post(e.web.URL+staffPath(alice, "unlock"), url.Values{}); res.status != http.StatusForbidden {
 		t.Fatalf("unlock without a CSRF token: %d, want 403", res.status)
@@ -313,6 +319,9 @@ func TestAdminUnlocksSignIn(t *testing.T) {
 	}
 	if l := log[0]; l.Action != db.AuditSignInUnlocked || l.Actor != "boss@example.com" || l.Detail["email"] != "alice@example.com" || l.StaffID == nil {
 		t.Fatalf("audit: %+v", l)
+	}
+	if after := admin.get(e.web.URL + "/admin/staff"); strings.Contains(after.body, `action="`+staffPath(alice, "unlock")+`"`) {
+		t.Fatal("the unlock is still offered after it")
 	}
 	if res := e.signInFrom(e.browser(), addr, "alice@example.com", staffPassword); res.status != http.StatusSeeOther {
 		t.Fatalf("alice after the unlock: %d\n%s", res.status, res.body)

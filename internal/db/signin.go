@@ -201,6 +201,31 @@ func (d *DB) SignIn(ctx context.Context, a SignInAttempt, check func(s *Staff) b
 	return res, nil
 }
 
+// RecentSignInFailures counts, for every staff account with any, the failed
+// sign-ins for its email in the last hour (the longest of the throttle's
+// windows) since its last success or unlock: the staff page shows them, and
+// offers to clear them (UnlockSignIn). By account id.
+func (d *DB) RecentSignInFailures(ctx context.Context) (map[int64]int, error) {
+	rows, err := d.Pool.Query(ctx, `
+		SELECT s.id, count(*) FROM staff s
+		JOIN audit_log a ON a.actor = s.email AND a.action = '`+AuditSignInFailed+`'
+		  AND a.at > now() - make_interval(secs => $1::float8)
+		WHERE a.id > greatest(
+			coalesce((SELECT max(id) FROM audit_log WHERE actor = s.email AND action = '`+AuditSignIn+`'), 0),
+			coalesce((SELECT max(id) FROM audit_log WHERE action = '`+AuditSignInUnlocked+`' AND detail->>'email' = s.email), 0))
+		GROUP BY s.id`, max(domain.SignInPair.Window, domain.SignInEmail.Window).Seconds())
+	if err != nil {
+		return nil, fmt.Errorf("db: recent sign-in failures: %w", err)
+	}
+	out := map[int64]int{}
+	var id int64
+	var n int
+	if _, err := pgx.ForEachRow(rows, []any{&id, &n}, func() error { out[id] = n; return nil }); err != nil {
+		return nil, fmt.Errorf("db: recent sign-in failures: %w", err)
+	}
+	return out, nil
+}
+
 // UnlockSignIn clears an account's sign-in throttle: the failures for its
 // email, from every address, no longer count (an address's own count, which
 // is about every email tried from it, stays). It records who did it (by's

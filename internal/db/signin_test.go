@@ -67,11 +67,17 @@ func TestSignInFailures(t *testing.T) {
 
 	// An admin's unlock clears the email's counts from every address.
 	audit("alice@example.com", db.AuditSignInFailed, "192.0.2.3")
+	if got, err := d.RecentSignInFailures(ctx); err != nil || len(got) != 1 || got[alice.ID] != 1 {
+		t.Fatalf("recent failures by account: %v (%v), want alice's 1 since her success (bob has no account)", got, err)
+	}
 	if _, err := d.UnlockSignIn(ctx, alice.ID, db.AuditEntry{Actor: "admin@example.com", IP: "192.0.2.7"}); err != nil {
 		t.Fatal(err)
 	}
 	check("unlocked", "alice@example.com", "192.0.2.2", counts{0, 0, 2})
 	check("unlocked, other address", "alice@example.com", "192.0.2.3", counts{0, 0, 1})
+	if got, err := d.RecentSignInFailures(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("recent failures after the unlock: %v (%v)", got, err)
+	}
 	log, err := d.AuditLog(ctx, db.AuditFilter{Limit: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -37,6 +37,7 @@ type StaffStore interface {
 	SetStaffRole(ctx context.Context, id int64, role domain.Role, by db.AuditEntry) (*db.Staff, error)
 	DisableStaff(ctx context.Context, id int64, by db.AuditEntry) error
 	UnlockSignIn(ctx context.Context, id int64, by db.AuditEntry) (*db.Staff, error)
+	RecentSignInFailures(ctx context.Context) (map[int64]int, error)
 
 	PasswordStore // admin_account.go: changing and resetting passwords
 }

@@ -41,6 +41,10 @@ func (h *Handler) renderStaffList(c echo.Context, status int, m views.StaffList)
 	if err != nil {
 		return err
 	}
+	failures, err := h.Staff.RecentSignInFailures(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	m.AdminPage = h.adminPage(c, "admin.staff.heading")
 	m.Roles, m.AddURL = roleNames(), views.StaffPath
 	me := staffFrom(c)
@@ -57,7 +61,9 @@ func (h *Handler) renderStaffList(c echo.Context, status int, m views.StaffList)
 			if s.DisabledAt == nil {
 				r.DisableURL = staffURL(s.ID, "disable")
 				r.ResetURL = staffURL(s.ID, "reset")
-				r.UnlockURL = staffURL(s.ID, "unlock")
+				if r.Failures = failures[s.ID]; r.Failures > 0 {
+					r.UnlockURL = staffURL(s.ID, "unlock")
+				}
 			}
 		}
 		if m.DoneKey != "" && id == doneID {

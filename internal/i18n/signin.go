@@ -18,9 +18,10 @@ func init() {
 			"admin.signin.wait.seconds": "%d sekunder",
 			"admin.signin.wait.minutes": "%d minutter",
 
+			"admin.staff.failures":      "Feil passord siste time: %d",
 			"admin.staff.unlock":        "Opphev ventetid",
 			"admin.staff.unlock.label":  "Opphev ventetid for innlogging for %s",
-			"admin.staff.unlock.hint":   "Etter flere feil passord må man vente litt før neste forsøk. Opphev ventetiden hvis den ansatte trenger å logge inn nå.",
+			"admin.staff.unlock.hint":   "Etter flere feil passord må man vente litt før neste forsøk. Har noen tastet feil passord for en ansatt, kan du oppheve ventetiden hvis den ansatte trenger å logge inn nå.",
 			"admin.staff.done.unlocked": "Ventetiden for innlogging er opphevet for",
 
 			"error.crosssite": "Skjemaet ble sendt fra en annen nettside, så vi tok ikke imot det. Åpne siden her, og send skjemaet derfra.",
@@ -35,9 +36,10 @@ func init() {
 			"admin.signin.wait.seconds": "%d seconds",
 			"admin.signin.wait.minutes": "%d minutes",
 
+			"admin.staff.failures":      "Wrong passwords in the last hour: %d",
 			"admin.staff.unlock":        "Clear sign-in delay",
 			"admin.staff.unlock.label":  "Clear sign-in delay for %s",
-			"admin.staff.unlock.hint":   "After several wrong passwords, the next attempt has to wait a little. Clear the delay if the staff member needs to sign in now.",
+			"admin.staff.unlock.hint":   "After several wrong passwords, the next attempt has to wait a little. Where someone has typed wrong passwords for a staff member, you can clear the delay if they need to sign in now.",
 			"admin.staff.done.unlocked": "The sign-in delay is cleared for",
 
 			"error.crosssite": "The form was sent from another website, so it was refused. Open the page here and send the form from there.",
