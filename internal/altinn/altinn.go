@@ -140,6 +140,9 @@ type endpoint struct {
 	url   string // absolute URL to call
 	scope string
 	body  any // marshalled as JSON when non-nil
+	// person is a person's token (clients.go): sent instead of a
+	// Maskinporten token for scope, and never refreshed here.
+	person string
 }
 
 // op names the call in errors: "GET request/vendor/{id}".
@@ -208,9 +211,12 @@ func (c *Client) do(ctx context.Context, e endpoint) (*response, error) {
 		if until := c.NotBefore(); !until.IsZero() {
 			return nil, &HeldError{Op: e.op(), Until: until}
 		}
-		token, err := c.tokens.Token(ctx, e.scope)
-		if err != nil {
-			return nil, fmt.Errorf("altinn: %s: get token: %w", e.op(), err)
+		token := e.person
+		if token == "" {
+			var err error
+			if token, err = c.tokens.Token(ctx, e.scope); err != nil {
+				return nil, fmt.Errorf("altinn: %s: get token: %w", e.op(), err)
+			}
 		}
 		status, header, body, err := c.send(ctx, e, payload, token)
 		if err != nil {
@@ -219,7 +225,7 @@ func (c *Client) do(ctx context.Context, e endpoint) (*response, error) {
 		if status >= 200 && status < 300 {
 			return &response{status: status, body: body}, nil
 		}
-		if status == http.StatusUnauthorized && attempt == 0 {
+		if status == http.StatusUnauthorized && attempt == 0 && e.person == "" {
 			// The token may have been revoked or have expired early: get
 			// a new one and try once more. A second 401 is returned.
 			c.tokens.Invalidate(e.scope)

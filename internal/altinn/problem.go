@@ -324,6 +324,16 @@ func (p *Problem) Codes() []string {
 	return out
 }
 
+// SpecificCode is the code the problem is best known by: the first of its
+// validation list when it has one (an AUTH.VLD-000NN under a generic
+// STD-00000), else its own code.
+func (p *Problem) SpecificCode() string {
+	if codes := p.Codes(); len(codes) > 0 {
+		return codes[0]
+	}
+	return p.Code
+}
+
 // HasCode reports whether the problem is code, or carries code in its
 // validation list. Codes compare without regard to case.
 func (p *Problem) HasCode(code string) bool {

@@ -535,3 +535,18 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestSpecificCode(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ body, want string }{
+		{`{"status":400,"code":"STD-00000","validationErrors":[{"code":"AUTH.VLD-00014","detail":"System user not found"}]}`, "AUTH.VLD-00014"},
+		{`{"status":400,"code":"AUTH-00079","title":"Client not found"}`, "AUTH-00079"},
+		{`{"status":400}`, ""},
+	}
+	for _, tt := range tests {
+		p := parseProblem(400, http.Header{}, []byte(tt.body), time.Now())
+		if got := p.SpecificCode(); got != tt.want {
+			t.Errorf("%s: SpecificCode = %q, want %q", tt.body, got, tt.want)
+		}
+	}
+}

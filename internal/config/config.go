@@ -87,6 +87,8 @@ type Config struct {
 
 	SessionKey []byte // ONBOARD_SESSION_KEY(_FILE), 32+ bytes (secret); generated in dev
 
+	IDPorten IDPorten // ONBOARD_IDPORTEN_*: the accountant's login (idporten.go)
+
 	SimAddr      string // ONBOARD_SIM_ADDR: where the built-in simulator listens
 	SimPublicURL string // ONBOARD_SIM_PUBLIC_URL
 	SimSeedFile  string // ONBOARD_SIM_SEED_FILE
@@ -346,6 +348,7 @@ func Load(getenv func(string) string) (*Config, error) {
 			errs = append(errs, fmt.Errorf("ONBOARD_ALTINN_ENV=%s needs ONBOARD_MASKINPORTEN_CLIENT_ID, ONBOARD_MASKINPORTEN_KID and ONBOARD_MASKINPORTEN_KEY_FILE", c.AltinnEnv))
 		}
 	}
+	errs = append(errs, c.loadIDPorten(get, secret)...)
 	for _, h := range splitList(get("ONBOARD_ALTINN_CONFIRM_HOSTS", confirmDefault)) {
 		c.ConfirmHosts = append(c.ConfirmHosts, strings.ToLower(h))
 	}
@@ -639,7 +642,10 @@ func (c *Config) Redacted() map[string]any {
 		"confirm_hosts": c.ConfirmHosts, "maskinporten_issuer": c.MaskinportenIssuer,
 		"maskinporten_client_id": c.MaskinportenClientID, "maskinporten_kid": c.MaskinportenKID,
 		"maskinporten_key": set(len(c.MaskinportenKeyPEM) > 0), "session_key": set(len(c.SessionKey) > 0),
-		"sim_addr": c.SimAddr, "products": ids, "return_url": c.ReturnURL(),
+		"idporten_issuer": c.IDPorten.Issuer, "idporten_client_id": c.IDPorten.ClientID, "idporten_acr": c.IDPorten.ACR,
+		"idporten_redirect_url": c.IDPorten.RedirectURL, "idporten_key": set(len(c.IDPorten.KeyPEM) > 0),
+		"idporten_shared_key": set(len(c.IDPorten.ClientSecret) > 0),
+		"sim_addr":            c.SimAddr, "products": ids, "return_url": c.ReturnURL(),
 		"reconcile_schedule": durations(c.ReconcileSchedule), "revoke_sweep_interval": c.RevokeSweepInterval.String(),
 		"sweep_interval": c.SweepInterval.String(), "job_workers": c.JobWorkers, "shutdown_drain": c.ShutdownDrain.String(),
 		"campaign_concurrency": c.CampaignConcurrency, "campaign_rate": c.CampaignRate,

@@ -1,0 +1,229 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/onboard-altinn/onboard/internal/domain"
+)
+
+// PersonLogin is a person's ID-porten login for one agent onboarding
+// (migrations/00020_clients.sql). Pending and Token are sealed by the
+// caller (internal/sealed) with the row's ID: the database never holds them
+// in the clear.
+type PersonLogin struct {
+	ID           string     `db:"id"`
+	OnboardingID string     `db:"onboarding_id"`
+	Pending      []byte     `db:"pending"`
+	Token        []byte     `db:"token"`
+	TokenExpires *time.Time `db:"token_expires"`
+	Subject      string     `db:"subject"`
+	CreatedAt    time.Time  `db:"created_at"`
+	ExpiresAt    time.Time  `db:"expires_at"`
+}
+
+const loginColumns = `id, onboarding_id, pending, token, token_expires, coalesce(subject, '') AS subject, created_at, expires_at`
+
+// CreatePersonLogin stores a login with the id the caller made (so it can
+// seal pending with it first), for the browser cookie whose SHA-256 is
+// cookieHash, ending at expires.
+func (d *DB) CreatePersonLogin(ctx context.Context, id string, cookieHash []byte, onboardingID string, pending []byte, expires time.Time) error {
+	_, err := d.Pool.Exec(ctx, `
+		INSERT INTO person_logins (id, cookie_hash, onboarding_id, pending, expires_at)
+		VALUES ($1, $2, $3, $4, $5)`, id, cookieHash, onboardingID, pending, expires)
+	if err != nil {
+		return fmt.Errorf("db: create person login: %w", err)
+	}
+	return nil
+}
+
+// PersonLoginByCookie returns the live login of the cookie whose SHA-256 is
+// cookieHash, or ErrNotFound (none, or ended).
+func (d *DB) PersonLoginByCookie(ctx context.Context, cookieHash []byte) (*PersonLogin, error) {
+	return d.personLogin(ctx, `cookie_hash = $1`, cookieHash)
+}
+
+// PersonLoginByID returns a live login, or ErrNotFound.
+func (d *DB) PersonLoginByID(ctx context.Context, id string) (*PersonLogin, error) {
+	if !IsUUID(id) {
+		return nil, ErrNotFound
+	}
+	return d.personLogin(ctx, `id = $1`, id)
+}
+
+func (d *DB) personLogin(ctx context.Context, where string, arg any) (*PersonLogin, error) {
+	rows, err := d.Pool.Query(ctx, `SELECT `+loginColumns+` FROM person_logins WHERE `+where+` AND expires_at > now()`, arg)
+	if err != nil {
+		return nil, fmt.Errorf("db: person login: %w", err)
+	}
+	l, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[PersonLogin])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: person login: %w", err)
+	}
+	return l, nil
+}
+
+// CompletePersonLogin stores the logged-in person's sealed token, its
+// expiry and who they are, and forgets what the login had to remember
+// (pending: it works once). It returns ErrNotFound when the login has
+// ended or was completed already.
+func (d *DB) CompletePersonLogin(ctx context.Context, id string, token []byte, tokenExpires time.Time, subject string) error {
+	tag, err := d.Pool.Exec(ctx, `
+		UPDATE person_logins SET token = $2, token_expires = $3, subject = $4, pending = NULL,
+			expires_at = greatest(expires_at, $3)
+		WHERE id = $1 AND pending IS NOT NULL AND expires_at > now()`, id, token, tokenExpires, subject)
+	if err != nil {
+		return fmt.Errorf("db: complete person login: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// EndPersonLogin deletes a login (the person logged out, or it failed).
+func (d *DB) EndPersonLogin(ctx context.Context, id string) error {
+	if _, err := d.Pool.Exec(ctx, `DELETE FROM person_logins WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("db: end person login: %w", err)
+	}
+	return nil
+}
+
+// PruneLogins deletes the logins that ended before now and returns how
+// many.
+func (d *DB) PruneLogins(ctx context.Context, now time.Time) (int64, error) {
+	tag, err := d.Pool.Exec(ctx, `DELETE FROM person_logins WHERE expires_at <= $1`, now)
+	if err != nil {
+		return 0, fmt.Errorf("db: prune person logins: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// Client is one client of an agent onboarding.
+type Client struct {
+	OnboardingID string              `db:"onboarding_id"`
+	ClientID     string              `db:"client_id"`
+	OrgNo        string              `db:"org_no"`
+	OrgName      string              `db:"org_name"`
+	State        domain.ClientState  `db:"state"`
+	Reason       domain.ClientReason `db:"reason"`
+	Attempts     int                 `db:"attempts"`
+	LoginID      *string             `db:"login_id"`
+	ChangedBy    string              `db:"changed_by"`
+	ChangedAt    time.Time           `db:"changed_at"`
+	NextAt       *time.Time          `db:"next_at"`
+}
+
+const clientColumns = `onboarding_id, client_id, org_no, org_name, state, reason, attempts, login_id, changed_by, changed_at, next_at`
+
+// ClientRef names a client as Altinn lists it.
+type ClientRef struct {
+	ID      string // party UUID
+	OrgNo   string
+	OrgName string
+}
+
+// AskClients marks clients to be added (remove false) or removed, through
+// the login loginID, by the person by, and returns the ones that now wait
+// for a try: an add skips clients already delegated or being added, a
+// removal those already removed or being removed, so asking twice sends
+// nothing twice. A client that failed is asked again.
+func (d *DB) AskClients(ctx context.Context, onboardingID, loginID, by string, remove bool, clients []ClientRef) ([]Client, error) {
+	state, skip := domain.ClientAdding, []string{string(domain.ClientDelegated), string(domain.ClientAdding)}
+	if remove {
+		state, skip = domain.ClientRemoving, []string{string(domain.ClientRemoved), string(domain.ClientRemoving)}
+	}
+	ids, orgs, names := make([]string, 0, len(clients)), make([]string, 0, len(clients)), make([]string, 0, len(clients))
+	for _, c := range clients {
+		if !IsUUID(c.ID) {
+			return nil, fmt.Errorf("db: ask clients: %q is not a party uuid", truncate(c.ID, 60))
+		}
+		ids, orgs, names = append(ids, c.ID), append(orgs, c.OrgNo), append(names, c.OrgName)
+	}
+	rows, err := d.Pool.Query(ctx, `
+		INSERT INTO onboarding_clients AS c (onboarding_id, client_id, org_no, org_name, state, login_id, changed_by, next_at)
+		SELECT $1, u.id::uuid, u.org, u.name, $5, $2, $3, now()
+		FROM unnest($6::text[], $7::text[], $8::text[]) AS u(id, org, name)
+		ON CONFLICT (onboarding_id, client_id) DO UPDATE
+			SET state = excluded.state, reason = '', attempts = 0, login_id = excluded.login_id,
+				changed_by = excluded.changed_by, changed_at = now(), next_at = now(),
+				org_no = excluded.org_no, org_name = excluded.org_name
+			WHERE NOT (c.state = ANY($4::text[]))
+		RETURNING `+clientColumns,
+		onboardingID, loginID, by, skip, state, ids, orgs, names)
+	if err != nil {
+		return nil, fmt.Errorf("db: ask clients: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[Client])
+	if err != nil {
+		return nil, fmt.Errorf("db: ask clients: %w", err)
+	}
+	return out, nil
+}
+
+// ClientsOf returns an onboarding's clients, by organisation number.
+func (d *DB) ClientsOf(ctx context.Context, onboardingID string) ([]Client, error) {
+	rows, err := d.Pool.Query(ctx, `SELECT `+clientColumns+` FROM onboarding_clients WHERE onboarding_id = $1 ORDER BY org_no, client_id`, onboardingID)
+	if err != nil {
+		return nil, fmt.Errorf("db: clients: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[Client])
+	if err != nil {
+		return nil, fmt.Errorf("db: clients: %w", err)
+	}
+	return out, nil
+}
+
+// ClientCounts counts an onboarding's clients by state.
+func (d *DB) ClientCounts(ctx context.Context, onboardingID string) (map[domain.ClientState]int, error) {
+	rows, err := d.Pool.Query(ctx, `SELECT state, count(*)::int FROM onboarding_clients WHERE onboarding_id = $1 GROUP BY state`, onboardingID)
+	if err != nil {
+		return nil, fmt.Errorf("db: client counts: %w", err)
+	}
+	out := map[domain.ClientState]int{}
+	var (
+		state string
+		n     int
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&state, &n}, func() error {
+		out[domain.ClientState(state)] = n
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("db: client counts: %w", err)
+	}
+	return out, nil
+}
+
+// SetClientOutcome records the outcome of a try on a client that was in
+// state from: its new state and reason, one more attempt, and when to try
+// again (nil: not by itself). It returns ErrStale when the client is no
+// longer in state from (a newer ask took it over), so a late answer never
+// overwrites newer news.
+func (d *DB) SetClientOutcome(ctx context.Context, onboardingID, clientID string, from domain.ClientState, o domain.ClientOutcome, next *time.Time) error {
+	tag, err := d.Pool.Exec(ctx, `
+		UPDATE onboarding_clients SET state = $4, reason = $5, attempts = attempts + 1, next_at = $6,
+			changed_at = CASE WHEN state = $4 THEN changed_at ELSE now() END
+		WHERE onboarding_id = $1 AND client_id = $2 AND state = $3`,
+		onboardingID, clientID, from, o.State, o.Reason, next)
+	if err != nil {
+		return fmt.Errorf("db: set client outcome: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrStale
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

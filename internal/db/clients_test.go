@@ -1,0 +1,107 @@
+package db_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
+)
+
+func TestPersonLoginWorksOnceAndEnds(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	ctx := context.Background()
+	o, err := d.CreateOnboarding(ctx, newOnboarding("ref-login-aaaaaaaaaa", "314248295"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, hash := uuid.NewString(), sha256.Sum256([]byte("cookie"))
+	if err := d.CreatePersonLogin(ctx, id, hash[:], o.ID, []byte("sealed pending"), time.Now().Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	l, err := d.PersonLoginByCookie(ctx, hash[:])
+	if err != nil || l.ID != id || !bytes.Equal(l.Pending, []byte("sealed pending")) || l.Token != nil {
+		t.Fatalf("login by cookie: %+v, %v", l, err)
+	}
+	exp := time.Now().Add(20 * time.Minute).Truncate(time.Microsecond)
+	if err := d.CompletePersonLogin(ctx, id, []byte("sealed token"), exp, "sub-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.CompletePersonLogin(ctx, id, []byte("again"), exp, "sub-2"); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("a second completion: %v, want ErrNotFound (a login's answer works once)", err)
+	}
+	l, err = d.PersonLoginByID(ctx, id)
+	if err != nil || l.Pending != nil || string(l.Token) != "sealed token" || l.Subject != "sub-1" || !l.TokenExpires.Equal(exp) || l.ExpiresAt.Before(exp) {
+		t.Fatalf("completed login: %+v, %v", l, err)
+	}
+	if n, err := d.PruneLogins(ctx, exp.Add(time.Second)); err != nil || n != 1 {
+		t.Fatalf("prune: %d, %v", n, err)
+	}
+	if _, err := d.PersonLoginByCookie(ctx, hash[:]); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("a pruned login: %v", err)
+	}
+	if _, err := d.PersonLoginByID(ctx, "not-a-uuid"); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("a bad id: %v", err)
+	}
+}
+
+func TestAskClientsTwiceSendsNothingTwice(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	ctx := context.Background()
+	o, err := d.CreateOnboarding(ctx, newOnboarding("ref-clients-aaaaaaaa", "314248295"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := uuid.NewString()
+	hash := sha256.Sum256([]byte(login))
+	if err := d.CreatePersonLogin(ctx, login, hash[:], o.ID, []byte("p"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	a, b := db.ClientRef{ID: uuid.NewString(), OrgNo: "310000019", OrgName: "A AS"}, db.ClientRef{ID: uuid.NewString(), OrgNo: "310000027", OrgName: "B AS"}
+	asked, err := d.AskClients(ctx, o.ID, login, "sub-1", false, []db.ClientRef{a, b})
+	if err != nil || len(asked) != 2 {
+		t.Fatalf("first ask: %d, %v", len(asked), err)
+	}
+	if again, err := d.AskClients(ctx, o.ID, login, "sub-1", false, []db.ClientRef{a, b}); err != nil || len(again) != 0 {
+		t.Fatalf("asking again while they are being added: %d, %v; want none", len(again), err)
+	}
+	if err := d.SetClientOutcome(ctx, o.ID, a.ID, domain.ClientAdding, domain.ClientOutcome{State: domain.ClientDelegated}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetClientOutcome(ctx, o.ID, a.ID, domain.ClientAdding, domain.ClientOutcome{State: domain.ClientFailed}, nil); !errors.Is(err, db.ErrStale) {
+		t.Errorf("a late answer for a client no longer being added: %v, want ErrStale", err)
+	}
+	if err := d.SetClientOutcome(ctx, o.ID, b.ID, domain.ClientAdding, domain.ClientOutcome{State: domain.ClientFailed, Reason: domain.ReasonNotClient}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Add again: the delegated one is left alone, the failed one asked again.
+	again, err := d.AskClients(ctx, o.ID, login, "sub-2", false, []db.ClientRef{a, b})
+	if err != nil || len(again) != 1 || again[0].ClientID != b.ID || again[0].Reason != "" || again[0].Attempts != 0 {
+		t.Fatalf("asking again after outcomes: %+v, %v; want only the failed one, afresh", again, err)
+	}
+	// Remove both: the one delegated is asked, and the one being added.
+	rm, err := d.AskClients(ctx, o.ID, login, "sub-2", true, []db.ClientRef{a, b})
+	if err != nil || len(rm) != 2 {
+		t.Fatalf("removal: %d, %v", len(rm), err)
+	}
+	counts, err := d.ClientCounts(ctx, o.ID)
+	if err != nil || counts[domain.ClientRemoving] != 2 || len(counts) != 1 {
+		t.Fatalf("counts: %v, %v", counts, err)
+	}
+	if _, err := d.AskClients(ctx, o.ID, login, "x", false, []db.ClientRef{{ID: "310000019"}}); err == nil {
+		t.Error("an org number taken as a party uuid")
+	}
+	cs, err := d.ClientsOf(ctx, o.ID)
+	if err != nil || len(cs) != 2 || cs[0].OrgNo != "310000019" || cs[0].ChangedBy != "sub-2" || cs[0].LoginID == nil || *cs[0].LoginID != login {
+		t.Fatalf("clients: %+v, %v", cs, err)
+	}
+}
