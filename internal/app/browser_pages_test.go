@@ -25,6 +25,11 @@ func TestBrowserPages(t *testing.T) {
 	e := newEnv(t, nil)
 	admin := e.addStaff("ada@example.com", string(domain.RoleAdmin))
 	viewer := e.addStaff("vera@example.com", string(domain.RoleViewer))
+	// A wrong password for vera: the staff page shows it and offers to clear
+	// her sign-in delay (signin_throttle_test.go).
+	if res := e.signIn(e.browser(), "vera@example.com", "a wrong password", ""); res.status != 401 {
+		t.Fatalf("vera's wrong password: %d", res.status)
+	}
 	// A customer who rejected the request in Altinn.
 	hb := e.browser()
 	back := hb.get(e.decide(hb, e.startFlow(hb, "standard", org), "reject").location)
