@@ -81,8 +81,8 @@ image: ## build the container image without Docker into dist/onboard-image.tar, 
 		$(GO) run ./image -src $(CURDIR) -o $(abspath $(IMAGE_TAR)) -tag $(IMAGE_TAG) -ca $(CA_BUNDLE) \
 		-version $(VERSION) -revision "$$(git rev-parse HEAD 2>/dev/null || true)"
 
-deploy-check: ## deploy/: vet, staticcheck, the image test (builds it, reads it back) and the Kubernetes manifests rendered and validated offline, strictly
-	@cd deploy && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./... && $(GO) test -count=1 ./...
+deploy-check: ## deploy/: vet, staticcheck, the image test (builds it, reads it back, runs it read-only as 65532 on Postgres) and the Kubernetes manifests rendered and validated offline, strictly
+	@$(DB) cd deploy && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./... && $(GO) test -count=1 ./...
 
 build: ## build bin/onboard
 	$(GO) build -o bin/onboard ./cmd/onboard

@@ -16,9 +16,11 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,6 +45,41 @@ func repoRoot(t *testing.T) string {
 	return abs
 }
 
+var (
+	buildOnce sync.Once
+	buildDir  string
+	builtBin  string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// binary builds ./cmd/onboard as `make image` does, once for all the tests.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if buildDir, buildErr = os.MkdirTemp("", "onboard-image-test-"); buildErr != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		builtBin = filepath.Join(buildDir, "onboard")
+		start := time.Now()
+		buildErr = BuildBinary(ctx, repoRoot(t), builtBin, runtime.GOARCH)
+		t.Logf("binary built in %s", time.Since(start).Round(time.Millisecond))
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
 // entry is one file of the image's flattened file system.
 type entry struct {
 	hdr  *tar.Header
@@ -56,15 +93,10 @@ func TestImage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "onboard")
-	start := time.Now()
-	if err := BuildBinary(ctx, repoRoot(t), bin, "amd64"); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("binary built in %s", time.Since(start).Round(time.Millisecond))
+	bin := binary(t)
 
 	epoch := time.Unix(1764000000, 0).UTC()
-	opts := Options{Binary: bin, CABundle: "/etc/ssl/certs/ca-certificates.crt", Arch: "amd64",
+	opts := Options{Binary: bin, CABundle: "/etc/ssl/certs/ca-certificates.crt", Arch: runtime.GOARCH,
 		Version: "1.2.3-test", Revision: "0123abc", Created: epoch}
 	img, err := Image(opts)
 	if err != nil {
@@ -123,7 +155,7 @@ func TestImage(t *testing.T) {
 			t.Errorf("label %s = %q, want %q", k, c.Labels[k], want)
 		}
 	}
-	if cf.OS != "linux" || cf.Architecture != "amd64" || !cf.Created.Time.Equal(epoch) {
+	if cf.OS != "linux" || cf.Architecture != runtime.GOARCH || !cf.Created.Time.Equal(epoch) {
 		t.Errorf("platform %s/%s created %s", cf.OS, cf.Architecture, cf.Created.Time)
 	}
 
