@@ -29,6 +29,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
 )
 
 // repoRoot is the main module, whose ./cmd/onboard the test builds.
@@ -112,6 +113,10 @@ func TestImage(t *testing.T) {
 	got, err := tarball.ImageFromPath(out, &tag)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// What `crane validate --tarball` checks: every digest, size and diff id.
+	if err := validate.Image(got); err != nil {
+		t.Errorf("the tarball's image is not consistent: %v", err)
 	}
 	if mt, _ := got.MediaType(); mt != types.DockerManifestSchema2 {
 		t.Errorf("manifest media type %s, want Docker schema 2 (what a docker-save tarball gives)", mt)
