@@ -590,6 +590,26 @@ func (r *fuzzRun) send(c *fuzzClient, ft fuzzTarget, full bool) {
 	if !full {
 		return
 	}
+	// Headers and cookies a handler reads (the language, a request id, the
+	// flow, language, staff and back cookies, beside the browser's own),
+	// the short corpus in each, on the route's own request.
+	for _, v := range shortCorpus() {
+		if !validHeaderValue(v.v) {
+			continue
+		}
+		hdr := http.Header{}
+		for _, h := range []string{"Accept-Language", "Referer", "Origin", "User-Agent", "X-Request-Id", "Idempotency-Key"} {
+			hdr.Set(h, v.v)
+		}
+		for _, name := range []string{"onboard_flow", "onboard_lang", "onboard_staff", "onboard_back"} {
+			hdr.Add("Cookie", name+"="+v.v)
+		}
+		var body *fuzzBody
+		if ft.method == http.MethodPost {
+			body = r.defaultBody(ft)
+		}
+		r.doWith(c, ft, v.name+" in the headers and cookies", ft.method, base, body, hdr)
+	}
 	// Once per route: a 10 MB field. A GET carries it in the query, which
 	// the server refuses (431) as too large a header; a POST in the form
 	// (or JSON), which the body limits refuse.
@@ -677,10 +697,20 @@ var (
 	insidesRE = regexp.MustCompile(`goroutine \d+|panic\(|panic:|runtime/|[A-Za-z0-9_]+\.go:\d+|SQLSTATE|pgx|pgconn`)
 	// reflected are corpus strings that, raw in an HTML page, are markup.
 	reflected = []string{"<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "onerror=alert(1)>"}
+	// badLinkRE is a link or form a corpus string made lead off-site or
+	// run script.
+	badLinkRE = regexp.MustCompile(`(?i)\b(?:href|src|action|formaction)\s*=\s*["']?\s*(?:javascript:|(?:https?:)?//evil\.example|/\\evil\.example)`)
 )
 
 // do sends one request and checks its answer.
 func (r *fuzzRun) do(c *fuzzClient, ft fuzzTarget, what, method, path string, body *fuzzBody) {
+	r.t.Helper()
+	r.doWith(c, ft, what, method, path, body, nil)
+}
+
+// doWith is do with extra headers (cookies among them, sent before the
+// browser's own, so the server reads these first).
+func (r *fuzzRun) doWith(c *fuzzClient, ft fuzzTarget, what, method, path string, body *fuzzBody, hdr http.Header) {
 	t := r.t
 	t.Helper()
 	if r.last == nil {
@@ -703,6 +733,12 @@ func (r *fuzzRun) do(c *fuzzClient, ft fuzzTarget, what, method, path string, bo
 		if body.idem != "" && validHeaderValue(body.idem) {
 			req.Header.Set("Idempotency-Key", body.idem)
 		}
+	}
+	for k, vs := range hdr {
+		req.Header[k] = vs
+	}
+	if cs := hdr.Values("Cookie"); len(cs) > 0 {
+		req.Header.Set("Cookie", strings.Join(cs, "; "))
 	}
 	n := r.addr.Add(1)
 	req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.18.%d.%d", n/250%250, n%250+1))
@@ -752,6 +788,9 @@ func (r *fuzzRun) do(c *fuzzClient, ft fuzzTarget, what, method, path string, bo
 			if strings.Contains(p.body, s) {
 				fail("the page (%d) holds %q unescaped", p.status, s)
 			}
+		}
+		if m := badLinkRE.FindString(p.body); m != "" {
+			fail("the page (%d) links where the input said: %s", p.status, m)
 		}
 	}
 	if p.location != "" && !r.onSite(p.location) {
