@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -101,6 +102,31 @@ func FuzzParseListQuery(f *testing.F) {
 		again, ok := parse(listValues(q.form).Encode())
 		if !ok || !reflect.DeepEqual(again, q) {
 			t.Fatalf("the links' query %q of %q parses as %+v, %v; want %+v", listValues(q.form).Encode(), raw, again, ok, q)
+		}
+	})
+}
+
+// FuzzFunnelPeriod is the funnel's ?from=&to= (GET /admin/funnel): a
+// period taken lies within 2000-2999, runs forwards, spans at most two
+// years, and the dates the page shows for it give the same period again.
+func FuzzFunnelPeriod(f *testing.F) {
+	for _, s := range [][2]string{{"", ""}, {"2025-01-01", "2025-12-31"}, {"2025-12-31", "2025-01-01"}, {"1999-12-31", "2000-01-02"},
+		{"2000-01-01", "2002-01-02"}, {"2999-12-31", "2999-12-31"}, {"3000-01-01", ""}, {" 2025-02-28 ", ""}, {"2025-02-30", ""},
+		{"0000-01-01", "9999-12-31"}, {"-001-01-01", ""}, {"2025-1-1", ""}, {"", "2000-01-05"}} {
+		f.Add(s[0], s[1])
+	}
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, oslo)
+	f.Fuzz(func(t *testing.T, fromS, toS string) {
+		from, to, errKey := funnelPeriod(fromS, toS, now)
+		if errKey != "" {
+			return
+		}
+		if from.Year() < 2000 || to.Year() > 2999 || from.After(to) || to.After(from.AddDate(2, 0, 0)) {
+			t.Fatalf("funnelPeriod(%q, %q) took %v to %v", fromS, toS, from, to)
+		}
+		from2, to2, errKey := funnelPeriod(from.Format(time.DateOnly), to.Format(time.DateOnly), now)
+		if errKey != "" || !from2.Equal(from) || !to2.Equal(to) {
+			t.Fatalf("the shown period %v..%v of (%q, %q) reads back as %v..%v (%s)", from, to, fromS, toS, from2, to2, errKey)
 		}
 	})
 }
