@@ -75,11 +75,15 @@ IMAGE_TAR ?= dist/onboard-image.tar
 IMAGE_TAG ?= onboard:dev
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+IMAGE_ARCH ?= amd64
+# The org.opencontainers.image.licenses label (an SPDX expression); none until
+# the repository has a licence.
+LICENSES ?=
 
 image: ## build the container image without Docker into dist/onboard-image.tar, tagged onboard:dev (docker load -i, crane push)
 	@cd deploy && SOURCE_DATE_EPOCH="$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 0)}" \
 		$(GO) run ./image -src $(CURDIR) -o $(abspath $(IMAGE_TAR)) -tag $(IMAGE_TAG) -ca $(CA_BUNDLE) \
-		-version $(VERSION) -revision "$$(git rev-parse HEAD 2>/dev/null || true)"
+		-arch $(IMAGE_ARCH) -version $(VERSION) -revision "$$(git rev-parse HEAD 2>/dev/null || true)" -licenses "$(LICENSES)"
 
 deploy-check: ## deploy/: vet, staticcheck, the image test (builds it, reads it back, runs it read-only as 65532 on Postgres) and the Kubernetes manifests rendered and validated offline, strictly
 	@$(DB) cd deploy && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./... && $(GO) test -count=1 ./...
