@@ -9,6 +9,7 @@ import (
 	"maps"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -22,7 +23,12 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/onboard-altinn/onboard/internal/domain"
+	"github.com/onboard-altinn/onboard/internal/mail"
 )
+
+// testSessionKey is testVars' ONBOARD_SESSION_KEY, which signs the mail
+// opt-out links.
+const testSessionKey = "0123456789abcdef0123456789abcdef-test"
 
 // The HTTP fuzz harness (issue 13): every route of the running server's
 // route table, with each client that matters for it (no session, each
@@ -158,16 +164,17 @@ func (t fuzzTarget) key() string { return t.method + " " + t.path }
 // fuzzRun is one client's walk over every route, on its own instance, so
 // its answers and the database's rows are its own.
 type fuzzRun struct {
-	t        *testing.T
-	e        *env
-	clients  []*fuzzClient
-	real     map[string]string // a real value per path parameter, by "route prefix :param"
-	allowed  []string          // hosts a Location may name
-	last     []string          // the write snapshot after the last answer, nil when unknown
-	sent     int
-	addr     atomic.Int64
-	statuses map[string]map[int]int // per route key, per client: statuses seen
-	problems int
+	t         *testing.T
+	e         *env
+	clients   []*fuzzClient
+	real      map[string]string     // a real value per path parameter, by "route prefix :param"
+	realQuery map[string]url.Values // a real query per route key: a GET's field defaults, a POST's query
+	allowed   []string              // hosts a Location may name
+	last      []string              // the write snapshot after the last answer, nil when unknown
+	sent      int
+	addr      atomic.Int64
+	statuses  map[string]map[int]int // per route key, per client: statuses seen
+	problems  int
 }
 
 // TestEveryRouteSurvivesBadInput is the HTTP fuzz harness. It walks the
@@ -203,7 +210,15 @@ func newFuzzRun(t *testing.T, want []string) *fuzzRun {
 	// Behind a proxy, each request comes from an address of its own
 	// (X-Forwarded-For), so the per-address limits of sign-in, submit and
 	// status pages let the corpus reach the handlers.
-	e := handoffEnv(t, map[string]string{"ONBOARD_BEHIND_PROXY": "true"})
+	// Webhooks go to an endpoint that takes them, so there are deliveries
+	// to redeliver.
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(hook.Close)
+	e := handoffEnv(t, map[string]string{"ONBOARD_BEHIND_PROXY": "true",
+		"ONBOARD_WEBHOOK_URLS": hook.URL + "/events", "ONBOARD_WEBHOOK_SECRET": testWebhookSecret})
 	r := &fuzzRun{t: t, e: e, statuses: map[string]map[int]int{}}
 	r.allowed = []string{hostOf(e.web.URL), hostOf(e.sim.URL), hostOf(vendorReturn)}
 
@@ -226,11 +241,28 @@ func newFuzzRun(t *testing.T, want []string) *fuzzRun {
 	if o.SystemUserID != nil {
 		systemUser = *o.SystemUserID
 	}
+	delivery := "1"
+	if ds := e.deliveries(o); len(ds) > 0 {
+		delivery = fmt.Sprint(ds[0].ID)
+	}
+	// Real queries, so input in one field meets the others as a real
+	// request has them: the return's ref, the confirm page's number, the
+	// opt-out link's signature, a hand-off token (used once; the rest are
+	// replays, refused).
+	r.realQuery = map[string]url.Values{
+		"GET /return":                   {"ref": {o.Ref}},
+		"GET /onboard/:product/confirm": {"orgno": {org}},
+		"GET /mail/stop/:id":            {"t": {mail.StopToken([]byte(testSessionKey), o.ID)}},
+		"POST /mail/stop/:id":           {"t": {mail.StopToken([]byte(testSessionKey), o.ID)}},
+		"GET /start":                    {"token": {signHS(t, e.handoffClaims(), handoffSecret)}},
+		"GET /admin/onboardings/:id":    {"refresh": {"1"}},
+		"GET /admin/systemusers":        {"product": {"standard"}},
+	}
 	r.real = map[string]string{
 		"/admin/onboardings/ :id": o.ID, "/api/v1/onboardings/ :id": o.ID,
 		"/admin/campaigns/ :id": campaign, "/admin/staff/ :id": fmt.Sprint(victim.ID),
 		"/admin/apikeys/ :id": victimKey, "/admin/systemusers/ :id": systemUser,
-		"/mail/stop/ :id": "1", ":ref": o.Ref, ":product": "standard", ":lang": "en", ":delivery": "1",
+		"/mail/stop/ :id": o.ID, ":ref": o.Ref, ":product": "standard", ":lang": "en", ":delivery": delivery,
 		":cr": "1", ":action": "pause", ":hash": "0123456789abcdef", ":name": "logo.svg", "*": "app.css",
 	}
 
@@ -447,6 +479,11 @@ func (r *fuzzRun) crawlForms(targets []fuzzTarget) {
 		for k, v := range fuzzKnownForms[targets[i].key()] {
 			fields[k] = v
 		}
+		if targets[i].method == http.MethodGet {
+			for k, v := range r.realQuery[targets[i].key()] {
+				fields[k] = v
+			}
+		}
 		for k, v := range found[i] {
 			fields[k] = v
 		}
@@ -524,12 +561,20 @@ func (r *fuzzRun) send(c *fuzzClient, ft fuzzTarget, full bool) {
 	// The fields one at a time: the route's own (its form's, or the known
 	// list), else every name, so a strict field checked first does not
 	// hide the others.
-	ownFields := slices.Sorted(maps.Keys(ft.fields))
+	var ownFields []string
+	for _, k := range slices.Sorted(maps.Keys(ft.fields)) {
+		if !r.realQuery[ft.key()].Has(k) { // a real query's fields stay real
+			ownFields = append(ownFields, k)
+		}
+	}
 	if len(ownFields) == 0 {
 		ownFields = fieldNames
 	}
 	isJSON := ft.surface == "api" && ft.method == http.MethodPost
 	base := r.fill(ft.path, nil)
+	if q := r.realQuery[ft.key()]; ft.method == http.MethodPost && len(q) > 0 {
+		base += "?" + q.Encode()
+	}
 
 	for i, v := range corpus {
 		// Path parameters, one at a time, the others real.
