@@ -12,9 +12,11 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG TARGETARCH=amd64
-# Static (no libc), no paths of this machine, no VCS stamp.
+# The release `onboard version` prints (docker build --build-arg VERSION=v1.2.3).
+ARG VERSION=dev
+# Static (no libc), no paths of this machine, no VCS stamp but the version.
 RUN CGO_ENABLED=0 GOOS=linux GOARCH=${TARGETARCH} GOTOOLCHAIN=local \
-    go build -trimpath -buildvcs=false -ldflags="-s -w" -o /out/onboard ./cmd/onboard
+    go build -trimpath -buildvcs=false -ldflags="-s -w -X main.version=${VERSION}" -o /out/onboard ./cmd/onboard
 
 # Distroless static: CA certificates, /etc/passwd with nonroot (65532), no
 # shell, no package manager.

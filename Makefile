@@ -89,7 +89,7 @@ deploy-check: ## deploy/: vet, staticcheck, the image test (builds it, reads it 
 	@$(DB) cd deploy && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./... && $(GO) test -count=1 ./...
 
 build: ## build bin/onboard
-	$(GO) build -o bin/onboard ./cmd/onboard
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/onboard ./cmd/onboard
 
 db-start: ## start the private Postgres and print its URL
 	@scripts/devdb.sh start

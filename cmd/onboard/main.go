@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -52,9 +53,42 @@ commands:
   staff     add and list support staff ("onboard staff help")
   doctor    check the set-up against Altinn and Maskinporten, with the fixes
   system    the system register as code: show, diff, apply, changelog ("onboard system help")
+  version   print the version
 
 Configuration is read from ONBOARD_* environment variables and DATABASE_URL;
 see README.md.`
+
+// version is the release, stamped at build time (make build, make image,
+// the Dockerfile: -ldflags "-X main.version=v1.2.3").
+var version string
+
+// Version is the stamped version, else the commit the Go toolchain recorded
+// (go build in a git checkout), else "devel".
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		var rev, dirty string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = "-dirty"
+				}
+			}
+		}
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if rev != "" {
+			return rev + dirty
+		}
+	}
+	return "devel"
+}
 
 // run is the whole program, testable: a test calls it with ":0" addresses and
 // a map for getenv, and reads the "listening" log line for the addresses.
@@ -65,6 +99,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	if cmd == "help" || cmd == "-h" || cmd == "--help" {
 		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	if cmd == "version" || cmd == "--version" {
+		fmt.Fprintln(stdout, "onboard", Version())
 		return nil
 	}
 	cfg, err := config.Load(getenv)
@@ -167,7 +205,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		simAddr = simLn.Addr().String()
 	}
 	cfg.Bind(appLn.Addr().String(), simAddr)
-	log.Info("config", "settings", cfg.Redacted())
+	log.Info("config", "version", Version(), "settings", cfg.Redacted())
 
 	a, err := app.Build(cfg, store, log)
 	if err != nil {

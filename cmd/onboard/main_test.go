@@ -241,3 +241,21 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestVersion: `onboard version` needs no configuration and prints the
+// version stamped at build time (make build, make image, the Dockerfile),
+// else the commit or "devel".
+func TestVersion(t *testing.T) {
+	var out strings.Builder
+	if err := run(context.Background(), []string{"version"}, func(string) string { return "" }, strings.NewReader(""), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(out.String()); got != "onboard "+Version() || Version() == "" {
+		t.Errorf("version printed %q", got)
+	}
+	defer func(v string) { version = v }(version)
+	version = "v1.2.3"
+	if Version() != "v1.2.3" {
+		t.Errorf("Version() = %q with v1.2.3 stamped", Version())
+	}
+}

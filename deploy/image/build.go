@@ -56,11 +56,11 @@ type Options struct {
 
 // BuildBinary builds the service as a static, path-free linux binary into
 // out: CGO_ENABLED=0 (pure-Go net and user lookups, no libc), -trimpath, no
-// VCS stamp (the version goes on the image's label). The same source and
-// toolchain give the same bytes.
-func BuildBinary(ctx context.Context, repoRoot, out, arch string) error {
+// VCS stamp but version, which `onboard version` prints (and the image's
+// label shows). The same source, toolchain and version give the same bytes.
+func BuildBinary(ctx context.Context, repoRoot, out, arch, version string) error {
 	cmd := exec.CommandContext(ctx, goCmd(), "build", "-trimpath", "-buildvcs=false",
-		"-ldflags=-s -w", "-o", out, "./cmd/onboard")
+		"-ldflags=-s -w -X main.version="+version, "-o", out, "./cmd/onboard")
 	cmd.Dir = repoRoot
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr

@@ -61,6 +61,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// testVersion is the version the tests' binary is stamped with.
+const testVersion = "1.2.3-test"
+
 // binary builds ./cmd/onboard as `make image` does, once for all the tests.
 func binary(t *testing.T) string {
 	t.Helper()
@@ -72,7 +75,7 @@ func binary(t *testing.T) string {
 		defer cancel()
 		builtBin = filepath.Join(buildDir, "onboard")
 		start := time.Now()
-		buildErr = BuildBinary(ctx, repoRoot(t), builtBin, runtime.GOARCH)
+		buildErr = BuildBinary(ctx, repoRoot(t), builtBin, runtime.GOARCH, testVersion)
 		t.Logf("binary built in %s", time.Since(start).Round(time.Millisecond))
 	})
 	if buildErr != nil {
@@ -98,7 +101,7 @@ func TestImage(t *testing.T) {
 
 	epoch := time.Unix(1764000000, 0).UTC()
 	opts := Options{Binary: bin, CABundle: "/etc/ssl/certs/ca-certificates.crt", Arch: runtime.GOARCH,
-		Version: "1.2.3-test", Revision: "0123abc", Created: epoch}
+		Version: testVersion, Revision: "0123abc", Created: epoch}
 	img, err := Image(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -235,6 +238,11 @@ func TestImage(t *testing.T) {
 	if err != nil || !strings.Contains(string(outb), "usage: onboard <command>") || !strings.Contains(string(outb), "migrate") {
 		t.Errorf("/onboard help: %v\n%s", err, outb)
 	}
+	cmd = exec.CommandContext(ctx, extracted, "version")
+	cmd.Env = []string{}
+	if outb, err = cmd.CombinedOutput(); err != nil || strings.TrimSpace(string(outb)) != "onboard "+testVersion {
+		t.Errorf("/onboard version: %v %q, want the version stamped at build time", err, outb)
+	}
 
 	// Reproducible: the same inputs give the same digest and the same bytes.
 	again, err := Image(opts)
@@ -339,6 +347,7 @@ func TestDockerfileMatches(t *testing.T) {
 		"FROM golang:${GO_VERSION}-bookworm AS build",
 		"CGO_ENABLED=0",
 		"-trimpath",
+		"-X main.version=${VERSION}",
 		"FROM gcr.io/distroless/static-debian12:nonroot",
 		"COPY --from=build /out/onboard " + Binary,
 		"ENV ONBOARD_ADDR=:" + strconv.Itoa(Port),

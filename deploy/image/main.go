@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := BuildBinary(ctx, abs, *bin, *arch); err != nil {
+		if err := BuildBinary(ctx, abs, *bin, *arch, *version); err != nil {
 			return err
 		}
 	}
