@@ -207,11 +207,10 @@ func TestEveryRouteSurvivesBadInput(t *testing.T) {
 }
 
 func newFuzzRun(t *testing.T, want []string) *fuzzRun {
-	// Behind a proxy, each request comes from an address of its own
-	// (X-Forwarded-For), so the per-address limits of sign-in, submit and
-	// status pages let the corpus reach the handlers.
 	// Webhooks go to an endpoint that takes them, so there are deliveries
-	// to redeliver.
+	// to redeliver. Behind a proxy, each request comes from an address of
+	// its own (X-Forwarded-For), so the per-address limits of sign-in,
+	// submit and status pages let the corpus reach the handlers.
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusNoContent)
@@ -310,8 +309,29 @@ func (r *fuzzRun) targets() []fuzzTarget {
 	access := readmeAccess(t)
 	var out []fuzzTarget
 	seen := map[string]bool{}
-	for _, rt := range ec.Routes() {
-		if rt.Method == echo.RouteNotFound { // a group's catch-all for unknown paths under it
+	routes := ec.Routes()
+	// A group's catch-all for unknown paths under it (its access checks,
+	// then a 404) is walked too, as a GET anyone may try, after the real
+	// routes so a real GET of the same path keeps its own access.
+	sort.SliceStable(routes, func(i, j int) bool {
+		return routes[i].Method != echo.RouteNotFound && routes[j].Method == echo.RouteNotFound
+	})
+	for _, rt := range routes {
+		if rt.Method == echo.RouteNotFound {
+			ft := fuzzTarget{method: http.MethodGet, path: rt.Path, access: "anyone", surface: "customer"}
+			switch {
+			case strings.HasPrefix(rt.Path, "/admin"):
+				ft.surface = "dashboard"
+			case strings.HasPrefix(rt.Path, "/api"):
+				ft.surface = "api"
+			}
+			if strings.HasSuffix(rt.Path, "*") {
+				ft.params = []string{"*"}
+			}
+			if !seen[ft.key()] {
+				seen[ft.key()] = true
+				out = append(out, ft)
+			}
 			continue
 		}
 		k := rt.Method + " " + rt.Path
@@ -511,6 +531,9 @@ func (r *fuzzRun) walk() {
 		}
 	}
 	r.checkEveryRouteAnswered(targets)
+	if r.problems > 40 {
+		r.t.Errorf("and %d more problems like those", r.problems-40)
+	}
 }
 
 // clientFits says which clients matter on a surface: staff clients on the
