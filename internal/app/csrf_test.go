@@ -273,4 +273,35 @@ func TestCSRFCookieOutsideDev(t *testing.T) {
 	if res := fresh.do(req); res.status != http.StatusForbidden {
 		t.Fatalf("a plain onboard_csrf cookie outside dev: %d, want 403", res.status)
 	}
+
+	// The staff session's cookie is a __Host- one too: a sibling subdomain
+	// cannot plant its own session (signing a staff member into the
+	// planter's account). The test's jar sends no Secure cookie over plain
+	// http, so the sign-in carries its CSRF cookie by hand.
+	e.addStaff("olga@example.com", "operator")
+	login := e.browser().get(e.web.URL + "/admin/login")
+	var csrf *http.Cookie
+	for _, c := range (&http.Response{Header: login.header}).Cookies() {
+		if c.Name == "__Host-onboard_csrf" {
+			csrf = c
+		}
+	}
+	if csrf == nil {
+		t.Fatalf("no CSRF cookie on the sign-in page: %v", login.header.Values("Set-Cookie"))
+	}
+	req, _ = http.NewRequest(http.MethodPost, e.web.URL+"/admin/login", strings.NewReader(url.Values{"email": {"olga@example.com"},
+		"password": {staffPassword}, "_csrf": {csrfOf(t, login)}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(csrf)
+	res := e.browser().do(req)
+	var staff *http.Cookie
+	for _, c := range (&http.Response{Header: res.header}).Cookies() {
+		if strings.HasSuffix(c.Name, "onboard_staff") {
+			staff = c
+		}
+	}
+	if res.status != http.StatusSeeOther || staff == nil || staff.Name != "__Host-onboard_staff" || !staff.Secure ||
+		staff.Path != "/" || staff.Domain != "" || !staff.HttpOnly {
+		t.Fatalf("sign-in outside dev: %d, staff cookie %+v; want __Host-onboard_staff, Secure, Path=/, no Domain, HttpOnly", res.status, staff)
+	}
 }

@@ -87,7 +87,7 @@ func (h *Handler) renderAccountPassword(c echo.Context, status int, m views.Acco
 func (h *Handler) changeOwnPassword(c echo.Context) error {
 	ctx := c.Request().Context()
 	me := staffFrom(c)
-	ck, err := c.Cookie(staffCookie)
+	ck, err := c.Cookie(h.staffCookieName())
 	if me == nil || err != nil {
 		return h.adminError(c, http.StatusUnauthorized, "admin.error.401")
 	}
@@ -290,7 +290,7 @@ func (h *Handler) resetSubmit(c echo.Context) error {
 	if err != nil {
 		return h.resetFailed(c, err)
 	}
-	if ck, err := c.Cookie(staffCookie); err == nil { // whoever was signed in here before is not any more
+	if ck, err := c.Cookie(h.staffCookieName()); err == nil { // whoever was signed in here before is not any more
 		if err := h.Staff.DeleteStaffSession(cctx, ck.Value); err != nil {
 			return err
 		}
@@ -298,7 +298,7 @@ func (h *Handler) resetSubmit(c echo.Context) error {
 	h.logger().InfoContext(ctx, "staff password set with a reset code", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
 		"staff_id", res.Staff.ID)
 	c.SetCookie(&http.Cookie{
-		Name: staffCookie, Value: res.Token, Path: staffCookiePath, Expires: res.Expires,
+		Name: h.staffCookieName(), Value: res.Token, Path: h.staffCookiePath(), Expires: res.Expires,
 		MaxAge: max(1, int(time.Until(res.Expires).Seconds())), HttpOnly: true, Secure: !h.Dev, SameSite: http.SameSiteLaxMode,
 	})
 	return c.Redirect(http.StatusSeeOther, views.AccountPasswordPath+"?done=reset")

@@ -42,9 +42,14 @@ type StaffStore interface {
 	PasswordStore // admin_account.go: changing and resetting passwords
 }
 
+// The staff session's cookie. Outside dev it is a __Host- cookie (Secure,
+// Path=/, no Domain), which a page on a sibling subdomain cannot set: no
+// one can plant their own session in a staff member's browser (signing them
+// into the planter's account). In dev over plain http the browser would
+// refuse a __Host- cookie, so it keeps the plain name, limited to /admin.
 const (
-	staffCookie     = "onboard_staff"
-	staffCookiePath = "/admin"
+	staffCookieDev  = "onboard_staff"
+	staffCookieHost = "__Host-onboard_staff"
 	staffContextKey = "onboard.staff_session"
 
 	adminLoginPath  = "/admin/login"
@@ -79,7 +84,7 @@ func (h *Handler) requireStaff(minRole domain.Role) echo.MiddlewareFunc {
 				return err
 			}
 			if s == nil {
-				if _, err := c.Cookie(staffCookie); err == nil {
+				if _, err := c.Cookie(h.staffCookieName()); err == nil {
 					h.clearStaffCookie(c) // expired or signed out elsewhere
 				}
 				if m := c.Request().Method; m == http.MethodGet || m == http.MethodHead {
@@ -101,7 +106,7 @@ func (h *Handler) staffSession(c echo.Context) (*db.StaffSession, error) {
 	if s, ok := c.Get(staffContextKey).(*db.StaffSession); ok {
 		return s, nil
 	}
-	ck, err := c.Cookie(staffCookie)
+	ck, err := c.Cookie(h.staffCookieName())
 	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
 		return nil, nil
 	}
@@ -248,7 +253,7 @@ func (h *Handler) adminLogin(c echo.Context) error {
 		return h.renderLogin(c, http.StatusUnauthorized, typed, next, "admin.signin.wrong")
 	}
 
-	if ck, err := c.Cookie(staffCookie); err == nil { // a new session replaces any old one
+	if ck, err := c.Cookie(h.staffCookieName()); err == nil { // a new session replaces any old one
 		if err := h.Staff.DeleteStaffSession(ctx, ck.Value); err != nil {
 			return err
 		}
@@ -259,7 +264,7 @@ func (h *Handler) adminLogin(c echo.Context) error {
 		h.logger().InfoContext(ctx, "deleted expired staff sessions", "count", n)
 	}
 	c.SetCookie(&http.Cookie{
-		Name: staffCookie, Value: res.Token, Path: staffCookiePath, Expires: res.Expires,
+		Name: h.staffCookieName(), Value: res.Token, Path: h.staffCookiePath(), Expires: res.Expires,
 		MaxAge: max(1, int(time.Until(res.Expires).Seconds())), HttpOnly: true, Secure: !h.Dev, SameSite: http.SameSiteLaxMode,
 	})
 	h.rotateCSRF(c) // the session's forms have a token of their own (csrf.go); the browser's starts afresh too
@@ -295,7 +300,7 @@ func (h *Handler) signInLimited(c echo.Context, typed, next string, wait time.Du
 func (h *Handler) adminLogout(c echo.Context) error {
 	ctx := c.Request().Context()
 	s := staffFrom(c)
-	if ck, err := c.Cookie(staffCookie); err == nil {
+	if ck, err := c.Cookie(h.staffCookieName()); err == nil {
 		if err := h.Staff.DeleteStaffSession(ctx, ck.Value); err != nil {
 			return err
 		}
@@ -310,8 +315,22 @@ func (h *Handler) adminLogout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, adminLoginPath)
 }
 
+func (h *Handler) staffCookieName() string {
+	if h.Dev {
+		return staffCookieDev
+	}
+	return staffCookieHost
+}
+
+func (h *Handler) staffCookiePath() string {
+	if h.Dev {
+		return "/admin"
+	}
+	return "/" // a __Host- cookie must have Path=/
+}
+
 func (h *Handler) clearStaffCookie(c echo.Context) {
-	c.SetCookie(&http.Cookie{Name: staffCookie, Value: "", Path: staffCookiePath, MaxAge: -1,
+	c.SetCookie(&http.Cookie{Name: h.staffCookieName(), Value: "", Path: h.staffCookiePath(), MaxAge: -1,
 		HttpOnly: true, Secure: !h.Dev, SameSite: http.SameSiteLaxMode})
 }
 

@@ -84,7 +84,7 @@ func TestRequireStaff(t *testing.T) {
 
 			req := httptest.NewRequest(tt.method, "/admin/thing?q=1", nil)
 			if tt.token != "" {
-				req.AddCookie(&http.Cookie{Name: staffCookie, Value: tt.token})
+				req.AddCookie(&http.Cookie{Name: staffCookieDev, Value: tt.token})
 			}
 			rec := httptest.NewRecorder()
 			e.ServeHTTP(rec, req)
@@ -105,7 +105,7 @@ func TestRequireStaff(t *testing.T) {
 					t.Errorf("want the error page:\n%s", rec.Body)
 				}
 			}
-			if tt.token == "stale" && !strings.Contains(rec.Header().Get("Set-Cookie"), staffCookie+"=;") {
+			if tt.token == "stale" && !strings.Contains(rec.Header().Get("Set-Cookie"), staffCookieDev+"=;") {
 				t.Errorf("a stale session cookie should be cleared, Set-Cookie %q", rec.Header().Get("Set-Cookie"))
 			}
 		})

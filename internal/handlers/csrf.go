@@ -91,7 +91,7 @@ func (h *Handler) csrf(skip func(echo.Context) bool) echo.MiddlewareFunc {
 				return err
 			}
 			if s != nil {
-				ck, _ := c.Cookie(staffCookie) // there, or there would be no session
+				ck, _ := c.Cookie(h.staffCookieName()) // there, or there would be no session
 				want = h.staffCSRF(ck.Value)
 			}
 			if unsafe {

@@ -103,7 +103,7 @@ func TestCSRFMiddleware(t *testing.T) {
 				req.AddCookie(&http.Cookie{Name: csrfCookieHost, Value: tt.cookie})
 			}
 			if tt.staff != "" {
-				req.AddCookie(&http.Cookie{Name: staffCookie, Value: tt.staff})
+				req.AddCookie(&http.Cookie{Name: staffCookieHost, Value: tt.staff})
 			}
 			rec := httptest.NewRecorder()
 			e.ServeHTTP(rec, req)

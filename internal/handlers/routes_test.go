@@ -132,7 +132,7 @@ func probe(e *echo.Echo, method, path, access string) *httptest.ResponseRecorder
 	case accessMetricsToken:
 		req.Header.Set(echo.HeaderAuthorization, "Bearer "+probeMetricsToken)
 	default: // a staff role
-		req.AddCookie(&http.Cookie{Name: staffCookie, Value: access})
+		req.AddCookie(&http.Cookie{Name: staffCookieHost, Value: access})
 	}
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, req)
