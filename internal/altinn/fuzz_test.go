@@ -31,6 +31,7 @@ func FuzzDecodeResponses(f *testing.F) {
 		`{"ID":"991825827_lonn","Vendor":"0192:991825827","IsDeleted":true}`,
 		`{"systemId":"991825827_lonn","systemVendorOrgNumber":"991825827","name":{"nb":"Lønn"}}`,
 		`{"systemInternalId":"00000000-0000-0000-0000-000000000001","changedByOrgNumber":"991825827","changeType":"create","changedData":{"Id":"x"},"clientId":"c","created":"2025-01-01 10:00:00"}`,
+		`{"ID":"0192:991825827","id":"0192:111111111","Id":"x"}`, `{"systemId":"991825827_a","name":{"NB":"a","nb":"b"," nb ":"c"}}`,
 		`"0192:991825827"`, `null`, `[]`, `{}`, `{"vendor":{"ID":12}}`, "{\"id\":\"\xff\"}",
 	} {
 		f.Add([]byte(s))
@@ -102,6 +103,7 @@ func FuzzParseProblem(f *testing.F) {
 		{500, "-5", "plain text\nwith lines"},
 		{400, "99999999999999999999", `{"title":"line one\nline two","detail":"a\r\nb"}`},
 		{0, "", "\xff\xfe"},
+		{400, "", `{"title":"a","Title":"b","TITLE":"c","detail":"x","Detail":"y","code":"A","Code":"B","errors":{"f":["1"]},"Errors":{"f":["2"]}}`},
 	}
 	for _, s := range seeds {
 		f.Add(s.status, s.retry, []byte(s.body))
@@ -113,6 +115,9 @@ func FuzzParseProblem(f *testing.F) {
 		p := parseProblem(status, h, body, now)
 		if p == nil || p.Status != status {
 			t.Fatalf("parseProblem(%d) = %+v", status, p)
+		}
+		if again := parseProblem(status, h, body, now); !reflect.DeepEqual(again, p) {
+			t.Fatalf("%q parses two ways:\n%+v\n%+v", body, p, again)
 		}
 		if p.RetryAfter < 0 {
 			t.Fatalf("Retry-After %q gave a negative wait %v", retry, p.RetryAfter)

@@ -136,7 +136,8 @@ func parseProblem(status int, header http.Header, body []byte, now time.Time) *P
 		p.Body = truncateUTF8(string(body), maxProblemBody)
 		return p
 	}
-	for k, v := range members {
+	for _, k := range sortedKeys(members) { // a fixed order: "title" and "Title" give one answer
+		v := members[k]
 		switch strings.ToLower(k) {
 		case "type":
 			p.Type = stringify(v)

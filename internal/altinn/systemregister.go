@@ -65,7 +65,10 @@ func (v *Vendor) UnmarshalJSON(b []byte) error {
 		}
 		return err
 	}
-	for k, raw := range m {
+	// In a fixed order (sortedKeys), so a body with both "ID" and "id"
+	// decodes the same way every time.
+	for _, k := range sortedKeys(m) {
+		raw := m[k]
 		switch strings.ToLower(k) {
 		case "authority":
 			v.Authority = strings.TrimSpace(stringify(raw))
@@ -481,8 +484,8 @@ func langMap(m map[string]string) map[string]string {
 		return nil
 	}
 	out := make(map[string]string, len(m))
-	for k, v := range m {
-		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
+	for _, k := range sortedKeys(m) { // a fixed order: "NB" and "nb" give one answer
+		k, v := strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(m[k])
 		if k != "" && v != "" {
 			out[k] = v
 		}
