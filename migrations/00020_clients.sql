@@ -48,6 +48,16 @@ CREATE TABLE onboarding_clients (
 
 CREATE INDEX onboarding_clients_state ON onboarding_clients (onboarding_id, state);
 
+-- The clients' steps are on the onboarding's timeline as kind 'clients'
+-- (domain.EventClients), keeping every kind the check already has.
+ALTER TABLE onboarding_events DROP CONSTRAINT IF EXISTS onboarding_events_kind_check;
+ALTER TABLE onboarding_events ADD CONSTRAINT onboarding_events_kind_check
+    CHECK (kind IN ('created', 'altinn_call', 'status', 'return', 'staff', 'error', 'change', 'usability', 'mail', 'clients')) NOT VALID;
+
 -- +goose Down
+DELETE FROM onboarding_events WHERE kind = 'clients';
+ALTER TABLE onboarding_events DROP CONSTRAINT IF EXISTS onboarding_events_kind_check;
+ALTER TABLE onboarding_events ADD CONSTRAINT onboarding_events_kind_check
+    CHECK (kind IN ('created', 'altinn_call', 'status', 'return', 'staff', 'error', 'change', 'usability', 'mail')) NOT VALID;
 DROP TABLE onboarding_clients;
 DROP TABLE person_logins;

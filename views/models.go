@@ -184,6 +184,10 @@ type Outcome struct {
 	AutoRefresh      bool
 	RefreshSeconds   int
 	RefreshToggleURL string
+	// ClientsAction, on a connected client system's page, is the POST that
+	// logs the accountant in with ID-porten to add the firm's clients
+	// (issue 14); "" when the service has no ID-porten login.
+	ClientsAction string
 }
 
 // Waiting reports whether the onboarding waits for someone or something, so

@@ -180,3 +180,13 @@ func (c *Client) platformURL(path string) string {
 	}
 	return strings.TrimRight(c.base.String(), "/") + path
 }
+
+// Reveal is the token itself, for the one place that seals it for the
+// server-side session (internal/sealed); never log it.
+func (t PersonToken) Reveal() string { return t.token }
+
+// RestorePersonToken is a token Reveal gave, opened from the server-side
+// session, with its expiry.
+func RestorePersonToken(token string, expiry time.Time) PersonToken {
+	return PersonToken{token: token, Expiry: expiry}
+}

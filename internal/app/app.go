@@ -25,16 +25,19 @@ import (
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/brreg"
 	"github.com/onboard-altinn/onboard/internal/campaigns"
+	clientflow "github.com/onboard-altinn/onboard/internal/clients"
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/grants"
 	"github.com/onboard-altinn/onboard/internal/handlers"
 	"github.com/onboard-altinn/onboard/internal/handoff"
+	"github.com/onboard-altinn/onboard/internal/idporten"
 	"github.com/onboard-altinn/onboard/internal/jobs"
 	"github.com/onboard-altinn/onboard/internal/mail"
 	"github.com/onboard-altinn/onboard/internal/maskinporten"
 	"github.com/onboard-altinn/onboard/internal/metrics"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
+	"github.com/onboard-altinn/onboard/internal/sealed"
 	"github.com/onboard-altinn/onboard/internal/setup"
 	"github.com/onboard-altinn/onboard/internal/sim"
 	"github.com/onboard-altinn/onboard/internal/webhooks"
@@ -74,6 +77,9 @@ type App struct {
 	// Mail is the email jobs (nil when mail is off); tests set its
 	// workers' clock and back-off before starting Jobs.
 	Mail *mail.Workers
+	// Clients is the accountant's flow: ID-porten logins and an agent
+	// onboarding's clients (nil without a database or ONBOARD_IDPORTEN_*).
+	Clients *clientflow.Service
 }
 
 // Scopes the vendor token asks for: one token serves every vendor call.
@@ -127,16 +133,26 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		a.CampaignRunner = &campaigns.Runner{DB: store, Onboardings: a.Onboardings, Log: log,
 			MaxAttempts: 5, Backoff: 10 * time.Second, MaxBackoff: 5 * time.Minute,
 			Changes: campaigns.ServiceChanger{DB: store, Onboardings: a.Onboardings}}
+		var clientWorker *clientflow.Worker
+		if cfg.IDPorten.On() {
+			if a.Clients, err = newClients(cfg, key, store, a.Altinn, log); err != nil {
+				return nil, err
+			}
+			clientWorker = &clientflow.Worker{S: a.Clients}
+		}
 		a.Jobs, err = jobs.NewClient(jobs.Config{
 			DB: store, Onboardings: a.Onboardings,
 			Schedule:      jobs.Schedule{Waiting: cfg.ReconcileSchedule, Connected: cfg.RevokeSweepInterval},
 			SweepInterval: cfg.SweepInterval, OpTimeout: a.Onboardings.OpTimeout, Workers: cfg.JobWorkers,
 			StopTimeout: JobStopTimeout, AltinnNotBefore: a.Onboardings.NotBefore, Log: log,
 			Webhooks: a.Webhooks, Campaigns: a.CampaignRunner, CampaignKick: cfg.CampaignKick,
-			WebhookRetention: cfg.WebhookRetention, Mail: a.Mail,
+			WebhookRetention: cfg.WebhookRetention, Mail: a.Mail, Clients: clientWorker,
 		})
 		if err != nil {
 			return nil, err
+		}
+		if a.Clients != nil {
+			a.Clients.Jobs = a.Jobs
 		}
 		// The onboarding service writes every change's event, with its
 		// deliveries, in the change's own transaction; without URLs the
@@ -180,6 +196,9 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 	if a.Campaigns != nil {
 		h.Campaigns, h.CampaignStore = a.Campaigns, store
 	}
+	if a.Clients != nil {
+		h.Clients, h.IDPortenIssuer = a.Clients, cfg.IDPorten.Issuer
+	}
 	h.Mail = mailPages
 	if cfg.BrregURL != "" {
 		a.Register = brreg.New(cfg.BrregURL, &http.Client{Timeout: cfg.BrregTimeout})
@@ -188,6 +207,57 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 	}
 	a.Web = handlers.New(h)
 	return a, nil
+}
+
+// newClients builds the accountant's flow: the ID-porten client (its key,
+// or in the simulator the dev key the simulator knows), the Altinn client's
+// person calls, and the box that seals logins with the session key.
+func newClients(cfg *config.Config, key *rsa.PrivateKey, store *db.DB, alt *altinn.Client, log *slog.Logger) (*clientflow.Service, error) {
+	p := cfg.IDPorten
+	ic := idporten.Config{Issuer: p.Issuer, ClientID: p.ClientID, RedirectURL: p.RedirectURL, ACR: p.ACR,
+		HTTPClient: &http.Client{Timeout: 10 * time.Second}}
+	k, err := idportenKey(cfg, key)
+	if err != nil {
+		return nil, err
+	}
+	if k != nil {
+		ic.Key, ic.KeyID = k, p.KID
+	} else {
+		ic.ClientSecret = idporten.Secret(p.ClientSecret)
+	}
+	svc := &clientflow.Service{DB: store, Altinn: alt, Log: log}
+	// One clock for the flow and its logins (tests move it).
+	ic.Now = svc.Time
+	idp, err := idporten.New(ic)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	sk, err := sessionKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if svc.Box, err = sealed.New(sk, "person login"); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	svc.IDPorten = idp
+	return svc, nil
+}
+
+// idportenKey is the key that signs the ID-porten client's assertions:
+// ONBOARD_IDPORTEN_KEY, or in the simulator the dev Maskinporten key; nil
+// when the client authenticates with a secret.
+func idportenKey(cfg *config.Config, key *rsa.PrivateKey) (*rsa.PrivateKey, error) {
+	switch {
+	case len(cfg.IDPorten.KeyPEM) > 0:
+		k, err := maskinporten.ParsePrivateKeyPEM(cfg.IDPorten.KeyPEM)
+		if err != nil {
+			return nil, fmt.Errorf("app: ONBOARD_IDPORTEN_KEY_FILE: %w", err)
+		}
+		return k, nil
+	case len(cfg.IDPorten.ClientSecret) == 0 && cfg.AltinnEnv == config.EnvSim:
+		return key, nil
+	}
+	return nil, nil
 }
 
 // JobStopTimeout is how long a stopping instance lets running jobs finish
@@ -325,6 +395,37 @@ func RegisterWithSim(s *sim.Server, cfg *config.Config, pub *rsa.PublicKey) erro
 		}
 	}
 	s.SetMaskinportenClockOffset(br.clock)
+	if cfg.IDPorten.On() {
+		if err := registerIDPortenWithSim(s, cfg, pub); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// registerIDPortenWithSim registers the service's ID-porten client with
+// the simulated ID-porten, as a vendor does in Digdir's self-service: its
+// redirect URL and its key (the dev key's public half, or that of
+// ONBOARD_IDPORTEN_KEY), or its secret.
+func registerIDPortenWithSim(s *sim.Server, cfg *config.Config, pub *rsa.PublicKey) error {
+	p := cfg.IDPorten
+	c := sim.DevIDPortenClient(cfg.PublicURL, p.KID, "")
+	c.ClientID, c.RedirectURIs = p.ClientID, []string{p.RedirectURL}
+	switch {
+	case len(p.KeyPEM) > 0:
+		k, err := maskinporten.ParsePrivateKeyPEM(p.KeyPEM)
+		if err != nil {
+			return fmt.Errorf("app: ONBOARD_IDPORTEN_KEY_FILE: %w", err)
+		}
+		c.PublicKeyPEM = string(maskinporten.PublicKeyPEM(&k.PublicKey))
+	case len(p.ClientSecret) > 0:
+		c.AuthMethod, c.KeyID, c.Secret = sim.AuthClientSecretPost, "", string(p.ClientSecret)
+	default:
+		c.PublicKeyPEM = string(maskinporten.PublicKeyPEM(pub))
+	}
+	if err := s.AddIDPortenClient(c); err != nil {
+		return fmt.Errorf("app: simulator ID-porten client: %w", err)
+	}
 	return nil
 }
 

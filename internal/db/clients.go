@@ -136,6 +136,12 @@ type ClientRef struct {
 // removal those already removed or being removed, so asking twice sends
 // nothing twice. A client that failed is asked again.
 func (d *DB) AskClients(ctx context.Context, onboardingID, loginID, by string, remove bool, clients []ClientRef) ([]Client, error) {
+	return AskClientsTx(ctx, d.Pool, onboardingID, loginID, by, remove, clients)
+}
+
+// AskClientsTx is AskClients in the caller's transaction, so the jobs that
+// carry the clients out are enqueued with it (River's InsertManyTx).
+func AskClientsTx(ctx context.Context, q Querier, onboardingID, loginID, by string, remove bool, clients []ClientRef) ([]Client, error) {
 	state, skip := domain.ClientAdding, []string{string(domain.ClientDelegated), string(domain.ClientAdding)}
 	if remove {
 		state, skip = domain.ClientRemoving, []string{string(domain.ClientRemoved), string(domain.ClientRemoving)}
@@ -145,9 +151,9 @@ func (d *DB) AskClients(ctx context.Context, onboardingID, loginID, by string, r
 		if !IsUUID(c.ID) {
 			return nil, fmt.Errorf("db: ask clients: %q is not a party uuid", truncate(c.ID, 60))
 		}
-		ids, orgs, names = append(ids, c.ID), append(orgs, c.OrgNo), append(names, c.OrgName)
+		ids, orgs, names = append(ids, c.ID), append(orgs, c.OrgNo), append(names, truncate(c.OrgName, 500))
 	}
-	rows, err := d.Pool.Query(ctx, `
+	rows, err := q.Query(ctx, `
 		INSERT INTO onboarding_clients AS c (onboarding_id, client_id, org_no, org_name, state, login_id, changed_by, next_at)
 		SELECT $1, u.id::uuid, u.org, u.name, $5, $2, $3, now()
 		FROM unnest($6::text[], $7::text[], $8::text[]) AS u(id, org, name)
@@ -166,6 +172,103 @@ func (d *DB) AskClients(ctx context.Context, onboardingID, loginID, by string, r
 		return nil, fmt.Errorf("db: ask clients: %w", err)
 	}
 	return out, nil
+}
+
+// NoteClients records what Altinn says of clients the onboarding's rows
+// know otherwise (added or removed in Altinn's portal, or by an earlier try
+// whose answer was lost): each becomes state (delegated or removed), by
+// by, unless a try is waiting on it. It returns how many changed.
+func (d *DB) NoteClients(ctx context.Context, onboardingID, by string, state domain.ClientState, clients []ClientRef) (int64, error) {
+	if len(clients) == 0 {
+		return 0, nil
+	}
+	ids, orgs, names := make([]string, 0, len(clients)), make([]string, 0, len(clients)), make([]string, 0, len(clients))
+	for _, c := range clients {
+		if !IsUUID(c.ID) {
+			return 0, fmt.Errorf("db: note clients: %q is not a party uuid", truncate(c.ID, 60))
+		}
+		ids, orgs, names = append(ids, c.ID), append(orgs, c.OrgNo), append(names, truncate(c.OrgName, 500))
+	}
+	insert := `INSERT INTO onboarding_clients AS c (onboarding_id, client_id, org_no, org_name, state, changed_by)
+		SELECT $1, u.id::uuid, u.org, u.name, $3, $2
+		FROM unnest($4::text[], $5::text[], $6::text[]) AS u(id, org, name)
+		ON CONFLICT (onboarding_id, client_id) DO UPDATE
+			SET state = excluded.state, reason = '', changed_by = excluded.changed_by, changed_at = now(), next_at = NULL
+			WHERE c.state <> excluded.state AND c.state NOT IN ('adding', 'removing')`
+	if state == domain.ClientRemoved {
+		// A removal is noted only for a row there is: a client never
+		// delegated needs none.
+		insert = `UPDATE onboarding_clients AS c SET state = $3, reason = '', changed_by = $2, changed_at = now(), next_at = NULL
+			FROM unnest($4::text[], $5::text[], $6::text[]) AS u(id, org, name)
+			WHERE c.onboarding_id = $1 AND c.client_id = u.id::uuid AND c.state = 'delegated'`
+	}
+	tag, err := d.Pool.Exec(ctx, insert, onboardingID, by, state, ids, orgs, names)
+	if err != nil {
+		return 0, fmt.Errorf("db: note clients: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// ClientByID returns one client of an onboarding, or ErrNotFound.
+func (d *DB) ClientByID(ctx context.Context, onboardingID, clientID string) (*Client, error) {
+	if !IsUUID(onboardingID) || !IsUUID(clientID) {
+		return nil, ErrNotFound
+	}
+	rows, err := d.Pool.Query(ctx, `SELECT `+clientColumns+` FROM onboarding_clients WHERE onboarding_id = $1 AND client_id = $2`,
+		onboardingID, clientID)
+	if err != nil {
+		return nil, fmt.Errorf("db: client: %w", err)
+	}
+	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Client])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: client: %w", err)
+	}
+	return c, nil
+}
+
+// WaitForLogin marks every client of the onboarding that waits for a try
+// (adding or removing) as waiting for the person to log in again
+// (ReasonLoginExpired, no next try), and returns how many: the login's
+// token ran out, so nothing more is sent until a new login resumes them.
+func (d *DB) WaitForLogin(ctx context.Context, onboardingID string) (int64, error) {
+	tag, err := d.Pool.Exec(ctx, `
+		UPDATE onboarding_clients SET reason = $2, next_at = NULL
+		WHERE onboarding_id = $1 AND state IN ('adding', 'removing') AND reason <> $2`,
+		onboardingID, domain.ReasonLoginExpired)
+	if err != nil {
+		return 0, fmt.Errorf("db: wait for login: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// ResumeClientsTx gives the clients that wait for a new login (WaitForLogin)
+// to the login loginID of the person by and returns them, to be tried again
+// in the caller's transaction.
+func ResumeClientsTx(ctx context.Context, q Querier, onboardingID, loginID, by string) ([]Client, error) {
+	rows, err := q.Query(ctx, `
+		UPDATE onboarding_clients SET reason = '', login_id = $2, changed_by = $3, next_at = now()
+		WHERE onboarding_id = $1 AND state IN ('adding', 'removing') AND reason = $4
+		RETURNING `+clientColumns, onboardingID, loginID, by, domain.ReasonLoginExpired)
+	if err != nil {
+		return nil, fmt.Errorf("db: resume clients: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[Client])
+	if err != nil {
+		return nil, fmt.Errorf("db: resume clients: %w", err)
+	}
+	return out, nil
+}
+
+// AddEventTx records an event in the caller's transaction (the clients'
+// steps, with the write they tell about).
+func AddEventTx(ctx context.Context, q Querier, e domain.Event) error {
+	if err := addEvent(ctx, q, e); err != nil {
+		return fmt.Errorf("db: add event: %w", err)
+	}
+	return nil
 }
 
 // ClientsOf returns an onboarding's clients, by organisation number.
@@ -207,7 +310,22 @@ func (d *DB) ClientCounts(ctx context.Context, onboardingID string) (map[domain.
 // longer in state from (a newer ask took it over), so a late answer never
 // overwrites newer news.
 func (d *DB) SetClientOutcome(ctx context.Context, onboardingID, clientID string, from domain.ClientState, o domain.ClientOutcome, next *time.Time) error {
-	tag, err := d.Pool.Exec(ctx, `
+	return setClientOutcome(ctx, d.Pool, onboardingID, clientID, from, o, next)
+}
+
+// RecordClientOutcome is SetClientOutcome with its timeline event, in one
+// transaction (the event only when the outcome was stored).
+func (d *DB) RecordClientOutcome(ctx context.Context, onboardingID, clientID string, from domain.ClientState, o domain.ClientOutcome, next *time.Time, ev domain.Event) error {
+	return d.InTx(ctx, func(q Querier) error {
+		if err := setClientOutcome(ctx, q, onboardingID, clientID, from, o, next); err != nil {
+			return err
+		}
+		return AddEventTx(ctx, q, ev)
+	})
+}
+
+func setClientOutcome(ctx context.Context, q Querier, onboardingID, clientID string, from domain.ClientState, o domain.ClientOutcome, next *time.Time) error {
+	tag, err := q.Exec(ctx, `
 		UPDATE onboarding_clients SET state = $4, reason = $5, attempts = attempts + 1, next_at = $6,
 			changed_at = CASE WHEN state = $4 THEN changed_at ELSE now() END
 		WHERE onboarding_id = $1 AND client_id = $2 AND state = $3`,

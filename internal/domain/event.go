@@ -44,6 +44,22 @@ const (
 	// ToStatus its outcome (MailSent, MailOutbox, MailFailed, MailRefused),
 	// Message the recipient's error when it was not sent.
 	EventMail = "mail"
+	// EventClients is one step of an agent onboarding's clients (issue
+	// 14): a person asked to add or remove clients (Operation ClientsAsk
+	// or ClientsAskRemove, Message the count), or one client's outcome
+	// (Operation ClientOpAdd or ClientOpRemove, ToStatus the ClientState,
+	// FromStatus the ClientReason of a failure, AltinnCode and HTTPStatus
+	// Altinn's answer, Message the client's org number and name). Actor is
+	// the person's pairwise ID-porten subject, never the national id.
+	EventClients = "clients"
+)
+
+// The operations of EventClients.
+const (
+	ClientsAsk       = "ask_add"
+	ClientsAskRemove = "ask_remove"
+	ClientOpAdd      = "add"
+	ClientOpRemove   = "remove"
 )
 
 // The messages of EventMail (its Operation).

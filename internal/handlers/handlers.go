@@ -140,6 +140,13 @@ type Handler struct {
 	Mail        *MailPages
 	brandOnce   sync.Once
 	brandAssets *brandAssets
+
+	// Clients is the accountant's flow: ID-porten logins and an agent
+	// onboarding's clients (nil: the connected page points to Altinn's
+	// portal only, and /clients/ is a 404). See clients.go. IDPortenIssuer
+	// is where the login's forms lead (the pages' form-action).
+	Clients        ClientService
+	IDPortenIssuer string
 }
 
 func (h *Handler) page(c echo.Context, title string) views.Page {

@@ -3,6 +3,8 @@ package handlers
 import (
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
 
+	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/onboarding"
@@ -106,6 +109,15 @@ func (h *Handler) customerRoutes(e *echo.Echo) {
 	e.POST("/status/:ref/retry", h.retry, submitLimit)
 	e.GET("/change/:ref", h.changeStatus, statusLimit) // changes.go: a change request's outcome
 	e.GET("/lang/:lang", h.setLang)
+	// clients.go: the accountant logs in with ID-porten and adds the
+	// firm's clients to a connected client system (404 without ID-porten).
+	e.POST("/clients/:ref/login", h.clientsLogin, submitLimit)
+	e.GET(config.IDPortenCallbackPath, h.idportenCallback, submitLimit)
+	e.GET("/clients/:ref", h.clientsPage, submitLimit) // reads Altinn's lists
+	e.POST("/clients/:ref/add", h.clientsAsk(false), submitLimit)
+	e.POST("/clients/:ref/remove", h.clientsAsk(true), submitLimit)
+	e.POST("/clients/:ref/logout", h.clientsLogout, submitLimit)
+	e.GET("/clients/:ref/progress", h.clientsProgress, statusLimit)
 	e.GET(views.MailStopPath+":id", h.mailStop, statusLimit) // mail.go: a message's opt-out link (signed)
 	e.POST(views.MailStopPath+":id", h.mailStop, submitLimit)
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
@@ -274,6 +286,12 @@ func (h *Handler) csp() string {
 		formAction = append(formAction, "https://"+host)
 		if hn, _, err := net.SplitHostPort(host); (err == nil && onboarding.IsLoopback(hn)) || onboarding.IsLoopback(host) {
 			formAction = append(formAction, "http://"+host)
+		}
+	}
+	// The accountant's login posts, then is sent on to ID-porten (clients.go).
+	if u, err := url.Parse(h.IDPortenIssuer); h.IDPortenIssuer != "" && err == nil && u.Host != "" {
+		if o := u.Scheme + "://" + u.Host; !slices.Contains(formAction, o) {
+			formAction = append(formAction, o)
 		}
 	}
 	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +

@@ -93,7 +93,7 @@ func timelineEvent(lang string, e domain.Event) views.TimelineEvent {
 			ev.Message = e.Message // Maskinporten's words
 		}
 	}
-	if e.Kind == domain.EventStaff || e.Kind == domain.EventMail {
+	if e.Kind == domain.EventStaff || e.Kind == domain.EventMail || e.Kind == domain.EventClients {
 		ev.FromStatus, ev.ToStatus = "", "" // in the sentence
 	}
 	return ev
@@ -226,8 +226,30 @@ func eventText(lang string, e domain.Event) string {
 		return staffText(lang, e, w)
 	case domain.EventMail:
 		return mailText(lang, e, w)
+	case domain.EventClients:
+		return clientsText(lang, e, w)
 	}
 	return i18n.T(lang, "admin.tl.error")
+}
+
+// clientsText is a step of an agent onboarding's clients (issue 14): a
+// person's ask, or one client's outcome with the reason in words.
+func clientsText(lang string, e domain.Event, w string) string {
+	switch e.Operation {
+	case domain.ClientsAsk, domain.ClientsAskRemove:
+		n, _, _ := strings.Cut(e.Message, " ")
+		return sentence(lang, "admin.tl.clients."+e.Operation, w, n)
+	}
+	client, _, _ := strings.Cut(e.Message, ": ")
+	op := domain.ClientOpAdd
+	if e.Operation == domain.ClientOpRemove {
+		op = domain.ClientOpRemove
+	}
+	switch domain.ClientState(e.ToStatus) {
+	case domain.ClientDelegated, domain.ClientRemoved:
+		return i18n.T(lang, "admin.tl.clients."+op+"."+e.ToStatus, client)
+	}
+	return i18n.T(lang, "admin.tl.clients."+op+".failed", client, i18n.T(lang, "clients.reason."+e.FromStatus))
 }
 
 // callText is a call to Altinn: what was asked and why (y), and a second

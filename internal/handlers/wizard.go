@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/onboard-altinn/onboard/internal/brreg"
+	"github.com/onboard-altinn/onboard/internal/clients"
 	"github.com/onboard-altinn/onboard/internal/config"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/domain"
@@ -429,6 +430,12 @@ func (h *Handler) renderOutcome(c echo.Context, o *domain.Onboarding) error {
 	m.BackURL = h.backURL(c, o.Ref)
 	if m.BackURL == "" {
 		m.BackURL = h.VendorURL
+	}
+	if h.Clients != nil && clients.Can(o) {
+		// Anyone holding the link may log in: the login, not the
+		// browser, proves the person may see the firm's clients.
+		m.ClientsAction = clientsLoginAction(o.Ref)
+		m.CSRF, _ = c.Get("csrf").(string)
 	}
 	m.AutoRefresh, m.RefreshToggleURL = autoRefresh(c, waiting(o.Status), m.RefreshURL)
 	m.RefreshSeconds = refreshAfter

@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/onboard-altinn/onboard/internal/campaigns"
+	"github.com/onboard-altinn/onboard/internal/clients"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/mail"
 	"github.com/onboard-altinn/onboard/internal/webhooks"
@@ -66,6 +67,9 @@ type Config struct {
 	// Mail, when set, emails customers: a periodic sweep queues what is
 	// due, and send jobs run in a queue of their own (mail.Queue).
 	Mail *mail.Workers
+	// Clients, when set, adds and removes an agent onboarding's clients
+	// in a queue of their own (clients.Queue, clients.Workers at once).
+	Clients *clients.Worker
 	// WebhookRetention is how long a webhook event whose deliveries have
 	// ended is kept (default 90 days); see PruneWorker.
 	WebhookRetention time.Duration
@@ -151,6 +155,12 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 			// own uniqueness is what keeps each one single.
 			return mail.SweepArgs{}, &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: every}}
 		}, &river.PeriodicJobOpts{ID: "mail_sweep", RunOnStart: true}))
+	}
+	if cfg.Clients != nil {
+		if err := river.AddWorkerSafely(workers, cfg.Clients); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		queues[clients.Queue] = river.QueueConfig{MaxWorkers: clients.Workers}
 	}
 	sweepEvery := cfg.SweepInterval
 	sweep := river.NewPeriodicJob(river.PeriodicInterval(sweepEvery), func() (river.JobArgs, *river.InsertOpts) {
