@@ -83,7 +83,7 @@ func progressOf(t *testing.T, p page) clientsProgress {
 // waitDone polls the progress page until nothing is in flight.
 func (e *env) waitDone(b *browser, o *domain.Onboarding) page {
 	e.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		// The database, not the page: the page is rate limited as a
 		// browser reloading every 2 s needs.
@@ -95,7 +95,19 @@ func (e *env) waitDone(b *browser, o *domain.Onboarding) page {
 			break
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatalf("the clients were not done within 60 s: %d in flight", pr.InFlight)
+			rows, _ := e.db.Pool.Query(context.Background(), `SELECT state, attempt, coalesce(errors::text, ''), scheduled_at::text FROM river_job WHERE kind = 'client_delegation' ORDER BY id`)
+			for rows.Next() {
+				var st, er, at string
+				var n int
+				_ = rows.Scan(&st, &n, &er, &at)
+				e.t.Logf("job %s %d %s %s", st, n, at, er)
+			}
+			rows.Close()
+			cs, _ := e.db.ClientsOf(context.Background(), o.ID)
+			for _, c := range cs {
+				e.t.Logf("client %s %s %q login %v next %v", c.OrgNo, c.State, c.Reason, c.LoginID, c.NextAt)
+			}
+			e.t.Fatalf("the clients were not done within 30 s: %d in flight", pr.InFlight)
 		}
 		time.Sleep(50 * time.Millisecond) // polling, with the deadline above
 	}
@@ -344,5 +356,61 @@ func TestClientsRefusals(t *testing.T) {
 	}
 	if logins != 0 || clients != 0 || e.app.Sim.Stats().ClientsAdded != 0 {
 		t.Fatalf("refusals stored %d logged-in logins and %d clients", logins, clients)
+	}
+}
+
+// TestClientsLoginEnds: the person's token runs out before the clients'
+// turn; they wait for a new login (the progress page says so and offers
+// it, and stops refreshing), and the next login carries on where it stopped.
+func TestClientsLoginEnds(t *testing.T) {
+	t.Parallel()
+	e, o, clock := clientsEnv(t)
+	b := e.browser()
+	if back := e.clientsLogin(b, o, sim.PersonClientAdmin); back.status != http.StatusSeeOther {
+		t.Fatalf("callback: %d\n%.1000s", back.status, back.body)
+	}
+	list := b.get(e.web.URL + "/clients/" + o.Ref + "?show=not")
+	rows := clientRowRE.FindAllStringSubmatch(list.body, -1)
+	form := url.Values{"_csrf": {csrfOf(t, list)}}
+	for _, r := range rows[:5] {
+		form.Add("client", r[1])
+	}
+	if p := b.post(e.web.URL+"/clients/"+o.Ref+"/add", form); p.status != http.StatusSeeOther {
+		t.Fatalf("add: %d", p.status)
+	}
+	clock.set(3 * time.Minute) // past the simulator's 120 s tokens
+	e.startJobs()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pr, err := e.app.Clients.ProgressOf(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pr.Waiting == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the clients do not wait for a login: %+v", pr)
+		}
+		time.Sleep(50 * time.Millisecond) // polling, with the deadline above
+	}
+	p := b.get(e.web.URL + "/clients/" + o.Ref + "/progress")
+	if pr := progressOf(t, p); pr.waiting != 5 || !strings.Contains(p.body, `data-testid="clients-waiting"`) || p.header.Get("Refresh") != "" {
+		t.Fatalf("progress while waiting: %+v, Refresh %q\n%.2000s", pr, p.header.Get("Refresh"), p.body)
+	}
+	if n := e.app.Sim.Stats().ClientsAdded; n != 0 {
+		t.Fatalf("%d clients added with a token that had run out", n)
+	}
+	clock.set(0)
+	res := b.post(e.web.URL+"/clients/"+o.Ref+"/login", url.Values{"_csrf": {csrfOf(t, p)}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("log in again: %d", res.status)
+	}
+	if back := b.get(simtest.PickPerson(t, res.location, sim.PersonClientAdmin).String()); back.status != http.StatusSeeOther {
+		t.Fatalf("callback again: %d\n%.1000s", back.status, back.body)
+	}
+	e.waitDone(b, o)
+	if s := e.app.Sim.Stats(); s.ClientsAdded != 5 || s.ClientsAddedAgain != 0 {
+		t.Fatalf("after the new login: sim %d added, %d again; want 5 and 0", s.ClientsAdded, s.ClientsAddedAgain)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/db"
@@ -32,18 +31,19 @@ type Args struct {
 // Kind is the job's kind in River.
 func (Args) Kind() string { return "client_delegation" }
 
-// liveStates are a job's unfinished states: a client has at most one job
-// of each kind waiting or running, and a finished one never blocks the next.
-var liveStates = []rivertype.JobState{
-	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-	rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-}
+// claimLease is how long a job holds its client's try (db.ClaimClient):
+// longer than a try may take (Worker.Timeout), so a second job for the same
+// client never calls Altinn at the same time.
+const claimLease = 2 * time.Minute
 
-// InsertOpts puts the jobs in Queue, unique per client and operation while
-// live. The tries are the worker's (domain.MaxClientAttempts, by snoozing),
-// so River's own retries are only for the worker failing to record.
+// InsertOpts puts the jobs in Queue. They are not unique in River: a job
+// finished a moment ago may still read as running there (River completes
+// jobs in batches), and a login that resumes clients must not be refused
+// its jobs. The client's row is what keeps a try single (db.ClaimClient).
+// The tries are the worker's (domain.MaxClientAttempts, by snoozing), so
+// River's own retries are only for the worker failing to record.
 func (Args) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: Queue, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates}}
+	return river.InsertOpts{Queue: Queue, MaxAttempts: 5}
 }
 
 // Worker sends one client's add or removal to Altinn with the person's
@@ -69,19 +69,19 @@ func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return time.Minute }
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	s := w.S
 	a := job.Args
-	c, err := s.DB.ClientByID(ctx, a.OnboardingID, a.ClientID)
-	if errors.Is(err, db.ErrNotFound) {
-		return nil // its onboarding is gone
-	}
-	if err != nil {
-		return err
-	}
 	pending := domain.ClientAdding
 	if a.Remove {
 		pending = domain.ClientRemoving
 	}
-	if c.State != pending || c.Reason == domain.ReasonLoginExpired {
-		return nil // done, taken over by a newer ask, or waiting for a login
+	c, wait, err := s.DB.ClaimClient(ctx, a.OnboardingID, a.ClientID, pending, claimLease)
+	if err != nil {
+		return err
+	}
+	if c == nil && wait > 0 {
+		return river.JobSnooze(wait) // its next try is later (another job's back-off)
+	}
+	if c == nil || c.Reason == domain.ReasonLoginExpired {
+		return nil // done, taken over by a newer ask or another job, or waiting for a login
 	}
 	o, err := s.DB.OnboardingByID(ctx, a.OnboardingID)
 	if errors.Is(err, db.ErrNotFound) {
@@ -112,7 +112,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 			out = domain.ClientOutcome{State: domain.ClientFailed, Reason: domain.ReasonUnavailable}
 		} else {
 			wait := domain.ClientBackoff(c.Attempts+1, retryAfter)
-			next := s.now().Add(wait)
+			next := time.Now().Add(wait) // the database's clock, as ClaimClient's
 			if err := s.DB.SetClientOutcome(ctx, o.ID, c.ClientID, pending, out, &next); err != nil {
 				if errors.Is(err, db.ErrStale) {
 					return nil

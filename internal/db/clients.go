@@ -229,6 +229,45 @@ func (d *DB) ClientByID(ctx context.Context, onboardingID, clientID string) (*Cl
 	return c, nil
 }
 
+// ClaimClient takes one client's try for lease: a client in state whose
+// next try is due (next_at, with a second's tolerance for clocks) gets its
+// next_at moved on by lease and is returned, so of two jobs for one client
+// only one calls Altinn. A client whose try is not due yet returns nil and
+// how long until it is; one in another state, or waiting for nothing (no
+// next_at: settled, or waiting for a login), nil and 0.
+func (d *DB) ClaimClient(ctx context.Context, onboardingID, clientID string, state domain.ClientState, lease time.Duration) (*Client, time.Duration, error) {
+	if !IsUUID(onboardingID) || !IsUUID(clientID) {
+		return nil, 0, nil
+	}
+	rows, err := d.Pool.Query(ctx, `
+		UPDATE onboarding_clients SET next_at = now() + $4 * interval '1 millisecond'
+		WHERE onboarding_id = $1 AND client_id = $2 AND state = $3
+			AND next_at IS NOT NULL AND next_at <= now() + interval '1 second'
+		RETURNING `+clientColumns, onboardingID, clientID, state, lease.Milliseconds())
+	if err != nil {
+		return nil, 0, fmt.Errorf("db: claim client: %w", err)
+	}
+	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Client])
+	if err == nil {
+		return c, 0, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return nil, 0, fmt.Errorf("db: claim client: %w", err)
+	}
+	var ms float64
+	err = d.Pool.QueryRow(ctx, `
+		SELECT extract(epoch FROM next_at - now()) * 1000 FROM onboarding_clients
+		WHERE onboarding_id = $1 AND client_id = $2 AND state = $3 AND next_at IS NOT NULL`,
+		onboardingID, clientID, state).Scan(&ms)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("db: claim client: %w", err)
+	}
+	return nil, max(time.Duration(ms)*time.Millisecond, time.Second), nil
+}
+
 // WaitForLogin marks every client of the onboarding that waits for a try
 // (adding or removing) as waiting for the person to log in again
 // (ReasonLoginExpired, no next try), and returns how many: the login's

@@ -301,8 +301,13 @@ func (h *Handler) clientsProgress(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, done, err := h.clientsSession(c, o); done {
-		return err
+	// A login whose token has ended still shows the progress: the browser
+	// proved it logged in for this onboarding, and the page is where it
+	// logs in again to carry on.
+	if _, err := h.Clients.Session(c.Request().Context(), clientsCookie(c), o); !errors.Is(err, clients.ErrLoginExpired) {
+		if _, done, err := h.clientsSession(c, o); done {
+			return err
+		}
 	}
 	p, err := h.Clients.ProgressOf(c.Request().Context(), o)
 	if err != nil {
