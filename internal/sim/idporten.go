@@ -522,9 +522,18 @@ func renderIDPortenPage(w http.ResponseWriter, status int, name string, data any
 		http.Error(w, "sim: render page", http.StatusInternalServerError)
 		return
 	}
+	// The picker's form is answered with a redirect to the client's
+	// (registered, already checked) redirect URI, which browsers hold to
+	// form-action too.
+	formAction := "'self'"
+	if v, ok := data.(pickerView); ok {
+		if u, err := url.Parse(v.Hidden.Get("redirect_uri")); err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
+			formAction += " " + u.Scheme + "://" + u.Host
+		}
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; form-action "+formAction)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
