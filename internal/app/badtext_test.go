@@ -1,7 +1,13 @@
 package app_test
 
 import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -66,7 +72,48 @@ func TestTextThatCannotBeStoredIsRefused(t *testing.T) {
 		}
 	}
 
-	for table, want := range map[string]int{"campaigns": 0, "api_keys": 1, "handoff_jtis": 0} {
+	// Raw bytes in the signed JSON (encoding/json would quietly make them
+	// U+FFFD): a token signed by hand, as the penetration test did.
+	for _, claim := range []string{"customer_ref", "jti"} {
+		c := e.handoffClaims()
+		c[claim] = "a-placeholder-b"
+		payload, _ := json.Marshal(c)
+		payload = bytes.Replace(payload, []byte("-placeholder-"), []byte("\xff"), 1)
+		if p := e.handoff(e.browser(), signRawHS(t, payload, handoffSecret)); p.status != http.StatusBadRequest {
+			t.Errorf("a hand-off with byte 0xFF in %s: %d, want 400\n%.300s", claim, p.status, p.body)
+		}
+	}
+
+	// A broken pair in a form refuses the whole form: the pairs around it
+	// are not read unchecked (the retest found a 500 and a stored row).
+	list = admin.get(e.web.URL + "/admin/apikeys")
+	req, _ := http.NewRequest(http.MethodPost, e.web.URL+"/admin/apikeys",
+		strings.NewReader("_csrf="+url.QueryEscape(csrfOf(t, list))+"&name=x%00y&z=%ZZ"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if p := admin.do(req); p.status != http.StatusBadRequest || !strings.Contains(p.body, words) {
+		t.Errorf("a form with a broken pair: %d, want 400 with the words\n%.300s", p.status, p.body)
+	}
+	staffList := admin.get(e.web.URL + "/admin/staff")
+	req, _ = http.NewRequest(http.MethodPost, e.web.URL+"/admin/staff",
+		strings.NewReader("_csrf="+url.QueryEscape(csrfOf(t, staffList))+"&email=x%FF@example.com&role=viewer&z=%ZZ"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if p := admin.do(req); p.status != http.StatusBadRequest {
+		t.Errorf("a staff form with a broken pair: %d, want 400\n%.300s", p.status, p.body)
+	}
+	// The API reads its body whatever the Content-Type says: so is it checked.
+	for _, ct := range []string{"text/plain", "", "application/octet-stream"} {
+		for _, body := range []string{`{"org_no":"` + org + `","customer_ref":"a\u0000b"}`, "{\"org_no\":\"" + org + "\",\"customer_ref\":\"a\xffb\"}"} {
+			if a := e.api(nil, http.MethodPost, "/api/v1/onboardings", key, body, "Content-Type", ct); a.status != http.StatusBadRequest {
+				t.Errorf("an API body %q sent as %q: %d %s, want 400", body, ct, a.status, a.body)
+			}
+		}
+	}
+	if a := e.api(nil, http.MethodPost, "/api/v1/onboardings", key, `{"org_no":"`+org+`","customer_ref":"idem"}`, "Idempotency-Key", "a\xffb"); a.status != http.StatusBadRequest ||
+		a.header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("an Idempotency-Key with byte 0xFF: %d %s, want a 400 problem", a.status, a.body)
+	}
+
+	for table, want := range map[string]int{"campaigns": 0, "api_keys": 1, "handoff_jtis": 0, "staff": 2, "api_idempotency": 0} {
 		if n := e.dashCount(table); n != want {
 			t.Errorf("%d rows in %s, want %d", n, table, want)
 		}
@@ -168,4 +215,14 @@ func TestBigUploadsNeedALiveSession(t *testing.T) {
 	if p := e.postCampaign(op, "Stor liste", "standard", big, false, "1", "1"); p.status == http.StatusRequestEntityTooLarge {
 		t.Fatalf("a signed-in operator's 1 MB list: %d, want it read", p.status)
 	}
+}
+
+// signRawHS signs payload, bytes as they are, as an HS256 JWT.
+func signRawHS(t *testing.T, payload []byte, secret string) string {
+	t.Helper()
+	enc := base64.RawURLEncoding
+	unsigned := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc.EncodeToString(payload)
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(unsigned))
+	return unsigned + "." + enc.EncodeToString(m.Sum(nil))
 }

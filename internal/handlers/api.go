@@ -256,6 +256,9 @@ func (h *Handler) apiCreate(c echo.Context) error {
 		return p
 	}
 	idem := c.Request().Header.Get("Idempotency-Key")
+	if !goodText(idem) {
+		return problem(http.StatusBadRequest, "Idempotency-Key is not valid UTF-8 or holds a NUL")
+	}
 	if len(idem) > maxIdemKeyLen {
 		return problem(http.StatusBadRequest, "Idempotency-Key is longer than 200 characters")
 	}

@@ -75,7 +75,7 @@ func (h *Handler) csrf(skip func(echo.Context) bool) echo.MiddlewareFunc {
 			}
 			r := c.Request()
 			unsafe := !safeMethod(r.Method)
-			if site := r.Header.Get(echo.HeaderSecFetchSite); unsafe && (site == "same-site" || site == "cross-site") {
+			if site := strings.ToLower(r.Header.Get(echo.HeaderSecFetchSite)); unsafe && (site == "same-site" || site == "cross-site") {
 				return errCrossSite
 			}
 			browser := ""

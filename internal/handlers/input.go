@@ -43,19 +43,33 @@ func checkText(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		ct, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
-		switch {
-		case ct == echo.MIMEApplicationForm:
-			if err := r.ParseForm(); err == nil && !goodValues(r.PostForm) {
+		switch ct {
+		case echo.MIMEApplicationForm:
+			// A form that does not parse is refused whole: the pairs
+			// before and after a broken one would reach the handlers
+			// unchecked (net/http keeps what it could read).
+			if err := r.ParseForm(); err != nil {
+				return bodyError(err)
+			}
+			if !goodValues(r.PostForm) {
 				return errBadText
 			}
-		case ct == echo.MIMEMultipartForm:
-			if f, err := c.MultipartForm(); err == nil && !goodValues(f.Value) {
+		case echo.MIMEMultipartForm:
+			f, err := c.MultipartForm()
+			if err != nil {
+				return bodyError(err)
+			}
+			if !goodValues(f.Value) {
 				return errBadText
 			}
-		case ct == echo.MIMEApplicationJSON || strings.HasSuffix(ct, "+json"):
+		default:
+			// JSON, or whatever a client sends the API (which reads its
+			// body whatever the Content-Type says), or a body nobody
+			// reads: valid UTF-8 without NUL, and no NUL in a JSON
+			// string's escapes.
 			body, err := io.ReadAll(r.Body)
 			if err != nil {
-				return err // the body limit's 413, or a broken connection
+				return bodyError(err)
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			if !goodJSON(body) {
@@ -64,6 +78,21 @@ func checkText(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// bodyError is a body that could not be read or parsed: the body limit's
+// 413 as it is; anything else (a broken escape, a malformed multipart
+// body, a connection cut off) a 400 like bad text, never a 500.
+func bodyError(err error) error {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		return he // echo's body limit: 413
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return echo.ErrStatusRequestEntityTooLarge
+	}
+	return errBadText
 }
 
 // dataFields are form fields whose value is data a parser reads with

@@ -11,6 +11,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -190,6 +191,17 @@ func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
 func (v *Verifier) Verify(ctx context.Context, token string) (*Handoff, error) {
 	if token == "" || len(token) > 8192 {
 		return nil, fmt.Errorf("%w: empty or too long", ErrInvalid)
+	}
+	// The header's and claims' JSON as sent: encoding/json would turn
+	// invalid UTF-8 into U+FFFD without a word, so the raw bytes are
+	// looked at first.
+	for i, seg := range strings.SplitN(token, ".", 3) {
+		if i == 2 {
+			break
+		}
+		if raw, err := base64.RawURLEncoding.DecodeString(seg); err == nil && !utf8.Valid(raw) {
+			return nil, fmt.Errorf("%w: the token's JSON is not valid UTF-8", ErrInvalid)
+		}
 	}
 	var c Claims
 	p := jwt.NewParser(
