@@ -105,18 +105,19 @@ func (h *Handler) requireAPIKey(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Response().Header().Set("Cache-Control", "no-store")
 		addr := c.RealIP()
-		if h.badKeys.blocked(addr) {
+		auth := c.Request().Header.Get(echo.HeaderAuthorization)
+		scheme, key, ok := strings.Cut(auth, " ")
+		key = strings.TrimSpace(key)
+		if h.badKeys.blocked(addr) && !h.badKeys.knownGood(key, time.Now()) {
 			c.Response().Header().Set("Retry-After", "1")
 			return problem(http.StatusTooManyRequests, "too many requests without a valid API key from this address")
 		}
-		auth := c.Request().Header.Get(echo.HeaderAuthorization)
-		scheme, key, ok := strings.Cut(auth, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
 			h.badKeys.refused(addr)
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="onboard"`)
 			return problem(http.StatusUnauthorized, "an API key is needed: Authorization: Bearer <key>")
 		}
-		k, err := h.APIKeys.APIKeyByKey(c.Request().Context(), strings.TrimSpace(key))
+		k, err := h.APIKeys.APIKeyByKey(c.Request().Context(), key)
 		if errors.Is(err, db.ErrNotFound) {
 			h.badKeys.refused(addr)
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="onboard", error="invalid_token"`)
@@ -125,6 +126,7 @@ func (h *Handler) requireAPIKey(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		h.badKeys.markGood(key, time.Now())
 		c.Set(apiKeyCtx, k)
 		return next(c)
 	}

@@ -52,10 +52,11 @@ func New(h *Handler) *echo.Echo {
 		if c.Request().Method != http.MethodPost || c.Path() != campaignsPath {
 			return false
 		}
-		// A live session, looked up (once; staffSession keeps it), not any
-		// cookie: a made-up one gets the small limit.
+		// A live session of one who may make campaigns (an operator or
+		// an admin), looked up once (staffSession keeps it), not any
+		// cookie: a made-up one, or a viewer's, gets the small limit.
 		s, err := h.staffSession(c)
-		return err == nil && s != nil
+		return err == nil && s != nil && s.Staff.Role.AtLeast(domain.RoleOperator)
 	}
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "16K", Skipper: isUpload}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxUpload,
