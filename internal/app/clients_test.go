@@ -262,9 +262,9 @@ func TestClientsAccountant(t *testing.T) {
 		t.Errorf("timeline: %d asks and %d outcomes, want 2 and %d", asks, outcomes, len(rows)+1)
 	}
 
-	// The person's token runs out (the simulator's last 120 s): the page
-	// asks to log in again.
-	clock.set(3 * time.Minute)
+	// The login is past what refreshing may keep alive (clients.MaxSession)
+	// and its token has run out: the page asks to log in again.
+	clock.set(2 * time.Hour)
 	if p := b.get(e.web.URL + "/clients/" + o.Ref); p.status != http.StatusOK || !strings.Contains(p.body, `data-note="clients.err.ended"`) ||
 		strings.Contains(p.body, "client-row") {
 		t.Fatalf("after the token ran out (%d):\n%.1500s", p.status, p.body)
@@ -359,8 +359,8 @@ func TestClientsRefusals(t *testing.T) {
 	}
 }
 
-// TestClientsLoginEnds: the person's token runs out before the clients'
-// turn; they wait for a new login (the progress page says so and offers
+// TestClientsLoginEnds: the person's login ends (its token has run out and
+// it is past clients.MaxSession) before the clients' turn; they wait for a new login (the progress page says so and offers
 // it, and stops refreshing), and the next login carries on where it stopped.
 func TestClientsLoginEnds(t *testing.T) {
 	t.Parallel()
@@ -378,7 +378,7 @@ func TestClientsLoginEnds(t *testing.T) {
 	if p := b.post(e.web.URL+"/clients/"+o.Ref+"/add", form); p.status != http.StatusSeeOther {
 		t.Fatalf("add: %d", p.status)
 	}
-	clock.set(3 * time.Minute) // past the simulator's 120 s tokens
+	clock.set(2 * time.Hour) // past the token, and past what refreshing may keep alive
 	e.startJobs()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -412,5 +412,47 @@ func TestClientsLoginEnds(t *testing.T) {
 	e.waitDone(b, o)
 	if s := e.app.Sim.Stats(); s.ClientsAdded != 5 || s.ClientsAddedAgain != 0 {
 		t.Fatalf("after the new login: sim %d added, %d again; want 5 and 0", s.ClientsAdded, s.ClientsAddedAgain)
+	}
+}
+
+// TestClientsTokenRefresh: a login outlasts ID-porten's short access tokens
+// (120 s in the simulator) by its refresh token: with every token taken as
+// about to run out, each use refreshes it (ID-porten's refresh grant, then
+// Altinn's exchange again, one at a time under the login's row lock), and
+// the clients are added with the refreshed tokens, each once.
+func TestClientsTokenRefresh(t *testing.T) {
+	t.Parallel()
+	e, o, _ := clientsEnv(t)
+	e.app.Clients.RefreshBefore = 3 * time.Minute
+	b := e.browser()
+	if back := e.clientsLogin(b, o, sim.PersonClientAdmin); back.status != http.StatusSeeOther {
+		t.Fatalf("callback: %d\n%.1000s", back.status, back.body)
+	}
+	var before []byte
+	if err := e.db.Pool.QueryRow(context.Background(), `SELECT token FROM person_logins WHERE token IS NOT NULL`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	exchanges := func() int { return e.app.Sim.Stats().Calls["GET /authentication/api/v1/exchange/id-porten"] }
+	afterLogin := exchanges()
+	list := b.get(e.web.URL + "/clients/" + o.Ref + "?show=not")
+	rows := clientRowRE.FindAllStringSubmatch(list.body, -1)
+	form := url.Values{"_csrf": {csrfOf(t, list)}}
+	for _, r := range rows[:5] {
+		form.Add("client", r[1])
+	}
+	if p := b.post(e.web.URL+"/clients/"+o.Ref+"/add", form); p.status != http.StatusSeeOther {
+		t.Fatalf("add: %d", p.status)
+	}
+	e.startJobs()
+	e.waitDone(b, o)
+	if s := e.app.Sim.Stats(); s.ClientsAdded != 5 || s.ClientsAddedAgain != 0 {
+		t.Fatalf("sim: %d added, %d again; want 5 and 0", s.ClientsAdded, s.ClientsAddedAgain)
+	}
+	var after []byte
+	if err := e.db.Pool.QueryRow(context.Background(), `SELECT token FROM person_logins WHERE token IS NOT NULL`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if n := exchanges() - afterLogin; n < 2 || string(after) == string(before) {
+		t.Fatalf("%d exchanges after the login, token changed %v: the login was not refreshed", n, string(after) != string(before))
 	}
 }

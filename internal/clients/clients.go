@@ -55,6 +55,7 @@ type Altinn interface {
 type IDPorten interface {
 	Begin(ctx context.Context, lang string) (string, idporten.Pending, error)
 	Complete(ctx context.Context, pend idporten.Pending, q url.Values) (*idporten.Login, error)
+	Refresh(ctx context.Context, refreshToken idporten.Secret) (*idporten.Login, error)
 }
 
 // Service is the flow. DB, Altinn, IDPorten and Box are required; Jobs is
@@ -68,7 +69,18 @@ type Service struct {
 	Log      *slog.Logger
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
+	// RefreshBefore is how long before the person's token runs out it is
+	// refreshed (ID-porten's refresh token, then Altinn's exchange again);
+	// DefaultRefreshBefore when zero.
+	RefreshBefore time.Duration
 }
+
+// DefaultRefreshBefore leaves a try time to finish with the old token.
+const DefaultRefreshBefore = 30 * time.Second
+
+// MaxSession is how long a login may be kept alive by refreshing: the
+// person logs in again after it.
+const MaxSession = time.Hour
 
 // The ways the flow refuses, each a page of its own in words. None changes
 // anything.
@@ -167,10 +179,12 @@ type pendingJSON struct {
 	Begun    time.Time `json:"begun"`
 }
 
-// tokenJSON is the person's Altinn token as sealed.
+// tokenJSON is the person's Altinn token as sealed, with ID-porten's
+// refresh token that gets the next one.
 type tokenJSON struct {
-	Token  string    `json:"token"`
-	Expiry time.Time `json:"expiry"`
+	Token   string    `json:"token"`
+	Expiry  time.Time `json:"expiry"`
+	Refresh string    `json:"refresh,omitempty"`
 }
 
 // CompleteLogin finishes the login of the browser holding cookie with
@@ -240,7 +254,7 @@ func (s *Service) CompleteLogin(ctx context.Context, cookie string, q url.Values
 	}) {
 		return o, ErrOtherOrg
 	}
-	sealedTok, err := json.Marshal(tokenJSON{Token: tok.Reveal(), Expiry: tok.Expiry})
+	sealedTok, err := json.Marshal(tokenJSON{Token: tok.Reveal(), Expiry: tok.Expiry, Refresh: login.RefreshToken.Reveal()})
 	if err != nil {
 		return o, err
 	}
@@ -285,7 +299,7 @@ func (s *Service) Session(ctx context.Context, cookie string, o *domain.Onboardi
 	if l.OnboardingID != o.ID || l.Token == nil {
 		return nil, ErrNoLogin
 	}
-	tok, err := s.openToken(l)
+	tok, err := s.freshToken(ctx, l)
 	if err != nil {
 		return nil, ErrNoLogin
 	}
@@ -295,14 +309,61 @@ func (s *Service) Session(ctx context.Context, cookie string, o *domain.Onboardi
 	return &Session{LoginID: l.ID, Subject: l.Subject, Token: tok, Expires: tok.Expiry}, nil
 }
 
-func (s *Service) openToken(l *db.PersonLogin) (altinn.PersonToken, error) {
-	plain, err := s.Box.Open(l.Token, l.ID)
+func (s *Service) openToken(sealedTok []byte, loginID string) (tokenJSON, error) {
+	var t tokenJSON
+	plain, err := s.Box.Open(sealedTok, loginID)
+	if err != nil {
+		return t, err
+	}
+	err = json.Unmarshal(plain, &t)
+	return t, err
+}
+
+// freshToken is the login's Altinn token, refreshed first when it runs out
+// within RefreshBefore and the login may still be kept alive (MaxSession):
+// ID-porten's refresh token gets a new access token, Altinn's exchange a new
+// Altinn token, both sealed in place of the old under the row's lock (one
+// refresh for all the workers that notice). A refresh that fails leaves the
+// old token, which then runs out: the clients wait for a new login.
+func (s *Service) freshToken(ctx context.Context, l *db.PersonLogin) (altinn.PersonToken, error) {
+	t, err := s.openToken(l.Token, l.ID)
 	if err != nil {
 		return altinn.PersonToken{}, err
 	}
-	var t tokenJSON
-	if err := json.Unmarshal(plain, &t); err != nil {
-		return altinn.PersonToken{}, err
+	before := s.RefreshBefore
+	if before <= 0 {
+		before = DefaultRefreshBefore
+	}
+	now := s.now()
+	if t.Refresh == "" || now.Add(before).Before(t.Expiry) || now.After(l.CreatedAt.Add(MaxSession)) {
+		return altinn.RestorePersonToken(t.Token, t.Expiry), nil
+	}
+	err = s.DB.RenewPersonToken(ctx, l.ID, l.CreatedAt.Add(MaxSession), func(stored []byte) ([]byte, time.Time, error) {
+		cur, err := s.openToken(stored, l.ID)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		t = cur
+		if cur.Refresh == "" || s.now().Add(before).Before(cur.Expiry) {
+			return nil, time.Time{}, nil // another worker refreshed it meanwhile
+		}
+		login, err := s.IDPorten.Refresh(ctx, idporten.Secret(cur.Refresh))
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("clients: refresh the login: %w", err)
+		}
+		tok, err := s.Altinn.ExchangeIDPorten(ctx, login.AccessToken.Reveal())
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("clients: exchange the refreshed token: %w", err)
+		}
+		t = tokenJSON{Token: tok.Reveal(), Expiry: tok.Expiry, Refresh: login.RefreshToken.Reveal()}
+		plain, err := json.Marshal(t)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		return s.Box.Seal(plain, l.ID), tok.Expiry, nil
+	})
+	if err != nil {
+		s.log().WarnContext(ctx, "could not refresh the person's login", "login", l.ID, "err", err)
 	}
 	return altinn.RestorePersonToken(t.Token, t.Expiry), nil
 }

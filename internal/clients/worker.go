@@ -169,7 +169,7 @@ func (w *Worker) token(ctx context.Context, c *db.Client) (altinn.PersonToken, b
 	if err != nil || l.Token == nil {
 		return altinn.PersonToken{}, false
 	}
-	tok, err := w.S.openToken(l)
+	tok, err := w.S.freshToken(ctx, l)
 	// A few seconds' margin: a token that ends during the call is a 401.
 	if err != nil || !tok.Valid(w.S.now().Add(5*time.Second)) {
 		return altinn.PersonToken{}, false

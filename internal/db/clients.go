@@ -88,6 +88,38 @@ func (d *DB) CompletePersonLogin(ctx context.Context, id string, token []byte, t
 	return nil
 }
 
+// RenewPersonToken replaces a live login's sealed token under a row lock,
+// so of several workers that find it running out one refreshes it and the
+// others get the new one: renew gets the token as stored now and returns
+// the one to store (nil: nothing to store) and its expiry. The
+// login then lasts at least as long as the token, but never past until.
+// It returns ErrNotFound when the login has ended.
+func (d *DB) RenewPersonToken(ctx context.Context, id string, until time.Time, renew func(token []byte) ([]byte, time.Time, error)) error {
+	if !IsUUID(id) {
+		return ErrNotFound
+	}
+	return d.InTx(ctx, func(q Querier) error {
+		var token []byte
+		err := q.QueryRow(ctx, `SELECT token FROM person_logins WHERE id = $1 AND expires_at > now() AND token IS NOT NULL FOR UPDATE`, id).Scan(&token)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("db: renew person token: %w", err)
+		}
+		next, exp, err := renew(token)
+		if err != nil || next == nil {
+			return err
+		}
+		if _, err := q.Exec(ctx, `
+			UPDATE person_logins SET token = $2, token_expires = $3, expires_at = least(greatest(expires_at, $3), $4)
+			WHERE id = $1`, id, next, exp, until); err != nil {
+			return fmt.Errorf("db: renew person token: %w", err)
+		}
+		return nil
+	})
+}
+
 // EndPersonLogin deletes a login (the person logged out, or it failed).
 func (d *DB) EndPersonLogin(ctx context.Context, id string) error {
 	if _, err := d.Pool.Exec(ctx, `DELETE FROM person_logins WHERE id = $1`, id); err != nil {

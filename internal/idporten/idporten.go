@@ -20,8 +20,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -122,6 +124,9 @@ type Login struct {
 	Expiry time.Time
 	// Scope is the scope the access token was granted.
 	Scope string
+	// RefreshToken gets a new access token when this one runs out
+	// (Refresh); "" when ID-porten gave none.
+	RefreshToken Secret
 }
 
 // The ways a login fails that the page should tell apart. Others are
@@ -305,7 +310,66 @@ func (c *Client) Complete(ctx context.Context, pend Pending, q url.Values) (*Log
 	}
 	scope, _ := tok.Extra("scope").(string)
 	return &Login{Subject: idt.Subject, PID: Secret(claims.PID), ACR: claims.ACR,
-		AccessToken: Secret(tok.AccessToken), Expiry: tok.Expiry, Scope: scope}, nil
+		AccessToken: Secret(tok.AccessToken), Expiry: tok.Expiry, Scope: scope, RefreshToken: Secret(tok.RefreshToken)}, nil
+}
+
+// Refresh exchanges a login's refresh token for a new access token (and,
+// as ID-porten rotates them, a new refresh token: the old one is spent).
+// ID-porten's access tokens last minutes; a login that must outlast one
+// refreshes. The answer has no id_token, so only AccessToken, Expiry, Scope
+// and RefreshToken are set. A refusal (invalid_grant: spent, expired, or
+// another client's) matches ErrToken.
+func (c *Client) Refresh(ctx context.Context, refreshToken Secret) (*Login, error) {
+	if refreshToken == "" {
+		return nil, fmt.Errorf("%w: no refresh token", ErrToken)
+	}
+	p, err := c.discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken.Reveal()}, "client_id": {c.cfg.ClientID}}
+	if c.cfg.Key != nil {
+		assertion, err := c.assertion()
+		if err != nil {
+			return nil, err
+		}
+		form.Set("client_assertion_type", assertionType)
+		form.Set("client_assertion", assertion)
+	} else {
+		form.Set("client_secret", c.cfg.ClientSecret.Reveal())
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.Endpoint().TokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("idporten: refresh: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	res, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("idporten: refresh: %w", err)
+	}
+	defer res.Body.Close()
+	var body struct {
+		AccessToken  string `json:"access_token"`
+		ExpiresIn    int64  `json:"expires_in"`
+		RefreshToken string `json:"refresh_token"`
+		Scope        string `json:"scope"`
+		Error        string `json:"error"`
+	}
+	dec := json.NewDecoder(io.LimitReader(res.Body, 256<<10))
+	if err := dec.Decode(&body); err != nil && res.StatusCode/100 == 2 {
+		return nil, fmt.Errorf("%w: refresh: %v", ErrToken, err)
+	}
+	switch {
+	case res.StatusCode >= 500:
+		return nil, fmt.Errorf("idporten: refresh: %d", res.StatusCode)
+	case res.StatusCode/100 != 2:
+		return nil, fmt.Errorf("%w: refresh: %d %s", ErrToken, res.StatusCode, truncate(body.Error, 100))
+	case body.AccessToken == "" || body.ExpiresIn <= 0:
+		return nil, fmt.Errorf("%w: refresh: no access token", ErrToken)
+	}
+	return &Login{AccessToken: Secret(body.AccessToken), Expiry: c.cfg.Now().Add(time.Duration(body.ExpiresIn) * time.Second),
+		Scope: body.Scope, RefreshToken: Secret(body.RefreshToken)}, nil
 }
 
 // assertion is the private_key_jwt: iss = sub = client id, aud = the
