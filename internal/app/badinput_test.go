@@ -181,6 +181,13 @@ func TestSecurityHeadersAndCookies(t *testing.T) {
 	if res.header.Get("Strict-Transport-Security") == "" {
 		t.Error("HSTS must be on outside dev")
 	}
+	// Also when the proxy does not say the request came in over https
+	// (the retest found none then), on every kind of answer.
+	for _, path := range []string{"/onboard/standard/org", "/admin/login", "/api/v1/onboardings", "/healthz", "/no-such-page"} {
+		if got := e.browser().get(e.web.URL + path).header.Get("Strict-Transport-Security"); got != "max-age=31536000; includeSubDomains" {
+			t.Errorf("%s without X-Forwarded-Proto: HSTS %q", path, got)
+		}
+	}
 }
 
 func TestSubmitIsRateLimited(t *testing.T) {

@@ -37,10 +37,10 @@ func New(h *Handler) *echo.Echo {
 	e.Use(dropBadRequestID) // requestid.go: a client's X-Request-Id only if 1-64 of [A-Za-z0-9._-], else RequestID makes one
 	e.Use(middleware.RequestID())
 	e.Use(h.requestLogger())
+	e.Use(h.hsts)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		ContentTypeNosniff:    "nosniff",
 		XFrameOptions:         "DENY",
-		HSTSMaxAge:            hstsAge(h.Dev),
 		ContentSecurityPolicy: h.csp(),
 		ReferrerPolicy:        "same-origin",
 	}))
@@ -299,9 +299,17 @@ func (h *Handler) csp() string {
 		"form-action " + strings.Join(formAction, " ") + "; frame-ancestors 'none'; base-uri 'none'"
 }
 
-func hstsAge(dev bool) int {
-	if dev {
-		return 0
+// hsts sends Strict-Transport-Security on every answer outside dev, where
+// the public URL is https: whatever the request came in on, since the
+// TLS-terminating proxy in front may not say (X-Forwarded-Proto), and a
+// browser ignores it over plain http anyway. (Echo's Secure middleware sends
+// it only for a request it sees as https.)
+func (h *Handler) hsts(next echo.HandlerFunc) echo.HandlerFunc {
+	if h.Dev {
+		return next
 	}
-	return 31536000
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderStrictTransportSecurity, "max-age=31536000; includeSubDomains")
+		return next(c)
+	}
 }
