@@ -416,30 +416,56 @@ func usableCell(o *domain.Onboarding) string {
 // breaks, and some strip a quote before a field. So an apostrophe goes
 // before every formula trigger (= + - @, or a tab or carriage return, which
 // some spreadsheets skip before looking) that starts the value or follows
-// a separator (; , tab, CR, LF or "), and no piece of the cell, however it
-// is split, starts a formula. Plain negative numbers get one too (-1 reads
+// a separator (; , tab, CR, LF or "), spaces or no-break spaces between
+// them and it included, and no piece of the cell, however it is split and
+// trimmed, starts a formula. Plain negative numbers get one too (-1 reads
 // '-1): none of our columns holds one, and "-2+3" is a formula.
 // Customer references and Altinn's error texts are not ours to trust.
 func csvSafe(v string) string {
-	var b strings.Builder
-	start := true // at the value's start or just after a separator
+	var out []byte // nil until something changes
+	start := true  // at the value's start or just after a separator
+	lead := -1     // where the spaces began that follow the start, if any
 	for i := 0; i < len(v); i++ {
 		c := v[i]
-		if start && strings.IndexByte(csvTriggers, c) >= 0 {
-			if b.Len() == 0 && i > 0 {
-				b.WriteString(v[:i])
+		// Spaces (and no-break spaces) after a start keep it a start: a
+		// spreadsheet may trim them before it looks for a formula. The
+		// apostrophe then goes before the spaces.
+		if start && (c == ' ' || (c == 0xC2 && i+1 < len(v) && v[i+1] == 0xA0)) {
+			if lead < 0 {
+				lead = i
 			}
-			b.WriteByte('\'')
+			n := 1
+			if c == 0xC2 {
+				n = 2
+			}
+			if out != nil {
+				out = append(out, v[i:i+n]...)
+			}
+			i += n - 1
+			continue
 		}
-		if b.Len() > 0 {
-			b.WriteByte(c)
+		if start && strings.IndexByte(csvTriggers, c) >= 0 {
+			at := i
+			if lead >= 0 {
+				at = lead
+			}
+			if out == nil {
+				out = append(make([]byte, 0, len(v)+4), v[:at]...)
+			} else {
+				out = out[:len(out)-(i-at)]
+			}
+			out = append(out, '\'')
+			out = append(out, v[at:i]...)
 		}
-		start = strings.IndexByte(csvSeparators, c) >= 0
+		if out != nil {
+			out = append(out, c)
+		}
+		start, lead = strings.IndexByte(csvSeparators, c) >= 0, -1
 	}
-	if b.Len() == 0 {
+	if out == nil {
 		return v
 	}
-	return b.String()
+	return string(out)
 }
 
 const (
