@@ -128,14 +128,17 @@ func (d *DB) EndPersonLogin(ctx context.Context, id string) error {
 	return nil
 }
 
-// PruneLogins deletes the logins that ended before now and returns how
-// many.
-func (d *DB) PruneLogins(ctx context.Context, now time.Time) (int64, error) {
-	tag, err := d.Pool.Exec(ctx, `DELETE FROM person_logins WHERE expires_at <= $1`, now)
+// PrunePersonLogins deletes up to batch logins that ended before before
+// (their sealed tokens with them), for the hourly prune job; clients that
+// named one keep their rows (login_id becomes NULL).
+func (d *DB) PrunePersonLogins(ctx context.Context, before time.Time, batch int) (int, error) {
+	tag, err := d.Pool.Exec(ctx, `
+		DELETE FROM person_logins WHERE id IN (
+			SELECT id FROM person_logins WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)`, before, batch)
 	if err != nil {
 		return 0, fmt.Errorf("db: prune person logins: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	return int(tag.RowsAffected()), nil
 }
 
 // Client is one client of an agent onboarding.

@@ -42,7 +42,27 @@ func TestPersonLoginWorksOnceAndEnds(t *testing.T) {
 	if err != nil || l.Pending != nil || string(l.Token) != "sealed token" || l.Subject != "sub-1" || !l.TokenExpires.Equal(exp) || l.ExpiresAt.Before(exp) {
 		t.Fatalf("completed login: %+v, %v", l, err)
 	}
-	if n, err := d.PruneLogins(ctx, exp.Add(time.Second)); err != nil || n != 1 {
+	// A renewal under the row's lock: nothing to store keeps the token; a
+	// new one is stored and the login lasts as long, but never past until.
+	if err := d.RenewPersonToken(ctx, id, exp.Add(time.Hour), func(tok []byte) ([]byte, time.Time, error) {
+		if string(tok) != "sealed token" {
+			t.Errorf("renew got %q", tok)
+		}
+		return nil, time.Time{}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	later := exp.Add(30 * time.Minute)
+	if err := d.RenewPersonToken(ctx, id, exp.Add(10*time.Minute), func([]byte) ([]byte, time.Time, error) {
+		return []byte("renewed"), later, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	l, err = d.PersonLoginByID(ctx, id)
+	if err != nil || string(l.Token) != "renewed" || !l.TokenExpires.Equal(later) || !l.ExpiresAt.Equal(exp.Add(10*time.Minute)) {
+		t.Fatalf("renewed login: %+v, %v", l, err)
+	}
+	if n, err := d.PrunePersonLogins(ctx, exp.Add(11*time.Minute), 100); err != nil || n != 1 {
 		t.Fatalf("prune: %d, %v", n, err)
 	}
 	if _, err := d.PersonLoginByCookie(ctx, hash[:]); !errors.Is(err, db.ErrNotFound) {

@@ -20,6 +20,7 @@ func (PruneArgs) Kind() string { return "prune" }
 type Pruner interface {
 	PruneWebhookEvents(ctx context.Context, before time.Time, batch int) (int, error)
 	PruneIdempotencyKeys(ctx context.Context, before time.Time, batch int) (int, error)
+	PrunePersonLogins(ctx context.Context, before time.Time, batch int) (int, error)
 }
 
 // PruneWorker deletes what the service no longer needs, in small batches
@@ -58,6 +59,8 @@ func (w *PruneWorker) Work(ctx context.Context, _ *river.Job[PruneArgs]) error {
 	}{
 		{"webhook events", now.Add(-w.WebhookRetention), w.DB.PruneWebhookEvents},
 		{"idempotency keys", now.Add(-w.IdempotencyTTL), w.DB.PruneIdempotencyKeys},
+		// An ended ID-porten login (issue 14) goes with its sealed tokens.
+		{"person logins", now, w.DB.PrunePersonLogins},
 	} {
 		total := 0
 		for range max(w.MaxBatches, 1) {

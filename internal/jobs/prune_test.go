@@ -10,6 +10,7 @@ type fakePruner struct {
 	left                     []int // rows each successive webhook batch finds
 	webhookBefore, keyBefore time.Time
 	webhookCalls, keyCalls   int
+	loginBefore              time.Time
 }
 
 func (f *fakePruner) PruneWebhookEvents(_ context.Context, before time.Time, batch int) (int, error) {
@@ -29,6 +30,11 @@ func (f *fakePruner) PruneIdempotencyKeys(_ context.Context, before time.Time, _
 	return 0, nil
 }
 
+func (f *fakePruner) PrunePersonLogins(_ context.Context, before time.Time, _ int) (int, error) {
+	f.loginBefore = before
+	return 0, nil
+}
+
 // TestPruneBatches: a prune deletes batch after batch until one comes back
 // short, never more than MaxBatches, with each cut-off its own age back.
 func TestPruneBatches(t *testing.T) {
@@ -42,8 +48,8 @@ func TestPruneBatches(t *testing.T) {
 	if f.webhookCalls != 3 || f.keyCalls != 1 {
 		t.Errorf("%d webhook batches and %d key batches, want 3 (the third came back short) and 1", f.webhookCalls, f.keyCalls)
 	}
-	if !f.webhookBefore.Equal(now.Add(-90*24*time.Hour)) || !f.keyBefore.Equal(now.Add(-24*time.Hour)) {
-		t.Errorf("cut-offs %v and %v", f.webhookBefore, f.keyBefore)
+	if !f.webhookBefore.Equal(now.Add(-90*24*time.Hour)) || !f.keyBefore.Equal(now.Add(-24*time.Hour)) || !f.loginBefore.Equal(now) {
+		t.Errorf("cut-offs %v, %v and %v", f.webhookBefore, f.keyBefore, f.loginBefore)
 	}
 	f = &fakePruner{left: []int{10, 10, 10, 10, 10, 10, 10}}
 	w.DB, w.MaxBatches = f, 2
