@@ -177,7 +177,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	// The pool is closed by the shutdown's last step, within its budget;
+	// this is for the ways out before serving.
+	var dbClosing atomic.Bool
+	defer func() {
+		if !dbClosing.Load() {
+			store.Close()
+		}
+	}()
 	if cfg.Dev {
 		if n, err := store.Migrate(ctx); err != nil {
 			return err
@@ -239,6 +246,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		lns = append(lns, simLn)
 		steps = append(steps, shutdownStep{name: "simulator", stop: sim.Shutdown, keep: simShutdownMin})
 	}
+	steps = append(steps, shutdownStep{name: "database", stop: closeDB(store, &dbClosing), keep: dbShutdownMin})
 	log.Info("listening", "addr", appLn.Addr().String(), "sim_addr", simAddr,
 		"url", cfg.PublicURL, "return_url", cfg.ReturnURL())
 	stopChecks := logSetupChecks(ctx, a.Setup, log)
@@ -331,6 +339,27 @@ func newServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
+// closeDB is the shutdown's last step: close the pool, which waits for every
+// connection to come back, but only until the budget ends (a job that did
+// not heed its cancelled context may still hold one); then the program
+// ends anyway, within the 30 s.
+func closeDB(store *db.DB, closing *atomic.Bool) func(context.Context) error {
+	return func(ctx context.Context) error {
+		closing.Store(true)
+		done := make(chan struct{})
+		go func() {
+			store.Close()
+			close(done)
+		}()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("connections still in use: %w", ctx.Err())
+		}
+	}
+}
+
 // notReadyWhile answers the readiness probe 503 while draining is set, and
 // passes everything else on: the instance keeps serving while the load
 // balancer takes it out.
@@ -377,12 +406,14 @@ const shutdownBudget = 30 * time.Second
 
 // The shortest time the later steps keep for themselves: the web service's
 // requests in flight (after the drain), the background jobs (their soft
-// stop, then their contexts cancelled) and the simulator (which the jobs may
-// still be calling, so it stops last).
+// stop, then their contexts cancelled), the simulator (which the jobs may
+// still be calling) and the database pool (closed last, once nothing should
+// hold a connection).
 const (
-	webShutdownMin  = 10 * time.Second
+	webShutdownMin  = 8 * time.Second
 	jobsShutdownMin = 5 * time.Second
 	simShutdownMin  = 5 * time.Second
+	dbShutdownMin   = 2 * time.Second
 )
 
 // jobsHardStop is the last part of the jobs' time, after their contexts are

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/onboard-altinn/onboard/internal/config"
+	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/db/dbtest"
 )
 
 // TestShutdownSharesOneBudget runs the shutdown steps of `onboard serve` in
@@ -43,16 +45,16 @@ func TestShutdownSharesOneBudget(t *testing.T) {
 	cancel() // the signal has already come
 	before := time.Now()
 	err := serveUntilDone(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil, []shutdownStep{
-		step("web", 0), step("jobs", jobsShutdownMin), step("simulator", simShutdownMin),
+		step("web", 0), step("jobs", jobsShutdownMin), step("simulator", simShutdownMin), step("database", dbShutdownMin),
 	})
 	after := time.Now()
 	if err != nil {
 		t.Fatalf("serveUntilDone: %v", err)
 	}
-	if got := len(order); got != 3 || order[0] != "web" || order[1] != "jobs" || order[2] != "simulator" {
-		t.Fatalf("steps ran as %v, want web, jobs, simulator", order)
+	if got := strings.Join(order, ","); got != "web,jobs,simulator,database" {
+		t.Fatalf("steps ran as %v, want web, jobs, simulator, database", order)
 	}
-	end := deadlines["simulator"]
+	end := deadlines["database"]
 	if end.Before(before.Add(shutdownBudget)) || end.After(after.Add(shutdownBudget)) {
 		t.Errorf("the last step ends %v after the shutdown began, want the whole budget %v", end.Sub(before), shutdownBudget)
 	}
@@ -60,9 +62,10 @@ func TestShutdownSharesOneBudget(t *testing.T) {
 		name string
 		want time.Duration // before the one deadline
 	}{
-		{"web", jobsShutdownMin + simShutdownMin},
-		{"jobs", simShutdownMin},
-		{"simulator", 0},
+		{"web", jobsShutdownMin + simShutdownMin + dbShutdownMin},
+		{"jobs", simShutdownMin + dbShutdownMin},
+		{"simulator", dbShutdownMin},
+		{"database", 0},
 	} {
 		if got := end.Sub(deadlines[c.name]); got != c.want {
 			t.Errorf("step %s ends %v before the shared deadline, want %v", c.name, got, c.want)
@@ -74,7 +77,7 @@ func TestShutdownSharesOneBudget(t *testing.T) {
 }
 
 // TestShutdownWithoutSimulator: in production there is no simulator step, so
-// the jobs may use the budget to its end.
+// the jobs may use the budget to its end but for the database's part.
 func TestShutdownWithoutSimulator(t *testing.T) {
 	t.Parallel()
 	deadlines := map[string]time.Time{}
@@ -88,14 +91,17 @@ func TestShutdownWithoutSimulator(t *testing.T) {
 	cancel()
 	before := time.Now()
 	if err := serveUntilDone(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil,
-		[]shutdownStep{step("web", 0), step("jobs", jobsShutdownMin)}); err != nil {
+		[]shutdownStep{step("web", 0), step("jobs", jobsShutdownMin), step("database", dbShutdownMin)}); err != nil {
 		t.Fatalf("serveUntilDone: %v", err)
 	}
 	if got := deadlines["jobs"].Sub(deadlines["web"]); got != jobsShutdownMin {
 		t.Errorf("the web drain ends %v before the jobs' deadline, want %v", got, jobsShutdownMin)
 	}
-	if got := deadlines["jobs"].Sub(before); got < shutdownBudget || got > shutdownBudget+5*time.Second {
-		t.Errorf("the jobs end %v after the shutdown began, want the whole budget %v", got, shutdownBudget)
+	if got, want := deadlines["jobs"].Sub(before), shutdownBudget-dbShutdownMin; got < want || got > want+5*time.Second {
+		t.Errorf("the jobs end %v after the shutdown began, want %v", got, want)
+	}
+	if got := deadlines["database"].Sub(before); got < shutdownBudget || got > shutdownBudget+5*time.Second {
+		t.Errorf("the database step ends %v after the shutdown began, want the whole budget %v", got, shutdownBudget)
 	}
 }
 
@@ -212,6 +218,7 @@ func TestDrainComesFirstAndLeavesTheRest(t *testing.T) {
 		}},
 		{name: "jobs", keep: jobsShutdownMin, stop: func(context.Context) error { order = append(order, "jobs"); return nil }},
 		{name: "simulator", keep: simShutdownMin, stop: func(context.Context) error { order = append(order, "simulator"); return nil }},
+		{name: "database", keep: dbShutdownMin, stop: func(context.Context) error { order = append(order, "database"); return nil }},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -219,18 +226,45 @@ func TestDrainComesFirstAndLeavesTheRest(t *testing.T) {
 	if err := serveUntilDone(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil, steps); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(order, ",") != "drain,web,jobs,simulator" {
+	if strings.Join(order, ",") != "drain,web,jobs,simulator,database" {
 		t.Fatalf("steps ran as %v", order)
 	}
-	if most := shutdownBudget - webShutdownMin - jobsShutdownMin - simShutdownMin; drainEnds.Sub(before) > most+time.Second {
+	if most := shutdownBudget - webShutdownMin - jobsShutdownMin - simShutdownMin - dbShutdownMin; drainEnds.Sub(before) > most+time.Second {
 		t.Errorf("the drain may run %v, want at most %v", drainEnds.Sub(before), most)
 	}
-	if most := shutdownBudget - webShutdownMin - jobsShutdownMin - simShutdownMin; most < config.MaxShutdownDrain {
+	if most := shutdownBudget - webShutdownMin - jobsShutdownMin - simShutdownMin - dbShutdownMin; most < config.MaxShutdownDrain {
 		t.Errorf("the budget leaves the drain %v, less than ONBOARD_SHUTDOWN_DRAIN's %v", most, config.MaxShutdownDrain)
 	}
 	rec := httptest.NewRecorder()
 	notReadyWhile(&draining, http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz while draining: %d", rec.Code)
+	}
+}
+
+// TestCloseDBEndsWithItsBudget: a connection someone never gives back (a
+// job that ignored its cancelled context) does not hold the program past
+// its shutdown: the pool's close is given up on when the step's time ends.
+func TestCloseDBEndsWithItsBudget(t *testing.T) {
+	t.Parallel()
+	store, err := db.Open(context.Background(), dbtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := store.Pool.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var closing atomic.Bool
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = closeDB(store, &closing)(ctx)
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second || !closing.Load() {
+		t.Fatalf("closeDB with a connection held: %v after %v", err, time.Since(start))
+	}
+	conn.Release() // the pool's close then finishes
+	if err := closeDB(store, &closing)(context.Background()); err != nil {
+		t.Errorf("closeDB once nothing is held: %v", err)
 	}
 }
