@@ -237,14 +237,15 @@ func TestCampaignFormErrors(t *testing.T) {
 		name, product, list, conc, rate string
 		want                            string
 	}{
-		"no name":      {"", "standard", validOrg(1), "2", "5", "Give the campaign a name"},
-		"no rows":      {"x", "standard", "orgnr\n\n", "2", "5", "Upload a file or paste"},
-		"binary":       {"x", "standard", "\xff\xfe\x00", "2", "5", "not text"},
-		"nul":          {"x", "standard", validOrg(1) + "\x00;ref", "2", "5", "not text"},
-		"bad product":  {"x", "nope", validOrg(1), "2", "5", "Choose what"},
-		"bad rate":     {"x", "standard", validOrg(1), "2", "fast", "calls per second"},
-		"zero conc":    {"x", "standard", validOrg(1), "0", "5", "Calls at once"},
-		"rate too big": {"x", "standard", validOrg(1), "2", "1e9", "calls per second"},
+		"no name":       {"", "standard", validOrg(1), "2", "5", "Give the campaign a name"},
+		"no rows":       {"x", "standard", "orgnr\n\n", "2", "5", "Upload a file or paste"},
+		"binary":        {"x", "standard", "\xff\xfe\x00", "2", "5", "not text"},
+		"nul":           {"x", "standard", validOrg(1) + "\x00;ref", "2", "5", "not text"},
+		"bad product":   {"x", "nope", validOrg(1), "2", "5", "Choose what"},
+		"bad rate":      {"x", "standard", validOrg(1), "2", "fast", "calls per second"},
+		"zero conc":     {"x", "standard", validOrg(1), "0", "5", "Calls at once"},
+		"rate too big":  {"x", "standard", validOrg(1), "2", "1e9", "calls per second"},
+		"rate too slow": {"x", "standard", validOrg(1), "2", "1e-12", "from 0.01"},
 	} {
 		b.get(e.web.URL + "/lang/en")
 		p := e.postCampaign(b, c.name, c.product, c.list, true, c.conc, c.rate)

@@ -41,7 +41,7 @@ type Service struct {
 var (
 	ErrName        = errors.New("campaigns: a name of 1 to 200 characters is needed")
 	ErrProduct     = errors.New("campaigns: unknown product")
-	ErrLimits      = errors.New("campaigns: concurrency must be 1 to 200 and the rate above 0 and at most 10000 a second")
+	ErrLimits      = errors.New("campaigns: concurrency must be 1 to 200 and the rate 0.01 to 10000 a second")
 	ErrAgentChange = errors.New("campaigns: client systems cannot be changed; their customers need a new system user")
 	ErrNoChange    = errors.New("campaigns: no connected customer lacks what the product asks for")
 	// ErrState is returned for an action the campaign's status does not
@@ -77,7 +77,9 @@ func checkLimits(n *NewCampaign) error {
 	if n.Name == "" || utf8.RuneCountInString(n.Name) > 200 || strings.ContainsFunc(n.Name, unicode.IsControl) {
 		return ErrName
 	}
-	if n.Concurrency < 1 || n.Concurrency > 200 || !(n.Rate > 0 && n.Rate <= 10000) {
+	// At least one call per 100 s: a slower one (the retest's 1e-12) would
+	// hold its workers for ages and never finish.
+	if n.Concurrency < 1 || n.Concurrency > 200 || !(n.Rate >= 0.01 && n.Rate <= 10000) {
 		return ErrLimits
 	}
 	return nil
