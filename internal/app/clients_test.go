@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onboard-altinn/onboard/internal/clients"
 	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/sim"
 	"github.com/onboard-altinn/onboard/internal/sim/simtest"
@@ -454,5 +455,43 @@ func TestClientsTokenRefresh(t *testing.T) {
 	}
 	if n := exchanges() - afterLogin; n < 2 || string(after) == string(before) {
 		t.Fatalf("%d exchanges after the login, token changed %v: the login was not refreshed", n, string(after) != string(before))
+	}
+}
+
+// TestClientsRetryAndLatency: with Altinn taking 50 ms per add and
+// answering one of them 503 first, every client is still added once (the
+// 503 one after its back-off), and the run takes about N·latency/C for the
+// clients queue's C workers, not N·latency.
+func TestClientsRetryAndLatency(t *testing.T) {
+	t.Parallel()
+	e, o, _ := clientsEnv(t)
+	b := e.browser()
+	if back := e.clientsLogin(b, o, sim.PersonClientAdmin); back.status != http.StatusSeeOther {
+		t.Fatalf("callback: %d\n%.1000s", back.status, back.body)
+	}
+	list := b.get(e.web.URL + "/clients/" + o.Ref)
+	n := len(clientRowRE.FindAllString(list.body, -1))
+	const latency = 50 * time.Millisecond
+	path := "/authentication/api/v1/enduser/systemuser/clients"
+	defer e.app.Sim.Inject(sim.Fault{Method: http.MethodPost, Path: path, Status: http.StatusServiceUnavailable, Times: 1})()
+	defer e.app.Sim.Inject(sim.Fault{Method: http.MethodPost, Path: path, Latency: latency})()
+	if p := b.post(e.web.URL+"/clients/"+o.Ref+"/add", url.Values{"_csrf": {csrfOf(t, list)}, "all": {"1"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add all: %d", p.status)
+	}
+	start := time.Now()
+	e.startJobs()
+	done := e.waitDone(b, o)
+	took := time.Since(start)
+	floor := time.Duration(n) * latency / clients.Workers
+	t.Logf("%d clients at %v each, %d workers: %v (floor %v, %.2f× the floor)", n, latency, clients.Workers,
+		took.Round(time.Millisecond), floor, float64(took)/float64(floor))
+	if pr := progressOf(t, done); pr.done != n || pr.failed != 0 {
+		t.Fatalf("progress: %+v, want %d done, none failed", pr, n)
+	}
+	if s := e.app.Sim.Stats(); s.ClientsAdded != n || s.ClientsAddedAgain != 0 {
+		t.Fatalf("sim: %d added, %d again; want %d and 0", s.ClientsAdded, s.ClientsAddedAgain, n)
+	}
+	if took > time.Duration(n)*latency/2 {
+		t.Errorf("%v for %d clients: the workers do not run side by side", took, n)
 	}
 }
