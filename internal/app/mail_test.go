@@ -479,6 +479,13 @@ func TestMailOncePerMessageAcrossInstances(t *testing.T) {
 	if err := c.check.Pool.QueryRow(context.Background(), `SELECT count(*) FROM mail_messages`).Scan(&rows); err != nil || rows != 2*len(orgs) {
 		t.Errorf("%d messages stored (%v), want %d", rows, err, 2*len(orgs))
 	}
+	// Every sweep, the periodic ones too, is in the mail queue, which an
+	// instance without mail does not work (the retest saw one fetch a
+	// sweep it had no worker for).
+	var elsewhere int
+	if err := c.check.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail_sweep' AND queue <> $1`, mail.Queue).Scan(&elsewhere); err != nil || elsewhere != 0 {
+		t.Errorf("%d mail sweeps outside the mail queue (%v)", elsewhere, err)
+	}
 }
 
 // TestMailOutboxAndPause: in dev without an SMTP server the messages go to

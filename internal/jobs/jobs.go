@@ -153,7 +153,8 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(every), func() (river.JobArgs, *river.InsertOpts) {
 			// Unique per interval, as the reconcile sweep; the messages'
 			// own uniqueness is what keeps each one single.
-			return mail.SweepArgs{}, &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: every}}
+			// In the mail queue (SweepArgs.InsertOpts).
+			return mail.SweepArgs{}, &river.InsertOpts{Queue: mail.Queue, MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: every}}
 		}, &river.PeriodicJobOpts{ID: "mail_sweep", RunOnStart: true}))
 	}
 	if cfg.Clients != nil {
@@ -182,7 +183,12 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 		// onboarding's unique slot.
 		RescueStuckJobsAfter: 2*jobTimeout + time.Minute,
 		FetchPollInterval:    cfg.FetchPollInterval,
-		TestOnly:             cfg.TestOnly,
+		// River fetches a queue's jobs at most this often while they keep
+		// coming (its default, 100 ms, caps a queue at MaxWorkers per
+		// 100 ms: 80 clients a second for the clients queue, measured 303
+		// clients in 4.4 s against the simulator, 1.1 s at 10 ms).
+		FetchCooldown: 10 * time.Millisecond,
+		TestOnly:      cfg.TestOnly,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river client: %w", err)

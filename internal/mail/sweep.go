@@ -21,6 +21,11 @@ type SweepArgs struct{}
 // Kind is the job's stable name in river_job.
 func (SweepArgs) Kind() string { return "mail_sweep" }
 
+// InsertOpts puts sweeps in the mail queue, which only instances that send
+// mail work: one without mail (during a rollout that turns it on) never
+// fetches a sweep it has no worker for ("Unhandled job kind").
+func (SweepArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queue} }
+
 // ExpirySeq is the seq of the reminder before Altinn's request expires.
 const ExpirySeq = 1000
 
