@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -43,14 +42,7 @@ type clientsWorld struct {
 
 func newClientsWorld(t *testing.T) *clientsWorld {
 	t.Helper()
-	ts := httptest.NewUnstartedServer(nil)
-	s, err := sim.New(sim.Config{PublicURL: "http://" + ts.Listener.Addr().String(), Seed: sim.DefaultSeed()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = s.Handler()
-	ts.Start()
-	t.Cleanup(ts.Close)
+	s, ts := simtest.Start(t, sim.Config{})
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/sim"
+	"github.com/onboard-altinn/onboard/internal/sim/simtest"
 )
 
 // TestPackageInLanguages checks that PackageIn sends one Accept-Language tag
@@ -152,14 +153,7 @@ func TestMetadataTimeout(t *testing.T) {
 // right from the simulator in every language.
 func TestMetadataAgainstTheSimulator(t *testing.T) {
 	t.Parallel()
-	ts := httptest.NewUnstartedServer(nil)
-	s, err := sim.New(sim.Config{PublicURL: "http://" + ts.Listener.Addr().String(), Seed: sim.DefaultSeed()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = s.Handler()
-	ts.Start()
-	t.Cleanup(ts.Close)
+	_, ts := simtest.Start(t, sim.Config{})
 	m := altinn.NewMetadata(ts.URL, ts.Client())
 	ctx := context.Background()
 

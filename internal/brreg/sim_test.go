@@ -3,7 +3,6 @@ package brreg_test
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -11,20 +10,14 @@ import (
 
 	"github.com/onboard-altinn/onboard/internal/brreg"
 	"github.com/onboard-altinn/onboard/internal/sim"
+	"github.com/onboard-altinn/onboard/internal/sim/simtest"
 )
 
 // simRegister starts the simulator and returns it with a client of its
 // fake Enhetsregisteret.
 func simRegister(t *testing.T) (*sim.Server, *brreg.Client) {
 	t.Helper()
-	ts := httptest.NewUnstartedServer(nil)
-	s, err := sim.New(sim.Config{PublicURL: "http://" + ts.Listener.Addr().String(), Seed: sim.DefaultSeed()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = s.Handler()
-	ts.Start()
-	t.Cleanup(ts.Close)
+	s, ts := simtest.Start(t, sim.Config{})
 	c := brreg.New(ts.URL+"/enhetsregisteret/api", ts.Client())
 	c.Timeout = 300 * time.Millisecond
 	return s, c

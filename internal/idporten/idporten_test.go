@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -45,14 +44,7 @@ func testKey(t *testing.T) *rsa.PrivateKey {
 // ours: one with private_key_jwt, one with client_secret_post.
 func newSim(t *testing.T) (issuer string) {
 	t.Helper()
-	ts := httptest.NewUnstartedServer(nil)
-	s, err := sim.New(sim.Config{PublicURL: "http://" + ts.Listener.Addr().String(), Seed: sim.DefaultSeed()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = s.Handler()
-	ts.Start()
-	t.Cleanup(ts.Close)
+	s, _ := simtest.Start(t, sim.Config{})
 	der, err := x509.MarshalPKIXPublicKey(&testKey(t).PublicKey)
 	if err != nil {
 		t.Fatal(err)

@@ -1,15 +1,18 @@
-// Package simtest has what tests outside the simulator need to play a person
-// at it, over HTTP as a browser would.
+// Package simtest has what tests outside the simulator need: to start it
+// over HTTP, and to play a person at it as a browser would.
 package simtest
 
 import (
 	"html"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/onboard-altinn/onboard/internal/sim"
 )
 
 var noFollow = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -56,4 +59,24 @@ func PickPerson(t testing.TB, authURL, pid string) *url.URL {
 		t.Fatalf("after the picker: %d Location %q", res.StatusCode, res.Header.Get("Location"))
 	}
 	return loc
+}
+
+// Start runs a simulator with the default seed on a test server over HTTP
+// (cfg's PublicURL is the server's; a nil Seed is the default one), closed
+// when the test ends.
+func Start(t testing.TB, cfg sim.Config) (*sim.Server, *httptest.Server) {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	cfg.PublicURL = "http://" + ts.Listener.Addr().String()
+	if cfg.Seed.Systems == nil {
+		cfg.Seed = sim.DefaultSeed()
+	}
+	s, err := sim.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = s.Handler()
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return s, ts
 }
