@@ -38,6 +38,10 @@ type ClientsPage struct {
 	Total, Delegated, Shown, Addable, Removable int
 	// InFlight: some clients are still being added or removed.
 	InFlight bool
+	// Packages are the system access's access packages in words: a client
+	// can be added when it has given the firm every one of them (Altinn's
+	// lists do not say which a client has given).
+	Packages []Grant
 }
 
 // ClientRow is one client on the page.

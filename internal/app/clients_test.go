@@ -491,7 +491,7 @@ func TestClientsRetryAndLatency(t *testing.T) {
 	if s := e.app.Sim.Stats(); s.ClientsAdded != n || s.ClientsAddedAgain != 0 {
 		t.Fatalf("sim: %d added, %d again; want %d and 0", s.ClientsAdded, s.ClientsAddedAgain, n)
 	}
-	if took > time.Duration(n)*latency/2 {
+	if took > time.Duration(n)*latency*3/4 { // one at a time would take N·latency
 		t.Errorf("%v for %d clients: the workers do not run side by side", took, n)
 	}
 }

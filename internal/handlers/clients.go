@@ -200,6 +200,13 @@ func (h *Handler) clientsPage(c echo.Context) error {
 		m.OrgName = *o.OrgName
 	}
 	m.CSRF, _ = c.Get(csrfContextKey).(string)
+	packages := o.GrantedPackages
+	if packages == nil {
+		if p, ok := h.product(o.Product); ok {
+			packages = p.AccessPackages
+		}
+	}
+	m.Packages = h.namedGrants(c.Request().Context(), lang, nil, packages)
 	for _, cl := range list {
 		if cl.Delegated {
 			m.Delegated++

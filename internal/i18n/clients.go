@@ -29,6 +29,7 @@ func init() {
 
 			"clients.heading":         "Velg klienter",
 			"clients.lead":            "Klientene til %s (%s) i Altinn.",
+			"clients.packages":        "Systemtilgangen har disse tilgangspakkene. En klient kan legges til når den har gitt firmaet alle:",
 			"clients.summary":         "Altinn viser %s klienter. %s av dem er lagt til i systemtilgangen.",
 			"clients.inflight":        "Noen klienter blir lagt til eller fjernet nå.",
 			"clients.progress.link":   "Se fremdriften",
@@ -105,6 +106,7 @@ func init() {
 
 			"clients.heading":         "Vel klientar",
 			"clients.lead":            "Klientane til %s (%s) i Altinn.",
+			"clients.packages":        "Systemtilgangen har desse tilgangspakkane. Ein klient kan leggjast til når han har gjeve firmaet alle:",
 			"clients.summary":         "Altinn viser %s klientar. %s av dei er lagde til i systemtilgangen.",
 			"clients.inflight":        "Nokre klientar blir lagde til eller fjerna no.",
 			"clients.progress.link":   "Sjå framdrifta",
@@ -173,6 +175,7 @@ func init() {
 
 			"clients.heading":         "Choose clients",
 			"clients.lead":            "The clients of %s (%s) in Altinn.",
+			"clients.packages":        "The system access has these access packages. A client can be added once it has given the firm every one of them:",
 			"clients.summary":         "Altinn lists %s clients. %s of them are added to the system access.",
 			"clients.inflight":        "Some clients are being added or removed now.",
 			"clients.progress.link":   "See the progress",
