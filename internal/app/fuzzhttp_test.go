@@ -3,6 +3,10 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -76,6 +80,12 @@ var fuzzCorpus = []fuzzValue{
 	{"absolute off-site", "https://evil.example/", false},
 	{"javascript url", "javascript:alert(1)", false},
 	{"escaped NUL", "%00", true},
+	{"broken escape", "a%ZZb", true},
+	// Bad text beside a pair the form parser cannot read: a parser that
+	// gives up on the broken pair must not let the rest through unchecked.
+	{"NUL beside a broken pair", "a%00b&zz=%ZZ", true},
+	{"byte FF beside a broken pair", "a%FFb&zz=%ZZ", true},
+	{"lone percent", "100%", true},
 	{"long segment", strings.Repeat("a", 5000), true},
 	{"CRLF escaped", "a%0d%0aSet-Cookie:x=y", true},
 	{"CRLF", "a\r\nSet-Cookie: x=y", false},
@@ -180,16 +190,17 @@ type fuzzRun struct {
 // TestEveryRouteSurvivesBadInput is the HTTP fuzz harness. It walks the
 // routes the running server registered (so a new route is covered without
 // editing this test) with the access each needs from README's route table
-// (a route missing there has no way in and fails the test), on four
-// instances in parallel: no session and the API, each staff role.
+// (a route missing there has no way in and fails the test), on five
+// instances in parallel: no session, the API key, each staff role.
 func TestEveryRouteSurvivesBadInput(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
 	runs := map[string][]string{
-		"anyone and API": {"anyone", "API key"},
-		"viewer":         {string(domain.RoleViewer)},
-		"operator":       {string(domain.RoleOperator)},
-		"admin":          {string(domain.RoleAdmin)},
+		"anyone":   {"anyone"},
+		"API key":  {"API key"},
+		"viewer":   {string(domain.RoleViewer)},
+		"operator": {string(domain.RoleOperator)},
+		"admin":    {string(domain.RoleAdmin)},
 	}
 	var total atomic.Int64
 	t.Run("walk", func(t *testing.T) {
@@ -639,6 +650,16 @@ func (r *fuzzRun) send(c *fuzzClient, ft fuzzTarget, full bool) {
 		}
 		form.Set("_csrf", c.csrf)
 		r.do(c, ft, v.name+" in every field", ft.method, base, &fuzzBody{ctype: "application/x-www-form-urlencoded", b: []byte(form.Encode())})
+		if v.raw && full {
+			// As typed into the body, unescaped: %ZZ, %00, %0d%0a reach the
+			// form parser as they are.
+			parts := []string{"_csrf=" + url.QueryEscape(c.csrf)}
+			for _, k := range fieldNames {
+				parts = append(parts, k+"="+v.v)
+			}
+			r.do(c, ft, v.name+" raw in every field", ft.method, base,
+				&fuzzBody{ctype: "application/x-www-form-urlencoded", b: []byte(strings.Join(parts, "&"))})
+		}
 		if !full {
 			continue
 		}
@@ -650,11 +671,17 @@ func (r *fuzzRun) send(c *fuzzClient, ft fuzzTarget, full bool) {
 				obj[k] = v.v
 			}
 			r.do(c, ft, v.name+" in every JSON field", ft.method, base, &fuzzBody{ctype: "application/json", b: jsonObject(obj), idem: v.v})
+			// A good body, so the Idempotency-Key is what is read.
+			r.do(c, ft, v.name+" as the Idempotency-Key", ft.method, base,
+				&fuzzBody{ctype: "application/json", b: jsonObject(map[string]string{"org_no": org}), idem: v.v})
+			// The API reads JSON whatever the Content-Type says.
+			r.do(c, ft, v.name+" in every JSON field as text/plain", ft.method, base, &fuzzBody{ctype: "text/plain", b: jsonObject(obj)})
 		}
 	}
 	if isJSON && full {
 		for _, j := range fuzzJSON {
 			r.do(c, ft, "JSON "+j.name, ft.method, base, &fuzzBody{ctype: "application/json", b: []byte(j.body)})
+			r.do(c, ft, "JSON "+j.name+" as text/plain", ft.method, base, &fuzzBody{ctype: "text/plain", b: []byte(j.body)})
 		}
 		for _, n := range fuzzNumbers {
 			body := fmt.Sprintf(`{"product":%s,"org_no":%s,"customer_ref":%s,"lang":%s,"email":%s}`, n, n, n, n, n)
@@ -683,6 +710,29 @@ func (r *fuzzRun) send(c *fuzzClient, ft fuzzTarget, full bool) {
 			body = r.defaultBody(ft)
 		}
 		r.doWith(c, ft, v.name+" in the headers and cookies", ft.method, base, body, hdr)
+	}
+	// A signed hand-off whose claims carry the corpus as raw bytes (the
+	// JSON as sent, not re-encoded), so the token's own parser meets it.
+	if ft.key() == "GET /start" {
+		for _, v := range corpus {
+			for _, claim := range []string{"customer_ref", "jti", "return_url"} {
+				tok := r.rawHandoff(claim, v.v)
+				r.do(c, ft, v.name+" in a signed hand-off's "+claim, ft.method, base+"?token="+url.QueryEscape(tok), nil)
+			}
+		}
+	}
+	// A form a page on a sibling site posts, with the right token: refused
+	// before any handler (Sec-Fetch-Site in any case).
+	if ft.method == http.MethodPost && (ft.surface == "customer" || ft.surface == "dashboard") {
+		for _, site := range []string{"same-site", "Same-Site", "CROSS-SITE"} {
+			hdr := http.Header{"Sec-Fetch-Site": {site}}
+			before := r.statuses[ft.key()][http.StatusForbidden]
+			r.doWith(c, ft, "Sec-Fetch-Site "+site, ft.method, base, r.defaultBody(ft), hdr)
+			if r.statuses[ft.key()][http.StatusForbidden] == before {
+				r.problems++
+				r.t.Errorf("POST %s as %s with Sec-Fetch-Site %s and the right token was not refused with 403", ft.path, c.name, site)
+			}
+		}
 	}
 	// Once per route: a 10 MB field. A GET carries it in the query, which
 	// the server refuses (431) as too large a header; a POST in the form
@@ -905,6 +955,21 @@ func (r *fuzzRun) doWith(c *fuzzClient, ft fuzzTarget, what, method, path string
 			r.signIn(c)
 		}
 	}
+}
+
+// rawHandoff is a hand-off token signed with the right secret whose
+// claim holds value as raw bytes in the payload's JSON.
+func (r *fuzzRun) rawHandoff(claim, value string) string {
+	c := r.e.handoffClaims()
+	delete(c, claim)
+	payload, _ := json.Marshal(c)
+	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(value)
+	payload = append(payload[:len(payload)-1], []byte(`,"`+claim+`":"`+esc+`"}`)...)
+	enc := base64.RawURLEncoding
+	unsigned := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc.EncodeToString(payload)
+	mac := hmac.New(sha256.New, []byte(handoffSecret))
+	mac.Write([]byte(unsigned))
+	return unsigned + "." + enc.EncodeToString(mac.Sum(nil))
 }
 
 // noRedirects is the API key client's: no cookies, redirects not followed.
