@@ -67,7 +67,9 @@ type ClientsProgress struct {
 	Removed        int
 	Failed         int
 	Refresh        bool // the page reloads itself (Refresh header)
-	Rows           []ClientRow
+	// Open are the clients in flight and those that could not be done,
+	// shown first; Settled those added or removed, folded away.
+	Open, Settled []ClientRow
 	ClientsURL     string
 	LoginAction    string // POST: log in again, when clients wait for it
 	CSRF           string

@@ -332,15 +332,15 @@ func (h *Handler) clientsProgress(c echo.Context) error {
 		m.OrgName = *o.OrgName
 	}
 	m.CSRF, _ = c.Get(csrfContextKey).(string)
-	// In flight first, then failed, then the rest, each by org number.
-	for _, pass := range []func(domain.ClientState) bool{
-		func(s domain.ClientState) bool { return !s.Settled() },
-		func(s domain.ClientState) bool { return s == domain.ClientFailed },
-		func(s domain.ClientState) bool { return s == domain.ClientDelegated || s == domain.ClientRemoved },
-	} {
+	// In flight first, then failed, each by org number; the rest folded.
+	for _, pass := range []domain.ClientState{"", domain.ClientFailed, domain.ClientDelegated} {
 		for _, r := range p.Clients {
-			if pass(r.State) {
-				m.Rows = append(m.Rows, clientRow(r.ClientID, r.OrgName, r.OrgNo, r.State == domain.ClientDelegated, r.State, r.Reason))
+			row := clientRow(r.ClientID, r.OrgName, r.OrgNo, r.State == domain.ClientDelegated, r.State, r.Reason)
+			switch {
+			case pass == "" && !r.State.Settled(), pass == domain.ClientFailed && r.State == domain.ClientFailed:
+				m.Open = append(m.Open, row)
+			case pass == domain.ClientDelegated && (r.State == domain.ClientDelegated || r.State == domain.ClientRemoved):
+				m.Settled = append(m.Settled, row)
 			}
 		}
 	}
