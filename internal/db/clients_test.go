@@ -125,3 +125,67 @@ func TestAskClientsTwiceSendsNothingTwice(t *testing.T) {
 		t.Fatalf("clients: %+v, %v", cs, err)
 	}
 }
+
+// TestClaimWaitResume: of two jobs for one client only the first claims its
+// try; a client waiting for its back-off says how long; a login that ends
+// makes the waiting clients unclaimable until a new login resumes them;
+// Altinn's word notes portal changes without touching a client in flight.
+func TestClaimWaitResume(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	ctx := context.Background()
+	o, err := d.CreateOnboarding(ctx, newOnboarding("ref-claims-aaaaaaaaa", "314248295"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	login, hash := uuid.NewString(), sha256.Sum256([]byte("claims"))
+	if err := d.CreatePersonLogin(ctx, login, hash[:], o.ID, []byte("p"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	a, b := db.ClientRef{ID: uuid.NewString(), OrgNo: "310000019", OrgName: "A AS"}, db.ClientRef{ID: uuid.NewString(), OrgNo: "310000027", OrgName: "B AS"}
+	if _, err := d.AskClients(ctx, o.ID, login, "sub", false, []db.ClientRef{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	c, wait, err := d.ClaimClient(ctx, o.ID, a.ID, domain.ClientAdding, time.Minute)
+	if err != nil || c == nil || c.ClientID != a.ID {
+		t.Fatalf("first claim: %+v, %v", c, err)
+	}
+	if c, wait, err = d.ClaimClient(ctx, o.ID, a.ID, domain.ClientAdding, time.Minute); err != nil || c != nil || wait < 50*time.Second {
+		t.Fatalf("second claim: %+v, wait %v, %v; want none, about a minute", c, wait, err)
+	}
+	if c, _, err = d.ClaimClient(ctx, o.ID, a.ID, domain.ClientRemoving, time.Minute); err != nil || c != nil {
+		t.Fatalf("a claim in another state: %+v, %v", c, err)
+	}
+	if n, err := d.WaitForLogin(ctx, o.ID); err != nil || n != 2 {
+		t.Fatalf("wait for login: %d, %v", n, err)
+	}
+	if c, wait, err = d.ClaimClient(ctx, o.ID, b.ID, domain.ClientAdding, time.Minute); err != nil || c != nil || wait != 0 {
+		t.Fatalf("a claim while waiting for a login: %+v, %v, %v", c, wait, err)
+	}
+	var resumed []db.Client
+	if err := d.InTx(ctx, func(q db.Querier) error {
+		resumed, err = db.ResumeClientsTx(ctx, q, o.ID, login, "sub-2")
+		return err
+	}); err != nil || len(resumed) != 2 {
+		t.Fatalf("resume: %d, %v", len(resumed), err)
+	}
+	if c, _, err = d.ClaimClient(ctx, o.ID, b.ID, domain.ClientAdding, time.Minute); err != nil || c == nil || c.ChangedBy != "sub-2" {
+		t.Fatalf("a claim after the resume: %+v, %v", c, err)
+	}
+	// Altinn lists both as delegated: a, settled meanwhile, is left as is;
+	// b, still being added, is not touched; a third is noted.
+	if err := d.SetClientOutcome(ctx, o.ID, a.ID, domain.ClientAdding, domain.ClientOutcome{State: domain.ClientDelegated}, nil); err != nil {
+		t.Fatal(err)
+	}
+	third := db.ClientRef{ID: uuid.NewString(), OrgNo: "310000035", OrgName: "C AS"}
+	if n, err := d.NoteClients(ctx, o.ID, "altinn", domain.ClientDelegated, []db.ClientRef{a, b, third}); err != nil || n != 1 {
+		t.Fatalf("note delegated: %d, %v; want the third only", n, err)
+	}
+	if n, err := d.NoteClients(ctx, o.ID, "altinn", domain.ClientRemoved, []db.ClientRef{third, {ID: uuid.NewString(), OrgNo: "310000043"}}); err != nil || n != 1 {
+		t.Fatalf("note removed: %d, %v; want the third only", n, err)
+	}
+	counts, err := d.ClientCounts(ctx, o.ID)
+	if err != nil || counts[domain.ClientDelegated] != 1 || counts[domain.ClientAdding] != 1 || counts[domain.ClientRemoved] != 1 {
+		t.Fatalf("counts: %v, %v", counts, err)
+	}
+}

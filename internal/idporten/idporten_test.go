@@ -233,3 +233,50 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		t.Errorf("a good config: %v", err)
 	}
 }
+
+// TestRefresh: a login's refresh token gets a new access token and a new
+// refresh token, with a key or a secret; ID-porten spends the old one, so
+// using it again (or none) is ErrToken.
+func TestRefresh(t *testing.T) {
+	t.Parallel()
+	issuer := newSim(t)
+	for name, edit := range map[string]func(*idporten.Config){
+		"private_key_jwt": func(*idporten.Config) {},
+		"client_secret_post": func(cfg *idporten.Config) {
+			cfg.ClientID, cfg.Key, cfg.KeyID, cfg.ClientSecret = "onboard-secret", nil, "", "s3cret-s3cret-s3cret"
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := newClient(t, issuer, edit)
+			ctx := context.Background()
+			authURL, pend, err := c.Begin(ctx, "nb")
+			if err != nil {
+				t.Fatal(err)
+			}
+			login, err := c.Complete(ctx, pend, pick(t, authURL, kari))
+			if err != nil || login.RefreshToken == "" {
+				t.Fatalf("login: %+v, %v", login, err)
+			}
+			if s := fmt.Sprintf("%v %+v", login, login); strings.Contains(s, login.RefreshToken.Reveal()) {
+				t.Error("the refresh token was printed")
+			}
+			next, err := c.Refresh(ctx, login.RefreshToken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if next.AccessToken == "" || next.AccessToken == login.AccessToken || next.RefreshToken == "" ||
+				next.RefreshToken == login.RefreshToken || !next.Expiry.After(time.Now()) || !strings.Contains(next.Scope, "altinn:clientdelegations.write") {
+				t.Fatalf("refreshed: %+v", next)
+			}
+			if _, err := c.Refresh(ctx, login.RefreshToken); !errors.Is(err, idporten.ErrToken) {
+				t.Errorf("a spent refresh token: %v, want ErrToken", err)
+			}
+			if _, err := c.Refresh(ctx, ""); !errors.Is(err, idporten.ErrToken) {
+				t.Errorf("no refresh token: %v, want ErrToken", err)
+			}
+			if _, err := c.Refresh(ctx, next.RefreshToken); err != nil {
+				t.Errorf("the new refresh token: %v", err)
+			}
+		})
+	}
+}
