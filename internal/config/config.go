@@ -249,6 +249,14 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 		c.SimBreak = append(c.SimBreak, b)
 	}
+	for name, addr := range map[string]string{"ONBOARD_ADDR": c.Addr, "ONBOARD_SIM_ADDR": c.SimAddr} {
+		if name == "ONBOARD_SIM_ADDR" && c.AltinnEnv != EnvSim {
+			continue // not listened on
+		}
+		if !goodListenAddr(addr) {
+			errs = append(errs, fmt.Errorf("%s %q: want host:port or :port, such as 127.0.0.1:8080 (port 0 to 65535)", name, truncateSetting(addr)))
+		}
+	}
 	c.publicDefaulted = get("ONBOARD_PUBLIC_URL", "") == ""
 	c.PublicURL = strings.TrimRight(get("ONBOARD_PUBLIC_URL", "http://localhost"+portOf(c.Addr)), "/")
 	c.Vendor = get("ONBOARD_VENDOR_NAME", "SmartCloud")
@@ -861,6 +869,32 @@ func splitList(s string) []string {
 	var out []string
 	out = append(out, strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' })...)
 	return out
+}
+
+// goodListenAddr reports whether addr is what net.Listen takes for TCP:
+// host:port or :port, the port a number from 0 to 65535.
+func goodListenAddr(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
+}
+
+// truncateSetting keeps an error about a setting's value short and on one
+// line.
+func truncateSetting(s string) string {
+	s = strings.ToValidUTF8(strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s), "")
+	if len(s) > 60 {
+		s = s[:60] + "…"
+	}
+	return s
 }
 
 func portOf(addr string) string {

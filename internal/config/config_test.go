@@ -146,6 +146,11 @@ func TestInvalidSettingsAreRefused(t *testing.T) {
 		{"revoke sweep zero", map[string]string{"ONBOARD_REVOKE_SWEEP_INTERVAL": "0s"}, "ONBOARD_REVOKE_SWEEP_INTERVAL"},
 		{"sweep under a second", map[string]string{"ONBOARD_SWEEP_INTERVAL": "500ms"}, "ONBOARD_SWEEP_INTERVAL"},
 		{"no job workers", map[string]string{"ONBOARD_JOB_WORKERS": "0"}, "ONBOARD_JOB_WORKERS"},
+		// Named as set, not through what is made of them (the fuzzer found
+		// these refused as ONBOARD_PUBLIC_URL or CONFIRM_HOSTS).
+		{"addr without port", map[string]string{"ONBOARD_ADDR": "localhost"}, "ONBOARD_ADDR"},
+		{"addr with a bad port", map[string]string{"ONBOARD_ADDR": ":99999"}, "ONBOARD_ADDR"},
+		{"sim addr with a path", map[string]string{"ONBOARD_SIM_ADDR": "127.0.0.1:8081/x"}, "ONBOARD_SIM_ADDR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
