@@ -283,8 +283,9 @@ func mustURL(t *testing.T, s string) *url.URL {
 
 // TestClientsRefusals: a callback with another state, an ID-porten answer
 // with another nonce, a login that took too long, one cancelled, a person
-// of another firm, a person without the role, and a system user Altinn no
-// longer lists each get a clear page in words, and nothing is stored.
+// of another firm, a person without the role, Altinn not answering, and a
+// system user Altinn no longer lists each get a clear page in words, and
+// nothing is stored.
 func TestClientsRefusals(t *testing.T) {
 	t.Parallel()
 	e, o, clock := clientsEnv(t)
@@ -335,6 +336,11 @@ func TestClientsRefusals(t *testing.T) {
 	if !strings.Contains(p.body, "klientadministrator") {
 		t.Error("the no-role page does not name the role needed")
 	}
+
+	// Altinn's token exchange does not answer.
+	down := e.app.Sim.Inject(sim.Fault{Method: http.MethodGet, Path: "/authentication/api/v1/exchange/id-porten", Status: http.StatusServiceUnavailable})
+	refused("Altinn down", e.clientsLogin(e.browser(), o, sim.PersonClientAdmin), http.StatusServiceUnavailable, "clients.err.unavailable")
+	down()
 
 	// A callback without any login.
 	refused("no login", e.browser().get(e.web.URL+"/idporten/callback?state=x&code=y"), http.StatusBadRequest, "clients.err.nologin")

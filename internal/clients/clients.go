@@ -104,6 +104,9 @@ var (
 	ErrOtherOrg = errors.New("clients: the login is not for this organisation's system user")
 	// ErrNotAgent: the onboarding is not a connected agent onboarding.
 	ErrNotAgent = errors.New("clients: not a connected client system")
+	// ErrUnavailable: ID-porten or Altinn did not answer (no answer, 429,
+	// 5xx): trying again in a while may work.
+	ErrUnavailable = errors.New("clients: ID-porten or Altinn is not answering")
 )
 
 // CookieName is the browser's login cookie; only its SHA-256 is stored.
@@ -155,7 +158,7 @@ func (s *Service) BeginLogin(ctx context.Context, o *domain.Onboarding, lang str
 	}
 	authURL, pend, err := s.IDPorten.Begin(ctx, lang)
 	if err != nil {
-		return "", "", fmt.Errorf("clients: begin login: %w", err)
+		return "", "", fmt.Errorf("%w: begin login: %v", ErrUnavailable, err)
 	}
 	cookie = randomToken()
 	id := newUUID()
@@ -226,7 +229,8 @@ func (s *Service) CompleteLogin(ctx context.Context, cookie string, q url.Values
 	case errors.Is(err, idporten.ErrCancelled):
 		return o, ErrCancelled
 	case err != nil:
-		return o, fmt.Errorf("clients: complete login: %w", err)
+		// Discovery, the keys or the token call got no answer.
+		return o, fmt.Errorf("%w: complete login: %v", ErrUnavailable, err)
 	}
 	tok, err := s.Altinn.ExchangeIDPorten(ctx, login.AccessToken.Reveal())
 	if err != nil {
@@ -234,7 +238,7 @@ func (s *Service) CompleteLogin(ctx context.Context, cookie string, q url.Values
 			s.log().WarnContext(ctx, "Altinn refused the ID-porten token", "onboarding", o.ID, "err", err)
 			return o, ErrNotAllowed
 		}
-		return o, fmt.Errorf("clients: token exchange: %w", err)
+		return o, s.altinnErr(err, "token exchange")
 	}
 	if !tok.Valid(s.now()) {
 		return o, ErrLoginExpired
@@ -247,7 +251,7 @@ func (s *Service) CompleteLogin(ctx context.Context, cookie string, q url.Values
 		if errors.Is(err, altinn.ErrNotFound) {
 			return o, ErrOtherOrg
 		}
-		return o, fmt.Errorf("clients: agents: %w", err)
+		return o, s.altinnErr(err, "agents")
 	}
 	if !slices.ContainsFunc(agents, func(a altinn.AgentSystemUser) bool {
 		return strings.EqualFold(a.ID, *o.SystemUserID) && !a.IsDeleted
@@ -269,6 +273,12 @@ func (s *Service) CompleteLogin(ctx context.Context, cookie string, q url.Values
 		s.log().ErrorContext(ctx, "could not resume the clients waiting for a login", "onboarding", o.ID, "err", err)
 	}
 	return o, nil
+}
+
+// isProblem reports whether Altinn answered (with an error status).
+func isProblem(err error) bool {
+	var p *altinn.Problem
+	return errors.As(err, &p)
 }
 
 // forbidden reports an Altinn 403: the PDP said no (clientdelegation.md §3.5).
@@ -520,6 +530,9 @@ func (s *Service) altinnErr(err error, what string) error {
 		return ErrNotAllowed
 	case errors.Is(err, altinn.ErrUnauthorized):
 		return ErrLoginExpired
+	case errors.Is(err, altinn.ErrUnavailable), !isProblem(err):
+		// 5xx, 429, Retry-After, or no answer at all.
+		return fmt.Errorf("%w: %s: %v", ErrUnavailable, what, err)
 	}
 	return fmt.Errorf("clients: %s: %w", what, err)
 }

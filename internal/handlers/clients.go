@@ -76,7 +76,7 @@ func (h *Handler) clientsLogin(c echo.Context) error {
 	}
 	cookie, authURL, err := h.Clients.BeginLogin(c.Request().Context(), o, langOf(c))
 	if err != nil {
-		return err
+		return h.clientsRefused(c, o, err)
 	}
 	c.SetCookie(&http.Cookie{Name: clients.CookieName, Value: cookie, Path: "/", MaxAge: 60 * 60,
 		HttpOnly: true, Secure: !h.Dev, SameSite: http.SameSiteLaxMode})
@@ -116,6 +116,9 @@ func (h *Handler) clientsRefused(c echo.Context, o *domain.Onboarding, err error
 		m.Status, m.NoteKey, m.Color = http.StatusForbidden, "clients.err.notallowed", "danger"
 	case errors.Is(err, clients.ErrOtherOrg):
 		m.Status, m.NoteKey, m.Color = http.StatusForbidden, "clients.err.otherorg", "danger"
+	case errors.Is(err, clients.ErrUnavailable):
+		c.Response().Header().Set("Retry-After", "60")
+		m.Status, m.NoteKey = http.StatusServiceUnavailable, "clients.err.unavailable"
 	case errors.Is(err, clients.ErrNotAgent):
 		return echo.ErrNotFound
 	default:
