@@ -42,6 +42,11 @@ func timeline(lang string, events []domain.Event) []views.TimelineEvent {
 			ev.First = when2(lang, e.At)
 			ev.FirstISO = e.At.UTC().Format(time.RFC3339)
 			ev.Repeat = i18n.T(lang, "admin.tl.repeat", i18n.Number(lang, ev.Count), ev.First, ev.At)
+			if e.Kind == domain.EventClients {
+				// Many clients with one outcome: one line that counts them.
+				ev.Text = clientsFoldedText(lang, e, ev.Count)
+				ev.Repeat = i18n.T(lang, "admin.tl.clients.span", ev.First, ev.At)
+			}
 			continue
 		}
 		out = append(out, timelineEvent(lang, e))
@@ -61,6 +66,11 @@ func readKey(e domain.Event) (string, bool) {
 	switch {
 	case e.Kind == domain.EventAltinnCall && strings.HasPrefix(e.Operation, "GET "):
 	case e.Kind == domain.EventUsability && e.Operation != "":
+	case e.Kind == domain.EventClients && (e.Operation == domain.ClientOpAdd || e.Operation == domain.ClientOpRemove):
+		// One client's outcome: those of one ask with the same outcome
+		// fold into one line that counts them (an ask, a write, stands
+		// apart); the client itself stays in the line's details.
+		return strings.Join([]string{e.Kind, e.Operation, e.ToStatus, e.FromStatus, string(e.Cause)}, "\x00"), true
 	default:
 		return "", false
 	}
@@ -230,6 +240,19 @@ func eventText(lang string, e domain.Event) string {
 		return clientsText(lang, e, w)
 	}
 	return i18n.T(lang, "admin.tl.error")
+}
+
+// clientsFoldedText is n clients' outcomes of one kind in one line.
+func clientsFoldedText(lang string, e domain.Event, n int) string {
+	op := domain.ClientOpAdd
+	if e.Operation == domain.ClientOpRemove {
+		op = domain.ClientOpRemove
+	}
+	switch domain.ClientState(e.ToStatus) {
+	case domain.ClientDelegated, domain.ClientRemoved:
+		return i18n.T(lang, "admin.tl.clients."+op+"."+e.ToStatus+".n", i18n.Number(lang, n))
+	}
+	return i18n.T(lang, "admin.tl.clients."+op+".failed.n", i18n.Number(lang, n), i18n.T(lang, "clients.reason."+e.FromStatus))
 }
 
 // clientsText is a step of an agent onboarding's clients (issue 14): a
