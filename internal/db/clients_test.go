@@ -147,8 +147,8 @@ func TestClaimWaitResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, wait, err := d.ClaimClient(ctx, o.ID, a.ID, domain.ClientAdding, time.Minute)
-	if err != nil || c == nil || c.ClientID != a.ID {
-		t.Fatalf("first claim: %+v, %v", c, err)
+	if err != nil || c == nil || c.ClientID != a.ID || wait != 0 {
+		t.Fatalf("first claim: %+v, wait %v, %v", c, wait, err)
 	}
 	if c, wait, err = d.ClaimClient(ctx, o.ID, a.ID, domain.ClientAdding, time.Minute); err != nil || c != nil || wait < 50*time.Second {
 		t.Fatalf("second claim: %+v, wait %v, %v; want none, about a minute", c, wait, err)
