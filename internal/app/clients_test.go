@@ -462,6 +462,18 @@ func TestClientsTokenRefresh(t *testing.T) {
 	if n := exchanges() - afterLogin; n < 2 || string(after) == string(before) {
 		t.Fatalf("%d exchanges after the login, token changed %v: the login was not refreshed", n, string(after) != string(before))
 	}
+	// Logging out ends the login and its tokens.
+	list = b.get(e.web.URL + "/clients/" + o.Ref)
+	if p := b.post(e.web.URL+"/clients/"+o.Ref+"/logout", url.Values{"_csrf": {csrfOf(t, list)}}); p.status != http.StatusSeeOther || p.location != "/status/"+o.Ref {
+		t.Fatalf("logout: %d Location %q", p.status, p.location)
+	}
+	if p := b.get(e.web.URL + "/clients/" + o.Ref); !strings.Contains(p.body, `data-testid="clients-login"`) || strings.Contains(p.body, "client-row") {
+		t.Fatalf("after logging out:\n%.1000s", p.body)
+	}
+	var logins int
+	if err := e.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM person_logins`).Scan(&logins); err != nil || logins != 0 {
+		t.Fatalf("%d logins after logging out, %v", logins, err)
+	}
 }
 
 // TestClientsRetryAndLatency: with Altinn taking 50 ms per add and
