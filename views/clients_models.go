@@ -70,9 +70,9 @@ type ClientsProgress struct {
 	// Open are the clients in flight and those that could not be done,
 	// shown first; Settled those added or removed, folded away.
 	Open, Settled []ClientRow
-	ClientsURL     string
-	LoginAction    string // POST: log in again, when clients wait for it
-	CSRF           string
+	ClientsURL    string
+	LoginAction   string // POST: log in again, when clients wait for it
+	CSRF          string
 }
 
 // clientsAltinnVariant: Altinn's portal is the second way when the
