@@ -266,9 +266,16 @@ func TestClientsAccountant(t *testing.T) {
 	// The login is past what refreshing may keep alive (clients.MaxSession)
 	// and its token has run out: the page asks to log in again.
 	clock.set(2 * time.Hour)
-	if p := b.get(e.web.URL + "/clients/" + o.Ref); p.status != http.StatusOK || !strings.Contains(p.body, `data-note="clients.err.ended"`) ||
-		strings.Contains(p.body, "client-row") {
+	if p := b.get(e.web.URL + "/clients/" + o.Ref); p.status != http.StatusUnauthorized || !strings.Contains(p.body, `data-note="clients.err.ended"`) ||
+		!strings.Contains(p.body, `data-testid="clients-login-button"`) || strings.Contains(p.body, "client-row") {
 		t.Fatalf("after the token ran out (%d):\n%.1500s", p.status, p.body)
+	}
+	before := e.app.Sim.Stats()
+	if p := b.post(e.web.URL+"/clients/"+o.Ref+"/remove", url.Values{"_csrf": {csrfOf(t, list)}, "client": {rows[2][1]}}); p.status != http.StatusUnauthorized {
+		t.Fatalf("a removal after the token ran out: %d", p.status)
+	}
+	if got := e.clientRows(o.ID)[rows[2][1]]; got != string(domain.ClientDelegated) || e.app.Sim.Stats().ClientsRemoved != before.ClientsRemoved {
+		t.Fatalf("a removal after the token ran out changed something: %q", got)
 	}
 }
 

@@ -154,11 +154,12 @@ func (h *Handler) clientsSession(c echo.Context, o *domain.Onboarding) (s *clien
 		m.CSRF, _ = c.Get(csrfContextKey).(string)
 		return nil, true, render(c, http.StatusOK, views.ClientsLoginPage(m))
 	case errors.Is(err, clients.ErrLoginExpired):
-		m := views.ClientsLogin{Status: http.StatusOK, HeadingKey: "clients.login.heading", NoteKey: "clients.err.ended",
+		// A refusal (401): the login ended, nothing was shown or done.
+		m := views.ClientsLogin{Status: http.StatusUnauthorized, HeadingKey: "clients.login.heading", NoteKey: "clients.err.ended",
 			Color: "info", LoginAction: clientsLoginAction(o.Ref), StatusURL: "/status/" + o.Ref}
 		m.Page = h.page(c, i18n.T(langOf(c), m.HeadingKey))
 		m.CSRF, _ = c.Get(csrfContextKey).(string)
-		return nil, true, render(c, http.StatusOK, views.ClientsLoginPage(m))
+		return nil, true, render(c, http.StatusUnauthorized, views.ClientsLoginPage(m))
 	case err != nil:
 		return nil, true, err
 	}
