@@ -268,6 +268,7 @@ func TestAPI(t *testing.T) {
 			t.Fatalf("key %q: %d %v", k, res.status, res.header)
 		}
 		e.api(doc, http.MethodGet, "/api/v1/onboardings/00000000-0000-0000-0000-000000000000", k, "")
+		e.api(doc, http.MethodGet, "/api/v1/onboardings/00000000-0000-0000-0000-000000000000/clients", k, "")
 		e.api(doc, http.MethodPost, "/api/v1/onboardings", k, `{"org_no":"`+orgs[0]+`"}`)
 	}
 
@@ -356,6 +357,13 @@ func TestAPI(t *testing.T) {
 		}
 	}
 
+	// Clients: an unknown onboarding and one not of kind agent are 404.
+	for _, p := range []string{"00000000-0000-0000-0000-000000000000", "not-a-uuid", id} {
+		if res := e.api(doc, http.MethodGet, "/api/v1/onboardings/"+p+"/clients", key, ""); res.status != http.StatusNotFound {
+			t.Fatalf("clients of %s: %d\n%s", p, res.status, res.body)
+		}
+	}
+
 	// By customer reference.
 	res = e.api(doc, http.MethodGet, "/api/v1/onboardings?customer_ref=cust-2", key, "")
 	if items := res.json(t)["items"].([]any); res.status != http.StatusOK || len(items) != 1 || items[0].(map[string]any)["org_no"] != orgs[2] {
@@ -367,7 +375,13 @@ func TestAPI(t *testing.T) {
 	}
 
 	// List with filters, a page at a time.
-	e.api(doc, http.MethodPost, "/api/v1/onboardings", key, `{"org_no":"`+orgs[5]+`","product":"agent"}`)
+	agent := e.api(doc, http.MethodPost, "/api/v1/onboardings", key, `{"org_no":"`+orgs[5]+`","product":"agent"}`)
+	// An agent onboarding not yet connected has no clients: an empty list
+	// (TestClientsVendor lists some).
+	res = e.api(doc, http.MethodGet, "/api/v1/onboardings/"+agent.json(t)["id"].(string)+"/clients", key, "")
+	if m := res.json(t); res.status != http.StatusOK || len(m["items"].([]any)) != 0 || m["counts"].(map[string]any)["delegated"] != 0.0 {
+		t.Fatalf("clients of a pending agent onboarding: %d\n%s", res.status, res.body)
+	}
 	var got []string
 	cursor := ""
 	for pages := 0; ; pages++ {
@@ -409,11 +423,13 @@ func TestAPI(t *testing.T) {
 	if res := e.api(doc, http.MethodGet, "/api/v1/onboardings/"+id, key2, ""); res.status != http.StatusOK {
 		t.Fatalf("second key: %d", res.status)
 	}
-	for _, route := range []string{"post", "get-list"} {
+	for _, route := range []string{"post", "get-list", "get-clients"} {
 		for i := 0; i < 400; i++ {
 			var res apiCall
 			if route == "post" {
 				res = e.api(nil, http.MethodPost, "/api/v1/onboardings", key2, `{}`) // a quick 400 until limited
+			} else if route == "get-clients" {
+				res = e.api(nil, http.MethodGet, "/api/v1/onboardings/"+id+"/clients", key2, "")
 			} else {
 				res = e.api(nil, http.MethodGet, "/api/v1/onboardings?limit=1", key2, "")
 			}

@@ -159,6 +159,9 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		// outbox stores nothing.
 		a.Outbox = &webhooks.Outbox{URLs: cfg.WebhookURLs, Jobs: a.Jobs, DB: store}
 		a.Onboardings.Outbox = a.Outbox
+		if a.Clients != nil {
+			a.Clients.Events = a.Outbox // client.delegated, client.removed
+		}
 		if len(cfg.WebhookURLs) > 0 {
 			redeliver = a.Outbox
 		}
@@ -187,7 +190,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		Ready: readiness(store), Metrics: metrics.Handler(a.Metrics, log), MetricsToken: cfg.MetricsToken,
 		MetricsOpen: cfg.Dev || cfg.MetricsOpen,
 		Requests:    metrics.NewHTTP(a.Metrics), WebhookLog: store, Redeliver: redeliver, Handoff: verifier,
-		APIKeys: store, PublicURL: cfg.PublicURL, Brand: cfg.Brand,
+		APIKeys: store, PublicURL: cfg.PublicURL, Brand: cfg.Brand, ClientRows: store,
 		CampaignConcurrency: cfg.CampaignConcurrency, CampaignRate: cfg.CampaignRate,
 		Setup: a.Setup,
 		// Customers see Altinn's names and descriptions of what they grant.

@@ -67,6 +67,9 @@ type Service struct {
 	Box      *sealed.Box
 	Jobs     *river.Client[pgx.Tx]
 	Log      *slog.Logger
+	// Events tells the vendor of each client delegated or removed
+	// (webhooks, in the change's transaction; vendor.go); nil: not told.
+	Events Events
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
 	// RefreshBefore is how long before the person's token runs out it is
@@ -498,10 +501,9 @@ func (s *Service) List(ctx context.Context, sess *Session, o *domain.Onboarding)
 	}
 	// What Altinn says and the rows do not (a change in Altinn's portal):
 	// the rows follow, so the progress and the vendor see the truth.
-	if _, err := s.DB.NoteClients(ctx, o.ID, "altinn", domain.ClientDelegated, delegated); err != nil {
-		return nil, err
-	}
-	if _, err := s.DB.NoteClients(ctx, o.ID, "altinn", domain.ClientRemoved, gone); err != nil {
+	// Recorded as the reconciler records them (vendor.go: Note), with their
+	// timeline events and webhooks, once.
+	if _, err := s.Note(ctx, o, domain.CauseAltinn, domain.ChangedByAltinn, delegated, gone); err != nil {
 		return nil, err
 	}
 	res := make([]Client, 0, len(out))

@@ -140,8 +140,8 @@ func (w *Worker) record(ctx context.Context, o *domain.Onboarding, c *db.Client,
 	// Recorded even when the job's context has ended: the call happened.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err := w.S.DB.RecordClientOutcome(rctx, o.ID, c.ClientID, from, out, nil, ev)
-	if errors.Is(err, db.ErrStale) {
+	err := w.S.recordOutcome(rctx, o, c.ClientID, from, out, ev)
+	if isStale(err) {
 		return nil
 	}
 	return err

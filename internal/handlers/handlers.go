@@ -147,6 +147,9 @@ type Handler struct {
 	// is where the login's forms lead (the pages' form-action).
 	Clients        ClientService
 	IDPortenIssuer string
+	// ClientRows reads an agent onboarding's clients for the API and the
+	// dashboard (api_clients.go; nil: none are listed).
+	ClientRows ClientStore
 }
 
 func (h *Handler) page(c echo.Context, title string) views.Page {

@@ -232,6 +232,7 @@ func (h *Handler) apiRoutes(e *echo.Echo) {
 	g.POST("/onboardings", h.apiCreate)
 	g.GET("/onboardings", h.apiList)
 	g.GET("/onboardings/:id", h.apiGet)
+	g.GET("/onboardings/:id/clients", h.apiClients) // api_clients.go
 }
 
 // opsRoutes are for machines (ops.go): plain text, no cookies, no CSRF
