@@ -105,6 +105,22 @@ type result struct {
 	baselineErr int
 
 	added, again, multi, retried, delegated, failed int
+
+	jobs jobTimes
+}
+
+// jobTimes is what River's rows say of the run's jobs: how long each ran
+// (attempted_at to finalized_at), how long the first waited to start, and
+// how many ran at once on average (their run times over elapsed).
+type jobTimes struct {
+	n               int
+	p50, p95, max   time.Duration
+	firstStart      time.Duration // the ask's start until the first job started
+	lastEnd         time.Duration // the ask's start until the last job ended
+	meanConcurrency float64
+	// roundTrip is the p50 of the bench's own poll query during the run:
+	// what one small query costs on the machine at that moment.
+	roundTrip time.Duration
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -381,12 +397,15 @@ func runOne(ctx context.Context, a *app.App, counter *addCounter, webURL, simURL
 	}
 	deadline := start.Add(timeout)
 	last := start
+	var polls []time.Duration
 	for {
 		var inFlight int
+		t0 := time.Now()
 		if err := a.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM onboarding_clients WHERE onboarding_id = $1 AND state IN ('adding', 'removing')`,
 			o.ID).Scan(&inFlight); err != nil {
 			return r, err
 		}
+		polls = append(polls, time.Since(t0))
 		if inFlight == 0 {
 			break
 		}
@@ -410,8 +429,48 @@ func runOne(ctx context.Context, a *app.App, counter *addCounter, webURL, simURL
 	err = a.DB.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE attempts > 1), count(*) FILTER (WHERE state = $2),
 			count(*) FILTER (WHERE state = $3) FROM onboarding_clients WHERE onboarding_id = $1`,
 		o.ID, domain.ClientDelegated, domain.ClientFailed).Scan(&r.retried, &r.delegated, &r.failed)
+	if err == nil {
+		r.jobs, err = jobStats(ctx, a, o.ID, start, r.elapsed)
+		r.jobs.roundTrip = benchkit.Percentile(benchkit.Sorted(polls), 50)
+	}
 	logf("  service: %d clients settled in %v (the ask %v)", r.n, r.elapsed.Round(time.Millisecond), r.ask.Round(time.Millisecond))
 	return r, err
+}
+
+// jobStats reads the run's jobs' times from river_job.
+func jobStats(ctx context.Context, a *app.App, onboardingID string, start time.Time, elapsed time.Duration) (jobTimes, error) {
+	var jt jobTimes
+	rows, err := a.DB.Pool.Query(ctx, `SELECT attempted_at, finalized_at FROM river_job
+		WHERE kind = $1 AND args->>'onboarding_id' = $2 AND attempted_at IS NOT NULL AND finalized_at IS NOT NULL`,
+		clients.Args{}.Kind(), onboardingID)
+	if err != nil {
+		return jt, err
+	}
+	defer rows.Close()
+	var runs []time.Duration
+	var total time.Duration
+	first, last := time.Time{}, time.Time{}
+	for rows.Next() {
+		var at, fin time.Time
+		if err := rows.Scan(&at, &fin); err != nil {
+			return jt, err
+		}
+		runs = append(runs, fin.Sub(at))
+		total += fin.Sub(at)
+		if first.IsZero() || at.Before(first) {
+			first = at
+		}
+		if fin.After(last) {
+			last = fin
+		}
+	}
+	if err := rows.Err(); err != nil || len(runs) == 0 {
+		return jt, err
+	}
+	s := benchkit.Sorted(runs)
+	jt = jobTimes{n: len(runs), p50: benchkit.Percentile(s, 50), p95: benchkit.Percentile(s, 95), max: s[len(s)-1],
+		firstStart: first.Sub(start), lastEnd: last.Sub(start), meanConcurrency: total.Seconds() / elapsed.Seconds()}
+	return jt, nil
 }
 
 // bareAdds makes one add per client, c at once, and returns how many failed.
@@ -456,6 +515,16 @@ func printResults(w io.Writer, rs []result) {
 		n := time.Duration(r.n)
 		fmt.Fprintf(tw, "%d\t%v\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t\n", r.n, r.latency, benchkit.FmtDur(r.cpu/n), benchkit.FmtDur(r.baselineCPU/n),
 			benchkit.Ratio(r.cpu.Seconds(), r.baselineCPU.Seconds()), benchkit.FmtDur(r.pgCPU/n), r.added, r.again, r.multi, r.retried, r.failed)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "N\tlatency\tjobs\tjob run p50\tp95\tmax\tfirst job started\tlast job ended\tjobs running at once (mean)\tpoll query p50\t")
+	for _, r := range rs {
+		j := r.jobs
+		fmt.Fprintf(tw, "%d\t%v\t%d\t%s\t%s\t%s\t%s\t%s\t%.2f of %d\t%s\t\n", r.n, r.latency, j.n, benchkit.FmtDur(j.p50), benchkit.FmtDur(j.p95),
+			benchkit.FmtDur(j.max), benchkit.FmtDur(j.firstStart), benchkit.FmtDur(j.lastEnd), j.meanConcurrency, clients.Workers,
+			benchkit.FmtDur(j.roundTrip))
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "elapsed: the POST of \"add all\" until no client is in flight; the ask: that POST until its 303 (Altinn's two lists, the rows and their jobs).")
