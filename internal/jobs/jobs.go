@@ -161,7 +161,7 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 		if err := river.AddWorkerSafely(workers, cfg.Clients); err != nil {
 			return nil, fmt.Errorf("jobs: %w", err)
 		}
-		queues[clients.Queue] = river.QueueConfig{MaxWorkers: clients.Workers}
+		queues[clients.Queue] = river.QueueConfig{MaxWorkers: clients.Workers, FetchCooldown: clients.FetchCooldown}
 	}
 	sweepEvery := cfg.SweepInterval
 	sweep := river.NewPeriodicJob(river.PeriodicInterval(sweepEvery), func() (river.JobArgs, *river.InsertOpts) {
