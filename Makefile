@@ -53,10 +53,10 @@ lint: ## gofmt, go vet, staticcheck and govulncheck (pinned, run with go run)
 	@$(GO) run $(STATICCHECK) ./...
 	@GO=$(GO) scripts/govulncheck.sh $(GOVULNCHECK)
 
-bench: ## benchmarks: Go benchmarks, the million-row dashboard list, the wizard under load, reconciliation, the token cache, campaigns (see bench/README.md)
+bench: ## benchmarks: Go benchmarks, the million-row dashboard list, the wizard under load, reconciliation, the token cache, campaigns, an accountant's 1,000 clients (see bench/README.md)
 	@$(DB) $(GO) test -run '^$$' -bench . -benchmem ./... && $(GO) run ./bench/list && \
 		$(GO) run ./bench/wizard && $(GO) run ./bench/reconcile && $(GO) run ./bench/tokens && \
-		$(GO) run ./bench/campaign
+		$(GO) run ./bench/campaign && $(GO) run ./bench/clients
 
 doctor: ## check the set-up (key, scopes, clock, system register, URLs) against `make run`'s simulator, with the fixes
 	@$(DB) $(GO) run ./cmd/onboard doctor
