@@ -416,10 +416,19 @@ func runOne(ctx context.Context, a *app.App, counter *addCounter, webURL, simURL
 			last = time.Now()
 			logf("  %v: %d in flight", time.Since(start).Round(time.Second), inFlight)
 		}
-		time.Sleep(5 * time.Millisecond) // polling, with the deadline above
+		time.Sleep(20 * time.Millisecond) // polling, with the deadline above
 	}
 	r.elapsed = time.Since(start)
 	r.cpu = benchkit.SelfCPU() - cpu
+	// The last client settled when its row changed (its outcome's
+	// transaction), not when the poll saw it: the poll is only 20 ms fine.
+	var settled *time.Time
+	if err := a.DB.Pool.QueryRow(ctx, `SELECT max(changed_at) FROM onboarding_clients WHERE onboarding_id = $1`, o.ID).Scan(&settled); err != nil {
+		return r, err
+	}
+	if settled != nil && settled.Sub(start) > r.ask && settled.Sub(start) < r.elapsed {
+		r.elapsed = settled.Sub(start)
+	}
 	if pgAfter, err := benchkit.BackendsCPU(ctx, a.DB.Pool); err == nil {
 		r.pgCPU = benchkit.CPUSince(pgBefore, pgAfter)
 	}
@@ -440,6 +449,17 @@ func runOne(ctx context.Context, a *app.App, counter *addCounter, webURL, simURL
 // jobStats reads the run's jobs' times from river_job.
 func jobStats(ctx context.Context, a *app.App, onboardingID string, start time.Time, elapsed time.Duration) (jobTimes, error) {
 	var jt jobTimes
+	// River completes jobs in batches: wait (a little) for the last ones.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var open int
+		if err := a.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = $1 AND args->>'onboarding_id' = $2 AND finalized_at IS NULL`,
+			clients.Args{}.Kind(), onboardingID).Scan(&open); err != nil {
+			return jt, err
+		}
+		if open == 0 {
+			break
+		}
+	}
 	rows, err := a.DB.Pool.Query(ctx, `SELECT attempted_at, finalized_at FROM river_job
 		WHERE kind = $1 AND args->>'onboarding_id' = $2 AND attempted_at IS NOT NULL AND finalized_at IS NOT NULL`,
 		clients.Args{}.Kind(), onboardingID)
@@ -527,7 +547,7 @@ func printResults(w io.Writer, rs []result) {
 			benchkit.FmtDur(j.roundTrip))
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "elapsed: the POST of \"add all\" until no client is in flight; the ask: that POST until its 303 (Altinn's two lists, the rows and their jobs).")
+	fmt.Fprintln(w, "elapsed: the POST of \"add all\" until the last client's row settled; the ask: that POST until its 303 (Altinn's two lists, the rows and their jobs).")
 	fmt.Fprintln(w, "baseline: the same N adds at the same latency, C goroutines calling altinn.Client.AddClient directly, just before.")
 	fmt.Fprintln(w, "CPU/client is this process's CPU (service, River and simulator together); Postgres CPU is the bench database's backends.")
 }
