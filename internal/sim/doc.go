@@ -159,6 +159,27 @@
 // urn:altinn:userid, urn:altinn:partyid, urn:altinn:party:uuid and
 // urn:altinn:authlevel (substantial 3, high 4), with the access token's exp.
 //
+// What the vendor sees without a person (systemuser-token.md §6,
+// clientdelegation.md §6; authorizedparties.go):
+//
+//	GET /authentication/api/v1/exchange/maskinporten   Authorization: Bearer <Maskinporten token>
+//	GET /accessmanagement/api/v1/enduser/authorizedparties   scope altinn:accessmanagement/authorizedparties
+//
+// The exchange takes a Maskinporten token the simulator issued (its key,
+// issuer and lifetime) with a consumer, else 401, and answers an Altinn JWT
+// as text/plain keeping scope, consumer and authorization_details, adding
+// urn:altinn:orgNumber and urn:altinn:authlevel "3", living 30 minutes
+// (Altinn's JwtValidityMinutes) whatever the Maskinporten token's exp.
+// authorizedparties takes such a token of a system user (else 401; without
+// the scope 403) and answers a JSON array of parties (partyUuid, name,
+// organizationNumber, partyId, type "Organization", unitType,
+// authorizedAccessPackages: the system user's, …, subunits []): for an agent
+// system user the clients delegated to it, in the order added; for a
+// standard one its owner; none once deleted. UNCONFIRMED, chosen as most
+// likely: that an agent's owner org is not itself listed (the service skips
+// it anyway), that the query parameters (includeAltinn2 and the like) change
+// nothing here, and the exact fields of a party.
+//
 // Client delegation (base /authentication/api/v1/enduser/systemuser; clientdelegation.go):
 //
 //	GET    .../agents?party={orgno}                   scope altinn:clientdelegations.read

@@ -38,7 +38,7 @@ const (
 )
 
 // allScopes are the scopes the test clients may ask for.
-var allScopes = []string{ScopeRequestWrite, ScopeRequestRead, ScopeRegisterWrite, serviceScope}
+var allScopes = []string{ScopeRequestWrite, ScopeRequestRead, ScopeRegisterWrite, serviceScope, authorizedPartiesScope}
 
 // testKey is the RSA key of the test clients, made once per test binary.
 var testKey = sync.OnceValue(func() *rsa.PrivateKey {

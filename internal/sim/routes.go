@@ -71,6 +71,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST "+idportenBase+"/authorize", csrf.Handler(http.HandlerFunc(s.handleAuthorizeChoice)))
 	mux.HandleFunc(idportenBase+"/token", s.handleIDPortenToken) // any method: non-POST gets an OAuth error
 	mux.HandleFunc("GET "+exchangePath, s.handleExchange)
+	// The vendor's view of a system user's clients (authorizedparties.go).
+	mux.HandleFunc("GET "+mpExchangePath, s.handleMaskinportenExchange)
+	mux.HandleFunc("GET "+authorizedPartiesPath, s.handleAuthorizedParties)
 
 	// Client delegation for agent system users (clientdelegation.go).
 	mux.HandleFunc("GET "+enduserBase+"/agents", s.handleAgents)
