@@ -45,11 +45,11 @@ func (e *env) signIn(b *browser, email, password, next string) page {
 func staffCookieOf(t *testing.T, p page) *http.Cookie {
 	t.Helper()
 	for _, c := range (&http.Response{Header: p.header}).Cookies() {
-		if c.Name == "onboard_staff" {
+		if c.Name == "onboard_staff" || c.Name == "__Host-onboard_staff" { // dev, and outside dev
 			return c
 		}
 	}
-	t.Fatalf("no onboard_staff cookie in %v", p.header["Set-Cookie"])
+	t.Fatalf("no staff session cookie in %v", p.header["Set-Cookie"])
 	return nil
 }
 
@@ -212,7 +212,7 @@ func TestAdminSessionCookieSecureOutsideDev(t *testing.T) {
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("sign-in: %d\n%s", res.status, res.body)
 	}
-	if ck := staffCookieOf(t, res); !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode {
+	if ck := staffCookieOf(t, res); ck.Name != "__Host-onboard_staff" || ck.Path != "/" || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode {
 		t.Fatalf("outside dev the session cookie must be Secure: %+v", ck)
 	}
 }
