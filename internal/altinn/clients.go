@@ -54,6 +54,11 @@ func (c *Client) ExchangeIDPorten(ctx context.Context, idportenAccessToken strin
 		return PersonToken{}, fmt.Errorf("altinn: %s: no ID-porten token", e.op())
 	}
 	e.url = c.platformURL(exchangePath)
+	return c.exchange(ctx, e)
+}
+
+// exchange makes a token exchange e and reads the Altinn token it answers.
+func (c *Client) exchange(ctx context.Context, e endpoint) (PersonToken, error) {
 	resp, err := c.do(ctx, e)
 	if err != nil {
 		return PersonToken{}, err

@@ -140,6 +140,16 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 			}
 			clientWorker = &clientflow.Worker{S: a.Clients}
 		}
+		// Clients added or removed in Altinn's portal are noticed by the
+		// reconciler, with or without the ID-porten login (clients.Portal).
+		portalRec := a.Clients
+		if portalRec == nil {
+			portalRec = &clientflow.Service{DB: store, Log: log}
+		}
+		var clientsPortal jobs.ClientsPortal
+		if a.Maskinporten != nil && a.Altinn != nil {
+			clientsPortal = &clientflow.Portal{S: portalRec, Tokens: a.Maskinporten, Altinn: a.Altinn}
+		}
 		a.Jobs, err = jobs.NewClient(jobs.Config{
 			DB: store, Onboardings: a.Onboardings,
 			Schedule:      jobs.Schedule{Waiting: cfg.ReconcileSchedule, Connected: cfg.RevokeSweepInterval},
@@ -147,6 +157,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 			StopTimeout: JobStopTimeout, AltinnNotBefore: a.Onboardings.NotBefore, Log: log,
 			Webhooks: a.Webhooks, Campaigns: a.CampaignRunner, CampaignKick: cfg.CampaignKick,
 			WebhookRetention: cfg.WebhookRetention, Mail: a.Mail, Clients: clientWorker,
+			ClientsPortal: clientsPortal,
 		})
 		if err != nil {
 			return nil, err
@@ -159,9 +170,7 @@ func Build(cfg *config.Config, store *db.DB, log *slog.Logger) (*App, error) {
 		// outbox stores nothing.
 		a.Outbox = &webhooks.Outbox{URLs: cfg.WebhookURLs, Jobs: a.Jobs, DB: store}
 		a.Onboardings.Outbox = a.Outbox
-		if a.Clients != nil {
-			a.Clients.Events = a.Outbox // client.delegated, client.removed
-		}
+		portalRec.Events = a.Outbox // client.delegated, client.removed
 		if len(cfg.WebhookURLs) > 0 {
 			redeliver = a.Outbox
 		}

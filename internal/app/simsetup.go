@@ -121,6 +121,8 @@ func SimSeed(cfg *config.Config) (sim.Seed, error) {
 // without the one ONBOARD_SIM_BREAK=scope names.
 func simClientScopes(cfg *config.Config, br simBreaks) []string {
 	scopes := append(append([]string{}, vendorScopes...), altinn.ScopeSystemRegisterWrite)
+	// The reconciler's look at agent system users' clients (clients.Portal).
+	scopes = append(scopes, altinn.ScopeAuthorizedParties)
 	for _, p := range cfg.Products {
 		for _, sc := range p.Scopes {
 			if !slices.Contains(scopes, sc) {

@@ -70,6 +70,10 @@ type Config struct {
 	// Clients, when set, adds and removes an agent onboarding's clients
 	// in a queue of their own (clients.Queue, clients.Workers at once).
 	Clients *clients.Worker
+	// ClientsPortal, when set, has the reconciler notice clients added or
+	// removed in Altinn's portal at its look at a connected agent
+	// onboarding (clients.Portal).
+	ClientsPortal ClientsPortal
 	// WebhookRetention is how long a webhook event whose deliveries have
 	// ended is kept (default 90 days); see PruneWorker.
 	WebhookRetention time.Duration
@@ -99,6 +103,7 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 	if err := river.AddWorkerSafely(workers, &ReconcileWorker{
 		Store: cfg.DB, Onboardings: cfg.Onboardings, Schedule: cfg.Schedule,
 		SettleAfter: cfg.OpTimeout, JobTimeout: jobTimeout, NotBefore: cfg.AltinnNotBefore, Log: log,
+		Clients: cfg.ClientsPortal,
 	}); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}

@@ -85,6 +85,16 @@ type ReconcileWorker struct {
 	NotBefore func() time.Time
 	Now       func() time.Time
 	Log       *slog.Logger
+	// Clients, when set, looks at a connected agent onboarding's clients
+	// as Altinn lists them after each re-read, so clients added or removed
+	// in Altinn's portal are noticed (clients.Portal).
+	Clients ClientsPortal
+}
+
+// ClientsPortal notices an agent onboarding's clients changed in Altinn's
+// portal and records them (clients.Portal.Check).
+type ClientsPortal interface {
+	Check(ctx context.Context, o *domain.Onboarding, actor string) (int, error)
 }
 
 // Timeout is the worker's job timeout.
@@ -129,6 +139,15 @@ func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 	if errors.Is(err, onboarding.ErrSuperseded) {
 		// Someone (a customer's return, another job) saved newer news meanwhile.
 		err = nil
+	}
+	if err == nil && w.Clients != nil && o.Kind == domain.KindAgent && o.Status == domain.StatusConnected {
+		// Altinn not answering here is not the onboarding's failure: the
+		// next look tries again.
+		if n, cerr := w.Clients.Check(ctx, o, actor); cerr != nil && w.Log != nil {
+			w.Log.WarnContext(ctx, "could not look at the clients in Altinn", "onboarding", o.ID, "err", cerr)
+		} else if n > 0 && w.Log != nil {
+			w.Log.InfoContext(ctx, "clients changed in Altinn's portal", "onboarding", o.ID, "clients", n)
+		}
 	}
 	if o.Version == version {
 		// Nothing was saved (nothing to read, or the save failed): set the
