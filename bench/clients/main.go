@@ -350,7 +350,7 @@ func runOne(ctx context.Context, a *app.App, counter *addCounter, webURL, simURL
 		return r, err
 	}
 	if len(avail.Data) != r.n {
-		return r, fmt.Errorf("Altinn lists %d available clients, want %d", len(avail.Data), r.n)
+		return r, fmt.Errorf("the simulator lists %d available clients, want %d", len(avail.Data), r.n)
 	}
 	removeLatency := a.Sim.Inject(sim.Fault{Method: http.MethodPost, Path: addPath, Latency: lat})
 	defer removeLatency()
