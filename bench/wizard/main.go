@@ -60,7 +60,14 @@ type options struct {
 
 // The submit the browsers make: the default product of the single-system
 // settings.
-const submitPath = "/onboard/standard/org"
+// The org form gives the CSRF token; the submit that stores the onboarding,
+// creates the request at Altinn and answers 303 to its confirm page is the
+// company page's "yes" (since the company step, 83e51d3), without the
+// register look (checked=false).
+const (
+	formPath   = "/onboard/standard/org"
+	submitPath = "/onboard/standard/confirm"
+)
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var o options
@@ -285,7 +292,7 @@ func measure(ctx context.Context, o options, t target, logf func(string, ...any)
 			token := ""
 			if t.csrf {
 				var err error
-				if token, err = openForm(ctx, c, t.url+submitPath); err != nil {
+				if token, err = openForm(ctx, c, t.url+formPath); err != nil {
 					mu.Lock()
 					setupErr = err
 					mu.Unlock()
@@ -389,7 +396,7 @@ func openForm(ctx context.Context, c *http.Client, u string) (string, error) {
 // submit posts one organisation number and returns "" for a 303 to where a
 // good answer goes, or what was wrong.
 func submit(ctx context.Context, c *http.Client, u, org, token, location string) string {
-	form := url.Values{"orgno": {org}}
+	form := url.Values{"orgno": {org}, "checked": {"false"}}
 	if token != "" {
 		form.Set("_csrf", token)
 	}
@@ -540,7 +547,7 @@ func serveBare(ctx context.Context, addr, dbURL string) error {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
-	e.POST("/onboard/:product/org", func(c echo.Context) error {
+	e.POST("/onboard/:product/confirm", func(c echo.Context) error {
 		n, err := orgno.Normalize(c.FormValue("orgno"))
 		if err != nil {
 			return c.String(http.StatusUnprocessableEntity, "bad organisation number")
