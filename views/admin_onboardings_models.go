@@ -165,6 +165,9 @@ type OnboardingDetail struct {
 	// Usability is whether a connected customer's system user can be used
 	// (admin_usability.templ).
 	Usability UsabilitySection
+
+	// Clients are an agent onboarding's clients (admin_clients.templ).
+	Clients ClientsSection
 }
 
 // ActionConfirm asks before an action that destroys something (renew,

@@ -284,4 +284,34 @@ func TestClientsVendor(t *testing.T) {
 		t.Errorf("API clients after the portal: %d\n%s", api.status, api.body)
 	}
 	e.t.Logf("client events: %v", e.storedClientEvents(o))
+
+	// A viewer sees the clients on the onboarding's detail page: counts by
+	// state, and each with its state, by whom and when, in words.
+	e.addStaff("viewer@example.com", string(domain.RoleViewer))
+	viewer := e.signedIn("viewer@example.com")
+	for _, lang := range []string{"nb", "en"} {
+		viewer.get(e.web.URL + "/lang/" + lang + "?next=/admin/")
+		p := viewer.get(e.web.URL + "/admin/onboardings/" + o.ID)
+		if p.status != http.StatusOK || !strings.Contains(p.body, `<html lang="`+lang+`"`) || !strings.Contains(p.body, `data-testid="clients-section"`) {
+			t.Fatalf("detail page (%s): %d\n%.2000s", lang, p.status, p.body)
+		}
+		final := e.clientRows(o.ID)
+		if n := strings.Count(p.body, `data-testid="client-admin-row"`); n != len(final) {
+			t.Errorf("%s: %d client rows, want %d", lang, n, len(final))
+		}
+		wantRow := `data-id="` + portal + `" data-state="removed" data-by="altinn"`
+		if !strings.Contains(p.body, wantRow) {
+			t.Errorf("%s: no row %s", lang, wantRow)
+		}
+		words := map[string][]string{"nb": {"i Altinns portal", "via onboard", "Lagt til", "Fjernet"},
+			"en": {"in Altinn&#39;s portal", "via onboard", "Added", "Removed"}}[lang]
+		for _, w := range words {
+			if !strings.Contains(p.body, w) {
+				t.Errorf("%s: the detail page does not say %q", lang, w)
+			}
+		}
+		if !strings.Contains(p.body, `data-testid="clients-count" data-state="delegated" data-n="`) {
+			t.Errorf("%s: no count of delegated clients", lang)
+		}
+	}
 }

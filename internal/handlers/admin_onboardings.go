@@ -588,6 +588,9 @@ func (h *Handler) onboardingDetail(c echo.Context, o *domain.Onboarding) error {
 	if m.Changes, err = h.changeSection(c, o); err != nil {
 		return err
 	}
+	if m.Clients, err = h.clientsSection(c, o); err != nil { // admin_clients.go
+		return err
+	}
 	return render(c, http.StatusOK, views.OnboardingDetailPage(m))
 }
 
