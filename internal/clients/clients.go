@@ -33,6 +33,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/google/uuid"
+
 	"github.com/onboard-altinn/onboard/internal/altinn"
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/domain"
@@ -164,7 +166,7 @@ func (s *Service) BeginLogin(ctx context.Context, o *domain.Onboarding, lang str
 		return "", "", fmt.Errorf("%w: begin login: %v", ErrUnavailable, err)
 	}
 	cookie = randomToken()
-	id := newUUID()
+	id := uuid.NewString()
 	plain, err := json.Marshal(pendingJSON{State: pend.State, Nonce: pend.Nonce, Verifier: pend.Verifier.Reveal(), Begun: pend.Begun})
 	if err != nil {
 		return "", "", fmt.Errorf("clients: begin login: %w", err)
@@ -265,7 +267,7 @@ func (s *Service) CompleteLogin(ctx context.Context, cookie string, q url.Values
 	if err != nil {
 		return o, err
 	}
-	if err := s.DB.CompletePersonLogin(ctx, l.ID, s.Box.Seal(sealedTok, l.ID), tok.Expiry, truncate(login.Subject, 200)); err != nil {
+	if err := s.DB.CompletePersonLogin(ctx, l.ID, s.Box.Seal(sealedTok, l.ID), tok.Expiry, login.Subject); err != nil {
 		if errors.Is(err, db.ErrNotFound) {
 			return o, ErrBadAnswer // another tab completed it first
 		}
@@ -661,19 +663,4 @@ func randomToken() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // never fails (crypto/rand)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func newUUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		s = s[:n]
-	}
-	return strings.ToValidUTF8(s, "")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -78,7 +79,7 @@ func (d *DB) CompletePersonLogin(ctx context.Context, id string, token []byte, t
 	tag, err := d.Pool.Exec(ctx, `
 		UPDATE person_logins SET token = $2, token_expires = $3, subject = $4, pending = NULL,
 			expires_at = greatest(expires_at, $3)
-		WHERE id = $1 AND pending IS NOT NULL AND expires_at > now()`, id, token, tokenExpires, subject)
+		WHERE id = $1 AND pending IS NOT NULL AND expires_at > now()`, id, token, tokenExpires, truncate(subject, 200))
 	if err != nil {
 		return fmt.Errorf("db: complete person login: %w", err)
 	}
@@ -165,28 +166,21 @@ type ClientRef struct {
 	OrgName string
 }
 
-// AskClients marks clients to be added (remove false) or removed, through
+// AskClientsTx marks clients to be added (remove false) or removed, through
 // the login loginID, by the person by, and returns the ones that now wait
 // for a try: an add skips clients already delegated or being added, a
 // removal those already removed or being removed, so asking twice sends
 // nothing twice. A client that failed is asked again.
-func (d *DB) AskClients(ctx context.Context, onboardingID, loginID, by string, remove bool, clients []ClientRef) ([]Client, error) {
-	return AskClientsTx(ctx, d.Pool, onboardingID, loginID, by, remove, clients)
-}
-
-// AskClientsTx is AskClients in the caller's transaction, so the jobs that
-// carry the clients out are enqueued with it (River's InsertManyTx).
+// It runs in the caller's transaction, so the jobs that carry the clients
+// out are enqueued with it (River's InsertManyTx).
 func AskClientsTx(ctx context.Context, q Querier, onboardingID, loginID, by string, remove bool, clients []ClientRef) ([]Client, error) {
 	state, skip := domain.ClientAdding, []string{string(domain.ClientDelegated), string(domain.ClientAdding)}
 	if remove {
 		state, skip = domain.ClientRemoving, []string{string(domain.ClientRemoved), string(domain.ClientRemoving)}
 	}
-	ids, orgs, names := make([]string, 0, len(clients)), make([]string, 0, len(clients)), make([]string, 0, len(clients))
-	for _, c := range clients {
-		if !IsUUID(c.ID) {
-			return nil, fmt.Errorf("db: ask clients: %q is not a party uuid", truncate(c.ID, 60))
-		}
-		ids, orgs, names = append(ids, c.ID), append(orgs, c.OrgNo), append(names, truncate(c.OrgName, 500))
+	ids, orgs, names, err := clientColumnsOf(clients)
+	if err != nil {
+		return nil, fmt.Errorf("db: ask clients: %w", err)
 	}
 	rows, err := q.Query(ctx, `
 		INSERT INTO onboarding_clients AS c (onboarding_id, client_id, org_no, org_name, state, login_id, changed_by, next_at)
@@ -207,61 +201,6 @@ func AskClientsTx(ctx context.Context, q Querier, onboardingID, loginID, by stri
 		return nil, fmt.Errorf("db: ask clients: %w", err)
 	}
 	return out, nil
-}
-
-// NoteClients records what Altinn says of clients the onboarding's rows
-// know otherwise (added or removed in Altinn's portal, or by an earlier try
-// whose answer was lost): each becomes state (delegated or removed), by
-// by, unless a try is waiting on it. It returns how many changed.
-func (d *DB) NoteClients(ctx context.Context, onboardingID, by string, state domain.ClientState, clients []ClientRef) (int64, error) {
-	if len(clients) == 0 {
-		return 0, nil
-	}
-	ids, orgs, names := make([]string, 0, len(clients)), make([]string, 0, len(clients)), make([]string, 0, len(clients))
-	for _, c := range clients {
-		if !IsUUID(c.ID) {
-			return 0, fmt.Errorf("db: note clients: %q is not a party uuid", truncate(c.ID, 60))
-		}
-		ids, orgs, names = append(ids, c.ID), append(orgs, c.OrgNo), append(names, truncate(c.OrgName, 500))
-	}
-	insert := `INSERT INTO onboarding_clients AS c (onboarding_id, client_id, org_no, org_name, state, changed_by)
-		SELECT $1, u.id::uuid, u.org, u.name, $3, $2
-		FROM unnest($4::text[], $5::text[], $6::text[]) AS u(id, org, name)
-		ON CONFLICT (onboarding_id, client_id) DO UPDATE
-			SET state = excluded.state, reason = '', changed_by = excluded.changed_by, changed_at = now(), next_at = NULL
-			WHERE c.state <> excluded.state AND c.state NOT IN ('adding', 'removing')`
-	if state == domain.ClientRemoved {
-		// A removal is noted only for a row there is: a client never
-		// delegated needs none.
-		insert = `UPDATE onboarding_clients AS c SET state = $3, reason = '', changed_by = $2, changed_at = now(), next_at = NULL
-			FROM unnest($4::text[], $5::text[], $6::text[]) AS u(id, org, name)
-			WHERE c.onboarding_id = $1 AND c.client_id = u.id::uuid AND c.state = 'delegated'`
-	}
-	tag, err := d.Pool.Exec(ctx, insert, onboardingID, by, state, ids, orgs, names)
-	if err != nil {
-		return 0, fmt.Errorf("db: note clients: %w", err)
-	}
-	return tag.RowsAffected(), nil
-}
-
-// ClientByID returns one client of an onboarding, or ErrNotFound.
-func (d *DB) ClientByID(ctx context.Context, onboardingID, clientID string) (*Client, error) {
-	if !IsUUID(onboardingID) || !IsUUID(clientID) {
-		return nil, ErrNotFound
-	}
-	rows, err := d.Pool.Query(ctx, `SELECT `+clientColumns+` FROM onboarding_clients WHERE onboarding_id = $1 AND client_id = $2`,
-		onboardingID, clientID)
-	if err != nil {
-		return nil, fmt.Errorf("db: client: %w", err)
-	}
-	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Client])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("db: client: %w", err)
-	}
-	return c, nil
 }
 
 // ClaimClient takes one client's try for lease: a client in state whose
@@ -358,64 +297,37 @@ func (d *DB) ClientsOf(ctx context.Context, onboardingID string) ([]Client, erro
 	return out, nil
 }
 
-// ClientCounts counts an onboarding's clients by state.
-func (d *DB) ClientCounts(ctx context.Context, onboardingID string) (map[domain.ClientState]int, error) {
-	rows, err := d.Pool.Query(ctx, `SELECT state, count(*)::int FROM onboarding_clients WHERE onboarding_id = $1 GROUP BY state`, onboardingID)
-	if err != nil {
-		return nil, fmt.Errorf("db: client counts: %w", err)
-	}
-	out := map[domain.ClientState]int{}
-	var (
-		state string
-		n     int
-	)
-	if _, err := pgx.ForEachRow(rows, []any{&state, &n}, func() error {
-		out[domain.ClientState(state)] = n
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("db: client counts: %w", err)
-	}
-	return out, nil
-}
-
 // SetClientOutcome records the outcome of a try on a client that was in
 // state from: its new state and reason, one more attempt, and when to try
 // again (nil: not by itself). It returns ErrStale when the client is no
 // longer in state from (a newer ask took it over), so a late answer never
 // overwrites newer news.
 func (d *DB) SetClientOutcome(ctx context.Context, onboardingID, clientID string, from domain.ClientState, o domain.ClientOutcome, next *time.Time) error {
-	return setClientOutcome(ctx, d.Pool, onboardingID, clientID, from, o, next)
+	_, err := SetClientOutcomeTx(ctx, d.Pool, onboardingID, clientID, from, o, next)
+	return err
 }
 
-// RecordClientOutcome is SetClientOutcome with its timeline event, in one
-// transaction (the event only when the outcome was stored).
-func (d *DB) RecordClientOutcome(ctx context.Context, onboardingID, clientID string, from domain.ClientState, o domain.ClientOutcome, next *time.Time, ev domain.Event) error {
-	return d.InTx(ctx, func(q Querier) error {
-		if err := setClientOutcome(ctx, q, onboardingID, clientID, from, o, next); err != nil {
-			return err
+// clientColumnsOf is clients as the three arrays the statements unnest
+// (party uuid, org number, name), each id checked to be a uuid and each
+// name cut to the column's 500 bytes at a character, so it stays UTF-8.
+func clientColumnsOf(clients []ClientRef) (ids, orgs, names []string, err error) {
+	ids, orgs, names = make([]string, 0, len(clients)), make([]string, 0, len(clients)), make([]string, 0, len(clients))
+	for _, c := range clients {
+		if !IsUUID(c.ID) {
+			return nil, nil, nil, fmt.Errorf("%q is not a party uuid", truncate(c.ID, 60))
 		}
-		return AddEventTx(ctx, q, ev)
-	})
+		ids, orgs, names = append(ids, c.ID), append(orgs, c.OrgNo), append(names, truncate(c.OrgName, 500))
+	}
+	return ids, orgs, names, nil
 }
 
-func setClientOutcome(ctx context.Context, q Querier, onboardingID, clientID string, from domain.ClientState, o domain.ClientOutcome, next *time.Time) error {
-	tag, err := q.Exec(ctx, `
-		UPDATE onboarding_clients SET state = $4, reason = $5, attempts = attempts + 1, next_at = $6,
-			changed_at = CASE WHEN state = $4 THEN changed_at ELSE now() END
-		WHERE onboarding_id = $1 AND client_id = $2 AND state = $3`,
-		onboardingID, clientID, from, o.State, o.Reason, next)
-	if err != nil {
-		return fmt.Errorf("db: set client outcome: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return ErrStale
-	}
-	return nil
-}
-
+// truncate is s cut to at most n bytes at a character boundary.
 func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,11 +88,11 @@ func TestAskClientsTwiceSendsNothingTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, b := db.ClientRef{ID: uuid.NewString(), OrgNo: "310000019", OrgName: "A AS"}, db.ClientRef{ID: uuid.NewString(), OrgNo: "310000027", OrgName: "B AS"}
-	asked, err := d.AskClients(ctx, o.ID, login, "sub-1", false, []db.ClientRef{a, b})
+	asked, err := db.AskClientsTx(ctx, d.Pool, o.ID, login, "sub-1", false, []db.ClientRef{a, b})
 	if err != nil || len(asked) != 2 {
 		t.Fatalf("first ask: %d, %v", len(asked), err)
 	}
-	if again, err := d.AskClients(ctx, o.ID, login, "sub-1", false, []db.ClientRef{a, b}); err != nil || len(again) != 0 {
+	if again, err := db.AskClientsTx(ctx, d.Pool, o.ID, login, "sub-1", false, []db.ClientRef{a, b}); err != nil || len(again) != 0 {
 		t.Fatalf("asking again while they are being added: %d, %v; want none", len(again), err)
 	}
 	if err := d.SetClientOutcome(ctx, o.ID, a.ID, domain.ClientAdding, domain.ClientOutcome{State: domain.ClientDelegated}, nil); err != nil {
@@ -104,20 +105,20 @@ func TestAskClientsTwiceSendsNothingTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Add again: the delegated one is left alone, the failed one asked again.
-	again, err := d.AskClients(ctx, o.ID, login, "sub-2", false, []db.ClientRef{a, b})
+	again, err := db.AskClientsTx(ctx, d.Pool, o.ID, login, "sub-2", false, []db.ClientRef{a, b})
 	if err != nil || len(again) != 1 || again[0].ClientID != b.ID || again[0].Reason != "" || again[0].Attempts != 0 {
 		t.Fatalf("asking again after outcomes: %+v, %v; want only the failed one, afresh", again, err)
 	}
 	// Remove both: the one delegated is asked, and the one being added.
-	rm, err := d.AskClients(ctx, o.ID, login, "sub-2", true, []db.ClientRef{a, b})
+	rm, err := db.AskClientsTx(ctx, d.Pool, o.ID, login, "sub-2", true, []db.ClientRef{a, b})
 	if err != nil || len(rm) != 2 {
 		t.Fatalf("removal: %d, %v", len(rm), err)
 	}
-	counts, err := d.ClientCounts(ctx, o.ID)
+	counts, err := clientCounts(ctx, d, o.ID)
 	if err != nil || counts[domain.ClientRemoving] != 2 || len(counts) != 1 {
 		t.Fatalf("counts: %v, %v", counts, err)
 	}
-	if _, err := d.AskClients(ctx, o.ID, login, "x", false, []db.ClientRef{{ID: "310000019"}}); err == nil {
+	if _, err := db.AskClientsTx(ctx, d.Pool, o.ID, login, "x", false, []db.ClientRef{{ID: "310000019"}}); err == nil {
 		t.Error("an org number taken as a party uuid")
 	}
 	cs, err := d.ClientsOf(ctx, o.ID)
@@ -143,7 +144,7 @@ func TestClaimWaitResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, b := db.ClientRef{ID: uuid.NewString(), OrgNo: "310000019", OrgName: "A AS"}, db.ClientRef{ID: uuid.NewString(), OrgNo: "310000027", OrgName: "B AS"}
-	if _, err := d.AskClients(ctx, o.ID, login, "sub", false, []db.ClientRef{a, b}); err != nil {
+	if _, err := db.AskClientsTx(ctx, d.Pool, o.ID, login, "sub", false, []db.ClientRef{a, b}); err != nil {
 		t.Fatal(err)
 	}
 	c, wait, err := d.ClaimClient(ctx, o.ID, a.ID, domain.ClientAdding, time.Minute)
@@ -178,14 +179,52 @@ func TestClaimWaitResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	third := db.ClientRef{ID: uuid.NewString(), OrgNo: "310000035", OrgName: "C AS"}
-	if n, err := d.NoteClients(ctx, o.ID, "altinn", domain.ClientDelegated, []db.ClientRef{a, b, third}); err != nil || n != 1 {
+	if n, err := noteClients(ctx, d, o.ID, "altinn", domain.ClientDelegated, []db.ClientRef{a, b, third}); err != nil || n != 1 {
 		t.Fatalf("note delegated: %d, %v; want the third only", n, err)
 	}
-	if n, err := d.NoteClients(ctx, o.ID, "altinn", domain.ClientRemoved, []db.ClientRef{third, {ID: uuid.NewString(), OrgNo: "310000043"}}); err != nil || n != 1 {
+	if n, err := noteClients(ctx, d, o.ID, "altinn", domain.ClientRemoved, []db.ClientRef{third, {ID: uuid.NewString(), OrgNo: "310000043"}}); err != nil || n != 1 {
 		t.Fatalf("note removed: %d, %v; want the third only", n, err)
 	}
-	counts, err := d.ClientCounts(ctx, o.ID)
+	counts, err := clientCounts(ctx, d, o.ID)
 	if err != nil || counts[domain.ClientDelegated] != 1 || counts[domain.ClientAdding] != 1 || counts[domain.ClientRemoved] != 1 {
 		t.Fatalf("counts: %v, %v", counts, err)
+	}
+}
+
+// noteClients is db.NoteClientsTx outside a transaction, counting the rows
+// it changed.
+func noteClients(ctx context.Context, d *db.DB, onboardingID, by string, state domain.ClientState, clients []db.ClientRef) (int, error) {
+	changed, err := db.NoteClientsTx(ctx, d.Pool, onboardingID, by, state, clients)
+	return len(changed), err
+}
+
+// clientCounts counts an onboarding's clients by state.
+func clientCounts(ctx context.Context, d *db.DB, onboardingID string) (map[domain.ClientState]int, error) {
+	cs, err := d.ClientsOf(ctx, onboardingID)
+	out := map[domain.ClientState]int{}
+	for _, c := range cs {
+		out[c.State]++
+	}
+	return out, err
+}
+
+// TestLongClientNamesStayText: a name past the column's 500 bytes is cut at
+// a character, so a Norwegian letter across the cut is not split (Postgres
+// would refuse the half).
+func TestLongClientNamesStayText(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	ctx := context.Background()
+	o, err := d.CreateOnboarding(ctx, newOnboarding("ref-longname-aaaaaa", "314248295"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.Repeat("a", 499) + "ø AS"
+	if _, err := noteClients(ctx, d, o.ID, "altinn", domain.ClientDelegated, []db.ClientRef{{ID: uuid.NewString(), OrgNo: "310000019", OrgName: name}}); err != nil {
+		t.Fatalf("a name whose 500th byte is inside ø: %v", err)
+	}
+	cs, err := d.ClientsOf(ctx, o.ID)
+	if err != nil || len(cs) != 1 || cs[0].OrgName != strings.Repeat("a", 499) {
+		t.Fatalf("stored %+v, %v; want the 499 a's", cs, err)
 	}
 }

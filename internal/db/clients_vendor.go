@@ -48,12 +48,9 @@ func NoteClientsTx(ctx context.Context, q Querier, onboardingID, by string, stat
 	if len(clients) == 0 {
 		return nil, nil
 	}
-	ids, orgs, names := make([]string, 0, len(clients)), make([]string, 0, len(clients)), make([]string, 0, len(clients))
-	for _, c := range clients {
-		if !IsUUID(c.ID) {
-			return nil, fmt.Errorf("db: note clients: %q is not a party uuid", truncate(c.ID, 60))
-		}
-		ids, orgs, names = append(ids, c.ID), append(orgs, c.OrgNo), append(names, truncate(c.OrgName, 500))
+	ids, orgs, names, err := clientColumnsOf(clients)
+	if err != nil {
+		return nil, fmt.Errorf("db: note clients: %w", err)
 	}
 	stmt := `INSERT INTO onboarding_clients AS c (onboarding_id, client_id, org_no, org_name, state, changed_by)
 		SELECT $1, u.id::uuid, u.org, u.name, $3, $2
