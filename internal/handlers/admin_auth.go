@@ -51,6 +51,9 @@ const (
 	staffCookieDev  = "onboard_staff"
 	staffCookieHost = "__Host-onboard_staff"
 	staffContextKey = "onboard.staff_session"
+	// noStaffContextKey marks a request whose staff cookie was looked up
+	// and found no live session.
+	noStaffContextKey = "onboard.no_staff_session"
 
 	adminLoginPath  = "/admin/login"
 	adminLogoutPath = "/admin/logout"
@@ -101,10 +104,14 @@ func (h *Handler) requireStaff(minRole domain.Role) echo.MiddlewareFunc {
 }
 
 // staffSession returns the request's live session, looking it up once per
-// request; nil when there is none.
+// request (a miss too: a made-up or expired cookie is not looked up again by
+// the body limits, CSRF and the access check); nil when there is none.
 func (h *Handler) staffSession(c echo.Context) (*db.StaffSession, error) {
 	if s, ok := c.Get(staffContextKey).(*db.StaffSession); ok {
 		return s, nil
+	}
+	if c.Get(noStaffContextKey) != nil {
+		return nil, nil
 	}
 	ck, err := c.Cookie(h.staffCookieName())
 	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
@@ -112,6 +119,7 @@ func (h *Handler) staffSession(c echo.Context) (*db.StaffSession, error) {
 	}
 	s, err := h.Staff.StaffBySession(c.Request().Context(), ck.Value)
 	if errors.Is(err, db.ErrNotFound) {
+		c.Set(noStaffContextKey, true)
 		return nil, nil
 	}
 	if err != nil {
@@ -229,7 +237,6 @@ func (h *Handler) adminLogin(c echo.Context) error {
 	defer release()
 	res, err := h.Staff.SignIn(ctx, db.SignInAttempt{
 		Email: email, IP: ip, SessionTTL: h.staffSessionTTL(),
-		Throttle: func(f domain.SignInFailures) time.Duration { w, _ := domain.SignInWait(f); return w },
 	}, func(s *db.Staff) bool {
 		switch {
 		case len(pw) > password.MaxLen:

@@ -92,14 +92,17 @@ func (h *Handler) reserved(product, n, reservation string) string {
 }
 
 func (h *Handler) signReservation(product, n, ref string) []byte {
-	m := hmac.New(sha256.New, h.SessionKey)
-	m.Write([]byte("reserve:" + product + ":" + n + ":" + ref))
-	return m.Sum(nil)
+	return h.mac("reserve", product+":"+n+":"+ref)
 }
 
-func (h *Handler) sign(payload string) []byte {
+func (h *Handler) sign(payload string) []byte { return h.mac("flow", payload) }
+
+// mac is the HMAC-SHA256 of payload under the session key for one purpose
+// (flow, reserve, back, csrf), so a value signed for one use never passes
+// for another.
+func (h *Handler) mac(purpose, payload string) []byte {
 	m := hmac.New(sha256.New, h.SessionKey)
-	m.Write([]byte("flow:" + payload))
+	m.Write([]byte(purpose + ":" + payload))
 	return m.Sum(nil)
 }
 

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -128,8 +127,4 @@ func (h *Handler) backURL(c echo.Context, ref string) string {
 	return u
 }
 
-func (h *Handler) signBack(payload string) []byte {
-	m := hmac.New(sha256.New, h.SessionKey)
-	m.Write([]byte("back:" + payload))
-	return m.Sum(nil)
-}
+func (h *Handler) signBack(payload string) []byte { return h.mac("back", payload) }
