@@ -143,10 +143,13 @@ func (h *Handler) clientsRefused(c echo.Context, o *domain.Onboarding, err error
 }
 
 // clientsSession is the browser's live login for o; without one the
-// handler renders the login page (done reports that).
-func (h *Handler) clientsSession(c echo.Context, o *domain.Onboarding) (s *clients.Session, done bool, err error) {
+// handler renders the login page (done reports that). With ended, a login
+// whose token has ended is no refusal: s is nil and the handler goes on.
+func (h *Handler) clientsSession(c echo.Context, o *domain.Onboarding, ended bool) (s *clients.Session, done bool, err error) {
 	s, err = h.Clients.Session(c.Request().Context(), clientsCookie(c), o)
 	switch {
+	case ended && errors.Is(err, clients.ErrLoginExpired):
+		return nil, false, nil
 	case errors.Is(err, clients.ErrNoLogin):
 		m := views.ClientsLogin{Status: http.StatusOK, HeadingKey: "clients.login.heading",
 			LoginAction: clientsLoginAction(o.Ref), StatusURL: "/status/" + o.Ref}
@@ -183,7 +186,7 @@ func (h *Handler) clientsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s, done, err := h.clientsSession(c, o)
+	s, done, err := h.clientsSession(c, o, false)
 	if done {
 		return err
 	}
@@ -265,7 +268,7 @@ func (h *Handler) clientsAsk(remove bool) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		s, done, err := h.clientsSession(c, o)
+		s, done, err := h.clientsSession(c, o, false)
 		if done {
 			return err
 		}
@@ -315,10 +318,8 @@ func (h *Handler) clientsProgress(c echo.Context) error {
 	// A login whose token has ended still shows the progress: the browser
 	// proved it logged in for this onboarding, and the page is where it
 	// logs in again to carry on.
-	if _, err := h.Clients.Session(c.Request().Context(), clientsCookie(c), o); !errors.Is(err, clients.ErrLoginExpired) {
-		if _, done, err := h.clientsSession(c, o); done {
-			return err
-		}
+	if _, done, err := h.clientsSession(c, o, true); done {
+		return err
 	}
 	p, err := h.Clients.ProgressOf(c.Request().Context(), o)
 	if err != nil {
