@@ -717,9 +717,8 @@ func (s *Server) checkClientAssertionLocked(cl *idpClient, assertion string) *oa
 	if iat == nil {
 		return invalid("client_assertion: iat is required.")
 	}
-	if iat.After(now.Add(grantClockSkew * time.Second)) {
-		return invalid("client_assertion: iat is in the future.")
-	}
+	// An iat in the future is refused by the parser (WithIssuedAt, leeway
+	// grantClockSkew).
 	if life := exp.Sub(iat.Time); life <= 0 || life > maxGrantLifetime*time.Second {
 		return invalid("client_assertion: exp - iat must be more than 0 and at most %d seconds.", maxGrantLifetime)
 	}
