@@ -255,7 +255,14 @@ func (b *tab) fail(step string, err error) {
 // which is what a click on a form's submit button does.
 func (b *tab) waitUntil(what, cond string) {
 	b.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	b.waitWithin(what, cond, 10*time.Second)
+}
+
+// waitWithin is waitUntil with its own deadline: for a state that lasts
+// only a while, such as a button busy while the server works.
+func (b *tab) waitWithin(what, cond string, within time.Duration) {
+	b.t.Helper()
+	deadline := time.Now().Add(within)
 	for {
 		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](cond))
 		if err == nil && ok {
@@ -263,7 +270,7 @@ func (b *tab) waitUntil(what, cond string) {
 		}
 		if time.Now().After(deadline) {
 			if err == nil {
-				err = errors.New("still false after 10s")
+				err = fmt.Errorf("still false after %s", within)
 			}
 			b.fail("wait for "+what, err)
 		}
