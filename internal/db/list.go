@@ -105,10 +105,16 @@ func (d *DB) ListOnboardings(ctx context.Context, f ListFilter) (ListPage, error
 // CountByStatus counts the onboardings that match f per status, ignoring
 // f.Status, f.After and f.Limit, for the row of counts above the list. Every
 // known status is in the map, with 0 when none match.
+//
+// Without a search it reads the summary that migrations/00021 keeps
+// (onboarding_counts and its deltas): whole local days of the created period
+// as a few year, month and day buckets, and the partial days at either end
+// of a period that does not start or end at midnight in CountZone from the
+// table. The counts are exact either way. A search counts its few matches
+// in the table.
 func (d *DB) CountByStatus(ctx context.Context, f ListFilter) (map[domain.Status]int, error) {
-	var w where
-	w.filter(f, false)
-	rows, err := d.Pool.Query(ctx, `SELECT status, count(*) FROM onboardings`+w.sql()+` GROUP BY status`, w.args...)
+	sql, args := countSQL(f)
+	rows, err := d.Pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: count by status: %w", err)
 	}
@@ -119,13 +125,157 @@ func (d *DB) CountByStatus(ctx context.Context, f ListFilter) (map[domain.Status
 	var status domain.Status
 	var n int
 	_, err = pgx.ForEachRow(rows, []any{&status, &n}, func() error {
-		counts[status] = n
+		counts[status] += n
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("db: count by status: %w", err)
 	}
 	return counts, nil
+}
+
+// CountZone is the time zone of the summary's days (migrations/00021): the
+// dashboard's. A created period bounded by its midnights is read from the
+// summary alone.
+const CountZone = "Europe/Oslo"
+
+var countZone, countZoneErr = time.LoadLocation(CountZone)
+
+// countSQL is the statement CountByStatus runs and its arguments: rows of
+// (status, n), to be summed per status.
+func countSQL(f ListFilter) (string, []any) {
+	tableCount := func(f ListFilter) (string, []any) {
+		var w where
+		w.filter(f, false)
+		return `SELECT status, count(*) FROM onboardings` + w.sql() + ` GROUP BY status`, w.args
+	}
+	if strings.TrimSpace(f.Query) != "" || countZoneErr != nil {
+		return tableCount(f)
+	}
+	// The local days [a, b) come from the summary; the rest of the period,
+	// at most a partial day at each end, from the table.
+	a, b := civil(1, 1, 1), civil(9999, 1, 1)
+	var edges [][2]time.Time
+	if !f.CreatedFrom.IsZero() {
+		a = localDate(f.CreatedFrom)
+		if !localMidnight(a).Equal(f.CreatedFrom) {
+			a = a.AddDate(0, 0, 1)
+			edges = append(edges, [2]time.Time{f.CreatedFrom, localMidnight(a)})
+		}
+	}
+	if !f.CreatedTo.IsZero() {
+		b = localDate(f.CreatedTo)
+		if !localMidnight(b).Equal(f.CreatedTo) {
+			edges = append(edges, [2]time.Time{localMidnight(b), f.CreatedTo})
+		}
+	}
+	if !a.Before(b) {
+		return tableCount(f) // no whole day: a day's rows at most
+	}
+	var w where
+	keys := summaryKeys(&w, f)
+	var parts []string
+	for _, r := range bucketRanges(a, b) {
+		if !r.lo.Before(r.hi) {
+			continue
+		}
+		parts = append(parts, `SELECT status, n FROM onboarding_counts WHERE lvl = '`+r.lvl+`' AND bucket >= `+
+			w.arg(r.lo.Format(time.DateOnly))+`::date AND bucket < `+w.arg(r.hi.Format(time.DateOnly))+`::date`+keys)
+	}
+	parts = append(parts, `SELECT status, n FROM onboarding_count_deltas WHERE day >= `+
+		w.arg(a.Format(time.DateOnly))+`::date AND day < `+w.arg(b.Format(time.DateOnly))+`::date`+keys)
+	if len(edges) > 0 {
+		e := f
+		e.CreatedFrom, e.CreatedTo = time.Time{}, time.Time{}
+		var ew where
+		ew.args = w.args // the edges' placeholders follow the summary's
+		ew.filter(e, false)
+		var ranges []string
+		for _, r := range edges {
+			ranges = append(ranges, "(created_at >= "+ew.arg(r[0])+" AND created_at < "+ew.arg(r[1])+")")
+		}
+		ew.add("(" + strings.Join(ranges, " OR ") + ")")
+		parts = append(parts, `SELECT status, count(*) FROM onboardings`+ew.sql()+` GROUP BY status`)
+		w.args = ew.args
+	}
+	return `SELECT status, sum(n)::bigint FROM (` + strings.Join(parts, "\n\tUNION ALL ") + `) s GROUP BY status`, w.args
+}
+
+// summaryKeys is the conditions on the summary's keys for f's kind,
+// escalated and usability filters, each starting with " AND ".
+func summaryKeys(w *where, f ListFilter) string {
+	var b strings.Builder
+	if f.Kind != "" {
+		b.WriteString(" AND kind = " + w.arg(f.Kind))
+	}
+	if f.Escalated {
+		b.WriteString(" AND escalated")
+	}
+	switch f.Usability { // onboarding_counts_usable: 1 true, 0 false, 2 NULL
+	case UsabilityUsable:
+		b.WriteString(" AND status = 'connected' AND usable = 1")
+	case UsabilityNotUsable:
+		b.WriteString(" AND status = 'connected' AND usable = 0")
+	case UsabilityNotChecked:
+		b.WriteString(" AND status = 'connected' AND usable = 2")
+	}
+	return b.String()
+}
+
+// bucketRange is one range [lo, hi) of a level's bucket starts.
+type bucketRange struct {
+	lvl    string
+	lo, hi time.Time
+}
+
+// bucketRanges covers the local days [a, b) with the fewest buckets: whole
+// years, then whole months at either side of them, then days.
+func bucketRanges(a, b time.Time) []bucketRange {
+	yearUp := func(t time.Time) time.Time {
+		if t.Month() == 1 && t.Day() == 1 {
+			return t
+		}
+		return civil(t.Year()+1, 1, 1)
+	}
+	monthUp := func(t time.Time) time.Time {
+		if t.Day() == 1 {
+			return t
+		}
+		return civil(t.Year(), t.Month()+1, 1)
+	}
+	monthDown := func(t time.Time) time.Time { return civil(t.Year(), t.Month(), 1) }
+	// months+days of [lo, hi) when it holds no whole year.
+	var out []bucketRange
+	monthsDays := func(lo, hi time.Time) {
+		ma, mb := monthUp(lo), monthDown(hi)
+		if !ma.Before(mb) {
+			out = append(out, bucketRange{"d", lo, hi})
+			return
+		}
+		out = append(out, bucketRange{"d", lo, ma}, bucketRange{"m", ma, mb}, bucketRange{"d", mb, hi})
+	}
+	ya, yb := yearUp(a), civil(b.Year(), 1, 1)
+	if !ya.Before(yb) {
+		monthsDays(a, b)
+		return out
+	}
+	out = append(out, bucketRange{"y", ya, yb})
+	monthsDays(a, ya)
+	monthsDays(yb, b)
+	return out
+}
+
+func civil(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+// localDate is t's calendar date in CountZone, as midnight UTC.
+func localDate(t time.Time) time.Time {
+	y, m, d := t.In(countZone).Date()
+	return civil(y, m, d)
+}
+
+// localMidnight is the start of the civil date day in CountZone.
+func localMidnight(day time.Time) time.Time {
+	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, countZone)
 }
 
 // EachOnboarding calls fn for every onboarding that matches f, in list
