@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/onboard-altinn/onboard/internal/domain"
@@ -19,10 +20,7 @@ func (d *DB) AddEvent(ctx context.Context, e domain.Event) error {
 }
 
 func addEvent(ctx context.Context, q Querier, e domain.Event) error {
-	var raw any
-	if len(e.Raw) > 0 && json.Valid(e.Raw) {
-		raw = string(e.Raw)
-	}
+	raw := rawOrNull(e)
 	_, err := q.Exec(ctx, `
 		INSERT INTO onboarding_events (onboarding_id, kind, cause, actor, from_status, to_status,
 			operation, http_status, altinn_code, latency_ms, message, raw)
@@ -31,6 +29,42 @@ func addEvent(ctx context.Context, q Querier, e domain.Event) error {
 		e.OnboardingID, e.Kind, e.Cause, e.Actor, e.FromStatus, e.ToStatus,
 		e.Operation, e.HTTPStatus, e.AltinnCode, latencyOrNull(e), e.Message, raw)
 	return err
+}
+
+// rawOrNull is an event's raw body as stored: JSON only, else NULL.
+func rawOrNull(e domain.Event) any {
+	if len(e.Raw) > 0 && json.Valid(e.Raw) {
+		return string(e.Raw)
+	}
+	return nil
+}
+
+// eventsInsert is one INSERT of events, in their order, for the onboarding
+// whose id the statement's CTE from (a WITH query that returns id) has: the
+// same rows addEvent writes one at a time, in a statement of the caller's
+// (CreateOnboardingTx, saveOnboarding), so a change and its events are one
+// round trip. Its parameters are appended to args, numbered on from theirs.
+func eventsInsert(from string, events []domain.Event, args []any) (string, []any) {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO onboarding_events (onboarding_id, kind, cause, actor, from_status, to_status,
+			operation, http_status, altinn_code, latency_ms, message, raw)
+		SELECT ` + from + `.id, v.kind, v.cause, v.actor, v.from_status, v.to_status, v.operation, v.http_status,
+			v.altinn_code, v.latency_ms, v.message, v.raw
+		FROM ` + from + `, (VALUES `)
+	for i, e := range events {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&b, "(%d, $%d::text, $%d::text, NULLIF($%d::text, ''), NULLIF($%d::text, ''), NULLIF($%d::text, ''), "+
+			"NULLIF($%d::text, ''), NULLIF($%d::int, 0), NULLIF($%d::text, ''), $%d::int, NULLIF($%d::text, ''), $%d::jsonb)",
+			i, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+		args = append(args, string(e.Kind), string(e.Cause), e.Actor, e.FromStatus, e.ToStatus,
+			e.Operation, e.HTTPStatus, e.AltinnCode, latencyOrNull(e), e.Message, rawOrNull(e))
+	}
+	b.WriteString(`) AS v(n, kind, cause, actor, from_status, to_status, operation, http_status, altinn_code, latency_ms, message, raw)
+		ORDER BY v.n`)
+	return b.String(), args
 }
 
 // latencyOrNull keeps the latency of calls only (to Altinn, and the

@@ -42,20 +42,17 @@ type NewOnboarding struct {
 }
 
 // CreateOnboarding stores a new onboarding in status requesting, with its
-// first event, before Altinn is called, in a transaction of its own (see
+// first event, before Altinn is called, in one statement of its own (see
 // CreateOnboardingTx). It returns ErrConflict when a live onboarding already
 // holds the same Altinn key.
 func (d *DB) CreateOnboarding(ctx context.Context, n NewOnboarding) (*domain.Onboarding, error) {
-	var o *domain.Onboarding
-	err := d.InTx(ctx, func(q Querier) (err error) {
-		o, err = CreateOnboardingTx(ctx, q, n)
-		return err
-	})
-	return o, err
+	// One statement (the row and its event): no transaction needed.
+	return CreateOnboardingTx(ctx, d.Pool, n)
 }
 
-// CreateOnboardingTx is CreateOnboarding in the caller's transaction q, so
-// what goes out with the new onboarding (its webhook event) commits with it.
+// CreateOnboardingTx is CreateOnboarding through q: the pool, or the
+// caller's transaction when something goes out with the new onboarding (its
+// webhook event) and must commit with it.
 // It returns ErrConflict when a live onboarding already holds the same Altinn
 // key; the transaction is then aborted.
 func CreateOnboardingTx(ctx context.Context, q Querier, n NewOnboarding) (*domain.Onboarding, error) {
@@ -63,19 +60,22 @@ func CreateOnboardingTx(ctx context.Context, q Querier, n NewOnboarding) (*domai
 	if n.CustomerRef != "" {
 		cref = &n.CustomerRef
 	}
+	// The row and its first event in one statement: one round trip, and
+	// atomic without a transaction of the caller's.
+	args := []any{n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, cref, n.Lang, n.NextCheckAt, originOf(n.Cause), n.OrgName}
+	events, args := eventsInsert("o", []domain.Event{{Kind: domain.EventCreated, Cause: n.Cause, Actor: n.Actor,
+		ToStatus: string(domain.StatusRequesting), Message: "onboarding started for " + n.Product}}, args)
 	rows, err := q.Query(ctx, `
-		INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status, customer_ref, lang,
-			next_check_at, origin, org_name)
-		VALUES ($1, $2, $3, $4, $5, $6, 'requesting', $7, $8, $9, $10, NULLIF($11, ''))
-		RETURNING `+onboardingColumns,
-		n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, cref, n.Lang, n.NextCheckAt, originOf(n.Cause), n.OrgName)
+		WITH o AS (
+			INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status, customer_ref, lang,
+				next_check_at, origin, org_name)
+			VALUES ($1, $2, $3, $4, $5, $6, 'requesting', $7, $8, $9, $10, NULLIF($11, ''))
+			RETURNING `+onboardingColumns+`
+		), e AS (`+events+`)
+		SELECT * FROM o`, args...)
 	var o *domain.Onboarding
 	if err == nil {
 		o, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[domain.Onboarding])
-	}
-	if err == nil {
-		err = addEvent(ctx, q, domain.Event{OnboardingID: o.ID, Kind: domain.EventCreated, Cause: n.Cause, Actor: n.Actor,
-			ToStatus: string(domain.StatusRequesting), Message: "onboarding started for " + n.Product})
 	}
 	if isUniqueViolation(err) {
 		return nil, ErrConflict
@@ -175,17 +175,15 @@ func (d *DB) oneOnboarding(ctx context.Context, what, where string, args ...any)
 // read: another request or instance saved newer news first.
 var ErrStale = errors.New("db: onboarding changed since it was read")
 
-// SaveOnboarding writes o's mutable fields and the given events in a
-// transaction of its own: SaveOnboardingTx, for a save that nothing else
+// SaveOnboarding writes o's mutable fields and the given events in one
+// statement of its own: SaveOnboardingTx, for a save that nothing else
 // goes out with.
 func (d *DB) SaveOnboarding(ctx context.Context, o *domain.Onboarding, prevStatus domain.Status, cause domain.Cause, actor string, events ...domain.Event) error {
 	// What the UPDATE returns is kept only if the transaction commits: a
 	// rolled-back save leaves o as it was read.
 	updatedAt, version, statusAt := o.UpdatedAt, o.Version, o.StatusAt
-	err := d.InTx(ctx, func(q Querier) error {
-		_, err := SaveOnboardingTx(ctx, q, o, prevStatus, cause, actor, events...)
-		return err
-	})
+	// One statement (the row and its events): no transaction needed.
+	_, err := SaveOnboardingTx(ctx, d.Pool, o, prevStatus, cause, actor, events...)
 	if err != nil {
 		o.UpdatedAt, o.Version, o.StatusAt = updatedAt, version, statusAt
 	}
@@ -193,7 +191,8 @@ func (d *DB) SaveOnboarding(ctx context.Context, o *domain.Onboarding, prevStatu
 }
 
 // SaveOnboardingTx writes o's mutable fields and the given events through
-// q, the caller's transaction, if the row is still at o.Version (ErrStale
+// q (the pool, or the caller's transaction when something goes out with the
+// change), in one statement, if the row is still at o.Version (ErrStale
 // otherwise; ErrNotFound for no row, ErrConflict for a key another live
 // onboarding holds). When the status differs from prevStatus a status event
 // is added too, so the history and the current status never disagree.
@@ -217,22 +216,43 @@ func SaveOnboardingTx(ctx context.Context, q Querier, o *domain.Onboarding, prev
 
 func saveOnboarding(ctx context.Context, q Querier, o *domain.Onboarding, prevStatus domain.Status, cause domain.Cause, actor string, prevUsable **bool, events []domain.Event) error {
 	// before is the row as it was: the version check makes it the row o
-	// was read as, so its usable is the value before this save.
-	row := q.QueryRow(ctx, `
-		UPDATE onboardings SET status = $2, escalated = $3, altinn_request_id = $4, confirm_url = $5,
-			system_user_id = $6, error_code = $7, error_message = $8, checked_at = $9, connected_at = $10,
-			status_at = CASE WHEN onboardings.status = $2 THEN onboardings.status_at ELSE now() END, next_check_at = $12,
-			granted_rights = $13, granted_packages = $14,
-			usable = $15, usable_since = $16, usable_checked_at = $17, usable_outcome = $18, usable_ok_at = $19,
-			usable_code = $20, usable_message = $21,
-			updated_at = now(), version = onboardings.version + 1
-		FROM (SELECT usable FROM onboardings WHERE id = $1) AS before
-		WHERE onboardings.id = $1 AND onboardings.version = $11
-		RETURNING onboardings.updated_at, onboardings.version, onboardings.status_at, before.usable`,
-		o.ID, o.Status, o.Escalated, o.AltinnRequestID, o.ConfirmURL, o.SystemUserID,
+	// was read as, so its usable is the value before this save. The row
+	// and its events (the calls', then the status change's) are one
+	// statement: one round trip, atomic without the caller's transaction;
+	// a row at another version updates nothing and so adds no events.
+	args := []any{o.ID, o.Status, o.Escalated, o.AltinnRequestID, o.ConfirmURL, o.SystemUserID,
 		o.ErrorCode, o.ErrorMessage, o.CheckedAt, o.ConnectedAt, o.Version, o.NextCheckAt,
 		o.GrantedRights, o.GrantedPackages,
-		o.Usable, o.UsableSince, o.UsableCheckedAt, o.UsableOutcome, o.UsableOKAt, o.UsableCode, o.UsableMessage)
+		o.Usable, o.UsableSince, o.UsableCheckedAt, o.UsableOutcome, o.UsableOKAt, o.UsableCode, o.UsableMessage}
+	all := events
+	if o.Status != prevStatus {
+		msg := ""
+		if o.ErrorMessage != nil {
+			msg = *o.ErrorMessage
+		}
+		all = append(all[:len(all):len(all)], domain.Event{Kind: domain.EventStatus, Cause: cause, Actor: actor,
+			FromStatus: string(prevStatus), ToStatus: string(o.Status), Message: msg})
+	}
+	withEvents := ""
+	if len(all) > 0 {
+		var ins string
+		ins, args = eventsInsert("u", all, args)
+		withEvents = `, e AS (` + ins + `)`
+	}
+	row := q.QueryRow(ctx, `
+		WITH u AS (
+			UPDATE onboardings SET status = $2, escalated = $3, altinn_request_id = $4, confirm_url = $5,
+				system_user_id = $6, error_code = $7, error_message = $8, checked_at = $9, connected_at = $10,
+				status_at = CASE WHEN onboardings.status = $2 THEN onboardings.status_at ELSE now() END, next_check_at = $12,
+				granted_rights = $13, granted_packages = $14,
+				usable = $15, usable_since = $16, usable_checked_at = $17, usable_outcome = $18, usable_ok_at = $19,
+				usable_code = $20, usable_message = $21,
+				updated_at = now(), version = onboardings.version + 1
+			FROM (SELECT usable FROM onboardings WHERE id = $1) AS before
+			WHERE onboardings.id = $1 AND onboardings.version = $11
+			RETURNING onboardings.id, onboardings.updated_at, onboardings.version, onboardings.status_at, before.usable
+		)`+withEvents+`
+		SELECT updated_at, version, status_at, usable FROM u`, args...)
 	if err := row.Scan(&o.UpdatedAt, &o.Version, &o.StatusAt, prevUsable); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			var exists bool
@@ -246,19 +266,5 @@ func saveOnboarding(ctx context.Context, q Querier, o *domain.Onboarding, prevSt
 		}
 		return err
 	}
-	for _, e := range events {
-		e.OnboardingID = o.ID
-		if err := addEvent(ctx, q, e); err != nil {
-			return err
-		}
-	}
-	if o.Status == prevStatus {
-		return nil
-	}
-	msg := ""
-	if o.ErrorMessage != nil {
-		msg = *o.ErrorMessage
-	}
-	return addEvent(ctx, q, domain.Event{OnboardingID: o.ID, Kind: domain.EventStatus, Cause: cause, Actor: actor,
-		FromStatus: string(prevStatus), ToStatus: string(o.Status), Message: msg})
+	return nil
 }

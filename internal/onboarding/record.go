@@ -45,6 +45,19 @@ func (noOutbox) AddChangeEvent(context.Context, pgx.Tx, *domain.ChangeRequest, d
 	return nil
 }
 
+// outboxStores reports whether the outbox may store anything: an outbox
+// that says it has no endpoints (Stores, as webhooks.Outbox without URLs)
+// never does, so a change with nothing else to write needs no transaction.
+func (s *Service) outboxStores() bool {
+	if s.Outbox == nil {
+		return false
+	}
+	if o, ok := s.Outbox.(interface{ Stores() bool }); ok {
+		return o.Stores()
+	}
+	return true
+}
+
 func (s *Service) outbox() Outbox {
 	if s.Outbox == nil {
 		return noOutbox{}

@@ -151,19 +151,24 @@ func (s *Service) Start(ctx context.Context, in StartInput) (o *domain.Onboardin
 		}
 	}
 	// The new onboarding and its webhook event, in one transaction; not a
-	// staff action's last write (create follows).
-	err = s.DB.Tx(ctx, func(tx pgx.Tx) (err error) {
-		o, err = db.CreateOnboardingTx(ctx, tx, db.NewOnboarding{
-			Ref: ref, Product: p.ID, Kind: p.Kind, SystemID: p.SystemID, OrgNo: in.OrgNo, ExternalRef: extRef,
-			CustomerRef: in.CustomerRef, Lang: in.Lang, Cause: in.Cause, Actor: in.Actor,
-			NextCheckAt: s.nextCheck(domain.StatusRequesting, s.now()),
-			OrgName:     orgName(in.OrgName),
+	// staff action's last write (create follows). Stored before Altinn is
+	// called. Without webhooks the row (with its event) is one statement.
+	n := db.NewOnboarding{
+		Ref: ref, Product: p.ID, Kind: p.Kind, SystemID: p.SystemID, OrgNo: in.OrgNo, ExternalRef: extRef,
+		CustomerRef: in.CustomerRef, Lang: in.Lang, Cause: in.Cause, Actor: in.Actor,
+		NextCheckAt: s.nextCheck(domain.StatusRequesting, s.now()),
+		OrgName:     orgName(in.OrgName),
+	}
+	if s.outboxStores() {
+		err = s.DB.Tx(ctx, func(tx pgx.Tx) (err error) {
+			if o, err = db.CreateOnboardingTx(ctx, tx, n); err != nil {
+				return err
+			}
+			return s.outbox().AddStatusEvent(ctx, tx, o, "")
 		})
-		if err != nil {
-			return err
-		}
-		return s.outbox().AddStatusEvent(ctx, tx, o, "")
-	})
+	} else {
+		o, err = db.CreateOnboardingTx(ctx, s.DB.Pool, n)
+	}
 	switch {
 	case err == nil:
 		touch(ctx, o, nil)
@@ -741,23 +746,30 @@ func (s *Service) write(ctx context.Context, last bool, o *domain.Onboarding, pr
 	// action's last write, the action's audit entry.
 	touch(ctx, o, nil)
 	audit, kept := recordWith(ctx, last), snapshot(o)
-	err := s.DB.Tx(sctx, func(tx pgx.Tx) error {
-		prevUsable, err := db.SaveOnboardingTx(sctx, tx, o, prev, cause, actor, events...)
-		if err != nil {
-			return err
-		}
-		if o.Status != prev {
-			if err := s.outbox().AddStatusEvent(sctx, tx, o, prev); err != nil {
+	var err error
+	if audit == nil && !s.outboxStores() {
+		// Nothing goes out with the change: the row and its events are
+		// one statement, atomic by itself.
+		_, err = db.SaveOnboardingTx(sctx, s.DB.Pool, o, prev, cause, actor, events...)
+	} else {
+		err = s.DB.Tx(sctx, func(tx pgx.Tx) error {
+			prevUsable, err := db.SaveOnboardingTx(sctx, tx, o, prev, cause, actor, events...)
+			if err != nil {
 				return err
 			}
-		}
-		if domain.UsabilityChanged(prevUsable, o.Usable) {
-			if err := s.outbox().AddUsabilityEvent(sctx, tx, o, prevUsable); err != nil {
-				return err
+			if o.Status != prev {
+				if err := s.outbox().AddStatusEvent(sctx, tx, o, prev); err != nil {
+					return err
+				}
 			}
-		}
-		return audit.addWith(sctx, tx, o, nil)
-	})
+			if domain.UsabilityChanged(prevUsable, o.Usable) {
+				if err := s.outbox().AddUsabilityEvent(sctx, tx, o, prevUsable); err != nil {
+					return err
+				}
+			}
+			return audit.addWith(sctx, tx, o, nil)
+		})
+	}
 	audit.settle(err)
 	if err != nil {
 		kept.restore(o) // what the UPDATE set is kept only if it committed

@@ -278,6 +278,11 @@ type Outbox struct {
 	DB   Transactor
 }
 
+// Stores reports whether the outbox stores events: only with endpoints.
+// The onboarding service writes a change with nothing going out with it
+// without a transaction of its own.
+func (b *Outbox) Stores() bool { return len(b.URLs) > 0 }
+
 // AddStatusEvent stores the event of o's change from prev ("" for a new
 // onboarding) and enqueues one delivery job per URL, all in tx: the
 // transaction of the change.
