@@ -2,13 +2,14 @@
 // Postgres as everything else. Altinn sends no callbacks and a customer may
 // never come back to the return page, so the service re-reads onboardings
 // itself: every save sets an onboarding's next_check_at from the Schedule,
-// a periodic sweep turns due onboardings into reconcile jobs, and a
-// reconcile job re-reads one onboarding through the onboarding service.
+// a periodic sweep counts the due onboardings and starts reconcile batch
+// jobs for them, and each batch claims due onboardings a batch at a time and
+// re-reads each through the onboarding service.
 //
 // Any number of instances can run on one database: River elects one leader
-// to insert the periodic sweep, a sweep claims rows with SKIP LOCKED in the
-// transaction that enqueues their jobs, and a reconcile job is unique per
-// onboarding while it waits or runs, so each check is done once.
+// to insert the periodic sweep, a batch slot is unique while it waits or
+// runs, and a batch claims its onboardings with SKIP LOCKED, moving their
+// next check on by a lease in the same statement, so each check is done once.
 package jobs
 
 import (
@@ -83,6 +84,13 @@ type Config struct {
 // Idempotency-Key.
 const IdempotencyTTL = 24 * time.Hour
 
+// ReconcileBatch is the most onboardings one claim of a reconcile batch takes.
+const ReconcileBatch = 100
+
+// ReconcileBudget is how long one run of a reconcile batch job claims new
+// batches before it snoozes.
+const ReconcileBudget = 30 * time.Second
+
 // CampaignRuns is how many campaigns one instance works on at once.
 const CampaignRuns = 4
 
@@ -99,20 +107,40 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	jobTimeout := cfg.OpTimeout + 30*time.Second
+	// How long a claim holds an onboarding: longer than a batch run
+	// (ReconcileBudget plus one reconcile), so a live batch never loses one.
+	lease := max(10*time.Minute, 4*jobTimeout)
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &ReconcileWorker{
+	one := &ReconcileWorker{
 		Store: cfg.DB, Onboardings: cfg.Onboardings, Schedule: cfg.Schedule,
 		SettleAfter: cfg.OpTimeout, JobTimeout: jobTimeout, NotBefore: cfg.AltinnNotBefore, Log: log,
 		Clients: cfg.ClientsPortal,
+	}
+	// Single reconcile jobs still run (one queued before an upgrade, or by
+	// hand); the sweep starts batches.
+	if err := river.AddWorkerSafely(workers, one); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	slotWorkers := max(cfg.Workers, 1)
+	budget := ReconcileBudget
+	if err := river.AddWorkerSafely(workers, &ReconcileBatchWorker{
+		One: one, Store: cfg.DB, Lease: lease, MaxBatch: ReconcileBatch, Concurrency: PerBatch,
+		Budget: budget, JobTimeout: budget + jobTimeout, Log: log,
 	}); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	if err := river.AddWorkerSafely(workers, &SweepWorker{
-		DB: cfg.DB, Lease: max(10*time.Minute, 4*jobTimeout), Batch: 500, MaxBatches: 20, Log: log,
+		DB: cfg.DB, Slots: 2 * slotWorkers, Batch: ReconcileBatch, Log: log,
 	}); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(cfg.Workers, 1)}}
+	queues := map[string]river.QueueConfig{
+		river.QueueDefault: {MaxWorkers: max(cfg.Workers, 1)},
+		// Twice as many slots as one instance runs: with one instance the
+		// other half waits its turn (a slot snoozes after its budget); with
+		// several, no one instance takes every slot.
+		ReconcileQueue: {MaxWorkers: slotWorkers},
+	}
 	if cfg.Webhooks != nil {
 		if err := river.AddWorkerSafely(workers, cfg.Webhooks); err != nil {
 			return nil, fmt.Errorf("jobs: %w", err)

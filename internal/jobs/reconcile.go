@@ -111,9 +111,15 @@ func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 	if err != nil {
 		return fmt.Errorf("jobs: reconcile: %w", err)
 	}
+	return w.reconcile(ctx, o, "job "+strconv.FormatInt(job.ID, 10))
+}
+
+// reconcile is one reconcile of o, as read (by the job, or by a batch's
+// claim), on behalf of actor.
+func (w *ReconcileWorker) reconcile(ctx context.Context, o *domain.Onboarding, actor string) error {
+	var err error
 	version := o.Version
 	now := w.now()
-	actor := "job " + strconv.FormatInt(job.ID, 10)
 	if nb := w.notBefore(); nb.After(now) && (Waiting(o.Status) || o.Status == domain.StatusConnected) {
 		// Altinn asked us to wait: look again once it may be asked. A
 		// connected onboarding that was due (its daily look, or a change
@@ -160,7 +166,7 @@ func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 		return fmt.Errorf("jobs: reconcile %s: %w", o.ID, err)
 	}
 	if w.Log != nil && o.Version != version {
-		w.Log.DebugContext(ctx, "reconciled", "onboarding", o.ID, "status", o.Status, "job", job.ID)
+		w.Log.DebugContext(ctx, "reconciled", "onboarding", o.ID, "status", o.Status, "actor", actor)
 	}
 	return nil
 }

@@ -2,15 +2,12 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-
-	"github.com/onboard-altinn/onboard/internal/db"
 )
 
 // SweepArgs starts one sweep. The leader among the instances inserts one
@@ -20,75 +17,63 @@ type SweepArgs struct{}
 // Kind is the job's stable name in river_job.
 func (SweepArgs) Kind() string { return "reconcile_sweep" }
 
-// Transactor runs work in one database transaction.
-type Transactor interface {
-	InTx(ctx context.Context, fn func(q db.Querier) error) error
+// DueCounter counts the onboardings whose next check is due (db.CountDue).
+type DueCounter interface {
+	CountDue(ctx context.Context, now time.Time, limit int) (int, error)
 }
 
-// SweepWorker turns onboardings whose next check is due into reconcile jobs:
-// in one transaction it claims a batch (moving next_check_at on by Lease) and
-// inserts their jobs, so a claim and its jobs commit together and no
-// onboarding is claimed by two sweeps.
+// SweepWorker starts the reconciliation of what is due: it counts the due
+// onboardings (up to Slots × Batch) and starts as many reconcile slots
+// (ReconcileBatchArgs) as they need, up to Slots, sharing the count out as
+// each slot's first claim. The slots claim the onboardings themselves, so
+// however many are due, a sweep writes at most Slots job rows; a slot that
+// is still live is not started again.
 type SweepWorker struct {
 	river.WorkerDefaults[SweepArgs]
 
-	DB Transactor
-	// Lease is how long a claimed onboarding waits before it is due again
-	// if its reconcile job never saves it (a crash, a discarded job).
-	Lease time.Duration
-	// Batch is how many onboardings one transaction claims; MaxBatches
-	// bounds one sweep, the rest waits for the next.
-	Batch, MaxBatches int
-	Now               func() time.Time
-	Log               *slog.Logger
+	DB DueCounter
+	// Slots is how many reconcile batch jobs may be live at once, over all
+	// instances; Batch is the most one of their claims takes.
+	Slots, Batch int
+	Now          func() time.Time
+	Log          *slog.Logger
 }
 
-// Work claims and enqueues due onboardings, batch by batch.
+// Work counts the due onboardings and starts their slots.
 func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
 	if err != nil {
 		return fmt.Errorf("jobs: sweep: %w", err)
 	}
-	total := 0
-	for range max(w.MaxBatches, 1) {
-		n, err := w.sweepBatch(ctx, client)
-		if err != nil {
-			return err
-		}
-		total += n
-		if n < w.Batch {
-			break
+	slots, batch := max(w.Slots, 1), max(w.Batch, 1)
+	due, err := w.DB.CountDue(ctx, w.now(), slots*batch)
+	if err != nil {
+		return fmt.Errorf("jobs: sweep: %w", err)
+	}
+	if due == 0 {
+		return nil
+	}
+	n := min(slots, due)
+	limit := (due + n - 1) / n
+	params := make([]river.InsertManyParams, n)
+	for i := range n {
+		params[i] = river.InsertManyParams{Args: ReconcileBatchArgs{Slot: i, Limit: limit}}
+	}
+	res, err := client.InsertMany(ctx, params)
+	if err != nil {
+		return fmt.Errorf("jobs: sweep: start reconcile slots: %w", err)
+	}
+	started := 0
+	for _, r := range res {
+		if !r.UniqueSkippedAsDuplicate {
+			started++
 		}
 	}
-	if total > 0 && w.Log != nil {
-		w.Log.InfoContext(ctx, "reconcile sweep", "enqueued", total)
+	if w.Log != nil {
+		// due is counted up to Slots × Batch: "at least" beyond that.
+		w.Log.InfoContext(ctx, "reconcile sweep", "due", due, "slots_started", started, "slots_live", n-started)
 	}
 	return nil
-}
-
-func (w *SweepWorker) sweepBatch(ctx context.Context, client *river.Client[pgx.Tx]) (int, error) {
-	var n int
-	err := w.DB.InTx(ctx, func(q db.Querier) error {
-		tx, ok := q.(pgx.Tx)
-		if !ok {
-			return errors.New("jobs: sweep: InTx did not give a pgx.Tx")
-		}
-		now := w.now()
-		ids, err := db.ClaimDue(ctx, tx, now, now.Add(w.Lease), w.Batch)
-		if err != nil || len(ids) == 0 {
-			return err
-		}
-		params := make([]river.InsertManyParams, len(ids))
-		for i, id := range ids {
-			params[i] = river.InsertManyParams{Args: ReconcileArgs{OnboardingID: id}}
-		}
-		if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
-			return fmt.Errorf("jobs: sweep: enqueue: %w", err)
-		}
-		n = len(ids)
-		return nil
-	})
-	return n, err
 }
 
 func (w *SweepWorker) now() time.Time {

@@ -85,7 +85,10 @@ func (c *countingService) snapshot() map[string]int {
 
 // TestSweepOnTwoInstances runs the real River client twice on one database,
 // as two `onboard serve` processes do, and shows the periodic sweep finding
-// every due onboarding and each being reconciled exactly once.
+// every due onboarding and each being reconciled exactly once. Each instance
+// runs at most Workers of the 2 × Workers reconcile slots, so the calls
+// cannot end (the fake holds them until both instances have one under way)
+// unless both instances reconcile at once.
 func TestSweepOnTwoInstances(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -155,8 +158,8 @@ func TestSweepOnTwoInstances(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	// Two more sweeps run to the end, and every reconcile job they queued
-	// has run: anything reconciled twice, or not due, shows now.
+	// Two more sweeps run to the end, and every reconcile batch they
+	// started has run: anything reconciled twice, or not due, shows now.
 	count := func(q string) int {
 		var n int
 		if err := seed.Pool.QueryRow(ctx, q).Scan(&n); err != nil {
@@ -167,7 +170,7 @@ func TestSweepOnTwoInstances(t *testing.T) {
 	const sweeps = `SELECT count(*) FROM river_job WHERE kind = 'reconcile_sweep' AND state = 'completed'`
 	swept := count(sweeps)
 	for count(sweeps) < swept+2 ||
-		count(`SELECT count(*) FROM river_job WHERE kind = 'reconcile' AND state NOT IN ('completed', 'cancelled', 'discarded')`) > 0 {
+		count(`SELECT count(*) FROM river_job WHERE kind IN ('reconcile', 'reconcile_batch') AND state NOT IN ('completed', 'cancelled', 'discarded')`) > 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("after 30 s, %d more sweeps have completed, not two, or reconcile jobs are still queued", count(sweeps)-swept)
 		}

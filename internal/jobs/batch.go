@@ -1,0 +1,183 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/onboard-altinn/onboard/internal/domain"
+)
+
+// ReconcileQueue is the queue of the reconcile batches: a queue of their own,
+// so a backlog of webhooks or mail never waits behind them, nor they behind it.
+const ReconcileQueue = "reconcile"
+
+// PerBatch is how many onboardings one reconcile batch job reconciles at
+// once (its Altinn calls in flight). An instance runs Workers batch jobs at
+// once, so Workers × PerBatch calls (10 × 8 by default).
+const PerBatch = 8
+
+// ReconcileBatchArgs is one slot of the reconciliation: a job that claims
+// due onboardings a batch at a time (db.ClaimDueOnboardings: the claim moves
+// their next check on by the lease, with SKIP LOCKED, so no two claimers
+// ever hold one onboarding) and reconciles each, PerBatch at once, until none
+// are due or its budget is spent. The sweep starts as many slots as the due
+// onboardings need, up to twice Workers; a slot is unique while it waits or
+// runs, so sweeps never start it twice.
+type ReconcileBatchArgs struct {
+	Slot int `json:"slot" river:"unique"`
+	// Limit is the first claim's size: the due onboardings shared out over
+	// the slots the sweep started. It doubles while claims come back full,
+	// up to the worker's MaxBatch.
+	Limit int `json:"limit"`
+}
+
+// Kind is the job's stable name in river_job.
+func (ReconcileBatchArgs) Kind() string { return "reconcile_batch" }
+
+// InsertOpts puts the batch in the reconcile queue, unique per slot while
+// live (only Slot counts). A failed claim is retried; a failed reconcile of
+// one onboarding is not the batch's failure (its lease brings it back).
+func (ReconcileBatchArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue:       ReconcileQueue,
+		MaxAttempts: 3,
+		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: liveStates},
+	}
+}
+
+// BatchStore is what a reconcile batch claims and gives back with.
+type BatchStore interface {
+	ClaimDueOnboardings(ctx context.Context, now, until time.Time, limit int) ([]*domain.Onboarding, error)
+	ReleaseClaims(ctx context.Context, ids []string, until, at time.Time) error
+}
+
+// ReconcileBatchWorker works reconcile slots. Each claimed onboarding is
+// reconciled as a ReconcileWorker job would reconcile it (One: the same
+// rules, the same next check), straight from the claimed row, with the
+// batch job as its actor. Once an onboarding's reconcile has started it is
+// seen through, even when the job is stopped; claimed onboardings not yet
+// started when the budget ends or the job is stopped are given back (due
+// again at once), and a crash leaves them leased, due again when the lease
+// ends. Either way each is reconciled once per claim, never twice at once.
+type ReconcileBatchWorker struct {
+	river.WorkerDefaults[ReconcileBatchArgs]
+
+	One   *ReconcileWorker
+	Store BatchStore
+	// Lease is how long a claim holds an onboarding: longer than Budget
+	// plus one reconcile, so a live batch never loses what it claimed.
+	Lease time.Duration
+	// MaxBatch bounds one claim; Concurrency is how many of a claim are
+	// reconciled at once (PerBatch).
+	MaxBatch, Concurrency int
+	// Budget is how long one run claims new batches; then the job snoozes
+	// (is made available again at once), so the slots of a long backlog
+	// move between instances and River's stuck-job rescue never sees a
+	// long run.
+	Budget time.Duration
+	// JobTimeout bounds one run: Budget plus one reconcile's time.
+	JobTimeout time.Duration
+	Now        func() time.Time
+	Log        *slog.Logger
+}
+
+// Timeout is the worker's job timeout.
+func (w *ReconcileBatchWorker) Timeout(*river.Job[ReconcileBatchArgs]) time.Duration {
+	return w.JobTimeout
+}
+
+// Work claims and reconciles batches until none are due, then ends; when its
+// budget is spent first, or the job is stopped, it snoozes.
+func (w *ReconcileBatchWorker) Work(ctx context.Context, job *river.Job[ReconcileBatchArgs]) error {
+	actor := "job " + strconv.FormatInt(job.ID, 10)
+	maxBatch := max(w.MaxBatch, 1)
+	limit := min(max(job.Args.Limit, 1), maxBatch)
+	end := w.now().Add(w.Budget)
+	for {
+		now := w.now()
+		until := now.Add(w.Lease)
+		os, err := w.Store.ClaimDueOnboardings(ctx, now, until, limit)
+		if err != nil {
+			return fmt.Errorf("jobs: reconcile batch: %w", err)
+		}
+		if len(os) == 0 {
+			return nil
+		}
+		if left := w.run(ctx, os, actor, end); len(left) > 0 {
+			ids := make([]string, len(left))
+			for i, o := range left {
+				ids[i] = o.ID
+			}
+			if err := w.Store.ReleaseClaims(context.WithoutCancel(ctx), ids, until, w.now()); err != nil && w.Log != nil {
+				// They stay leased: due again when the lease ends.
+				w.Log.WarnContext(ctx, "could not give back claimed onboardings", "onboardings", len(ids), "err", err)
+			}
+			return river.JobSnooze(0)
+		}
+		if len(os) < limit {
+			return nil // that was the last of the due ones
+		}
+		if ctx.Err() != nil || !w.now().Before(end) {
+			return river.JobSnooze(0)
+		}
+		limit = min(2*limit, maxBatch)
+	}
+}
+
+// run reconciles os, Concurrency at once, and returns those it did not start
+// because ctx ended or the budget was spent.
+func (w *ReconcileBatchWorker) run(ctx context.Context, os []*domain.Onboarding, actor string, end time.Time) []*domain.Onboarding {
+	next := make(chan *domain.Onboarding)
+	var wg sync.WaitGroup
+	for range min(max(w.Concurrency, 1), len(os)) {
+		wg.Go(func() {
+			for o := range next {
+				w.one(ctx, o, actor)
+			}
+		})
+	}
+	i := 0
+hand:
+	for ; i < len(os); i++ {
+		if ctx.Err() != nil || !w.now().Before(end) {
+			break
+		}
+		select {
+		case next <- os[i]:
+		case <-ctx.Done():
+			break hand
+		}
+	}
+	close(next)
+	wg.Wait()
+	return os[i:]
+}
+
+// one reconciles o. Once started it is seen through: the job being stopped
+// does not cut it short (its Altinn call would be made and not recorded).
+func (w *ReconcileBatchWorker) one(ctx context.Context, o *domain.Onboarding, actor string) {
+	octx := context.WithoutCancel(ctx)
+	if w.One.JobTimeout > 0 {
+		var cancel context.CancelFunc
+		octx, cancel = context.WithTimeout(octx, w.One.JobTimeout)
+		defer cancel()
+	}
+	if err := w.One.reconcile(octx, o, actor); err != nil && w.Log != nil {
+		// Not the batch's failure: the onboarding is due again when its
+		// lease ends, as after a failed reconcile job.
+		w.Log.WarnContext(ctx, "reconcile failed", "onboarding", o.ID, "err", err)
+	}
+}
+
+func (w *ReconcileBatchWorker) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
