@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"slices"
 	"sync"
@@ -280,3 +281,45 @@ func TestJobCounts(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestClaimDueOnboardingsAndRelease: a claim returns the rows as claimed
+// (leased, the version untouched, so they can be saved as read); a give-back
+// makes due again only what is still held by that claim; CountDue counts
+// what is due, up to its limit.
+func TestClaimDueOnboardingsAndRelease(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	now := time.Now()
+	for i, org := range []string{"314248295", "910825526", "974760673"} {
+		if _, err := d.CreateOnboarding(ctx, db.NewOnboarding{Ref: fmt.Sprintf("ref-release-%d-aaaaaaaaaaaa", i), Product: "standard",
+			Kind: "standard", SystemID: "991825827_smartcloud", OrgNo: org, ExternalRef: org, Lang: "nb",
+			Cause: domain.CauseCustomer, NextCheckAt: ptr(now.Add(-time.Duration(i+1) * time.Minute))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := d.CountDue(ctx, now, 2); err != nil || n != 2 {
+		t.Fatalf("CountDue up to 2 = %d, %v; want 2", n, err)
+	}
+	until := now.Add(10 * time.Minute)
+	os, err := d.ClaimDueOnboardings(ctx, now, until, 10)
+	if err != nil || len(os) != 3 {
+		t.Fatalf("claim = %d rows, %v; want 3", len(os), err)
+	}
+	for _, o := range os {
+		if o.OrgNo == "" || o.Status != domain.StatusRequesting || o.Version != 1 || o.NextCheckAt == nil || !o.NextCheckAt.Equal(until.Truncate(time.Microsecond)) {
+			t.Fatalf("claimed row %+v: want the whole row, leased until %v, version 1", o, until)
+		}
+	}
+	// One is saved meanwhile (its next check set by its reconcile): a
+	// give-back of all three leaves it alone.
+	if err := d.SetNextCheck(ctx, os[0].ID, os[0].Version, ptr(now.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.ReleaseClaims(ctx, []string{os[0].ID, os[1].ID, os[2].ID}, until, now); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.CountDue(ctx, now, 10); err != nil || n != 2 {
+		t.Fatalf("due after the give-back: %d, %v; want the 2 not saved", n, err)
+	}
+}

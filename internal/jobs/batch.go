@@ -133,21 +133,30 @@ func (w *ReconcileBatchWorker) Work(ctx context.Context, job *river.Job[Reconcil
 // run reconciles os, Concurrency at once, and returns those it did not start
 // because ctx ended or the budget was spent.
 func (w *ReconcileBatchWorker) run(ctx context.Context, os []*domain.Onboarding, actor string, end time.Time) []*domain.Onboarding {
+	stopped := func() bool { return ctx.Err() != nil || !w.now().Before(end) }
 	next := make(chan *domain.Onboarding)
-	var wg sync.WaitGroup
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		left []*domain.Onboarding
+	)
 	for range min(max(w.Concurrency, 1), len(os)) {
 		wg.Go(func() {
 			for o := range next {
+				if stopped() {
+					// Handed over as the stop came: not started.
+					mu.Lock()
+					left = append(left, o)
+					mu.Unlock()
+					continue
+				}
 				w.one(ctx, o, actor)
 			}
 		})
 	}
 	i := 0
 hand:
-	for ; i < len(os); i++ {
-		if ctx.Err() != nil || !w.now().Before(end) {
-			break
-		}
+	for ; i < len(os) && !stopped(); i++ {
 		select {
 		case next <- os[i]:
 		case <-ctx.Done():
@@ -156,7 +165,7 @@ hand:
 	}
 	close(next)
 	wg.Wait()
-	return os[i:]
+	return append(left, os[i:]...)
 }
 
 // one reconciles o. Once started it is seen through: the job being stopped
