@@ -83,9 +83,10 @@ func (d *DB) ListOnboardings(ctx context.Context, f ListFilter) (ListPage, error
 		}
 		w.add("(created_at, id) < (" + w.arg(at) + ", " + w.arg(id) + "::uuid)")
 	}
-	// One row more than asked for tells whether there is a next page.
+	// One row more than asked for tells whether there is a next page. A
+	// period's statement is planned for its values each time (listArgs).
 	rows, err := d.Pool.Query(ctx, `SELECT `+onboardingColumns+` FROM onboardings`+w.sql()+`
-		ORDER BY created_at DESC, id DESC LIMIT `+w.arg(limit+1), w.args...)
+		ORDER BY created_at DESC, id DESC LIMIT `+w.arg(limit+1), listArgs(f, w.args)...)
 	if err != nil {
 		return ListPage{}, fmt.Errorf("db: list onboardings: %w", err)
 	}
@@ -100,6 +101,22 @@ func (d *DB) ListOnboardings(ctx context.Context, f ListFilter) (ListPage, error
 		page.Next = encodeCursor(last.CreatedAt, last.ID)
 	}
 	return page, nil
+}
+
+// listArgs is a list query's arguments, first the mode pgx runs it in. A
+// query with a created period is planned for its values each time, as an
+// unnamed statement, rather than run as pgx's cached prepared statement:
+// after five runs Postgres may settle on a generic plan, which cannot know
+// whether the period is a week or two years, and for the last 12 months
+// with kind and escalated filters (bench/list) the generic plan sorted the
+// whole period, 40-160 ms a page instead of under 1 ms. Planning costs
+// about 0.4 ms, so queries without a period keep the cached statement,
+// whose plans held for every other filter.
+func listArgs(f ListFilter, args []any) []any {
+	if f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() {
+		return args
+	}
+	return append([]any{pgx.QueryExecModeExec}, args...)
 }
 
 // CountByStatus counts the onboardings that match f per status, ignoring
@@ -286,7 +303,7 @@ func (d *DB) EachOnboarding(ctx context.Context, f ListFilter, fn func(*domain.O
 	var w where
 	w.filter(f, true)
 	rows, err := d.Pool.Query(ctx, `SELECT `+onboardingColumns+` FROM onboardings`+w.sql()+`
-		ORDER BY created_at DESC, id DESC`, w.args...)
+		ORDER BY created_at DESC, id DESC`, listArgs(f, w.args)...)
 	if err != nil {
 		return fmt.Errorf("db: each onboarding: %w", err)
 	}

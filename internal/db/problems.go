@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -110,12 +111,14 @@ func (d *DB) Problems(ctx context.Context, pq ProblemQuery) (*Problems, error) {
 		if err := problemWebhooks(ctx, q, pq.Limit, p); err != nil {
 			return err
 		}
+		// Both counts are the summary's (migrations/00021): connected with
+		// usable false, and failed, over all years.
 		if err := problemOnboardings(ctx, q, `o.status = 'connected' AND o.usable = false`, `o.usable_since DESC NULLS LAST, o.id`,
-			pq.Limit, nil, &p.NotUsable, &p.NotUsableCount); err != nil {
+			`status = 'connected' AND usable = 0`, pq.Limit, &p.NotUsable, &p.NotUsableCount); err != nil {
 			return fmt.Errorf("not usable: %w", err)
 		}
 		if err := problemOnboardings(ctx, q, `o.status = 'failed'`, `o.status_at DESC, o.id`,
-			pq.Limit, nil, &p.Failed, &p.FailedCount); err != nil {
+			`status = 'failed'`, pq.Limit, &p.Failed, &p.FailedCount); err != nil {
 			return fmt.Errorf("failed: %w", err)
 		}
 		if err := problemStuck(ctx, q, pq, now, p); err != nil {
@@ -150,20 +153,30 @@ func problemWebhooks(ctx context.Context, q Querier, limit int, p *Problems) err
 	return nil
 }
 
-// problemOnboardings counts the onboardings where holds and reads the
-// first limit of them in order.
-func problemOnboardings(ctx context.Context, q Querier, where, order string, limit int, args []any,
+// problemOnboardings counts the onboardings where holds, from the summary
+// rows where summaryWhere holds (migrations/00021: the same onboardings),
+// and reads the first limit of them in order.
+func problemOnboardings(ctx context.Context, q Querier, where, order, summaryWhere string, limit int,
 	out *[]domain.Onboarding, count *int) error {
-	if err := q.QueryRow(ctx, `SELECT count(*) FROM onboardings o WHERE `+where, args...).Scan(count); err != nil {
+	if err := q.QueryRow(ctx, summaryCountSQL(summaryWhere)).Scan(count); err != nil {
 		return err
 	}
 	rows, err := q.Query(ctx, `SELECT `+prefixed("o.", onboardingColumns)+` FROM onboardings o WHERE `+where+
-		` ORDER BY `+order+fmt.Sprintf(` LIMIT %d`, limit), args...)
+		` ORDER BY `+order+fmt.Sprintf(` LIMIT %d`, limit))
 	if err != nil {
 		return err
 	}
 	*out, err = pgx.CollectRows(rows, pgx.RowToStructByName[domain.Onboarding])
 	return err
+}
+
+// summaryCountSQL counts every onboarding whose summary key (kind,
+// escalated, usable, status) satisfies where: the year buckets and the
+// deltas not yet folded into them, in one statement (one snapshot).
+func summaryCountSQL(where string) string {
+	return `SELECT coalesce(sum(n), 0)::bigint FROM (
+		SELECT n FROM onboarding_counts WHERE lvl = 'y' AND ` + where + `
+		UNION ALL SELECT n FROM onboarding_count_deltas WHERE ` + where + `) s`
 }
 
 // stuckReason is the SQL of why an onboarding is stuck ($1 now or NULL,
@@ -177,22 +190,44 @@ const stuckReason = `CASE
 	     AND o.next_check_at < coalesce($1::timestamptz, now()) - $3::double precision * interval '1 second' THEN 'overdue'
 	END`
 
+// The stuck arms ($1 now or NULL, $2 StuckAfter, $3 OverdueAfter, $4
+// ExpiredAfter or NULL), as stuckReason tells them apart. The first three
+// are disjoint (one status each) and ranges of onboardings_waiting_since;
+// stuckOverdue leaves out what they hold, so the arms' counts add up.
+const (
+	stuckRequesting = `o.status = 'requesting' AND o.status_at < coalesce($1::timestamptz, now()) - $2::double precision * interval '1 second'`
+	stuckAccepted   = `o.status = 'accepted' AND o.status_at < coalesce($1::timestamptz, now()) - $2::double precision * interval '1 second'`
+	stuckExpired    = `o.status = 'pending' AND o.status_at < coalesce($1::timestamptz, now()) - $4::double precision * interval '1 second'`
+	stuckOverdue    = `o.next_check_at < coalesce($1::timestamptz, now()) - $3::double precision * interval '1 second'
+		AND o.status IN ('requesting', 'pending', 'accepted', 'connected')
+		AND (` + stuckRequesting + `) IS NOT TRUE AND (` + stuckAccepted + `) IS NOT TRUE AND (` + stuckExpired + `) IS NOT TRUE`
+)
+
 func problemStuck(ctx context.Context, q Querier, pq ProblemQuery, now any, p *Problems) error {
-	// The arms each use an index: status (onboardings_status_created) and
-	// the due checks (onboardings_next_check).
-	where := `((o.status IN ('requesting', 'accepted') AND o.status_at < coalesce($1::timestamptz, now()) - $2::double precision * interval '1 second')
-		OR (o.status = 'pending' AND o.status_at < coalesce($1::timestamptz, now()) - $4::double precision * interval '1 second')
-		OR (o.next_check_at < coalesce($1::timestamptz, now()) - $3::double precision * interval '1 second' AND o.status IN ('requesting', 'pending', 'accepted', 'connected')))`
 	var expired any // NULL: not looked for
 	if pq.ExpiredAfter > 0 {
 		expired = pq.ExpiredAfter.Seconds()
 	}
 	args := []any{now, pq.StuckAfter.Seconds(), pq.OverdueAfter.Seconds(), expired}
-	if err := q.QueryRow(ctx, `SELECT count(*) FROM onboardings o WHERE `+where, args...).Scan(&p.StuckCount); err != nil {
+	arms := []string{stuckRequesting, stuckAccepted, stuckExpired, stuckOverdue}
+	// The count is the arms' counts added up: each an index-only scan (the
+	// overdue one the due-check index, holding the few the jobs miss).
+	counts := make([]string, len(arms))
+	for i, a := range arms {
+		counts[i] = `(SELECT count(*) FROM onboardings o WHERE ` + a + `)`
+	}
+	if err := q.QueryRow(ctx, `SELECT `+strings.Join(counts, " + "), args...).Scan(&p.StuckCount); err != nil {
 		return err
 	}
-	rows, err := q.Query(ctx, `SELECT `+prefixed("o.", onboardingColumns)+`, `+stuckReason+` AS reason
-		FROM onboardings o WHERE `+where+` ORDER BY o.status_at, o.id LIMIT $5`, append(args, pq.Limit)...)
+	// The rows: the first Limit of each arm in order (an index range each),
+	// then the first Limit of those.
+	parts := make([]string, len(arms))
+	for i, a := range arms {
+		parts[i] = `(SELECT ` + prefixed("o.", onboardingColumns) + `, ` + stuckReason + ` AS reason
+		FROM onboardings o WHERE ` + a + ` ORDER BY o.status_at, o.id LIMIT $5)`
+	}
+	rows, err := q.Query(ctx, `SELECT `+onboardingColumns+`, reason FROM (`+strings.Join(parts, " UNION ALL ")+`) o
+		ORDER BY status_at, id LIMIT $5`, append(args, pq.Limit)...)
 	if err != nil {
 		return err
 	}
