@@ -178,6 +178,37 @@ func Operation(req *http.Request) string {
 	return "other"
 }
 
+// Gate bounds how many calls are under way at Altinn at once among those
+// made with a context that carries it (WithGate): a bulk campaign's "Altinn
+// calls at once", whatever its rows do in the database around their calls.
+// A call waits for its turn before its timeout starts.
+type Gate chan struct{}
+
+// NewGate lets n calls through at once.
+func NewGate(n int) Gate { return make(Gate, max(n, 1)) }
+
+type gateKey struct{}
+
+// WithGate is ctx with g bounding the Altinn calls made with it.
+func WithGate(ctx context.Context, g Gate) context.Context {
+	return context.WithValue(ctx, gateKey{}, g)
+}
+
+// enter waits for a turn at ctx's gate, if it has one, and returns the
+// function that gives it back.
+func enter(ctx context.Context, e endpoint) (func(), error) {
+	g, _ := ctx.Value(gateKey{}).(Gate)
+	if g == nil {
+		return func() {}, nil
+	}
+	select {
+	case g <- struct{}{}:
+		return func() { <-g }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("altinn: %s: %w", e.op(), ctx.Err())
+	}
+}
+
 // urlFor builds the absolute URL of rel (relative to .../systemuser/), whose
 // segments the caller has already escaped.
 func (c *Client) urlFor(rel string) string {
@@ -239,6 +270,11 @@ func (c *Client) do(ctx context.Context, e endpoint) (*response, error) {
 
 // send makes one HTTP request and reads the whole response.
 func (c *Client) send(ctx context.Context, e endpoint, payload []byte, token string) (int, http.Header, []byte, error) {
+	leave, err := enter(ctx, e)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer leave()
 	ctx, cancel := withTimeout(ctx, c.timeout)
 	defer cancel() // once the body is read
 	var body io.Reader

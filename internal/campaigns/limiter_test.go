@@ -1,6 +1,7 @@
 package campaigns
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -34,5 +35,27 @@ func TestLimiterSpacesStartsAcrossRuns(t *testing.T) {
 	}
 	if got := r.limiter("c1", 2).Limit(); got != 2 {
 		t.Errorf("limit after a rate change: %v, want 2", got)
+	}
+}
+
+// TestLimiterCatchUp: up to 200 a second the burst is one (starts evenly
+// spaced); above, a turn missed by a late sender may be made up, within
+// 5 ms of starts.
+func TestLimiterCatchUp(t *testing.T) {
+	t.Parallel()
+	r := &Runner{}
+	for _, c := range []struct {
+		rate  float64
+		burst int
+	}{{0.01, 1}, {5, 1}, {200, 1}, {1000, 5}, {10000, 50}} {
+		if got := r.limiter(fmt.Sprint(c.rate), c.rate).Burst(); got != c.burst {
+			t.Errorf("burst at %g a second: %d, want %d", c.rate, got, c.burst)
+		}
+	}
+	if got := r.limiter("c", 1000).Burst(); got != 5 {
+		t.Fatalf("burst %d", got)
+	}
+	if got := r.limiter("c", 100).Burst(); got != 1 {
+		t.Errorf("burst after the rate went down to 100: %d, want 1", got)
 	}
 }

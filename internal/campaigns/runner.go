@@ -141,47 +141,12 @@ func (r *Runner) Run(ctx context.Context, id string) (*time.Time, error) {
 	}
 
 	deadline := time.Now().Add(r.Budget)
-	lim := r.limiter(id, c.Rate)
 	// The lock lives as long as its connection: should that die mid-run,
 	// another instance may take the campaign, so this run stops at its
-	// next row. (A pooler in transaction mode would break this; point the
+	// next claim. (A pooler in transaction mode would break this; point the
 	// service at Postgres or a session-mode pooler.)
 	held := &lockCheck{conn: conn}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	for range c.Concurrency {
-		wg.Go(func() {
-			for ctx.Err() == nil && time.Now().Before(deadline) {
-				if err := r.holdForAltinn(ctx); err != nil {
-					return
-				}
-				if err := waitTurn(ctx, lim); err != nil {
-					return
-				}
-				if err := held.check(ctx); err != nil {
-					mu.Lock()
-					first = cmpErr(first, err)
-					mu.Unlock()
-					return
-				}
-				it, err := r.DB.ClaimCampaignItem(ctx, id)
-				if err != nil {
-					mu.Lock()
-					first = cmpErr(first, err)
-					mu.Unlock()
-					return
-				}
-				if it == nil {
-					return // nothing due, or the campaign was paused or cancelled
-				}
-				r.work(ctx, c, it)
-			}
-		})
-	}
-	wg.Wait()
+	first := r.send(ctx, c, deadline, held)
 	now := time.Now()
 	if ctx.Err() != nil {
 		// Stopping: hand over at once, to whichever instance is next.
@@ -210,13 +175,6 @@ func (r *Runner) Run(ctx context.Context, id string) (*time.Time, error) {
 	}
 }
 
-func cmpErr(first, err error) error {
-	if first != nil {
-		return first
-	}
-	return err
-}
-
 // holdForAltinn waits while Altinn has asked this process to (Retry-After).
 func (r *Runner) holdForAltinn(ctx context.Context) error {
 	return sleep(ctx, time.Until(r.Onboardings.NotBefore()))
@@ -237,9 +195,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// work makes one attempt at a row and records how it went: done, failed,
+// attempt makes one attempt at a row and says how it went: done, failed,
 // or queued again with a back-off.
-func (r *Runner) work(ctx context.Context, c *db.Campaign, it *db.CampaignItem) {
+func (r *Runner) attempt(ctx context.Context, c *db.Campaign, it *db.CampaignItem) db.ItemOutcome {
 	var out db.ItemOutcome
 	switch c.Kind {
 	case db.CampaignChange:
@@ -260,12 +218,7 @@ func (r *Runner) work(ctx context.Context, c *db.Campaign, it *db.CampaignItem) 
 			out.NotBefore = &at
 		}
 	}
-	// Once Altinn has answered, the answer is recorded, even when stopping.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := r.DB.FinishCampaignItem(sctx, it.ID, out); err != nil {
-		r.log().ErrorContext(ctx, "campaign row not recorded; it is tried again", "campaign", c.ID, "line", it.Line, "err", err)
-	}
+	return out
 }
 
 // onboard starts (or continues) the row's onboarding through the service.
@@ -343,14 +296,22 @@ func (r *Runner) log() *slog.Logger {
 }
 
 // limiter returns the campaign's limiter, kept across this process's runs
-// of it, so a run handing over to the next does not start a burst. Its
-// burst is one: starts are spaced evenly, at most perSecond a second.
+// of it, so a run handing over to the next does not start a burst. Starts
+// are spaced evenly, at most perSecond a second; its burst is the starts of
+// catchUp (one up to 200 a second, 5 at 1,000), so that a turn the sender
+// was late for (a busy machine wakes a sleeper late) is made up rather than
+// lost.
 func (r *Runner) limiter(id string, perSecond float64) *rate.Limiter {
-	v, _ := r.limiters.LoadOrStore(id, rate.NewLimiter(rate.Limit(perSecond), 1))
+	burst := max(1, int(perSecond*catchUp.Seconds()))
+	v, _ := r.limiters.LoadOrStore(id, rate.NewLimiter(rate.Limit(perSecond), burst))
 	l := v.(*rate.Limiter)
 	l.SetLimit(rate.Limit(perSecond))
+	l.SetBurst(burst)
 	return l
 }
+
+// catchUp is how far behind its rate a campaign may catch up at once.
+const catchUp = 5 * time.Millisecond
 
 // waitTurn waits for l's next start. Unlike rate.Limiter.Wait it does not
 // give up at once when the turn falls after ctx's deadline: a run waits

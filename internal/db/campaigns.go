@@ -1,9 +1,11 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -302,29 +304,43 @@ func (d *DB) RequeueWorking(ctx context.Context, campaignID string) (int, error)
 	return int(tag.RowsAffected()), nil
 }
 
-// ClaimCampaignItem takes the next queued row that is due, marking it
-// working, while the campaign is running. It returns nil when there is
-// none (or the campaign was paused or cancelled).
-func (d *DB) ClaimCampaignItem(ctx context.Context, campaignID string) (*CampaignItem, error) {
+// ClaimCampaignItems takes up to limit queued rows that are due, in line
+// order, marking them working (one more attempt each), while the campaign
+// is running, in one statement. It returns none when there is none (or the
+// campaign was paused or cancelled). Rows another claim holds are skipped,
+// so two claims at once never get the same row.
+func (d *DB) ClaimCampaignItems(ctx context.Context, campaignID string, limit int) ([]CampaignItem, error) {
 	rows, err := d.Pool.Query(ctx, `
 		UPDATE campaign_items SET state = 'working', attempts = attempts + 1, updated_at = now()
-		WHERE id = (
+		WHERE id IN (
 			SELECT i.id FROM campaign_items i
 			WHERE i.campaign_id = $1 AND i.state = 'queued' AND (i.not_before IS NULL OR i.not_before <= now())
 			  AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.status = 'running')
-			ORDER BY i.id LIMIT 1 FOR UPDATE SKIP LOCKED)
-		RETURNING `+itemColumns, campaignID)
+			ORDER BY i.id LIMIT $2 FOR UPDATE SKIP LOCKED)
+		RETURNING `+itemColumns, campaignID, max(limit, 1))
 	if err != nil {
-		return nil, fmt.Errorf("db: claim campaign row: %w", err)
+		return nil, fmt.Errorf("db: claim campaign rows: %w", err)
 	}
-	it, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[CampaignItem])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
+	items, err := pgx.CollectRows(rows, pgx.RowToStructByName[CampaignItem])
 	if err != nil {
-		return nil, fmt.Errorf("db: claim campaign row: %w", err)
+		return nil, fmt.Errorf("db: claim campaign rows: %w", err)
 	}
-	return it, nil
+	slices.SortFunc(items, func(a, b CampaignItem) int { return cmp.Compare(a.ID, b.ID) })
+	return items, nil
+}
+
+// ReleaseCampaignItems gives working rows a claim took but never tried
+// back to the queue, without counting the attempt.
+func (d *DB) ReleaseCampaignItems(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := d.Pool.Exec(ctx, `UPDATE campaign_items SET state = 'queued', attempts = greatest(attempts - 1, 0), updated_at = now()
+		WHERE id = ANY($1) AND state = 'working'`, ids)
+	if err != nil {
+		return fmt.Errorf("db: release campaign rows: %w", err)
+	}
+	return nil
 }
 
 // ItemOutcome is how one attempt at a row ended.
@@ -336,20 +352,42 @@ type ItemOutcome struct {
 	NotBefore       *time.Time
 }
 
-// FinishCampaignItem records an attempt's outcome on a working row. A row
-// to be retried in a campaign cancelled meanwhile is cancelled instead.
-func (d *DB) FinishCampaignItem(ctx context.Context, id int64, out ItemOutcome) error {
+// ItemFinish is one row's outcome, for FinishCampaignItems.
+type ItemFinish struct {
+	ID int64
+	ItemOutcome
+}
+
+// FinishCampaignItems records attempts' outcomes on working rows, in one
+// statement. A row to be retried in a campaign cancelled meanwhile is
+// cancelled instead.
+func (d *DB) FinishCampaignItems(ctx context.Context, outs []ItemFinish) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	var (
+		ids                    = make([]int64, len(outs))
+		states, obs, crs, errs = make([]string, len(outs)), make([]*string, len(outs)), make([]*string, len(outs)), make([]*string, len(outs))
+		notBefore              = make([]*time.Time, len(outs))
+	)
+	for i, o := range outs {
+		ids[i], states[i], notBefore[i] = o.ID, o.State, o.NotBefore
+		obs[i], crs[i], errs[i] = nullIfEmpty(o.OnboardingID), nullIfEmpty(o.ChangeRequestID), nullIfEmpty(o.Error)
+	}
 	_, err := d.Pool.Exec(ctx, `
-		UPDATE campaign_items i SET onboarding_id = coalesce($3, onboarding_id),
-			change_request_id = coalesce($4, change_request_id), last_error = $5, not_before = $6, updated_at = now(),
-			state = CASE WHEN $2 = 'queued'
+		UPDATE campaign_items i SET onboarding_id = coalesce(v.onboarding_id, i.onboarding_id),
+			change_request_id = coalesce(v.change_request_id, i.change_request_id), last_error = v.last_error,
+			not_before = v.not_before, updated_at = now(),
+			state = CASE WHEN v.state = 'queued'
 					-- FOR SHARE waits for a cancel under way, and then sees it.
 					AND (SELECT status FROM campaigns c WHERE c.id = i.campaign_id FOR SHARE) = 'cancelled'
-				THEN 'cancelled' ELSE $2 END
-		WHERE id = $1 AND state = 'working'`,
-		id, out.State, nullIfEmpty(out.OnboardingID), nullIfEmpty(out.ChangeRequestID), nullIfEmpty(out.Error), out.NotBefore)
+				THEN 'cancelled' ELSE v.state END
+		FROM unnest($1::bigint[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[])
+			AS v(id, state, onboarding_id, change_request_id, last_error, not_before)
+		WHERE i.id = v.id AND i.state = 'working'`,
+		ids, states, obs, crs, errs, notBefore)
 	if err != nil {
-		return fmt.Errorf("db: finish campaign row: %w", err)
+		return fmt.Errorf("db: finish campaign rows: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,263 @@
+package campaigns
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/onboard-altinn/onboard/internal/altinn"
+	"github.com/onboard-altinn/onboard/internal/db"
+	"github.com/onboard-altinn/onboard/internal/db/dbtest"
+	"github.com/onboard-altinn/onboard/internal/domain"
+	"github.com/onboard-altinn/onboard/internal/onboarding"
+)
+
+// instances opens n stores on one fresh database: n instances of the
+// service, each with its own pool.
+func instances(t *testing.T, n int) []*db.DB {
+	t.Helper()
+	u := dbtest.NewURL(t)
+	out := make([]*db.DB, n)
+	for i := range out {
+		d, err := db.Open(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(d.Close)
+		out[i] = d
+	}
+	return out
+}
+
+// runningCampaign stores a running onboarding campaign of n organisations.
+func runningCampaign(t *testing.T, d *db.DB, n, concurrency int, rate float64) *db.Campaign {
+	t.Helper()
+	items := make([]db.NewCampaignItem, n)
+	for i := range items {
+		items[i] = db.NewCampaignItem{Line: i + 1, OrgNo: fmt.Sprintf("9%08d", i)}
+	}
+	ctx := context.Background()
+	c, err := d.CreateCampaign(ctx, db.Campaign{Kind: db.CampaignOnboard, Product: "standard", Name: "test",
+		Concurrency: concurrency, Rate: rate, CreatedBy: "test"}, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = d.SetCampaignStatus(ctx, c.ID, []string{db.CampaignDraft}, db.CampaignRunning); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestClaimsAtOnceAreDisjoint: batches claimed by two instances at the same
+// time never share a row, and together they take every row once.
+func TestClaimsAtOnceAreDisjoint(t *testing.T) {
+	t.Parallel()
+	dbs := instances(t, 2)
+	c := runningCampaign(t, dbs[0], 600, 10, 100)
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var wg sync.WaitGroup
+	for i := range 6 { // three claimers on each instance
+		d := dbs[i%2]
+		wg.Go(func() {
+			for {
+				items, err := d.ClaimCampaignItems(context.Background(), c.ID, 7)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(items) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, it := range items {
+					seen[it.ID]++
+					if it.State != db.ItemWorking || it.Attempts != 1 {
+						t.Errorf("claimed row %d is %s with %d attempts, want working with 1", it.ID, it.State, it.Attempts)
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != 600 {
+		t.Errorf("%d rows claimed, want 600", len(seen))
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Errorf("row %d claimed %d times", id, k)
+		}
+	}
+}
+
+// fakeStarter starts onboardings with one Altinn call each (a GET through
+// a real altinn.Client to a test server, which counts the calls at once)
+// and counts the starts per organisation.
+type fakeStarter struct {
+	client *altinn.Client
+	mu     sync.Mutex
+	starts map[string]int
+	// fail makes an organisation's first start fail (a retry follows).
+	fail map[string]bool
+}
+
+func (f *fakeStarter) Start(ctx context.Context, in onboarding.StartInput) (*domain.Onboarding, bool, error) {
+	f.mu.Lock()
+	f.starts[in.OrgNo]++
+	first := f.starts[in.OrgNo] == 1
+	f.mu.Unlock()
+	// Like the service, the call is not cut short when the run stops.
+	if _, err := f.client.GetRequest(context.WithoutCancel(ctx), "5f9b6b3e-1f0e-4b8a-9d3c-2a1b0c9d8e7f"); err != nil {
+		return nil, false, err
+	}
+	if first && f.fail[in.OrgNo] {
+		return nil, false, fmt.Errorf("Altinn did not answer")
+	}
+	return &domain.Onboarding{Status: domain.StatusPending}, true, nil
+}
+
+func (f *fakeStarter) NotBefore() time.Time { return time.Time{} }
+
+type tokens struct{}
+
+func (tokens) Token(context.Context, ...string) (string, error) { return "t", nil }
+func (tokens) Invalidate(...string)                             {}
+
+// fakeAltinn answers every GET request after a little while and records
+// the most calls it had at once.
+func fakeAltinn(t *testing.T) (*altinn.Client, *atomic.Int64) {
+	var now, most atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := now.Add(1)
+		defer now.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(5 * time.Millisecond)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"5f9b6b3e-1f0e-4b8a-9d3c-2a1b0c9d8e7f","systemId":"s","partyOrgNo":"310000001","status":"New","confirmUrl":"https://x"}`))
+	}))
+	t.Cleanup(srv.Close)
+	return altinn.New(srv.URL, tokens{}, srv.Client()), &most
+}
+
+// TestRunnersOnTwoInstancesSendEachOrgOnce: runs of one campaign on two
+// instances at once (and again, as the kick would) send each organisation
+// once, never more than the campaign's concurrency at once at Altinn; a row
+// whose attempt failed is tried again after its back-off, and the campaign
+// ends done.
+func TestRunnersOnTwoInstancesSendEachOrgOnce(t *testing.T) {
+	t.Parallel()
+	dbs := instances(t, 2)
+	const n, concurrency = 300, 4
+	c := runningCampaign(t, dbs[0], n, concurrency, 10000)
+	client, most := fakeAltinn(t)
+	st := &fakeStarter{client: client, starts: map[string]int{}, fail: map[string]bool{"900000007": true}}
+	runners := make([]*Runner, 2)
+	for i, d := range dbs {
+		runners[i] = &Runner{DB: d, Onboardings: st, Budget: 200 * time.Millisecond, MaxAttempts: 3,
+			Backoff: 10 * time.Millisecond, MaxBackoff: 10 * time.Millisecond}
+	}
+	ctx := context.Background()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var wg sync.WaitGroup
+		for _, r := range runners {
+			wg.Go(func() {
+				if _, err := r.Run(ctx, c.ID); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		got, err := dbs[0].CampaignByID(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == db.CampaignDone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the campaign is not done after a minute")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(st.starts) != n {
+		t.Errorf("%d organisations started, want %d", len(st.starts), n)
+	}
+	for org, k := range st.starts {
+		want := 1
+		if st.fail[org] {
+			want = 2
+		}
+		if k != want {
+			t.Errorf("organisation %s started %d times, want %d", org, k, want)
+		}
+	}
+	if m := most.Load(); m > concurrency {
+		t.Errorf("%d calls at once at Altinn, want at most %d", m, concurrency)
+	}
+	p, err := dbs[0].CampaignProgress(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Items[db.ItemDone] != n {
+		t.Errorf("rows by state %v, want %d done", p.Items, n)
+	}
+}
+
+// TestStoppedRunGivesRowsBack: a run stopped mid-way leaves no row working
+// that was claimed but never tried: those go back to the queue with their
+// attempt uncounted, and a later run finishes the campaign with each
+// organisation sent once.
+func TestStoppedRunGivesRowsBack(t *testing.T) {
+	t.Parallel()
+	dbs := instances(t, 1)
+	const n = 400
+	c := runningCampaign(t, dbs[0], n, 2, 10000)
+	client, _ := fakeAltinn(t)
+	st := &fakeStarter{client: client, starts: map[string]int{}}
+	r := &Runner{DB: dbs[0], Onboardings: st, Budget: time.Minute, MaxAttempts: 3, Backoff: time.Millisecond, MaxBackoff: time.Millisecond}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := r.Run(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := dbs[0].Pool.Query(context.Background(), `SELECT state, attempts, count(*) FROM campaign_items WHERE campaign_id = $1 GROUP BY 1, 2`, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var state string
+		var attempts, k int
+		if err := rows.Scan(&state, &attempts, &k); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case state == db.ItemWorking:
+			t.Errorf("%d rows left working", k)
+		case state == db.ItemQueued && attempts != 0:
+			t.Errorf("%d queued rows with %d attempts, want 0", k, attempts)
+		}
+	}
+	if _, err := r.Run(context.Background(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := dbs[0].CampaignByID(context.Background(), c.ID)
+	if err != nil || got.Status != db.CampaignDone {
+		t.Fatalf("campaign %v after a full run (%v), want done", got.Status, err)
+	}
+	for org, k := range st.starts {
+		if k != 1 {
+			t.Errorf("organisation %s started %d times", org, k)
+		}
+	}
+	if len(st.starts) != n {
+		t.Errorf("%d organisations started, want %d", len(st.starts), n)
+	}
+}

@@ -1,0 +1,194 @@
+package campaigns
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/onboard-altinn/onboard/internal/altinn"
+	"github.com/onboard-altinn/onboard/internal/db"
+)
+
+// batchWindow is how far ahead, at the campaign's rate, one claim takes
+// rows: at 1,000 a second a claim takes the next 50 rows, at 20 a second
+// or less one row at a time (and a pause is seen before the next row).
+const batchWindow = 50 * time.Millisecond
+
+// maxBatch bounds one claim and one write of outcomes.
+const maxBatch = 200
+
+// send works on the campaign's due rows until none is left to take (or
+// the campaign was paused or cancelled), ctx ends, the deadline passes or
+// the connection holding the campaign's lock is lost (its error).
+//
+// One goroutine claims the rows, in batches (one statement for the rows
+// that start within batchWindow at the campaign's rate, and no more than
+// there are idle workers), and hands each to a worker at its turn of the
+// rate limit; the workers make the attempts; one goroutine records their
+// outcomes, all that have come in at once in one statement. The campaign's
+// concurrency bounds its calls under way at Altinn (an altinn.Gate in the
+// workers' context), which is what the form asks for: "Altinn calls at
+// once". There are twice as many workers, so that a row's writes before
+// and after its call do not hold a turn at Altinn while Altinn is idle.
+func (r *Runner) send(ctx context.Context, c *db.Campaign, deadline time.Time, held *lockCheck) error {
+	lim := r.limiter(c.ID, c.Rate)
+	gate := altinn.NewGate(c.Concurrency)
+	workers := 2 * c.Concurrency
+	batch := min(maxBatch, max(1, int(c.Rate*batchWindow.Seconds())))
+
+	rows := make(chan db.CampaignItem)
+	outs := make(chan db.ItemFinish, workers)
+	var busy atomic.Int64
+	var wg sync.WaitGroup
+	wctx := altinn.WithGate(ctx, gate)
+	for range workers {
+		wg.Go(func() {
+			for it := range rows {
+				outs <- db.ItemFinish{ID: it.ID, ItemOutcome: r.attempt(wctx, c, &it)}
+				busy.Add(-1)
+			}
+		})
+	}
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		r.record(ctx, c, outs)
+	}()
+
+	err := r.dispatch(ctx, c, deadline, held, lim, batch, workers, &busy, rows)
+	close(rows)
+	wg.Wait()
+	close(outs)
+	<-recorded
+	return err
+}
+
+// dispatch claims rows and hands them out, each at its turn, until there is
+// nothing to take or it must stop; rows it claimed and never handed out go
+// back in the queue. The next batch is claimed while the last half of this
+// one is handed out, so the rate's turns do not wait for a claim.
+func (r *Runner) dispatch(ctx context.Context, c *db.Campaign, deadline time.Time, held *lockCheck,
+	lim *rate.Limiter, batch, workers int, busy *atomic.Int64, rows chan<- db.CampaignItem) (err error) {
+	var (
+		pending []db.CampaignItem
+		next    chan claimed // the claim under way, if any
+		dry     bool         // the last claim found nothing: claim again only when pending runs out
+	)
+	claim := func() chan claimed {
+		n := min(batch, max(1, workers-int(busy.Load())-len(pending)))
+		ch := make(chan claimed, 1)
+		go func() {
+			var res claimed
+			if res.err = held.check(ctx); res.err == nil {
+				// Not cut short by a stop: rows a claim took are known, so
+				// they can be given back.
+				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				res.items, res.err = r.DB.ClaimCampaignItems(cctx, c.ID, n)
+				cancel()
+			}
+			ch <- res
+		}()
+		return ch
+	}
+	take := func(res claimed) error {
+		next = nil
+		pending = append(pending, res.items...)
+		dry = len(res.items) == 0
+		return res.err
+	}
+	defer func() {
+		if next != nil {
+			_ = take(<-next)
+		}
+		r.release(ctx, c, pending)
+	}()
+	for ctx.Err() == nil && time.Now().Before(deadline) {
+		if r.holdForAltinn(ctx) != nil || waitTurn(ctx, lim) != nil {
+			return nil
+		}
+		if next == nil && (len(pending) == 0 || !dry && len(pending) <= batch/2) {
+			next = claim()
+		}
+		if len(pending) == 0 {
+			if err := take(<-next); err != nil {
+				return err
+			}
+			if len(pending) == 0 {
+				return nil // nothing due, or the campaign was paused or cancelled
+			}
+		} else if next != nil {
+			select {
+			case res := <-next:
+				if err := take(res); err != nil {
+					return err
+				}
+			default:
+			}
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		busy.Add(1)
+		select {
+		case rows <- pending[0]:
+			pending = pending[1:]
+		case <-ctx.Done():
+			busy.Add(-1)
+			return nil
+		}
+	}
+	return nil
+}
+
+type claimed struct {
+	items []db.CampaignItem
+	err   error
+}
+
+// release gives rows claimed and never handed out back to the queue.
+func (r *Runner) release(ctx context.Context, c *db.Campaign, items []db.CampaignItem) {
+	if len(items) == 0 {
+		return
+	}
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := r.DB.ReleaseCampaignItems(rctx, ids); err != nil {
+		// The next run takes them back (RequeueWorking), one attempt counted.
+		r.log().WarnContext(ctx, "campaign rows not given back", "campaign", c.ID, "rows", len(ids), "err", err)
+	}
+}
+
+// record writes the workers' outcomes until outs is closed: whatever has
+// come in at once, in one statement. Once Altinn has answered, the answer
+// is recorded, even when stopping.
+func (r *Runner) record(ctx context.Context, c *db.Campaign, outs <-chan db.ItemFinish) {
+	buf := make([]db.ItemFinish, 0, maxBatch)
+	for o := range outs {
+		buf = append(buf[:0], o)
+	more:
+		for len(buf) < maxBatch {
+			select {
+			case o, ok := <-outs:
+				if !ok {
+					break more
+				}
+				buf = append(buf, o)
+			default:
+				break more
+			}
+		}
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if err := r.DB.FinishCampaignItems(sctx, buf); err != nil {
+			r.log().ErrorContext(ctx, "campaign rows not recorded; they are tried again", "campaign", c.ID,
+				"rows", len(buf), "err", err)
+		}
+		cancel()
+	}
+}
