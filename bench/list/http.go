@@ -294,6 +294,13 @@ func (b *bench) http(ctx context.Context, benchURL string) error {
 		{"problems", fixed("/admin/problems")},
 		{"system users (" + strconv.Itoa(b.cfg.systemUsers) + " in Altinn)", fixed("/admin/systemusers")},
 	}
+	if b.cfg.pagesRE != "" {
+		re, err := regexp.Compile(b.cfg.pagesRE)
+		if err != nil {
+			return fmt.Errorf("-pages: %w", err)
+		}
+		ps = slices.DeleteFunc(ps, func(p page) bool { return !re.MatchString(p.name) && !strings.HasPrefix(p.name, "baseline") })
+	}
 	b.log("measuring %d pages: %d warm-up and up to %d timed runs each (at most %s a page)", len(ps), b.cfg.warmup,
 		b.cfg.pageRuns, b.cfg.pageBudget)
 	rs, err := b.pages(ctx, srv, ps, b.cfg.pageBudget)
@@ -310,8 +317,8 @@ type pageResult struct {
 	name                 string
 	p50, p95             time.Duration
 	base50, base95       time.Duration // the interleaved SELECT 1's
-	runs, bytes          int
-	baseline, isBaseline bool
+	runs, bytes int
+	isBaseline  bool
 }
 
 // pages measures each page's whole GET, a SELECT 1 round trip before each

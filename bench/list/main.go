@@ -56,6 +56,7 @@ type options struct {
 	pageBudget  time.Duration
 	systemUsers int
 	cpuprofile  string
+	pagesRE     string
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -70,6 +71,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.IntVar(&cfg.pageRuns, "page-runs", 200, "timed runs per page through the server")
 	fs.DurationVar(&cfg.pageBudget, "page-budget", 8*time.Second, "stop a page's timed runs after this long (at least 20 runs)")
 	fs.IntVar(&cfg.systemUsers, "systemusers", 200, "system users in the simulator for the system-users page")
+	fs.StringVar(&cfg.pagesRE, "pages", "", "measure only the pages whose names match this regular expression (and the baseline)")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of the page runs (this process: the server and the client) to this file")
 	fs.BoolVar(&cfg.explain, "explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of each measured query")
 	if err := fs.Parse(args); err != nil {

@@ -325,12 +325,20 @@ func (d *DB) StaffBySession(ctx context.Context, token string) (*StaffSession, e
 	if token == "" {
 		return nil, ErrNotFound
 	}
+	// last_seen_at slides at most once a minute: a lookup that writes
+	// nothing commits without a WAL flush, and every dashboard page makes
+	// one (issue 15: with synchronous commit, a flush per page view).
 	var s StaffSession
 	err := d.Pool.QueryRow(ctx, `
-		UPDATE staff_sessions ss SET last_seen_at = now()
-		FROM staff st
-		WHERE ss.token_hash = $1 AND ss.expires_at > now() AND st.id = ss.staff_id AND st.disabled_at IS NULL
-		RETURNING st.id, st.email, st.role, st.created_at, st.disabled_at, ss.expires_at`,
+		WITH live AS (
+			SELECT ss.token_hash, ss.last_seen_at, st.id, st.email, st.role, st.created_at, st.disabled_at, ss.expires_at
+			FROM staff_sessions ss JOIN staff st ON st.id = ss.staff_id
+			WHERE ss.token_hash = $1 AND ss.expires_at > now() AND st.disabled_at IS NULL
+		), seen AS (
+			UPDATE staff_sessions ss SET last_seen_at = now() FROM live
+			WHERE ss.token_hash = live.token_hash AND live.last_seen_at < now() - interval '1 minute'
+		)
+		SELECT id, email, role, created_at, disabled_at, expires_at FROM live`,
 		tokenHash(token)).Scan(&s.Staff.ID, &s.Staff.Email, &s.Staff.Role,
 		&s.Staff.CreatedAt, &s.Staff.DisabledAt, &s.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
