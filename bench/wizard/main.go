@@ -203,6 +203,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := serveProc.waitReady(ctx, webURL+"/readyz"); err != nil {
 		return err
 	}
+	// Idle means after start-up, whose last part is the set-up checks
+	// (they run once the service listens, then start-up's memory goes back).
+	if err := serveProc.waitLog(ctx, `"msg":"setup checks"`); err != nil {
+		return err
+	}
 
 	// The baseline, on a fresh database of its own, against the same
 	// simulator process, up at the same time: the two take turns.
@@ -287,6 +292,8 @@ type result struct {
 	cpu      time.Duration   // the server's process CPU in the timed windows
 	simCPU   time.Duration   // the simulator's
 	pgCPU    time.Duration   // the Postgres backends' serving its database (-1: not readable)
+	idleCPU  time.Duration   // its process's CPU per second idle
+	idlePG   time.Duration   // its Postgres backends' CPU per second idle
 }
 
 func (r result) perSecond() float64 { return float64(r.submits) / r.window.Seconds() }
@@ -318,14 +325,35 @@ const rounds = 3
 // memory while it is loaded and reading its CPU, the simulator's and its
 // Postgres backends' around each of its turns.
 func measure(ctx context.Context, o options, ts []*target, logf func(string, ...any)) error {
+	// What each does while idle, in its process and in Postgres (the
+	// service's background jobs poll).
+	idleFrom := time.Now()
+	cpu0, pg0 := make([]time.Duration, len(ts)), make([]map[int]time.Duration, len(ts))
+	pools := make([]*pgxpool.Pool, len(ts))
+	for i, t := range ts {
+		pool, err := pgxpool.New(ctx, t.dbURL)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		pools[i] = pool
+		pg0[i], _ = benchkit.BackendsCPU(ctx, pool)
+		cpu0[i], _ = benchkit.PidCPU(t.proc.pid())
+	}
 	time.Sleep(o.idle)
-	for _, t := range ts {
+	for i, t := range ts {
 		m, err := benchkit.PidMemory(t.proc.pid())
 		if err != nil {
 			return err
 		}
 		t.res.idle = m.RSS
-		logf("%s: idle VmRSS %s", t.name, benchkit.MiB(t.res.idle))
+		secs := time.Since(idleFrom).Seconds()
+		cpu1, _ := benchkit.PidCPU(t.proc.pid())
+		pg1, _ := benchkit.BackendsCPU(ctx, pools[i])
+		t.res.idleCPU = time.Duration(float64(cpu1-cpu0[i]) / secs)
+		t.res.idlePG = time.Duration(float64(benchkit.CPUSince(pg0[i], pg1)) / secs)
+		logf("%s: idle VmRSS %s; idle CPU %s/s in its process, %s/s in Postgres", t.name, benchkit.MiB(t.res.idle),
+			benchkit.FmtDur(t.res.idleCPU), benchkit.FmtDur(t.res.idlePG))
 		if t.pprofAddr != "" {
 			if err := fetchProfile(ctx, "http://"+t.pprofAddr+"/debug/pprof/heap?gc=1", filepath.Join(o.profile, "heap-idle.pprof")); err != nil {
 				return err
@@ -371,6 +399,12 @@ func measure(ctx context.Context, o options, ts []*target, logf func(string, ...
 		}
 	}
 	for _, t := range ts {
+		if t.pprofAddr != "" {
+			// Every allocation since the start, the load's by far the most.
+			if err := fetchProfile(ctx, "http://"+t.pprofAddr+"/debug/pprof/allocs", filepath.Join(o.profile, "allocs.pprof")); err != nil {
+				return err
+			}
+		}
 		r := &t.res
 		r.window = turn * rounds
 		r.submits = len(r.lat)
@@ -616,6 +650,9 @@ func printResults(w io.Writer, o options, onboard, bare result) {
 		benchkit.FmtDur(onboard.perSubmit(onboard.cpu)), benchkit.Ratio(per(onboard, onboard.cpu), per(bare, bare.cpu)),
 		benchkit.FmtDur(bare.perSubmit(bare.cpu)), benchkit.FmtDur(onboard.perSubmit(onboard.simCPU)), benchkit.FmtDur(bare.perSubmit(bare.simCPU)))
 
+	fmt.Fprintf(w, "idle, CPU per second: the service %s in its process and %s in Postgres (its background jobs), the baseline %s and %s\n",
+		benchkit.FmtDur(onboard.idleCPU), benchkit.FmtDur(onboard.idlePG), benchkit.FmtDur(bare.idleCPU), benchkit.FmtDur(bare.idlePG))
+
 	fmt.Fprintf(w, "\n%-42s %10s %14s %12s\n", "resident memory (VmRSS)", "idle", "load (peak)", "after load")
 	mem := func(name string, r result) {
 		fmt.Fprintf(w, "%-42s %10s %14s %12s\n", name, benchkit.MiB(r.idle), benchkit.MiB(r.peak), benchkit.MiB(r.after))
@@ -698,6 +735,23 @@ func (p *process) waitReady(ctx context.Context, u string) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("%s %v was not ready at %s:\n%s", p.cmd.Path, p.cmd.Args[1:], u, p.tail())
+}
+
+// waitLog waits until the process's log holds line, the process ends, or
+// 60 s pass.
+func (p *process) waitLog(ctx context.Context, line string) error {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if b, err := os.ReadFile(p.logPath); err == nil && strings.Contains(string(b), line) {
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s ended:\n%s", p.cmd.Path, p.tail())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s did not log %s within a minute:\n%s", p.cmd.Path, line, p.tail())
 }
 
 func (p *process) tail() string {

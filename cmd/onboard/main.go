@@ -276,6 +276,9 @@ func logSetupChecks(ctx context.Context, s *setup.Service, log *slog.Logger) (st
 		log.Log(context.Background(), level, "setup checks", "ok", rep.Count(setup.OK), "failed", rep.Count(setup.Fail),
 			"skipped", rep.Count(setup.Skip), "failing", rep.Failing(),
 			"hint", "`onboard doctor` (or the dashboard's Setup page) shows every check with its fix")
+		// Start-up is over (the checks were its last part): what only it
+		// needed goes back to the kernel (memory_linux.go).
+		log.Debug("start-up memory released", "mapped_bytes", releaseStartup())
 	}()
 	return func() {
 		cancel()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/onboard-altinn/onboard/internal/domain"
@@ -43,28 +44,49 @@ func rawOrNull(e domain.Event) any {
 // whose id the statement's CTE from (a WITH query that returns id) has: the
 // same rows addEvent writes one at a time, in a statement of the caller's
 // (CreateOnboardingTx, saveOnboarding), so a change and its events are one
-// round trip. Its parameters are appended to args, numbered on from theirs.
-func eventsInsert(from string, events []domain.Event, args []any) (string, []any) {
+// round trip. The statement is eventsInsertSQL(from, len(events),
+// len(args)); eventArgs appends its parameters to args.
+func eventArgs(events []domain.Event, args []any) []any {
+	for _, e := range events {
+		args = append(args, string(e.Kind), string(e.Cause), e.Actor, e.FromStatus, e.ToStatus,
+			e.Operation, e.HTTPStatus, e.AltinnCode, latencyOrNull(e), e.Message, rawOrNull(e))
+	}
+	return args
+}
+
+// statements keeps the statements built from parts (cachedSQL): one per
+// shape, a handful, each built once rather than on every write.
+var statements sync.Map // any (a comparable key) -> string
+
+func cachedSQL(key any, build func() string) string {
+	if s, ok := statements.Load(key); ok {
+		return s.(string)
+	}
+	s, _ := statements.LoadOrStore(key, build())
+	return s.(string)
+}
+
+// eventsInsertSQL is the INSERT of events rows after nargs parameters of
+// the statement's own (see eventArgs).
+func eventsInsertSQL(from string, events, nargs int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO onboarding_events (onboarding_id, kind, cause, actor, from_status, to_status,
 			operation, http_status, altinn_code, latency_ms, message, raw)
 		SELECT ` + from + `.id, v.kind, v.cause, v.actor, v.from_status, v.to_status, v.operation, v.http_status,
 			v.altinn_code, v.latency_ms, v.message, v.raw
 		FROM ` + from + `, (VALUES `)
-	for i, e := range events {
+	for i := range events {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		n := len(args)
+		n := nargs + 11*i
 		fmt.Fprintf(&b, "(%d, $%d::text, $%d::text, NULLIF($%d::text, ''), NULLIF($%d::text, ''), NULLIF($%d::text, ''), "+
 			"NULLIF($%d::text, ''), NULLIF($%d::int, 0), NULLIF($%d::text, ''), $%d::int, NULLIF($%d::text, ''), $%d::jsonb)",
 			i, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
-		args = append(args, string(e.Kind), string(e.Cause), e.Actor, e.FromStatus, e.ToStatus,
-			e.Operation, e.HTTPStatus, e.AltinnCode, latencyOrNull(e), e.Message, rawOrNull(e))
 	}
 	b.WriteString(`) AS v(n, kind, cause, actor, from_status, to_status, operation, http_status, altinn_code, latency_ms, message, raw)
 		ORDER BY v.n`)
-	return b.String(), args
+	return b.String()
 }
 
 // latencyOrNull keeps the latency of calls only (to Altinn, and the

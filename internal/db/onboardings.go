@@ -62,17 +62,19 @@ func CreateOnboardingTx(ctx context.Context, q Querier, n NewOnboarding) (*domai
 	}
 	// The row and its first event in one statement: one round trip, and
 	// atomic without a transaction of the caller's.
-	args := []any{n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, cref, n.Lang, n.NextCheckAt, originOf(n.Cause), n.OrgName}
-	events, args := eventsInsert("o", []domain.Event{{Kind: domain.EventCreated, Cause: n.Cause, Actor: n.Actor,
-		ToStatus: string(domain.StatusRequesting), Message: "onboarding started for " + n.Product}}, args)
-	rows, err := q.Query(ctx, `
+	args := eventArgs([]domain.Event{{Kind: domain.EventCreated, Cause: n.Cause, Actor: n.Actor,
+		ToStatus: string(domain.StatusRequesting), Message: "onboarding started for " + n.Product}},
+		[]any{n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, cref, n.Lang, n.NextCheckAt, originOf(n.Cause), n.OrgName})
+	rows, err := q.Query(ctx, cachedSQL("create onboarding", func() string {
+		return `
 		WITH o AS (
 			INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status, customer_ref, lang,
 				next_check_at, origin, org_name)
 			VALUES ($1, $2, $3, $4, $5, $6, 'requesting', $7, $8, $9, $10, NULLIF($11, ''))
-			RETURNING `+onboardingColumns+`
-		), e AS (`+events+`)
-		SELECT * FROM o`, args...)
+			RETURNING ` + onboardingColumns + `
+		), e AS (` + eventsInsertSQL("o", 1, 11) + `)
+		SELECT * FROM o`
+	}), args...)
 	var o *domain.Onboarding
 	if err == nil {
 		o, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[domain.Onboarding])
@@ -233,26 +235,8 @@ func saveOnboarding(ctx context.Context, q Querier, o *domain.Onboarding, prevSt
 		all = append(all[:len(all):len(all)], domain.Event{Kind: domain.EventStatus, Cause: cause, Actor: actor,
 			FromStatus: string(prevStatus), ToStatus: string(o.Status), Message: msg})
 	}
-	withEvents := ""
-	if len(all) > 0 {
-		var ins string
-		ins, args = eventsInsert("u", all, args)
-		withEvents = `, e AS (` + ins + `)`
-	}
-	row := q.QueryRow(ctx, `
-		WITH u AS (
-			UPDATE onboardings SET status = $2, escalated = $3, altinn_request_id = $4, confirm_url = $5,
-				system_user_id = $6, error_code = $7, error_message = $8, checked_at = $9, connected_at = $10,
-				status_at = CASE WHEN onboardings.status = $2 THEN onboardings.status_at ELSE now() END, next_check_at = $12,
-				granted_rights = $13, granted_packages = $14,
-				usable = $15, usable_since = $16, usable_checked_at = $17, usable_outcome = $18, usable_ok_at = $19,
-				usable_code = $20, usable_message = $21,
-				updated_at = now(), version = onboardings.version + 1
-			FROM (SELECT usable FROM onboardings WHERE id = $1) AS before
-			WHERE onboardings.id = $1 AND onboardings.version = $11
-			RETURNING onboardings.id, onboardings.updated_at, onboardings.version, onboardings.status_at, before.usable
-		)`+withEvents+`
-		SELECT updated_at, version, status_at, usable FROM u`, args...)
+	args = eventArgs(all, args)
+	row := q.QueryRow(ctx, cachedSQL(saveSQLKey(len(all)), func() string { return saveSQL(len(all)) }), args...)
 	if err := row.Scan(&o.UpdatedAt, &o.Version, &o.StatusAt, prevUsable); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			var exists bool
@@ -267,4 +251,30 @@ func saveOnboarding(ctx context.Context, q Querier, o *domain.Onboarding, prevSt
 		return err
 	}
 	return nil
+}
+
+// saveSQLKey names saveSQL(events) among the cached statements.
+type saveSQLKey int
+
+// saveSQL is saveOnboarding's statement with events rows after its 21
+// parameters.
+func saveSQL(events int) string {
+	withEvents := ""
+	if events > 0 {
+		withEvents = `, e AS (` + eventsInsertSQL("u", events, 21) + `)`
+	}
+	return `
+		WITH u AS (
+			UPDATE onboardings SET status = $2, escalated = $3, altinn_request_id = $4, confirm_url = $5,
+				system_user_id = $6, error_code = $7, error_message = $8, checked_at = $9, connected_at = $10,
+				status_at = CASE WHEN onboardings.status = $2 THEN onboardings.status_at ELSE now() END, next_check_at = $12,
+				granted_rights = $13, granted_packages = $14,
+				usable = $15, usable_since = $16, usable_checked_at = $17, usable_outcome = $18, usable_ok_at = $19,
+				usable_code = $20, usable_message = $21,
+				updated_at = now(), version = onboardings.version + 1
+			FROM (SELECT usable FROM onboardings WHERE id = $1) AS before
+			WHERE onboardings.id = $1 AND onboardings.version = $11
+			RETURNING onboardings.id, onboardings.updated_at, onboardings.version, onboardings.status_at, before.usable
+		)` + withEvents + `
+		SELECT updated_at, version, status_at, usable FROM u`
 }

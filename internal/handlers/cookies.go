@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"hash"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -101,9 +103,20 @@ func (h *Handler) sign(payload string) []byte { return h.mac("flow", payload) }
 // (flow, reserve, back, csrf), so a value signed for one use never passes
 // for another.
 func (h *Handler) mac(purpose, payload string) []byte {
-	m := hmac.New(sha256.New, h.SessionKey)
-	m.Write([]byte(purpose + ":" + payload))
-	return m.Sum(nil)
+	// A state keyed once and reset, not a new one per value (every customer
+	// page checks one or two of them); the same bytes are signed.
+	m, _ := h.macs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, h.SessionKey)
+	} else {
+		m.Reset()
+	}
+	_, _ = io.WriteString(m, purpose)
+	_, _ = io.WriteString(m, ":")
+	_, _ = io.WriteString(m, payload)
+	sum := m.Sum(make([]byte, 0, sha256.Size))
+	h.macs.Put(m)
+	return sum
 }
 
 // langOf picks the language: the switch's cookie, then Accept-Language,

@@ -59,6 +59,8 @@ type Store interface {
 type Handler struct {
 	// badKeys holds back addresses that keep sending bad API keys (badkeys.go).
 	badKeys badKeys
+	// macs are HMAC-SHA256 states under SessionKey for reuse (cookies.go mac).
+	macs sync.Pool
 
 	Onboardings     Onboardings
 	Store           Store

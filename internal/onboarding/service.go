@@ -776,7 +776,8 @@ func (s *Service) write(ctx context.Context, last bool, o *domain.Onboarding, pr
 		return fmt.Errorf("onboarding: save: %w", err)
 	}
 	if o.Status != prev && s.Log != nil {
-		s.Log.InfoContext(ctx, "onboarding status", "onboarding", o.ID, "from", prev, "to", o.Status, "cause", cause)
+		s.Log.LogAttrs(ctx, slog.LevelInfo, "onboarding status", slog.String("onboarding", o.ID),
+			slog.String("from", string(prev)), slog.String("to", string(o.Status)), slog.String("cause", string(cause)))
 	}
 	return nil
 }
