@@ -57,6 +57,8 @@ type options struct {
 	systemUsers int
 	cpuprofile  string
 	pagesRE     string
+	insertsFor  time.Duration
+	writers     int
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.IntVar(&cfg.pageRuns, "page-runs", 200, "timed runs per page through the server")
 	fs.DurationVar(&cfg.pageBudget, "page-budget", 8*time.Second, "stop a page's timed runs after this long (at least 20 runs)")
 	fs.IntVar(&cfg.systemUsers, "systemusers", 200, "system users in the simulator for the system-users page")
+	fs.DurationVar(&cfg.insertsFor, "inserts", 4*time.Second, "how long each variant of the concurrent-insert comparison runs (0: skip it)")
+	fs.IntVar(&cfg.writers, "writers", 16, "concurrent writers in the insert comparison")
 	fs.StringVar(&cfg.pagesRE, "pages", "", "measure only the pages whose names match this regular expression (and the baseline)")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of the page runs (this process: the server and the client) to this file")
 	fs.BoolVar(&cfg.explain, "explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of each measured query")
@@ -172,7 +176,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 	}
-	return b.http(ctx, benchURL)
+	if err := b.http(ctx, benchURL); err != nil {
+		return err
+	}
+	if cfg.insertsFor > 0 {
+		rs, err := inserts(ctx, admin, cfg.writers, cfg.insertsFor, logf)
+		if err != nil {
+			return err
+		}
+		printInserts(stdout, rs, cfg.writers, cfg.insertsFor)
+	}
+	return nil
 }
 
 // prepareDatabase creates the bench database, dropping an old one first
