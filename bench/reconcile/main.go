@@ -257,6 +257,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	wall := time.Since(start)
 	cpu := benchkit.SelfCPU() - cpuBefore
+	pprof.StopCPUProfile() // the reconciliation only (a no-op without -cpuprofile)
 	pgAfter, err := benchkit.BackendsCPU(ctx, store.Pool)
 	if err != nil {
 		stopJobs()

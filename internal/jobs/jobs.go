@@ -40,7 +40,10 @@ type Config struct {
 	// onboardings are left to their customer that long, and a job may run
 	// a little longer.
 	OpTimeout time.Duration
-	// Workers is how many jobs one instance runs at once.
+	// Workers is how many jobs one instance runs at once in each queue. In
+	// the reconcile queue they are batch jobs, each reconciling PerBatch
+	// onboardings at once; the sweep starts up to twice as many over all
+	// instances.
 	Workers int
 	// StopTimeout is how long a stop lets running jobs finish before their
 	// contexts are cancelled.
