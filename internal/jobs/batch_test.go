@@ -237,3 +237,32 @@ func TestReconcileBatchCrash(t *testing.T) {
 		t.Fatalf("claim after the lease: %d, %v; want all 6", len(again), err)
 	}
 }
+
+// TestReconcileSlotUnique: a slot is unique by its number while it waits or
+// runs, whatever first claim a later sweep would give it, so sweeps never
+// start one slot twice.
+func TestReconcileSlotUnique(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	client, err := jobs.NewClient(jobs.Config{DB: d, Onboardings: &fakeService{}, SweepInterval: time.Second,
+		OpTimeout: time.Second, Workers: 2, TestOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := client.Insert(ctx, jobs.ReconcileBatchArgs{Slot: 0, Limit: 5}, nil)
+	if err != nil || first.UniqueSkippedAsDuplicate {
+		t.Fatalf("first slot 0: %v, skipped %v", err, first != nil && first.UniqueSkippedAsDuplicate)
+	}
+	if first.Job.Queue != jobs.ReconcileQueue {
+		t.Fatalf("slot in queue %q, want %q", first.Job.Queue, jobs.ReconcileQueue)
+	}
+	again, err := client.Insert(ctx, jobs.ReconcileBatchArgs{Slot: 0, Limit: 50}, nil)
+	if err != nil || !again.UniqueSkippedAsDuplicate {
+		t.Fatalf("slot 0 again with another limit: %v, skipped %v; want skipped", err, again != nil && again.UniqueSkippedAsDuplicate)
+	}
+	other, err := client.Insert(ctx, jobs.ReconcileBatchArgs{Slot: 1, Limit: 5}, nil)
+	if err != nil || other.UniqueSkippedAsDuplicate {
+		t.Fatalf("slot 1: %v, skipped %v; want a job of its own", err, other != nil && other.UniqueSkippedAsDuplicate)
+	}
+}
