@@ -348,7 +348,11 @@ func printResult(w io.Writer, cfg options, r result, b baseResult, store *db.DB)
 	for _, sw := range r.sweeps {
 		if sw.started > 0 {
 			started++
-			each = append(each, fmt.Sprintf("%d due→%d slots", sw.due, sw.started))
+			due := strconv.Itoa(sw.due)
+			if sw.due >= 2*cfg.workers*jobs.ReconcileBatch {
+				due += "+" // the sweep counts no further
+			}
+			each = append(each, fmt.Sprintf("%s due→%d slots", due, sw.started))
 		}
 	}
 	perOnb := func(d time.Duration) time.Duration { return d / time.Duration(r.n) }
