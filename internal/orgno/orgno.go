@@ -21,13 +21,19 @@ var weights = [8]int{3, 2, 7, 6, 5, 4, 3, 2}
 // right. A number whose remainder gives check digit 10 is never issued, so it
 // is invalid.
 func Normalize(s string) (string, error) {
-	var b strings.Builder
+	// The digits go into an array on the stack: a plain nine-digit number
+	// is returned as it came, allocating nothing.
+	var d [9]byte
+	n, spaces := 0, false
 	for _, r := range s {
 		switch {
 		case r == ' ' || r == '\u00a0' || r == '\u202f' || r == '\t':
-			continue
+			spaces = true
 		case r >= '0' && r <= '9':
-			b.WriteRune(r)
+			if n < len(d) {
+				d[n] = byte(r)
+			}
+			n++
 		default:
 			if strings.TrimSpace(s) == "" {
 				return "", ErrEmpty
@@ -35,25 +41,27 @@ func Normalize(s string) (string, error) {
 			return "", ErrCharacters
 		}
 	}
-	n := b.String()
-	if n == "" {
+	if n == 0 {
 		return "", ErrEmpty
 	}
-	if len(n) != 9 {
+	if n != len(d) {
 		return "", ErrLength
 	}
 	sum := 0
 	for i, w := range weights {
-		sum += int(n[i]-'0') * w
+		sum += int(d[i]-'0') * w
 	}
 	check := 11 - sum%11
 	if check == 11 {
 		check = 0
 	}
-	if check == 10 || check != int(n[8]-'0') {
+	if check == 10 || check != int(d[8]-'0') {
 		return "", ErrCheckDigit
 	}
-	return n, nil
+	if !spaces {
+		return s, nil
+	}
+	return string(d[:]), nil
 }
 
 // Format groups a 9-digit number as people write it: "314 248 295".
