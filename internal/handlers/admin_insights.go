@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -130,9 +131,19 @@ func (h *Handler) adminSystemUsers(c echo.Context) error {
 		m.CanImport = s.Role.AtLeast(domain.RoleOperator)
 	}
 
+	// Each system's list is its own Altinn call (or several, a page each):
+	// they go out at once, and the page waits for the slowest.
+	systemIDs := onboarding.SystemIDs(products)
+	lists := make([][]altinn.SystemUser, len(systemIDs))
+	errs := make([]error, len(systemIDs))
+	var wg sync.WaitGroup
+	for i, systemID := range systemIDs {
+		wg.Go(func() { lists[i], errs[i] = h.Onboardings.SystemUsers(ctx, systemID) })
+	}
+	wg.Wait()
 	var ids []string
-	for _, systemID := range onboarding.SystemIDs(products) {
-		users, err := h.Onboardings.SystemUsers(ctx, systemID)
+	for i, systemID := range systemIDs {
+		users, err := lists[i], errs[i]
 		if err != nil {
 			return h.altinnProblem(c, "listing system users", err)
 		}
