@@ -54,7 +54,7 @@ lint: ## gofmt, go vet, staticcheck and govulncheck (pinned, run with go run)
 	@GO=$(GO) scripts/govulncheck.sh $(GOVULNCHECK)
 
 bench: ## benchmarks: Go benchmarks, the million-row dashboard list, the wizard under load, reconciliation, the token cache, campaigns, an accountant's 1,000 clients (see bench/README.md)
-	@$(DB) $(GO) test -run '^$$' -bench . -benchmem ./... && $(GO) run ./bench/list && \
+	@$(DB) $(GO) test -run '^$$' -bench . -benchmem $$(grep -rl --include='*_test.go' '^func Benchmark' --exclude-dir=deploy --exclude-dir=.cache --exclude-dir=.data --exclude-dir=.pgdata --exclude-dir=.git . | xargs -n1 dirname | sort -u) && $(GO) run ./bench/list && \
 		$(GO) run ./bench/wizard && $(GO) run ./bench/reconcile && $(GO) run ./bench/tokens && \
 		$(GO) run ./bench/campaign && $(GO) run ./bench/clients
 
