@@ -42,7 +42,7 @@ func (ReconcileBatchArgs) Kind() string { return "reconcile_batch" }
 
 // InsertOpts puts the batch in the reconcile queue, unique per slot while
 // live (only Slot counts). A failed claim is retried; a failed reconcile of
-// one onboarding is not the batch's failure (its lease brings it back).
+// one onboarding is not the batch's failure (see RetryAfter).
 func (ReconcileBatchArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
 		Queue:       ReconcileQueue,
@@ -83,6 +83,12 @@ type ReconcileBatchWorker struct {
 	Budget time.Duration
 	// JobTimeout bounds one run: Budget plus one reconcile's time.
 	JobTimeout time.Duration
+	// RetryAfter is when an onboarding whose reconcile failed (its save,
+	// say: Altinn down is recorded, not a failure) is due again; 0 leaves
+	// the next check the reconcile set. A reconcile job would be retried by
+	// River; a batch does not retry, so that one failing for good costs a
+	// call every RetryAfter, not a loop.
+	RetryAfter time.Duration
 	Now        func() time.Time
 	Log        *slog.Logger
 }
@@ -177,9 +183,20 @@ func (w *ReconcileBatchWorker) one(ctx context.Context, o *domain.Onboarding, ac
 		octx, cancel = context.WithTimeout(octx, w.One.JobTimeout)
 		defer cancel()
 	}
-	if err := w.One.reconcile(octx, o, actor); err != nil && w.Log != nil {
-		// Not the batch's failure: the onboarding is due again when its
-		// lease ends, as after a failed reconcile job.
+	err := w.One.reconcile(octx, o, actor)
+	if err == nil {
+		return
+	}
+	// Not the batch's failure: the onboarding is looked at again after
+	// RetryAfter (unless it was saved since), or, when even that cannot be
+	// stored, when its lease ends.
+	if w.RetryAfter > 0 {
+		at := w.now().Add(w.RetryAfter)
+		if serr := w.One.Store.SetNextCheck(octx, o.ID, o.Version, &at); serr != nil && w.Log != nil {
+			w.Log.WarnContext(ctx, "could not set a failed reconcile's retry", "onboarding", o.ID, "err", serr)
+		}
+	}
+	if w.Log != nil {
 		w.Log.WarnContext(ctx, "reconcile failed", "onboarding", o.ID, "err", err)
 	}
 }

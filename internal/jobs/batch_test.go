@@ -193,20 +193,35 @@ func TestReconcileBatchStops(t *testing.T) {
 }
 
 // TestReconcileBatchOneFails: one onboarding failing is not the batch's
-// failure; the rest are reconciled, and the batch ends when none are due.
+// failure; the rest are reconciled, the batch ends when none are due, and
+// the failed one is due again after RetryAfter.
 func TestReconcileBatchOneFails(t *testing.T) {
 	t.Parallel()
 	d := dbtest.New(t)
 	past := time.Now().Add(-time.Minute)
 	ids := seedDue(t, d, "fail", 7, &past)
 	svc := &stopService{calls: map[string]int{}, failID: ids[2], stop: func() {}}
-	if err := batchWorker(d, svc).Work(context.Background(), batchJob(1, 1)); err != nil {
+	w := batchWorker(d, svc)
+	w.RetryAfter = 5 * time.Minute
+	if err := w.Work(context.Background(), batchJob(1, 1)); err != nil {
 		t.Fatalf("Work = %v, want nil: one failure is not the batch's", err)
 	}
 	for _, id := range ids {
 		if svc.calls[id] != 1 {
 			t.Errorf("onboarding %s reconciled %d times, want once", id, svc.calls[id])
 		}
+	}
+	// The failed one is due again after RetryAfter; the rest at the
+	// schedule's hour.
+	if got := countDue(t, d, time.Now().Add(4*time.Minute)); got != 0 {
+		t.Fatalf("%d due within 4 minutes, want none", got)
+	}
+	o, err := d.OnboardingByID(context.Background(), ids[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := countDue(t, d, time.Now().Add(6*time.Minute)); got != 1 || o.NextCheckAt == nil || time.Until(*o.NextCheckAt) > 6*time.Minute {
+		t.Fatalf("%d due within 6 minutes (the failed one's next check %v), want the failed one", got, o.NextCheckAt)
 	}
 }
 

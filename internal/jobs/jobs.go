@@ -94,6 +94,10 @@ const ReconcileBatch = 100
 // batches before it snoozes.
 const ReconcileBudget = 30 * time.Second
 
+// ReconcileRetry is when an onboarding whose reconcile in a batch failed is
+// due again.
+const ReconcileRetry = 5 * time.Minute
+
 // CampaignRuns is how many campaigns one instance works on at once.
 const CampaignRuns = 4
 
@@ -128,7 +132,7 @@ func NewClient(cfg Config) (*river.Client[pgx.Tx], error) {
 	budget := ReconcileBudget
 	if err := river.AddWorkerSafely(workers, &ReconcileBatchWorker{
 		One: one, Store: cfg.DB, Lease: lease, MaxBatch: ReconcileBatch, Concurrency: PerBatch,
-		Budget: budget, JobTimeout: budget + jobTimeout, Log: log,
+		Budget: budget, JobTimeout: budget + jobTimeout, RetryAfter: ReconcileRetry, Log: log,
 	}); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
