@@ -81,22 +81,29 @@ const storeCacheFor = 15 * time.Second
 type storeCounter interface {
 	CountByStatus(ctx context.Context, f db.ListFilter) (map[domain.Status]int, error)
 	JobCounts(ctx context.Context) (map[string]int, error)
+	CountDue(ctx context.Context, now time.Time, limit int) (int, error)
 }
 
+// dueCountLimit bounds the count of due onboardings a refresh reads (an
+// index range scan): a backlog beyond it shows as the limit.
+const dueCountLimit = 100_000
+
 // storeCollector is the collector of the gauges read from the database:
-// onboardings by status and River's queue depth. A scrape reads the cached
+// onboardings by status, River's queue depth and the onboardings due for a
+// reconcile. A scrape reads the cached
 // counts, asking the database first when they are older than storeCacheFor.
 // A refresh that fails keeps the last counts and is counted.
 type storeCollector struct {
 	store storeCounter
 	log   *slog.Logger
 
-	byStatus, jobs, failures *prometheus.Desc
+	byStatus, jobs, due, failures *prometheus.Desc
 
 	mu       sync.Mutex
 	last     time.Time      // of the last refresh, failed or not
 	statuses map[string]int // by status, as last read
 	states   map[string]int // jobs by state, as last read
+	dueNow   int            // onboardings whose next check is due, as last read
 	failed   int            // refreshes that failed
 }
 
@@ -106,16 +113,19 @@ func newStoreCollector(store storeCounter, log *slog.Logger) *storeCollector {
 		byStatus: prometheus.NewDesc("onboard_onboardings", "Onboardings by status.", []string{"status"}, nil),
 		jobs: prometheus.NewDesc("onboard_jobs",
 			"Background jobs not yet finished, by state (River's queue depth).", []string{"state"}, nil),
+		due: prometheus.NewDesc("onboard_reconcile_due",
+			"Onboardings whose next check at Altinn is due: the reconciliation's backlog (counted up to 100000).", nil, nil),
 		failures: prometheus.NewDesc("onboard_metrics_refresh_errors_total",
 			"Times the database-backed gauges could not be refreshed (they keep their last values).", nil, nil),
 		statuses: map[string]int{}, states: map[string]int{},
 	}
 }
 
-// Describe sends the descriptors of the three families.
+// Describe sends the descriptors of the four families.
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.byStatus
 	ch <- c.jobs
+	ch <- c.due
 	ch <- c.failures
 }
 
@@ -130,6 +140,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	for s, n := range c.states {
 		ch <- prometheus.MustNewConstMetric(c.jobs, prometheus.GaugeValue, float64(n), s)
 	}
+	ch <- prometheus.MustNewConstMetric(c.due, prometheus.GaugeValue, float64(c.dueNow))
 	ch <- prometheus.MustNewConstMetric(c.failures, prometheus.CounterValue, float64(c.failed))
 }
 
@@ -152,6 +163,12 @@ func (c *storeCollector) refresh() {
 			for s, n := range jc {
 				c.states[s] = n
 			}
+		}
+	}
+	if err == nil {
+		var due int
+		if due, err = c.store.CountDue(ctx, time.Now(), dueCountLimit); err == nil {
+			c.dueNow = due
 		}
 	}
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +30,10 @@ func (f *fakeCounts) CountByStatus(context.Context, db.ListFilter) (map[domain.S
 
 func (f *fakeCounts) JobCounts(context.Context) (map[string]int, error) {
 	return map[string]int{"available": 2}, f.fail
+}
+
+func (f *fakeCounts) CountDue(context.Context, time.Time, int) (int, error) {
+	return 7, f.fail
 }
 
 // TestStoreCollectorMetrics: the database-backed gauges are read at most every
@@ -56,7 +61,11 @@ func TestStoreCollectorMetrics(t *testing.T) {
 onboard_jobs{state="available"} 2
 # HELP onboard_metrics_refresh_errors_total Times the database-backed gauges could not be refreshed (they keep their last values).
 # TYPE onboard_metrics_refresh_errors_total counter
-` + exposition + "\n"
+` + exposition + `
+# HELP onboard_reconcile_due Onboardings whose next check at Altinn is due: the reconciliation's backlog (counted up to 100000).
+# TYPE onboard_reconcile_due gauge
+onboard_reconcile_due 7
+`
 		if diff := cmp.Diff(exposition, b.String()); diff != "" {
 			t.Fatalf("%s (-want +got):\n%s", step, diff)
 		}

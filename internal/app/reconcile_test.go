@@ -446,6 +446,7 @@ func TestMetrics(t *testing.T) {
 		`onboard_jobs{state="available"} 0`,
 		`onboard_jobs{state="running"} 0`,
 		`onboard_jobs{state="retryable"} 0`,
+		"# TYPE onboard_reconcile_due gauge",
 		"# TYPE onboard_altinn_request_duration_seconds histogram",
 	} {
 		if !strings.Contains(p.body, want+"\n") {
