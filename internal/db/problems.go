@@ -164,7 +164,7 @@ func problemOnboardings(b *pgx.Batch, name, where, order, summaryWhere string, l
 	b.Queue(`SELECT ` + prefixed("o.", onboardingColumns) + ` FROM onboardings o WHERE ` + where +
 		` ORDER BY ` + order + fmt.Sprintf(` LIMIT %d`, limit)).Query(func(rows pgx.Rows) error {
 		var err error
-		*out, err = pgx.CollectRows(rows, pgx.RowToStructByName[domain.Onboarding])
+		*out, err = pgx.CollectRows(rows, scanOnboarding)
 		return section(name, err)
 	})
 }
