@@ -478,7 +478,7 @@ func (t *target) load(ctx context.Context, d time.Duration, timed bool, profile 
 				if i >= len(t.orgs) {
 					break
 				}
-				if problem := submit(ctx, c, t.url+submitPath, t.orgs[i], t.tokens[b], t.location); problem != "" {
+				if problem := submit(ctx, c, t.url+submitPath, t.orgs[i], t.tokens[b], t.location, ""); problem != "" {
 					errs++
 					if firstErr == "" {
 						firstErr = problem
@@ -594,7 +594,7 @@ func openForm(ctx context.Context, c *http.Client, u string) (string, error) {
 
 // submit posts one organisation number and returns "" for a 303 to where a
 // good answer goes, or what was wrong.
-func submit(ctx context.Context, c *http.Client, u, org, token, location string) string {
+func submit(ctx context.Context, c *http.Client, u, org, token, location, ip string) string {
 	form := url.Values{"orgno": {org}, "checked": {"false"}}
 	if token != "" {
 		form.Set("_csrf", token)
@@ -604,6 +604,9 @@ func submit(ctx context.Context, c *http.Client, u, org, token, location string)
 		return err.Error()
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if ip != "" {
+		req.Header.Set("X-Forwarded-For", ip) // the soak's customers (soak.go)
+	}
 	res, err := c.Do(req)
 	if err != nil {
 		return err.Error()
@@ -795,15 +798,20 @@ func serveBare(ctx context.Context, addr string, getenv func(string) string) err
 	if err != nil {
 		return err
 	}
-	// As app.Clients builds them, less the metrics on their transports.
+	// As app.Clients builds them, less the metrics on their transports:
+	// the same pooled transport (metrics.Transport's: http.DefaultTransport
+	// keeping 256 idle connections to a host), without importing the
+	// metrics package (Prometheus) into the bare process.
+	pooled := http.DefaultTransport.(*http.Transport).Clone()
+	pooled.MaxIdleConns, pooled.MaxIdleConnsPerHost = 512, 256
 	mp, err := maskinporten.New(maskinporten.Config{
 		Issuer: cfg.MaskinportenIssuer, ClientID: cfg.MaskinportenClientID, KeyID: cfg.MaskinportenKID, Key: key,
-		HTTPClient: &http.Client{Timeout: min(10*time.Second, cfg.AltinnTimeout)},
+		HTTPClient: &http.Client{Timeout: min(10*time.Second, cfg.AltinnTimeout), Transport: pooled},
 	})
 	if err != nil {
 		return err
 	}
-	alt := altinn.New(cfg.AltinnBaseURL, mp, &http.Client{Timeout: cfg.AltinnTimeout})
+	alt := altinn.New(cfg.AltinnBaseURL, mp, &http.Client{Timeout: cfg.AltinnTimeout, Transport: pooled})
 
 	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {

@@ -98,7 +98,10 @@ type soak struct {
 }
 
 func runSoak(ctx context.Context, o options, s soakSetup, stdout io.Writer, logf func(string, ...any)) error {
-	vars := map[string]string{"ONBOARD_BEHIND_PROXY": "true"} // each customer at an address of its own (X-Forwarded-For)
+	// Each customer at an address of its own (X-Forwarded-For), from the
+	// benchmarking range 198.18.0.0/15: Echo trusts private addresses as
+	// proxies, so those would all be one client.
+	vars := map[string]string{"ONBOARD_BEHIND_PROXY": "true"}
 	for k, v := range s.serveVars {
 		if k != "ONBOARD_SUBMIT_RATE_PER_MINUTE" { // the default limits: every customer is its own address
 			vars[k] = v
@@ -223,12 +226,12 @@ func (k *soak) setUp(ctx context.Context) error {
 		return err
 	}
 	k.staff = k.client()
-	token, err := k.csrfOf(ctx, k.staff, "10.255.0.1", k.s.webURL+"/admin/login")
+	token, err := k.csrfOf(ctx, k.staff, "198.51.100.1", k.s.webURL+"/admin/login")
 	if err != nil {
 		return fmt.Errorf("sign in: %w", err)
 	}
 	form := url.Values{"email": {email}, "password": {soakPassword}, "_csrf": {token}}
-	res, err := k.send(ctx, k.staff, "10.255.0.1", http.MethodPost, k.s.webURL+"/admin/login", form)
+	res, err := k.send(ctx, k.staff, "198.51.100.1", http.MethodPost, k.s.webURL+"/admin/login", form)
 	if err != nil {
 		return fmt.Errorf("sign in: %w", err)
 	}
@@ -317,13 +320,13 @@ func (k *soak) request(ctx context.Context, kind string) error {
 	switch kind {
 	case "submit":
 		n := int(k.nextIP.Add(1))
-		cu := &soakCustomer{c: k.client(), ip: fmt.Sprintf("10.%d.%d.%d", 1+n>>16%250, n>>8%256, n%256), orgIdx: int(k.nextOrg.Add(1)) - 1}
+		cu := &soakCustomer{c: k.client(), ip: fmt.Sprintf("198.%d.%d.%d", 18+n>>16%2, n>>8%256, n%256), orgIdx: int(k.nextOrg.Add(1)) - 1}
 		token, err := k.csrfOf(ctx, cu.c, cu.ip, w+formPath)
 		if err != nil {
 			return err
 		}
 		org := k.orgs[cu.orgIdx%len(k.orgs)]
-		if p := submit(ctx, cu.c, w+submitPath, org, token, k.s.simURL+"/"); p != "" {
+		if p := submit(ctx, cu.c, w+submitPath, org, token, k.s.simURL+"/", cu.ip); p != "" {
 			return errors.New(p)
 		}
 		if err := k.pool.QueryRow(ctx, `SELECT ref, id::text FROM onboardings WHERE org_no = $1`, org).Scan(&cu.ref, &cu.id); err != nil {
@@ -362,14 +365,14 @@ func (k *soak) request(ctx context.Context, kind string) error {
 			}
 			p = "/admin/onboardings/" + id
 		}
-		code, err := k.send(ctx, k.staff, "10.255.0.1", http.MethodGet, w+p, nil)
+		code, err := k.send(ctx, k.staff, "198.51.100.1", http.MethodGet, w+p, nil)
 		return want(code, err, http.StatusOK)
 	case "api":
 		u := w + "/api/v1/onboardings?limit=20"
 		if id := k.someID(); id != "" && k.done.Load()%2 == 0 {
 			u = w + "/api/v1/onboardings/" + id
 		}
-		code, _, err := k.fetch(ctx, http.DefaultClient, "10.254.0.1", http.MethodGet, u, nil, k.apiKey)
+		code, _, err := k.fetch(ctx, http.DefaultClient, "198.51.100.2", http.MethodGet, u, nil, k.apiKey)
 		return want(code, err, http.StatusOK)
 	}
 	return fmt.Errorf("unknown kind %q", kind)
