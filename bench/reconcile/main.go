@@ -64,6 +64,7 @@ type options struct {
 	pool     int
 	timeout  time.Duration
 	cpuprof  string
+	latency  time.Duration
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -77,6 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.IntVar(&cfg.baseline, "baseline", 20_000, "bare GETs for the baseline (half before the reconciliation, half after)")
 	fs.IntVar(&cfg.pool, "pool", 0, "pool_max_conns of the service's database pool (0: the service's default, 20)")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "give up when the reconciliation takes longer")
+	fs.DurationVar(&cfg.latency, "latency", 0, "how long the simulated Altinn takes to answer each GET of a request (0: at once), for the reconciliation and the baseline alike")
 	fs.StringVar(&cfg.cpuprof, "cpuprofile", "", "write a CPU profile of the reconciliation (not the seeding or the baseline) to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -151,7 +153,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	p := appCfg.Products[0]
 
-	ids := &idMap{next: a.Sim.Handler()}
+	ids := &idMap{next: a.Sim.Handler(), latency: cfg.latency}
 	simSrv := &http.Server{Handler: ids}
 	go simSrv.Serve(simLn) //nolint:errcheck // ends with Close
 	defer simSrv.Close()
@@ -339,8 +341,8 @@ func met(ok bool) string {
 func printResult(w io.Writer, cfg options, r result, b baseResult, store *db.DB) {
 	var version string
 	_ = store.Pool.QueryRow(context.Background(), `SHOW server_version`).Scan(&version)
-	fmt.Fprintf(w, "\n%d pending onboardings sharing %d simulator requests; the service's settings: %d job workers (%d calls at once), sweep every %s; PostgreSQL %s, %s/%s, GOMAXPROCS %d, %s\n",
-		cfg.n, cfg.requests, cfg.workers, cfg.workers*jobs.PerBatch, cfg.sweep, version, runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), time.Now().Format("2006-01-02"))
+	fmt.Fprintf(w, "\n%d pending onboardings sharing %d simulator requests (answering after %s); the service's settings: %d job workers (%d calls at once), sweep every %s; PostgreSQL %s, %s/%s, GOMAXPROCS %d, %s\n",
+		cfg.n, cfg.requests, cfg.latency, cfg.workers, cfg.workers*jobs.PerBatch, cfg.sweep, version, runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), time.Now().Format("2006-01-02"))
 	fmt.Fprintf(w, "process CPU: this process (service, River, Altinn and Maskinporten clients, simulator); baseline: %d bare GETs of the same requests, as many at once\n\n", b.calls)
 
 	started := 0
@@ -508,8 +510,9 @@ func bareGets(ctx context.Context, ac *altinn.Client, ids []string, calls, c int
 // answered with the simulator's answer for the real request behind it, with
 // the id put back. Every other call goes straight through.
 type idMap struct {
-	next http.Handler
-	ids  atomic.Pointer[map[string]string]
+	next    http.Handler
+	ids     atomic.Pointer[map[string]string]
+	latency time.Duration // before answering a mapped GET (-latency)
 }
 
 const requestPath = "/authentication/api/v1/systemuser/request/vendor/"
@@ -523,6 +526,15 @@ func (m *idMap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if realID == "" {
 		m.next.ServeHTTP(w, r)
 		return
+	}
+	if m.latency > 0 {
+		t := time.NewTimer(m.latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
 	}
 	r.URL.Path, r.URL.RawPath = requestPath+realID, ""
 	rec := httptest.NewRecorder()

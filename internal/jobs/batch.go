@@ -99,79 +99,106 @@ func (w *ReconcileBatchWorker) Timeout(*river.Job[ReconcileBatchArgs]) time.Dura
 }
 
 // Work claims and reconciles batches until none are due, then ends; when its
-// budget is spent first, or the job is stopped, it snoozes.
+// budget is spent first, or the job is stopped, it snoozes. Concurrency
+// goroutines reconcile what the claims hand them, for the whole run. Once
+// claims are at MaxBatch, the next claim is made as soon as the last of one
+// is handed over, so the calls in flight never wait for a claim's slowest.
 func (w *ReconcileBatchWorker) Work(ctx context.Context, job *river.Job[ReconcileBatchArgs]) error {
 	actor := "job " + strconv.FormatInt(job.ID, 10)
 	maxBatch := max(w.MaxBatch, 1)
 	limit := min(max(job.Args.Limit, 1), maxBatch)
 	end := w.now().Add(w.Budget)
+	stopped := func() bool { return ctx.Err() != nil || !w.now().Before(end) }
+
+	type claimed struct {
+		o     *domain.Onboarding
+		until time.Time       // the claim's lease, for a give-back
+		done  *sync.WaitGroup // of the claim's reconciles
+	}
+	next := make(chan claimed)
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		left []claimed // claimed, not started
+	)
+	for range max(w.Concurrency, 1) {
+		wg.Go(func() {
+			for c := range next {
+				if stopped() {
+					// Handed over as the stop came: not started.
+					mu.Lock()
+					left = append(left, c)
+					mu.Unlock()
+				} else {
+					w.one(ctx, c.o, actor)
+				}
+				c.done.Done()
+			}
+		})
+	}
+	// finish waits for the reconciles under way and gives back what was
+	// claimed and not started; then the job snoozes.
+	finish := func(err error) error {
+		close(next)
+		wg.Wait()
+		if len(left) == 0 {
+			return err
+		}
+		byLease := map[time.Time][]string{}
+		for _, c := range left {
+			byLease[c.until] = append(byLease[c.until], c.o.ID)
+		}
+		for until, ids := range byLease {
+			if rerr := w.Store.ReleaseClaims(context.WithoutCancel(ctx), ids, until, w.now()); rerr != nil && w.Log != nil {
+				// They stay leased: due again when the lease ends.
+				w.Log.WarnContext(ctx, "could not give back claimed onboardings", "onboardings", len(ids), "err", rerr)
+			}
+		}
+		if err == nil {
+			err = river.JobSnooze(0)
+		}
+		return err
+	}
 	for {
 		now := w.now()
 		until := now.Add(w.Lease)
 		os, err := w.Store.ClaimDueOnboardings(ctx, now, until, limit)
 		if err != nil {
-			return fmt.Errorf("jobs: reconcile batch: %w", err)
+			return finish(fmt.Errorf("jobs: reconcile batch: %w", err))
 		}
-		if len(os) == 0 {
-			return nil
+		var done sync.WaitGroup
+		done.Add(len(os))
+		for i, o := range os {
+			if !stopped() {
+				select {
+				case next <- claimed{o, until, &done}:
+					continue
+				case <-ctx.Done():
+				}
+			}
+			mu.Lock()
+			for _, o := range os[i:] {
+				left = append(left, claimed{o, until, &done})
+			}
+			mu.Unlock()
+			return finish(river.JobSnooze(0))
 		}
-		if left := w.run(ctx, os, actor, end); len(left) > 0 {
-			ids := make([]string, len(left))
-			for i, o := range left {
-				ids[i] = o.ID
-			}
-			if err := w.Store.ReleaseClaims(context.WithoutCancel(ctx), ids, until, w.now()); err != nil && w.Log != nil {
-				// They stay leased: due again when the lease ends.
-				w.Log.WarnContext(ctx, "could not give back claimed onboardings", "onboardings", len(ids), "err", err)
-			}
-			return river.JobSnooze(0)
+		if limit < maxBatch {
+			// Still at its share of what the sweep counted: this claim is
+			// seen through before the next, so a slot never holds more than
+			// its share while the other slots (on other instances, say)
+			// have not claimed theirs. At full size the next claim is made
+			// while the last of this one are still under way.
+			done.Wait()
 		}
 		if len(os) < limit {
-			return nil // that was the last of the due ones
+			return finish(nil) // that was the last of the due ones
 		}
-		if ctx.Err() != nil || !w.now().Before(end) {
-			return river.JobSnooze(0)
+		if stopped() {
+			return finish(river.JobSnooze(0))
 		}
 		limit = min(2*limit, maxBatch)
 	}
-}
-
-// run reconciles os, Concurrency at once, and returns those it did not start
-// because ctx ended or the budget was spent.
-func (w *ReconcileBatchWorker) run(ctx context.Context, os []*domain.Onboarding, actor string, end time.Time) []*domain.Onboarding {
-	stopped := func() bool { return ctx.Err() != nil || !w.now().Before(end) }
-	next := make(chan *domain.Onboarding)
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		left []*domain.Onboarding
-	)
-	for range min(max(w.Concurrency, 1), len(os)) {
-		wg.Go(func() {
-			for o := range next {
-				if stopped() {
-					// Handed over as the stop came: not started.
-					mu.Lock()
-					left = append(left, o)
-					mu.Unlock()
-					continue
-				}
-				w.one(ctx, o, actor)
-			}
-		})
-	}
-	i := 0
-hand:
-	for ; i < len(os) && !stopped(); i++ {
-		select {
-		case next <- os[i]:
-		case <-ctx.Done():
-			break hand
-		}
-	}
-	close(next)
-	wg.Wait()
-	return append(left, os[i:]...)
 }
 
 // one reconciles o. Once started it is seen through: the job being stopped
