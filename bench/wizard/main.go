@@ -823,6 +823,10 @@ func serveBare(ctx context.Context, addr string, getenv func(string) string) err
 		return err
 	}
 	defer pool.Close()
+	// Connected before it serves, as the service is (db.Open pings).
+	if err := pool.Ping(ctx); err != nil {
+		return err
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
