@@ -148,8 +148,11 @@ func (w *ReconcileBatchWorker) Work(ctx context.Context, job *river.Job[Reconcil
 		for _, c := range left {
 			byLease[c.until] = append(byLease[c.until], c.o.ID)
 		}
+		// Even when the job was stopped, but not for ever.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
 		for until, ids := range byLease {
-			if rerr := w.Store.ReleaseClaims(context.WithoutCancel(ctx), ids, until, w.now()); rerr != nil && w.Log != nil {
+			if rerr := w.Store.ReleaseClaims(rctx, ids, until, w.now()); rerr != nil && w.Log != nil {
 				// They stay leased: due again when the lease ends.
 				w.Log.WarnContext(ctx, "could not give back claimed onboardings", "onboardings", len(ids), "err", rerr)
 			}
