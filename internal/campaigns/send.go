@@ -3,7 +3,6 @@ package campaigns
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -12,9 +11,10 @@ import (
 	"github.com/onboard-altinn/onboard/internal/db"
 )
 
-// batchWindow is how far ahead, at the campaign's rate, one claim takes
-// rows: at 1,000 a second a claim takes the next 50 rows, at 20 a second
-// or less one row at a time (and a pause is seen before the next row).
+// batchWindow is how many rows, in time at the campaign's rate, one claim
+// takes: at 1,000 a second a claim takes the next 50 rows, at 20 a second
+// or less one row at a time, right before its turn (so a pause is seen
+// before the next row, as before batches).
 const batchWindow = 50 * time.Millisecond
 
 // maxBatch bounds one claim and one write of outcomes.
@@ -25,10 +25,10 @@ const maxBatch = 200
 // the connection holding the campaign's lock is lost (its error).
 //
 // One goroutine claims the rows, in batches (one statement for the rows
-// that start within batchWindow at the campaign's rate, and no more than
-// there are idle workers), and hands each to a worker at its turn of the
-// rate limit; the workers make the attempts; one goroutine records their
-// outcomes, all that have come in at once in one statement. The campaign's
+// that start within batchWindow at the campaign's rate), and hands each to
+// a worker at its turn of the rate limit; the workers make the attempts;
+// one goroutine records their outcomes, all that have come in at once in
+// one statement. The campaign's
 // concurrency bounds its calls under way at Altinn (an altinn.Gate in the
 // workers' context), which is what the form asks for: "Altinn calls at
 // once". There are twice as many workers, so that a row's writes before
@@ -41,14 +41,12 @@ func (r *Runner) send(ctx context.Context, c *db.Campaign, deadline time.Time, h
 
 	rows := make(chan db.CampaignItem)
 	outs := make(chan db.ItemFinish, workers)
-	var busy atomic.Int64
 	var wg sync.WaitGroup
 	wctx := altinn.WithGate(ctx, gate)
 	for range workers {
 		wg.Go(func() {
 			for it := range rows {
 				outs <- db.ItemFinish{ID: it.ID, ItemOutcome: r.attempt(wctx, c, &it)}
-				busy.Add(-1)
 			}
 		})
 	}
@@ -58,7 +56,7 @@ func (r *Runner) send(ctx context.Context, c *db.Campaign, deadline time.Time, h
 		r.record(ctx, c, outs)
 	}()
 
-	err := r.dispatch(ctx, c, deadline, held, lim, batch, workers, &busy, rows)
+	err := r.dispatch(ctx, c, deadline, held, lim, batch, rows)
 	close(rows)
 	wg.Wait()
 	close(outs)
@@ -68,17 +66,19 @@ func (r *Runner) send(ctx context.Context, c *db.Campaign, deadline time.Time, h
 
 // dispatch claims rows and hands them out, each at its turn, until there is
 // nothing to take or it must stop; rows it claimed and never handed out go
-// back in the queue. The next batch is claimed while the last half of this
-// one is handed out, so the rate's turns do not wait for a claim.
+// back in the queue. The next batch is claimed as soon as no more than one
+// batch is left to hand out, so the rate's turns do not wait for a claim on
+// a busy database: at most two batches are claimed ahead of their turns.
 func (r *Runner) dispatch(ctx context.Context, c *db.Campaign, deadline time.Time, held *lockCheck,
-	lim *rate.Limiter, batch, workers int, busy *atomic.Int64, rows chan<- db.CampaignItem) (err error) {
+	lim *rate.Limiter, batch int, rows chan<- db.CampaignItem) (err error) {
 	var (
 		pending []db.CampaignItem
 		next    chan claimed // the claim under way, if any
 		dry     bool         // the last claim found nothing: claim again only when pending runs out
+		cursor  int64        // the last row claimed: the next claim starts after it
 	)
 	claim := func() chan claimed {
-		n := min(batch, max(1, workers-int(busy.Load())-len(pending)))
+		n, after := batch, cursor
 		ch := make(chan claimed, 1)
 		go func() {
 			var res claimed
@@ -86,7 +86,11 @@ func (r *Runner) dispatch(ctx context.Context, c *db.Campaign, deadline time.Tim
 				// Not cut short by a stop: rows a claim took are known, so
 				// they can be given back.
 				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-				res.items, res.err = r.DB.ClaimCampaignItems(cctx, c.ID, n)
+				res.items, res.err = r.DB.ClaimCampaignItems(cctx, c.ID, after, n)
+				if res.err == nil && len(res.items) == 0 && after > 0 {
+					// Nothing after the cursor: retries due before it?
+					res.items, res.err = r.DB.ClaimCampaignItems(cctx, c.ID, 0, n)
+				}
 				cancel()
 			}
 			ch <- res
@@ -97,6 +101,9 @@ func (r *Runner) dispatch(ctx context.Context, c *db.Campaign, deadline time.Tim
 		next = nil
 		pending = append(pending, res.items...)
 		dry = len(res.items) == 0
+		if !dry {
+			cursor = res.items[len(res.items)-1].ID
+		}
 		return res.err
 	}
 	defer func() {
@@ -109,7 +116,7 @@ func (r *Runner) dispatch(ctx context.Context, c *db.Campaign, deadline time.Tim
 		if r.holdForAltinn(ctx) != nil || waitTurn(ctx, lim) != nil {
 			return nil
 		}
-		if next == nil && (len(pending) == 0 || !dry && len(pending) <= batch/2) {
+		if next == nil && (len(pending) == 0 || !dry && len(pending) <= batch) {
 			next = claim()
 		}
 		if len(pending) == 0 {
@@ -131,12 +138,10 @@ func (r *Runner) dispatch(ctx context.Context, c *db.Campaign, deadline time.Tim
 		if ctx.Err() != nil {
 			return nil
 		}
-		busy.Add(1)
 		select {
 		case rows <- pending[0]:
 			pending = pending[1:]
 		case <-ctx.Done():
-			busy.Add(-1)
 			return nil
 		}
 	}

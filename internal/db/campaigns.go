@@ -305,19 +305,23 @@ func (d *DB) RequeueWorking(ctx context.Context, campaignID string) (int, error)
 }
 
 // ClaimCampaignItems takes up to limit queued rows that are due, in line
-// order, marking them working (one more attempt each), while the campaign
-// is running, in one statement. It returns none when there is none (or the
-// campaign was paused or cancelled). Rows another claim holds are skipped,
-// so two claims at once never get the same row.
-func (d *DB) ClaimCampaignItems(ctx context.Context, campaignID string, limit int) ([]CampaignItem, error) {
+// order, after the row with id after (0: from the first), marking them
+// working (one more attempt each), while the campaign is running, in one
+// statement. It returns none when there is none (or the campaign was paused
+// or cancelled). Rows another claim holds are skipped, so two claims at
+// once never get the same row. A runner passes the last row it took as
+// after, so a claim does not walk past every row done so far (their old
+// index entries are dead but not yet gone), and from 0 once that finds
+// nothing, for the retries behind it.
+func (d *DB) ClaimCampaignItems(ctx context.Context, campaignID string, after int64, limit int) ([]CampaignItem, error) {
 	rows, err := d.Pool.Query(ctx, `
 		UPDATE campaign_items SET state = 'working', attempts = attempts + 1, updated_at = now()
 		WHERE id IN (
 			SELECT i.id FROM campaign_items i
-			WHERE i.campaign_id = $1 AND i.state = 'queued' AND (i.not_before IS NULL OR i.not_before <= now())
+			WHERE i.campaign_id = $1 AND i.id > $2 AND i.state = 'queued' AND (i.not_before IS NULL OR i.not_before <= now())
 			  AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.status = 'running')
-			ORDER BY i.id LIMIT $2 FOR UPDATE SKIP LOCKED)
-		RETURNING `+itemColumns, campaignID, max(limit, 1))
+			ORDER BY i.id LIMIT $3 FOR UPDATE SKIP LOCKED)
+		RETURNING `+itemColumns, campaignID, after, max(limit, 1))
 	if err != nil {
 		return nil, fmt.Errorf("db: claim campaign rows: %w", err)
 	}
