@@ -248,10 +248,24 @@ func (h *Handler) opsRoutes(e *echo.Echo) {
 func addressLimit(r rate.Limit, burst int) echo.MiddlewareFunc {
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: r, Burst: burst, ExpiresIn: 5 * time.Minute,
+			Rate: r, Burst: burst, ExpiresIn: forgetAfter(r, burst),
 		}),
 		DenyHandler: func(c echo.Context, _ string, _ error) error { return echo.ErrTooManyRequests },
 	})
+}
+
+// forgetAfter is how long a rate limiter keeps an address (or key) it has
+// not seen: until its bucket would be full again, and at least a minute. A
+// new visitor starts with a full bucket, so forgetting one whose bucket has
+// refilled changes no answer; keeping them longer only grows the limiter's
+// map with every address seen (every customer is one), which a Go map never
+// gives back (bench/wizard -soak, each customer at an address of its own,
+// grew with them).
+func forgetAfter(r rate.Limit, burst int) time.Duration {
+	if r <= 0 {
+		return 5 * time.Minute // a bucket that never refills: as before
+	}
+	return max(time.Duration(float64(burst)/float64(r)*float64(time.Second)), time.Minute)
 }
 
 // apiKeyLimit lets each API key make 10 requests a second, in bursts of
@@ -260,7 +274,7 @@ func addressLimit(r rate.Limit, burst int) echo.MiddlewareFunc {
 func apiKeyLimit() echo.MiddlewareFunc {
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Limit(10), Burst: 100, ExpiresIn: 5 * time.Minute,
+			Rate: rate.Limit(10), Burst: 100, ExpiresIn: forgetAfter(10, 100),
 		}),
 		IdentifierExtractor: func(c echo.Context) (string, error) {
 			if k, ok := c.Get(apiKeyCtx).(*db.APIKey); ok {
