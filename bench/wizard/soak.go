@@ -101,7 +101,11 @@ func runSoak(ctx context.Context, o options, s soakSetup, stdout io.Writer, logf
 	// Each customer at an address of its own (X-Forwarded-For), from the
 	// benchmarking range 198.18.0.0/15: Echo trusts private addresses as
 	// proxies, so those would all be one client.
-	vars := map[string]string{"ONBOARD_BEHIND_PROXY": "true"}
+	// The reconciler re-reads each new onboarding a minute after it started
+	// and not again within the soak (the default schedule's next looks, at
+	// 5 and 15 minutes, would add a second and third wave of Altinn calls
+	// part-way through: more work, not a steady pace).
+	vars := map[string]string{"ONBOARD_BEHIND_PROXY": "true", "ONBOARD_RECONCILE_SCHEDULE": "1m,1h,6h,24h"}
 	for k, v := range s.serveVars {
 		if k != "ONBOARD_SUBMIT_RATE_PER_MINUTE" { // the default limits: every customer is its own address
 			vars[k] = v
