@@ -77,7 +77,7 @@ func CreateOnboardingTx(ctx context.Context, q Querier, n NewOnboarding) (*domai
 	}), args...)
 	var o *domain.Onboarding
 	if err == nil {
-		o, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[domain.Onboarding])
+		o, err = pgx.CollectExactlyOneRow(rows, scanOnboardingAddr)
 	}
 	if isUniqueViolation(err) {
 		return nil, ErrConflict
@@ -114,7 +114,7 @@ func ImportOnboardingTx(ctx context.Context, q Querier, n NewOnboarding, systemU
 		n.GrantedRights, n.GrantedPackages, n.OrgName)
 	var o *domain.Onboarding
 	if err == nil {
-		o, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[domain.Onboarding])
+		o, err = pgx.CollectExactlyOneRow(rows, scanOnboardingAddr)
 	}
 	if err == nil {
 		err = addEvent(ctx, q, domain.Event{OnboardingID: o.ID, Kind: domain.EventCreated, Cause: n.Cause, Actor: n.Actor,
@@ -163,7 +163,7 @@ func (d *DB) oneOnboarding(ctx context.Context, what, where string, args ...any)
 	if err != nil {
 		return nil, fmt.Errorf("db: %s: %w", what, err)
 	}
-	o, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[domain.Onboarding])
+	o, err := pgx.CollectExactlyOneRow(rows, scanOnboardingAddr)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -277,4 +277,14 @@ func saveSQL(events int) string {
 			RETURNING onboardings.id, onboardings.updated_at, onboardings.version, onboardings.status_at, before.usable
 		)` + withEvents + `
 		SELECT updated_at, version, status_at, usable FROM u`
+}
+
+// scanOnboardingAddr is scanOnboarding (list.go: by position, no matching
+// of names by reflection for every row) for a single row read.
+func scanOnboardingAddr(row pgx.CollectableRow) (*domain.Onboarding, error) {
+	o, err := scanOnboarding(row)
+	if err != nil {
+		return nil, err
+	}
+	return &o, nil
 }
