@@ -275,6 +275,12 @@ func (c *Client) send(ctx context.Context, e endpoint, payload []byte, token str
 		return 0, nil, nil, err
 	}
 	defer leave()
+	// A call may have waited at the gate behind one that Altinn answered
+	// with a Retry-After: it is held as a call made after that answer is
+	// (do's check came before its wait).
+	if until := c.NotBefore(); !until.IsZero() {
+		return 0, nil, nil, &HeldError{Op: e.op(), Until: until}
+	}
 	ctx, cancel := withTimeout(ctx, c.timeout)
 	defer cancel() // once the body is read
 	var body io.Reader

@@ -82,3 +82,75 @@ func TestRetryAfterHoldsCalls(t *testing.T) {
 		})
 	}
 }
+
+// TestRetryAfterHoldsCallsWaitingAtTheGate: calls that were already waiting
+// for a turn at a campaign's gate when a 429 with Retry-After came back are
+// held as a call made after it is: none reaches the server until the hold
+// ends (they had passed the hold's first check before the 429 was known).
+func TestRetryAfterHoldsCallsWaitingAtTheGate(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	first := make(chan struct{}) // the first call is at the server
+	answer := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch hits.Add(1) {
+		case 1:
+			close(first)
+			<-answer
+			w.Header().Set("Retry-After", "60")
+			w.WriteHeader(http.StatusTooManyRequests)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(requestJSON))
+		}
+	}))
+	defer srv.Close()
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	tokens := &fakeTokens{}
+	c := New(srv.URL, tokens, srv.Client())
+	c.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+
+	const callers = 5
+	ctx := WithGate(t.Context(), NewGate(1))
+	errs := make(chan error, callers)
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Go(func() {
+			_, err := c.GetRequest(ctx, requestID)
+			errs <- err
+		})
+	}
+	// Every caller has asked for its token, so has passed the check made
+	// before it, and the first is at the server holding the gate's turn:
+	// the other four wait at the gate (or are about to).
+	<-first
+	for {
+		if asked, _ := tokens.calls(); len(asked) == callers {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(answer)
+	wg.Wait()
+	close(errs)
+	var held int
+	for err := range errs {
+		if errors.Is(err, ErrHeld) {
+			held++
+		}
+	}
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("the server got %d calls, want 1: the calls waiting at the gate are sent after the 429", n)
+	}
+	if held != callers-1 {
+		t.Fatalf("%d calls held, want %d", held, callers-1)
+	}
+
+	mu.Lock()
+	now = now.Add(time.Minute)
+	mu.Unlock()
+	if _, err := c.GetRequest(ctx, requestID); err != nil || hits.Load() != 2 {
+		t.Fatalf("after the hold: %v, %d hits; want the call sent", err, hits.Load())
+	}
+}
