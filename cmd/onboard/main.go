@@ -277,8 +277,8 @@ func logSetupChecks(ctx context.Context, s *setup.Service, log *slog.Logger) (st
 			"skipped", rep.Count(setup.Skip), "failing", rep.Failing(),
 			"hint", "`onboard doctor` (or the dashboard's Setup page) shows every check with its fix")
 		// Start-up is over (the checks were its last part): what only it
-		// needed goes back to the kernel (memory_linux.go).
-		log.Debug("start-up memory released", "mapped_bytes", releaseStartup())
+		// needed goes back to the kernel (memory.go).
+		releaseStartup()
 	}()
 	return func() {
 		cancel()
