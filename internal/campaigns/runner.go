@@ -87,6 +87,12 @@ type Runner struct {
 	Backoff, MaxBackoff time.Duration
 
 	limiters sync.Map // campaign id → *rate.Limiter
+
+	// Tests' hooks, called by the dispatcher when set: handedOut with each
+	// row as a worker takes it, stopSeen with the campaign's status once it
+	// has seen the campaign paused or cancelled (and hands out no more).
+	handedOut func(db.CampaignItem)
+	stopSeen  func(status string)
 }
 
 // lockSpace is the first key of the campaigns' advisory locks.

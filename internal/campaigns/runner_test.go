@@ -263,3 +263,173 @@ func TestStoppedRunGivesRowsBack(t *testing.T) {
 		t.Errorf("%d organisations started, want %d", len(st.starts), n)
 	}
 }
+
+// stoppingStarter is a fakeStarter that pauses or cancels the campaign (as
+// staff do, in the database) at its at-th start, before that start's call.
+type stoppingStarter struct {
+	*fakeStarter
+	at    int
+	stop  func()
+	calls atomic.Int64
+	after atomic.Int64 // starts begun after the stop
+}
+
+func (s *stoppingStarter) Start(ctx context.Context, in onboarding.StartInput) (*domain.Onboarding, bool, error) {
+	switch n := s.calls.Add(1); {
+	case n == int64(s.at):
+		s.stop()
+	case n > int64(s.at):
+		s.after.Add(1)
+	}
+	return s.fakeStarter.Start(ctx, in)
+}
+
+// stopMidRun runs a campaign of 400 rows at 1,000 a second (claims of 50,
+// up to 100 claimed ahead) and one call at once, which staff move to status
+// to at the 10th start. It returns the runner, the starter and the rows by
+// state (and attempts) once the run has returned.
+func stopMidRun(t *testing.T, to string) (*Runner, *stoppingStarter, *db.Campaign, map[string]int) {
+	t.Helper()
+	d := instances(t, 1)[0]
+	const n = 400
+	c := runningCampaign(t, d, n, 1, 1000)
+	client, _ := fakeAltinn(t)
+	st := &stoppingStarter{fakeStarter: &fakeStarter{client: client, starts: map[string]int{}}, at: 10}
+	st.stop = func() {
+		if _, err := d.SetCampaignStatus(context.Background(), c.ID, []string{db.CampaignRunning}, to); err != nil {
+			t.Error(err)
+		}
+	}
+	r := &Runner{DB: d, Onboardings: st, Budget: time.Minute, MaxAttempts: 3, Backoff: time.Millisecond, MaxBackoff: time.Millisecond}
+	// Both hooks are called by the dispatcher, which runs in Run's goroutine.
+	var seen string
+	var handed, handedAfterSeen int
+	r.handedOut = func(db.CampaignItem) {
+		handed++
+		if seen != "" {
+			handedAfterSeen++
+		}
+	}
+	r.stopSeen = func(status string) { seen = status }
+	if _, err := r.Run(context.Background(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d rows handed out, %d starts after the stop", handed, st.after.Load())
+	if seen != to {
+		t.Errorf("the dispatcher saw the campaign %q, want %q: it handed out the rows it held regardless", seen, to)
+	}
+	if handedAfterSeen != 0 {
+		t.Errorf("%d rows handed out after the dispatcher saw the campaign %s", handedAfterSeen, to)
+	}
+	rows, err := d.Pool.Query(context.Background(), `SELECT state, attempts, count(*) FROM campaign_items WHERE campaign_id = $1 GROUP BY 1, 2`, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]int{}
+	for rows.Next() {
+		var state string
+		var attempts, k int
+		if err := rows.Scan(&state, &attempts, &k); err != nil {
+			t.Fatal(err)
+		}
+		states[state] += k
+		if state == db.ItemQueued && attempts != 0 {
+			t.Errorf("%d queued rows with %d attempts, want 0", k, attempts)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if states[db.ItemWorking] != 0 {
+		t.Errorf("%d rows left working", states[db.ItemWorking])
+	}
+	if started := len(st.starts); states[db.ItemDone] != started {
+		t.Errorf("%d rows done, %d organisations started", states[db.ItemDone], started)
+	}
+	return r, st, c, states
+}
+
+// TestCancelStopsClaimedRows: once the dispatcher sees its campaign
+// cancelled it hands out none of the rows it had claimed ahead, and those
+// are cancelled with the rest, not queued again in a cancelled campaign.
+func TestCancelStopsClaimedRows(t *testing.T) {
+	t.Parallel()
+	_, _, _, states := stopMidRun(t, db.CampaignCancelled)
+	if states[db.ItemQueued] != 0 {
+		t.Errorf("%d rows queued in a cancelled campaign", states[db.ItemQueued])
+	}
+	if states[db.ItemDone]+states[db.ItemCancelled] != 400 {
+		t.Errorf("rows by state %v, want only done and cancelled", states)
+	}
+}
+
+// TestPauseGivesClaimedRowsBack: once the dispatcher sees its campaign
+// paused it hands out none of the rows it had claimed ahead; they are
+// queued again, uncounted, and a resumed campaign sends each organisation
+// exactly once.
+func TestPauseGivesClaimedRowsBack(t *testing.T) {
+	t.Parallel()
+	r, st, c, states := stopMidRun(t, db.CampaignPaused)
+	if states[db.ItemDone]+states[db.ItemQueued] != 400 {
+		t.Errorf("rows by state %v, want only done and queued", states)
+	}
+	ctx := context.Background()
+	if _, err := r.DB.SetCampaignStatus(ctx, c.ID, []string{db.CampaignPaused}, db.CampaignRunning); err != nil {
+		t.Fatal(err)
+	}
+	r.handedOut, r.stopSeen = nil, nil
+	if _, err := r.Run(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.DB.CampaignByID(ctx, c.ID)
+	if err != nil || got.Status != db.CampaignDone {
+		t.Fatalf("campaign %v after the resumed run (%v), want done", got.Status, err)
+	}
+	if len(st.starts) != 400 {
+		t.Errorf("%d organisations started, want 400", len(st.starts))
+	}
+	for org, k := range st.starts {
+		if k != 1 {
+			t.Errorf("organisation %s started %d times", org, k)
+		}
+	}
+}
+
+// TestReleaseFollowsTheCampaign: rows a run claimed and gives back unsent
+// are cancelled when their campaign was cancelled meanwhile (not queued
+// again in a campaign nothing will run), and queued again, uncounted, when
+// it was paused, for the resumed campaign to send.
+func TestReleaseFollowsTheCampaign(t *testing.T) {
+	t.Parallel()
+	d := instances(t, 1)[0]
+	ctx := context.Background()
+	for _, to := range []string{db.CampaignCancelled, db.CampaignPaused} {
+		c := runningCampaign(t, d, 10, 1, 100)
+		items, err := d.ClaimCampaignItems(ctx, c.ID, 0, 4)
+		if err != nil || len(items) != 4 {
+			t.Fatalf("claim: %d rows, %v", len(items), err)
+		}
+		if _, err := d.SetCampaignStatus(ctx, c.ID, []string{db.CampaignRunning}, to); err != nil {
+			t.Fatal(err)
+		}
+		ids := make([]int64, len(items))
+		for i, it := range items {
+			ids[i] = it.ID
+		}
+		if err := d.ReleaseCampaignItems(ctx, ids); err != nil {
+			t.Fatal(err)
+		}
+		want := db.ItemQueued
+		if to == db.CampaignCancelled {
+			want = db.ItemCancelled
+		}
+		var k int
+		if err := d.Pool.QueryRow(ctx, `SELECT count(*) FROM campaign_items WHERE id = ANY($1) AND state = $2 AND attempts = 0`,
+			ids, want).Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		if k != len(ids) {
+			t.Errorf("campaign %s: %d of %d released rows %s with no attempt counted", to, k, len(ids), want)
+		}
+	}
+}

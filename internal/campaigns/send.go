@@ -66,9 +66,18 @@ func (r *Runner) send(ctx context.Context, c *db.Campaign, deadline time.Time, h
 
 // dispatch claims rows and hands them out, each at its turn, until there is
 // nothing to take or it must stop; rows it claimed and never handed out go
-// back in the queue. The next batch is claimed as soon as no more than one
-// batch is left to hand out, so the rate's turns do not wait for a claim on
-// a busy database: at most two batches are claimed ahead of their turns.
+// back in the queue (or are cancelled with their campaign). The next batch
+// is claimed as soon as no more than one batch is left to hand out, so the
+// rate's turns do not wait for a claim on a busy database: at most two
+// batches are claimed ahead of their turns.
+//
+// A claim finds nothing once the campaign is paused or cancelled; when it
+// does with rows still to hand out, the campaign's status is read, and if
+// it is no longer running dispatch stops there and gives the rest back.
+// So after a pause or a cancel, besides the rows already under way, at most
+// about one claim window goes out (the rows handed out until the next claim
+// comes back empty: a batch, and those whose turns come while that claim is
+// under way), not the two batches held.
 func (r *Runner) dispatch(ctx context.Context, c *db.Campaign, deadline time.Time, held *lockCheck,
 	lim *rate.Limiter, batch int, rows chan<- db.CampaignItem) (err error) {
 	var (
@@ -76,8 +85,11 @@ func (r *Runner) dispatch(ctx context.Context, c *db.Campaign, deadline time.Tim
 		next    chan claimed // the claim under way, if any
 		dry     bool         // the last claim found nothing: claim again only when pending runs out
 		cursor  int64        // the last row claimed: the next claim starts after it
+		stopped string       // the campaign's status, once seen not running
 	)
-	claim := func() chan claimed {
+	// claim takes the next batch; holding rows (so that an empty claim does
+	// not end the run), it reads the campaign's status when it finds none.
+	claim := func(holding bool) chan claimed {
 		n, after := batch, cursor
 		ch := make(chan claimed, 1)
 		go func() {
@@ -90,6 +102,12 @@ func (r *Runner) dispatch(ctx context.Context, c *db.Campaign, deadline time.Tim
 				if res.err == nil && len(res.items) == 0 && after > 0 {
 					// Nothing after the cursor: retries due before it?
 					res.items, res.err = r.DB.ClaimCampaignItems(cctx, c.ID, 0, n)
+				}
+				if res.err == nil && len(res.items) == 0 && holding {
+					var now *db.Campaign
+					if now, res.err = r.DB.CampaignByID(cctx, c.ID); res.err == nil && now.Status != db.CampaignRunning {
+						res.stopped = now.Status
+					}
 				}
 				cancel()
 			}
@@ -104,6 +122,9 @@ func (r *Runner) dispatch(ctx context.Context, c *db.Campaign, deadline time.Tim
 		if !dry {
 			cursor = res.items[len(res.items)-1].ID
 		}
+		if res.stopped != "" {
+			stopped = res.stopped
+		}
 		return res.err
 	}
 	defer func() {
@@ -117,7 +138,7 @@ func (r *Runner) dispatch(ctx context.Context, c *db.Campaign, deadline time.Tim
 			return nil
 		}
 		if next == nil && (len(pending) == 0 || !dry && len(pending) <= batch) {
-			next = claim()
+			next = claim(len(pending) > 0)
 		}
 		if len(pending) == 0 {
 			if err := take(<-next); err != nil {
@@ -135,11 +156,22 @@ func (r *Runner) dispatch(ctx context.Context, c *db.Campaign, deadline time.Tim
 			default:
 			}
 		}
+		if stopped != "" {
+			// Paused or cancelled: the deferred release gives the rows
+			// held back (queued for a resume, or cancelled).
+			if r.stopSeen != nil {
+				r.stopSeen(stopped)
+			}
+			return nil
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
 		select {
 		case rows <- pending[0]:
+			if r.handedOut != nil {
+				r.handedOut(pending[0])
+			}
 			pending = pending[1:]
 		case <-ctx.Done():
 			return nil
@@ -149,11 +181,13 @@ func (r *Runner) dispatch(ctx context.Context, c *db.Campaign, deadline time.Tim
 }
 
 type claimed struct {
-	items []db.CampaignItem
-	err   error
+	items   []db.CampaignItem
+	stopped string // the campaign's status, when the claim found it not running
+	err     error
 }
 
-// release gives rows claimed and never handed out back to the queue.
+// release gives rows claimed and never handed out back to the queue, or
+// cancels them when the campaign was cancelled (ReleaseCampaignItems).
 func (r *Runner) release(ctx context.Context, c *db.Campaign, items []db.CampaignItem) {
 	if len(items) == 0 {
 		return

@@ -334,13 +334,19 @@ func (d *DB) ClaimCampaignItems(ctx context.Context, campaignID string, after in
 }
 
 // ReleaseCampaignItems gives working rows a claim took but never tried
-// back to the queue, without counting the attempt.
+// back to the queue, without counting the attempt, or cancels them when
+// their campaign was cancelled meanwhile (as RequeueWorking does): the
+// cancel only cancelled the rows queued then. A paused campaign's rows are
+// queued, for its resumed run.
 func (d *DB) ReleaseCampaignItems(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := d.Pool.Exec(ctx, `UPDATE campaign_items SET state = 'queued', attempts = greatest(attempts - 1, 0), updated_at = now()
-		WHERE id = ANY($1) AND state = 'working'`, ids)
+	_, err := d.Pool.Exec(ctx, `UPDATE campaign_items i SET attempts = greatest(attempts - 1, 0), updated_at = now(),
+			-- FOR SHARE waits for a cancel under way, and then sees it.
+			state = CASE WHEN (SELECT status FROM campaigns c WHERE c.id = i.campaign_id FOR SHARE) = 'cancelled'
+				THEN 'cancelled' ELSE 'queued' END
+		WHERE i.id = ANY($1) AND i.state = 'working'`, ids)
 	if err != nil {
 		return fmt.Errorf("db: release campaign rows: %w", err)
 	}
