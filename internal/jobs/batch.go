@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/domain"
 )
 
@@ -50,6 +52,19 @@ func (ReconcileBatchArgs) InsertOpts() river.InsertOpts {
 		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: liveStates},
 	}
 }
+
+// claimTimeout bounds one claim and one give-back. A claim is not cut short
+// by the job's stop (a claim Postgres committed while the caller gave up
+// would leave its rows leased for the whole lease), so this is what bounds
+// it instead.
+const claimTimeout = 5 * time.Second
+
+// claimFresh is how long a claimed row is reconciled as claimed. One that
+// waited longer for a free goroutine, and any whose reconcile may create a
+// request at Altinn (Continue), is read again first: staff may have
+// cancelled it meanwhile, and a create from the claimed copy would make a
+// request nobody wants (its save failing as stale only afterwards).
+const claimFresh = time.Second
 
 // BatchStore is what a reconcile batch claims and gives back with.
 type BatchStore interface {
@@ -110,16 +125,15 @@ func (w *ReconcileBatchWorker) Work(ctx context.Context, job *river.Job[Reconcil
 	end := w.now().Add(w.Budget)
 	stopped := func() bool { return ctx.Err() != nil || !w.now().Before(end) }
 
-	type claimed struct {
-		o     *domain.Onboarding
-		until time.Time       // the claim's lease, for a give-back
-		done  *sync.WaitGroup // of the claim's reconciles
-	}
 	next := make(chan claimed)
 	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		left []claimed // claimed, not started
+		wg sync.WaitGroup
+		// deciding counts the claims handed over whose goroutine has not
+		// yet decided to start them or leave them (a stop came): a wait on
+		// it is short, never a reconcile's time.
+		deciding sync.WaitGroup
+		mu       sync.Mutex
+		left     []claimed // claimed, not started
 	)
 	for range max(w.Concurrency, 1) {
 		wg.Go(func() {
@@ -129,35 +143,30 @@ func (w *ReconcileBatchWorker) Work(ctx context.Context, job *river.Job[Reconcil
 					mu.Lock()
 					left = append(left, c)
 					mu.Unlock()
+					deciding.Done()
 				} else {
-					w.one(ctx, c.o, actor)
+					deciding.Done()
+					w.one(ctx, c.o, c.at, actor)
 				}
 				c.done.Done()
 			}
 		})
 	}
-	// finish waits for the reconciles under way and gives back what was
-	// claimed and not started; then the job snoozes.
+	// finish gives back what was claimed and not started, then waits for
+	// the reconciles under way; then the job snoozes. The give-back comes
+	// first: a stop is followed by the process's exit within seconds, and a
+	// slow Altinn holds a reconcile far longer (JobTimeout), so waiting for
+	// them first would leave the rest of the claim leased until the lease
+	// ends.
 	finish := func(err error) error {
 		close(next)
+		deciding.Wait() // every claim handed over is started or in left
+		mu.Lock()
+		given := left
+		mu.Unlock()
+		w.release(ctx, given)
 		wg.Wait()
-		if len(left) == 0 {
-			return err
-		}
-		byLease := map[time.Time][]string{}
-		for _, c := range left {
-			byLease[c.until] = append(byLease[c.until], c.o.ID)
-		}
-		// Even when the job was stopped, but not for ever.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		for until, ids := range byLease {
-			if rerr := w.Store.ReleaseClaims(rctx, ids, until, w.now()); rerr != nil && w.Log != nil {
-				// They stay leased: due again when the lease ends.
-				w.Log.WarnContext(ctx, "could not give back claimed onboardings", "onboardings", len(ids), "err", rerr)
-			}
-		}
-		if err == nil {
+		if err == nil && len(left) > 0 {
 			err = river.JobSnooze(0)
 		}
 		return err
@@ -165,23 +174,30 @@ func (w *ReconcileBatchWorker) Work(ctx context.Context, job *river.Job[Reconcil
 	for {
 		now := w.now()
 		until := now.Add(w.Lease)
-		os, err := w.Store.ClaimDueOnboardings(ctx, now, until, limit)
+		// Not on the job's context: a stop that landed after Postgres
+		// committed the claim would lose its rows (leased, not given back).
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
+		os, err := w.Store.ClaimDueOnboardings(cctx, now, until, limit)
+		cancel()
 		if err != nil {
 			return finish(fmt.Errorf("jobs: reconcile batch: %w", err))
 		}
 		var done sync.WaitGroup
 		done.Add(len(os))
 		for i, o := range os {
+			// A job stopped while it claimed gives its claim back at once.
 			if !stopped() {
+				deciding.Add(1)
 				select {
-				case next <- claimed{o, until, &done}:
+				case next <- claimed{o, now, until, &done}:
 					continue
 				case <-ctx.Done():
+					deciding.Done()
 				}
 			}
 			mu.Lock()
 			for _, o := range os[i:] {
-				left = append(left, claimed{o, until, &done})
+				left = append(left, claimed{o, now, until, &done})
 			}
 			mu.Unlock()
 			return finish(river.JobSnooze(0))
@@ -204,16 +220,66 @@ func (w *ReconcileBatchWorker) Work(ctx context.Context, job *river.Job[Reconcil
 	}
 }
 
-// one reconciles o. Once started it is seen through: the job being stopped
-// does not cut it short (its Altinn call would be made and not recorded).
-func (w *ReconcileBatchWorker) one(ctx context.Context, o *domain.Onboarding, actor string) {
+// claimed is one onboarding a batch claimed.
+type claimed struct {
+	o     *domain.Onboarding
+	at    time.Time       // when it was claimed
+	until time.Time       // the claim's lease, for a give-back
+	done  *sync.WaitGroup // of the claim's reconciles
+}
+
+// release gives back claims not started: each is due again at once. Even
+// when the job was stopped, but not for ever (claimTimeout).
+func (w *ReconcileBatchWorker) release(ctx context.Context, left []claimed) {
+	if len(left) == 0 {
+		return
+	}
+	byLease := map[time.Time][]string{}
+	for _, c := range left {
+		byLease[c.until] = append(byLease[c.until], c.o.ID)
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
+	defer cancel()
+	for until, ids := range byLease {
+		if rerr := w.Store.ReleaseClaims(rctx, ids, until, w.now()); rerr != nil && w.Log != nil {
+			// They stay leased: due again when the lease ends.
+			w.Log.WarnContext(ctx, "could not give back claimed onboardings", "onboardings", len(ids), "err", rerr)
+		}
+	}
+}
+
+// one reconciles o, claimed at claimedAt. Once started it is seen through:
+// the job being stopped does not cut it short (its Altinn call would be
+// made and not recorded). A claimed row that waited (claimFresh), or whose
+// reconcile may create at Altinn, is read again first and reconciled as it
+// is now, as a reconcile job reads its row right before it calls.
+func (w *ReconcileBatchWorker) one(ctx context.Context, o *domain.Onboarding, claimedAt time.Time, actor string) {
 	octx := context.WithoutCancel(ctx)
 	if w.One.JobTimeout > 0 {
 		var cancel context.CancelFunc
 		octx, cancel = context.WithTimeout(octx, w.One.JobTimeout)
 		defer cancel()
 	}
-	err := w.One.reconcile(octx, o, actor)
+	var err error
+	if now := w.now(); now.Sub(claimedAt) >= claimFresh || w.One.continues(o, now) {
+		var fresh *domain.Onboarding
+		fresh, err = w.One.Store.OnboardingByID(octx, o.ID)
+		switch {
+		case errors.Is(err, db.ErrNotFound):
+			return // deleted since the claim
+		case err == nil:
+			if w.Log != nil && (fresh.Version != o.Version || fresh.Status != o.Status) {
+				w.Log.DebugContext(ctx, "claimed onboarding changed before its reconcile", "onboarding", o.ID,
+					"claimed", o.Status, "now", fresh.Status)
+			}
+			o = fresh
+		default:
+			err = fmt.Errorf("jobs: reconcile %s: re-read: %w", o.ID, err)
+		}
+	}
+	if err == nil {
+		err = w.One.reconcile(octx, o, actor)
+	}
 	if err == nil {
 		return
 	}

@@ -281,3 +281,155 @@ func TestReconcileSlotUnique(t *testing.T) {
 		t.Fatalf("slot 1: %v, skipped %v; want a job of its own", err, other != nil && other.UniqueSkippedAsDuplicate)
 	}
 }
+
+// hookStore is a batch's store with hooks around its claims and give-backs.
+type hookStore struct {
+	*db.DB
+	afterClaim   func(ctx context.Context) error // its error is the claim's
+	afterRelease func()
+}
+
+func (s *hookStore) ClaimDueOnboardings(ctx context.Context, now, until time.Time, limit int) ([]*domain.Onboarding, error) {
+	os, err := s.DB.ClaimDueOnboardings(context.WithoutCancel(ctx), now, until, limit)
+	if err == nil && s.afterClaim != nil {
+		if herr := s.afterClaim(ctx); herr != nil {
+			return nil, herr
+		}
+	}
+	return os, err
+}
+
+func (s *hookStore) ReleaseClaims(ctx context.Context, ids []string, until, at time.Time) error {
+	err := s.DB.ReleaseClaims(ctx, ids, until, at)
+	if s.afterRelease != nil {
+		s.afterRelease()
+	}
+	return err
+}
+
+// slowService holds every reconcile until unblock is closed (or its own
+// context ends: the reconcile's timeout), as a slow Altinn does.
+type slowService struct {
+	started  chan string
+	unblock  chan struct{}
+	inFlight atomic.Int32
+	mu       sync.Mutex
+	calls    map[string]int
+}
+
+func (s *slowService) Refresh(ctx context.Context, o *domain.Onboarding, _ domain.Cause, _ string) error {
+	s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	s.mu.Lock()
+	s.calls[o.ID]++
+	s.mu.Unlock()
+	s.started <- o.ID
+	select {
+	case <-s.unblock:
+		return nil
+	case <-ctx.Done():
+		return errors.New("a started reconcile was cut short")
+	}
+}
+
+func (s *slowService) Continue(ctx context.Context, o *domain.Onboarding, c domain.Cause, a string) error {
+	return s.Refresh(ctx, o, c, a)
+}
+
+// TestReconcileBatchStopGivesBackFirst: a batch stopped while its
+// reconciles wait on a slow Altinn gives back the rest of its claim at once
+// (due again now), while those reconciles are still under way, not after
+// them: the process exits soon after a stop, and a reconcile may take
+// minutes. The ones under way then finish and are not due again.
+func TestReconcileBatchStopGivesBackFirst(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	past := time.Now().Add(-time.Minute)
+	ids := seedDue(t, d, "slow", 10, &past)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	svc := &slowService{started: make(chan string, 10), unblock: make(chan struct{}), calls: map[string]int{}}
+	type release struct {
+		inFlight int32
+		due      int
+	}
+	released := make(chan release, 4)
+	store := &hookStore{DB: d, afterRelease: func() {
+		inFlight := svc.inFlight.Load()
+		due, err := d.CountDue(context.Background(), time.Now(), 1000)
+		if err != nil {
+			due = -1
+		}
+		released <- release{inFlight, due}
+	}}
+	w := batchWorker(d, svc)
+	w.Store = store
+	w.Concurrency, w.MaxBatch = 2, 10
+	// Before the fix the give-back came only once the reconciles ended,
+	// here by their own timeout; after it, the test unblocks them.
+	w.One.JobTimeout = 5 * time.Second
+	errc := make(chan error, 1)
+	go func() { errc <- w.Work(ctx, batchJob(1, 10)) }()
+	<-svc.started
+	<-svc.started
+	cancel()
+	r := <-released
+	if r.inFlight != 2 {
+		t.Errorf("claims given back with %d reconciles under way, want 2: given back only after them", r.inFlight)
+	}
+	if r.due != 8 {
+		t.Errorf("%d onboardings due now after the give-back, want the 8 not started", r.due)
+	}
+	close(svc.unblock)
+	err := <-errc
+	var snooze *rivertype.JobSnoozeError
+	if !errors.As(err, &snooze) {
+		t.Fatalf("Work = %v, want a snooze", err)
+	}
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	n := 0
+	for _, id := range ids {
+		n += svc.calls[id]
+	}
+	if n != 2 {
+		t.Fatalf("%d reconciles, want the 2 under way at the stop", n)
+	}
+	// The two seen through set their next check (an hour on): the 8 given
+	// back are all that is due.
+	if got := countDue(t, d, time.Now().Add(3*time.Minute)); got != 8 {
+		t.Fatalf("%d due after the batch, want the 8 given back", got)
+	}
+}
+
+// TestReconcileBatchStopDuringClaim: a stop that lands while a claim runs,
+// after Postgres committed it, does not strand the claimed rows for the
+// lease: the claim is not on the job's context, and the batch, finding
+// itself stopped, gives the fresh claim back at once.
+func TestReconcileBatchStopDuringClaim(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	past := time.Now().Add(-time.Minute)
+	seedDue(t, d, "claimstop", 6, &past)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	svc := &stopService{calls: map[string]int{}, stop: func() {}}
+	w := batchWorker(d, svc)
+	w.Store = &hookStore{DB: d, afterClaim: func(cctx context.Context) error {
+		// Committed; now the stop lands, and a driver on the cancelled
+		// context reports the cancel rather than the rows.
+		cancel()
+		return cctx.Err()
+	}}
+	err := w.Work(ctx, batchJob(1, 10))
+	var snooze *rivertype.JobSnoozeError
+	if !errors.As(err, &snooze) {
+		t.Fatalf("Work = %v, want a snooze", err)
+	}
+	if svc.n != 0 {
+		t.Fatalf("%d reconciles after a stop during the claim, want none", svc.n)
+	}
+	if got := countDue(t, d, time.Now()); got != 6 {
+		t.Fatalf("%d due now after the stop, want all 6 given back", got)
+	}
+}

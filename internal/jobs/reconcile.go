@@ -134,8 +134,9 @@ func (w *ReconcileWorker) reconcile(ctx context.Context, o *domain.Onboarding, a
 		}
 		return nil
 	}
+	cont := w.continues(o, now)
 	switch {
-	case o.Status == domain.StatusRequesting && now.Sub(o.StatusAt) >= w.SettleAfter:
+	case cont:
 		err = w.Onboardings.Continue(ctx, o, domain.CauseReconciler, actor)
 	case Waiting(o.Status) || o.Status == domain.StatusConnected:
 		err = w.Onboardings.Refresh(ctx, o, domain.CauseReconciler, actor)
@@ -143,7 +144,17 @@ func (w *ReconcileWorker) reconcile(ctx context.Context, o *domain.Onboarding, a
 		// Final since it was enqueued: nothing to read.
 	}
 	if errors.Is(err, onboarding.ErrSuperseded) {
-		// Someone (a customer's return, another job) saved newer news meanwhile.
+		// Someone (a customer's return, staff, another job) saved newer news
+		// meanwhile: theirs stands. Not a failure, but not silent either: a
+		// Continue's create may have reached Altinn unrecorded.
+		if w.Log != nil {
+			lvl := slog.LevelInfo
+			if cont {
+				lvl = slog.LevelWarn
+			}
+			w.Log.Log(ctx, lvl, "reconcile superseded by a concurrent save", "onboarding", o.ID,
+				"continue", cont, "status", o.Status, "actor", actor)
+		}
 		err = nil
 	}
 	if err == nil && w.Clients != nil && o.Kind == domain.KindAgent && o.Status == domain.StatusConnected {
@@ -169,6 +180,13 @@ func (w *ReconcileWorker) reconcile(ctx context.Context, o *domain.Onboarding, a
 		w.Log.DebugContext(ctx, "reconciled", "onboarding", o.ID, "status", o.Status, "actor", actor)
 	}
 	return nil
+}
+
+// continues reports whether reconciling o continues it (Continue: a lookup,
+// then a create when Altinn has none) rather than only reading it: a
+// `requesting` one older than SettleAfter.
+func (w *ReconcileWorker) continues(o *domain.Onboarding, now time.Time) bool {
+	return o.Status == domain.StatusRequesting && now.Sub(o.StatusAt) >= w.SettleAfter
 }
 
 // nextCheck is the schedule's next look at o, but never before Altinn may

@@ -1,8 +1,11 @@
 package jobs_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/jobs"
+	"github.com/onboard-altinn/onboard/internal/onboarding"
 )
 
 // fakeService records what the reconciler asked of the onboarding service;
@@ -120,5 +124,26 @@ func TestReconcileWorkerGoneOnboarding(t *testing.T) {
 		JobRow: &rivertype.JobRow{ID: 7}, Args: jobs.ReconcileArgs{OnboardingID: "gone"}})
 	if err != nil || len(svc.calls) != 0 {
 		t.Fatalf("a deleted onboarding: err %v, calls %v; want nothing done", err, svc.calls)
+	}
+}
+
+// TestReconcileSupersededLogged: a reconcile whose save lost to a concurrent
+// one is not a failure, but it is logged, not dropped (a warning for a
+// Continue, whose create may have reached Altinn unrecorded).
+func TestReconcileSupersededLogged(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var buf bytes.Buffer
+	svc := &fakeService{err: onboarding.ErrSuperseded}
+	store := &fakeStore{o: &domain.Onboarding{ID: "o1", Status: domain.StatusRequesting, StatusAt: now.Add(-time.Hour), Version: 3}}
+	w := &jobs.ReconcileWorker{Store: store, Onboardings: svc, SettleAfter: 2 * time.Minute,
+		Schedule: jobs.Schedule{Waiting: []time.Duration{time.Minute}, Connected: time.Hour},
+		Now:      func() time.Time { return now }, Log: slog.New(slog.NewTextHandler(&buf, nil))}
+	if err := w.Work(context.Background(), &river.Job[jobs.ReconcileArgs]{
+		JobRow: &rivertype.JobRow{ID: 7}, Args: jobs.ReconcileArgs{OnboardingID: "o1"}}); err != nil {
+		t.Fatalf("superseded: err %v, want nil", err)
+	}
+	if out := buf.String(); !strings.Contains(out, "level=WARN") || !strings.Contains(out, "superseded") || !strings.Contains(out, "onboarding=o1") {
+		t.Fatalf("log = %q, want a warning naming the onboarding", out)
 	}
 }
