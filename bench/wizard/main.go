@@ -293,6 +293,7 @@ type result struct {
 	window   time.Duration
 	lat      []time.Duration // sorted
 	idle     uint64          // VmRSS before the load
+	idleMem  benchkit.Memory // its split: private (RssAnon) and file pages (RssFile)
 	peak     uint64          // highest VmRSS sampled during the load
 	after    uint64          // VmRSS right after it
 	cpu      time.Duration   // the server's process CPU in the timed windows
@@ -352,7 +353,7 @@ func measure(ctx context.Context, o options, ts []*target, logf func(string, ...
 		if err != nil {
 			return err
 		}
-		t.res.idle = m.RSS
+		t.res.idle, t.res.idleMem = m.RSS, m
 		secs := time.Since(idleFrom).Seconds()
 		cpu1, _ := benchkit.PidCPU(t.proc.pid())
 		pg1, _ := benchkit.BackendsCPU(ctx, pools[i])
@@ -671,6 +672,9 @@ func printResults(w io.Writer, o options, onboard, bare result) {
 	fmt.Fprintf(w, "%-42s %10s %14s %12s\n", "onboard / baseline",
 		benchkit.Ratio(float64(onboard.idle), float64(bare.idle)), benchkit.Ratio(float64(onboard.peak), float64(bare.peak)),
 		benchkit.Ratio(float64(onboard.after), float64(bare.after)))
+	fmt.Fprintf(w, "idle, private (RssAnon) / file pages (RssFile): the service %s / %s, the bare process %s / %s (%s / %s)\n",
+		benchkit.MiB(onboard.idleMem.Anon), benchkit.MiB(onboard.idleMem.File), benchkit.MiB(bare.idleMem.Anon), benchkit.MiB(bare.idleMem.File),
+		benchkit.Ratio(float64(onboard.idleMem.Anon), float64(bare.idleMem.Anon)), benchkit.Ratio(float64(onboard.idleMem.File), float64(bare.idleMem.File)))
 	idle := float64(onboard.idle) / float64(bare.idle)
 	fmt.Fprintf(w, "\ngoal 5, idle VmRSS <= %.1fx the bare process's: %.2fx, %s\n", goalIdleRSS, idle, met(idle <= goalIdleRSS))
 }

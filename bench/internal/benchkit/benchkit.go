@@ -237,9 +237,13 @@ func CPUSince(before, after map[int]time.Duration) time.Duration {
 // Memory is what /proc/<pid>/status says about a process's memory, in bytes.
 type Memory struct {
 	RSS, HWM uint64 // VmRSS now, VmHWM the highest VmRSS since the process began
+	// Anon and File split VmRSS: the process's private memory (heap,
+	// stacks, GC metadata) and the pages of its binary and other files,
+	// which the page cache shares and can take back.
+	Anon, File uint64
 }
 
-// PidMemory reads VmRSS and VmHWM of process pid.
+// PidMemory reads VmRSS, VmHWM, RssAnon and RssFile of process pid.
 func PidMemory(pid int) (Memory, error) {
 	f, err := os.Open(filepath.Join("/proc", strconv.Itoa(pid), "status"))
 	if err != nil {
@@ -250,7 +254,7 @@ func PidMemory(pid int) (Memory, error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (k != "VmRSS" && k != "VmHWM") {
+		if !ok || (k != "VmRSS" && k != "VmHWM" && k != "RssAnon" && k != "RssFile") {
 			continue
 		}
 		fs := strings.Fields(v) // "12345 kB"
@@ -261,10 +265,15 @@ func PidMemory(pid int) (Memory, error) {
 		if err != nil {
 			continue
 		}
-		if k == "VmRSS" {
+		switch k {
+		case "VmRSS":
 			m.RSS = n << 10
-		} else {
+		case "VmHWM":
 			m.HWM = n << 10
+		case "RssAnon":
+			m.Anon = n << 10
+		case "RssFile":
+			m.File = n << 10
 		}
 	}
 	if m.RSS == 0 {
