@@ -35,19 +35,30 @@ func Waiting(status domain.Status) bool {
 // at since, seen at now: always after now, or nil for a status nothing at
 // Altinn can change by itself (rejected, expired, failed, cancelled,
 // revoked: a person moves those on).
+//
+// A look that comes within half the first age of the next age counts as
+// that one too: the next is the first age at least that far after now. A
+// look made late (a busy machine, a backlog) just before an age would
+// otherwise be followed by another a moment later, which the batches, that
+// claim what is due as soon as it is due, would make.
 func (s Schedule) NextCheck(status domain.Status, since, now time.Time) *time.Time {
 	var t time.Time
 	switch {
 	case Waiting(status) && len(s.Waiting) > 0:
 		age := now.Sub(since)
+		gap := s.Waiting[0] / 2
 		for _, a := range s.Waiting {
-			if a > age {
+			if a > age && a-age >= gap {
 				t = since.Add(a)
 				return &t
 			}
 		}
 		last := s.Waiting[len(s.Waiting)-1]
-		t = since.Add((age/last + 1) * last)
+		n := age/last + 1
+		if n*last-age < gap {
+			n++
+		}
+		t = since.Add(n * last)
 	case status == domain.StatusConnected && s.Connected > 0:
 		t = now.Add(s.Connected)
 	default:
