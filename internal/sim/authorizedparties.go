@@ -150,19 +150,7 @@ func (s *Server) authorizedPartiesLocked(suID string) []AuthorizedParty {
 // exchange (Altinn's key and issuer, not expired) and returns its system
 // user's id and scopes.
 func (s *Server) verifySystemUserAltinnToken(h string) (string, []string, error) {
-	raw, ok := bearer(h)
-	if !ok {
-		return "", nil, errors.New("no bearer token")
-	}
-	key, kid := s.idp.altinn.get()
-	claims := jwt.MapClaims{}
-	_, err := jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
-		if k, _ := t.Header["kid"].(string); k != kid {
-			return nil, errors.New("unknown kid")
-		}
-		return &key.PublicKey, nil
-	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(s.AltinnIssuer()), jwt.WithExpirationRequired(),
-		jwt.WithLeeway(bearerLeeway), jwt.WithTimeFunc(s.now))
+	claims, err := s.altinnTokenClaims(h)
 	if err != nil {
 		return "", nil, err
 	}

@@ -950,9 +950,10 @@ type personToken struct {
 	authLevel int
 }
 
-// verifyAltinnToken checks an Altinn token from the exchange: Altinn's key
-// and issuer, not expired (10 s leeway).
-func (s *Server) verifyAltinnToken(h string) (*personToken, error) {
+// altinnTokenClaims checks the bearer token in h as one of the Altinn
+// exchange's (Altinn's key and kid, RS256, its issuer, not expired, with
+// bearerLeeway) and returns its claims.
+func (s *Server) altinnTokenClaims(h string) (jwt.MapClaims, error) {
 	raw, ok := bearer(h)
 	if !ok {
 		return nil, errors.New("no bearer token")
@@ -966,6 +967,16 @@ func (s *Server) verifyAltinnToken(h string) (*personToken, error) {
 		return &key.PublicKey, nil
 	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(s.AltinnIssuer()), jwt.WithExpirationRequired(),
 		jwt.WithLeeway(bearerLeeway), jwt.WithTimeFunc(s.now))
+	if err != nil {
+		return nil, err
+	}
+	return claims, nil
+}
+
+// verifyAltinnToken checks an Altinn token from the exchange: Altinn's key
+// and issuer, not expired (10 s leeway).
+func (s *Server) verifyAltinnToken(h string) (*personToken, error) {
+	claims, err := s.altinnTokenClaims(h)
 	if err != nil {
 		return nil, err
 	}
