@@ -298,6 +298,10 @@ func TestBrowserBusyWhileAltinnIsSlow(t *testing.T) {
 
 	b.do("open the company page", chromedp.Navigate(e.web.URL+"/onboard/standard/confirm?orgno="+org),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=confirm-company]`)))
+	// The script is deferred: the button can be visible before it runs, and
+	// a click then sends the form without the busy state (as it would for a
+	// customer without JavaScript). CI's loaded machine clicked that early.
+	b.waitUntil("the page's script", `document.readyState === "complete" && window.onboardWizardJS === true`)
 	if get(b, "the busy line before the click", chromedp.Evaluate[bool](`document.querySelector("[data-testid=busy]").hidden`)) != true {
 		t.Fatal("the busy line shows before anything was sent")
 	}
