@@ -176,6 +176,10 @@ type AdminSystemUsers struct {
 	// the page was not reached from an import.
 	Imported string
 	Systems  []SystemUserGroup
+	// ReadAt is when the lists were read from Altinn (the oldest of
+	// them; the page keeps a copy for a minute), Oslo time "15:04:05", and
+	// ReadAtISO the same in RFC 3339; "" when no list was read.
+	ReadAt, ReadAtISO string
 }
 
 // SystemUsersProduct is a choice in the product filter.

@@ -131,21 +131,31 @@ func (h *Handler) adminSystemUsers(c echo.Context) error {
 		m.CanImport = s.Role.AtLeast(domain.RoleOperator)
 	}
 
-	// Each system's list is its own Altinn call (or several, a page each):
-	// they go out at once, and the page waits for the slowest.
+	// Each system's list is its own Altinn call (or several, a page each),
+	// made at most once a minute (systemUserLists; ?reload=1 reads it
+	// again now): they go out at once, and the page waits for the slowest.
+	// Whether each is known is read from the database on every view.
 	systemIDs := onboarding.SystemIDs(products)
 	lists := make([][]altinn.SystemUser, len(systemIDs))
+	readAt := make([]time.Time, len(systemIDs))
 	errs := make([]error, len(systemIDs))
+	fresh := c.QueryParam("reload") != ""
 	var wg sync.WaitGroup
 	for i, systemID := range systemIDs {
-		wg.Go(func() { lists[i], errs[i] = h.Onboardings.SystemUsers(ctx, systemID) })
+		wg.Go(func() {
+			lists[i], readAt[i], errs[i] = h.systemUsers.get(ctx, systemID, fresh, h.Onboardings.SystemUsers)
+		})
 	}
 	wg.Wait()
 	var ids []string
+	var oldest time.Time
 	for i, systemID := range systemIDs {
 		users, err := lists[i], errs[i]
 		if err != nil {
 			return h.altinnProblem(c, "listing system users", err)
+		}
+		if oldest.IsZero() || readAt[i].Before(oldest) {
+			oldest = readAt[i]
 		}
 		g := views.SystemUserGroup{SystemID: systemID}
 		for _, su := range users {
@@ -173,6 +183,10 @@ func (h *Handler) adminSystemUsers(c echo.Context) error {
 		m.Systems = append(m.Systems, g)
 	}
 
+	if !oldest.IsZero() {
+		m.ReadAt = oldest.In(oslo).Format(time.TimeOnly)
+		m.ReadAtISO = oldest.UTC().Format(time.RFC3339)
+	}
 	known, err := h.Insights.KnownSystemUsers(ctx, ids)
 	if err != nil {
 		return err
@@ -244,6 +258,8 @@ func (h *Handler) adminImportSystemUser(c echo.Context) error {
 		o, err = h.Onboardings.Import(ctx, *su, domain.CauseStaff, s.Email)
 		return err
 	})
+	// The page after it reads Altinn's lists again, not the copy.
+	h.systemUsers.drop()
 	switch f := failureOf(err); {
 	case errors.Is(err, onboarding.ErrNoProduct):
 		return h.insightProblem(c, f.Status, f.Key, nil)

@@ -61,6 +61,9 @@ type Handler struct {
 	badKeys badKeys
 	// macs are HMAC-SHA256 states under SessionKey for reuse (cookies.go mac).
 	macs sync.Pool
+	// systemUsers is the system-users page's copy of Altinn's lists
+	// (admin_systemusers_cache.go).
+	systemUsers systemUserLists
 
 	Onboardings     Onboardings
 	Store           Store
