@@ -10,17 +10,27 @@ type ProblemsView struct {
 	Total    int // problems in all sections
 	Sections []ProblemSection
 	Done     string // "redeliver" after sending a delivery again
+	// Section is the one section of a section's own view ("" on the
+	// page of them all), with its pages: "Page 2 of 7", the neighbours
+	// ("" at the ends) and the way back to the page of them all.
+	Section          string
+	PageOf           string
+	PrevURL, NextURL string
+	BackURL          string
 }
 
-// ProblemSection is one kind of problem: its rows (the newest, at most a
-// hundred) and how many there are.
+// ProblemSection is one kind of problem: its rows (the newest, at most
+// twenty; a page of its own view) and how many there are.
 type ProblemSection struct {
 	Key           string // webhooks, notusable, failed, stuck, mail
 	Heading, Lead string
 	Empty         string // said when there are none
 	Count         int
-	More          string // "the newest 100 of 250", when not all are listed
-	Rows          []ProblemRow
+	More          string // "the newest 20 of 250", when not all are listed
+	// All ("Show all 250") links to AllURL, where they all are: the
+	// onboarding list's filter, or the section's own view.
+	All, AllURL string
+	Rows        []ProblemRow
 }
 
 // ProblemRow is one problem, with the customer whose onboarding it is.

@@ -79,6 +79,7 @@ func TestBrowserPages(t *testing.T) {
 		{"admin-new", "/admin/onboardings/new"},
 		{"admin-funnel", "/admin/funnel"},
 		{"admin-systemusers", "/admin/systemusers"},
+		{"admin-problems-stuck", "/admin/problems?section=stuck"},
 		{"admin-staff", "/admin/staff"},
 		{"admin-staff-disable", "/admin/staff/" + strconv.FormatInt(viewer.ID, 10) + "/disable"},
 		{"admin-apikeys", "/admin/apikeys"},

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,7 +14,8 @@ import (
 
 // The Problems page (issue 12): everything support should look at, in one
 // place. Each section is a count and the newest rows, at most
-// ProblemQuery.Limit of them.
+// ProblemQuery.Limit of them; a section's own view reads one section a page
+// at a time (ProblemQuery.Section, Offset).
 
 // Why an onboarding is stuck (StuckOnboarding.Reason).
 const (
@@ -31,6 +33,18 @@ const (
 	StuckOverdue = "overdue"
 )
 
+// The Problems page's sections (ProblemQuery.Section), in the page's order.
+const (
+	SectionWebhooks  = "webhooks"
+	SectionNotUsable = "notusable"
+	SectionFailed    = "failed"
+	SectionStuck     = "stuck"
+	SectionMail      = "mail"
+)
+
+// ProblemSections are the sections in the page's order.
+var ProblemSections = []string{SectionWebhooks, SectionNotUsable, SectionFailed, SectionStuck, SectionMail}
+
 // ProblemQuery says what counts as a problem and how many rows of each
 // section to read.
 type ProblemQuery struct {
@@ -45,6 +59,11 @@ type ProblemQuery struct {
 	ExpiredAfter time.Duration
 	// Limit bounds each section's rows (not its count).
 	Limit int
+	// Section, when set (one of ProblemSections), reads that section only:
+	// its count and Limit rows from Offset on, in the same order (a page of
+	// the section's own view). The other sections are left empty.
+	Section string
+	Offset  int
 	// Now is the moment the ages count to (zero: the database's now()).
 	Now time.Time
 }
@@ -102,6 +121,11 @@ func (d *DB) Problems(ctx context.Context, pq ProblemQuery) (*Problems, error) {
 	if pq.Limit <= 0 {
 		pq.Limit = 100
 	}
+	if pq.Section != "" && !slices.Contains(ProblemSections, pq.Section) {
+		return nil, fmt.Errorf("db: problems: no section %q", pq.Section)
+	}
+	pq.Offset = max(pq.Offset, 0)
+	want := func(section string) bool { return pq.Section == "" || pq.Section == section }
 	var now any // NULL: the database's clock
 	if !pq.Now.IsZero() {
 		now = pq.Now
@@ -112,15 +136,25 @@ func (d *DB) Problems(ctx context.Context, pq ProblemQuery) (*Problems, error) {
 	// share its implicit transaction the same way.)
 	p := &Problems{}
 	b := &pgx.Batch{}
-	problemWebhooks(b, pq.Limit, p)
+	if want(SectionWebhooks) {
+		problemWebhooks(b, pq.Limit, pq.Offset, p)
+	}
 	// Both counts are the summary's (migrations/00021): connected with
 	// usable false, and failed, over all years.
-	problemOnboardings(b, "not usable", `o.status = 'connected' AND o.usable = false`, `o.usable_since DESC NULLS LAST, o.id`,
-		`status = 'connected' AND usable = 0`, pq.Limit, &p.NotUsable, &p.NotUsableCount)
-	problemOnboardings(b, "failed", `o.status = 'failed'`, `o.status_at DESC, o.id`,
-		`status = 'failed'`, pq.Limit, &p.Failed, &p.FailedCount)
-	problemStuck(b, pq, now, p)
-	problemMail(b, pq.Limit, p)
+	if want(SectionNotUsable) {
+		problemOnboardings(b, "not usable", `o.status = 'connected' AND o.usable = false`, `o.usable_since DESC NULLS LAST, o.id`,
+			`status = 'connected' AND usable = 0`, pq.Limit, pq.Offset, &p.NotUsable, &p.NotUsableCount)
+	}
+	if want(SectionFailed) {
+		problemOnboardings(b, "failed", `o.status = 'failed'`, `o.status_at DESC, o.id`,
+			`status = 'failed'`, pq.Limit, pq.Offset, &p.Failed, &p.FailedCount)
+	}
+	if want(SectionStuck) {
+		problemStuck(b, pq, now, p)
+	}
+	if want(SectionMail) {
+		problemMail(b, pq.Limit, pq.Offset, p)
+	}
 	if err := d.Pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("db: problems: %w", err)
 	}
@@ -137,7 +171,7 @@ func section(name string, err error) error {
 
 const problemWebhookWhere = ` WHERE (d.status = 'failed' OR (d.status = 'pending' AND d.last_error IS NOT NULL))`
 
-func problemWebhooks(b *pgx.Batch, limit int, p *Problems) {
+func problemWebhooks(b *pgx.Batch, limit, offset int, p *Problems) {
 	b.Queue(`SELECT count(*) FROM webhook_deliveries d` + problemWebhookWhere).QueryRow(func(row pgx.Row) error {
 		return section("webhooks", row.Scan(&p.WebhookCount))
 	})
@@ -146,7 +180,7 @@ func problemWebhooks(b *pgx.Batch, limit int, p *Problems) {
 			d.status, d.attempts, d.retry_since, d.next_attempt_at, d.last_attempt_at, d.last_status_code,
 			d.last_error, d.delivered_at, o.org_no, o.org_name, o.product
 		FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id JOIN onboardings o ON o.id = e.onboarding_id`+
-		problemWebhookWhere+` ORDER BY d.last_attempt_at DESC NULLS LAST, d.id DESC LIMIT $1`, limit).Query(func(rows pgx.Rows) error {
+		problemWebhookWhere+` ORDER BY d.last_attempt_at DESC NULLS LAST, d.id DESC LIMIT $1 OFFSET $2`, limit, offset).Query(func(rows pgx.Rows) error {
 		var err error
 		p.Webhooks, err = pgx.CollectRows(rows, pgx.RowToStructByName[ProblemWebhook])
 		return section("webhooks", err)
@@ -155,14 +189,14 @@ func problemWebhooks(b *pgx.Batch, limit int, p *Problems) {
 
 // problemOnboardings counts the onboardings where holds, from the summary
 // rows where summaryWhere holds (migrations/00021: the same onboardings),
-// and reads the first limit of them in order.
-func problemOnboardings(b *pgx.Batch, name, where, order, summaryWhere string, limit int,
+// and reads limit of them in order from offset on.
+func problemOnboardings(b *pgx.Batch, name, where, order, summaryWhere string, limit, offset int,
 	out *[]domain.Onboarding, count *int) {
 	b.Queue(summaryCountSQL(summaryWhere)).QueryRow(func(row pgx.Row) error {
 		return section(name, row.Scan(count))
 	})
 	b.Queue(`SELECT ` + prefixed("o.", onboardingColumns) + ` FROM onboardings o WHERE ` + where +
-		` ORDER BY ` + order + fmt.Sprintf(` LIMIT %d`, limit)).Query(func(rows pgx.Rows) error {
+		` ORDER BY ` + order + fmt.Sprintf(` LIMIT %d OFFSET %d`, limit, offset)).Query(func(rows pgx.Rows) error {
 		var err error
 		*out, err = pgx.CollectRows(rows, scanOnboarding)
 		return section(name, err)
@@ -218,15 +252,15 @@ func problemStuck(b *pgx.Batch, pq ProblemQuery, now any, p *Problems) {
 	b.Queue(`SELECT `+strings.Join(counts, " + "), args...).QueryRow(func(row pgx.Row) error {
 		return section("stuck", row.Scan(&p.StuckCount))
 	})
-	// The rows: the first Limit of each arm in order (an index range each),
-	// then the first Limit of those.
+	// The rows: the first Offset+Limit of each arm in order (an index range
+	// each), then Limit of those from Offset on.
 	parts := make([]string, len(arms))
 	for i, a := range arms {
 		parts[i] = `(SELECT ` + prefixed("o.", onboardingColumns) + `, ` + stuckReason + ` AS reason
 		FROM onboardings o WHERE ` + a + ` ORDER BY o.status_at, o.id LIMIT $5)`
 	}
 	b.Queue(`SELECT `+onboardingColumns+`, reason FROM (`+strings.Join(parts, " UNION ALL ")+`) o
-		ORDER BY status_at, id LIMIT $5`, append(args, pq.Limit)...).Query(func(rows pgx.Rows) error {
+		ORDER BY status_at, id LIMIT $6 OFFSET $7`, append(args, pq.Offset+pq.Limit, pq.Limit, pq.Offset)...).Query(func(rows pgx.Rows) error {
 		var err error
 		p.Stuck, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (StuckOnboarding, error) {
 			s, err := pgx.RowToStructByName[struct {
@@ -245,7 +279,7 @@ const refusedMailWhere = ` WHERE e.kind = '` + domain.EventMail + `' AND e.to_st
 	AND NOT EXISTS (SELECT 1 FROM onboarding_events l WHERE l.onboarding_id = e.onboarding_id AND l.id > e.id
 		AND l.kind = '` + domain.EventMail + `' AND l.to_status IN ('` + domain.MailSent + `', '` + domain.MailOutbox + `'))`
 
-func problemMail(b *pgx.Batch, limit int, p *Problems) {
+func problemMail(b *pgx.Batch, limit, offset int, p *Problems) {
 	b.Queue(`SELECT count(*) FROM onboarding_events e` + refusedMailWhere).QueryRow(func(row pgx.Row) error {
 		return section("mail", row.Scan(&p.MailCount))
 	})
@@ -253,7 +287,7 @@ func problemMail(b *pgx.Batch, limit int, p *Problems) {
 		SELECT e.id, e.onboarding_id, e.at, coalesce(e.operation, '') AS operation, coalesce(e.message, '') AS message,
 			o.org_no, o.org_name, o.product
 		FROM onboarding_events e JOIN onboardings o ON o.id = e.onboarding_id`+refusedMailWhere+`
-		ORDER BY e.at DESC, e.id DESC LIMIT $1`, limit).Query(func(rows pgx.Rows) error {
+		ORDER BY e.at DESC, e.id DESC LIMIT $1 OFFSET $2`, limit, offset).Query(func(rows pgx.Rows) error {
 		var err error
 		p.Mail, err = pgx.CollectRows(rows, pgx.RowToStructByName[ProblemMail])
 		return section("mail", err)

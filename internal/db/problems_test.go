@@ -3,6 +3,8 @@ package db_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -118,6 +120,68 @@ func TestProblemRules(t *testing.T) {
 	q.Limit = 1
 	if p, err = d.Problems(ctx, q); err != nil || len(p.Stuck) != 1 || p.StuckCount != 4 {
 		t.Errorf("limited to 1: %d stuck rows of %d (%v)", len(p.Stuck), p.StuckCount, err)
+	}
+
+	// A section's own view reads that section only, a page at a time: the
+	// pages of one row are the whole section's rows in order, and its count.
+	q.Limit = 100
+	all, err := d.Problems(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, section := range db.ProblemSections {
+		want, count := problemIDs(all, section)
+		var got []string
+		for off := 0; off <= len(want); off++ {
+			one, err := d.Problems(ctx, db.ProblemQuery{StuckAfter: q.StuckAfter, OverdueAfter: q.OverdueAfter,
+				ExpiredAfter: q.ExpiredAfter, Now: q.Now, Limit: 1, Section: section, Offset: off})
+			if err != nil {
+				t.Fatalf("%s from %d: %v", section, off, err)
+			}
+			ids, n := problemIDs(one, section)
+			got = append(got, ids...)
+			if n != count || one.Total() != count {
+				t.Errorf("%s from %d: count %d, total %d, want %d in that section only", section, off, n, one.Total(), count)
+			}
+		}
+		if !slices.Equal(got, want) || (len(want) == 0 && section != db.SectionWebhooks) {
+			t.Errorf("%s a row a page: %v, want %v (some: the test has no webhooks only)", section, got, want)
+		}
+	}
+	if _, err := d.Problems(ctx, db.ProblemQuery{Section: "nope"}); err == nil {
+		t.Error("an unknown section should be an error")
+	}
+}
+
+// problemIDs is one section's row ids, in order, and its count.
+func problemIDs(p *db.Problems, section string) ([]string, int) {
+	var ids []string
+	switch section {
+	case db.SectionWebhooks:
+		for _, w := range p.Webhooks {
+			ids = append(ids, strconv.FormatInt(w.ID, 10))
+		}
+		return ids, p.WebhookCount
+	case db.SectionNotUsable:
+		for _, o := range p.NotUsable {
+			ids = append(ids, o.ID)
+		}
+		return ids, p.NotUsableCount
+	case db.SectionFailed:
+		for _, o := range p.Failed {
+			ids = append(ids, o.ID)
+		}
+		return ids, p.FailedCount
+	case db.SectionStuck:
+		for _, o := range p.Stuck {
+			ids = append(ids, o.ID)
+		}
+		return ids, p.StuckCount
+	default:
+		for _, m := range p.Mail {
+			ids = append(ids, strconv.FormatInt(m.EventID, 10))
+		}
+		return ids, p.MailCount
 	}
 }
 

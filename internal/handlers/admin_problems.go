@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -36,19 +38,55 @@ const (
 	// Altinn (config.RequestLifetime) and the reconciler's daily look at
 	// it is overdue.
 	problemExpiredAfter = config.RequestLifetime + 24*time.Hour
-	// problemRows is how many rows each section lists (its count is all).
-	problemRows = 100
+	// problemRows is how many rows each section lists on the page (its
+	// count is all): a triage summary. "Show all" leads to the rest: the
+	// onboarding list's filter where it has one (problemListFilter), else
+	// the section's own view, problemPageRows a page.
+	problemRows     = 20
+	problemPageRows = 50
 )
+
+// problemListFilter is the onboarding list's filter showing the same
+// onboardings as a section, where the list has one.
+var problemListFilter = map[string]url.Values{
+	db.SectionNotUsable: {"usability": {db.UsabilityNotUsable}},
+	db.SectionFailed:    {"status": {string(domain.StatusFailed)}},
+}
+
+// problemSectionPath is a page of a section's own view.
+func problemSectionPath(section string, page int) string {
+	v := url.Values{"section": {section}}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	return views.ProblemsPath + "?" + v.Encode()
+}
 
 // problemsPage lists, in one place, what support should look at: webhook
 // deliveries failing or given up (with redeliver), connected onboardings
 // that are not usable, failed and stuck onboardings, and refused mail.
-// Each row leads to its onboarding's page.
+// Each row leads to its onboarding's page. With ?section= (and &page=) it
+// is that section's own view: all its rows, problemPageRows a page.
 func (h *Handler) problemsPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	lang := langOf(c)
-	ps, err := h.Problems.Problems(ctx, db.ProblemQuery{StuckAfter: problemStuckAfter,
-		OverdueAfter: problemOverdueAfter, ExpiredAfter: problemExpiredAfter, Limit: problemRows})
+	q := db.ProblemQuery{StuckAfter: problemStuckAfter, OverdueAfter: problemOverdueAfter,
+		ExpiredAfter: problemExpiredAfter, Limit: problemRows}
+	section, page := c.QueryParam("section"), 1
+	if section != "" {
+		if !slices.Contains(db.ProblemSections, section) {
+			return h.adminError(c, http.StatusNotFound, "admin.problems.err.page")
+		}
+		if p := c.QueryParam("page"); p != "" {
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 1 || n > 1_000_000 {
+				return h.adminError(c, http.StatusNotFound, "admin.problems.err.page")
+			}
+			page = n
+		}
+		q.Section, q.Limit, q.Offset = section, problemPageRows, (page-1)*problemPageRows
+	}
+	ps, err := h.Problems.Problems(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -146,15 +184,43 @@ func (h *Handler) problemsPage(c echo.Context) error {
 	}
 
 	m.Sections = []views.ProblemSection{hooks, notUsable, failed, stuck, mail}
+	if section == "" {
+		return render(c, http.StatusOK, views.ProblemsPage(m))
+	}
+
+	// A section's own view: that section, its pages, the way back.
+	i := slices.Index(db.ProblemSections, section)
+	s := m.Sections[i]
+	pages := max(1, (s.Count+problemPageRows-1)/problemPageRows)
+	if page > pages {
+		return h.adminError(c, http.StatusNotFound, "admin.problems.err.page")
+	}
+	s.More, s.AllURL, s.All = "", "", ""
+	m.Sections, m.Section = []views.ProblemSection{s}, section
+	m.BackURL = views.ProblemsPath + "#" + section
+	m.PageOf = i18n.T(lang, "admin.problems.pageof", i18n.Number(lang, page), i18n.Number(lang, pages))
+	if page > 1 {
+		m.PrevURL = problemSectionPath(section, page-1)
+	}
+	if page < pages {
+		m.NextURL = problemSectionPath(section, page+1)
+	}
 	return render(c, http.StatusOK, views.ProblemsPage(m))
 }
 
-// problemSection is one section's frame: its words and counts.
+// problemSection is one section's frame: its words and counts, and when
+// not all are listed, where they are.
 func (h *Handler) problemSection(key string, count, shown int, lang string) views.ProblemSection {
 	s := views.ProblemSection{Key: key, Heading: i18n.T(lang, "admin.problems."+key+".heading"),
 		Lead: i18n.T(lang, "admin.problems."+key+".lead"), Empty: i18n.T(lang, "admin.problems."+key+".none"), Count: count}
 	if count > shown {
 		s.More = i18n.T(lang, "admin.problems.more", i18n.Number(lang, shown), i18n.Number(lang, count))
+		s.All = i18n.T(lang, "admin.problems.showall", i18n.Number(lang, count))
+		if f, ok := problemListFilter[key]; ok {
+			s.AllURL = withQuery(listPath, f)
+		} else {
+			s.AllURL = problemSectionPath(key, 1)
+		}
 	}
 	return s
 }
