@@ -3,9 +3,10 @@ package main
 // What the counts' summary costs the writers (issue 15: "watch hot-row
 // contention"): concurrent wizard-like inserts (BEGIN, INSERT the
 // onboarding, INSERT its 'created' event, COMMIT) into a fresh migrated
-// database of their own, three ways: without the summary's trigger, with
-// it (migrations/00021: each write appends a delta row, no shared row),
-// and with the design it avoids (each write upserts the one summary row
+// database of their own, four ways: without the summaries' triggers, with
+// the counts' (migrations/00021: each write appends a delta row, no shared
+// row), with the funnel's too (migrations/00023, the same design), and with
+// the design they avoid (each write upserts the one summary row
 // of today, held locked until its commit).
 
 import (
@@ -59,9 +60,12 @@ func inserts(ctx context.Context, admin string, c int, d time.Duration, logf fun
 	variants := []struct {
 		name, setup string
 	}{
-		{"no summary trigger", `ALTER TABLE onboardings DISABLE TRIGGER onboarding_counts_insert`},
+		{"no summary trigger", `ALTER TABLE onboardings DISABLE TRIGGER onboarding_counts_insert;
+			ALTER TABLE onboardings DISABLE TRIGGER funnel_counts_insert`},
 		{"summary trigger (deltas, 00021)", `ALTER TABLE onboardings ENABLE TRIGGER onboarding_counts_insert`},
-		{"hot row: upsert today's row", `ALTER TABLE onboardings DISABLE TRIGGER onboarding_counts_insert;` + hotRowTrigger},
+		{"+ funnel's trigger (deltas, 00023)", `ALTER TABLE onboardings ENABLE TRIGGER funnel_counts_insert`},
+		{"hot row: upsert today's row", `ALTER TABLE onboardings DISABLE TRIGGER onboarding_counts_insert;
+			ALTER TABLE onboardings DISABLE TRIGGER funnel_counts_insert;` + hotRowTrigger},
 	}
 	var out []insertResult
 	var seq atomic.Int64

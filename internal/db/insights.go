@@ -16,10 +16,11 @@ type FunnelDay struct {
 	Connected int
 }
 
-// Funnel is how far the onboardings started in a period got, read from
-// each onboarding's columns and, for the returns, its events. System users imported by staff (made outside the wizard)
-// are left out of every step, since nobody started them here, and counted in
-// Imported instead.
+// Funnel is how far the onboardings started in a period got, read from a
+// summary kept by triggers (migrations/00023_funnel_counts.sql), or for a
+// zone other than CountZone from the onboardings' own columns. System users
+// imported by staff (made outside the wizard) are left out of every step,
+// since nobody started them here, and counted in Imported instead.
 type Funnel struct {
 	Started int // onboardings created in the period
 	// Sent have an Altinn request: the service keeps a request id once it
@@ -35,7 +36,10 @@ type Funnel struct {
 	Imported int // connected without a request of ours: imported, not in the counts above
 	// MedianToConnect and P90ToConnect are the median and 90th percentile
 	// of the time from start (created_at) to connected (connected_at) of
-	// the connected ones; nil when none is connected.
+	// the connected ones, as percentile_disc takes them (the time of one of
+	// them: the first whose share at or below it reaches 50% or 90%), at
+	// the precision the page shows (ConnectBucket); nil when none is
+	// connected.
 	MedianToConnect *time.Duration
 	P90ToConnect    *time.Duration
 	// Days has one entry per calendar day from the first to the last day
@@ -46,13 +50,61 @@ type Funnel struct {
 // MaxFunnelDays is the longest period Funnel reports on.
 const MaxFunnelDays = 2*366 + 1
 
-// The funnel is two queries over the period, in one snapshot. The period is
+// Funnel reports on the onboardings created from the start of day from to
+// the end of day to (both calendar dates, read in zone, e.g. "Europe/Oslo").
+// Only the dates of from and to count. It returns an error for a period
+// that ends before it starts or is longer than MaxFunnelDays.
+//
+// In CountZone (the dashboard's) it reads the summary: one statement, some
+// hundred rows for any period (funnelSummarySQL). In another zone it scans
+// the period's onboardings (funnelSQL), which the summary's tests also hold
+// it to.
+func (d *DB) Funnel(ctx context.Context, from, to time.Time, zone string) (*Funnel, error) {
+	return d.funnel(ctx, from, to, zone, zone != CountZone)
+}
+
+func (d *DB) funnel(ctx context.Context, from, to time.Time, zone string, scan bool) (*Funnel, error) {
+	from = civilDate(from)
+	to = civilDate(to)
+	days := int(to.Sub(from).Hours()/24) + 1
+	if days < 1 || days > MaxFunnelDays {
+		return nil, fmt.Errorf("db: funnel: %d days from %s to %s: want 1 to %d", days,
+			from.Format(time.DateOnly), to.Format(time.DateOnly), MaxFunnelDays)
+	}
+	f := &Funnel{Days: make([]FunnelDay, days)}
+	for i := range f.Days {
+		f.Days[i].Day = from.AddDate(0, 0, i)
+	}
+	var err error
+	if scan {
+		err = d.funnelScan(ctx, f, from, to, zone)
+	} else {
+		err = d.funnelSummary(ctx, f, from, to)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: funnel: %w", err)
+	}
+	return f, nil
+}
+
+// dayIndex is day's index in f.Days.
+func (f *Funnel) dayIndex(day time.Time) (int, error) {
+	i := int(civilDate(day).Sub(f.Days[0].Day).Hours() / 24)
+	if i < 0 || i >= len(f.Days) {
+		return 0, fmt.Errorf("day %s is outside the period", day.Format(time.DateOnly))
+	}
+	return i, nil
+}
+
+// The scan is two queries over the period, in one snapshot. The period is
 // [from, to+1) in local time of the zone; its bounds are constants, so the
 // range is a scan of the created_at index (or of the table, for a period
 // that covers most of it).
 //
 // funnelSQL answers every step but one from the onboardings' own columns;
 // GROUPING SETS gives a row per day and a total row (day NULL) from one pass.
+// The percentiles are of the seconds, rounded half away from zero as Go's
+// Duration.Round.
 const funnelSQL = `
 WITH o AS (
 	SELECT (o.created_at AT TIME ZONE $3)::date AS day,
@@ -62,7 +114,7 @@ WITH o AS (
 		o.connected_at IS NOT NULL AS connected,
 		o.status = 'rejected' AS rejected,
 		o.status = 'expired' AS expired,
-		extract(epoch FROM o.connected_at - o.created_at)::float8 AS to_connect
+		extract(epoch FROM o.connected_at - o.created_at) AS to_connect
 	FROM onboardings o
 	WHERE ` + funnelPeriod + `
 )
@@ -74,13 +126,13 @@ SELECT day,
 	count(*) FILTER (WHERE NOT imported AND rejected) AS rejected,
 	count(*) FILTER (WHERE NOT imported AND expired) AS expired,
 	count(*) FILTER (WHERE imported) AS imported,
-	percentile_cont(0.5) WITHIN GROUP (ORDER BY to_connect) FILTER (WHERE NOT imported AND connected) AS median,
-	percentile_cont(0.9) WITHIN GROUP (ORDER BY to_connect) FILTER (WHERE NOT imported AND connected) AS p90
+	round(percentile_disc(0.5) WITHIN GROUP (ORDER BY to_connect) FILTER (WHERE NOT imported AND connected))::bigint AS median,
+	round(percentile_disc(0.9) WITHIN GROUP (ORDER BY to_connect) FILTER (WHERE NOT imported AND connected))::bigint AS p90
 FROM o
 GROUP BY GROUPING SETS ((day), ())
 ORDER BY day NULLS FIRST`
 
-// funnelReturnedSQL counts those that came back, which only the events know.
+// funnelReturnedSQL counts those that came back, which the events tell.
 // As a semi-join in WHERE the planner can choose per period: for a month, a
 // probe per onboarding into the events index on onboarding_id; for a year
 // or two, one hash of the return events, which is ten times faster than a
@@ -97,42 +149,27 @@ const (
 	funnelImported = `(o.origin = 'import')`
 )
 
-// Funnel reports on the onboardings created from the start of day from to
-// the end of day to (both calendar dates, read in zone, e.g. "Europe/Oslo").
-// Only the dates of from and to count. It returns an error for a period
-// that ends before it starts or is longer than MaxFunnelDays.
-func (d *DB) Funnel(ctx context.Context, from, to time.Time, zone string) (*Funnel, error) {
-	from = civilDate(from)
-	to = civilDate(to)
-	days := int(to.Sub(from).Hours()/24) + 1
-	if days < 1 || days > MaxFunnelDays {
-		return nil, fmt.Errorf("db: funnel: %d days from %s to %s: want 1 to %d", days,
-			from.Format(time.DateOnly), to.Format(time.DateOnly), MaxFunnelDays)
-	}
-	f := &Funnel{Days: make([]FunnelDay, days)}
-	for i := range f.Days {
-		f.Days[i].Day = from.AddDate(0, 0, i)
-	}
+func (d *DB) funnelScan(ctx context.Context, f *Funnel, from, to time.Time, zone string) error {
 	args := []any{from.Format(time.DateOnly), to.Format(time.DateOnly), zone}
-	err := d.funnelTx(ctx, func(br pgx.BatchResults) error {
+	return d.funnelTx(ctx, func(br pgx.BatchResults) error {
 		rows, err := br.Query()
 		if err != nil {
 			return err
 		}
 		var day *time.Time
 		var started, sent, accepted, connected, rejected, expired, imported int
-		var median, p90 *float64
+		var median, p90 *int64
 		_, err = pgx.ForEachRow(rows, []any{&day, &started, &sent, &accepted, &connected, &rejected,
 			&expired, &imported, &median, &p90}, func() error {
 			if day == nil {
 				*f = Funnel{Started: started, Sent: sent, Accepted: accepted,
 					Connected: connected, Rejected: rejected, Expired: expired, Imported: imported,
-					MedianToConnect: seconds(median), P90ToConnect: seconds(p90), Days: f.Days}
+					MedianToConnect: bucketOf(median), P90ToConnect: bucketOf(p90), Days: f.Days}
 				return nil
 			}
-			i := int(civilDate(*day).Sub(from).Hours() / 24)
-			if i < 0 || i >= len(f.Days) {
-				return fmt.Errorf("day %s is outside the period", day.Format(time.DateOnly))
+			i, err := f.dayIndex(*day)
+			if err != nil {
+				return err
 			}
 			f.Days[i].Started, f.Days[i].Connected = started, connected
 			return nil
@@ -142,10 +179,6 @@ func (d *DB) Funnel(ctx context.Context, from, to time.Time, zone string) (*Funn
 		}
 		return br.QueryRow().Scan(&f.Returned)
 	}, args)
-	if err != nil {
-		return nil, fmt.Errorf("db: funnel: %w", err)
-	}
-	return f, nil
 }
 
 // funnelTx runs the funnel's two queries in one read-only REPEATABLE READ
@@ -187,11 +220,12 @@ func civilDate(t time.Time) time.Time {
 	return time.Date(y, m, dd, 0, 0, 0, 0, time.UTC)
 }
 
-func seconds(s *float64) *time.Duration {
+// bucketOf is whole seconds at the page's precision.
+func bucketOf(s *int64) *time.Duration {
 	if s == nil {
 		return nil
 	}
-	d := time.Duration(*s * float64(time.Second)).Round(time.Second)
+	d := time.Duration(connectKeySeconds(connectKey(*s))) * time.Second
 	return &d
 }
 

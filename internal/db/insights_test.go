@@ -96,9 +96,10 @@ func TestFunnel(t *testing.T) {
 	h := func(n float64) *time.Duration { v := time.Duration(n * float64(time.Hour)); return &v }
 	want := &db.Funnel{
 		Started: 11, Sent: 9, Returned: 5, Accepted: 6, Connected: 5, Rejected: 1, Expired: 1, Imported: 1,
-		// percentile_cont over 1, 2, 3, 4, 10 hours: the median is 3 h, the
-		// 90th percentile 4 h + 0.6 × 6 h.
-		MedianToConnect: h(3), P90ToConnect: h(7.6),
+		// percentile_disc over 1, 2, 3, 4, 10 hours: the median is the 3rd
+		// (ceil(0.5 × 5)), 3 h; the 90th percentile the 5th (ceil(0.9 × 5)),
+		// 10 h.
+		MedianToConnect: h(3), P90ToConnect: h(10),
 		Days: []db.FunnelDay{
 			{Day: date("2026-06-01"), Started: 5, Connected: 5},
 			{Day: date("2026-06-02")},
