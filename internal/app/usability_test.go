@@ -80,7 +80,7 @@ func (e *env) noTokenStored() {
 	e.t.Helper()
 	var n int
 	if err := e.db.Pool.QueryRow(context.Background(), `
-		SELECT (SELECT count(*) FROM onboarding_events WHERE message LIKE '%eyJ%' OR raw::text LIKE '%eyJ%')
+		SELECT (SELECT count(*) FROM onboarding_events WHERE message LIKE '%eyJ%' OR coalesce(raw_text, raw::text) LIKE '%eyJ%')
 		     + (SELECT count(*) FROM webhook_events WHERE payload::text LIKE '%eyJ%')
 		     + (SELECT count(*) FROM onboardings WHERE usable_message LIKE '%eyJ%')`).Scan(&n); err != nil {
 		e.t.Fatal(err)

@@ -24,15 +24,17 @@ func addEvent(ctx context.Context, q Querier, e domain.Event) error {
 	raw := rawOrNull(e)
 	_, err := q.Exec(ctx, `
 		INSERT INTO onboarding_events (onboarding_id, kind, cause, actor, from_status, to_status,
-			operation, http_status, altinn_code, latency_ms, message, raw)
+			operation, http_status, altinn_code, latency_ms, message, raw_text)
 		VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), NULLIF($8, 0),
-			NULLIF($9, ''), $10, NULLIF($11, ''), $12::jsonb)`,
+			NULLIF($9, ''), $10, NULLIF($11, ''), $12::text)`,
 		e.OnboardingID, e.Kind, e.Cause, e.Actor, e.FromStatus, e.ToStatus,
 		e.Operation, e.HTTPStatus, e.AltinnCode, latencyOrNull(e), e.Message, raw)
 	return err
 }
 
-// rawOrNull is an event's raw body as stored: JSON only, else NULL.
+// rawOrNull is an event's raw body as stored: JSON only, else NULL. It is
+// stored as text (raw_text, migrations/00026): shown as it came, never
+// looked into by Postgres.
 func rawOrNull(e domain.Event) any {
 	if len(e.Raw) > 0 && json.Valid(e.Raw) {
 		return string(e.Raw)
@@ -71,7 +73,7 @@ func cachedSQL(key any, build func() string) string {
 func eventsInsertSQL(from string, events, nargs int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO onboarding_events (onboarding_id, kind, cause, actor, from_status, to_status,
-			operation, http_status, altinn_code, latency_ms, message, raw)
+			operation, http_status, altinn_code, latency_ms, message, raw_text)
 		SELECT ` + from + `.id, v.kind, v.cause, v.actor, v.from_status, v.to_status, v.operation, v.http_status,
 			v.altinn_code, v.latency_ms, v.message, v.raw
 		FROM ` + from + `, (VALUES `)
@@ -81,7 +83,7 @@ func eventsInsertSQL(from string, events, nargs int) string {
 		}
 		n := nargs + 11*i
 		fmt.Fprintf(&b, "(%d, $%d::text, $%d::text, NULLIF($%d::text, ''), NULLIF($%d::text, ''), NULLIF($%d::text, ''), "+
-			"NULLIF($%d::text, ''), NULLIF($%d::int, 0), NULLIF($%d::text, ''), $%d::int, NULLIF($%d::text, ''), $%d::jsonb)",
+			"NULLIF($%d::text, ''), NULLIF($%d::int, 0), NULLIF($%d::text, ''), $%d::int, NULLIF($%d::text, ''), $%d::text)",
 			i, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
 	}
 	b.WriteString(`) AS v(n, kind, cause, actor, from_status, to_status, operation, http_status, altinn_code, latency_ms, message, raw)
@@ -105,7 +107,7 @@ func (d *DB) Events(ctx context.Context, onboardingID string) ([]domain.Event, e
 			coalesce(from_status, '') AS from_status, coalesce(to_status, '') AS to_status,
 			coalesce(operation, '') AS operation, coalesce(http_status, 0) AS http_status,
 			coalesce(altinn_code, '') AS altinn_code, coalesce(latency_ms, 0) AS latency_ms,
-			coalesce(message, '') AS message, raw
+			coalesce(message, '') AS message, coalesce(raw_text, raw::text) AS raw
 		FROM onboarding_events WHERE onboarding_id = $1 ORDER BY id`, onboardingID)
 	if err != nil {
 		return nil, fmt.Errorf("db: events: %w", err)

@@ -65,20 +65,27 @@ func CreateOnboardingTx(ctx context.Context, q Querier, n NewOnboarding) (*domai
 	args := eventArgs([]domain.Event{{Kind: domain.EventCreated, Cause: n.Cause, Actor: n.Actor,
 		ToStatus: string(domain.StatusRequesting), Message: "onboarding started for " + n.Product}},
 		[]any{n.Ref, n.Product, n.Kind, n.SystemID, n.OrgNo, n.ExternalRef, cref, n.Lang, n.NextCheckAt, originOf(n.Cause), n.OrgName})
-	rows, err := q.Query(ctx, cachedSQL("create onboarding", func() string {
+	// It returns only what Postgres made (the id, the times, the version):
+	// the rest of the row is what this statement wrote, set below as the
+	// row holds it (the other columns start NULL or false), so the row is
+	// not sent back and scanned column by column.
+	o := &domain.Onboarding{Ref: n.Ref, Product: n.Product, Kind: n.Kind, SystemID: n.SystemID, OrgNo: n.OrgNo,
+		ExternalRef: n.ExternalRef, Status: domain.StatusRequesting, CustomerRef: cref, Lang: n.Lang,
+		Origin: originOf(n.Cause)}
+	if n.OrgName != "" {
+		name := n.OrgName
+		o.OrgName = &name
+	}
+	err := q.QueryRow(ctx, cachedSQL("create onboarding", func() string {
 		return `
 		WITH o AS (
 			INSERT INTO onboardings (ref, product, kind, system_id, org_no, external_ref, status, customer_ref, lang,
 				next_check_at, origin, org_name)
 			VALUES ($1, $2, $3, $4, $5, $6, 'requesting', $7, $8, $9, $10, NULLIF($11, ''))
-			RETURNING ` + onboardingColumns + `
+			RETURNING id, created_at, updated_at, status_at, version, next_check_at
 		), e AS (` + eventsInsertSQL("o", 1, 11) + `)
-		SELECT * FROM o`
-	}), args...)
-	var o *domain.Onboarding
-	if err == nil {
-		o, err = pgx.CollectExactlyOneRow(rows, scanOnboardingAddr)
-	}
+		SELECT id, created_at, updated_at, status_at, version, next_check_at FROM o`
+	}), args...).Scan(&o.ID, &o.CreatedAt, &o.UpdatedAt, &o.StatusAt, &o.Version, &o.NextCheckAt)
 	if isUniqueViolation(err) {
 		return nil, ErrConflict
 	}

@@ -3,8 +3,10 @@ package db_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
@@ -70,5 +72,65 @@ func TestSaveOnboardingEventsInOneStatement(t *testing.T) {
 	}
 	if again, _ := d.Events(ctx, o.ID); len(again) != len(evs) {
 		t.Fatalf("events after a bare save: %d, want %d", len(again), len(evs))
+	}
+}
+
+// TestCreateOnboardingReturnsTheRow shows the onboarding CreateOnboarding
+// returns (built from what it wrote and what Postgres made: the statement
+// returns only the id, times and version) is the row as stored, with and
+// without the optional values.
+func TestCreateOnboardingReturnsTheRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	next := time.Now().Add(time.Hour)
+	full := newOnboarding("ref-ffffffffffffffff", "314248295")
+	full.CustomerRef, full.OrgName, full.NextCheckAt, full.Cause, full.Actor = "kunde-7", "Eksempel AS", &next, domain.CauseStaff, "ola"
+	for _, n := range []db.NewOnboarding{newOnboarding("ref-gggggggggggggggg", "910000012"), full} {
+		o, err := d.CreateOnboarding(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := d.OnboardingByID(ctx, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(o, stored) {
+			t.Fatalf("CreateOnboarding returned\n%+v\nthe row is\n%+v", *o, *stored)
+		}
+	}
+}
+
+// TestEventRawAsText shows a call's raw answer kept as text (raw_text,
+// migrations/00026) comes back byte for byte, Altinn's order of keys and
+// all; a body that is not JSON is not kept; and an answer stored as jsonb
+// before (raw) is still read.
+func TestEventRawAsText(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	o, err := d.CreateOnboarding(ctx, newOnboarding("ref-hhhhhhhhhhhhhhhh", "314248295"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"status":"New","id":"x","rights":[{"resource":[]}]}`
+	if err := d.AddEvent(ctx, domain.Event{OnboardingID: o.ID, Kind: domain.EventAltinnCall, Cause: domain.CauseCustomer,
+		Operation: "GET request/vendor/{id}", HTTPStatus: 200, Raw: []byte(body)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AddEvent(ctx, domain.Event{OnboardingID: o.ID, Kind: domain.EventAltinnCall, Cause: domain.CauseCustomer,
+		Operation: "GET request/vendor/{id}", HTTPStatus: 502, Raw: []byte(`{"broken`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Pool.Exec(ctx, `INSERT INTO onboarding_events (onboarding_id, kind, cause, operation, raw)
+		VALUES ($1, 'altinn_call', 'reconciler', 'GET request/vendor/{id}', '{"id": "old"}')`, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := d.Events(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 4 || string(evs[1].Raw) != body || len(evs[2].Raw) != 0 || string(evs[3].Raw) != `{"id": "old"}` {
+		t.Fatalf("raw bodies: %q %q %q", evs[1].Raw, evs[2].Raw, evs[3].Raw)
 	}
 }
