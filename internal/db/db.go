@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 	"time"
 
@@ -236,12 +235,30 @@ func (d *DB) Tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return nil
 }
 
-var uuidText = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
 // IsUUID reports whether s is the textual form of a uuid, the form Postgres
 // accepts for the uuid columns (ids, Altinn request and system user ids), so
-// callers can refuse anything else before it reaches a query.
-func IsUUID(s string) bool { return uuidText.MatchString(s) }
+// callers can refuse anything else before it reaches a query: 8-4-4-4-12
+// hex digits, either case. A loop, not a regexp: the system-users page
+// asks it twice per system user (a regexp was 7% of its CPU at 200).
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 func isUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError
