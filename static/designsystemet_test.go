@@ -118,9 +118,9 @@ func TestHandlerServesSubdirectory(t *testing.T) {
 	}
 	for _, path := range []string{
 		Prefix + "000000000000/" + DesignsystemetCSS,
-		Prefix + hashes[DesignsystemetCSS] + "/designsystemet/../" + DesignsystemetCSS,
-		Prefix + hashes[DesignsystemetCSS] + "/designsystemet/",
-		Prefix + hashes[DesignsystemetCSS] + "/index.css",
+		Prefix + hashes()[DesignsystemetCSS] + "/designsystemet/../" + DesignsystemetCSS,
+		Prefix + hashes()[DesignsystemetCSS] + "/designsystemet/",
+		Prefix + hashes()[DesignsystemetCSS] + "/index.css",
 	} {
 		if rec := get(path); rec.Code != http.StatusNotFound {
 			t.Errorf("GET %s: %d, want 404", path, rec.Code)

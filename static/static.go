@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 )
 
 //go:embed *.css *.svg *.js designsystemet
@@ -24,7 +25,11 @@ const (
 	DesignsystemetTheme = "designsystemet/altinn.css"
 )
 
-var hashes = func() map[string]string {
+// hashes are the files' content hashes, worked out on first use (the
+// first page rendered or static file asked for): hashing reads every
+// embedded file, about 230 KB of the binary, which a service that has not
+// served a page yet need not have in memory.
+var hashes = sync.OnceValue(func() map[string]string {
 	m := map[string]string{}
 	_ = fs.WalkDir(files, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -39,14 +44,14 @@ var hashes = func() map[string]string {
 		return nil
 	})
 	return m
-}()
+})
 
 // Prefix is where static files are mounted.
 const Prefix = "/static/"
 
 // URL returns the cache-busting URL of an embedded file, e.g.
 // "/static/3f2a9c1b0d4e/style.css" or "/static/9b0c…/designsystemet/index.css".
-func URL(name string) string { return Prefix + hashes[name] + "/" + name }
+func URL(name string) string { return Prefix + hashes()[name] + "/" + name }
 
 // Handler serves URL(name) paths. A hash that does not match the file's
 // current content is a 404, so a stale page never gets a new file cached
@@ -55,7 +60,7 @@ func Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rest := strings.TrimPrefix(r.URL.Path, Prefix)
 		hash, name, ok := strings.Cut(rest, "/")
-		if !ok || hashes[name] == "" || hashes[name] != hash {
+		if want := hashes()[name]; !ok || want == "" || want != hash {
 			http.NotFound(w, r)
 			return
 		}

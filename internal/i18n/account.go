@@ -3,7 +3,9 @@ package i18n
 // The staff password pages (issue 12): a staff member changes their own
 // password, an admin resets another's with a one-time code, and the code's
 // page. Dashboard texts: bokmål and English (nynorsk reads bokmål).
-func init() {
+func init() { later(textsAccount) }
+
+func textsAccount() {
 	add(map[string]map[string]string{
 		"nb": {
 			"admin.account.nav":          "Endre passord",

@@ -1,7 +1,9 @@
 package i18n
 
 // The bulk campaign pages' texts.
-func init() {
+func init() { later(textsCampaigns) }
+
+func textsCampaigns() {
 	add(map[string]map[string]string{
 		"nb": {
 			"admin.nav.campaigns":              "Kampanjer",

@@ -2,7 +2,9 @@ package i18n
 
 // The change requests' texts: the customer's outcome page, the dashboard's
 // changes page and the change requests on an onboarding's detail page.
-func init() {
+func init() { later(textsChanges) }
+
+func textsChanges() {
 	add(map[string]map[string]string{
 		"nb": {
 			"change.heading":           "Endring av tilgangene",

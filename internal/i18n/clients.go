@@ -5,7 +5,9 @@ package i18n
 // progress of adding or removing them; and their lines on the dashboard's
 // timeline (admin.tl.clients.*, bokmål and English). Altinn's words:
 // systemtilgang, klient, klientadministrator, tilgangspakke.
-func init() {
+func init() { later(textsClients) }
+
+func textsClients() {
 	add(map[string]map[string]string{
 		"nb": {
 			"clients.start.heading": "Legg til klientene her",

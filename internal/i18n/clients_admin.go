@@ -3,7 +3,9 @@ package i18n
 // The dashboard's section on an agent onboarding's clients (issue 14, point
 // 3): counts by state and each client with who changed it and when.
 // Bokmål and English, as every dashboard text.
-func init() {
+func init() { later(textsClientsAdmin) }
+
+func textsClientsAdmin() {
 	add(map[string]map[string]string{
 		"nb": {
 			"admin.clients.heading":   "Klienter",

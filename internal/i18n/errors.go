@@ -4,7 +4,9 @@ package i18n
 // pages had no words for yet, and the words of an onboarding's real cause
 // on the status page and the dashboard (a request gone at Altinn is not a
 // refusal; a system user Altinn reports that byquery does not find yet).
-func init() {
+func init() { later(textsErrors) }
+
+func textsErrors() {
 	add(map[string]map[string]string{
 		"nb": {
 			"error.409":                    "Noe annet endret dette samtidig. Last siden på nytt for å se hvor det står nå.",

@@ -27,20 +27,20 @@ func TestEveryKeyInEveryLanguage(t *testing.T) {
 	t.Parallel()
 	for _, a := range []string{"nb", "en"} {
 		for _, b := range []string{"nb", "en"} {
-			for k := range messages[a] {
-				if _, ok := messages[b][k]; !ok {
+			for k := range messages()[a] {
+				if _, ok := messages()[b][k]; !ok {
 					t.Errorf("key %q is in %s but missing in %s", k, a, b)
 				}
 			}
 		}
 	}
 	customers := 0
-	for k := range messages["nb"] {
+	for k := range messages()["nb"] {
 		if !customerKey(k) {
 			continue
 		}
 		customers++
-		if _, ok := messages["nn"][k]; !ok {
+		if _, ok := messages()["nn"][k]; !ok {
 			t.Errorf("customer key %q is missing in nn", k)
 		}
 	}
@@ -48,8 +48,8 @@ func TestEveryKeyInEveryLanguage(t *testing.T) {
 		t.Errorf("only %d customer keys; is staffOnly too wide?", customers)
 	}
 	// A nynorsk text is for a key bokmål has too, and one a customer reads.
-	for k := range messages["nn"] {
-		if _, ok := messages["nb"][k]; !ok {
+	for k := range messages()["nn"] {
+		if _, ok := messages()["nb"][k]; !ok {
 			t.Errorf("key %q is in nn but missing in nb", k)
 		}
 		if !customerKey(k) {
@@ -85,7 +85,7 @@ func TestAltinnsTerms(t *testing.T) {
 		for _, w := range tt.words {
 			pats = append(pats, regexp.MustCompile(`(?i)(?:^|[^\pL])`+regexp.QuoteMeta(w)+`(?:$|[^\pL])`))
 		}
-		for k, s := range messages[tt.lang] {
+		for k, s := range messages()[tt.lang] {
 			if !customerKey(k) || exceptions[tt.lang+" "+k] != "" {
 				continue
 			}

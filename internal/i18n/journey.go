@@ -4,7 +4,9 @@ package i18n
 // system, "is this the right company?", the page for a number someone else
 // has an onboarding for, and what comes next in each state of the status
 // page. In Altinn's terms: systemtilgang, tilgangspakke, tilgangsstyrer.
-func init() {
+func init() { later(textsJourney) }
+
+func textsJourney() {
 	add(map[string]map[string]string{
 		"nb": {
 			"org.heading.agent":          "Hva er organisasjonsnummeret til regnskapsførerfirmaet ditt?",

@@ -2,7 +2,9 @@ package i18n
 
 // The layout's frame (views/layout.templ): the language switch's name for
 // screen readers.
-func init() {
+func init() { later(textsLayout) }
+
+func textsLayout() {
 	add(map[string]map[string]string{
 		"nb": {"lang.nav.label": "Språk"},
 		"nn": {"lang.nav.label": "Språk"},

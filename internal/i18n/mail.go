@@ -4,7 +4,9 @@ package i18n
 // reminders, the escalated message and the receipt, the opt-out page, and
 // the dashboard's mail page. %[1]s is the vendor, %[2]s the organisation,
 // %[3]s the product.
-func init() {
+func init() { later(textsMail) }
+
+func textsMail() {
 	add(map[string]map[string]string{
 		"nb": {
 			"mail.link.subject":         "%[1]s ber om systemtilgang for %[2]s i Altinn",

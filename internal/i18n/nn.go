@@ -4,7 +4,9 @@ package i18n
 // pages, the error pages, the hand-off's refusals), in Altinn's terms
 // (systemtilgang, tilgangspakke, tilgangsstyrar). The dashboard's texts
 // (staffOnly in the tests) have none: there nynorsk reads bokmål.
-func init() {
+func init() { later(textsNn) }
+
+func textsNn() {
 	add(map[string]map[string]string{
 		"nn": {
 			"app.title":  "Kople til Altinn",

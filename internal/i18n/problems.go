@@ -2,7 +2,9 @@ package i18n
 
 // The dashboard's Problems page (issue 12): what support should look at,
 // in one place. Staff only: bokmål and English.
-func init() {
+func init() { later(textsProblems) }
+
+func textsProblems() {
 	add(map[string]map[string]string{
 		"nb": {
 			"admin.nav.problems":               "Problemer",

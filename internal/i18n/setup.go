@@ -3,7 +3,9 @@ package i18n
 // The set-up checks (onboard doctor, the dashboard's Setup page, the
 // start-up log line) and the system register's diff: each check's name,
 // what it found and the fix, in words.
-func init() {
+func init() { later(textsSetup) }
+
+func textsSetup() {
 	add(map[string]map[string]string{
 		"en": {
 			"admin.nav.setup":   "Setup",

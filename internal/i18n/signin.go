@@ -9,7 +9,9 @@ import (
 // page's "try again in …", the admin's unlock on the staff page (dashboard
 // texts: bokmål and English), and the page for a form sent from another
 // site, which customers can see too (nb, nn, en).
-func init() {
+func init() { later(textsSignin) }
+
+func textsSignin() {
 	add(map[string]map[string]string{
 		"nb": {
 			"admin.signin.wait":         "For mange mislykkede forsøk. Prøv igjen om %s.",

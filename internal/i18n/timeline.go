@@ -7,7 +7,9 @@ package i18n
 // code and the latency stay on a second, technical line. Also the labels of
 // an audit entry's details and the copy button. Dashboard texts: bokmål and
 // English. In Altinn's words: systemtilgang.
-func init() {
+func init() { later(textsTimeline) }
+
+func textsTimeline() {
 	add(map[string]map[string]string{
 		"nb": {
 			// Who did it: the subject of a sentence (capitalised by the caller).

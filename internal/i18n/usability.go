@@ -3,7 +3,9 @@ package i18n
 // The texts of usability: whether Maskinporten issues a system-user token
 // for a connected customer (the detail page's section, the list filter, the
 // Test connection action, and what each Maskinporten code means).
-func init() {
+func init() { later(textsUsability) }
+
+func textsUsability() {
 	add(map[string]map[string]string{
 		"nb": {
 			"usability.heading":             "Kan systemet handle for kunden?",

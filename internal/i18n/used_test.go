@@ -41,7 +41,7 @@ func TestEveryUsedKeyExists(t *testing.T) {
 			// nb and en have every key; nynorsk falls back to bokmål
 			// (TestEveryKeyInEveryLanguage holds it to the customer keys).
 			for _, lang := range []string{Default, "en"} {
-				if _, ok := messages[lang][m[1]]; !ok {
+				if _, ok := messages()[lang][m[1]]; !ok {
 					t.Errorf("%s uses key %q, missing in %s", f, m[1], lang)
 				}
 			}

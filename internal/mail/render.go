@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
+	"sync"
 
 	"github.com/onboard-altinn/onboard/internal/domain"
 	"github.com/onboard-altinn/onboard/internal/i18n"
@@ -49,7 +50,13 @@ type Rendered struct {
 	Subject, Text, HTML string
 }
 
-var htmlBody = template.Must(template.New("mail").Parse(`<!DOCTYPE html>
+// htmlBody is parsed on first use (the first message rendered): a service
+// that sends no email need not have html/template's parser in its memory.
+var htmlBody = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("mail").Parse(htmlBodyText))
+})
+
+const htmlBodyText = `<!DOCTYPE html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{{.Subject}}</title></head>
 <body style="font-family: Arial, Helvetica, sans-serif; font-size: 16px; line-height: 1.5; color: #1e2b3c; max-width: 40em; margin: 0 auto; padding: 1em;">
 {{range .Paras}}<p>{{.}}</p>
@@ -59,7 +66,7 @@ var htmlBody = template.Must(template.New("mail").Parse(`<!DOCTYPE html>
 {{end}}<hr style="border: 0; border-top: 1px solid #d2d5d9;">
 <p style="font-size: 14px; color: #555;">{{.Why}}{{if .OptOutURL}} {{.OptOut}} <a href="{{.OptOutURL}}">{{.OptOutLink}}</a>{{end}}</p>
 </body></html>
-`))
+`
 
 // Render writes c's message in its language: plain text and simple HTML
 // (every value escaped; no images, no tracking).
@@ -119,7 +126,7 @@ func Render(c Content) (Rendered, error) {
 	}
 
 	var html bytes.Buffer
-	err := htmlBody.Execute(&html, map[string]any{
+	err := htmlBody().Execute(&html, map[string]any{
 		"Lang": c.Lang, "Subject": subject, "Paras": paras, "Link": template.URL(safeURL(link)), "Action": t("mail.action"),
 		"Support": support, "Why": why, "OptOut": t("mail.optout"), "OptOutLink": t("mail.optout.link"),
 		"OptOutURL": template.URL(safeURL(c.OptOutURL)),

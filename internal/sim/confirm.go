@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // confirmBase is the path of Altinn's confirm UI for system-user requests.
@@ -15,7 +16,11 @@ const confirmBase = "/accessmanagement/ui/systemuser"
 //go:embed confirm.html
 var confirmHTML string
 
-var pages = template.Must(template.New("pages").Parse(confirmHTML))
+// pages are parsed on first use: a service that talks to the real Altinn
+// never renders them, and html/template's parser need not be in its memory.
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("pages").Parse(confirmHTML))
+})
 
 // message is a text in Norwegian and English, with an optional Altinn code.
 type message struct {
@@ -191,7 +196,7 @@ func rightLabels(rights []Right) []string {
 // scripts at all, no framing, no caching.
 func renderPage(w http.ResponseWriter, status int, name string, data any) {
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+	if err := pages().ExecuteTemplate(&buf, name, data); err != nil {
 		http.Error(w, "sim: render page", http.StatusInternalServerError)
 		return
 	}

@@ -51,7 +51,10 @@ const (
 //go:embed idporten.html
 var idportenHTML string
 
-var idportenPages = template.Must(template.New("idporten").Parse(idportenHTML))
+// idportenPages are parsed on first use, as pages (confirm.go).
+var idportenPages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("idporten").Parse(idportenHTML))
+})
 
 // idportenState is the simulated ID-porten: its clients, the persons it can
 // log in, and the codes and refresh tokens it has issued. None of it is kept
@@ -518,7 +521,7 @@ func (s *Server) pickerView(a authzRequest, acr string) pickerView {
 // renderIDPortenPage renders one of ID-porten's pages, without scripts.
 func renderIDPortenPage(w http.ResponseWriter, status int, name string, data any) {
 	var buf strings.Builder
-	if err := idportenPages.ExecuteTemplate(&buf, name, data); err != nil {
+	if err := idportenPages().ExecuteTemplate(&buf, name, data); err != nil {
 		http.Error(w, "sim: render page", http.StatusInternalServerError)
 		return
 	}
