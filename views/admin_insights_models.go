@@ -68,6 +68,23 @@ type FunnelChartDay struct {
 	ConnectedY, ConnectedH     string
 }
 
+// FunnelDayWords is a chart day's date and numbers in words, for the bar's
+// title and the table's row.
+type FunnelDayWords struct {
+	Date, Started, Connected string
+}
+
+// Words puts each day's date and numbers in words once, for the two places
+// the page shows them (a two-year chart has 731 days).
+func (c FunnelChart) Words(lang string) []FunnelDayWords {
+	w := make([]FunnelDayWords, len(c.Days))
+	for i, d := range c.Days {
+		w[i] = FunnelDayWords{Date: DayLabel(lang, d.Date), Started: i18n.Number(lang, d.Started),
+			Connected: i18n.Number(lang, d.Connected)}
+	}
+	return w
+}
+
 // FunnelTick is a horizontal grid line with its value.
 type FunnelTick struct {
 	Value int

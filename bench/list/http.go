@@ -291,6 +291,7 @@ func (b *bench) http(ctx context.Context, benchURL string) error {
 		{"funnel: default (30 days to today)", fixed("/admin/funnel")},
 		{"funnel: 30 days to the seed's end", fixed("/admin/funnel?from=" + seedEnd.AddDate(0, 0, -30).Format(time.DateOnly) + "&to=" + last)},
 		{"funnel: 12 months", fixed("/admin/funnel?" + year)},
+		{"funnel: 2 years (the longest)", fixed("/admin/funnel?from=" + seedEnd.AddDate(-2, 0, 0).Format(time.DateOnly) + "&to=" + last)},
 		{"problems", fixed("/admin/problems")},
 		{"system users (" + strconv.Itoa(b.cfg.systemUsers) + " in Altinn)", fixed("/admin/systemusers")},
 	}
