@@ -26,7 +26,7 @@ type ProblemSection struct {
 	Heading, Lead string
 	Empty         string // said when there are none
 	Count         int
-	More          string // "the newest 20 of 250", when not all are listed
+	More          string // "the first 20 of 250", when not all are listed
 	// All ("Show all 250") links to AllURL, where they all are: the
 	// onboarding list's filter, or the section's own view.
 	All, AllURL string

@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -50,6 +51,11 @@ func TestProblemsShowAll(t *testing.T) {
 	for section, want := range map[string]int{"stuck": nStuck, "failed": nFailed} {
 		if n, rows := countOf(t, p, "problems-"+section), len(problemRows(t, p, section)); n != want || rows != 20 {
 			t.Errorf("%s: count %d and %d rows, want %d and 20", section, n, rows, want)
+		}
+	}
+	for _, words := range []string{"Viser de første 20 av 110.", ">Vis alle 110<", ">Vis alle 25<"} {
+		if !strings.Contains(p.body, words) {
+			t.Errorf("the page does not say %q", words)
 		}
 	}
 	if got := problemLink(p, "all-failed"); got != "/admin/onboardings?status=failed" {
