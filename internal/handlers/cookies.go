@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -28,6 +29,19 @@ const (
 // signed with the session key, so any instance can check it and nobody can
 // add a reference they only saw in a link.
 func (h *Handler) flowRefs(c echo.Context) []string {
+	raw := h.flowPayload(c)
+	if raw == nil {
+		return nil
+	}
+	return strings.Split(string(raw), " ")
+}
+
+// flowPayload is the flow cookie's references as it holds them, one space
+// between each, once its signature is checked; nil for none, or for a
+// cookie nobody signed. (ownsFlow and addFlow look through it without
+// splitting it: a browser that started many onboardings, an accountant's,
+// holds up to maxFlows.)
+func (h *Handler) flowPayload(c echo.Context) []byte {
 	ck, err := c.Cookie(flowCookie)
 	if err != nil {
 		return nil
@@ -45,23 +59,48 @@ func (h *Handler) flowRefs(c echo.Context) []string {
 	if err != nil || len(raw) == 0 {
 		return nil
 	}
-	return strings.Split(string(raw), " ")
+	return raw
+}
+
+// hasFlowRef says whether ref is one of the references in raw (a
+// flowPayload): slices.Contains(strings.Split(raw, " "), ref) without the
+// split.
+func hasFlowRef(raw []byte, ref string) bool {
+	if raw == nil {
+		return false
+	}
+	for {
+		i := bytes.IndexByte(raw, ' ')
+		if i < 0 {
+			return string(raw) == ref
+		}
+		if string(raw[:i]) == ref {
+			return true
+		}
+		raw = raw[i+1:]
+	}
 }
 
 func (h *Handler) ownsFlow(c echo.Context, ref string) bool {
-	return slices.Contains(h.flowRefs(c), ref)
+	return hasFlowRef(h.flowPayload(c), ref)
 }
 
 func (h *Handler) addFlow(c echo.Context, ref string) {
-	refs := h.flowRefs(c)
-	if slices.Contains(refs, ref) {
+	raw := h.flowPayload(c)
+	if hasFlowRef(raw, ref) {
 		return
 	}
-	refs = append(refs, ref)
-	if len(refs) > maxFlows {
-		refs = refs[len(refs)-maxFlows:]
+	// The newest maxFlows: the last maxFlows-1 held, and ref.
+	if raw != nil {
+		for n := bytes.Count(raw, []byte{' '}) + 1; n > maxFlows-1; n-- {
+			raw = raw[bytes.IndexByte(raw, ' ')+1:]
+		}
 	}
-	payload := base64.RawURLEncoding.EncodeToString([]byte(strings.Join(refs, " ")))
+	b := make([]byte, 0, len(raw)+1+len(ref))
+	if raw != nil {
+		b = append(append(b, raw...), ' ')
+	}
+	payload := base64.RawURLEncoding.EncodeToString(append(b, ref...))
 	c.SetCookie(&http.Cookie{
 		Name: flowCookie, Value: payload + "." + base64.RawURLEncoding.EncodeToString(h.sign(payload)),
 		Path: "/", MaxAge: 60 * 60 * 24 * 30, HttpOnly: true, Secure: !h.Dev, SameSite: http.SameSiteLaxMode,
