@@ -27,18 +27,20 @@ func (d *DB) CampaignReach(ctx context.Context, c *Campaign) (CampaignReach, err
 	if c.StartedAt == nil {
 		return r, nil
 	}
-	reached, to := domain.EventStatus, string(domain.StatusConnected)
+	// A status change is a status event, or a call's row that carries it
+	// (db.carriesStatus).
+	reached, to := []string{domain.EventStatus, domain.EventAltinnCall}, string(domain.StatusConnected)
 	if c.Kind == CampaignChange {
-		reached, to = domain.EventChange, string(domain.ChangeAccepted)
+		reached, to = []string{domain.EventChange}, string(domain.ChangeAccepted)
 	}
 	err := d.Pool.QueryRow(ctx, `
 		SELECT count(DISTINCT e.onboarding_id) FILTER (WHERE e.kind = $3),
 		       count(*) FILTER (WHERE e.kind = $3),
-		       count(DISTINCT e.onboarding_id) FILTER (WHERE e.kind = $6 AND e.to_status = $7)
+		       count(DISTINCT e.onboarding_id) FILTER (WHERE e.kind = ANY($6) AND e.to_status = $7)
 		FROM campaign_items i JOIN onboarding_events e ON e.onboarding_id = i.onboarding_id
 		WHERE i.campaign_id = $1 AND i.state <> 'invalid' AND e.at >= $2
 		  AND ((e.kind = $3 AND e.operation = $4 AND e.to_status = ANY($5))
-		       OR (e.kind = $6 AND e.to_status = $7))`,
+		       OR (e.kind = ANY($6) AND e.to_status = $7))`,
 		c.ID, *c.StartedAt, domain.EventMail, domain.MailReminder, []string{domain.MailSent, domain.MailOutbox},
 		reached, to).Scan(&r.Reminded, &r.Reminders, &r.Connected)
 	if err != nil {

@@ -100,6 +100,48 @@ func latencyOrNull(e domain.Event) any {
 	return e.LatencyMS
 }
 
+// carriesStatus says whether the row of call, an Altinn call, can hold st,
+// the status change that comes right after it in the same save, and so
+// save an events row (the wizard's submit writes its call and its change
+// from requesting to pending this way). A row of kind altinn_call with
+// from_status and to_status set is both events: Events gives them back as
+// two, the call and then the change, and a query for status changes
+// (CampaignReach) looks at both kinds. It can when they say the same
+// thing about who and why: the same cause, actor and message (a failure's
+// words, or none), and the call has no status of its own.
+func carriesStatus(call, st domain.Event) bool {
+	return call.Kind == domain.EventAltinnCall && st.Kind == domain.EventStatus &&
+		call.FromStatus == "" && call.ToStatus == "" &&
+		call.Cause == st.Cause && call.Actor == st.Actor && call.Message == st.Message
+}
+
+// splitCarried gives back the events of rows that carry a status change
+// (carriesStatus) as the two events they are: the call, then the change,
+// with the same id and time.
+func splitCarried(evs []domain.Event) []domain.Event {
+	n := 0
+	for _, e := range evs {
+		if e.Kind == domain.EventAltinnCall && e.ToStatus != "" {
+			n++
+		}
+	}
+	if n == 0 {
+		return evs
+	}
+	out := make([]domain.Event, 0, len(evs)+n)
+	for _, e := range evs {
+		if e.Kind != domain.EventAltinnCall || e.ToStatus == "" {
+			out = append(out, e)
+			continue
+		}
+		st := domain.Event{ID: e.ID, OnboardingID: e.OnboardingID, At: e.At, Kind: domain.EventStatus,
+			Cause: e.Cause, Actor: e.Actor, FromStatus: e.FromStatus, ToStatus: e.ToStatus, Message: e.Message}
+		e.FromStatus, e.ToStatus = "", ""
+		out = append(out, e, st)
+	}
+	return out
+}
+
 // Events returns an onboarding's history, oldest first.
 func (d *DB) Events(ctx context.Context, onboardingID string) ([]domain.Event, error) {
 	rows, err := d.Pool.Query(ctx, `
@@ -116,5 +158,5 @@ func (d *DB) Events(ctx context.Context, onboardingID string) ([]domain.Event, e
 	if err != nil {
 		return nil, fmt.Errorf("db: events: %w", err)
 	}
-	return evs, nil
+	return splitCarried(evs), nil
 }

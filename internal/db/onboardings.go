@@ -239,8 +239,17 @@ func saveOnboarding(ctx context.Context, q Querier, o *domain.Onboarding, prevSt
 		if o.ErrorMessage != nil {
 			msg = *o.ErrorMessage
 		}
-		all = append(all[:len(all):len(all)], domain.Event{Kind: domain.EventStatus, Cause: cause, Actor: actor,
-			FromStatus: string(prevStatus), ToStatus: string(o.Status), Message: msg})
+		st := domain.Event{Kind: domain.EventStatus, Cause: cause, Actor: actor,
+			FromStatus: string(prevStatus), ToStatus: string(o.Status), Message: msg}
+		if n := len(all); n > 0 && carriesStatus(all[n-1], st) {
+			// The call that moved the status keeps the change in its row
+			// (see carriesStatus): one events row fewer, the same events.
+			call := all[n-1]
+			call.FromStatus, call.ToStatus = st.FromStatus, st.ToStatus
+			all = append(all[:n-1:n-1], call)
+		} else {
+			all = append(all[:len(all):len(all)], st)
+		}
 	}
 	args = eventArgs(all, args)
 	row := q.QueryRow(ctx, cachedSQL(saveSQLKey(len(all)), func() string { return saveSQL(len(all)) }), args...)

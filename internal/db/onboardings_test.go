@@ -65,9 +65,39 @@ func TestSaveOnboardingEventsInOneStatement(t *testing.T) {
 	if evs[0].LatencyMS != 0 || evs[3].LatencyMS != 0 {
 		t.Fatalf("only calls have a latency: %+v %+v", evs[0], evs[3])
 	}
+	// The status change is kept in the row of the call that made it (the
+	// same cause, actor and words): three rows, the same four events.
+	var rows int
+	if err := d.Pool.QueryRow(ctx, `SELECT count(*) FROM onboarding_events WHERE onboarding_id = $1`, o.ID).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 3 || evs[2].FromStatus != "" || evs[2].ToStatus != "" || evs[3].Operation != "" || len(evs[3].Raw) != 0 ||
+		evs[3].HTTPStatus != 0 || evs[3].Cause != domain.CauseCustomer || !evs[3].At.Equal(evs[2].At) {
+		t.Fatalf("%d rows; call %+v, status %+v", rows, evs[2], evs[3])
+	}
+	// A change whose words differ from the call's is a row of its own.
+	failed := domain.Event{Kind: domain.EventAltinnCall, Cause: domain.CauseReconciler, Operation: "GET request/vendor/{id}",
+		HTTPStatus: 404, Message: "not found"}
+	o.Status = domain.StatusFailed
+	gone1, msg := "gone", "the request no longer exists at Altinn"
+	o.ErrorCode, o.ErrorMessage = &gone1, &msg
+	if err := d.SaveOnboarding(ctx, o, domain.StatusPending, domain.CauseReconciler, "", failed); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Pool.QueryRow(ctx, `SELECT count(*) FROM onboarding_events WHERE onboarding_id = $1`, o.ID).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	evs, err = d.Events(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := evs[len(evs)-1]; rows != 5 || len(evs) != 6 || last.Kind != domain.EventStatus || last.Message != msg ||
+		evs[4].Message != "not found" || evs[4].ToStatus != "" {
+		t.Fatalf("%d rows, events %+v", rows, evs)
+	}
 	// A save without events and without a status change writes the row alone.
 	o.Escalated = true
-	if err := d.SaveOnboarding(ctx, o, domain.StatusPending, domain.CauseCustomer, ""); err != nil {
+	if err := d.SaveOnboarding(ctx, o, o.Status, domain.CauseCustomer, ""); err != nil {
 		t.Fatal(err)
 	}
 	if again, _ := d.Events(ctx, o.ID); len(again) != len(evs) {
