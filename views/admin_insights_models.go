@@ -1,9 +1,13 @@
 package views
 
 import (
+	"context"
+	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"github.com/onboard-altinn/onboard/internal/i18n"
 )
@@ -253,4 +257,58 @@ func DayLabel(lang, iso string) string {
 		return iso
 	}
 	return i18n.Date(lang, d)
+}
+
+// funnelChartBars writes the chart's bars, a group a day, and
+// funnelChartRows the numbers table's rows, as the template would: written
+// in Go because templ's expressions each go through fmt, and a two-year
+// chart has 731 days twice over (2.4 ms a page in the template, most of
+// the page).
+func funnelChartBars(p AdminPage, c FunnelChart, words []FunnelDayWords) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		var b []byte
+		for i, d := range c.Days {
+			b = b[:0]
+			if i == 0 {
+				b = append(b, ' ') // the template's space between the legend and the bars
+			}
+			b = appendAll(b, `<g data-testid="chart-day" data-date="`, templ.EscapeString(d.Date), `"><title>`,
+				templ.EscapeString(p.T("admin.funnel.chart.day", words[i].Date, words[i].Started, words[i].Connected)), `</title>`)
+			b = appendBar(b, d.StartedX, d.StartedY, d.BarW, d.StartedH, "#0b5fa5")
+			b = append(b, ' ')
+			b = appendBar(b, d.ConnectedX, d.ConnectedY, d.BarW, d.ConnectedH, "#10652c")
+			b = append(b, "</g> "...)
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func appendBar(b []byte, x, y, width, height, fill string) []byte {
+	return appendAll(b, `<rect x="`, templ.EscapeString(x), `" y="`, templ.EscapeString(y), `" width="`,
+		templ.EscapeString(width), `" height="`, templ.EscapeString(height), `" fill="`, fill, `"></rect>`)
+}
+
+func appendAll(b []byte, ss ...string) []byte {
+	for _, s := range ss {
+		b = append(b, s...)
+	}
+	return b
+}
+
+func funnelChartRows(c FunnelChart, words []FunnelDayWords) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		var b []byte
+		for i, d := range c.Days {
+			b = appendAll(b[:0], `<tr data-date="`, templ.EscapeString(d.Date), `"><th scope="row">`,
+				templ.EscapeString(words[i].Date), `</th><td class="num">`, templ.EscapeString(words[i].Started),
+				`</td><td class="num">`, templ.EscapeString(words[i].Connected), `</td></tr>`)
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
