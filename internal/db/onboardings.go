@@ -191,8 +191,9 @@ func (d *DB) SaveOnboarding(ctx context.Context, o *domain.Onboarding, prevStatu
 	// What the UPDATE returns is kept only if the transaction commits: a
 	// rolled-back save leaves o as it was read.
 	updatedAt, version, statusAt := o.UpdatedAt, o.Version, o.StatusAt
-	// One statement (the row and its events): no transaction needed.
-	_, err := SaveOnboardingTx(ctx, d.Pool, o, prevStatus, cause, actor, events...)
+	// One statement (the row and its events): no transaction needed. It
+	// does not read usable as it was (nobody here asks).
+	err := saveErr(saveOnboarding(ctx, d.Pool, o, prevStatus, cause, actor, nil, events))
 	if err != nil {
 		o.UpdatedAt, o.Version, o.StatusAt = updatedAt, version, statusAt
 	}
@@ -213,14 +214,23 @@ func (d *DB) SaveOnboarding(ctx context.Context, o *domain.Onboarding, prevStatu
 // it in the same transaction. A caller whose transaction does not commit
 // restores those fields itself.
 func SaveOnboardingTx(ctx context.Context, q Querier, o *domain.Onboarding, prevStatus domain.Status, cause domain.Cause, actor string, events ...domain.Event) (prevUsable *bool, err error) {
-	err = saveOnboarding(ctx, q, o, prevStatus, cause, actor, &prevUsable, events)
-	if isUniqueViolation(err) {
-		return nil, ErrConflict
-	}
+	err = saveErr(saveOnboarding(ctx, q, o, prevStatus, cause, actor, &prevUsable, events))
 	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrStale) {
-		return nil, fmt.Errorf("db: save onboarding: %w", err)
+		return nil, err
 	}
 	return prevUsable, err
+}
+
+// saveErr is saveOnboarding's error as SaveOnboarding and SaveOnboardingTx
+// return it.
+func saveErr(err error) error {
+	if isUniqueViolation(err) {
+		return ErrConflict
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrStale) {
+		return fmt.Errorf("db: save onboarding: %w", err)
+	}
+	return err
 }
 
 func saveOnboarding(ctx context.Context, q Querier, o *domain.Onboarding, prevStatus domain.Status, cause domain.Cause, actor string, prevUsable **bool, events []domain.Event) error {
@@ -252,8 +262,15 @@ func saveOnboarding(ctx context.Context, q Querier, o *domain.Onboarding, prevSt
 		}
 	}
 	args = eventArgs(all, args)
-	row := q.QueryRow(ctx, cachedSQL(saveSQLKey(len(all)), func() string { return saveSQL(len(all)) }), args...)
-	if err := row.Scan(&o.UpdatedAt, &o.Version, &o.StatusAt, prevUsable); err != nil {
+	// Usable as it was is read (a self-join) only for a caller that asks
+	// for it (prevUsable not nil).
+	key := saveSQLKey{events: len(all), before: prevUsable != nil}
+	row := q.QueryRow(ctx, cachedSQL(key, func() string { return saveSQL(key) }), args...)
+	dest := []any{&o.UpdatedAt, &o.Version, &o.StatusAt}
+	if prevUsable != nil {
+		dest = append(dest, prevUsable)
+	}
+	if err := row.Scan(dest...); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			var exists bool
 			if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM onboardings WHERE id = $1)`, o.ID).Scan(&exists); err != nil {
@@ -269,15 +286,26 @@ func saveOnboarding(ctx context.Context, q Querier, o *domain.Onboarding, prevSt
 	return nil
 }
 
-// saveSQLKey names saveSQL(events) among the cached statements.
-type saveSQLKey int
+// saveSQLKey names a saveSQL statement among the cached statements: its
+// number of events rows, and whether it reads usable as it was.
+type saveSQLKey struct {
+	events int
+	before bool
+}
 
-// saveSQL is saveOnboarding's statement with events rows after its 21
-// parameters.
-func saveSQL(events int) string {
+// saveSQL is saveOnboarding's statement with k.events events rows after
+// its 21 parameters; with k.before it also returns usable as it was before
+// the save.
+func saveSQL(k saveSQLKey) string {
 	withEvents := ""
-	if events > 0 {
-		withEvents = `, e AS (` + eventsInsertSQL("u", events, 21) + `)`
+	if k.events > 0 {
+		withEvents = `, e AS (` + eventsInsertSQL("u", k.events, 21) + `)`
+	}
+	from, returning, sel := "", "", "SELECT updated_at, version, status_at FROM u"
+	if k.before {
+		from = `
+			FROM (SELECT usable FROM onboardings WHERE id = $1) AS before`
+		returning, sel = ", before.usable", "SELECT updated_at, version, status_at, usable FROM u"
 	}
 	return `
 		WITH u AS (
@@ -287,12 +315,11 @@ func saveSQL(events int) string {
 				granted_rights = $13, granted_packages = $14,
 				usable = $15, usable_since = $16, usable_checked_at = $17, usable_outcome = $18, usable_ok_at = $19,
 				usable_code = $20, usable_message = $21,
-				updated_at = now(), version = onboardings.version + 1
-			FROM (SELECT usable FROM onboardings WHERE id = $1) AS before
+				updated_at = now(), version = onboardings.version + 1` + from + `
 			WHERE onboardings.id = $1 AND onboardings.version = $11
-			RETURNING onboardings.id, onboardings.updated_at, onboardings.version, onboardings.status_at, before.usable
+			RETURNING onboardings.id, onboardings.updated_at, onboardings.version, onboardings.status_at` + returning + `
 		)` + withEvents + `
-		SELECT updated_at, version, status_at, usable FROM u`
+		` + sel
 }
 
 // scanOnboardingAddr is scanOnboarding (list.go: by position, no matching

@@ -749,8 +749,9 @@ func (s *Service) write(ctx context.Context, last bool, o *domain.Onboarding, pr
 	var err error
 	if audit == nil && !s.outboxStores() {
 		// Nothing goes out with the change: the row and its events are
-		// one statement, atomic by itself.
-		_, err = db.SaveOnboardingTx(sctx, s.DB.Pool, o, prev, cause, actor, events...)
+		// one statement, atomic by itself (and usable as it was, which
+		// only a usability webhook needs, is not read).
+		err = s.DB.SaveOnboarding(sctx, o, prev, cause, actor, events...)
 	} else {
 		err = s.DB.Tx(sctx, func(tx pgx.Tx) error {
 			prevUsable, err := db.SaveOnboardingTx(sctx, tx, o, prev, cause, actor, events...)
