@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // The funnel's summary (migrations/00023_funnel_counts.sql): funnel_counts,
@@ -143,10 +145,19 @@ func (d *DB) funnelSummary(ctx context.Context, f *Funnel, from, to time.Time) e
 	var days []time.Time
 	var started, connected []int64
 	var median, p90 *int64
-	err := d.Pool.QueryRow(ctx, funnelSummarySQL, from.Format(time.DateOnly), to.Format(time.DateOnly), lvls, blks).Scan(
-		&days, &started, &connected, &f.Started, &f.Sent, &f.Returned, &f.Accepted, &f.Connected,
-		&f.Rejected, &f.Expired, &f.Imported, &median, &p90)
-	if err != nil {
+	// One round trip: a batch runs as one implicit transaction, so the
+	// setting is this statement's alone. A generic plan: Postgres would
+	// otherwise plan the statement again at every call (its custom plans
+	// look cheaper than the generic one, and are the same), which took
+	// about as long as running it (EXPLAIN: 0.8-1 ms planning, 0.7 ms
+	// running, loaded).
+	b := &pgx.Batch{}
+	b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`)
+	b.Queue(funnelSummarySQL, from.Format(time.DateOnly), to.Format(time.DateOnly), lvls, blks).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&days, &started, &connected, &f.Started, &f.Sent, &f.Returned, &f.Accepted, &f.Connected,
+			&f.Rejected, &f.Expired, &f.Imported, &median, &p90)
+	})
+	if err := d.Pool.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
 	for j, day := range days {
