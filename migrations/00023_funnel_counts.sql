@@ -26,7 +26,11 @@ BEGIN
         UPDATE onboardings SET returned = true WHERE id = NEW.onboarding_id AND NOT returned;
     ELSIF TG_OP = 'TRUNCATE' THEN
         UPDATE onboardings SET returned = false WHERE returned;
-    ELSE -- a return event deleted or changed: look again
+    ELSE -- a return event deleted or changed: look again. (The service
+         -- never deletes or changes one, but by deleting its onboarding.
+         -- A delete meeting another transaction's insert of a return event
+         -- for the same onboarding could, under READ COMMITTED, leave the
+         -- flag false beside that event.)
         UPDATE onboardings o SET returned = EXISTS (SELECT 1 FROM onboarding_events e
                                                     WHERE e.onboarding_id = o.id AND e.kind = 'return')
         WHERE o.id = OLD.onboarding_id OR o.id = NEW.onboarding_id;

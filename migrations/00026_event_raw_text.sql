@@ -36,7 +36,34 @@ ALTER TABLE onboarding_events ADD CONSTRAINT onboarding_events_cause_check
 ALTER TABLE onboarding_events DROP CONSTRAINT IF EXISTS onboarding_events_kind_check;
 ALTER TABLE onboarding_events ADD CONSTRAINT onboarding_events_kind_check
     CHECK (kind IN ('created', 'altinn_call', 'status', 'return', 'staff', 'error', 'change', 'usability', 'mail', 'clients')) NOT VALID;
--- The bodies written as text go back into raw (they are JSON: the service
--- keeps no other).
-UPDATE onboarding_events SET raw = raw_text::jsonb WHERE raw_text IS NOT NULL AND raw IS NULL;
+-- The bodies written as text go back into raw. They are JSON (the service
+-- keeps no other), but jsonb refuses some JSON that text keeps (\u0000, a
+-- lone surrogate such as \ud800): if the one UPDATE fails on such a body,
+-- each is converted on its own, and one jsonb refuses is kept as a JSON
+-- string of its text.
+-- +goose StatementBegin
+DO $$
+DECLARE
+    r record;
+BEGIN
+    UPDATE onboarding_events SET raw = raw_text::jsonb WHERE raw_text IS NOT NULL AND raw IS NULL;
+EXCEPTION WHEN others THEN
+    FOR r IN SELECT id, raw_text FROM onboarding_events WHERE raw_text IS NOT NULL AND raw IS NULL LOOP
+        BEGIN
+            UPDATE onboarding_events SET raw = r.raw_text::jsonb WHERE id = r.id;
+        EXCEPTION WHEN others THEN
+            UPDATE onboarding_events SET raw = to_jsonb(r.raw_text) WHERE id = r.id;
+        END;
+    END LOOP;
+END
+$$;
+-- +goose StatementEnd
 ALTER TABLE onboarding_events DROP COLUMN raw_text;
+-- The code before this stored every status change in a row of its own:
+-- a change kept in its Altinn call's row (db/events.go carriesStatus)
+-- becomes one again, at the call's time (after it in id order), and the
+-- call's row keeps only the call.
+INSERT INTO onboarding_events (onboarding_id, at, kind, cause, actor, from_status, to_status, message)
+SELECT onboarding_id, at, 'status', cause, actor, from_status, to_status, message
+FROM onboarding_events WHERE kind = 'altinn_call' AND to_status IS NOT NULL ORDER BY id;
+UPDATE onboarding_events SET from_status = NULL, to_status = NULL WHERE kind = 'altinn_call' AND to_status IS NOT NULL;

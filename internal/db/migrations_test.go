@@ -63,3 +63,51 @@ func TestMigrationsDownAndUpAgain(t *testing.T) {
 		t.Errorf("%d of the 3 tables back (%v)", tables, err)
 	}
 }
+
+// TestEventsDownFrom26: 00026's Down puts the raw answers kept as text back
+// into jsonb, a body jsonb refuses (\u0000) as a JSON string rather than
+// failing the whole Down, and gives a status change kept in its Altinn
+// call's row (db/events.go carriesStatus) its own row again, as the code
+// before it expects.
+func TestEventsDownFrom26(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	o, err := d.CreateOnboarding(ctx, newOnboarding("down-ref-0000001", "310000019"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Pool.Exec(ctx, `INSERT INTO onboarding_events (onboarding_id, kind, cause, operation, raw_text) VALUES
+		($1, 'altinn_call', 'reconciler', 'good', '{"a": 1}'), ($1, 'altinn_call', 'reconciler', 'nul', '{"a": "\u0000"}')`, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Pool.Exec(ctx, `INSERT INTO onboarding_events (onboarding_id, kind, cause, operation, from_status, to_status)
+		VALUES ($1, 'altinn_call', 'customer', 'create', 'requesting', 'pending')`, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	sqlDB := stdlib.OpenDBFromPool(d.Pool)
+	defer sqlDB.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 25); err != nil {
+		t.Fatalf("down to 25: %v", err)
+	}
+	for op, want := range map[string]string{"good": `{"a": 1}`, "nul": `"{\"a\": \"\\u0000\"}"`} {
+		var raw string
+		if err := sqlDB.QueryRowContext(ctx, `SELECT raw::text FROM onboarding_events WHERE onboarding_id = $1 AND operation = $2`,
+			o.ID, op).Scan(&raw); err != nil || raw != want {
+			t.Errorf("%s: raw after Down = %s (%v), want %s", op, raw, err, want)
+		}
+	}
+	var calls, changes int
+	if err := sqlDB.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE kind = 'altinn_call' AND operation = 'create' AND to_status IS NULL),
+		count(*) FILTER (WHERE kind = 'status' AND from_status = 'requesting' AND to_status = 'pending' AND cause = 'customer')
+		FROM onboarding_events WHERE onboarding_id = $1`, o.ID).Scan(&calls, &changes); err != nil || calls != 1 || changes != 1 {
+		t.Errorf("after Down: %d plain calls, %d status rows (%v), want 1 and 1", calls, changes, err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+}

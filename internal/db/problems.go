@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -133,37 +134,52 @@ func (d *DB) Problems(ctx context.Context, pq ProblemQuery) (*Problems, error) {
 	// share its implicit transaction the same way.)
 	p := &Problems{}
 	b := &pgx.Batch{}
+	page := problemPage{limit: pq.Limit, offset: pq.Offset, params: pq.Section != ""}
 	if want(SectionWebhooks) {
-		problemWebhooks(b, pq.Limit, pq.Offset, p)
+		problemWebhooks(b, page, p)
 	}
 	// Both counts are the summary's (migrations/00021): connected with
 	// usable false, and failed, over all years.
 	if want(SectionNotUsable) {
 		problemOnboardings(b, "not usable", `o.status = 'connected' AND o.usable = false`, `o.usable_since DESC NULLS LAST, o.id`,
-			`status = 'connected' AND usable = 0`, pq.Limit, pq.Offset, &p.NotUsable, &p.NotUsableCount)
+			`status = 'connected' AND usable = 0`, page, &p.NotUsable, &p.NotUsableCount)
 	}
 	if want(SectionFailed) {
 		problemOnboardings(b, "failed", `o.status = 'failed'`, `o.status_at DESC, o.id`,
-			`status = 'failed'`, pq.Limit, pq.Offset, &p.Failed, &p.FailedCount)
+			`status = 'failed'`, page, &p.Failed, &p.FailedCount)
 	}
 	// The stuck count, the one statement that reads many rows (the
 	// pending past Altinn's lifetime), goes on a second connection at the
 	// same time: the page waits for the slower of the two, not for both.
 	stuck := &pgx.Batch{}
 	if want(SectionStuck) {
-		problemStuck(b, stuck, pq, p)
+		problemStuck(b, stuck, pq, page, p)
 	}
 	if want(SectionMail) {
-		problemMail(b, pq.Limit, pq.Offset, p)
+		problemMail(b, page, p)
 	}
+	// A panic there goes on in this goroutine, where the server's
+	// recovery catches it, rather than ending the process.
 	stuckErr := make(chan error, 1)
+	var stuckPanic any
 	if stuck.Len() > 0 {
-		go func() { stuckErr <- d.Pool.SendBatch(ctx, stuck).Close() }()
+		go func() {
+			err := errors.New("stuck count: panic")
+			defer func() {
+				stuckPanic = recover()
+				stuckErr <- err
+			}()
+			err = d.Pool.SendBatch(ctx, stuck).Close()
+		}()
 	} else {
 		stuckErr <- nil
 	}
 	err := d.Pool.SendBatch(ctx, b).Close()
-	if serr := <-stuckErr; err == nil {
+	serr := <-stuckErr
+	if stuckPanic != nil {
+		panic(stuckPanic)
+	}
+	if err == nil {
 		err = serr
 	}
 	if err != nil {
@@ -180,9 +196,44 @@ func section(name string, err error) error {
 	return nil
 }
 
+// problemPage is the LIMIT and OFFSET of a section's rows. The triage view
+// (every section, its first rows) writes them into the statements' text,
+// which is then the same on every view, so each connection plans it once
+// and keeps the plan. A section's own pages pass them as parameters
+// (params): written in, every page would be a statement of its own that
+// pgx prepares and Postgres keeps a plan of on every connection (200-665 KB
+// each), as many pages as a visitor asks for.
+type problemPage struct {
+	limit, offset int
+	params        bool
+}
+
+// first is the first offset+limit rows, from the start: what each stuck
+// arm reads for the page.
+func (pg problemPage) first() problemPage {
+	return problemPage{limit: pg.offset + pg.limit, params: pg.params}
+}
+
+// clause is the statement's LIMIT and OFFSET, as parameters $n and $n+1
+// when pg.params.
+func (pg problemPage) clause(n int) string {
+	if pg.params {
+		return fmt.Sprintf(` LIMIT $%d OFFSET $%d`, n, n+1)
+	}
+	return fmt.Sprintf(` LIMIT %d OFFSET %d`, pg.limit, pg.offset)
+}
+
+// args are the parameters of clause: none unless pg.params.
+func (pg problemPage) args() []any {
+	if pg.params {
+		return []any{pg.limit, pg.offset}
+	}
+	return nil
+}
+
 const problemWebhookWhere = ` WHERE (d.status = 'failed' OR (d.status = 'pending' AND d.last_error IS NOT NULL))`
 
-func problemWebhooks(b *pgx.Batch, limit, offset int, p *Problems) {
+func problemWebhooks(b *pgx.Batch, page problemPage, p *Problems) {
 	b.Queue(`SELECT count(*) FROM webhook_deliveries d` + problemWebhookWhere).QueryRow(func(row pgx.Row) error {
 		return section("webhooks", row.Scan(&p.WebhookCount))
 	})
@@ -190,8 +241,8 @@ func problemWebhooks(b *pgx.Batch, limit, offset int, p *Problems) {
 		SELECT d.id, d.event_id, e.onboarding_id, e.type, e.payload, e.created_at AS event_created_at, d.url,
 			d.status, d.attempts, d.retry_since, d.next_attempt_at, d.last_attempt_at, d.last_status_code,
 			d.last_error, d.delivered_at, o.org_no, o.org_name, o.product
-		FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id JOIN onboardings o ON o.id = e.onboarding_id` +
-		problemWebhookWhere + ` ORDER BY d.last_attempt_at DESC NULLS LAST, d.id DESC` + fmt.Sprintf(` LIMIT %d OFFSET %d`, limit, offset)).Query(func(rows pgx.Rows) error {
+		FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id JOIN onboardings o ON o.id = e.onboarding_id`+
+		problemWebhookWhere+` ORDER BY d.last_attempt_at DESC NULLS LAST, d.id DESC`+page.clause(1), page.args()...).Query(func(rows pgx.Rows) error {
 		var err error
 		p.Webhooks, err = pgx.CollectRows(rows, pgx.RowToStructByName[ProblemWebhook])
 		return section("webhooks", err)
@@ -200,14 +251,14 @@ func problemWebhooks(b *pgx.Batch, limit, offset int, p *Problems) {
 
 // problemOnboardings counts the onboardings where holds, from the summary
 // rows where summaryWhere holds (migrations/00021: the same onboardings),
-// and reads limit of them in order from offset on.
-func problemOnboardings(b *pgx.Batch, name, where, order, summaryWhere string, limit, offset int,
+// and reads a page of them in order.
+func problemOnboardings(b *pgx.Batch, name, where, order, summaryWhere string, page problemPage,
 	out *[]domain.Onboarding, count *int) {
 	b.Queue(summaryCountSQL(summaryWhere)).QueryRow(func(row pgx.Row) error {
 		return section(name, row.Scan(count))
 	})
-	b.Queue(`SELECT ` + prefixed("o.", onboardingColumns) + ` FROM onboardings o WHERE ` + where +
-		` ORDER BY ` + order + fmt.Sprintf(` LIMIT %d OFFSET %d`, limit, offset)).Query(func(rows pgx.Rows) error {
+	b.Queue(`SELECT `+prefixed("o.", onboardingColumns)+` FROM onboardings o WHERE `+where+
+		` ORDER BY `+order+page.clause(1), page.args()...).Query(func(rows pgx.Rows) error {
 		var err error
 		*out, err = pgx.CollectRows(rows, scanOnboarding)
 		return section(name, err)
@@ -249,7 +300,7 @@ const (
 
 // problemStuck queues the stuck section's rows on b and its count on
 // count.
-func problemStuck(b, count *pgx.Batch, pq ProblemQuery, p *Problems) {
+func problemStuck(b, count *pgx.Batch, pq ProblemQuery, page problemPage, p *Problems) {
 	// The moment and the ages go into the statements' text, not as
 	// parameters ($1-$4 in the constants above are replaced here): the
 	// text is the same on every view, so each connection plans it once
@@ -289,14 +340,17 @@ func problemStuck(b, count *pgx.Batch, pq ProblemQuery, p *Problems) {
 		return section("stuck", row.Scan(&p.StuckCount))
 	})
 	// The rows: the first Offset+Limit of each arm in order (an index range
-	// each), then Limit of those from Offset on.
+	// each), then Limit of those from Offset on. The page's numbers come
+	// after the literals, so the parameters they may be ($1-$4) are not
+	// the ones replaced above.
+	each := page.first()
 	parts := make([]string, len(arms))
 	for i, a := range arms {
-		parts[i] = `(SELECT ` + prefixed("o.", onboardingColumns) + `, ` + stuckReason + ` AS reason
-		FROM onboardings o WHERE ` + a + fmt.Sprintf(` ORDER BY o.status_at, o.id LIMIT %d)`, pq.Offset+pq.Limit)
+		parts[i] = literal(`(SELECT `+prefixed("o.", onboardingColumns)+`, `+stuckReason+` AS reason
+		FROM onboardings o WHERE `+a) + ` ORDER BY o.status_at, o.id` + each.clause(1) + `)`
 	}
-	b.Queue(literal(`SELECT ` + onboardingColumns + `, reason FROM (` + strings.Join(parts, " UNION ALL ") + `) o
-		ORDER BY status_at, id` + fmt.Sprintf(` LIMIT %d OFFSET %d`, pq.Limit, pq.Offset))).Query(func(rows pgx.Rows) error {
+	b.Queue(`SELECT `+onboardingColumns+`, reason FROM (`+strings.Join(parts, " UNION ALL ")+`) o
+		ORDER BY status_at, id`+page.clause(3), append(each.args(), page.args()...)...).Query(func(rows pgx.Rows) error {
 		var err error
 		p.Stuck, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (StuckOnboarding, error) {
 			s, err := pgx.RowToStructByName[struct {
@@ -315,15 +369,15 @@ const refusedMailWhere = ` WHERE e.kind = '` + domain.EventMail + `' AND e.to_st
 	AND NOT EXISTS (SELECT 1 FROM onboarding_events l WHERE l.onboarding_id = e.onboarding_id AND l.id > e.id
 		AND l.kind = '` + domain.EventMail + `' AND l.to_status IN ('` + domain.MailSent + `', '` + domain.MailOutbox + `'))`
 
-func problemMail(b *pgx.Batch, limit, offset int, p *Problems) {
+func problemMail(b *pgx.Batch, page problemPage, p *Problems) {
 	b.Queue(`SELECT count(*) FROM onboarding_events e` + refusedMailWhere).QueryRow(func(row pgx.Row) error {
 		return section("mail", row.Scan(&p.MailCount))
 	})
 	b.Queue(`
 		SELECT e.id, e.onboarding_id, e.at, coalesce(e.operation, '') AS operation, coalesce(e.message, '') AS message,
 			o.org_no, o.org_name, o.product
-		FROM onboarding_events e JOIN onboardings o ON o.id = e.onboarding_id` + refusedMailWhere + `
-		ORDER BY e.at DESC, e.id DESC` + fmt.Sprintf(` LIMIT %d OFFSET %d`, limit, offset)).Query(func(rows pgx.Rows) error {
+		FROM onboarding_events e JOIN onboardings o ON o.id = e.onboarding_id`+refusedMailWhere+`
+		ORDER BY e.at DESC, e.id DESC`+page.clause(1), page.args()...).Query(func(rows pgx.Rows) error {
 		var err error
 		p.Mail, err = pgx.CollectRows(rows, pgx.RowToStructByName[ProblemMail])
 		return section("mail", err)

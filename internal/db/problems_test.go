@@ -189,3 +189,43 @@ type problemCase struct {
 	id, name, stuck   string
 	notUsable, failed bool
 }
+
+// TestProblemSectionPagesShareTheirStatements: paging through a section's
+// own view does not make a statement per page. pgx prepares and keeps every
+// text it runs, on every connection, and Postgres a plan of each (hundreds
+// of KB for the stuck section): a visitor stepping through page=1..N would
+// fill both. The pool here has one connection, so every page runs where the
+// count of prepared statements is read.
+func TestProblemSectionPagesShareTheirStatements(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d, err := db.Open(ctx, dbtest.NewURL(t)+"&pool_max_conns=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	prepared := func() int {
+		var n int
+		if err := d.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_prepared_statements`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, section := range db.ProblemSections {
+		q := db.ProblemQuery{StuckAfter: 15 * time.Minute, OverdueAfter: time.Hour, ExpiredAfter: 181 * 24 * time.Hour,
+			Limit: 50, Section: section}
+		if _, err := d.Problems(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		after := prepared()
+		for page := 2; page <= 6; page++ {
+			q.Offset = (page - 1) * 50
+			if _, err := d.Problems(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := prepared(); n != after {
+			t.Errorf("section %s: %d prepared statements after five more pages, %d after the first", section, n, after)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -147,6 +148,15 @@ func (h *Handler) adminSystemUsers(c echo.Context) error {
 		})
 	}
 	wg.Wait()
+	// A list read again on ?reload=1 is shown at the address without it,
+	// so that reloading or bookmarking the page afterwards takes the copy.
+	if fresh && !slices.ContainsFunc(errs, func(err error) bool { return err != nil }) {
+		u := *c.Request().URL
+		q := u.Query()
+		q.Del("reload")
+		u.RawQuery = q.Encode()
+		return c.Redirect(http.StatusSeeOther, u.RequestURI())
+	}
 	var ids []string
 	var oldest time.Time
 	for i, systemID := range systemIDs {

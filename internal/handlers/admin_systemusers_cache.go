@@ -14,6 +14,10 @@ import (
 // the list was read and offers to read it again at once.
 const systemUsersMaxAge = time.Minute
 
+// systemUsersReadTimeout bounds one read of a system's list from Altinn
+// (all its pages), which every view of the page may be waiting for.
+const systemUsersReadTimeout = time.Minute
+
 // systemUserLists is the system-users page's short-lived copy of Altinn's
 // lists, per system, for this instance: read at most once per
 // systemUsersMaxAge, and by one call however many views want it at once
@@ -61,9 +65,12 @@ func (l *systemUserLists) get(ctx context.Context, systemID string, fresh bool,
 		l.lists[systemID] = e
 		// The read is the copy's, not this view's: a view that goes away
 		// (the browser closed) does not fail the others waiting for it.
-		// The Altinn client bounds each call (its timeout).
-		rctx := context.WithoutCancel(ctx)
+		// The Altinn client bounds each call (its timeout), and
+		// systemUsersReadTimeout the whole read, however many pages it
+		// follows: the views that join it wait no longer than that.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), systemUsersReadTimeout)
 		go func() {
+			defer cancel()
 			defer close(e.done)
 			e.users, e.err = fetch(rctx, systemID)
 			if e.err != nil {
