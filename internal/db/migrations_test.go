@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	"github.com/jackc/pgx/v5/stdlib"
@@ -30,12 +31,7 @@ func TestMigrationsDownAndUpAgain(t *testing.T) {
 		Concurrency: 1, Rate: 1, CreatedBy: "test"}, []db.NewCampaignItem{{Line: 1, OrgNo: o.OrgNo}}); err != nil {
 		t.Fatal(err)
 	}
-	sqlDB := stdlib.OpenDBFromPool(d.Pool)
-	defer sqlDB.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sqlDB, p := gooseOn(t, d)
 	version := func() int64 {
 		v, err := p.GetDBVersion(ctx)
 		if err != nil {
@@ -85,12 +81,7 @@ func TestEventsDownFrom26(t *testing.T) {
 		VALUES ($1, 'altinn_call', 'customer', 'create', 'requesting', 'pending')`, o.ID); err != nil {
 		t.Fatal(err)
 	}
-	sqlDB := stdlib.OpenDBFromPool(d.Pool)
-	defer sqlDB.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sqlDB, p := gooseOn(t, d)
 	if _, err := p.DownTo(ctx, 25); err != nil {
 		t.Fatalf("down to 25: %v", err)
 	}
@@ -110,4 +101,17 @@ func TestEventsDownFrom26(t *testing.T) {
 	if _, err := p.Up(ctx); err != nil {
 		t.Fatalf("up again: %v", err)
 	}
+}
+
+// gooseOn is a goose provider of the service's migrations on d, for tests
+// that go down and up again, and the database/sql handle it uses.
+func gooseOn(t *testing.T, d *db.DB) (*sql.DB, *goose.Provider) {
+	t.Helper()
+	sqlDB := stdlib.OpenDBFromPool(d.Pool)
+	t.Cleanup(func() { sqlDB.Close() })
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sqlDB, p
 }
