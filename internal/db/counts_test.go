@@ -2,22 +2,17 @@ package db_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
 
 	"github.com/onboard-altinn/onboard/internal/db"
 	"github.com/onboard-altinn/onboard/internal/db/dbtest"
 	"github.com/onboard-altinn/onboard/internal/domain"
-	"github.com/onboard-altinn/onboard/migrations"
 )
 
 // The counts above the dashboard's list come from a summary kept by a
@@ -250,76 +245,16 @@ func summaryTable(t *testing.T, d *db.DB) map[string]int64 {
 
 func TestCountsFromSummaryEqualCountStar(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	d := dbtest.New(t)
-	rng := rand.New(rand.NewPCG(15, 21))
-
-	checkCounts(t, d, "empty")
-	insertCountRows(t, d.Pool, rng, 400, 0)
-	checkCounts(t, d, "after inserts")
-	changeCountRows(t, d.Pool, 1)
-	checkCounts(t, d, "after changes")
-	fold(t, d)
-	checkCounts(t, d, "after a fold")
-
-	// A transaction's changes count once it commits, not before, and a
-	// rolled-back one's never.
-	err := d.InTx(ctx, func(q db.Querier) error {
-		insertCountRows(t, q, rng, 30, 1000)
-		changeCountRows(t, q, 2)
-		return errors.New("roll back")
+	summaryScenario(t, summary{
+		rows: 400, seed: 21, workerSeed: 99,
+		insert: insertCountRows, change: changeCountRows,
+		concurrently: `UPDATE onboardings SET status = 'connected', usable = NOT coalesce(usable, false)
+			WHERE id IN (SELECT id FROM onboardings ORDER BY random() LIMIT 5)`,
+		check: checkCounts, fold: fold,
+		table:   func(t *testing.T, d *db.DB) any { return summaryTable(t, d) },
+		rebuild: `SELECT onboarding_counts_rebuild()`,
+		deltas:  `SELECT count(*) FROM onboarding_count_deltas`,
 	})
-	if err == nil {
-		t.Fatal("the transaction committed")
-	}
-	checkCounts(t, d, "after a rollback")
-
-	// Concurrent transactions inserting and changing rows, some folding
-	// (the trigger folds one write in 16), some rolled back.
-	var wg sync.WaitGroup
-	for w := range 8 {
-		wg.Go(func() {
-			rng := rand.New(rand.NewPCG(uint64(w), 99))
-			for i := range 5 {
-				err := d.InTx(ctx, func(q db.Querier) error {
-					insertCountRows(t, q, rng, 10, 2000+w*100+i*10)
-					if _, err := q.Exec(ctx, `UPDATE onboardings SET status = 'connected', usable = NOT coalesce(usable, false)
-						WHERE id IN (SELECT id FROM onboardings ORDER BY random() LIMIT 5)`); err != nil {
-						return err
-					}
-					if i == 3 {
-						return errors.New("roll back")
-					}
-					return nil
-				})
-				if err != nil && err.Error() != "roll back" {
-					t.Errorf("worker %d: %v", w, err)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	checkCounts(t, d, "after concurrent transactions")
-
-	// After a full fold the summary is what a rebuild from the table makes.
-	fold(t, d)
-	folded := summaryTable(t, d)
-	if _, err := d.Pool.Exec(ctx, `SELECT onboarding_counts_rebuild()`); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(summaryTable(t, d), folded); diff != "" {
-		t.Errorf("folded summary differs from a rebuild (-rebuilt +folded):\n%s", diff)
-	}
-	var deltas int
-	if err := d.Pool.QueryRow(ctx, `SELECT count(*) FROM onboarding_count_deltas`).Scan(&deltas); err != nil || deltas != 0 {
-		t.Errorf("%d deltas left after a fold (%v)", deltas, err)
-	}
-	checkCounts(t, d, "after a rebuild")
-
-	if _, err := d.Pool.Exec(ctx, `TRUNCATE onboardings CASCADE`); err != nil {
-		t.Fatal(err)
-	}
-	checkCounts(t, d, "after truncate")
 }
 
 // TestCountsMigrationBackfills: the migration counts the rows that were
@@ -328,12 +263,7 @@ func TestCountsMigrationBackfills(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	sqlDB := stdlib.OpenDBFromPool(d.Pool)
-	defer sqlDB.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, p := gooseOn(t, d)
 	if _, err := p.DownTo(ctx, 20); err != nil {
 		t.Fatal(err)
 	}

@@ -2,10 +2,8 @@ package db_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/onboard-altinn/onboard/internal/db"
-	"github.com/onboard-altinn/onboard/internal/db/dbtest"
 )
 
 // The funnel in the dashboard's zone comes from a summary kept by triggers
@@ -188,73 +185,16 @@ func funnelSummaryTable(t *testing.T, d *db.DB) map[string]string {
 
 func TestFunnelSummaryEqualsScan(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	d := dbtest.New(t)
-	rng := rand.New(rand.NewPCG(15, 23))
-
-	checkFunnel(t, d, "empty")
-	insertFunnelRows(t, d.Pool, rng, 600, 0)
-	checkFunnel(t, d, "after inserts")
-	changeFunnelRows(t, d.Pool, 1)
-	checkFunnel(t, d, "after changes")
-	foldFunnel(t, d)
-	checkFunnel(t, d, "after a fold")
-
-	err := d.InTx(ctx, func(q db.Querier) error {
-		insertFunnelRows(t, q, rng, 30, 1000)
-		changeFunnelRows(t, q, 2)
-		return errors.New("roll back")
+	summaryScenario(t, summary{
+		rows: 600, seed: 23, workerSeed: 98,
+		insert: insertFunnelRows, change: changeFunnelRows,
+		concurrently: `UPDATE onboardings SET status = 'connected', connected_at = coalesce(connected_at, now())
+			WHERE id IN (SELECT id FROM onboardings ORDER BY random() LIMIT 5)`,
+		check: checkFunnel, fold: foldFunnel,
+		table:   func(t *testing.T, d *db.DB) any { return funnelSummaryTable(t, d) },
+		rebuild: `SELECT funnel_counts_rebuild()`,
+		deltas:  `SELECT (SELECT count(*) FROM funnel_count_deltas) + (SELECT count(*) FROM funnel_hist_deltas)`,
 	})
-	if err == nil {
-		t.Fatal("the transaction committed")
-	}
-	checkFunnel(t, d, "after a rollback")
-
-	var wg sync.WaitGroup
-	for w := range 8 {
-		wg.Go(func() {
-			rng := rand.New(rand.NewPCG(uint64(w), 98))
-			for i := range 5 {
-				err := d.InTx(ctx, func(q db.Querier) error {
-					insertFunnelRows(t, q, rng, 10, 2000+w*100+i*10)
-					if _, err := q.Exec(ctx, `UPDATE onboardings SET status = 'connected', connected_at = coalesce(connected_at, now())
-						WHERE id IN (SELECT id FROM onboardings ORDER BY random() LIMIT 5)`); err != nil {
-						return err
-					}
-					if i == 3 {
-						return errors.New("roll back")
-					}
-					return nil
-				})
-				if err != nil && err.Error() != "roll back" {
-					t.Errorf("worker %d: %v", w, err)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	checkFunnel(t, d, "after concurrent transactions")
-	changeFunnelRows(t, d.Pool, 3)
-	checkFunnel(t, d, "after more changes")
-
-	foldFunnel(t, d)
-	folded := funnelSummaryTable(t, d)
-	if _, err := d.Pool.Exec(ctx, `SELECT funnel_counts_rebuild()`); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(funnelSummaryTable(t, d), folded); diff != "" {
-		t.Errorf("folded summary differs from a rebuild (-rebuilt +folded):\n%s", diff)
-	}
-	var deltas int
-	if err := d.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM funnel_count_deltas) + (SELECT count(*) FROM funnel_hist_deltas)`).Scan(&deltas); err != nil || deltas != 0 {
-		t.Errorf("%d deltas left after a fold (%v)", deltas, err)
-	}
-	checkFunnel(t, d, "after a rebuild")
-
-	if _, err := d.Pool.Exec(ctx, `TRUNCATE onboardings CASCADE`); err != nil {
-		t.Fatal(err)
-	}
-	checkFunnel(t, d, "after truncate")
 }
 
 // TestHistBlocks: the blocks of a period cover each of its days once, are
