@@ -118,6 +118,9 @@ func (h *Handler) problemsPage(c echo.Context) error {
 		}
 		if redeliver {
 			r.RedeliverURL = problemRedeliverPath(d.ID)
+			if section == db.SectionWebhooks { // back to this page of the section afterwards
+				r.RedeliverURL += "?page=" + strconv.Itoa(page)
+			}
 		}
 		hooks.Rows = append(hooks.Rows, r)
 	}
@@ -275,5 +278,15 @@ func (h *Handler) redeliverProblem(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, views.ProblemsPath+"?done=redeliver#webhooks")
+	return c.Redirect(http.StatusSeeOther, problemRedeliverBack(c.QueryParam("page")))
+}
+
+// problemRedeliverBack is where a redeliver sends support afterwards: the
+// page of the webhooks section's own view it was sent from (?page= on the
+// form's action), else the Problems page, with the notice either way.
+func problemRedeliverBack(page string) string {
+	if n, err := strconv.Atoi(page); err == nil && n >= 1 && n <= 1_000_000 {
+		return problemSectionPath(db.SectionWebhooks, n) + "&done=redeliver"
+	}
+	return views.ProblemsPath + "?done=redeliver#webhooks"
 }
