@@ -25,13 +25,14 @@ type summary struct {
 	// concurrently is the UPDATE each concurrent transaction runs after
 	// its inserts.
 	concurrently string
-	// check compares the summary's figures with the table's; fold folds
-	// every delta; table is the whole summary, to compare a fold with a
-	// rebuild; rebuild and deltas are the SQL that rebuilds it and that
-	// counts the deltas left.
+	// check compares the summary's figures with the table's; table is the
+	// whole summary, to compare a fold with a rebuild; fold, rebuild and
+	// deltas are the SQL that folds every committed delta under the
+	// folders' lock (as the triggers do now and then), that rebuilds the
+	// summary from the table and that counts the deltas left.
 	check   func(t *testing.T, d *db.DB, stage string)
-	fold    func(t *testing.T, d *db.DB)
 	table   func(t *testing.T, d *db.DB) any
+	fold    string
 	rebuild string
 	deltas  string
 }
@@ -52,7 +53,7 @@ func summaryScenario(t *testing.T, s summary) {
 	s.check(t, d, "after inserts")
 	s.change(t, d.Pool, 1)
 	s.check(t, d, "after changes")
-	s.fold(t, d)
+	foldSummary(t, d, s.fold)
 	s.check(t, d, "after a fold")
 
 	err := d.InTx(ctx, func(q db.Querier) error {
@@ -91,7 +92,7 @@ func summaryScenario(t *testing.T, s summary) {
 	s.change(t, d.Pool, 3)
 	s.check(t, d, "after more changes")
 
-	s.fold(t, d)
+	foldSummary(t, d, s.fold)
 	folded := s.table(t, d)
 	if _, err := d.Pool.Exec(ctx, s.rebuild); err != nil {
 		t.Fatal(err)
@@ -109,4 +110,17 @@ func summaryScenario(t *testing.T, s summary) {
 		t.Fatal(err)
 	}
 	s.check(t, d, "after truncate")
+}
+
+// foldSummary runs fold, which takes the folders' advisory lock, in a
+// transaction of its own: the lock is a transaction's.
+func foldSummary(t *testing.T, d *db.DB, fold string) {
+	t.Helper()
+	err := d.InTx(context.Background(), func(q db.Querier) error {
+		_, err := q.Exec(context.Background(), fold)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
