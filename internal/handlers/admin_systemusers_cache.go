@@ -26,6 +26,14 @@ const systemUsersReadTimeout = time.Minute
 type systemUserLists struct {
 	mu    sync.Mutex
 	lists map[string]*systemUserList // by system id
+	now   func() time.Time           // nil: time.Now (a test's clock otherwise)
+}
+
+func (l *systemUserLists) clock() time.Time {
+	if l.now != nil {
+		return l.now()
+	}
+	return time.Now()
 }
 
 // systemUserList is one read of a system's list: under way until done is
@@ -49,7 +57,7 @@ func (l *systemUserLists) get(ctx context.Context, systemID string, fresh bool,
 	if e != nil && !fresh {
 		select {
 		case <-e.done:
-			if e.err != nil || time.Since(e.at) >= systemUsersMaxAge {
+			if e.err != nil || l.clock().Sub(e.at) >= systemUsersMaxAge {
 				e = nil
 			}
 		default: // under way: wait for it
@@ -58,7 +66,7 @@ func (l *systemUserLists) get(ctx context.Context, systemID string, fresh bool,
 		e = nil
 	}
 	if e == nil {
-		e = &systemUserList{done: make(chan struct{}), at: time.Now()}
+		e = &systemUserList{done: make(chan struct{}), at: l.clock()}
 		if l.lists == nil {
 			l.lists = map[string]*systemUserList{}
 		}
